@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * `tsnix` entry point: dispatches to a subcommand module, loaded lazily so that start-up
+ * only pays for the command that runs (the evaluator's `-E 1` budget is 0.1 s).
+ *
+ * Each subcommand module exports `run(args: string[]): Promise<number>` (the exit status).
+ */
+const COMMANDS: Record<string, { module: string; help: string }> = {
+  nar: { module: './nar.js', help: 'dump | restore | ls — NAR serialisation (as nix-store --dump/--restore)' },
+  hash: { module: './hash.js', help: 'path | file | convert — hashing (as nix-hash / nix hash)' },
+  derivation: { module: './derivation.js', help: 'show DRV — print a derivation as JSON (as nix derivation show)' },
+  store: { module: './store.js', help: 'path-of | add | adopt | verify | gc … — store operations' },
+  daemon: { module: './daemon.js', help: 'serve the Nix worker protocol (stands in for nix-daemon)' },
+  instantiate: { module: './instantiate.js', help: 'evaluate Nix expressions (as nix-instantiate)' },
+  eval: { module: './eval.js', help: 'evaluate an expression and print the value' },
+  key: { module: './key.js', help: 'generate-secret | convert-secret-to-public — signing keys' },
+}
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.help}`)
+  return `usage: tsnix <command> [args...]\n\ncommands:\n${lines.join('\n')}\n`
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(usage())
+    return cmd === undefined ? 1 : 0
+  }
+  if (cmd === '--version') {
+    process.stdout.write('tsnix 0.1.0\n')
+    return 0
+  }
+  const entry = COMMANDS[cmd]
+  if (!entry) {
+    process.stderr.write(`tsnix: unknown command '${cmd}'\n\n${usage()}`)
+    return 1
+  }
+  const mod = (await import(entry.module)) as { run(args: string[]): Promise<number> }
+  return mod.run(rest)
+}
+
+main(process.argv.slice(2)).then(
+  code => { process.exitCode = code },
+  (e: unknown) => {
+    const msg = e instanceof Error ? e.message : String(e)
+    process.stderr.write(`error: ${msg}\n`)
+    if (process.env['TSNIX_DEBUG'] && e instanceof Error) process.stderr.write(`${e.stack}\n`)
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,5 @@
+export * from './errors.js'
+export * from './nixbase32.js'
+export * from './hash.js'
+export * from './store-path.js'
+export * from './make-store-path.js'

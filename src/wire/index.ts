@@ -1,0 +1,6 @@
+export * from './errors.js'
+export * from './limits.js'
+export * from './reader.js'
+export * from './writer.js'
+export * from './framed.js'
+export * from './source.js'

@@ -1,0 +1,116 @@
+/**
+ * ByteSource: pull-based reading from an async byte stream, with a restartable synchronous
+ * decode on top (`decode(fn)`), so codecs stay synchronous over a WireReader and the source
+ * only reads when a decoder needs more bytes (backpressure comes for free: nothing is read
+ * from the iterator until asked).
+ */
+import { IncompleteError, UnexpectedEofError } from './errors.js'
+import { WireReader } from './reader.js'
+
+export class ByteSource {
+  private readonly it: AsyncIterator<Uint8Array>
+  private buf: Uint8Array = new Uint8Array(0)
+  private start = 0
+  private end = 0
+  private eof = false
+
+  constructor(src: AsyncIterable<Uint8Array>) {
+    this.it = src[Symbol.asyncIterator]()
+  }
+
+  /** Bytes buffered and not yet consumed. */
+  get buffered(): number { return this.end - this.start }
+  get ended(): boolean { return this.eof && this.buffered === 0 }
+
+  /** Pull one more chunk into the buffer; false at end of input. */
+  private async pull(): Promise<boolean> {
+    if (this.eof) return false
+    const r = await this.it.next()
+    if (r.done) { this.eof = true; return false }
+    this.append(r.value)
+    return true
+  }
+
+  private append(chunk: Uint8Array): void {
+    if (chunk.length === 0) return
+    if (this.start === this.end) {
+      // Nothing buffered: adopt the chunk without copying (it is not ours to write into).
+      this.buf = chunk; this.start = 0; this.end = chunk.length; this.owned = false
+      return
+    }
+    if (this.owned && this.buf.length - this.end >= chunk.length) {
+      this.buf.set(chunk, this.end)
+      this.end += chunk.length
+      return
+    }
+    const have = this.end - this.start
+    let size = Math.max(4096, this.buf.length)
+    while (size < have + chunk.length) size *= 2
+    const next = new Uint8Array(size)
+    next.set(this.buf.subarray(this.start, this.end))
+    next.set(chunk, have)
+    this.buf = next; this.start = 0; this.end = have + chunk.length; this.owned = true
+  }
+  /** True when `buf` was allocated here (so appending in place is allowed). */
+  private owned = false
+
+  /** Ensure at least n bytes are buffered; false if the input ends first. */
+  async fill(n: number): Promise<boolean> {
+    while (this.buffered < n) if (!(await this.pull())) return false
+    return true
+  }
+
+  /** True if at least one more byte exists (waits for it). A clean EOF gives false. */
+  async hasMore(): Promise<boolean> { return this.fill(1) }
+
+  /**
+   * Run a synchronous decoder over the buffered bytes, pulling more until it completes.
+   * On success the bytes it read are consumed; at end of input → UnexpectedEofError.
+   */
+  async decode<T>(fn: (r: WireReader) => T, what = 'value'): Promise<T> {
+    for (;;) {
+      const r = new WireReader(this.buf.subarray(this.start, this.end))
+      try {
+        const v = fn(r)
+        this.start += r.pos
+        return v
+      } catch (e) {
+        if (!(e instanceof IncompleteError)) throw e
+        if (!(await this.fill(e.needed))) throw new UnexpectedEofError(what)
+      }
+    }
+  }
+
+  /** Exactly n bytes (a view; copy to keep beyond the next read). */
+  async read(n: number, what = 'bytes'): Promise<Uint8Array> {
+    if (!(await this.fill(n))) throw new UnexpectedEofError(what)
+    const b = this.buf.subarray(this.start, this.start + n)
+    this.start += n
+    return b
+  }
+
+  /** Up to `max` bytes, whatever is available first (at least 1); undefined at end of input. */
+  async readSome(max: number): Promise<Uint8Array | undefined> {
+    if (this.buffered === 0 && !(await this.fill(1))) return undefined
+    const n = Math.min(max, this.buffered)
+    const b = this.buf.subarray(this.start, this.start + n)
+    this.start += n
+    return b
+  }
+
+  u64(what = 'u64'): Promise<bigint> { return this.decode(r => r.u64(), what) }
+  num(what = 'number'): Promise<number> { return this.decode(r => r.num(what), what) }
+
+  /** Hand back bytes that a consumer read too far (e.g. after a framed terminator). */
+  unshift(b: Uint8Array): void {
+    if (b.length === 0) return
+    const have = this.buf.subarray(this.start, this.end)
+    const next = new Uint8Array(b.length + have.length)
+    next.set(b)
+    next.set(have, b.length)
+    this.buf = next
+    this.start = 0
+    this.end = next.length
+    this.owned = true
+  }
+}

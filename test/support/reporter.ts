@@ -1,0 +1,58 @@
+/**
+ * A compact mocha reporter: one line per failing or skipped spec as it happens, a dot line for
+ * progress, the failures in full at the end, the skip reasons, and last the line CI reads:
+ * `N passed, N failed`.
+ */
+import Mocha from 'mocha'
+import { skipReasons } from './env.js'
+
+const { EVENT_RUN_END, EVENT_TEST_FAIL, EVENT_TEST_PASS, EVENT_TEST_PENDING, EVENT_SUITE_BEGIN } =
+  Mocha.Runner.constants
+
+export class SummaryReporter extends Mocha.reporters.Base {
+  constructor(runner: Mocha.Runner, options?: Mocha.MochaOptions) {
+    super(runner, options)
+    let passed = 0
+    let failed = 0
+    let skipped = 0
+    const failures: Array<{ title: string; err: unknown }> = []
+    const started = Date.now()
+    const verbose = process.env['TSNIX_TEST_VERBOSE'] === '1'
+    runner.on(EVENT_SUITE_BEGIN, suite => {
+      if (suite.file && suite.parent?.root) process.stdout.write(`\n${suite.fullTitle()} `)
+    })
+    runner.on(EVENT_TEST_PASS, test => {
+      passed++
+      if (verbose) process.stdout.write(`\n  ok ${test.fullTitle()} (${test.duration ?? 0} ms)`)
+      else process.stdout.write('.')
+    })
+    runner.on(EVENT_TEST_PENDING, test => {
+      skipped++
+      const why = skipReasons.get(test.fullTitle()) ?? "skipped (no reason given)"
+      process.stdout.write(`\n  SKIP ${test.fullTitle()}: ${why}`)
+    })
+    runner.on(EVENT_TEST_FAIL, (test, err) => {
+      failed++
+      failures.push({ title: test.fullTitle(), err })
+      process.stdout.write(`\n  FAIL ${test.fullTitle()}: ${firstLine(err)}`)
+    })
+    runner.once(EVENT_RUN_END, () => {
+      process.stdout.write('\n\n')
+      failures.forEach((f, i) => {
+        const e = f.err as { stack?: string; message?: string }
+        console.log(`${i + 1}) ${f.title}\n${indent(e?.stack ?? String(e))}\n`)
+      })
+      const secs = ((Date.now() - started) / 1000).toFixed(1)
+      console.log(`${skipped} skipped (reasons above), ${secs} s`)
+      console.log(`${passed} passed, ${failed} failed`)
+    })
+  }
+}
+
+function firstLine(err: unknown): string {
+  const m = (err as { message?: string })?.message ?? String(err)
+  return m.split('\n')[0]!.slice(0, 300)
+}
+function indent(s: string): string {
+  return s.split('\n').slice(0, 40).map(l => '   ' + l).join('\n')
+}
