@@ -99,9 +99,10 @@ const C_TEXT = 'text collate "C"'
 
 /** The same tables on PostgreSQL (see the file comment for the three differences). */
 export async function createPgNixSchema(k: Knex | Knex.Transaction): Promise<void> {
-  const s = k.schema
-  if (!(await s.hasTable('ValidPaths'))) {
-    await s.createTable('ValidPaths', t => {
+  // A schema builder accumulates statements: take a fresh one for every call.
+  const s = (): Knex.SchemaBuilder => k.schema
+  if (!(await s().hasTable('ValidPaths'))) {
+    await s().createTable('ValidPaths', t => {
       t.bigIncrements('id')
       t.specificType('path', C_TEXT).notNullable().unique({ indexName: 'ValidPaths_path_key' })
       t.text('hash').notNullable()
@@ -113,16 +114,16 @@ export async function createPgNixSchema(k: Knex | Knex.Transaction): Promise<voi
       t.text('ca')
     })
   }
-  if (!(await s.hasTable('Refs'))) {
-    await s.createTable('Refs', t => {
+  if (!(await s().hasTable('Refs'))) {
+    await s().createTable('Refs', t => {
       t.bigInteger('referrer').notNullable().references('id').inTable('ValidPaths').onDelete('CASCADE')
       t.bigInteger('reference').notNullable().references('id').inTable('ValidPaths').onDelete('NO ACTION')
       t.primary(['referrer', 'reference'])
       t.index(['reference'], 'IndexReference')
     })
   }
-  if (!(await s.hasTable('DerivationOutputs'))) {
-    await s.createTable('DerivationOutputs', t => {
+  if (!(await s().hasTable('DerivationOutputs'))) {
+    await s().createTable('DerivationOutputs', t => {
       t.bigInteger('drv').notNullable().references('id').inTable('ValidPaths').onDelete('CASCADE')
       t.text('id').notNullable()
       t.specificType('path', C_TEXT).notNullable()
@@ -130,8 +131,8 @@ export async function createPgNixSchema(k: Knex | Knex.Transaction): Promise<voi
       t.index(['path'], 'IndexDerivationOutputs')
     })
   }
-  if (!(await s.hasTable('Realisations'))) {
-    await s.createTable('Realisations', t => {
+  if (!(await s().hasTable('Realisations'))) {
+    await s().createTable('Realisations', t => {
       t.bigIncrements('id')
       t.text('drvPath').notNullable()
       t.text('outputName').notNullable()
@@ -141,8 +142,8 @@ export async function createPgNixSchema(k: Knex | Knex.Transaction): Promise<voi
       t.index(['outputPath'], 'IndexRealisationsRefsOnOutputPath')
     })
   }
-  if (!(await s.hasTable('RealisationsRefs'))) {
-    await s.createTable('RealisationsRefs', t => {
+  if (!(await s().hasTable('RealisationsRefs'))) {
+    await s().createTable('RealisationsRefs', t => {
       t.bigInteger('referrer').notNullable().references('id').inTable('Realisations').onDelete('CASCADE')
       t.bigInteger('realisationReference').references('id').inTable('Realisations').onDelete('RESTRICT')
       t.index(['referrer'], 'IndexRealisationsRefs')

@@ -75,7 +75,9 @@ export interface PathInfoService {
    * then every reference is added (self-references and references within the batch included;
    * others must be valid — InvalidPathError). A cycle within the batch (ReferenceCycleError), a
    * bad content address (NotContentAddressedError) or a non-SHA-256 NAR hash leaves nothing
-   * registered. Existing references of re-registered paths are kept, as in C++.
+   * registered. Existing references of re-registered paths are kept, as in C++. (Unlike C++, the
+   * content address is checked for paths already valid too, so a wrong claim never overwrites
+   * the stored one.)
    */
   registerValidPaths(regs: readonly ValidPathRegistration[]): Promise<void>
   /** C++ `addSignatures`: union with the stored signatures. InvalidPathError if not valid. */
