@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StoreDir } from '../store-path/index.js'
 import { sp, mkInfo } from '../../test/support/pathinfo.js'
-import { DbSchemaError } from './errors.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { DbBusyError, DbSchemaError } from './errors.js'
 import { openSqlitePathInfoService } from './open.js'
 import { SQLITE_NIX_SCHEMA } from './schema.js'
 import { Database } from './sqlite-driver.js'
@@ -78,6 +79,39 @@ describe('pathinfo: opening a Nix state directory', () => {
       } finally { after.close() }
     })
   }
+
+  it('waits for another process’s write lock without blocking the event loop, then writes', async () => {
+    const s = await openSqlitePathInfoService({ stateDir: dir, storeDir, busyTimeoutMs: 5 })
+    const other = new Database(db(), { timeout: 0 }) // stands in for a C++ nix-daemon mid-transaction
+    try {
+      other.exec('begin immediate')
+      const p = sp('waited')
+      let settled = false
+      const reg = s.registerValidPaths([{ info: mkInfo(p) }]).finally(() => { settled = true })
+      await sleep(150) // resolves only because the registration is waiting asynchronously
+      assert.equal(settled, false)
+      assert.equal(await s.isValidPath(p), false)
+      other.exec('commit')
+      await reg
+      assert.ok(await s.isValidPath(p))
+    } finally {
+      other.close()
+      await s.close()
+    }
+  })
+
+  it('gives up on a database that stays locked with DbBusyError', async () => {
+    const s = await openSqlitePathInfoService({ stateDir: dir, storeDir, busyTimeoutMs: 5, busyGiveUpMs: 100 })
+    const other = new Database(db(), { timeout: 0 })
+    try {
+      other.exec('begin immediate')
+      await assert.rejects(s.registerValidPaths([{ info: mkInfo(sp('never')) }]), DbBusyError)
+      other.exec('rollback')
+    } finally {
+      other.close()
+      await s.close()
+    }
+  })
 
   it('keeps every hot query on an index (no full scan of ValidPaths, Refs or DerivationOutputs)', async () => {
     const s = await openSqlitePathInfoService({ stateDir: dir, storeDir })
