@@ -69,6 +69,17 @@ describe('reference scanner', () => {
     assert.deepEqual([...s.found], [H2])
   })
 
+  it('handles large candidate sets (a big closure)', () => {
+    const rand = (n: number) => { let x = n * 2654435761 >>> 0; let h = ''; for (let i = 0; i < 32; i++) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; h += NIX32_ALPHABET[x >>> 27] } return h }
+    const cands = Array.from({ length: 20000 }, (_, i) => rand(i + 1))
+    const planted = [cands[7]!, cands[19999]!, cands[12345]!]
+    const text = 'x'.repeat(100) + planted.join('/') + NIX32_ALPHABET.repeat(300)
+    const s = new RefScanner(cands)
+    s.push(enc(text))
+    assert.deepEqual([...s.found].sort(), [...naiveFind(text, cands)].sort())
+    assert.equal(s.found.size, 3)
+  })
+
   it('rejects candidates that are not 32 nix32 characters', () => {
     assert.throws(() => new RefScanner(['abc']), BadHashError)
     assert.throws(() => new RefScanner([H1.slice(0, 31) + 'e']), BadHashError)

@@ -2,20 +2,34 @@
  * Reference scanning and hash rewriting over byte streams (C++ `RefScanSink`, `RewritingSink`,
  * libutil/references.cc), chunk by chunk, for matches that straddle chunk boundaries too.
  *
- * The search is C++'s, plus two things that keep it linear on text made of nix32 characters
- * (docs/build-sandbox.md §3.4): a window of 32 bytes is checked from its end so one bad byte
- * skips up to 32 positions (fast on binaries); once a window is all nix32, it slides one byte
- * per step testing only the new byte; and a window is compared with the candidates only when
- * a 2^20-bit table of the candidates' 4-character prefixes says one might start there.
+ * C++ checks every 32-byte window whose bytes are all nix32 against a set; that is fast on
+ * binaries but slow on text made of nix32 characters (docs/build-sandbox.md §3.4). Here every
+ * candidate's 6-character substrings (27 of them, one per offset) go into a table, and the input
+ * is probed only every 27 bytes: any occurrence of a candidate covers exactly one probe, whose
+ * 6 characters are then one of that candidate's substrings at a known offset. A probe costs one
+ * byte read when that byte is not nix32, six reads and a bit test otherwise, so the speed is
+ * about the same on every kind of input; a hit in the bit table is checked exactly.
  */
 import { BadHashError } from './errors.js'
 import { NIX32_DIGIT } from './nixbase32.js'
 import { HASH_PART_LEN } from './store-path.js'
 
 const W = HASH_PART_LEN
-const KEY_MASK = 0xfffff
+/** Characters per probe (6 × 5 bits = 30 bits: exact in a small integer). */
+const Q = 6
+/** Distance between probes: every window of 32 contains exactly one probe of 6 characters. */
+const STRIDE = W - Q + 1
+const MULT = 0x9e3779b1
 
-interface Candidate { readonly hash: string; readonly bytes: Uint8Array; readonly payload: Uint8Array | undefined }
+interface Candidate {
+  readonly hash: string
+  readonly bytes: Uint8Array
+  readonly payload: Uint8Array | undefined
+  found: boolean
+}
+
+/** A candidate's substring: the candidate and where the substring starts in it. */
+interface Gram { readonly c: Candidate; readonly offset: number }
 
 function asciiBytes(s: string): Uint8Array {
   const b = new Uint8Array(s.length)
@@ -23,74 +37,92 @@ function asciiBytes(s: string): Uint8Array {
   return b
 }
 
-/** The candidate hash parts, indexed by their 20-bit prefix key. */
+/** The 30-bit value of `s[i, i+6)`, or -1 if a byte is not nix32. */
+function gramAt(s: Uint8Array, i: number): number {
+  const D = NIX32_DIGIT
+  const d0 = D[s[i]!]!
+  if (d0 === 0xff) return -1
+  const d1 = D[s[i + 1]!]!
+  const d2 = D[s[i + 2]!]!
+  const d3 = D[s[i + 3]!]!
+  const d4 = D[s[i + 4]!]!
+  const d5 = D[s[i + 5]!]!
+  if ((d1 | d2 | d3 | d4 | d5) > 31) return -1
+  return (d0 << 25) | (d1 << 20) | (d2 << 15) | (d3 << 10) | (d4 << 5) | d5
+}
+
+/** The candidate hash parts, indexed by their 6-character substrings. */
 class CandidateTable {
-  readonly bits = new Int32Array((KEY_MASK + 1) >>> 5)
-  readonly buckets = new Map<number, Candidate[]>()
-  size = 0
+  /** Bit per hashed substring value; sized for about 1 bit in 64 set. */
+  bits = new Int32Array(1)
+  shift = 31
+  readonly grams = new Map<number, Gram[]>()
+  private readonly all: Candidate[] = []
+  private readonly seen = new Set<string>()
+  /** Candidates not found yet. */
+  remaining = 0
 
   add(hash: string, payload?: Uint8Array): void {
     if (hash.length !== W) throw new BadHashError(`reference candidate '${hash}' must be ${W} nix32 characters, got ${hash.length}`)
     const bytes = asciiBytes(hash)
     for (const b of bytes) if (NIX32_DIGIT[b] === 0xff) throw new BadHashError(`reference candidate '${hash}' contains a non-nix32 character`)
-    const key = (NIX32_DIGIT[bytes[0]!]! << 15) | (NIX32_DIGIT[bytes[1]!]! << 10) | (NIX32_DIGIT[bytes[2]!]! << 5) | NIX32_DIGIT[bytes[3]!]!
-    const list = this.buckets.get(key) ?? []
-    if (list.some(c => c.hash === hash)) return
-    list.push({ hash, bytes, payload })
-    this.buckets.set(key, list)
-    this.bits[key >>> 5]! |= 1 << (key & 31)
-    this.size++
+    if (this.seen.has(hash)) return
+    this.seen.add(hash)
+    const c: Candidate = { hash, bytes, payload, found: false }
+    this.all.push(c)
+    for (let offset = 0; offset < STRIDE; offset++) {
+      const v = gramAt(bytes, offset)
+      const list = this.grams.get(v)
+      if (list) list.push({ c, offset })
+      else this.grams.set(v, [{ c, offset }])
+    }
+    this.remaining++
   }
 
-  /** The candidate at `s[i, i+32)`, whose prefix key is `key`, if any. */
-  lookup(s: Uint8Array, i: number, key: number): Candidate | undefined {
-    const list = this.buckets.get(key)
-    if (!list) return undefined
-    outer: for (const c of list) {
-      const b = c.bytes
-      for (let k = 4; k < W; k++) if (s[i + k] !== b[k]) continue outer
-      return c
+  /** Build the bit table once all candidates are in. */
+  seal(): void {
+    const bitsLog = Math.min(27, Math.max(10, Math.ceil(Math.log2(this.grams.size * 64 + 1))))
+    this.shift = 32 - bitsLog
+    this.bits = new Int32Array(Math.max(1, (1 << bitsLog) >>> 5))
+    for (const v of this.grams.keys()) {
+      const k = Math.imul(v, MULT) >>> this.shift
+      this.bits[k >>> 5]! |= 1 << (k & 31)
     }
-    return undefined
   }
 
-  remove(c: Candidate, key: number): void {
-    const list = this.buckets.get(key)!
-    list.splice(list.indexOf(c), 1)
-    if (list.length === 0) {
-      this.buckets.delete(key)
-      this.bits[key >>> 5]! &= ~(1 << (key & 31))
-    }
-    this.size--
+  /** Whether the candidate of `g` occurs with its substring at `p`, i.e. at `s[p - g.offset, +32)`. */
+  static matches(s: Uint8Array, from: number, to: number, p: number, g: Gram): boolean {
+    const w = p - g.offset
+    if (w < from || w + W > to) return false
+    const b = g.c.bytes
+    for (let k = 0; k < W; k++) if (s[w + k] !== b[k]) return false
+    return true
   }
 }
 
 /**
- * Visit each window `s[i, i+32)` with `from <= i` and `i + 32 <= to` whose bytes are all nix32 and
- * whose prefix is in the table. `onHit` returns how far to advance: 1 to keep sliding, 32 to skip
- * the window (after a rewrite), or 0 to stop scanning.
+ * Call `onMatch(w, candidate)` for each candidate occurring at `s[w, w+32)` within `[from, to)`,
+ * in increasing `w`. `onMatch` returns false to stop.
  */
-function search(s: Uint8Array, from: number, to: number, table: CandidateTable, onHit: (i: number, key: number) => number): void {
-  const D = NIX32_DIGIT
+function search(s: Uint8Array, from: number, to: number, table: CandidateTable, onMatch: (w: number, c: Candidate) => boolean): void {
   const bits = table.bits
-  const last = to - W
-  let i = from
-  while (i <= last) {
-    let j = i + W - 1
-    while (j >= i && D[s[j]!] !== 0xff) j--
-    if (j >= i) { i = j + 1; continue }
-    let key = (D[s[i]!]! << 15) | (D[s[i + 1]!]! << 10) | (D[s[i + 2]!]! << 5) | D[s[i + 3]!]!
-    for (;;) {
-      if ((bits[key >>> 5]! >>> (key & 31)) & 1) {
-        const step = onHit(i, key)
-        if (step === 0) return
-        if (step !== 1) { i += step; break }
-      }
-      if (i >= last) { i++; break }
-      if (D[s[i + W]!] === 0xff) { i += W + 1; break }
-      i++
-      key = ((key << 5) | D[s[i + 3]!]!) & KEY_MASK
-    }
+  const shift = table.shift
+  const found: Array<[number, Candidate]> = []
+  const D = NIX32_DIGIT
+  for (let p = from; p + Q <= to; p += STRIDE) {
+    if (D[s[p]!] === 0xff) continue // most probes in binary data end here
+    const v = gramAt(s, p)
+    if (v < 0) continue
+    const k = Math.imul(v, MULT) >>> shift
+    if (!((bits[k >>> 5]! >>> (k & 31)) & 1)) continue
+    const list = table.grams.get(v)
+    if (!list) continue
+    for (const g of list) if (CandidateTable.matches(s, from, to, p, g)) found.push([p - g.offset, g.c])
+    if (found.length === 0) continue
+    // Matches found by one probe start within the 27 bytes before it, after any earlier probe's.
+    if (found.length > 1) found.sort((a, b) => a[0] - b[0])
+    for (const [w, c] of found) if (!onMatch(w, c)) return
+    found.length = 0
   }
 }
 
@@ -109,19 +141,19 @@ export class RefScanner {
 
   constructor(hashParts: Iterable<string>) {
     for (const h of hashParts) this.table.add(h)
+    this.table.seal()
   }
 
   /** True when every candidate has been found (further input is ignored). */
-  get done(): boolean { return this.table.size === 0 }
+  get done(): boolean { return this.table.remaining === 0 }
 
-  private readonly onHit = (s: Uint8Array, i: number, key: number): number => {
-    const c = this.table.lookup(s, i, key)
-    if (c) {
+  private readonly onMatch = (_w: number, c: Candidate): boolean => {
+    if (!c.found) {
+      c.found = true
       this.found.add(c.hash)
-      this.table.remove(c, key)
-      if (this.table.size === 0) return 0
+      this.table.remaining--
     }
-    return 1
+    return this.table.remaining > 0
   }
 
   push(chunk: Uint8Array): void {
@@ -132,9 +164,9 @@ export class RefScanner {
       const joint = this.joint
       joint.set(this.tail.subarray(0, this.tailLen), 0)
       joint.set(chunk.subarray(0, head), this.tailLen)
-      search(joint, 0, this.tailLen + head, this.table, (i, key) => this.onHit(joint, i, key))
+      search(joint, 0, this.tailLen + head, this.table, this.onMatch)
     }
-    search(chunk, 0, chunk.length, this.table, (i, key) => this.onHit(chunk, i, key))
+    if (!this.done) search(chunk, 0, chunk.length, this.table, this.onMatch)
     this.keepTail(chunk)
   }
 
@@ -185,6 +217,7 @@ export class HashRewriter {
       if (bytes.length !== from.length) throw new BadHashError(`rewrite of '${from}' must keep its length ${from.length}, got ${bytes.length}`)
       this.table.add(from, bytes)
     }
+    this.table.seal()
   }
 
   push(chunk: Uint8Array): Uint8Array {
@@ -196,15 +229,13 @@ export class HashRewriter {
       buf.set(this.pending, 0)
       buf.set(chunk, this.pending.length)
     }
-    if (this.table.size > 0) {
-      search(buf, 0, buf.length, this.table, (i, key) => {
-        if (this.pos + i < this.protectedUntil) return 1
-        const c = this.table.lookup(buf, i, key)
-        if (!c) return 1
-        buf.set(c.payload!, i)
-        this.matches.push(this.pos + i)
-        this.protectedUntil = this.pos + i + W
-        return W
+    if (this.table.remaining > 0) {
+      search(buf, 0, buf.length, this.table, (w, c) => {
+        if (this.pos + w < this.protectedUntil) return true
+        buf.set(c.payload!, w)
+        this.matches.push(this.pos + w)
+        this.protectedUntil = this.pos + w + W
+        return true
       })
     }
     const ready = Math.max(0, buf.length - (W - 1))
