@@ -24,3 +24,8 @@ export class BadStoreReferenceError extends NixError {
 export class BadStorePathInputsError extends NixError {
   constructor(message: string) { super('ERR_BAD_STORE_PATH_INPUTS', message) }
 }
+
+/** Path metadata is inconsistent or incomplete for the operation (e.g. a fingerprint without a NAR size). */
+export class BadPathInfoError extends NixError {
+  constructor(message: string) { super('ERR_BAD_PATH_INFO', message) }
+}
