@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { BadHashError, HashRewriter, NIX32_ALPHABET, RefScanner, rewriteHashes, scanReferences } from './index.js'
+import { BadHashError, HashRewriter, NIX32_ALPHABET, referencedPaths, RefScanner, rewriteHashes, scanReferences, StorePath } from './index.js'
 
 const enc = (s: string) => new TextEncoder().encode(s)
 const dec = (b: Uint8Array) => new TextDecoder().decode(b)
@@ -78,6 +78,13 @@ describe('reference scanner', () => {
     s.push(enc(text))
     assert.deepEqual([...s.found].sort(), [...naiveFind(text, cands)].sort())
     assert.equal(s.found.size, 3)
+  })
+
+  it('maps found hash parts back to store paths', () => {
+    const paths = [StorePath.fromParts(H2, 'b'), StorePath.fromParts(H1, 'a'), StorePath.fromParts(H3, 'c')]
+    const s = new RefScanner(paths.map(p => p.hashPart))
+    s.push(enc(`${H2} ${H1}`))
+    assert.deepEqual(referencedPaths(paths, s.found).map(String), [`${H1}-a`, `${H2}-b`])
   })
 
   it('rejects candidates that are not 32 nix32 characters', () => {

@@ -12,7 +12,7 @@
  */
 import { BadHashError } from './errors.js'
 import { NIX32_DIGIT } from './nixbase32.js'
-import { HASH_PART_LEN } from './store-path.js'
+import { HASH_PART_LEN, StorePath } from './store-path.js'
 
 const W = HASH_PART_LEN
 /** Characters per probe (6 × 5 bits = 30 bits: exact in a small integer). */
@@ -182,6 +182,13 @@ export class RefScanner {
       this.tailLen = fromOld + chunk.length
     }
   }
+}
+
+/** The candidate paths whose hash part was found, in StorePath order (for `references`). */
+export function referencedPaths(candidates: Iterable<StorePath>, found: ReadonlySet<string>): StorePath[] {
+  const byBase = new Map<string, StorePath>()
+  for (const p of candidates) if (found.has(p.hashPart)) byBase.set(p.baseName, p)
+  return [...byBase.values()].sort(StorePath.compare)
 }
 
 /** The candidate hash parts that occur in `source` (all of its chunks). */

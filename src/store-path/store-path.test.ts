@@ -54,6 +54,24 @@ describe('StorePath', () => {
     assert.equal(JSON.stringify(a), `"${HASH}-b"`)
   })
 
+  it('accepts exactly the names of C++ nameRegexStr (path-regex.hh), as its rapidcheck property does', () => {
+    const nameRegex = /^(?!\.\.?(-|$))[0-9a-zA-Z+\-._?=]+$/
+    const ch = fc.oneof(
+      fc.constantFrom(...'aZ09+-._?='.split('')), fc.constantFrom('.', '.', '-', '-'),
+      fc.integer({ min: 32, max: 126 }).map(c => String.fromCharCode(c)), fc.constantFrom(' ', '\t', '\n', '\r'),
+      fc.integer({ min: 0, max: 255 }).map(c => String.fromCharCode(c)),
+    )
+    // Without '/': a slash makes it another path (canonPath may even drop a trailing one).
+    fc.assert(fc.property(fc.array(ch, { maxLength: 12 }).map(a => a.join('')).filter(n => !n.includes('/')), name => {
+      let parsed = true
+      try { store.parse(`/nix/store/575s52sh487i0ylmbs9pvi606ljdszr0-${name}`) } catch (e) {
+        assert.ok(e instanceof InvalidPathError)
+        parsed = false
+      }
+      assert.equal(parsed, nameRegex.test(name), JSON.stringify(name))
+    }), { numRuns: 500 })
+  })
+
   it('parses what it prints (property)', () => {
     const nameChar = fc.constantFrom(...'abcXYZ019+-._?='.split(''))
     const hash = fc.array(fc.constantFrom(...NIX32_ALPHABET.split('')), { minLength: 32, maxLength: 32 }).map(a => a.join(''))
