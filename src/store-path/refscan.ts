@@ -11,6 +11,7 @@
  * about the same on every kind of input; a hit in the bit table is checked exactly.
  */
 import { BadHashError } from './errors.js'
+import { createHasher, type Hasher, type HashAlgo, type NixHash } from './hash.js'
 import { NIX32_DIGIT } from './nixbase32.js'
 import { HASH_PART_LEN, StorePath } from './store-path.js'
 
@@ -271,4 +272,35 @@ export async function* rewriteHashes(
   }
   const rest = rw.end()
   if (rest.length > 0) yield rest
+}
+
+/**
+ * The hash of a stream "modulo" a hash part (C++ `HashModuloSink`): every occurrence of
+ * `modulus` is replaced by 32 NUL bytes before hashing. This is how the content address of an
+ * output that refers to itself is computed. Nix 2.34 does not hash the match positions (older
+ * versions appended `|<offset>` for each; checked against a self-referencing CA derivation
+ * built by Nix 2.34, test/golden/store-path/self-ref.*).
+ */
+export class HashModuloSink {
+  private readonly rewriter: HashRewriter
+  private readonly hasher: Hasher
+  private size = 0
+
+  constructor(algo: HashAlgo, modulus: string) {
+    this.rewriter = new HashRewriter(new Map([[modulus, new Uint8Array(modulus.length)]]))
+    this.hasher = createHasher(algo)
+  }
+
+  push(chunk: Uint8Array): void {
+    this.size += chunk.length
+    const out = this.rewriter.push(chunk)
+    if (out.length > 0) this.hasher.update(out)
+  }
+
+  /** The hash, the bytes hashed, and where the modulus occurred. */
+  finish(): { hash: NixHash; size: number; matches: readonly number[] } {
+    const rest = this.rewriter.end()
+    if (rest.length > 0) this.hasher.update(rest)
+    return { hash: this.hasher.digest(), size: this.size, matches: this.rewriter.matches }
+  }
 }
