@@ -192,7 +192,10 @@ export function referencedPaths(candidates: Iterable<StorePath>, found: Readonly
   return [...byBase.values()].sort(StorePath.compare)
 }
 
-/** The candidate hash parts that occur in `source` (all of its chunks). */
+/**
+ * The candidate hash parts that occur in `source`. Stops reading (and so ends the iteration of
+ * `source`) once all are found: feed a `RefScanner` instead when the stream has other readers.
+ */
 export async function scanReferences(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, hashParts: Iterable<string>): Promise<Set<string>> {
   const scanner = new RefScanner(hashParts)
   for await (const chunk of source) {
