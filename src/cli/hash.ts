@@ -12,7 +12,6 @@
  * hashes longer than 160 bits to 20 bytes (C++ `compressHash`).
  */
 import { parseArgs } from 'node:util'
-import { z } from 'zod'
 import { hashFile, hashPath } from '../nar/index.js'
 import {
   BadHashError, compressHash, encodeBase16, encodeBase64, encodeNix32, HASH_SIZE, type HashAlgo, type HashFormat,
@@ -76,13 +75,14 @@ function printHash(h: NixHash, format: HashFormat, truncate: boolean): string {
   }
 }
 
-const FormatName = z.enum(['base16', 'nix32', 'base32', 'base64', 'sri'])
+// A closed set checked by hand: zod would add ~80 ms to every `tsnix hash` start-up.
+const FORMATS: Record<string, HashFormat> = { base16: 'base16', nix32: 'nix32', base32: 'nix32', base64: 'base64', sri: 'sri' }
 
 function parseFormat(s: string): HashFormat {
-  const r = FormatName.safeParse(s)
-  if (!r.success) throw new UsageError(`unknown hash format '${s}', expect 'base16', 'base32', 'base64', or 'sri'`)
-  if (r.data === 'base32') process.stderr.write('warning: "base32" is a deprecated alias for hash format "nix32".\n')
-  return r.data === 'base32' ? 'nix32' : r.data
+  const f = FORMATS[s]
+  if (f === undefined || !Object.hasOwn(FORMATS, s)) throw new UsageError(`unknown hash format '${s}', expect 'base16', 'base32', 'base64', or 'sri'`)
+  if (s === 'base32') process.stderr.write('warning: "base32" is a deprecated alias for hash format "nix32".\n')
+  return f
 }
 
 function convert(args: string[]): number {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { NixError } from '../errors.js'
 import { ProtocolError } from '../wire/index.js'
 import {
-  BadArchiveError, NarContractError, NarDumpError, NarEncodeError, NarLimitError, NarMagicError, NarNameError, NarOrderError,
+  BadArchiveError, NarContractError, NarDumpError, NarEncodeError, NarLimitError, NarListingError, NarMagicError, NarNameError, NarOrderError,
   NarPaddingError, NarRestoreError, NarSymlinkError, NarTagError, NarTrailingDataError, NarTruncatedError,
 } from './errors.js'
 
@@ -24,6 +24,7 @@ const TABLE: Array<[NixError, string, string, boolean]> = [
   [new NarEncodeError('m'), 'NarEncodeError', 'ERR_NAR_ENCODE', false],
   [new NarDumpError('m'), 'NarDumpError', 'ERR_NAR_DUMP', false],
   [new NarRestoreError('m'), 'NarRestoreError', 'ERR_NAR_RESTORE', false],
+  [new NarListingError('/a', 'm'), 'NarListingError', 'ERR_NAR_LISTING', false],
 ]
 
 describe('NAR errors', () => {

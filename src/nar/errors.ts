@@ -88,6 +88,11 @@ export class NarRestoreError extends NixError {
   constructor(message: string) { super('ERR_NAR_RESTORE', message) }
 }
 
+/** Listing JSON (`.ls` files, `nix nar ls --json`) that does not have the expected shape. */
+export class NarListingError extends NixError {
+  constructor(at: string, message: string) { super('ERR_NAR_LISTING', `invalid NAR listing at '${at || '/'}': ${message}`) }
+}
+
 /** Bytes as a quoted, truncated string for messages (C++ prints names as they are). */
 export function quoteBytes(b: Uint8Array): string {
   const s = truncateForMessage(b, 1024)

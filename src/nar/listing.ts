@@ -8,10 +8,9 @@
  * indented by 2 with `indent`), which JS objects cannot do on their own (integer-like keys go
  * first), so entries are Maps and the writer is our own.
  */
-import { z } from 'zod'
 import { ByteSource } from '../wire/index.js'
 import { NarDecoder } from './decoder.js'
-import { NarContractError } from './errors.js'
+import { NarListingError } from './errors.js'
 import { compareBytes } from './format.js'
 import { NarReader, type NarReadOptions } from './stream.js'
 
@@ -133,42 +132,59 @@ function writeJson(v: JsonValue, indent: number | undefined, level: number): str
   return `{\n${body}\n${' '.repeat(indent * level)}}`
 }
 
-const ListingSchema: z.ZodType<unknown> = z.lazy(() => z.union([
-  z.object({ type: z.literal('regular'), size: z.number().int().nonnegative(), executable: z.boolean().optional(), narOffset: z.number().int().nonnegative().optional() }),
-  z.object({ type: z.literal('symlink'), target: z.string() }),
-  z.object({ type: z.literal('directory'), entries: z.record(z.string(), ListingSchema) }),
-]))
-const ShallowSchema = z.object({ type: z.literal('directory'), entries: z.record(z.string(), z.object({}).strict()) })
-
 /** Parse listing JSON (deep: `nix nar ls --json -R`, an `.ls` file's `root`, the goldens). */
 export function parseListing(json: unknown): NarListing {
-  const v = ListingSchema.parse(json) as Record<string, unknown>
-  return fromParsed(v)
+  return fromJson(json, '')
 }
 
-/** Parse a shallow directory listing: the entry names. */
+/** Parse a shallow directory listing (`nix nar ls --json` of a directory): the entry names. */
 export function parseShallowListing(json: unknown): string[] {
-  return Object.keys(ShallowSchema.parse(json).entries)
+  const o = object(json, '')
+  if (o['type'] !== 'directory') throw new NarListingError('', "expected a directory")
+  const entries = object(o['entries'], '')
+  for (const [k, v] of Object.entries(entries)) if (Object.keys(object(v, `/${k}`)).length !== 0) throw new NarListingError(`/${k}`, 'expected {}')
+  return Object.keys(entries)
 }
 
-/** Parse a binary cache `.ls` file body. */
+/** Parse a binary cache `.ls` file body (`{"version":1,"root":…}`). */
 export function parseLsFile(json: unknown): NarListing {
-  const v = z.object({ version: z.literal(1), root: z.unknown() }).parse(json)
-  return parseListing(v.root)
+  const o = object(json, '')
+  if (o['version'] !== 1) throw new NarListingError('', `unsupported listing version ${JSON.stringify(o['version'])}`)
+  return fromJson(o['root'], '')
 }
 
-function fromParsed(v: Record<string, unknown>): NarListing {
-  switch (v['type']) {
+// Validated by hand rather than with zod: importing zod costs ~80 ms, which every `tsnix nar`
+// command would pay at start-up (C++ nix-store starts in ~30 ms).
+function object(v: unknown, at: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new NarListingError(at, 'expected an object')
+  return v as Record<string, unknown>
+}
+
+function count(v: unknown, at: string, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new NarListingError(at, `expected '${what}' to be a non-negative integer`)
+  return v
+}
+
+function fromJson(json: unknown, at: string): NarListing {
+  const o = object(json, at)
+  switch (o['type']) {
     case 'regular': {
-      const off = v['narOffset'] as number | undefined
-      return { type: 'regular', size: v['size'] as number, executable: v['executable'] === true, ...(off !== undefined ? { narOffset: off } : {}) }
+      const executable = o['executable'] ?? false
+      if (typeof executable !== 'boolean') throw new NarListingError(at, "expected 'executable' to be a boolean")
+      const size = count(o['size'], at, 'size')
+      if (o['narOffset'] === undefined) return { type: 'regular', size, executable }
+      return { type: 'regular', size, executable, narOffset: count(o['narOffset'], at, 'narOffset') }
     }
-    case 'symlink': return { type: 'symlink', target: v['target'] as string }
+    case 'symlink': {
+      const target = o['target']
+      if (typeof target !== 'string') throw new NarListingError(at, "expected 'target' to be a string")
+      return { type: 'symlink', target }
+    }
     case 'directory': {
       const entries = new Map<string, NarListing>()
-      for (const [k, child] of Object.entries(v['entries'] as Record<string, Record<string, unknown>>)) entries.set(k, fromParsed(child))
+      for (const [k, child] of Object.entries(object(o['entries'], at))) entries.set(k, fromJson(child, `${at}/${k}`))
       return { type: 'directory', entries }
     }
-    default: throw new NarContractError(`unreachable listing type ${String(v['type'])}`)
+    default: throw new NarListingError(at, `unknown type ${JSON.stringify(o['type'])}`)
   }
 }

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto'
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { collectBytes, dumpPath, hashFile, hashPath, restorePath } from '../../../src/nar/index.js'
+import { collectBytes, dumpPath, hashFile, hashPath, listNar, lsFileJson, parseLsFile, restorePath } from '../../../src/nar/index.js'
 import { type HashAlgo, makeFixedOutputPath, StoreDir } from '../../../src/store-path/index.js'
 import { isRoot, nix28, referenceNix, skipBecause } from '../../support/env.js'
 import { type GenStats, writeTree } from './gen-tree.js'
@@ -47,6 +47,13 @@ function snapshot(root: string): string[] {
   }
   walk(Buffer.from(root), '.')
   return out.sort()
+}
+
+function allUtf8(root: string): boolean {
+  const dec = new TextDecoder('utf-8', { fatal: true })
+  const walk = (p: Buffer): boolean => !lstatSync(p).isDirectory() ||
+    readdirSync(p, { encoding: 'buffer' }).every(n => { try { dec.decode(n) } catch { return false } return walk(Buffer.concat([p, Buffer.from('/'), n])) })
+  return walk(Buffer.from(root))
 }
 
 function firstDifference(a: Uint8Array, b: Uint8Array): string {
@@ -83,9 +90,17 @@ describe('golden: NAR vs C++ Nix 2.8 over generated trees', function () {
   })
   after(() => { if (work) rmSync(work, { recursive: true, force: true }) })
 
+  // The NARs of the whole family, computed once and shared by the tests below.
+  let oursAll: Uint8Array | undefined
+  let theirsAll: Buffer | undefined
+  const bothNars = async (): Promise<[Uint8Array, Buffer]> => {
+    oursAll ??= await collectBytes(dumpPath(trees))
+    theirsAll ??= run(nix.nixStore, ['--dump', trees])
+    return [oursAll, theirsAll]
+  }
+
   it('writes the same NAR bytes as nix-store --dump (all trees as one NAR, and single trees)', async () => {
-    const theirs = run(nix.nixStore, ['--dump', trees])
-    const ours = await collectBytes(dumpPath(trees))
+    const [ours, theirs] = await bothNars()
     assert.ok(Buffer.from(ours).equals(theirs), firstDifference(ours, theirs))
     for (let i = 0; i < Math.min(N, 24); i++) {
       const p = paths[(i * 37) % N]!
@@ -113,6 +128,20 @@ describe('golden: NAR vs C++ Nix 2.8 over generated trees', function () {
       assert.deepEqual(ours, theirs)
     })
 
+    it('listings equal the .ls files nix copy writes to a binary cache', async () => {
+      const some = paths.filter((_, i) => i % 10 === 0 || i % 12 === 5 || i % 12 === 7).slice(0, 24)
+      const storePaths = lines(run(nix.nixStore, ['--store', store, '--add', ...some]))
+      const cache = join(work, 'cache')
+      run(nix.nixStore.replace(/nix-store$/, 'nix'), ['--extra-experimental-features', 'nix-command', 'copy', '--from', `local?root=${store}`,
+        '--to', `file://${cache}?write-nar-listing=true&compression=none`, ...storePaths])
+      for (const [i, p] of some.entries()) {
+        const theirs = JSON.parse(readFileSync(join(cache, `${storeDir.parse(storePaths[i]!).hashPart}.ls`), 'utf8')) as unknown
+        const ours = JSON.parse(lsFileJson(await listNar(dumpPath(p)))) as unknown
+        assert.deepEqual(ours, theirs, p)
+        assert.deepEqual(JSON.parse(lsFileJson(parseLsFile(theirs))), theirs)
+      }
+    })
+
     for (const algo of ['sha256', 'sha1', 'md5'] as HashAlgo[]) {
       it(`recursive fixed-output paths equal nix-store --add-fixed --recursive ${algo}`, async () => {
         const theirs = lines(run(nix.nixStore, ['--store', store, '--add-fixed', '--recursive', algo, ...paths]))
@@ -132,8 +161,7 @@ describe('golden: NAR vs C++ Nix 2.8 over generated trees', function () {
   })
 
   it('nix-store --restore of our NAR equals our restore of its NAR', async () => {
-    const ours = await collectBytes(dumpPath(trees))
-    const theirs = run(nix.nixStore, ['--dump', trees])
+    const [ours, theirs] = await bothNars()
     run(nix.nixStore, ['--restore', join(work, 'by-cpp')], ours)
     await restorePath(join(work, 'by-us'), once(theirs))
     const a = snapshot(join(work, 'by-cpp'))
@@ -193,6 +221,19 @@ describe('golden: NAR vs C++ Nix 2.34 (reference chroot, a subset of the trees)'
     }
     assert.deepEqual(mineAdd, add)
     assert.deepEqual(mineFixed, fixed)
+  })
+
+  it('writes .ls listings text for text as nix copy does', async () => {
+    // C++ 2.34 refuses to write a listing with a name that is not UTF-8 (nlohmann type_error
+    // 316); we write U+FFFD instead. Compare on trees whose names are all UTF-8.
+    const some = subset.filter(t => allUtf8(join(hostDir, 'trees', t))).slice(0, 8)
+    assert.ok(some.length >= 4)
+    const added = lines(inRef(`cd ${inside}/trees && nix-store --store ${inside}/store --add ${some.join(' ')}`))
+    inRef(`nix copy --from 'local?root=${inside}/store' --to 'file://${inside}/cache?write-nar-listing=true&compression=none' ${added.join(' ')}`)
+    for (const [i, t] of some.entries()) {
+      const theirs = readFileSync(join(hostDir, 'cache', `${storeDir.parse(added[i]!).hashPart}.ls`), 'utf8')
+      assert.equal(lsFileJson(await listNar(dumpPath(join(hostDir, 'trees', t)))), theirs, t)
+    }
   })
 
   it('restores our NAR as we restore its NAR', async () => {
