@@ -10,14 +10,16 @@
  * Store paths, output names, hash fields and the system are written verbatim ("unquoted");
  * the builder, args and environment are escaped: `\"` `\\` `\n` `\r` `\t`.
  *
- * Two parsing modes. By default the parser accepts what C++ 2.34 accepts of well-formed input,
- * including non-canonical forms it would rewrite on output: unsorted or repeated keys (outputs:
- * first wins; input derivations and environment: last wins; sets: union), unknown escapes
- * (`\x` is `x`) and raw control characters, hashes in nix32/base64, a fixed output path that does
- * not match its content address, `DrvWithVersion` without dynamic inputs. With `strict: true` it
- * accepts the canonical form only (what Nix writes; C++ master is this strict), so that for
- * every accepted input `printDerivation(parseDerivation(x)) === x`. Both reject malformed
- * syntax, trailing data, bad store paths and bad hashes, with the offset of the problem.
+ * Two parsing modes. By default the parser reads what C++ 2.34 reads, the way it reads it,
+ * including non-canonical forms it rewrites on output: unsorted or repeated keys (outputs: first
+ * wins; input derivations and environment: last wins; sets: union), escapes in every string
+ * (`\x` is `x`, so a verbatim backslash in a path or the system is lost, as in C++), raw control
+ * characters, hashes in nix32/base64, a fixed output path that does not match its content
+ * address, `DrvWithVersion` without dynamic inputs, anything after the closing parenthesis.
+ * With `strict: true` it accepts the canonical form only (what Nix writes; C++ master is about
+ * this strict) and reads the verbatim fields verbatim, so that for every accepted input
+ * `printDerivation(parseDerivation(x)) === x`. Both reject malformed syntax (C++ 2.34 also
+ * tolerates missing commas in lists; we do not), bad store paths and bad hashes, with the offset.
  */
 import {
   BadContentAddressError,
@@ -97,8 +99,9 @@ class AtermParser {
     this.pos += lit.length
   }
 
-  /** A string written verbatim: no escapes allowed. */
+  /** A string written verbatim: no escapes allowed (C++ 2.34 reads it as an escaped one). */
   private unquoted(): string {
+    if (!this.strict) return this.escaped()
     this.expect('"')
     const end = this.s.indexOf('"', this.pos)
     if (end < 0) this.fail('unterminated string')
@@ -262,7 +265,7 @@ class AtermParser {
       this.expect(')')
     })
     this.expect(')')
-    if (this.pos !== this.s.length) this.fail('expected end of derivation')
+    if (this.strict && this.pos !== this.s.length) this.fail('expected end of derivation')
     // the versioned form is only written when needed, so anything else is not canonical
     if (this.strict && dynamic && !inputDrvs.some(d => d.dynamicOutputs.size > 0)) this.fail(`'DrvWithVersion' form without dynamic outputs`, 0)
 

@@ -11,7 +11,7 @@
 import { BadHashError } from './errors.js'
 import { NixError } from '../errors.js'
 import { type HashAlgo, NixHash, parseHashAlgo } from './hash.js'
-import { makeFixedOutputPath, makeStorePath, makeTextPath, makeType } from './make-store-path.js'
+import { makeFixedOutputPath, makeTextPath } from './make-store-path.js'
 import type { StoreDir, StorePath } from './store-path.js'
 
 export type ContentAddressMethod = 'text' | 'flat' | 'nar' | 'git'
@@ -97,6 +97,6 @@ export function storePathForContentAddress(
       return makeFixedOutputPath(storeDir, name, ca.method, ca.hash, references, hasSelfReference)
     case 'git':
       if (ca.hash.algo !== 'sha1' && ca.hash.algo !== 'sha256') throw new BadContentAddressError('git file ingestion must use sha1 or sha256')
-      return makeStorePath(storeDir, makeType(storeDir, 'source', references, hasSelfReference), ca.hash, name)
+      return makeFixedOutputPath(storeDir, name, 'git', ca.hash, references, hasSelfReference)
   }
 }

@@ -32,12 +32,13 @@ export function makeTextPath(storeDir: StoreDir, name: string, contentHash: NixH
 
 /**
  * A fixed-output path (C++ `makeFixedOutputPath`): recursive SHA-256 is a `source:` path (with
- * references and self-reference); anything else goes through `fixed:out:[r:]<algo:hex>:`.
+ * references and self-reference); anything else goes through `fixed:out:[r:|git:]<algo:hex>:`
+ * (git hashes too, in C++ 2.34: checked against `nix derivation add`).
  */
 export function makeFixedOutputPath(
   storeDir: StoreDir,
   name: string,
-  method: 'flat' | 'nar',
+  method: 'flat' | 'nar' | 'git',
   hash: NixHash,
   references: Iterable<StorePath> = [],
   hasSelfReference = false,
@@ -47,7 +48,8 @@ export function makeFixedOutputPath(
   }
   const refs = [...references]
   if (refs.length > 0 || hasSelfReference) throw new Error('fixed-output paths other than recursive sha256 cannot have references')
-  const inner = NixHash.of('sha256', `fixed:out:${method === 'nar' ? 'r:' : ''}${hash.algo}:${hash.toBase16()}:`)
+  const prefix = method === 'nar' ? 'r:' : method === 'git' ? 'git:' : ''
+  const inner = NixHash.of('sha256', `fixed:out:${prefix}${hash.algo}:${hash.toBase16()}:`)
   return makeStorePath(storeDir, 'output:out', inner, name)
 }
 
