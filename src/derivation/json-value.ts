@@ -134,16 +134,17 @@ class JsonParser {
           case 'r': out += '\r'; break
           case 't': out += '\t'; break
           case 'u': {
+            const at = i
             const u = this.hex4(i + 2)
             i += 4
             if (u >= 0xd800 && u <= 0xdbff) {
-              if (s[i + 2] !== '\\' || s[i + 3] !== 'u') { this.pos = i; this.fail('high surrogate \\u escape not followed by a low surrogate') }
+              if (s[i + 2] !== '\\' || s[i + 3] !== 'u') { this.pos = at; this.fail('high surrogate \\u escape not followed by a low surrogate') }
               const lo = this.hex4(i + 4)
-              if (lo < 0xdc00 || lo > 0xdfff) { this.pos = i; this.fail('high surrogate \\u escape not followed by a low surrogate') }
+              if (lo < 0xdc00 || lo > 0xdfff) { this.pos = at; this.fail('high surrogate \\u escape not followed by a low surrogate') }
               out += String.fromCharCode(u, lo)
               i += 6
             } else if (u >= 0xdc00 && u <= 0xdfff) {
-              this.pos = i; this.fail('lone low surrogate \\u escape')
+              this.pos = at; this.fail('lone low surrogate \\u escape')
             } else out += String.fromCharCode(u)
             break
           }
