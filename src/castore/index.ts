@@ -1,0 +1,7 @@
+export * from './errors.js'
+export * from './blake3.js'
+export * from './digest.js'
+export * from './names.js'
+export * from './node.js'
+export { Directory } from './directory.js'
+export * from './entry.js'
