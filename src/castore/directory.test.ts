@@ -5,6 +5,10 @@ import {
   InvalidSymlinkTargetError, ProtoDecodeError, SizeOverflowError, WrongSortingError,
   decodeRootNode, directoryNode, nodesEqual, encodeRootNode, fileNode, symlinkNode, U64_MAX, allBlake3Impls,
 } from './index.js'
+import {
+  BLOB_A, BLOB_B, DIRECTORY_A, DIRECTORY_B, DIRECTORY_C, DIRECTORY_COMPLICATED, DIRECTORY_D, DIRECTORY_WITH_KEEP,
+  EMPTY_BLOB, HELLOWORLD_BLOB,
+} from './fixtures.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const unhex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'))
@@ -14,24 +18,12 @@ const te = (s: string): Uint8Array => new TextEncoder().encode(s)
 // hand-written encoder checked byte-for-byte against `protoc --encode` on tvix's castore.proto,
 // and hashed with two independent BLAKE3 implementations). Only the empty digest is
 // hard-coded in tvix itself (castore/src/proto/tests/directory.rs).
-const BLOB_B = new Uint8Array(255 * 4096).map((_, i) => i % 255)
 const BLOBS: Array<[string, Uint8Array, string]> = [
-  ['EMPTY_BLOB', new Uint8Array(0), 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262'],
-  ['HELLOWORLD_BLOB', te('Hello World!'), '5ca7815adcb484e9a136c11efe69c1d530176d549b5d18d038eb5280b4b3470c'],
-  ['BLOB_A', Uint8Array.of(0, 1), '7b7015bb92cf0b318037702a6cdd81dee41224f734684c2c122cd6359cb1ee63'],
+  ['EMPTY_BLOB', EMPTY_BLOB, 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262'],
+  ['HELLOWORLD_BLOB', HELLOWORLD_BLOB, '5ca7815adcb484e9a136c11efe69c1d530176d549b5d18d038eb5280b4b3470c'],
+  ['BLOB_A', BLOB_A, '7b7015bb92cf0b318037702a6cdd81dee41224f734684c2c122cd6359cb1ee63'],
   ['BLOB_B', BLOB_B, 'a82c5154a7a0c262c6fdb929a317585646f8fbcf80326d0a7b8747edaf2d99d2'],
 ]
-
-export const DIRECTORY_A = Directory.EMPTY
-export const DIRECTORY_WITH_KEEP = Directory.from([{ name: '.keep', node: fileNode(EMPTY_DIGEST, 0) }])
-export const DIRECTORY_B = Directory.from([{ name: 'a', node: DIRECTORY_A.toNode() }])
-export const DIRECTORY_C = Directory.from([{ name: 'a', node: DIRECTORY_A.toNode() }, { name: "a'", node: DIRECTORY_A.toNode() }])
-export const DIRECTORY_D = Directory.from([{ name: 'a', node: DIRECTORY_A.toNode() }, { name: 'b', node: DIRECTORY_B.toNode() }])
-export const DIRECTORY_COMPLICATED = Directory.from([
-  { name: 'keep', node: DIRECTORY_WITH_KEEP.toNode() },
-  { name: '.keep', node: fileNode(EMPTY_DIGEST, 0) },
-  { name: 'aa', node: symlinkNode('/nix/store/somewhereelse') },
-])
 
 describe('castore model', () => {
   describe('BLAKE3', () => {

@@ -1,5 +1,8 @@
 import { NixError, truncateForMessage } from '../errors.js'
 
+/** A name for a message: bytes shown as (lossy) UTF-8, truncated. */
+export function truncateName(name: Uint8Array): string { return truncateForMessage(name) }
+
 /**
  * Errors of the castore. Validation errors mirror tvix castore's `DirectoryError` /
  * `ValidateNodeError` variants (castore/src/errors.rs); service errors are ours.
