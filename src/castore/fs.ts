@@ -171,7 +171,8 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
         try { await link(src, p); stats.linked++; return } catch (e) {
           const code = (e as NodeJS.ErrnoException).code
           if (code === 'EXDEV' || code === 'EPERM') canLink = false
-          else if (code !== 'EMLINK') throw e
+          // EMLINK: too many links to one inode; ENOENT: GC removed the source meanwhile. Copy.
+          else if (code !== 'EMLINK' && code !== 'ENOENT') throw e
         }
       }
     }
