@@ -113,11 +113,14 @@ describe('castore fs: ingest and materialise', () => {
     await writeFile(join(src, 'x'), 'same'); await chmod(join(src, 'x'), 0o755)
     await writeFile(join(src, 'big'), pseudoRandomBytes(3 * 1024 * 1024, 4))
     const root = await ingestPath(src, blobs, dirs)
-    const xdir = join(tmp, 'xlinks')
-    const s1 = await materialise(root, join(tmp, 'o1'), blobs, dirs, { hardLinks: true, execLinkDir: xdir })
-    const s2 = await materialise(root, join(tmp, 'o2'), blobs, dirs, { hardLinks: true, execLinkDir: xdir })
-    assert.equal(s1.files, 4); assert.equal(s1.linked, 3, 'the chunked file is copied'); assert.equal(s2.linked, 3)
     const ino = async (p: string): Promise<number> => (await stat(p)).ino
+    const xdir = join(tmp, 'xlinks')
+    const s1 = await materialise(root, join(tmp, 'o1'), blobs, dirs, { hardLinks: true, linkDir: xdir })
+    const s2 = await materialise(root, join(tmp, 'o2'), blobs, dirs, { hardLinks: true, linkDir: xdir })
+    assert.equal(s1.files, 4); assert.equal(s1.linked, 4); assert.equal(s2.linked, 4)
+    assert.equal(await ino(join(tmp, 'o1', 'big')), await ino(join(tmp, 'o2', 'big')), 'a chunked blob links to one copy in linkDir')
+    const plain = await materialise(root, join(tmp, 'o3'), blobs, dirs, { hardLinks: true })
+    assert.equal(plain.linked, 2, 'without linkDir only whole non-executable blobs are linked')
     const same = await ino(join(tmp, 'o1', 'a'))
     for (const p of ['o1/b', 'o2/a', 'o2/b']) assert.equal(await ino(join(tmp, p)), same)
     assert.notEqual(await ino(join(tmp, 'o1', 'x')), same, 'an executable never shares an inode with a non-executable')
@@ -125,7 +128,7 @@ describe('castore fs: ingest and materialise', () => {
     assert.equal((await stat(join(tmp, 'o1', 'x'))).mode & 0o7777, 0o555)
     assert.equal((await stat(join(tmp, 'o1', 'a'))).mode & 0o7777, 0o444)
     assert.equal((await stat(join(tmp, 'o1', 'a'))).mtimeMs, 1000)
-    assert.equal((await stat(join(tmp, 'o1', 'a'))).nlink, 5, 'castore object + 4 files')
+    assert.equal((await stat(join(tmp, 'o1', 'a'))).nlink, 7, 'castore object + 6 files')
   })
 
   it('refuses to overwrite and leaves no temporary tree behind on failure', async () => {

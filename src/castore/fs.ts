@@ -13,7 +13,7 @@
  * keeps as one raw file are hard links to that file rather than copies. A hard link shares
  * mode and mtime, and castore identity ignores the executable bit, so links are keyed by
  * (BLAKE3, executable): non-executable files link to the blob object itself (whose metadata is
- * set to the policy's), executable ones to a 0555 copy kept once per digest in `execLinkDir`.
+ * set to the policy's), everything else to a copy kept once per key in `linkDir`.
  */
 import { randomBytes } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
@@ -134,8 +134,11 @@ export interface MaterialiseOptions {
   policy?: MetadataPolicy
   /** Hard-link files to whole-file blobs instead of copying them. */
   hardLinks?: boolean
-  /** Where 0555 copies for executable hard links live (default: executables are copied). */
-  execLinkDir?: string
+  /**
+   * Where link targets live for files the castore cannot lend its own file for (executables,
+   * chunked or compressed blobs). Without it those files are copied.
+   */
+  linkDir?: string
   /** fsync files and directories before the final rename (default true). */
   fsync?: boolean
   /** Files written at once (default 8). */
@@ -196,13 +199,18 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     } finally { await fh.close() }
   }
 
-  /** The inode to link to for (digest, executable), prepared with the policy's metadata. */
+  /**
+   * The inode to link to for (digest, executable), with the policy's metadata: the castore's
+   * own file for a non-executable blob stored whole and raw; otherwise a copy kept once per
+   * key in `linkDir` (`<2 hex>/<64 hex>` or `<64 hex>.x` for executables), as Nix's .links.
+   */
   const linkSource = async (n: FileNode): Promise<string | undefined> => {
-    const obj = await blobs.localPath(n.digest)
-    if (obj === undefined) return undefined
-    if (!n.executable) { await conform(obj, policy.fileMode(false)); return obj }
-    if (opts.execLinkDir === undefined) return undefined
-    const xp = join(opts.execLinkDir, n.digest.hex.slice(0, 2), n.digest.hex)
+    if (!n.executable) {
+      const obj = await blobs.localPath(n.digest)
+      if (obj !== undefined) { await conform(obj, policy.fileMode(false)); return obj }
+    }
+    if (opts.linkDir === undefined) return undefined
+    const xp = join(opts.linkDir, n.digest.hex.slice(0, 2), n.digest.hex + (n.executable ? '.x' : ''))
     try { await stat(xp); return xp } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e }
     await mkdir(dirname(xp), { recursive: true })
     const t = `${xp}.tmp-${randomBytes(6).toString('hex')}`

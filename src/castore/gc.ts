@@ -29,8 +29,8 @@ export interface CastoreGcOptions {
   cutoff?: number
   /** Only report what would be deleted. */
   dryRun?: boolean
-  /** Also remove entries of a materialiser's executable link directory that nothing links to. */
-  execLinkDir?: string
+  /** Also remove entries of a materialiser's link directory that nothing links to any more. */
+  linkDir?: string
   signal?: AbortSignal
 }
 
@@ -109,7 +109,7 @@ export async function collectGarbage(store: ObjectStore, roots: Iterable<Node> |
   if (!opts.dryRun) {
     const withTmp = store as ObjectStore & { cleanTmp?: (cutoff: number) => Promise<number> }
     await withTmp.cleanTmp?.(cutoff)
-    if (opts.execLinkDir !== undefined) freedBytes += await cleanExecLinks(opts.execLinkDir)
+    if (opts.linkDir !== undefined) freedBytes += await cleanLinkDir(opts.linkDir)
   }
 
   const count = (ns: Namespace): number => live[ns].size
@@ -119,8 +119,8 @@ export async function collectGarbage(store: ObjectStore, roots: Iterable<Node> |
   }
 }
 
-/** Delete executable link copies that no materialised file links to any more (nlink 1). */
-export async function cleanExecLinks(dir: string): Promise<number> {
+/** Delete link-directory copies that no materialised file links to any more (nlink 1). */
+export async function cleanLinkDir(dir: string): Promise<number> {
   let freed = 0
   let shards: string[]
   try { shards = await readdir(dir) } catch { return 0 }
