@@ -14,14 +14,14 @@ import {
 } from './codec/index.js'
 import { intersectFeatures, type ProtocolVersion } from './version.js'
 
-export interface FramedUpload {
+export interface FramedData {
   readonly kind: 'framed'
   readonly frames: number
   readonly bytes: number
   readonly payload: Uint8Array
 }
-export interface NarUpload { readonly kind: 'nar'; readonly bytes: number; readonly stats: NarStats }
-export type Upload = FramedUpload | NarUpload
+export interface NarData { readonly kind: 'nar'; readonly bytes: number; readonly stats: NarStats }
+export type UploadData = FramedData | NarData
 
 /** One STDERR_READ answer from the client. */
 export interface ReadAnswer { readonly wanted: number; readonly data: Uint8Array }
@@ -48,14 +48,14 @@ export interface OpRecord {
   readonly op: number
   readonly name: string
   readonly request: unknown
-  readonly upload?: Upload
+  readonly upload?: UploadData
   /** AddMultipleToStore: the items found in the framed payload. */
-  readonly items?: ReadonlyArray<{ readonly info: PathInfo; readonly nar: NarUpload }>
+  readonly items?: ReadonlyArray<{ readonly info: PathInfo; readonly nar: NarData }>
   readonly stderr: readonly StderrFrame[]
   readonly reads: readonly ReadAnswer[]
   readonly error?: WireError
   readonly reply?: unknown
-  readonly download?: NarUpload
+  readonly download?: NarData
   readonly c2d: readonly [number, number]
   readonly d2c: readonly [number, number]
 }
@@ -64,7 +64,7 @@ export interface TrailingRecord { readonly kind: 'trailing-stderr'; readonly std
 export interface EofRecord { readonly kind: 'eof'; readonly ops: number; readonly note?: string }
 export type TranscriptRecord = HandshakeRecord | OpRecord | TrailingRecord | EofRecord
 
-function readFramed(r: WireReader): FramedUpload {
+function readFramed(r: WireReader): FramedData {
   const parts: Uint8Array[] = []
   let bytes = 0
   for (;;) {
@@ -79,7 +79,7 @@ function readFramed(r: WireReader): FramedUpload {
   return { kind: 'framed', frames: parts.length, bytes, payload }
 }
 
-function readNar(r: WireReader): NarUpload {
+function readNar(r: WireReader): NarData {
   const s = new NarScanner()
   const n = s.push(r.buf.subarray(r.pos))
   if (!s.done) throw new IncompleteError(r.buf.length + 1)
@@ -143,8 +143,8 @@ export function decodeTranscript(c2d: Uint8Array, d2c: Uint8Array, storeDir?: St
       }
       const request = def.request.read(c, ctx)
       const kind = def.upload?.(ctx, request)
-      let upload: Upload | undefined
-      let items: Array<{ info: PathInfo; nar: NarUpload }> | undefined
+      let upload: UploadData | undefined
+      let items: Array<{ info: PathInfo; nar: NarData }> | undefined
       if (kind === 'framed') {
         upload = readFramed(c)
         if (def.name === 'AddMultipleToStore') {
@@ -157,7 +157,7 @@ export function decodeTranscript(c2d: Uint8Array, d2c: Uint8Array, storeDir?: St
       const reads: ReadAnswer[] = []
       const { frames, error } = readStderr(c, d, ctx, reads)
       let reply: unknown
-      let download: NarUpload | undefined
+      let download: NarData | undefined
       if (!error) {
         reply = def.reply.read(d, ctx)
         if (def.download?.(ctx) === 'nar') download = readNar(d)
