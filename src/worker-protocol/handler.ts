@@ -3,7 +3,7 @@
  * op). A handler gets the decoded request and an OpIO; it never sees the socket, and it
  * never writes error frames: it throws, and the connection's single error boundary decides.
  */
-import type { ClientSettings, CodecContext, CodecOpName, ReplyOf, RequestOf } from './codec/index.js'
+import type { ClientSettings, CodecContext, CodecOpName, ReplyInput, RequestOf } from './codec/index.js'
 import type { Logger } from './logger.js'
 import type { TunnelSource, Upload } from './uploads.js'
 import type { ProtocolVersion } from './version.js'
@@ -38,7 +38,7 @@ export interface OpIO {
 }
 
 /** NarFromPath answers with the NAR itself, streamed after STDERR_LAST. */
-export type HandlerReply<N extends CodecOpName> = N extends 'NarFromPath' ? AsyncIterable<Uint8Array> : ReplyOf<N>
+export type HandlerReply<N extends CodecOpName> = N extends 'NarFromPath' ? AsyncIterable<Uint8Array> : ReplyInput<N>
 
 export interface OpHandler<Req, Rep> {
   /**

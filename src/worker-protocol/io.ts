@@ -56,3 +56,40 @@ export class MemorySink implements ByteSink {
     return out
   }
 }
+
+/**
+ * An in-process byte pipe: what is written to `sink` comes out of `source`. Like a socket, it
+ * buffers up to `capacity` bytes; beyond that a write waits until the reader catches up.
+ */
+export function bytePipe(capacity = 256 * 1024): { sink: ByteSink; source: AsyncIterable<Uint8Array>; close(): void } {
+  const chunks: Uint8Array[] = []
+  let buffered = 0
+  let readerWake: (() => void) | undefined
+  let writerWake: (() => void) | undefined
+  let closed = false
+  const wakeReader = () => { const w = readerWake; readerWake = undefined; w?.() }
+  const wakeWriter = () => { const w = writerWake; writerWake = undefined; w?.() }
+  const source: AsyncIterable<Uint8Array> = {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const c = chunks.shift()
+        if (c) { buffered -= c.length; wakeWriter(); yield c; continue }
+        if (closed) return
+        await new Promise<void>(resolve => { readerWake = resolve })
+      }
+    },
+  }
+  const close = () => { closed = true; wakeReader(); wakeWriter() }
+  const sink: ByteSink = {
+    async write(bytes) {
+      if (closed) throw new Error('write to a closed pipe')
+      if (bytes.length === 0) return
+      chunks.push(bytes.slice())
+      buffered += bytes.length
+      wakeReader()
+      while (buffered > capacity && !closed) await new Promise<void>(resolve => { writerWake = resolve })
+    },
+    async end() { close() },
+  }
+  return { sink, source, close }
+}

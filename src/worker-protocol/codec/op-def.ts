@@ -27,14 +27,15 @@ export type DownloadKind =
   /** Data in STDERR_WRITE frames during the op. */
   | 'stderr-write'
 
-export interface OpDef<Req = unknown, Rep = unknown> {
+/** Codecs read `Req`/`Rep` and write `ReqW`/`RepW` (wider types: readonly arrays and maps). */
+export interface OpDef<Req = unknown, Rep = unknown, ReqW = Req, RepW = Rep> {
   readonly op: number
   readonly name: OpName
   /** Minor version the op appeared in; clients must not send it below. */
   readonly since: number
-  readonly request: Codec<Req>
-  readonly reply: Codec<Rep>
-  upload?(ctx: CodecContext, req: Req): UploadKind | undefined
+  readonly request: Codec<Req, ReqW>
+  readonly reply: Codec<Rep, RepW>
+  upload?(ctx: CodecContext, req: ReqW): UploadKind | undefined
   download?(ctx: CodecContext): DownloadKind | undefined
   /**
    * The daemon reads the request after startWork() (RegisterDrvOutput and QueryRealisation in
@@ -43,7 +44,7 @@ export interface OpDef<Req = unknown, Rep = unknown> {
   readonly readsRequestAfterStartWork?: boolean
 }
 
-export function defineOp<Req, Rep>(name: OpName, since: number, request: Codec<Req>, reply: Codec<Rep>, extra: Partial<Pick<OpDef<Req, Rep>, 'upload' | 'download' | 'readsRequestAfterStartWork'>> = {}): OpDef<Req, Rep> {
+export function defineOp<Req, Rep, ReqW = Req, RepW = Rep>(name: OpName, since: number, request: Codec<Req, ReqW>, reply: Codec<Rep, RepW>, extra: Partial<Pick<OpDef<Req, Rep, ReqW, RepW>, 'upload' | 'download' | 'readsRequestAfterStartWork'>> = {}): OpDef<Req, Rep, ReqW, RepW> {
   return { op: Op[name], name, since, request, reply, ...extra }
 }
 

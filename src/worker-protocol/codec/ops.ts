@@ -58,8 +58,14 @@ export const OPS = {
 export type CodecOpName = keyof typeof OPS
 
 type DefOf<N extends CodecOpName> = (typeof OPS)[N]
-export type RequestOf<N extends CodecOpName> = DefOf<N> extends OpDef<infer R, unknown> ? R : never
-export type ReplyOf<N extends CodecOpName> = DefOf<N> extends OpDef<unknown, infer R> ? R : never
+/** The request as decoded (what a handler gets). */
+export type RequestOf<N extends CodecOpName> = DefOf<N> extends OpDef<infer R, infer _P, infer _RW, infer _PW> ? R : never
+/** The request as encoded (what a client may pass: readonly arrays and maps). */
+export type RequestInput<N extends CodecOpName> = DefOf<N> extends OpDef<infer _R, infer _P, infer RW, infer _PW> ? RW : never
+/** The reply as decoded (what a client gets). */
+export type ReplyOf<N extends CodecOpName> = DefOf<N> extends OpDef<infer _R, infer P, infer _RW, infer _PW> ? P : never
+/** The reply as encoded (what a handler may return). */
+export type ReplyInput<N extends CodecOpName> = DefOf<N> extends OpDef<infer _R, infer _P, infer _RW, infer PW> ? PW : never
 
 const BY_NUMBER = new Map<number, OpDef>(Object.values(OPS).map(d => [d.op, d as OpDef]))
 
