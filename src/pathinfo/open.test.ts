@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StoreDir } from '../store-path/index.js'
 import { sp, mkInfo } from '../../test/support/pathinfo.js'
+import { skipBecause, which } from '../../test/support/env.js'
+import { nativeAddon } from '../os/index.js'
+import { execFile, spawn } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DbBusyError, DbSchemaError } from './errors.js'
 import { openSqlitePathInfoService } from './open.js'
@@ -111,6 +114,28 @@ describe('pathinfo: opening a Nix state directory', () => {
       other.close()
       await s.close()
     }
+  })
+
+  it('holds db/big-lock shared while open and waits for an exclusive holder, as C++ LocalStore', async function () {
+    if (!nativeAddon()) return skipBecause(this, 'the native addon (flock) is not built')
+    if (!which('flock')) return skipBecause(this, 'util-linux flock(1) is not installed')
+    mkdirSync(join(dir, 'db'))
+    const lock = file('big-lock')
+    writeFileSync(lock, '')
+    const exclusiveFails = (): Promise<boolean> => new Promise(r => execFile('flock', ['-n', '-x', lock, 'true']).once('exit', code => r(code !== 0)))
+    // Someone (a C++ Nix upgrading the schema) holds it exclusively: opening waits.
+    const holder = spawn('flock', ['-x', lock, 'sh', '-c', 'echo locked; read x'], { stdio: ['pipe', 'pipe', 'inherit'] })
+    await new Promise(r => holder.stdout!.once('data', r))
+    let opened = false
+    const opening = openSqlitePathInfoService({ stateDir: dir, storeDir }).then(s => { opened = true; return s })
+    await sleep(100)
+    assert.equal(opened, false)
+    holder.stdin!.end('\n')
+    const s = await opening
+    try {
+      assert.equal(await exclusiveFails(), true, 'open service holds the lock shared')
+    } finally { await s.close() }
+    assert.equal(await exclusiveFails(), false, 'closed service released it')
   })
 
   it('keeps every hot query on an index (no full scan of ValidPaths, Refs or DerivationOutputs)', async () => {
