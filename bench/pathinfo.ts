@@ -16,6 +16,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { openSqlitePathInfoService } from '../src/pathinfo/index.js'
 import type { SqlPathInfoService } from '../src/pathinfo/sql-path-info-service.js'
@@ -36,15 +37,21 @@ function rng(seed: number): () => number {
   return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 2 ** 32 }
 }
 
-function makeGraph(n: number, seed = 1): PathInfo[] {
-  const r = rng(seed)
-  const paths = Array.from({ length: n }, (_, i) => StorePath.fromParts(encodeNix32(sha256(`bench-${seed}-${i}`).subarray(0, 20)), `pkg-${i}`))
-  return paths.map((path, i) => {
+function graphPaths(n: number, seed: number): StorePath[] {
+  return Array.from({ length: n }, (_, i) => StorePath.fromParts(encodeNix32(sha256(`bench-${seed}-${i}`).subarray(0, 20)), `pkg-${i}`))
+}
+
+/** Infos for paths [from, to) of the graph (so a 1M-path store is built a slice at a time). */
+function graphInfos(paths: readonly StorePath[], from: number, to: number, seed: number): PathInfo[] {
+  const out: PathInfo[] = []
+  for (let i = from; i < to; i++) {
+    const r = rng(seed * 1_000_003 + i)
+    const path = paths[i]!
     const refs = new Set<StorePath>()
     if (i > 0) refs.add(paths[i - 1]!)
     for (let k = 0; k < 4 && i > 1; k++) refs.add(paths[Math.floor(r() * i)]!)
     if (i % 10 === 0) refs.add(path)
-    return {
+    out.push({
       path,
       deriver: undefined,
       narHash: NixHash.fromDigest('sha256', sha256(path.baseName)),
@@ -54,8 +61,13 @@ function makeGraph(n: number, seed = 1): PathInfo[] {
       ultimate: false,
       sigs: [],
       ca: undefined,
-    }
-  })
+    })
+  }
+  return out
+}
+
+function makeGraph(n: number, seed = 1): PathInfo[] {
+  return graphInfos(graphPaths(n, seed), 0, n, seed)
 }
 
 /** `nix-store --dump-db` format, read back by `--load-db`. */
@@ -108,9 +120,14 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     const cRoot = join(opts.tmpDir, `cpp-${n}`)
 
     // register
+    let maxDelayMs = 0
     const tsReg = await time(reps, async () => {
       const svc = await freshService(tsRoot)
+      const h = monitorEventLoopDelay({ resolution: 1 })
+      h.enable()
       await svc.registerValidPaths(infos.map(info => ({ info })))
+      h.disable()
+      maxDelayMs = Math.max(maxDelayMs, h.max / 1e6)
       await svc.close()
     })
     let cReg: Measurement | undefined
@@ -124,7 +141,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     }
     results.push({
       workload: `register ${n} paths (${refs} references) in one transaction`,
-      tsnix: { seconds: tsReg, label: 'registerValidPaths', extra: { pathsPerSec: Math.round(n / tsReg) } },
+      tsnix: { seconds: tsReg, label: 'registerValidPaths', extra: { pathsPerSec: Math.round(n / tsReg), maxEventLoopDelayMs: Math.round(maxDelayMs) } },
       cpp: cReg,
       ...(why ? { note: why } : {}),
     })
@@ -180,13 +197,13 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   for (const n of scales) {
     const root = join(opts.tmpDir, `scale-${n}`)
     mkdirSync(root, { recursive: true })
-    const infos = makeGraph(n, 7)
+    const paths = graphPaths(n, 7)
     let svc = await freshService(root)
-    for (let i = 0; i < n; i += 50_000) await svc.registerValidPaths(infos.slice(i, i + 50_000).map(info => ({ info })))
+    for (let i = 0; i < n; i += 50_000) await svc.registerValidPaths(graphInfos(paths, i, Math.min(n, i + 50_000), 7).map(info => ({ info })))
     await svc.close()
     svc = await openSqlitePathInfoService({ stateDir: stateDir(root), storeDir })
     const r = rng(99)
-    const sample = Array.from({ length: 20_000 }, () => infos[Math.floor(r() * n)]!.path)
+    const sample = Array.from({ length: 20_000 }, () => paths[Math.floor(r() * n)]!)
     const per = async (fn: (p: StorePath) => Promise<unknown>): Promise<number> =>
       (await time(reps, async () => { for (const p of sample) await fn(p) })) / sample.length * 1e6
     const extra = {

@@ -20,7 +20,7 @@ import {
 import { PathInUseError, RealisationError, showPaths } from './errors.js'
 import type { HotOps } from './hot-ops.js'
 import { KnexOps, rawRows } from './knex-ops.js'
-import { planRegistration } from './register-plan.js'
+import { planRegistration, planRegistrationInChunks } from './register-plan.js'
 import { AsyncMutex, isRetryable, withRetry } from './retry.js'
 import { decodeSigs, decodeValidPath, normaliseSigs, parseDbPath, toInt, type DbInt, type ValidPathRow } from './row.js'
 import type { ClosureOptions, IterateOptions, PathInfoService, ValidPathRegistration } from './service.js'
@@ -43,6 +43,8 @@ export interface SqlPathInfoServiceInit {
 }
 
 const DEFAULT_BATCH = 1000
+/** Paths planned between yields to the event loop (planning is ~10 µs per path). */
+const PLAN_CHUNK = 1000
 
 /** Parsed paths by printed form: references repeat across queries (every path refers to libc). */
 class PathCache {
@@ -274,7 +276,9 @@ export class SqlPathInfoService implements PathInfoService {
 
   async registerValidPaths(regs: readonly ValidPathRegistration[]): Promise<void> {
     if (regs.length === 0) return
-    const plans = planRegistration(this.storeDir, regs, this.now())
+    const plans = regs.length <= PLAN_CHUNK
+      ? planRegistration(this.storeDir, regs, this.now())
+      : await planRegistrationInChunks(this.storeDir, regs, this.now(), PLAN_CHUNK)
     await this.write('registering valid paths', () => this.hot.register(plans))
   }
 
