@@ -36,6 +36,11 @@ export interface BlobService {
   /** True for a stored blob, and for a chunk of one. */
   has(digest: B3Digest): Promise<boolean>
   open(digest: B3Digest): Promise<BlobReader | undefined>
+  /**
+   * The whole blob in memory (verified like a whole read); meant for small blobs. A blob
+   * longer than `maxSize` is refused with CorruptObjectError rather than loaded.
+   */
+  readAll(digest: B3Digest, maxSize?: number): Promise<Uint8Array | undefined>
   openWrite(): BlobWriter
   /** Store bytes already in memory. */
   put(data: Uint8Array): Promise<B3Digest>
@@ -94,6 +99,26 @@ export class ChunkedBlobService implements BlobService {
     const idx = await this.store.get('index', d)
     if (idx === undefined) return undefined
     return this.chunkedReader(d, decodeBlobIndex(idx))
+  }
+
+  async readAll(d: B3Digest, maxSize = Infinity): Promise<Uint8Array | undefined> {
+    // One read for a blob stored whole (the common case for small blobs): no stat first,
+    // unless whole objects may be larger than the caller wants in memory.
+    if (this.wholeMax > maxSize) {
+      const size = await this.store.size('blob', d)
+      if (size !== undefined && size > maxSize) throw new CorruptObjectError(`blob ${d.hex} has ${size} bytes, more than the ${maxSize} expected`)
+    }
+    const whole = await this.store.get('blob', d)
+    if (whole !== undefined) {
+      if (this.verify && !B3Digest.adopt(blake3(whole)).equals(d)) throw new CorruptObjectError(`blob ${d.hex} does not match its digest`)
+      return whole
+    }
+    const r = await this.open(d)
+    if (r === undefined) return undefined
+    if (r.size > maxSize) throw new CorruptObjectError(`blob ${d.hex} has ${r.size} bytes, more than the ${maxSize} expected`)
+    const parts: Uint8Array[] = []
+    for await (const p of r.read()) parts.push(p)
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
   }
 
   openWrite(): BlobWriter {
