@@ -11,7 +11,7 @@ import { blake3, blake3Hasher, type Blake3Hasher } from './blake3.js'
 import { decodeBlobIndex, encodeBlobIndex, type ChunkMeta } from './blob-index.js'
 import { Chunker, checkChunkingParams, DEFAULT_CHUNKING, type ChunkingParams } from './chunker.js'
 import { B3Digest } from './digest.js'
-import { CastoreError, CorruptObjectError } from './errors.js'
+import { CorruptObjectError, WriterStateError } from './errors.js'
 import type { ObjectStore, ObjectWriter } from './object-store.js'
 
 export type { ChunkMeta } from './blob-index.js'
@@ -252,7 +252,7 @@ class ChunkingWriter implements BlobWriter {
   }
 
   async write(data: Uint8Array): Promise<void> {
-    if (this.finished) throw new CastoreError('ERR_CASTORE_WRITER', 'blob writer: write after close')
+    if (this.finished) throw new WriterStateError('blob writer: write after close')
     if (this.error) throw this.error
     if (data.length === 0) return
     this.hasher.update(data)
@@ -277,7 +277,7 @@ class ChunkingWriter implements BlobWriter {
   }
 
   async close(): Promise<B3Digest> {
-    if (this.finished) throw new CastoreError('ERR_CASTORE_WRITER', 'blob writer: closed twice')
+    if (this.finished) throw new WriterStateError('blob writer: closed twice')
     this.finished = true
     try {
       const digest = B3Digest.adopt(this.hasher.digest())
