@@ -3,15 +3,16 @@
  * the connection and the client. (Test support; not exported from the folder's index.)
  */
 import fc from 'fast-check'
-import { type ContentAddress, type HashAlgo, NixHash, NIX32_ALPHABET, type PathInfo, StorePath } from '../../store-path/index.js'
+import {
+  type BuildResult, type BuildStatus, type ContentAddress, type DerivedPath, type HashAlgo, NixHash, NIX32_ALPHABET, type PathInfo,
+  type Realisation, StorePath,
+} from '../../store-path/index.js'
 import { FEATURE_DELETE_DEAD_SPECIFIC_REFERRERS, FEATURE_REALISATION_WITH_PATH } from '../version.js'
-import { BUILD_STATUSES, type BuildResult, type BuiltOutput } from './build-result.js'
 import type { CodecContext } from './context.js'
 import { codecContext } from './context.js'
-import type { DerivedPath } from './derived-path.js'
-import { GC_ACTIONS, type GCOptions } from './gc.js'
+import { GC_ACTIONS, type GCRequest } from './gc.js'
 import { BUILD_MODES } from './misc.js'
-import type { Realisation } from './realisation.js'
+import { ZERO_DRV_HASH } from './realisation.js'
 import type { ClientSettings } from './set-options.js'
 import type { StderrFrame } from './stderr.js'
 import type { WireBasicDerivation } from './basic-derivation.js'
@@ -64,14 +65,21 @@ export const pathInfo: fc.Arbitrary<PathInfo> = rec({
 })
 
 const micros = fc.option(fc.nat(), { nil: undefined })
-function builtOutput(feature: boolean): fc.Arbitrary<BuiltOutput> {
-  if (feature) return rec({ outPath: storePath, signatures: fc.array(signature, { maxLength: 2 }) })
-  return rec({ outPath: storePath, signatures: fc.array(signature, { maxLength: 2 }), drvHash: sha256 }, { requiredKeys: ['outPath', 'signatures'] })
+const drvHashString = fc.oneof(sha256.map(h => h.format('base16', true)), fc.constant(ZERO_DRV_HASH))
+
+/** A built output under `name`: with the feature only outPath and signatures travel. */
+function builtOutput(name: string, feature: boolean): fc.Arbitrary<Realisation> {
+  return rec({
+    id: (feature ? fc.constant(ZERO_DRV_HASH) : drvHashString).map(drvHash => ({ drvHash, outputName: name })),
+    outPath: storePath,
+    signatures: fc.array(signature, { maxLength: 2 }),
+    dependentRealisations: fc.constant(new Map<string, StorePath>()),
+  })
 }
 
 export function buildResult(feature = false): fc.Arbitrary<BuildResult> {
   return rec({
-    status: fc.constantFrom(...BUILD_STATUSES),
+    status: fc.integer({ min: 0, max: 14 }).map(n => n as BuildStatus),
     errorMsg: text,
     timesBuilt: fc.nat(1000),
     isNonDeterministic: fc.boolean(),
@@ -79,7 +87,7 @@ export function buildResult(feature = false): fc.Arbitrary<BuildResult> {
     stopTime: fc.nat(),
     cpuUser: micros,
     cpuSystem: micros,
-    builtOutputs: fc.array(fc.tuple(outputName, builtOutput(feature)), { maxLength: 3 }).map(es => new Map(es)),
+    builtOutputs: fc.uniqueArray(outputName, { maxLength: 3 }).chain(names => fc.tuple(...names.map(n => builtOutput(n, feature)))).map(es => new Map(es.map(e => [e.id.outputName, e]))),
   }).map(r => {
     const { cpuUser, cpuSystem, ...rest } = r
     return { ...rest, ...(cpuUser === undefined ? {} : { cpuUser }), ...(cpuSystem === undefined ? {} : { cpuSystem }) }
@@ -87,14 +95,14 @@ export function buildResult(feature = false): fc.Arbitrary<BuildResult> {
 }
 
 export const realisation: fc.Arbitrary<Realisation> = rec({
-  id: rec({ drvHash: sha256, outputName }),
+  id: rec({ drvHash: sha256.map(h => h.format('base16', true)), outputName }),
   outPath: storePath,
   signatures: fc.array(signature, { maxLength: 2 }),
   dependentRealisations: fc.array(fc.tuple(rec({ drvHash: sha256, outputName }), storePath), { maxLength: 2 })
     .map(es => new Map(es.map(([id, p]) => [`${id.drvHash.format('base16', true)}!${id.outputName}`, p]))),
 })
 
-export function gcOptions(feature: boolean): fc.Arbitrary<GCOptions> {
+export function gcRequest(feature: boolean): fc.Arbitrary<GCRequest> {
   const specific = rec({ kind: fc.constant('specific' as const), paths: fc.array(storePath, { maxLength: 3 }), deleteReferrers: feature ? fc.boolean() : fc.constant(false) })
   return rec({
     action: fc.constantFrom(...GC_ACTIONS),

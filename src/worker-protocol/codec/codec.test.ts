@@ -6,7 +6,7 @@ import { FEATURE_DELETE_DEAD_SPECIFIC_REFERRERS, FEATURE_REALISATION_WITH_PATH }
 import * as A from './arbitraries.js'
 import {
   BasicDerivationCodec, BuildModeCodec, BuildResultCodec, ClientSettingsCodec, type Codec, codecContext, type CodecContext, ContentAddressCodec,
-  DaemonHelloCodec, decodeAll, DerivedPathCodec, encode, GCOptionsCodec, KeyedBuildResultCodec, listOf, NarScanner, RealisationJsonCodec,
+  DaemonHelloCodec, decodeAll, DerivedPathCodec, encode, GCRequestCodec, KeyedBuildResultCodec, listOf, NarScanner, RealisationJsonCodec,
   StderrFrameCodec, StorePathCodec, ValidPathInfoCodec,
 } from './index.js'
 
@@ -49,8 +49,8 @@ describe('worker-protocol codecs', () => {
     })
     it('realisation JSON', () => roundTrip(RealisationJsonCodec, A.realisation, V38))
     it('GC options, classic and with delete-dead-specific-referrers', () => {
-      roundTrip(GCOptionsCodec, A.gcOptions(false), V38)
-      roundTrip(GCOptionsCodec, A.gcOptions(true), V38F)
+      roundTrip(GCRequestCodec, A.gcRequest(false), V38)
+      roundTrip(GCRequestCodec, A.gcRequest(true), V38F)
     })
     it('client settings', () => roundTrip(ClientSettingsCodec, A.clientSettings, V38))
     it('logger frames, new and old error format', () => {
