@@ -30,7 +30,7 @@ export const storePath: fc.Arbitrary<StorePath> = fc.tuple(fc.array(fc.constantF
   .map(([h, n]) => StorePath.fromParts(h.join(''), n))
 export const drvPath: fc.Arbitrary<StorePath> = storePath.map(p => StorePath.fromParts(p.hashPart, `${p.name}.drv`))
 
-const SIZES: Record<HashAlgo, number> = { md5: 16, sha1: 20, sha256: 32, sha512: 64 }
+const SIZES: Record<HashAlgo, number> = { md5: 16, sha1: 20, sha256: 32, sha512: 64, blake3: 32 }
 export const hashOf = (algo: HashAlgo): fc.Arbitrary<NixHash> => fc.uint8Array({ minLength: SIZES[algo], maxLength: SIZES[algo] }).map(d => NixHash.fromDigest(algo, d))
 export const anyAlgo = fc.constantFrom<HashAlgo>('md5', 'sha1', 'sha256', 'sha512')
 export const sha256 = hashOf('sha256')
