@@ -11,13 +11,14 @@ import {
   type PathInfo, StoreDir, type StorePath, type UnkeyedPathInfo,
 } from '../store-path/index.js'
 import type { BuildMode, GCResults, MissingInfo, SubstitutablePathInfo } from '../store/types.js'
+import type { BasicDerivation } from '../derivation/index.js'
 import { ByteSource, WireWriter } from '../wire/index.js'
 import {
   type ClientHandshakeInfo, ClientHandshakeInfoCodec, ClientMagicCodec, ClientOptionsCodec,
   type ClientSettings, type CodecContext, type CodecOpName, DaemonHelloCodec, DEFAULT_CLIENT_SETTINGS,
   AddMultipleCountCodec, AddMultipleItemCodec, FeaturesCodec, type GCRequest, type OpDef, type GCRoot, OPS, type QueryRealisationReply,
   type QueryRealisationRequest, type RegisterDrvOutputRequest, type ReplyOf, type RequestInput, type StderrFrame, StderrFrameCodec,
-  type TrustedFlag, VersionCodec, type WireBasicDerivation, type WireError,
+  type TrustedFlag, VersionCodec, type WireError,
 } from './codec/index.js'
 import { HandshakeError, RemoteError, UnsupportedByProtocolError } from './errors.js'
 import { type ByteSink, readableSource, WritableSink } from './io.js'
@@ -266,7 +267,7 @@ export class WorkerClient {
   buildPathsWithResults(paths: readonly DerivedPath[], mode: BuildMode = 'normal'): Promise<KeyedBuildResult[]> {
     return this.call('BuildPathsWithResults', { paths, mode })
   }
-  buildDerivation(drvPath: StorePath, drv: WireBasicDerivation, mode: BuildMode = 'normal'): Promise<BuildResult> {
+  buildDerivation(drvPath: StorePath, drv: BasicDerivation, mode: BuildMode = 'normal'): Promise<BuildResult> {
     return this.call('BuildDerivation', { drvPath, drv, mode })
   }
   registerDrvOutput(req: RegisterDrvOutputRequest): Promise<undefined> { return this.call('RegisterDrvOutput', req) }

@@ -15,7 +15,7 @@ import { BUILD_MODES } from './misc.js'
 import { ZERO_DRV_HASH } from './realisation.js'
 import type { ClientSettings } from './set-options.js'
 import type { StderrFrame } from './stderr.js'
-import type { WireBasicDerivation } from './basic-derivation.js'
+import type { BasicDerivation, DerivationOutput } from '../../derivation/index.js'
 
 /** fc.record without null prototypes (deepStrictEqual compares prototypes). */
 function rec<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }, opts: { requiredKeys?: (keyof T)[] } = {}): fc.Arbitrary<T> {
@@ -135,14 +135,24 @@ export function stderrFrame(version: number): fc.Arbitrary<StderrFrame> {
   )
 }
 
-export const basicDerivation: fc.Arbitrary<WireBasicDerivation> = rec({
-  outputs: fc.array(fc.tuple(outputName, rec({ path: fc.option(storePath, { nil: undefined }), hashAlgo: fc.constantFrom('', 'r:sha256', 'sha256'), hash: fc.constantFrom('', 'impure') })), { maxLength: 3 }).map(es => new Map(es)),
-  inputSrcs: fc.array(storePath, { maxLength: 3 }),
-  platform: fc.constantFrom('x86_64-linux', 'aarch64-darwin'),
-  builder: fc.constantFrom('/bin/sh', 'builtin:buildenv'),
-  args: fc.array(text, { maxLength: 3 }),
-  env: fc.array(fc.tuple(storePathName, text), { maxLength: 4 }).map(es => new Map(es)),
-})
+const derivationOutput: fc.Arbitrary<DerivationOutput> = fc.oneof(
+  storePath.map(path => ({ kind: 'inputAddressed' as const, path })),
+  contentAddress.filter(ca => ca.method !== 'git').map(ca => ({ kind: 'caFixed' as const, ca })),
+  fc.constantFrom('nar' as const, 'flat' as const).map(method => ({ kind: 'caFloating' as const, method, hashAlgo: 'sha256' as const })),
+  fc.constant({ kind: 'deferred' as const }),
+  fc.constant({ kind: 'impure' as const, method: 'nar' as const, hashAlgo: 'sha256' as const }),
+)
+
+/** A BuildDerivation request body (name from a drv path; input sources sorted as C++ sends them). */
+export const buildDerivationRequest = fc.tuple(drvPath, fc.array(fc.tuple(outputName, derivationOutput), { minLength: 1, maxLength: 3 }),
+  fc.uniqueArray(storePath, { maxLength: 3, selector: p => p.baseName }), fc.array(text, { maxLength: 3 }), fc.array(fc.tuple(storePathName, text), { maxLength: 4 }))
+  .map(([p, outs, srcs, args, env]) => {
+    const drv: BasicDerivation = {
+      name: p.name.slice(0, -4), outputs: new Map(outs), inputSrcs: srcs.sort((a, b) => (a.baseName < b.baseName ? -1 : 1)), platform: 'x86_64-linux',
+      builder: '/bin/sh', args, env: new Map(env),
+    }
+    return { drvPath: p, drv, mode: 'normal' as const }
+  })
 
 export const buildMode = fc.constantFrom(...BUILD_MODES)
 

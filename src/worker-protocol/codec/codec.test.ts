@@ -5,7 +5,7 @@ import { HandshakeError, InvalidWireValueError, UnsupportedByProtocolError } fro
 import { FEATURE_DELETE_DEAD_SPECIFIC_REFERRERS, FEATURE_REALISATION_WITH_PATH } from '../version.js'
 import * as A from './arbitraries.js'
 import {
-  BasicDerivationCodec, BuildModeCodec, BuildResultCodec, ClientSettingsCodec, type Codec, codecContext, type CodecContext, ContentAddressCodec,
+  BuildModeCodec, OPS, BuildResultCodec, ClientSettingsCodec, type Codec, codecContext, type CodecContext, ContentAddressCodec,
   DaemonHelloCodec, decodeAll, DerivedPathCodec, encode, GCRequestCodec, KeyedBuildResultCodec, listOf, NarScanner, RealisationJsonCodec,
   StderrFrameCodec, StorePathCodec, ValidPathInfoCodec,
 } from './index.js'
@@ -57,7 +57,7 @@ describe('worker-protocol codecs', () => {
       roundTrip(StderrFrameCodec, A.stderrFrame(0x126), V38)
       roundTrip(StderrFrameCodec, A.stderrFrame(0x119), codecContext({ version: 0x119 }))
     })
-    it('basic derivations', () => roundTrip(BasicDerivationCodec, A.basicDerivation, V38))
+    it('BuildDerivation requests (basic derivations)', () => roundTrip(OPS.BuildDerivation.request, A.buildDerivationRequest, V38))
   })
 
   describe('canonical at every version 1.18 … 1.38 (property)', () => {

@@ -4,7 +4,8 @@
 import type { BuildResult, DerivedPath, DrvOutput, KeyedBuildResult, Realisation, StorePath } from '../../store-path/index.js'
 import { InvalidWireValueError, UnsupportedByProtocolError } from '../errors.js'
 import { FEATURE_REALISATION_WITH_PATH } from '../version.js'
-import { BasicDerivationCodec, type WireBasicDerivation } from './basic-derivation.js'
+import { readBasicDerivation, writeBasicDerivation } from './basic-derivation.js'
+import { type BasicDerivation, nameFromDrvPath } from '../../derivation/index.js'
 import { BuildResultCodec, KeyedBuildResultCodec } from './build-result.js'
 import { atLeast, type Codec, type CodecContext, hasFeature } from './context.js'
 import { DerivedPathCodec, type SingleDerivedPath, SingleDerivedPathCodec } from './derived-path.js'
@@ -46,15 +47,19 @@ export const QueryMissing = defineOp('QueryMissing', 19, {
 
 export interface BuildDerivationRequest {
   readonly drvPath: StorePath
-  readonly drv: WireBasicDerivation
+  readonly drv: BasicDerivation
   readonly mode: BuildMode
 }
 
 export const BuildDerivation = defineOp<BuildDerivationRequest, BuildResult>('BuildDerivation', 14, {
-  read: (r, ctx) => ({ drvPath: StorePathCodec.read(r, ctx), drv: BasicDerivationCodec.read(r, ctx), mode: BuildModeCodec.read(r, ctx) }),
+  read(r, ctx) {
+    const drvPath = StorePathCodec.read(r, ctx)
+    const drv = readBasicDerivation(r, ctx, nameFromDrvPath(drvPath))
+    return { drvPath, drv, mode: BuildModeCodec.read(r, ctx) }
+  },
   write(w, ctx, v) {
     StorePathCodec.write(w, ctx, v.drvPath)
-    BasicDerivationCodec.write(w, ctx, v.drv)
+    writeBasicDerivation(w, ctx, v.drv)
     BuildModeCodec.write(w, ctx, v.mode)
   },
 }, BuildResultCodec)

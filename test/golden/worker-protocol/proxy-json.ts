@@ -9,8 +9,9 @@ import {
 } from '../../../src/store-path/index.js'
 import {
   ACTIVITY_TYPE_NAMES, BUILD_STATUS_NAMES, formatProtocolVersion, type HandshakeRecord, type LoggerField, type OpRecord, realisationToJson,
-  RESULT_TYPE_NAMES, type StderrFrame, type WireError,
+  RESULT_TYPE_NAMES, type StderrFrame, type WireError, writeBasicDerivation, codecContext,
 } from '../../../src/worker-protocol/index.js'
+import { WireReader, WireWriter } from '../../../src/wire/index.js'
 const n = (b: boolean): number => (b ? 1 : 0)
 
 function field(f: LoggerField): unknown { return typeof f === 'bigint' ? Number(f) : f }
@@ -137,10 +138,17 @@ export function requestJson(rec: OpRecord, version: number, sd: StoreDir): Recor
     case 'AddBuildLog': return { drvBaseName: q['drvPath'].baseName, logBytes: (up as { bytes: number }).bytes }
     case 'BuildDerivation': {
       const d = q['drv']
+      const triple = (name: string, o: AnyReq) => {
+        const w = new WireWriter()
+        writeBasicDerivation(w, codecContext({ version }), { ...d, outputs: new Map([[name, o]]), inputSrcs: [], args: [], env: new Map(), structuredAttrs: undefined })
+        const r = new WireReader(w.finish())
+        r.u64(); r.string()
+        return { path: r.string(), hashAlgo: r.string(), hash: r.string() }
+      }
       return {
         drvPath: path(q['drvPath']),
         drv: {
-          outputs: Object.fromEntries([...d.outputs].map(([k, o]: [string, AnyReq]) => [k, { path: path(o['path']), hashAlgo: o['hashAlgo'], hash: o['hash'] }])),
+          outputs: Object.fromEntries([...d.outputs].map(([k, o]: [string, AnyReq]) => [k, triple(k, o)])),
           inputSrcs: d.inputSrcs.map(path), platform: d.platform, builder: d.builder, args: d.args, env: Object.fromEntries(d.env),
         },
         buildMode: ['normal', 'repair', 'check'].indexOf(q['mode']),
