@@ -26,8 +26,9 @@ export function narOfFile(contents: Uint8Array): Uint8Array {
 
 async function collect(src: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
-  for await (const c of src) parts.push(c.slice())
-  return Uint8Array.from(Buffer.concat(parts))
+  for await (const c of src) parts.push(c)
+  const b = Buffer.concat(parts)
+  return new Uint8Array(b.buffer, b.byteOffset, b.length)
 }
 
 export class MemoryStore implements Store {
