@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { ByteSource, ProtocolError, WireLimitError, WireReader, WireWriter } from '../../wire/index.js'
 import { HandshakeError, InvalidWireValueError, UnsupportedByProtocolError } from '../errors.js'
 import { FEATURE_DELETE_DEAD_SPECIFIC_REFERRERS, FEATURE_REALISATION_WITH_PATH } from '../version.js'
-import * as A from './arbitraries.js'
+import * as A from '../../../test/support/worker-protocol-arbitraries.js'
 import {
   BuildModeCodec, OPS, BuildResultCodec, ClientSettingsCodec, type Codec, codecContext, type CodecContext, ContentAddressCodec,
   DaemonHelloCodec, decodeAll, DerivedPathCodec, encode, GCRequestCodec, KeyedBuildResultCodec, listOf, NarScanner, RealisationJsonCodec,

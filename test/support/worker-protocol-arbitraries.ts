@@ -1,21 +1,17 @@
 /**
  * fast-check arbitraries for the protocol's values, shared by the property tests of the codecs,
- * the connection and the client. (Test support; not exported from the folder's index.)
+ * the connection and the client.
  */
 import fc from 'fast-check'
 import {
   type BuildResult, type BuildStatus, type ContentAddress, type DerivedPath, type HashAlgo, NixHash, NIX32_ALPHABET, type PathInfo,
   type Realisation, StorePath,
-} from '../../store-path/index.js'
-import { FEATURE_DELETE_DEAD_SPECIFIC_REFERRERS, FEATURE_REALISATION_WITH_PATH } from '../version.js'
-import type { CodecContext } from './context.js'
-import { codecContext } from './context.js'
-import { GC_ACTIONS, type GCRequest } from './gc.js'
-import { BUILD_MODES } from './misc.js'
-import { ZERO_DRV_HASH } from './realisation.js'
-import type { ClientSettings } from './set-options.js'
-import type { StderrFrame } from './stderr.js'
-import type { BasicDerivation, DerivationOutput } from '../../derivation/index.js'
+} from '../../src/store-path/index.js'
+import {
+  BUILD_MODES, type ClientSettings, type CodecContext, codecContext, FEATURE_DELETE_DEAD_SPECIFIC_REFERRERS, FEATURE_REALISATION_WITH_PATH,
+  GC_ACTIONS, type GCRequest, type StderrFrame, ZERO_DRV_HASH,
+} from '../../src/worker-protocol/index.js'
+import type { BasicDerivation, DerivationOutput } from '../../src/derivation/index.js'
 
 /** fc.record without null prototypes (deepStrictEqual compares prototypes). */
 function rec<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }, opts: { requiredKeys?: (keyof T)[] } = {}): fc.Arbitrary<T> {
