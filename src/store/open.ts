@@ -13,8 +13,7 @@ import { PublicKey, publicKeysOf } from '../signing/index.js'
 import type { Logger } from '../logger.js'
 import { TempRoots } from './gc/index.js'
 import { LocalStore } from './local-store.js'
-import type { NarCastoreBridge } from './nar-bridge.js'
-import { makeNarCastoreBridge } from './nar-castore.js'
+import { makeNarCastoreBridge, type NarCastoreBridge } from './nar-bridge.js'
 
 export interface OpenLocalStoreOptions {
   readonly locations: StoreLocations
