@@ -112,31 +112,57 @@ class AtermParser {
     return v
   }
 
-  /** An escaped string: `\"` `\\` `\n` `\r` `\t`, and those five characters only escaped. */
+  // Next positions of the characters that end a run of plain string content, kept across
+  // calls so that each search over the input happens once (indexOf per string would be
+  // quadratic on files without backslashes).
+  private nextQuote = -1
+  private nextBackslash = -1
+  private nextControl = -1
+
+  private next(ch: string, cached: number, from: number): number {
+    if (cached >= from || cached === Infinity) return cached
+    const i = this.s.indexOf(ch, from)
+    return i < 0 ? Infinity : i
+  }
+
+  private nextRawControl(from: number): number {
+    if (this.nextControl >= from || this.nextControl === Infinity) return this.nextControl
+    let best = Infinity
+    for (const ch of ['\n', '\r', '\t']) {
+      const i = this.s.indexOf(ch, from)
+      if (i >= 0 && i < best) best = i
+    }
+    return best
+  }
+
+  /** An escaped string: `\"` `\\` `\n` `\r` `\t`, and (strict) those five characters only escaped. */
   private escaped(): string {
     this.expect('"')
     const s = this.s
     let out = ''
     let start = this.pos
-    for (let i = this.pos; ; i++) {
-      if (i >= s.length) this.fail('unterminated string', i)
-      const c = s.charCodeAt(i)
-      if (c === 0x22) { out += s.slice(start, i); this.pos = i + 1; return out }
-      if (c === 0x5c) {
-        out += s.slice(start, i)
-        const e = s[i + 1]
-        if (e === 'n') out += '\n'
-        else if (e === 'r') out += '\r'
-        else if (e === 't') out += '\t'
-        else if (e === '\\' || e === '"') out += e
-        else if (e === undefined) this.fail('unterminated string', i)
-        else if (this.strict) this.fail(`unknown escape '\\${e}'`, i)
-        else out += e // C++ 2.34 takes the character itself
-        i++
-        start = i + 1
-      } else if ((c === 0x0a || c === 0x0d || c === 0x09) && this.strict) {
-        this.fail('raw newline, carriage return or tab in a string where it must be escaped', i)
+    for (;;) {
+      const q = this.nextQuote = this.next('"', this.nextQuote, start)
+      const b = this.nextBackslash = this.next('\\', this.nextBackslash, start)
+      if (this.strict) {
+        const c = this.nextControl = this.nextRawControl(start)
+        if (c < q && c < b) this.fail('raw newline, carriage return or tab in a string where it must be escaped', c)
       }
+      if (q === Infinity) this.fail('unterminated string', s.length)
+      if (q < b) {
+        this.pos = q + 1
+        return out === '' ? s.slice(start, q) : out + s.slice(start, q)
+      }
+      out += s.slice(start, b)
+      const e = s[b + 1]
+      if (e === 'n') out += '\n'
+      else if (e === 'r') out += '\r'
+      else if (e === 't') out += '\t'
+      else if (e === '\\' || e === '"') out += e
+      else if (e === undefined) this.fail('unterminated string', b)
+      else if (this.strict) this.fail(`unknown escape '\\${e}'`, b)
+      else out += e // C++ 2.34 takes the character itself
+      start = b + 2
     }
   }
 
@@ -328,9 +354,8 @@ class AtermParser {
       const hash = NixHash.parseDigest(hashS, algo)
       if (this.strict && hash.toBase16() !== hashS) this.fail(`output hash '${hashS}' is not in canonical base-16 form`, at)
       const ca = { method, hash }
-      const expected = fixedOutputPath(this.storeDir, this.name, name, ca)
       // C++ 2.34 ignores the stated path (it prints the computed one); master rejects a mismatch
-      if (this.strict && !expected.equals(path)) this.fail(`derivation output '${name}' has path '${pathS}', which does not match its content address`, at)
+      if (this.strict && !fixedOutputPath(this.storeDir, this.name, name, ca).equals(path)) this.fail(`derivation output '${name}' has path '${pathS}', which does not match its content address`, at)
       return { kind: 'caFixed', ca }
     } catch (e) {
       if (e instanceof BadHashError || e instanceof BadContentAddressError || e instanceof InvalidPathError || e instanceof InvalidDerivationError) this.fail(e.message, at)
