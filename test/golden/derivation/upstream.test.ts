@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   checkInvariants,
+  basicDerivationToJson,
   type Derivation,
   DerivationParseError,
   derivationFromJson,
@@ -20,6 +21,7 @@ import {
   dumpJson,
   fillInOutputPaths,
   hashDerivationModulo,
+  type JsonValue,
   moduloAterm,
   outputFromJson,
   outputToJson,
@@ -27,7 +29,11 @@ import {
   parseJson,
   printDerivation,
   requiredSystemFeatures,
+  type SingleDerivedPath,
+  singleDerivedPathToJson,
   substitutesAllowed,
+  tryResolve,
+  tryResolveOptions,
   useUidRange,
 } from '../../../src/derivation/index.js'
 import { NixHash, StorePath } from '../../../src/store-path/index.js'
@@ -233,10 +239,33 @@ for (const [label, dir] of [['2.34.8', V234], ['master', MASTER]] as const) {
       })
     })
 
+    // derivation/resolution.cc (master only): resolving inputs from a build trace
+    if (label === 'master') describe('try-resolve (master only)', () => {
+      const tr = (f: string): string => text(dir!, 'try-resolve', f)
+      for (const stem of ['no-inputs', 'export-ref-subpath', 'export-ref-subpath-sa', 'resolution-failure']) {
+        it(`${stem}`, function () {
+          const before = derivationFromJson(tr(`${stem}-before.json`))
+          const trace = stem === 'resolution-failure' ? [] : parseJson(tr(`${stem}-buildTrace.json`)) as ReadonlyArray<readonly [JsonValue, string]>
+          const known = new Map(trace.map(([k, v]) => [dumpJson(k), StorePath.fromBaseName(v)]))
+          const lookup = (drvPath: SingleDerivedPath, output: string): StorePath | undefined =>
+            known.get(dumpJson(singleDerivedPathToJson({ kind: 'built', drvPath, output })))
+          const resolved = tryResolve(before, lookup, { caDerivations: true })
+          if (stem === 'resolution-failure') { assert.equal(resolved, undefined); return }
+          assert.ok(resolved)
+          assert.equal(dumpJson(basicDerivationToJson(resolved, derivationToJson), 2) + '\n', tr(`${stem}-${stem === 'no-inputs' ? 'after' : 'resolved'}.json`))
+          if (stem.startsWith('export-ref')) {
+            const options = derivationOptions(before, { caDerivations: true })
+            assert.equal(dumpJson(derivationOptionsToJson(options), 2) + '\n', tr(`${stem}-before-options.json`))
+            assert.equal(dumpJson(derivationOptionsToJson(tryResolveOptions(options, lookup)!), 2) + '\n', tr(`${stem}-resolved-options.json`))
+          }
+        })
+      }
+    })
+
     it('every file of the directory is covered by a spec above', function () {
       const covered = /^(simple-derivation|dyn-dep-derivation|output-\w+|bad-version|bad-old-version-dyn-deps|bad-ca-fixed-path|hello|firefox)\.(drv|json)$/
-      // subdirectories: ia/ and ca/ (JSON, derivation-options/), invariants/, hash-modulo/ are
-      // covered above; master's try-resolve/ is not supported yet
+      // subdirectories: ia/ and ca/ (JSON, derivation-options/), invariants/, hash-modulo/,
+      // try-resolve/ are covered above
       const dirs = new Set(['ia', 'ca', 'invariants', 'hash-modulo', 'try-resolve'])
       const unknown = readdirSync(dir!).filter(f => !covered.test(f) && !dirs.has(f))
       assert.deepEqual(unknown, [])
