@@ -336,31 +336,57 @@ class AtermParser {
 
   private output(name: string, pathS: string, algoS: string, hashS: string, at: number): DerivationOutput {
     try {
-      if (algoS === '') {
-        if (hashS !== '') this.fail('hash specified without hash algorithm', at)
-        if (pathS === '') return { kind: 'deferred' }
-        return { kind: 'inputAddressed', path: this.storePath(pathS, at) }
-      }
-      const { method, algo } = parseMethodAlgo(algoS)
-      if (hashS === 'impure') {
-        if (pathS !== '') this.fail('impure derivation output should not specify output path', at)
-        return { kind: 'impure', method, hashAlgo: algo }
-      }
-      if (hashS === '') {
-        if (pathS !== '') this.fail('content-addressing derivation output should not specify output path', at)
-        return { kind: 'caFloating', method, hashAlgo: algo }
-      }
-      const path = this.storePath(pathS, at)
-      const hash = NixHash.parseDigest(hashS, algo)
-      if (this.strict && hash.toBase16() !== hashS) this.fail(`output hash '${hashS}' is not in canonical base-16 form`, at)
-      const ca = { method, hash }
-      // C++ 2.34 ignores the stated path (it prints the computed one); master rejects a mismatch
-      if (this.strict && !fixedOutputPath(this.storeDir, this.name, name, ca).equals(path)) this.fail(`derivation output '${name}' has path '${pathS}', which does not match its content address`, at)
-      return { kind: 'caFixed', ca }
+      return parseOutputFields(this.storeDir, this.name, name, pathS, algoS, hashS, this.strict)
     } catch (e) {
+      if (e instanceof InvalidPathError) this.fail(`bad store path in derivation: ${e.message}`, at)
       if (e instanceof BadHashError || e instanceof BadContentAddressError || e instanceof InvalidPathError || e instanceof InvalidDerivationError) this.fail(e.message, at)
       throw e
     }
+  }
+}
+
+/**
+ * An output from its three fields (path, `[r:|text:|git:]algo`, hash or `impure`), as the ATerm
+ * and the worker protocol's BasicDerivation carry it (C++ `parseDerivationOutput`). Throws
+ * InvalidDerivationError, InvalidPathError or BadHashError. `strict` also requires a base-16
+ * hash and a fixed output path that matches the content address.
+ */
+export function parseOutputFields(
+  storeDir: StoreDir, drvName: string, outputName: string, pathS: string, algoS: string, hashS: string, strict = false,
+): DerivationOutput {
+  if (algoS === '') {
+    if (hashS !== '') throw new InvalidDerivationError('hash specified without hash algorithm')
+    if (pathS === '') return { kind: 'deferred' }
+    return { kind: 'inputAddressed', path: storeDir.parse(pathS) }
+  }
+  const { method, algo } = parseMethodAlgo(algoS)
+  if (hashS === 'impure') {
+    if (pathS !== '') throw new InvalidDerivationError('impure derivation output should not specify output path')
+    return { kind: 'impure', method, hashAlgo: algo }
+  }
+  if (hashS === '') {
+    if (pathS !== '') throw new InvalidDerivationError('content-addressing derivation output should not specify output path')
+    return { kind: 'caFloating', method, hashAlgo: algo }
+  }
+  const path = storeDir.parse(pathS)
+  const hash = NixHash.parseDigest(hashS, algo)
+  if (strict && hash.toBase16() !== hashS) throw new InvalidDerivationError(`output hash '${hashS}' is not in canonical base-16 form`)
+  const ca = { method, hash }
+  // C++ 2.34 ignores the stated path (it prints the computed one); master rejects a mismatch
+  if (strict && !fixedOutputPath(storeDir, drvName, outputName, ca).equals(path)) {
+    throw new InvalidDerivationError(`derivation output '${outputName}' has path '${pathS}', which does not match its content address`)
+  }
+  return { kind: 'caFixed', ca }
+}
+
+/** The three fields of an output (C++ `unparse`/`writeDerivation`); `mask` blanks the path. */
+export function printOutputFields(storeDir: StoreDir, drvName: string, outputName: string, o: DerivationOutput, mask = false): [string, string, string] {
+  switch (o.kind) {
+    case 'inputAddressed': return [mask ? '' : storeDir.print(o.path), '', '']
+    case 'caFixed': return [mask ? '' : storeDir.print(fixedOutputPath(storeDir, drvName, outputName, o.ca)), printMethodAlgo(o.ca.method, o.ca.hash.algo), o.ca.hash.toBase16()]
+    case 'caFloating': return ['', printMethodAlgo(o.method, o.hashAlgo), '']
+    case 'deferred': return ['', '', '']
+    case 'impure': return ['', printMethodAlgo(o.method, o.hashAlgo), 'impure']
   }
 }
 
@@ -436,20 +462,7 @@ export function printDerivation(drv: Derivation, storeDir: StoreDir = new StoreD
   for (const [name, o] of byKey(drv.outputs)) {
     if (!first) s += ','
     first = false
-    let path = ''
-    let algo = ''
-    let hash = ''
-    switch (o.kind) {
-      case 'inputAddressed': path = mask ? '' : storeDir.print(o.path); break
-      case 'caFixed':
-        path = mask ? '' : storeDir.print(fixedOutputPath(storeDir, drv.name, name, o.ca))
-        algo = printMethodAlgo(o.ca.method, o.ca.hash.algo)
-        hash = o.ca.hash.toBase16()
-        break
-      case 'caFloating': algo = printMethodAlgo(o.method, o.hashAlgo); break
-      case 'deferred': break
-      case 'impure': algo = printMethodAlgo(o.method, o.hashAlgo); hash = 'impure'; break
-    }
+    const [path, algo, hash] = printOutputFields(storeDir, drv.name, name, o, mask)
     s += '(' + quoted(name) + ',' + quoted(path) + ',' + quoted(algo) + ',' + quoted(hash) + ')'
   }
 
