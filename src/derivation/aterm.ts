@@ -30,7 +30,7 @@ import {
   NixHash,
   parseHashAlgo,
   StoreDir,
-  type StorePath,
+  StorePath,
 } from '../store-path/index.js'
 import { DerivationParseError, InvalidDerivationError } from './errors.js'
 import { compareUtf8 } from './order.js'
@@ -189,7 +189,7 @@ class AtermParser {
 
   private storePath(s: string, at: number): StorePath {
     try {
-      return this.storeDir.parse(s)
+      return parseStorePathField(this.storeDir, s, this.strict)
     } catch (e) {
       if (e instanceof InvalidPathError) this.fail(`bad store path in derivation: ${e.message}`, at)
       throw e
@@ -295,10 +295,10 @@ class AtermParser {
     // the versioned form is only written when needed, so anything else is not canonical
     if (this.strict && dynamic && !inputDrvs.some(d => d.dynamicOutputs.size > 0)) this.fail(`'DrvWithVersion' form without dynamic outputs`, 0)
 
-    let env: Map<string, string>
+    let env = rawEnv
     let structuredAttrs
     try {
-      ({ env, structuredAttrs } = extractStructuredAttrs(rawEnv))
+      if (rawEnv.has(STRUCTURED_ATTRS_ENV)) ({ env, structuredAttrs } = extractStructuredAttrs(rawEnv))
     } catch (e) {
       if (e instanceof InvalidDerivationError) this.fail(e.message, 0)
       throw e
@@ -346,6 +346,19 @@ class AtermParser {
 }
 
 /**
+ * A store path as written in a derivation: `<storeDir>/<base>` exactly (the fast, canonical
+ * case); otherwise, unless `strict`, canonicalised first as C++ 2.34's `parseStorePath` does.
+ */
+function parseStorePathField(storeDir: StoreDir, s: string, strict: boolean): StorePath {
+  const dir = storeDir.path
+  if (s.length > dir.length + 1 && s.startsWith(dir) && s.charCodeAt(dir.length) === 0x2f && s.indexOf('/', dir.length + 1) < 0) {
+    return StorePath.fromBaseName(s.slice(dir.length + 1))
+  }
+  if (strict) throw new InvalidPathError(`path '${s}' is not a canonical store path in '${dir}'`)
+  return storeDir.parse(s)
+}
+
+/**
  * An output from its three fields (path, `[r:|text:|git:]algo`, hash or `impure`), as the ATerm
  * and the worker protocol's BasicDerivation carry it (C++ `parseDerivationOutput`). Throws
  * InvalidDerivationError, InvalidPathError or BadHashError. `strict` also requires a base-16
@@ -357,7 +370,7 @@ export function parseOutputFields(
   if (algoS === '') {
     if (hashS !== '') throw new InvalidDerivationError('hash specified without hash algorithm')
     if (pathS === '') return { kind: 'deferred' }
-    return { kind: 'inputAddressed', path: storeDir.parse(pathS) }
+    return { kind: 'inputAddressed', path: parseStorePathField(storeDir, pathS, strict) }
   }
   const { method, algo } = parseMethodAlgo(algoS)
   if (hashS === 'impure') {
@@ -368,7 +381,7 @@ export function parseOutputFields(
     if (pathS !== '') throw new InvalidDerivationError('content-addressing derivation output should not specify output path')
     return { kind: 'caFloating', method, hashAlgo: algo }
   }
-  const path = storeDir.parse(pathS)
+  const path = parseStorePathField(storeDir, pathS, strict)
   const hash = NixHash.parseDigest(hashS, algo)
   if (strict && hash.toBase16() !== hashS) throw new InvalidDerivationError(`output hash '${hashS}' is not in canonical base-16 form`)
   const ca = { method, hash }
