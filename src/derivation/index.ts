@@ -1,3 +1,20 @@
+/**
+ * Store derivations: the model, the ATerm (`.drv`) and JSON codecs, and the hashing that gives
+ * derivations and their outputs their store paths. Pure: no I/O; whatever needs other
+ * derivations takes a lookup.
+ *
+ * For the evaluator (`derivationStrict`):
+ *
+ *   const cache = new DrvHashCache(readDrvSync?)        // C++ drvHashes
+ *   const drv = finalizeDerivation(draft, cache.lookup) // output paths + env (IA: draft outputs 'deferred')
+ *   const { path, text, references } = derivationStoreInfo(drv)  // the .drv to add to the store
+ *   cache.record(path, drv)                             // so dependents can hash against it
+ *   hashPlaceholder(out), DownstreamPlaceholder          // placeholders for `builtins.placeholder`, CA outputs
+ *
+ * For the store and the builder: parseDerivation / printDerivation, derivationFromJson /
+ * printDerivationShow, checkInvariants / fillInOutputPaths, tryResolve, derivationOptions,
+ * readBasicDerivation / writeBasicDerivation (BuildDerivation).
+ */
 export * from './errors.js'
 export * from './order.js'
 export * from './json-value.js'
