@@ -437,13 +437,23 @@ function esc(s: string): string {
 
 function quoted(s: string): string { return '"' + s + '"' }
 
+/** Strictly increasing in C++ order? (Parsed derivations are, so sorting can be skipped.) */
+function isSortedUnique(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (compareUtf8(keys[i - 1]!, keys[i]!) >= 0) return false
+  return true
+}
+
 function byKey<T>(entries: Iterable<[string, T]>): Array<[string, T]> {
-  return [...entries].sort((a, b) => compareUtf8(a[0], b[0]))
+  const a = [...entries]
+  return isSortedUnique(a.map(e => e[0])) ? a : a.sort((x, y) => compareUtf8(x[0], y[0]))
+}
+
+function sortedSet(items: readonly string[]): readonly string[] {
+  return isSortedUnique(items) ? items : [...new Set(items)].sort(compareUtf8)
 }
 
 function printStringSet(items: readonly string[]): string {
-  const sorted = [...new Set(items)].sort(compareUtf8)
-  return '[' + sorted.map(quoted).join(',') + ']'
+  return '[' + sortedSet(items).map(quoted).join(',') + ']'
 }
 
 function printNode(n: DerivedPathMapNode): string {
@@ -484,11 +494,16 @@ export function printDerivation(drv: Derivation, storeDir: StoreDir = new StoreD
   if (opts.actualInputs) {
     s += byKey(opts.actualInputs).map(([k, outs]) => '(' + quoted(k) + ',' + printStringSet(outs) + ')').join(',')
   } else {
-    const drvs = [...drv.inputDrvs].sort((a, b) => compareUtf8(a.path.baseName, b.path.baseName))
-    for (let i = 1; i < drvs.length; i++) {
-      if (drvs[i]!.path.equals(drvs[i - 1]!.path)) throw new InvalidDerivationError(`input derivation '${storeDir.print(drvs[i]!.path)}' listed twice`)
+    // base names computed once (StorePath builds them on each access)
+    let drvs = drv.inputDrvs.map(d => [d.path.baseName, d] as const)
+    if (!isSortedUnique(drvs.map(d => d[0]))) {
+      drvs = [...drvs].sort((a, b) => compareUtf8(a[0], b[0]))
+      for (let i = 1; i < drvs.length; i++) {
+        if (drvs[i]![0] === drvs[i - 1]![0]) throw new InvalidDerivationError(`input derivation '${storeDir.path}/${drvs[i]![0]}' listed twice`)
+      }
     }
-    s += drvs.map(d => '(' + quoted(storeDir.print(d.path)) + ',' + printNode(d) + ')').join(',')
+    const prefix = storeDir.path + '/'
+    s += drvs.map(([base, d]) => '("' + prefix + base + '",' + printNode(d) + ')').join(',')
   }
 
   s += '],' + printStorePaths(storeDir, drv.inputSrcs)
@@ -509,8 +524,9 @@ export function printDerivation(drv: Derivation, storeDir: StoreDir = new StoreD
 }
 
 function printStorePaths(storeDir: StoreDir, paths: readonly StorePath[]): string {
-  const names = [...new Set(paths.map(p => p.baseName))].sort(compareUtf8)
-  return '[' + names.map(n => quoted(storeDir.path + '/' + n)).join(',') + ']'
+  const names = sortedSet(paths.map(p => p.baseName))
+  const prefix = '"' + storeDir.path + '/'
+  return '[' + names.map(n => prefix + n + '"').join(',') + ']'
 }
 
 /** C++ `StructuredAttrs::checkKeyNotInUse`: `__json` is reserved. */
