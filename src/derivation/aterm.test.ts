@@ -11,11 +11,8 @@ import {
   InvalidDerivationError,
   parseDerivation,
   printDerivation,
-  readBasicDerivation,
   StructuredAttrs,
-  writeBasicDerivation,
 } from './index.js'
-import { WireReader, WireWriter } from '../wire/index.js'
 
 const P = (name: string): StorePath => StorePath.fromBaseName(`c015dhfh5l0lp6wxyvdn7bmwhbbr6hr9-${name}`)
 const base = (over: Partial<Derivation> = {}): Derivation => ({
@@ -179,11 +176,6 @@ describe('ATerm round trip (property)', () => {
       const json = dumpJson(derivationToJson(back))
       assert.equal(json, dumpJson(derivationToJson(d)))
       assert.equal(printDerivation(derivationFromJson(json)), t)
-      // the worker-protocol form carries the same BasicDerivation
-      const w = new WireWriter()
-      writeBasicDerivation(w, back, new StoreDir())
-      const wired = readBasicDerivation(new WireReader(w.finish()), d.name, new StoreDir())
-      assert.equal(printDerivation({ ...wired, inputDrvs: [] }), printDerivation({ ...back, inputDrvs: [] }))
     }), { numRuns: 300 })
   })
 })

@@ -13,7 +13,7 @@
  *
  * For the store and the builder: parseDerivation / printDerivation, derivationFromJson /
  * printDerivationShow, checkInvariants / fillInOutputPaths, tryResolve, derivationOptions,
- * readBasicDerivation / writeBasicDerivation (BuildDerivation).
+ * parseOutputFields / printOutputFields (the output triples BuildDerivation also carries).
  */
 export * from './errors.js'
 export * from './order.js'
@@ -27,4 +27,3 @@ export * from './json.js'
 export * from './placeholder.js'
 export * from './options.js'
 export * from './resolve.js'
-export * from './wire.js'
