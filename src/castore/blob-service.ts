@@ -50,7 +50,7 @@ export interface BlobService {
 export interface ChunkedBlobServiceOptions {
   /** Content-defined chunking of large blobs, or false to store every blob whole. */
   chunking?: ChunkingParams | false
-  /** Blobs up to this many bytes are stored whole (default: the chunking `max`, 1 MiB). */
+  /** Blobs up to this many bytes are stored whole (default 1 MiB, at least the chunking `max`). */
   wholeMax?: number
   /** Check BLAKE3 of what is read (whole reads: the blob; ranged reads: each chunk). Default true. */
   verify?: boolean
@@ -59,6 +59,8 @@ export interface ChunkedBlobServiceOptions {
   /** Chunks read ahead of the consumer (default 4). */
   readAhead?: number
 }
+
+const DEFAULT_WHOLE_MAX = 1024 * 1024
 
 export class ChunkedBlobService implements BlobService {
   readonly chunking: ChunkingParams | false
@@ -70,7 +72,7 @@ export class ChunkedBlobService implements BlobService {
   constructor(readonly store: ObjectStore, opts: ChunkedBlobServiceOptions = {}) {
     this.chunking = opts.chunking === undefined ? DEFAULT_CHUNKING : opts.chunking
     if (this.chunking) checkChunkingParams(this.chunking)
-    this.wholeMax = opts.wholeMax ?? (this.chunking ? this.chunking.max : Infinity)
+    this.wholeMax = opts.wholeMax ?? (this.chunking ? Math.max(DEFAULT_WHOLE_MAX, this.chunking.max) : Infinity)
     this.verify = opts.verify ?? true
     this.writeConcurrency = opts.writeConcurrency ?? 4
     this.readAhead = opts.readAhead ?? 4
@@ -199,14 +201,19 @@ function upperBound(offsets: number[], x: number): number {
 /**
  * Buffers up to `wholeMax` bytes; past that, either cuts chunks as data arrives (storing each
  * while more comes in, `concurrency` at a time) or, without chunking, streams to a temp object.
+ * Written bytes are copied once (callers may reuse their buffers); a chunk is kept as the list
+ * of pieces it spans, hashed incrementally and written with writev, so it is never copied again.
  */
 class ChunkingWriter implements BlobWriter {
   written = 0
   private readonly hasher = blake3Hasher()
+  private readonly chunkHasher = blake3Hasher()
   private buf: Uint8Array
   private len = 0
   private mode: 'buffer' | 'chunk' | 'stream' = 'buffer'
   private chunker: Chunker | undefined
+  /** Pieces of the chunk being cut. */
+  private pieces: Uint8Array[] = []
   private readonly chunks: ChunkMeta[] = []
   private readonly seen = new Set<string>()
   private readonly inflight: Array<Promise<void>> = []
@@ -222,26 +229,26 @@ class ChunkingWriter implements BlobWriter {
   async write(data: Uint8Array): Promise<void> {
     if (this.finished) throw new CastoreError('ERR_CASTORE_WRITER', 'blob writer: write after close')
     if (this.error) throw this.error
+    if (data.length === 0) return
     this.hasher.update(data)
     this.written += data.length
     if (this.mode === 'stream') { await this.objWriter!.write(data); return }
     if (this.mode === 'buffer') {
       if (this.len + data.length <= this.wholeMax) { this.append(data); return }
+      const pending = this.buf.subarray(0, this.len)
+      this.buf = new Uint8Array(0); this.len = 0
       if (!this.chunking) {
         this.mode = 'stream'
         this.objWriter = this.store.writer('blob')
-        await this.objWriter.write(this.buf.subarray(0, this.len))
+        await this.objWriter.write(pending)
         await this.objWriter.write(data)
-        this.buf = new Uint8Array(0); this.len = 0
         return
       }
       this.mode = 'chunk'
       this.chunker = new Chunker(this.chunking)
-      const pending = this.buf.subarray(0, this.len)
-      this.buf = new Uint8Array(this.chunking.max * 2); this.len = 0
-      await this.feed(pending, false)
+      await this.feed(pending)
     }
-    await this.feed(data, false)
+    await this.feed(Uint8Array.prototype.slice.call(data))
   }
 
   async close(): Promise<B3Digest> {
@@ -254,7 +261,7 @@ class ChunkingWriter implements BlobWriter {
       } else if (this.mode === 'stream') {
         await this.objWriter!.commit(digest)
       } else {
-        await this.feed(new Uint8Array(0), true)
+        if (this.pieces.length > 0) await this.emit()
         await Promise.all(this.inflight)
         if (this.error) throw this.error
         if (this.chunks.length > 1) {
@@ -266,6 +273,7 @@ class ChunkingWriter implements BlobWriter {
       return digest
     } finally {
       this.hasher.release()
+      this.chunkHasher.release()
     }
   }
 
@@ -273,6 +281,7 @@ class ChunkingWriter implements BlobWriter {
     if (this.finished) return
     this.finished = true
     this.hasher.release()
+    this.chunkHasher.release()
     await Promise.allSettled(this.inflight)
     await this.objWriter?.abort()
   }
@@ -289,35 +298,31 @@ class ChunkingWriter implements BlobWriter {
     this.len += data.length
   }
 
-  /** Append to the chunk buffer and emit every chunk whose end is known. */
-  private async feed(data: Uint8Array, final: boolean): Promise<void> {
-    let off = 0
+  /** Cut `owned` (a buffer nobody else writes to) into the current and following chunks. */
+  private async feed(owned: Uint8Array): Promise<void> {
     const chunker = this.chunker!
+    let from = 0
     for (;;) {
-      const room = this.buf.length - this.len
-      const take = Math.min(room, data.length - off)
-      this.buf.set(data.subarray(off, off + take), this.len)
-      this.len += take
-      off += take
-      const last = final && off === data.length
-      for (;;) {
-        if (this.len === 0) break
-        const cut = chunker.cut(this.buf.subarray(0, this.len), last)
-        if (cut < 0) break
-        await this.emit(this.buf.slice(0, cut))
-        this.buf.copyWithin(0, cut, this.len)
-        this.len -= cut
-      }
-      if (off === data.length) return
+      const end = chunker.next(owned, from)
+      if (end < 0) { if (from < owned.length) this.pieces.push(owned.subarray(from)); return }
+      this.pieces.push(owned.subarray(from, end))
+      await this.emit()
+      from = end
     }
   }
 
-  private async emit(chunk: Uint8Array): Promise<void> {
-    const digest = B3Digest.adopt(blake3(chunk))
-    this.chunks.push({ digest, size: chunk.length })
+  private async emit(): Promise<void> {
+    const parts = this.pieces
+    this.pieces = []
+    const h = this.chunkHasher
+    let size = 0
+    for (const p of parts) { h.update(p); size += p.length }
+    const digest = B3Digest.adopt(h.digest())
+    h.reset()
+    this.chunks.push({ digest, size })
     if (this.seen.has(digest.hex)) return
     this.seen.add(digest.hex)
-    const p = this.store.put('blob', digest, chunk).catch((e: unknown) => { this.error ??= e })
+    const p = this.store.put('blob', digest, parts).catch((e: unknown) => { this.error ??= e })
     this.inflight.push(p)
     if (this.inflight.length >= this.concurrency) await this.inflight.shift()
     if (this.error) throw this.error

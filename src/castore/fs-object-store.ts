@@ -22,7 +22,7 @@ import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { B3Digest } from './digest.js'
 import { CastoreConfigError, NotFoundError } from './errors.js'
-import { Gate, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
+import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
 
 export type Compression = 'none' | 'deflate' | 'brotli'
 
@@ -52,6 +52,17 @@ tmp/                    files being written; renamed into place once fsynced
 
 Objects are immutable and read-only. Do not edit them; a hard link to a blob shares its inode.
 `
+
+/** writev until every byte is written (a regular file normally takes all of it at once). */
+async function writeAll(fh: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  let total = 0
+  for (const p of parts) total += p.length
+  let { bytesWritten } = await fh.writev(parts as Uint8Array[])
+  if (bytesWritten === total) return
+  const rest = Buffer.concat(parts as Uint8Array[]).subarray(bytesWritten)
+  let off = 0
+  while (off < rest.length) off += (await fh.write(rest, off, rest.length - off)).bytesWritten
+}
 
 function isErrno(e: unknown, code: string): boolean {
   return (e as NodeJS.ErrnoException | undefined)?.code === code
@@ -135,15 +146,15 @@ export class FsObjectStore implements ObjectStore {
     } finally { await fh.close() }
   }
 
-  put(ns: Namespace, d: B3Digest, data: Uint8Array): Promise<void> {
+  put(ns: Namespace, d: B3Digest, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     return this.gate.shared(async () => {
       const target = this.path(ns, d)
       if (await this.touch(target)) return
-      const body = this.compressed(ns) ? await this.compress(data) : data
+      const body = this.compressed(ns) ? [await this.compress(joinParts(data))] : data instanceof Uint8Array ? [data] : data
       const tmp = this.tmpName()
       const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
       try {
-        await fh.writeFile(body)
+        await writeAll(fh, body)
         if (this.fsync) await fh.datasync()
       } catch (e) {
         await fh.close().catch(() => {}); await unlink(tmp).catch(() => {}); throw e

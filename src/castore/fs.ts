@@ -106,8 +106,7 @@ async function ingestFile(p: Buffer, executable: boolean, blobs: BlobService): P
       for (;;) {
         const { bytesRead } = await fh.read(buf, 0, READ_PIECE, null)
         if (bytesRead === 0) break
-        // The writer may keep a reference until its next call; hand it a copy.
-        await w.write(Uint8Array.prototype.slice.call(buf, 0, bytesRead))
+        await w.write(buf.subarray(0, bytesRead))
       }
     } catch (e) { await w.abort(); throw e }
     const n = w.written

@@ -17,6 +17,12 @@ import type { B3Digest } from './digest.js'
 export type Namespace = 'blob' | 'index' | 'dir'
 export const NAMESPACES: readonly Namespace[] = ['blob', 'index', 'dir']
 
+/** One buffer from whole-or-parts data (no copy when it is already one). */
+export function joinParts(data: Uint8Array | readonly Uint8Array[]): Uint8Array {
+  if (data instanceof Uint8Array) return data
+  return data.length === 1 ? data[0]! : Buffer.concat(data)
+}
+
 /** An object being written before its digest is known (large whole blobs stream to disk). */
 export interface ObjectWriter {
   write(data: Uint8Array): Promise<void>
@@ -40,8 +46,11 @@ export interface ObjectStore {
   size(ns: Namespace, digest: B3Digest): Promise<number | undefined>
   /** Bytes [start, end) of an object, in pieces; the object must exist. */
   stream(ns: Namespace, digest: B3Digest, start: number, end: number): AsyncIterable<Uint8Array>
-  /** Store an object atomically; if it already exists only refresh its stamp. */
-  put(ns: Namespace, digest: B3Digest, data: Uint8Array): Promise<void>
+  /**
+   * Store an object atomically (given whole or as consecutive parts); if it already exists only
+   * refresh its stamp. The bytes must stay unchanged until the promise settles.
+   */
+  put(ns: Namespace, digest: B3Digest, data: Uint8Array | readonly Uint8Array[]): Promise<void>
   /** Stream an object whose digest is known only at the end. */
   writer(ns: Namespace): ObjectWriter
   /** Make every `put`/`commit` so far durable (fsync of data was done before rename; this syncs directory entries). */

@@ -1,13 +1,11 @@
 /**
  * CollectGarbage. `ignoreLiveness` is always refused (after startWork, as C++); the feature
- * form's `deleteReferrers` is not supported by the store yet. Clients send 2^64-1 for "no
- * limit", which the store spells 0.
+ * form's `deleteReferrers` is not supported by the store yet. `maxFreed` passes through as
+ * C++ has it: 2^64-1 (what clients send by default) is no limit, 0 deletes nothing.
  */
 import { UnsupportedOpError } from '../errors.js'
 import { NixError } from '../../errors.js'
 import { type Handler, type HandlerDeps, opContext } from './context.js'
-
-const NO_LIMIT = (1n << 64n) - 1n
 
 export function collectGarbage(d: HandlerDeps): Handler<'CollectGarbage'> {
   return {
@@ -19,7 +17,7 @@ export function collectGarbage(d: HandlerDeps): Handler<'CollectGarbage'> {
         action: req.action,
         pathsToDelete: p.kind === 'specific' ? p.paths : [],
         ignoreLiveness: false,
-        maxFreed: req.maxFreed === NO_LIMIT ? 0n : req.maxFreed,
+        maxFreed: req.maxFreed,
       })
     },
   }
