@@ -7,7 +7,7 @@
  *                                           list a path inside a NAR file (as `nix nar ls`)
  */
 import { once } from 'node:events'
-import { createReadStream } from 'node:fs'
+import { createReadStream, readSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { dumpPath, listingAt, listingToJson, listNar, type NarListing, restorePath } from '../nar/index.js'
 
@@ -67,13 +67,32 @@ async function dump(args: string[]): Promise<number> {
 
 async function restore(args: string[]): Promise<number> {
   const target = onePath(args)
-  try {
-    await restorePath(target, process.stdin)
-  } finally {
-    // The NAR may end before stdin does; nothing more is read from it.
-    process.stdin.destroy()
-  }
+  // The NAR may end before stdin does; nothing after it is read.
+  await restorePath(target, readStdin())
   return 0
+}
+
+/**
+ * Stdin in 1 MiB chunks, read synchronously: process.stdin reads 64 KiB at a time through
+ * more stream machinery (costing about as much CPU as the restore itself), and a thread-pool
+ * read per chunk waits on scheduling when the machine is busy. A command has nothing else to
+ * do meanwhile. Two buffers alternate: the NAR reader is done with a chunk before it asks for
+ * the next one.
+ */
+async function* readStdin(): AsyncGenerator<Uint8Array> {
+  const bufs = [Buffer.allocUnsafeSlow(1024 * 1024), Buffer.allocUnsafeSlow(1024 * 1024)]
+  for (let i = 0; ; i ^= 1) {
+    let n: number
+    try {
+      n = readSync(0, bufs[i]!, 0, bufs[i]!.length, null)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
+      await new Promise(r => setTimeout(r, 1)) // a non-blocking pipe with nothing in it yet
+      continue
+    }
+    if (n === 0) return
+    yield bufs[i]!.subarray(0, n)
+  }
 }
 
 async function ls(args: string[]): Promise<number> {

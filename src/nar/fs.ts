@@ -27,6 +27,11 @@ export interface DumpOptions {
   chunkSize?: number
   /** Read size for big files (default 4 MiB). */
   readSize?: number
+  /**
+   * Reuse buffers: each yielded piece is valid only until the consumer asks for the next one
+   * (fine for hashing; not for a stream that keeps written chunks queued).
+   */
+  recycle?: boolean
   signal?: AbortSignal
 }
 
@@ -41,7 +46,9 @@ const show = (p: Buffer): string => p.toString('utf8')
 export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
   const chunkSize = Math.max(opts.chunkSize ?? 256 * 1024, 8192)
   const readSize = opts.readSize ?? 4 * 1024 * 1024
-  const enc = new NarEncoder({ chunkSize, passThrough: 64 * 1024 })
+  const recycle = opts.recycle ?? false
+  const enc = new NarEncoder({ chunkSize, passThrough: 64 * 1024, recycle })
+  const pool: Buffer[] = []
   type Frame = { dir: Buffer; names: Buffer[]; i: number }
   const stack: Frame[] = []
   let next: Buffer | undefined = typeof path === 'string' ? Buffer.from(path) : path
@@ -60,13 +67,18 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
           const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW)
           try {
             let off = 0
-            let pending = readChunk(fh, off, Math.min(readSize, size), p)
+            const take = (n: number): Buffer => recycle ? (pool.pop() ?? Buffer.allocUnsafeSlow(readSize)).subarray(0, n) : Buffer.allocUnsafeSlow(n)
+            let pending = readChunk(fh, off, take(Math.min(readSize, size)), p)
             while (off < size) {
               const buf = await pending
               off += buf.length
-              if (off < size) pending = readChunk(fh, off, Math.min(readSize, size - off), p)
+              if (off < size) pending = readChunk(fh, off, take(Math.min(readSize, size - off)), p)
               enc.contents(buf)
               for (const piece of enc.takeFull()) yield piece
+              if (recycle) {
+                enc.release()
+                pool.push(Buffer.from(buf.buffer, buf.byteOffset, readSize))
+              }
               opts.signal?.throwIfAborted()
             }
           } finally {
@@ -97,6 +109,7 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
     const full = enc.takeFull()
     if (full.length > 0) {
       for (const piece of full) yield piece
+      enc.release()
       opts.signal?.throwIfAborted()
     }
   }
@@ -120,8 +133,8 @@ function readSmall(p: Buffer, into: Uint8Array): void {
   }
 }
 
-async function readChunk(fh: FileHandle, position: number, n: number, p: Buffer): Promise<Buffer> {
-  const buf = Buffer.allocUnsafeSlow(n)
+async function readChunk(fh: FileHandle, position: number, buf: Buffer, p: Buffer): Promise<Buffer> {
+  const n = buf.length
   let off = 0
   while (off < n) {
     const { bytesRead } = await fh.read(buf, off, n - off, position + off)
@@ -135,7 +148,7 @@ async function readChunk(fh: FileHandle, position: number, n: number, p: Buffer)
 export async function hashPath(path: string | Buffer, algo: HashAlgo = 'sha256', opts: DumpOptions = {}): Promise<{ hash: NixHash; narSize: number }> {
   const h = createHash(algo)
   let narSize = 0
-  for await (const c of dumpPath(path, opts)) {
+  for await (const c of dumpPath(path, { recycle: true, ...opts })) {
     h.update(c)
     narSize += c.length
   }
