@@ -14,14 +14,16 @@
  *   - restore: `tsnix nar restore OUT < nar` vs `nix-store --restore OUT < nar`.
  *
  * `--quick` divides the sizes by 8. Each figure is the median of 3 runs (2 with --quick) after
- * a warm-up run.
+ * a warm-up run; besides wall seconds (the ratio), `cpu s` gives the CPU seconds of all
+ * processes involved, steadier than wall time when other work shares the machine. Set
+ * TSNIX_BENCH_TMP=/dev/shm to keep the disk out of the restore figures.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, createReadStream, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { hashPath } from '../src/nar/index.js'
+import { hashPath, restorePath } from '../src/nar/index.js'
 import type { BenchOptions, BenchResult, Measurement } from './types.js'
 
 export const name = 'nar'
@@ -66,10 +68,27 @@ function makeTree(root: string, opts: { bigFiles: number; bigSize: number; small
   return total
 }
 
-function sh(cmd: string): number {
+interface Timing { wall: number; cpu: number }
+
+/** Run a shell command; wall seconds and the CPU seconds (user + sys) of all its processes. */
+function sh(cmd: string): Timing {
   const t = performance.now()
-  execFileSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] })
-  return (performance.now() - t) / 1000
+  // `times` prints the shell's, then its children's, user and system time.
+  const out = execFileSync('bash', ['-c', `${cmd}\ntimes`], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
+  const wall = (performance.now() - t) / 1000
+  const last = out.trim().split('\n').pop() ?? ''
+  const secs = [...last.matchAll(/(\d+)m([\d.]+)s/g)].map(m => Number(m[1]) * 60 + Number(m[2]))
+  return { wall, cpu: secs.reduce((a, b) => a + b, 0) }
+}
+
+function inProcess(fn: () => Promise<unknown>): () => Promise<Timing> {
+  return async () => {
+    const c0 = process.cpuUsage()
+    const t = performance.now()
+    await fn()
+    const c = process.cpuUsage(c0)
+    return { wall: (performance.now() - t) / 1000, cpu: (c.user + c.system) / 1e6 }
+  }
 }
 
 function median(xs: number[]): number {
@@ -77,21 +96,22 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!
 }
 
-async function measure(reps: number, fn: () => number | Promise<number>, before?: () => void): Promise<number> {
+/** Median wall and CPU seconds over `reps` runs after a warm-up. */
+async function measure(reps: number, fn: () => Timing | Promise<Timing>, before?: () => void): Promise<Timing> {
   before?.()
   await fn() // warm-up
-  const times: number[] = []
+  const runs: Timing[] = []
   for (let i = 0; i < reps; i++) {
     before?.()
-    times.push(await fn())
+    runs.push(await fn())
   }
-  return median(times)
+  return { wall: median(runs.map(r => r.wall)), cpu: median(runs.map(r => r.cpu)) }
 }
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
 
-function m(label: string, seconds: number, bytes: number, extra: Record<string, number> = {}): Measurement {
-  return { label, seconds, extra: { 'MiB/s': Math.round(bytes / MiB / seconds), ...extra } }
+function m(label: string, t: Timing, bytes: number, extra: Record<string, number> = {}): Measurement {
+  return { label, seconds: t.wall, extra: { 'MiB/s': Math.round(bytes / MiB / t.wall), 'cpu s': Number(t.cpu.toFixed(3)), ...extra } }
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
@@ -116,22 +136,18 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     const note = `${Math.round(bytes / MiB)} MiB of file data`
 
     // Hash: in-process figure as an extra; CLI against nix-hash for the ratio.
-    const inProcess = await measure(reps, async () => {
-      const t0 = performance.now()
-      await hashPath(t.dir)
-      return (performance.now() - t0) / 1000
-    })
+    const hashIn = await measure(reps, inProcess(() => hashPath(t.dir)))
     const cliHash = await measure(reps, () => sh(`${tsnix} hash path --type sha256 --base32 ${q(t.dir)} > /dev/null`))
     const cppHash = nixHash ? await measure(reps, () => sh(`${q(nixHash)} --type sha256 --base32 ${q(t.dir)} > /dev/null`)) : undefined
     results.push({
       workload: `NAR sha256 of a ${t.what}: tsnix hash path vs nix-hash`,
-      tsnix: m('tsnix hash path', cliHash, bytes, { 'in-process s': Number(inProcess.toFixed(3)) }),
+      tsnix: m('tsnix hash path', cliHash, bytes, { 'in-process s': Number(hashIn.wall.toFixed(3)), 'in-process cpu s': Number(hashIn.cpu.toFixed(3)) }),
       cpp: cppHash !== undefined ? m(`nix-hash (${cppLabel})`, cppHash, bytes) : undefined,
       note,
     })
 
     if (!nixStore || !nixHash) {
-      results.push({ workload: `NAR dump/restore of a ${t.what}`, tsnix: m('tsnix', 0, 0), note: 'C++ Nix not installed: nothing to compare' })
+      results.push({ workload: `NAR dump/restore of a ${t.what}`, tsnix: m('tsnix', { wall: 0, cpu: 0 }, 0), note: 'C++ Nix not installed: nothing to compare' })
       continue
     }
     const consumer = `${q(nixHash)} --flat --type sha256 /dev/stdin > /dev/null`
@@ -152,11 +168,13 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     sh(`${q(nixStore)} --dump ${q(t.dir)} > ${q(nar)}`)
     const clean = (): void => rmSync(out, { recursive: true, force: true })
     const ourRestore = await measure(reps, () => sh(`${tsnix} nar restore ${q(out)} < ${q(nar)}`), clean)
+    const restoreIn = await measure(reps, inProcess(() => restorePath(out, createReadStream(nar, { highWaterMark: MiB }))), clean)
     const cppRestore = await measure(reps, () => sh(`${q(nixStore)} --restore ${q(out)} < ${q(nar)}`), clean)
     clean()
     results.push({
       workload: `NAR restore of a ${t.what}`,
-      tsnix: m('tsnix nar restore', ourRestore, bytes), cpp: m(`nix-store --restore (${cppLabel})`, cppRestore, bytes), note,
+      tsnix: m('tsnix nar restore', ourRestore, bytes, { 'in-process s': Number(restoreIn.wall.toFixed(3)), 'in-process cpu s': Number(restoreIn.cpu.toFixed(3)) }),
+      cpp: m(`nix-store --restore (${cppLabel})`, cppRestore, bytes), note,
     })
     rmSync(nar, { force: true })
     rmSync(t.dir, { recursive: true, force: true })

@@ -6,8 +6,7 @@
  *   tsnix nar ls [-R] [-l] [-d] [--json] NARFILE [PATH]
  *                                           list a path inside a NAR file (as `nix nar ls`)
  */
-import { once } from 'node:events'
-import { createReadStream, readSync } from 'node:fs'
+import { createReadStream, readSync, writeSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { dumpPath, listingAt, listingToJson, listNar, type NarListing, restorePath } from '../nar/index.js'
 
@@ -43,25 +42,27 @@ function onePath(args: string[]): string {
   return positionals[0]!
 }
 
-/** Write a byte stream to stdout, waiting for 'drain' whenever the pipe is full. */
-export async function writeStdout(src: AsyncIterable<Uint8Array>): Promise<void> {
-  const out = process.stdout
-  let failed: Error | undefined
-  const onError = (e: Error): void => { failed = e }
-  out.on('error', onError)
-  try {
-    for await (const chunk of src) {
-      if (failed) throw failed
-      if (!out.write(chunk)) await once(out, 'drain')
+/**
+ * Write a byte stream to fd 1 with blocking writes, as C++ nix-store does: each chunk is fully
+ * written before the next is produced, which is the backpressure (a full pipe blocks us) and
+ * lets the producer reuse its buffers. A non-blocking stdout (EAGAIN) is waited on.
+ */
+async function writeStdout(src: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const chunk of src) {
+    let off = 0
+    while (off < chunk.length) {
+      try {
+        off += writeSync(1, chunk, off, chunk.length - off)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
+        await new Promise(r => setTimeout(r, 1))
+      }
     }
-    if (failed) throw failed
-  } finally {
-    out.off('error', onError)
   }
 }
 
 async function dump(args: string[]): Promise<number> {
-  await writeStdout(dumpPath(onePath(args)))
+  await writeStdout(dumpPath(onePath(args), { recycle: true, sync: true, readSize: 1024 * 1024 }))
   return 0
 }
 
