@@ -65,6 +65,15 @@ describe('NAR and the filesystem', () => {
     }
   })
 
+  it('refuses to dump entries 64 directories deep, as C++ 2.34 does', async () => {
+    let p = join(tmp, 'deep')
+    mkdirSync(p)
+    for (let i = 0; i < 63; i++) { p = join(p, 'd'); mkdirSync(p) }
+    await collectBytes(dumpPath(join(tmp, 'deep')))
+    writeFileSync(join(p, 'f'), '')
+    await assert.rejects(collectBytes(dumpPath(join(tmp, 'deep'))), /exceeds maximum NAR directory depth of 64/)
+  })
+
   it('restores what it dumps, names that are not UTF-8 included', async () => {
     const t = Buffer.from(join(tmp, 't'))
     const odd = Buffer.from([0x66, 0xff, 0xfe, 0x0a, 0x20])

@@ -18,6 +18,7 @@ import { NixHash, type HashAlgo } from '../store-path/index.js'
 import { ByteSource } from '../wire/index.js'
 import { NarEncoder } from './encoder.js'
 import { NarDumpError, NarRestoreError } from './errors.js'
+import { MAX_DEPTH } from './format.js'
 import { decodeNar, type NarReadOptions, type NarResult, type NarSink } from './stream.js'
 
 const SLASH = Buffer.from('/')
@@ -37,6 +38,8 @@ export interface DumpOptions {
    * to do (a command, hashing): no thread-pool hand-offs, which are slow on a busy machine.
    */
   sync?: boolean
+  /** Refuse entries this deep or deeper (default MAX_DEPTH = 64, as C++ 2.34's dumpPath). */
+  maxDepth?: number
   signal?: AbortSignal
 }
 
@@ -52,6 +55,7 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
   const chunkSize = Math.max(opts.chunkSize ?? 256 * 1024, 8192)
   const readSize = opts.readSize ?? 4 * 1024 * 1024
   const recycle = opts.recycle ?? false
+  const maxDepth = opts.maxDepth ?? MAX_DEPTH
   const enc = new NarEncoder({ chunkSize, passThrough: 64 * 1024, recycle })
   const pool: Buffer[] = []
   type Frame = { dir: Buffer; names: Buffer[]; i: number }
@@ -123,8 +127,9 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
         enc.directoryEnd()
         stack.pop()
       } else {
-        enc.entry(name)
         next = join(top.dir, name)
+        if (stack.length >= maxDepth) throw new NarDumpError(`path '${show(next)}' exceeds maximum NAR directory depth of ${maxDepth}`)
+        enc.entry(name)
       }
     }
     const full = enc.takeFull()
