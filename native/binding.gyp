@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "peercred",
-      "sources": ["peercred.c"],
+      "target_name": "tsnix",
+      "sources": ["tsnix.c"],
       "cflags": ["-O2", "-Wall"]
     }
   ]

@@ -1,4 +1,4 @@
-// Builds the native addon (peercred.node) unless it is up to date. Run by `npm install` and
+// Builds the native addon (tsnix.node) unless it is up to date. Run by `npm install` and
 // `npm run build`. It compiles with the system C compiler against the headers of the running
 // Node (<prefix>/include/node), falling back to node-gyp; a failure is reported but not fatal:
 // the daemon then cannot read peer credentials and treats socket clients as untrusted.
@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const outDir = join(here, 'build', 'Release')
-const out = join(outDir, 'peercred.node')
-const src = join(here, 'peercred.c')
+const out = join(outDir, 'tsnix.node')
+const src = join(here, 'tsnix.c')
 if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) process.exit(0)
 
 const prefix = process.config.variables.node_prefix ?? join(dirname(process.execPath), '..')
@@ -30,4 +30,4 @@ if (!ok) {
   const r = gyp ? spawnSync(process.execPath, [gyp, ...args], { cwd: here, stdio: 'inherit' }) : { status: 1 }
   ok = r.status === 0
 }
-if (!ok) console.error('native/build.mjs: building the peercred addon failed; socket clients will be treated as untrusted')
+if (!ok) console.error('native/build.mjs: building the native addon failed; socket clients will be treated as untrusted')

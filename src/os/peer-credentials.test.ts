@@ -4,7 +4,7 @@ import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { havePeerCredentials, peerCredentials } from './peer-credentials.js'
-import { skipBecause } from '../test/support/env.js'
+import { skipBecause } from '../../test/support/env.js'
 
 describe('peer credentials (SO_PEERCRED)', () => {
   it('reports the connecting process as the peer', async function () {
