@@ -26,7 +26,7 @@ function decodeChunked(bytes: Uint8Array, cuts: number[]): { events: NarEvent[];
     for (let ev = d.next(); ev !== undefined; ev = d.next()) {
       const last = events[events.length - 1]
       if (ev.kind === 'contents' && last?.kind === 'contents') events[events.length - 1] = { kind: 'contents', data: concatBytes([last.data, ev.data]) }
-      else events.push(ev.kind === 'contents' ? { kind: 'contents', data: ev.data.slice() } : ev)
+      else events.push(ev.kind === 'contents' ? { kind: 'contents', data: new Uint8Array(ev.data) } : ev)
     }
     if (d.done) rest = concatBytes([rest, d.rest()])
   }
@@ -150,7 +150,7 @@ describe('NAR codec', () => {
           paths.push(show(p))
           events.push({ kind: 'regular', executable, size: contents.size })
           const parts: Uint8Array[] = []
-          for await (const c of contents) parts.push(c.slice())
+          for await (const c of contents) parts.push(new Uint8Array(c))
           if (parts.length > 0) events.push({ kind: 'contents', data: concatBytes(parts) })
         },
         createSymlink(p, t) { paths.push(show(p)); events.push({ kind: 'symlink', target: t }) },

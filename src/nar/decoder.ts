@@ -194,7 +194,7 @@ export class NarDecoder {
           if (s === undefined) return undefined
           if (s.length === 0 || s.includes(0)) throw new NarSymlinkError(s)
           this.state = S_CLOSE
-          return { kind: 'symlink', target: s.slice() }
+          return { kind: 'symlink', target: new Uint8Array(s) }
         }
         case S_CLOSE:
           if (!this.expect(TAG.close, ')')) return undefined
@@ -227,7 +227,7 @@ export class NarDecoder {
           const top = this.dirs.length - 1
           const prev = this.dirs[top]
           if (prev !== undefined && compareBytes(s, prev) <= 0) throw new NarOrderError(prev, s)
-          const name = s.slice()
+          const name = new Uint8Array(s)
           this.dirs[top] = name
           this.state = S_NODE_TAG
           return { kind: 'entry', name }

@@ -9,7 +9,7 @@
  * Names are handled as bytes (Buffer paths), so names that are not UTF-8 survive. Small files
  * are read synchronously straight into the encoder's output (no promise, no extra copy); big
  * files are read asynchronously in large chunks, the next read in flight while the consumer
- * handles the current one.
+ * handles the current one (or synchronously, with `sync`, for commands and hashing).
  */
 import { createHash } from 'node:crypto'
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync, writeSync } from 'node:fs'
@@ -90,12 +90,14 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
         } else {
           // Big files: asynchronous reads, one in flight while the previous chunk is consumed.
           const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW)
+          let pending: Promise<Buffer> | undefined
           try {
             let off = 0
             const take = (n: number): Buffer => recycle ? (pool.pop() ?? Buffer.allocUnsafeSlow(readSize)).subarray(0, n) : Buffer.allocUnsafeSlow(n)
-            let pending = readChunk(fh, off, take(Math.min(readSize, size)), p)
+            pending = readChunk(fh, off, take(Math.min(readSize, size)), p)
             while (off < size) {
-              const buf = await pending
+              const buf: Buffer = await pending!
+              pending = undefined
               off += buf.length
               if (off < size) pending = readChunk(fh, off, take(Math.min(readSize, size - off)), p)
               enc.contents(buf)
@@ -107,6 +109,8 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
               opts.signal?.throwIfAborted()
             }
           } finally {
+            // Stopped early (error, abort, consumer gone): let the read in flight finish first.
+            if (pending !== undefined) await pending.catch(() => undefined)
             await fh.close()
           }
         }
