@@ -18,8 +18,10 @@ function typeOfStats(s: { isFile(): boolean; isDirectory(): boolean; isSymbolicL
 
 export class NodeEvalIO implements EvalIO {
   private readonly stderrSink: (text: string) => void
-  constructor(stderrSink?: (text: string) => void) {
+  private readonly env: NodeJS.ProcessEnv
+  constructor(stderrSink?: (text: string) => void, env: NodeJS.ProcessEnv = process.env) {
     this.stderrSink = stderrSink ?? (t => { process.stderr.write(Buffer.from(t, 'latin1')) })
+    this.env = env
   }
 
   pathExists(path: string): boolean {
@@ -38,7 +40,7 @@ export class NodeEvalIO implements EvalIO {
     return fromFs(realpathSync(toFs(path), { encoding: 'buffer' }))
   }
   getEnv(name: string): string | undefined {
-    const v = process.env[Buffer.from(name, 'latin1').toString('utf8')]
+    const v = this.env[Buffer.from(name, 'latin1').toString('utf8')]
     return v === undefined ? undefined : Buffer.from(v, 'utf8').toString('latin1')
   }
   currentTime(): number {

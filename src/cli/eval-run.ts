@@ -7,6 +7,7 @@
  * stack (evaluation has no side effects besides output and idempotent store writes).
  * `TSNIX_EVAL_THREAD=worker` always uses the Worker; `main` never does.
  */
+import { readFileSync } from 'node:fs'
 import type { Worker as WorkerT } from 'node:worker_threads'
 
 export interface Sinks {
@@ -14,8 +15,21 @@ export interface Sinks {
   stderr(text: string): void
 }
 
+/** The process environment a command sees (overridable for in-process test runs). */
+export interface CommandContext {
+  env: NodeJS.ProcessEnv
+  cwd: string
+  readStdin(): string
+}
+
+export const processContext = (): CommandContext => ({
+  env: process.env,
+  cwd: process.cwd(),
+  readStdin: () => readFileSync(0).toString('latin1'),
+})
+
 /** A command body: gets sinks, returns the exit status. Must be deterministic apart from output. */
-export type CommandMain = (args: string[], sinks: Sinks) => number
+export type CommandMain = (args: string[], sinks: Sinks, ctx?: CommandContext) => number
 
 export class JsStackOverflow extends Error {}
 

@@ -3,7 +3,6 @@
  * files, `-E` expressions or stdin, then prints the AST (`--parse`), the value (`--eval`, with
  * `--strict`, `--json`, `--xml`, `--raw`), or instantiates the derivations found.
  */
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Expr } from '../eval/ast.js'
 import { EvalError, renderError } from '../eval/errors.js'
@@ -14,8 +13,9 @@ import { showExpr } from '../eval/show.js'
 import { Attrs, Lambda, NixString, type Value } from '../eval/value.js'
 import { valueToJSON } from '../eval/builtins/json.js'
 import { findFile } from '../eval/builtins/files.js'
+import { valueToXML } from '../eval/xml.js'
 import { NodeEvalIO } from './eval-io.js'
-import { type CommandMain, type Sinks, JsStackOverflow, isJsStackOverflow, runCommand } from './eval-run.js'
+import { type CommandContext, type CommandMain, type Sinks, JsStackOverflow, isJsStackOverflow, processContext, runCommand } from './eval-run.js'
 import { applyConfigEntry, EvalSettingsError, isBoolSetting, isSettingName, loadConfig, toEvalSettings } from './eval-settings.js'
 
 export async function run(args: string[]): Promise<number> {
@@ -89,8 +89,8 @@ function parseArgs(args: string[], config: Map<string, string>, includes: string
   return o
 }
 
-export const main: CommandMain = (args: string[], sinks: Sinks): number => {
-  const config = loadConfig(process.env)
+export const main: CommandMain = (args: string[], sinks: Sinks, ctx: CommandContext = processContext()): number => {
+  const config = loadConfig(ctx.env)
   const includes: string[] = []
   let o: Options
   try {
@@ -105,15 +105,14 @@ export const main: CommandMain = (args: string[], sinks: Sinks): number => {
   }
   let st: EvalState | undefined
   try {
-    const cwd = process.cwd()
-    const settings = toEvalSettings({ config, includes }, process.env, cwd)
-    st = new EvalState(new NodeEvalIO(sinks.stderr), settings)
+    const settings = toEvalSettings({ config, includes }, ctx.env, ctx.cwd)
+    st = new EvalState(new NodeEvalIO(sinks.stderr, ctx.env), settings)
     const cwdB = settings.cwd!
     const autoArgs = buildAutoArgs(st, o, cwdB)
 
     const exprs: Expr[] = []
     if (o.readStdin && !o.fromArgs) {
-      exprs.push(st.parse(readStdin(), 'stdin', '', cwdB))
+      exprs.push(st.parse(ctx.readStdin(), 'stdin', '', cwdB))
     } else if (o.fromArgs) {
       for (const f of o.files) exprs.push(st.parse(Buffer.from(f, 'utf8').toString('latin1'), 'string', '', cwdB))
     } else {
@@ -154,9 +153,6 @@ function isWorker(): boolean {
   return (globalThis as { __tsnixWorker?: boolean }).__tsnixWorker === true
 }
 
-function readStdin(): string {
-  return readFileSync(0).toString('latin1')
-}
 
 function lookupFileArg(st: EvalState, f: string, cwd: string): string {
   const fb = Buffer.from(f, 'utf8').toString('latin1')
@@ -253,9 +249,7 @@ function processExpr(st: EvalState, o: Options, autoArgs: Attrs, e: Expr, sinks:
       } else if (o.output === 'json') {
         sinks.stdout(valueToJSON(st, vRes, noPos, new Set(), false) + '\n')
       } else if (o.output === 'xml') {
-        const hook = st.outputHooks.printXML
-        if (!hook) throw new EvalError('--xml output is not supported by this evaluator yet')
-        sinks.stdout(hook(st, vRes, o.strict, o.location))
+        sinks.stdout(valueToXML(st, vRes, o.strict, o.location, new Set()))
       } else {
         if (o.strict) st.forceDeep(vRes)
         sinks.stdout(printAmbiguous(st.force(vRes)) + '\n')

@@ -15,7 +15,7 @@ import { EvalError, NixTypeError, UndefinedVarError } from './errors.js'
 import type { EvalState } from './eval-state.js'
 import { forceAt, forceThunk } from './force.js'
 import { noPos, type PosIdx } from './pos.js'
-import { showAttrPath, showExpr } from './show.js'
+import { printIdentifier, showAttrPath, showExpr } from './show.js'
 import {
   Attrs, type Code, type Formal, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, Thunk, type Value,
   type ContextElem, intFromBig, showType,
@@ -71,10 +71,8 @@ export class Compiler {
       case 'assert': return this.compileAssert(e.cond, e.body, e.pos)
       case 'not': {
         const x = this.compile(e.e)
-        return env => {
-          const v = st.evalBool(x, env, noPos, 'in the argument of the not operator')
-          return !v
-        }
+        const pos = exprPos(e.e)
+        return env => !st.evalBool(x, env, pos, 'in the argument of the not operator')
       }
       case 'binop': return this.compileBinOp(e.op, e.e1, e.e2, e.pos)
       case 'concatStrings': return this.compileConcat(e.parts, e.forceString, e.pos)
@@ -164,12 +162,21 @@ export class Compiler {
     }
   }
 
-  /** Attribute name of a path element: static, or evaluated (`${e}`) to a string without context. */
+  /** Attribute name of a path element: static, or evaluated (`${e}`) to a string without context (C++ getName). */
   private attrNameCode(a: AttrName): ((env: Env) => string) {
     if (a.name !== undefined) { const n = a.name; return () => n }
     const st = this.st
     const c = this.compile(a.expr)
-    return env => st.forceStringNoCtx(c(env), noPos, 'while evaluating an attribute name')
+    const pos = exprPos(a.expr)
+    return env => st.forceStringNoCtx(c(env), pos, 'while evaluating an attribute name')
+  }
+
+  /** C++ showAttrPath(state, env, path): names evaluated again; failing ones shown as `"${expr}"`. */
+  private showAttrPathAt(path: AttrName[], names: Array<(env: Env) => string>, env: Env): string {
+    return path.map((a, i) => {
+      if (a.name !== undefined) return printIdentifier(a.name)
+      try { return printIdentifier(names[i]!(env)) } catch { return `"\${${showExpr(a.expr)}}"` }
+    }).join('.')
   }
 
   private compileSelect(eObj: Expr, path: AttrName[], def: Expr | undefined, pos: PosIdx): Code {
@@ -178,6 +185,12 @@ export class Compiler {
     const names = path.map(a => this.attrNameCode(a))
     const defCode = def ? this.compile(def) : undefined
     const n = names.length
+    const fail = (err: unknown, pos2: PosIdx, env: Env): unknown => {
+      if (err instanceof EvalError && pos2 !== noPos && !st.isInternalPos(pos2)) {
+        err.addTrace(pos2, `while evaluating the attribute '${this.showAttrPathAt(path, names, env)}'`)
+      }
+      return err
+    }
     // Fast path: one static name, no default.
     if (n === 1 && path[0]!.name !== undefined && !defCode) {
       const name = path[0]!.name
@@ -186,22 +199,47 @@ export class Compiler {
         if (a instanceof Attrs) {
           const v = a.map.get(name)
           if (v !== undefined) {
-            if (!(v instanceof Thunk) || v.code === null) return v instanceof Thunk ? v.value as Value : v
+            if (!(v instanceof Thunk)) return v
+            if (v.code === null) return v.value as Value
+            const pos2 = a.posOf(name)
             try {
-              return forceThunk(v, a.posOf(name) || pos)
+              return forceThunk(v, pos2 !== noPos ? pos2 : pos)
             } catch (err) {
-              throw st.selectTrace(err, a.posOf(name), path, env)
+              throw fail(err, pos2, env)
             }
           }
         }
-        return st.selectSlow(a, [name], 0, pos, path, env, undefined, undefined)
+        try {
+          return st.selectOne(a, name, pos)
+        } catch (err) {
+          throw fail(err, noPos, env)
+        }
       }
     }
     return env => {
-      let a = obj(env)
-      const resolved: string[] = []
-      for (let i = 0; i < n; i++) resolved.push(names[i]!(env))
-      return st.selectSlow(a, resolved, 0, pos, path, env, defCode, defCode ? env : undefined)
+      let cur: Value = obj(env)
+      let pos2: PosIdx = noPos
+      try {
+        for (let i = 0; i < n; i++) {
+          const name = names[i]!(env)
+          if (defCode) {
+            cur = st.force(cur, pos)
+            const j = cur instanceof Attrs ? cur.map.get(name) : undefined
+            if (j === undefined) return defCode(env)
+            pos2 = (cur as Attrs).posOf(name)
+            cur = j
+          } else {
+            const attrs = st.forceAttrs(cur, pos, 'while selecting an attribute')
+            const j = attrs.map.get(name)
+            if (j === undefined) throw st.missingAttr(attrs, name, pos)
+            pos2 = attrs.posOf(name)
+            cur = j
+          }
+        }
+        return st.force(cur, pos2 !== noPos ? pos2 : pos)
+      } catch (err) {
+        throw fail(err, pos2, env)
+      }
     }
   }
 
@@ -243,6 +281,7 @@ export class Compiler {
           throw new EvalError(`dynamic attribute '${name}' already defined at ${st.showPosIdx(pos.get(name) ?? noPos)}`, d.pos)
         }
         if (d.expr.kind === 'lambda') (d.expr as ExprLambda).name = name
+        st.symbols.intern(name)
         map.set(name, d.value(env))
         pos.set(name, d.pos)
       }
@@ -387,47 +426,55 @@ export class Compiler {
     const b = this.compile(e.args[1]!)
     const pos = e.pos
     const name = op.slice(2)
-    const fallback = (x: Value, y: Value): Value => st.callPrimOpInline(name, [x, y], pos)
+    const max = st.settings.maxCallDepth
+    const hint = `while calling the '${name}' builtin`
+    const slow = (x: Value, y: Value): Value => st.getPrimOp(name).impl([x, y], pos)
+    // Like a primop call: one call-depth level, arguments forced inside the "while calling" frame.
+    const run = (fast: (x: Value, y: Value) => Value | undefined) => (env: Env): Value => {
+      if (st.depth++ > max) st.callDepthExceeded(pos)
+      let x: Value
+      let y: Value
+      try {
+        x = a(env)
+        y = b(env)
+      } catch (err) {
+        if (err instanceof EvalError) err.addTrace(pos, hint)
+        throw err
+      }
+      const r = fast(x, y)
+      const res = r !== undefined ? r : slow(x, y)
+      st.depth--
+      return res
+    }
     switch (op) {
       case '__sub':
-        return env => {
-          const x = a(env)
-          const y = b(env)
+        return run((x, y) => {
           if (typeof x === 'number' && typeof y === 'number') {
             const r = x - y
             if (r <= MAX_SAFE && r >= -MAX_SAFE) return r
           }
-          return fallback(x, y)
-        }
+          return undefined
+        })
       case '__add':
-        return env => {
-          const x = a(env)
-          const y = b(env)
+        return run((x, y) => {
           if (typeof x === 'number' && typeof y === 'number') {
             const r = x + y
             if (r <= MAX_SAFE && r >= -MAX_SAFE) return r
           }
-          return fallback(x, y)
-        }
+          return undefined
+        })
       case '__mul':
-        return env => {
-          const x = a(env)
-          const y = b(env)
+        return run((x, y) => {
           if (typeof x === 'number' && typeof y === 'number') {
             const r = x * y
             if (r <= MAX_SAFE && r >= -MAX_SAFE) return r + 0
           }
-          return fallback(x, y)
-        }
+          return undefined
+        })
       case '__lessThan':
-        return env => {
-          const x = a(env)
-          const y = b(env)
-          if (typeof x === 'number' && typeof y === 'number') return x < y
-          return fallback(x, y)
-        }
+        return run((x, y) => (typeof x === 'number' && typeof y === 'number' ? x < y : undefined))
       default:
-        return env => fallback(a(env), b(env))
+        return run(() => undefined)
     }
   }
 
@@ -454,10 +501,14 @@ export class Compiler {
       case '&&': return env => st.evalBool(a, env, pos, 'in the left operand of the AND (&&) operator') && st.evalBool(b, env, pos, 'in the right operand of the AND (&&) operator')
       case '||': return env => st.evalBool(a, env, pos, 'in the left operand of the OR (||) operator') || st.evalBool(b, env, pos, 'in the right operand of the OR (||) operator')
       case '->': return env => !st.evalBool(a, env, pos, 'in the left operand of the IMPL (->) operator') || st.evalBool(b, env, pos, 'in the right operand of the IMPL (->) operator')
-      case '//': return env => {
-        const x = st.evalAttrs(a, env, pos, 'in the left operand of the update (//) operator')
-        const y = st.evalAttrs(b, env, pos, 'in the right operand of the update (//) operator')
-        return st.updateAttrs(x, y)
+      case '//': {
+        const p1 = exprPos(e1) || pos
+        const p2 = exprPos(e2) || pos
+        return env => {
+          const x = st.evalAttrs(a, env, p1, 'in the left operand of the update (//) operator')
+          const y = st.evalAttrs(b, env, p2, 'in the right operand of the update (//) operator')
+          return st.updateAttrs(x, y)
+        }
       }
       case '++': return env => {
         const x = a(env)
@@ -524,6 +575,7 @@ export class Compiler {
 /** The position C++ attaches to a thunk of this expression (for infinite recursion reports). */
 export function exprPos(e: Expr): PosIdx {
   switch (e.kind) {
+    case 'not': return exprPos(e.e)
     case 'var': case 'select': case 'lambda': case 'call': case 'with': case 'if': case 'assert':
     case 'binop': case 'concatStrings': case 'curPos': case 'attrs':
       return e.pos

@@ -13,6 +13,8 @@ import { lineOfCode, noPos, type PosIdx, type Pos, type PosTable, showPos } from
 export interface TraceFrame {
   readonly pos: PosIdx
   readonly hint: string
+  /** C++ TracePrint::Always (addErrorContext): shown even without --show-trace. */
+  readonly always?: boolean
 }
 
 export class EvalError extends NixError {
@@ -21,6 +23,8 @@ export class EvalError extends NixError {
   pos: PosIdx
   /** Innermost first. */
   trace: TraceFrame[] = []
+  /** "Did you mean …?" line printed after the position (C++ Suggestions). */
+  suggestions: string | undefined
 
   constructor(msg: string, pos: PosIdx = noPos, code = 'ERR_EVAL') {
     super(code, msg)
@@ -28,8 +32,8 @@ export class EvalError extends NixError {
     this.pos = pos
   }
 
-  addTrace(pos: PosIdx, hint: string): this {
-    this.trace.push({ pos, hint })
+  addTrace(pos: PosIdx, hint: string, always = false): this {
+    this.trace.push(always ? { pos, hint, always } : { pos, hint })
     return this
   }
 
@@ -133,11 +137,11 @@ export function renderError(e: EvalError, positions: PosTable, opts: RenderOptio
     const seen = new Set<string>()
     let skipped: TraceFrame[] = []
     let count = 0
-    let truncate = false
     const printTrace = (t: TraceFrame): void => {
+      count++
       oss += `\n\xe2\x80\xa6 ${t.hint}\n`
       const pb = posBlock(positions, t.pos, '  ')
-      if (pb !== undefined) { oss += pb; count++ }
+      if (pb !== undefined) oss += pb
     }
     const flushSkipped = (): void => {
       if (skipped.length > 0) {
@@ -149,9 +153,8 @@ export function renderError(e: EvalError, positions: PosTable, opts: RenderOptio
     }
     for (const t of traces) {
       if (t.hint === '') continue
-      if (!opts.showTrace && count > 3) {
+      if (!opts.showTrace && count > 3 && t.always !== true) {
         oss += "\n(stack trace truncated; use '--show-trace' to show the full, detailed trace)\n"
-        truncate = true
         break
       }
       const key = traceKey(positions, t)
@@ -161,7 +164,7 @@ export function renderError(e: EvalError, positions: PosTable, opts: RenderOptio
       printTrace(t)
     }
     flushSkipped()
-    if (!truncate) oss += '\n'
+    oss += '\n'
     oss += prefix
   }
   oss += e.msg + '\n'
@@ -169,6 +172,7 @@ export function renderError(e: EvalError, positions: PosTable, opts: RenderOptio
     const pb = posBlock(positions, e.pos, '')
     if (pb !== undefined) oss += pb
   }
+  if (e.suggestions !== undefined) oss += e.suggestions + '\n'
   return indentAndTrim(prefix, oss.replace(/\n+$/, ''))
 }
 

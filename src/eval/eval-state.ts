@@ -9,6 +9,7 @@ import { bindVars, StaticEnv } from './bind.js'
 import { builtinGroups } from './builtins/index.js'
 import type { BuiltinGroup, PrimOpDef } from './builtins/registry.js'
 import { Compiler } from './compile.js'
+import { COREPKGS } from './corepkgs.js'
 import { type Env, newEnv } from './env.js'
 import {
   AssertionError, EvalError, MissingArgumentError, NixTypeError, StackOverflowError, renderError,
@@ -19,7 +20,7 @@ import { parseText, type LintLevel } from './parser/parser.js'
 import { noPos, type OriginKind, type PosIdx, PosTable, showPos } from './pos.js'
 import { errorPrintOptions, printValue } from './print.js'
 import { formatG } from './show.js'
-import { compareSymbols, intern } from './symbols.js'
+import { SymbolTable } from './symbols.js'
 import {
   Attrs, type Context, type ContextElem, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, PrimOp, PrimOpApp,
   Thunk, type Value, compareBytes, intFromBig, isFunction, showType,
@@ -89,6 +90,7 @@ type LambdaInfoX = LambdaInfo & { defLazies?: Array<((env: Env) => Value) | unde
 
 export class EvalState {
   readonly positions = new PosTable()
+  readonly symbols = new SymbolTable()
   readonly compiler: Compiler
   readonly settings: EvalSettings
   readonly hooks: EvalHooks = {}
@@ -112,6 +114,7 @@ export class EvalState {
 
   constructor(readonly io: EvalIO, settings: Partial<EvalSettings> = {}, groups: readonly BuiltinGroup[] = builtinGroups) {
     this.settings = { ...defaultEvalSettings(), ...settings }
+    for (const [k, v] of COREPKGS) this.corepkgs.set(k, v)
     this.compiler = new Compiler(this)
     this.installBuiltins(groups)
     this.baseEnv = newEnv(null, this.baseValues.length)
@@ -122,7 +125,7 @@ export class EvalState {
   // ---- builtins -----------------------------------------------------------------------------
 
   private addBase(name: string, v: Value): void {
-    intern(name)
+    this.symbols.intern(name)
     const existing = this.baseVars.get(name)
     if (existing !== undefined) { this.baseValues[existing] = v; return }
     this.baseVars.set(name, this.baseValues.length)
@@ -170,14 +173,16 @@ export class EvalState {
     const addTrace = p.addTrace !== false
     const impl = p.impl
     const st = this
+    // C++ passes the primop value's own position (none) to the implementation; the call
+    // position only appears in the "while calling" frame.
     return new PrimOp(name, p.arity, addTrace ? (args, pos) => {
       try {
-        return impl(st, args, pos)
+        return impl(st, args, noPos)
       } catch (e) {
         if (e instanceof EvalError) e.addTrace(pos, `while calling the '${name}' builtin`)
         throw e
       }
-    } : (args, pos) => impl(st, args, pos), p.args ?? [])
+    } : args => impl(st, args, noPos), p.args ?? [])
   }
 
   /** Whether a variable resolves to the base environment (i.e. a builtin, not shadowed). */
@@ -191,24 +196,25 @@ export class EvalState {
     return p
   }
 
-  /** Inlined arithmetic fell off its fast path: run the real primop (same errors and traces). */
-  callPrimOpInline(name: string, args: Value[], pos: PosIdx): Value {
-    const p = this.getPrimOp(name)
-    if (++this.depth > this.settings.maxCallDepth) this.callDepthExceeded(pos)
-    const r = p.impl(args, pos)
-    this.depth--
-    return r
+  /** C++ Value::determinePos: where a value comes from, for errors while forcing it. */
+  determinePos(v: Value, fallback: PosIdx = noPos): PosIdx {
+    if (v instanceof Thunk && (v.code === this.appCode || v.code === this.app2Code) && v.env) {
+      const f = v.env[0]
+      if (f instanceof Lambda) return f.info.pos
+    }
+    if (v instanceof Lambda) return v.info.pos
+    return fallback
   }
 
   /** A lazy application `f x` (C++ `mkApp`): used for map, genList, mapAttrs results. */
   mkApp(f: Value, x: Value): Thunk {
     return new Thunk(this.appCode, [f, x])
   }
-  private readonly appCode = (env: Env): Value => this.callFunction(this.force(env[0] as Value), env[1] as Value, noPos)
+  private readonly appCode = (env: Env, pos: PosIdx = noPos): Value => this.callFunction(this.force(env[0] as Value, pos), env[1] as Value, pos)
   mkApp2(f: Value, x: Value, y: Value): Thunk {
     return new Thunk(this.app2Code, [f, x, y])
   }
-  private readonly app2Code = (env: Env): Value => this.callFunctionN(env[0] as Value, [env[1] as Value, env[2] as Value], noPos)
+  private readonly app2Code = (env: Env, pos: PosIdx = noPos): Value => this.callFunctionN(env[0] as Value, [env[1] as Value, env[2] as Value], pos)
 
   // ---- parsing and evaluating -----------------------------------------------------------------
 
@@ -225,6 +231,7 @@ export class EvalState {
       lintAbsolutePathLiterals: s.lintAbsolutePathLiterals,
       experimentalFeatures: s.experimentalFeatures,
       warn: (msg, pos) => this.warn(msg, pos),
+      symbols: this.symbols,
     })
     bindVars(e, staticEnv)
     markBaseVars(e, staticEnv, this.staticBaseEnv)
@@ -275,19 +282,14 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     return this.eval(e)
   }
 
-  /** `import path` (C++ evalFile, with the per-state cache). */
+  /** Evaluate a file (C++ evalFile, cached per EvalState); `path` is already resolved (resolveExprPath). */
   evalFile(path: string, pos: PosIdx = noPos): Value {
     const cached = this.fileEvalCache.get(path)
-    if (cached !== undefined) return cached
-    let resolved = path
-    if (this.io.fileType(path) === 'directory' || (this.safeFileType(path) === 'symlink' && this.isDir(path))) resolved = path.replace(/\/$/, '') + '/default.nix'
-    const again = this.fileEvalCache.get(resolved)
-    if (again !== undefined) { this.fileEvalCache.set(path, again); return again }
-    const text = this.readFileText(resolved, pos)
-    const e = this.parse(text, 'file', resolved, dirOf(resolved))
+    if (cached !== undefined) return forceAt(cached, pos)
+    const text = this.readFileText(path, pos)
+    const e = this.parse(text, 'file', path, dirOf(path))
     const t = new Thunk(() => this.eval(e), this.baseEnv)
     this.fileEvalCache.set(path, t)
-    this.fileEvalCache.set(resolved, t)
     return forceAt(t, pos)
   }
 
@@ -338,11 +340,24 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     return printValue(v, { ...errorPrintOptions, positions: this.positions })
   }
 
-  /** `expected X but found Y: value` with the caller's context as a trace frame. */
+  /** `expected X but found Y: value` with the caller's context as a trace frame (C++ forceList/Attrs/Function). */
   typeError(expected: string, v: Value, pos: PosIdx, ctx: string): NixTypeError {
     const e = new NixTypeError(`expected ${expected} but found ${showType(v)}: ${this.printValueForError(v)}`, noPos)
     e.addTrace(pos, ctx)
     return e
+  }
+
+  /** C++ forceInt/Float/Bool/String: the error is at `pos`, and any failure gets the context frame. */
+  private forceScalar<T>(v: Value, pos: PosIdx, ctx: string, expected: string, check: (v: Value) => T | undefined): T {
+    try {
+      const w = v instanceof Thunk ? forceThunk(v, pos) : v
+      const r = check(w)
+      if (r !== undefined) return r
+      throw new NixTypeError(`expected ${expected} but found ${showType(w)}: ${this.printValueForError(w)}`, pos)
+    } catch (e) {
+      if (e instanceof EvalError) e.addTrace(pos, ctx)
+      throw e
+    }
   }
 
   callDepthExceeded(pos: PosIdx): never {
@@ -359,24 +374,18 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   }
 
   forceInt(v: Value, pos: PosIdx, ctx: string): number | bigint {
-    v = v instanceof Thunk ? forceThunk(v, pos) : v
-    if (typeof v === 'number' || typeof v === 'bigint') return v
-    throw this.typeError('an integer', v, pos, ctx)
+    if (typeof v === 'number') return v
+    return this.forceScalar(v, pos, ctx, 'an integer', w => (typeof w === 'number' || typeof w === 'bigint' ? w : undefined))
   }
 
   /** An int or float as a JS number (C++ forceFloat accepts both). */
   forceFloat(v: Value, pos: PosIdx, ctx: string): number {
-    v = v instanceof Thunk ? forceThunk(v, pos) : v
-    if (typeof v === 'number') return v
-    if (typeof v === 'bigint') return Number(v)
-    if (v instanceof NixFloat) return v.value
-    throw this.typeError('a float', v, pos, ctx)
+    return this.forceScalar(v, pos, ctx, 'a float', w => (typeof w === 'number' ? w : typeof w === 'bigint' ? Number(w) : w instanceof NixFloat ? w.value : undefined))
   }
 
   forceBool(v: Value, pos: PosIdx, ctx: string): boolean {
-    v = v instanceof Thunk ? forceThunk(v, pos) : v
     if (typeof v === 'boolean') return v
-    throw this.typeError('a Boolean', v, pos, ctx)
+    return this.forceScalar(v, pos, ctx, 'a Boolean', w => (typeof w === 'boolean' ? w : undefined))
   }
 
   forceList(v: Value, pos: PosIdx, ctx: string): Value[] {
@@ -399,31 +408,26 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
 
   /** A string (context ignored), C++ forceString. */
   forceString(v: Value, pos: PosIdx, ctx: string): string {
-    v = v instanceof Thunk ? forceThunk(v, pos) : v
     if (typeof v === 'string') return v
-    if (v instanceof NixString) return v.s
-    throw this.typeError('a string', v, pos, ctx)
+    return this.forceScalar(v, pos, ctx, 'a string', w => (typeof w === 'string' ? w : w instanceof NixString ? w.s : undefined))
   }
 
   /** A string with its context. */
   forceStringCtx(v: Value, pos: PosIdx, ctx: string): { s: string; ctx: Context | undefined } {
-    v = v instanceof Thunk ? forceThunk(v, pos) : v
-    if (typeof v === 'string') return { s: v, ctx: undefined }
-    if (v instanceof NixString) return { s: v.s, ctx: v.context }
-    throw this.typeError('a string', v, pos, ctx)
+    return this.forceScalar(v, pos, ctx, 'a string', w => (typeof w === 'string' ? { s: w, ctx: undefined } : w instanceof NixString ? { s: w.s, ctx: w.context } : undefined))
   }
 
   /** A string that must not have context (C++ forceStringNoCtx). */
   forceStringNoCtx(v: Value, pos: PosIdx, ctx: string): string {
-    v = v instanceof Thunk ? forceThunk(v, pos) : v
     if (typeof v === 'string') return v
-    if (v instanceof NixString) {
-      const first = [...v.context][0]!
-      const e = new EvalError(`the string '${v.s}' is not allowed to refer to a store path (such as '${contextPath(first)}')`, pos)
+    const r = this.forceStringCtx(v, pos, ctx)
+    if (r.ctx !== undefined && r.ctx.size > 0) {
+      const first = [...r.ctx][0]!
+      const e = new EvalError(`the string '${r.s}' is not allowed to refer to a store path (such as '${contextPath(first)}')`, pos)
       e.addTrace(pos, ctx)
       throw e
     }
-    throw this.typeError('a string', v, pos, ctx)
+    return r.s
   }
 
   evalBool(code: (env: Env) => Value, env: Env, pos: PosIdx, ctx: string): boolean {
@@ -448,33 +452,38 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     }
   }
 
-  /** Force a value and everything inside it (C++ forceValueDeep). */
-  forceDeep(v: Value, pos: PosIdx = noPos): void {
+  /** Force a value and everything inside it (C++ forceValueDeep; each level is a call-depth level). */
+  forceDeep(v: Value): void {
     const seen = new Set<unknown>()
+    const max = this.settings.maxCallDepth
     const go = (v: Value): void => {
-      if (seen.has(v)) return
-      if (typeof v === 'object' && v !== null) seen.add(v)
-      const w = this.force(v, pos)
+      const vpos = this.determinePos(v)
+      if (this.depth++ > max) this.callDepthExceeded(vpos)
+      if (typeof v === 'object' && v !== null) {
+        if (seen.has(v)) { this.depth--; return }
+        seen.add(v)
+      }
+      const w = this.force(v, vpos)
       if (w instanceof Attrs) {
-        for (const k of attrsSymbolOrder(w)) {
-          const x = w.map.get(k)!
-          if (++this.depth > this.settings.maxCallDepth) this.callDepthExceeded(w.posOf(k))
+        for (const k of attrsSymbolOrder(this, w)) {
           try {
-            go(x)
+            go(w.map.get(k)!)
           } catch (e) {
             if (e instanceof EvalError) e.addTrace(w.posOf(k), `while evaluating the attribute '${k}'`)
             throw e
           }
-          this.depth--
         }
       } else if (Array.isArray(w)) {
-        if (w.length > 0) seen.add(w)
-        for (const x of w) {
-          if (++this.depth > this.settings.maxCallDepth) this.callDepthExceeded(pos)
-          go(x)
-          this.depth--
+        for (let i = 0; i < w.length; i++) {
+          try {
+            go(w[i]!)
+          } catch (e) {
+            if (e instanceof EvalError) e.addTrace(noPos, `while evaluating list element at index ${i}`)
+            throw e
+          }
         }
       }
+      this.depth--
     }
     go(v)
   }
@@ -485,7 +494,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     if (fn instanceof Lambda) {
       const info = fn.info
       if (info.formals === undefined) {
-        if (++this.depth > this.settings.maxCallDepth) this.callDepthExceeded(pos)
+        if (this.depth++ > this.settings.maxCallDepth) this.callDepthExceeded(pos)
         const env = [fn.env, arg]
         let r: Value
         try {
@@ -508,7 +517,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
 
   /** Apply `fn` to `args` in turn (C++ callFunction with several arguments). */
   callFunctionN(fn: Value, args: Value[], pos: PosIdx): Value {
-    if (++this.depth > this.settings.maxCallDepth) this.callDepthExceeded(pos)
+    if (this.depth++ > this.settings.maxCallDepth) this.callDepthExceeded(pos)
     let cur = fn instanceof Thunk ? forceThunk(fn, pos) : fn
     let i = 0
     const n = args.length
@@ -585,11 +594,11 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       }
     }
     if (!info.ellipsis && used !== attrs.size) {
-      for (const k of attrsSymbolOrder(attrs)) {
+      for (const k of attrsSymbolOrder(this, attrs)) {
         if (formals.some(f => f.name === k)) continue
         const sugg = bestMatches(formals.map(f => f.name), k)
         const e = new NixTypeError(`function '${info.name ?? 'anonymous lambda'}' called with unexpected argument '${k}'`, info.pos)
-        if (sugg.length > 0) e.msg += `\n${suggestionText(sugg)}`
+        if (sugg.length > 0) e.suggestions = suggestionText(sugg)
         e.addTrace(pos, 'from call site')
         throw e
       }
@@ -606,44 +615,25 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
 
   // ---- selection ----------------------------------------------------------------------------
 
-  /** Select `names` from `a` (C++ ExprSelect::eval), with `or` default and error traces. */
-  selectSlow(a: Value, names: string[], _start: number, pos: PosIdx, path: ReadonlyArray<{ name?: string | undefined }>, env: Env,
-    def: ((env: Env) => Value) | undefined, defEnv: Env | undefined): Value {
-    let pos2: PosIdx = noPos
-    let cur: Value = a
-    try {
-      for (const name of names) {
-        let j: Value | undefined
-        if (def) {
-          cur = this.force(cur, pos)
-          if (!(cur instanceof Attrs) || (j = cur.map.get(name)) === undefined) return def(defEnv!)
-        } else {
-          const attrs = this.forceAttrs(cur, pos, 'while selecting an attribute')
-          j = attrs.map.get(name)
-          if (j === undefined) {
-            const sugg = bestMatches(attrs.keys(), name)
-            const e = new EvalError(`attribute '${name}' missing`, pos)
-            if (sugg.length > 0) e.msg += `\n${suggestionText(sugg)}`
-            throw e
-          }
-        }
-        pos2 = (cur as Attrs).posOf(name)
-        cur = j
-      }
-      return this.force(cur, pos2 !== noPos ? pos2 : pos)
-    } catch (e) {
-      throw this.selectTrace(e, pos2, names.map(n => ({ name: n })), env)
-    }
+  /** `a.name` after the compiled fast path missed: a type error or "attribute missing". */
+  selectOne(a: Value, name: string, pos: PosIdx): Value {
+    const attrs = this.forceAttrs(a, pos, 'while selecting an attribute')
+    const j = attrs.map.get(name)
+    if (j === undefined) throw this.missingAttr(attrs, name, pos)
+    return this.force(j, attrs.posOf(name) !== noPos ? attrs.posOf(name) : pos)
   }
 
-  selectTrace(e: unknown, pos2: PosIdx, path: ReadonlyArray<{ name?: string | undefined }>, _env: Env): unknown {
-    if (e instanceof EvalError && pos2 !== noPos) {
-      const o = this.positions.originOf(pos2)
-      if (!(o && o.path === '\xc2\xabnix-internal\xc2\xbb/derivation-internal.nix')) {
-        e.addTrace(pos2, `while evaluating the attribute '${path.map(p => p.name ?? '\xc2\xabdynamic\xc2\xbb').join('.')}'`)
-      }
-    }
+  missingAttr(attrs: Attrs, name: string, pos: PosIdx): EvalError {
+    const sugg = bestMatches(attrs.keys(), name)
+    const e = new EvalError(`attribute '${name}' missing`, pos)
+    if (sugg.length > 0) e.suggestions = suggestionText(sugg)
     return e
+  }
+
+  /** Positions inside derivation-internal.nix get no "while evaluating the attribute" frames. */
+  isInternalPos(p: PosIdx): boolean {
+    const o = this.positions.originOf(p)
+    return o !== undefined && o.path === '\xc2\xabnix-internal\xc2\xbb/derivation-internal.nix'
   }
 
   // ---- operators ----------------------------------------------------------------------------
@@ -838,7 +828,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
         if (i !== undefined && j !== undefined) return this.eqValues(i, j, pos, ctx)
       }
       if (a.size !== b.size) return false
-      for (const k of attrsSymbolOrder(a)) {
+      for (const k of attrsSymbolOrder(this, a)) {
         const y = b.map.get(k)
         if (y === undefined) return false
         const x = a.map.get(k)!
@@ -874,28 +864,24 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
 
   /** Throws an AssertionError describing the first difference (C++ assertEqValues). */
   assertEqValues(a: Value, b: Value, pos: PosIdx, ctx: string): void {
+    const ra = a
+    const rb = b
     a = this.force(a, pos)
     b = this.force(b, pos)
+    if (ra === rb && typeof ra === 'object' && ra !== null) return
     const pv = (v: Value): string => this.printValueForError(v)
-    const fail = (msg: string): never => { throw new AssertionError(msg, pos) }
-    if ((typeof a === 'number' || typeof a === 'bigint') && b instanceof NixFloat) {
-      if (Number(a) !== b.value) fail(`integer '${pv(a)}' is not equal to float '${pv(b)}'`)
-      return
+    const fail = (msg: string): never => { throw new AssertionError(msg, noPos) }
+    const isNum = (v: Value): boolean => typeof v === 'number' || typeof v === 'bigint' || v instanceof NixFloat
+    if (isNum(a) && isNum(b)) {
+      if (this.eqValues(a, b, pos, ctx)) return
+      fail(`${showType(a)} with value '${pv(a)}' is not equal to ${showType(b)} with value '${pv(b)}'`)
     }
-    if (a instanceof NixFloat && (typeof b === 'number' || typeof b === 'bigint')) {
-      if (a.value !== Number(b)) fail(`float '${pv(a)}' is not equal to integer '${pv(b)}'`)
-      return
-    }
-    const ta = showType(a).replace(/ with context$/, '')
-    const tb = showType(b).replace(/ with context$/, '')
-    if (typeName(a) !== typeName(b)) fail(`${ta} of type '${typeName(a)}' is not equal to ${tb} of type '${typeName(b)}'`)
-    if (this.eqValues(a, b, pos, ctx)) return
+    if (typeName(a) !== typeName(b)) fail(`${showType(a)} of value '${pv(a)}' is not equal to ${showType(b)} of value '${pv(b)}'`)
     switch (typeName(a)) {
-      case 'int': fail(`integer '${pv(a)}' is not equal to integer '${pv(b)}'`); break
-      case 'float': fail(`float '${pv(a)}' is not equal to float '${pv(b)}'`); break
-      case 'bool': fail(`boolean '${pv(a)}' is not equal to boolean '${pv(b)}'`); break
-      case 'string': fail(`string '${pv(a)}' is not equal to string '${pv(b)}'`); break
-      case 'path': fail(`path '${pv(a)}' is not equal to path '${pv(b)}'`); break
+      case 'bool': if (a !== b) fail(`boolean '${pv(a)}' is not equal to boolean '${pv(b)}'`); return
+      case 'string': if (!this.eqValues(a, b, pos, ctx)) fail(`string '${pv(a)}' is not equal to string '${pv(b)}'`); return
+      case 'path': if (!this.eqValues(a, b, pos, ctx)) fail(`path '${pv(a)}' is not equal to path '${pv(b)}'`); return
+      case 'null': return
       case 'list': {
         const la = a as Value[]
         const lb = b as Value[]
@@ -908,7 +894,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
             throw e
           }
         }
-        break
+        return
       }
       case 'set': {
         const sa = a as Attrs
@@ -920,32 +906,35 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
             try {
               this.assertEqValues(i, j, pos, ctx)
             } catch (e) {
-              if (e instanceof EvalError) e.addTrace(pos, 'while comparing a derivation by its \'outPath\' attribute')
+              if (e instanceof EvalError) e.addTrace(pos, "while comparing a derivation by its 'outPath' attribute")
               throw e
             }
             return
           }
         }
-        if (sa.size !== sb.size) {
-          const ka = sa.keys().filter(k => !sb.has(k))
-          const kb = sb.keys().filter(k => !sa.has(k))
-          fail(`attribute names of attribute set '${pv(a)}' differs from attribute set '${pv(b)}'`)
-          void ka; void kb
-        }
-        for (const k of sa.keys()) {
-          if (!sb.has(k)) fail(`attribute names of attribute set '${pv(a)}' differs from attribute set '${pv(b)}'`)
-        }
-        for (const k of sa.keys()) {
+        if (sa.size !== sb.size) fail(`attribute names of attribute set '${pv(a)}' differs from attribute set '${pv(b)}'`)
+        const ka = attrsSymbolOrder(this, sa)
+        const kb = attrsSymbolOrder(this, sb)
+        for (let n = 0; n < ka.length; n++) {
+          const k = ka[n]!
+          if (k !== kb[n]) {
+            if (!sb.has(k)) fail(`attribute name '${k}' is contained in '${pv(a)}', but not in '${pv(b)}'`)
+            fail(`attribute name '${kb[n]!}' is missing in '${pv(a)}', but is contained in '${pv(b)}'`)
+          }
           try {
             this.assertEqValues(sa.map.get(k)!, sb.map.get(k)!, pos, ctx)
           } catch (e) {
-            if (e instanceof EvalError) e.addTrace(sa.posOf(k), `while comparing attribute '${k}'`)
+            if (e instanceof EvalError) {
+              if (sb.posOf(k) !== noPos) e.addTrace(sb.posOf(k), 'where right hand side is')
+              if (sa.posOf(k) !== noPos) e.addTrace(sa.posOf(k), 'where left hand side is')
+              e.addTrace(pos, `while comparing attribute '${k}'`)
+            }
             throw e
           }
         }
-        break
+        return
       }
-      case 'lambda': fail(`distinct functions and immediate comparisons of identical functions compare as unequal`); break
+      case 'lambda': fail('distinct functions and immediate comparisons of identical functions compare as unequal'); return
       default: fail(`cannot compare ${showType(a)} with ${showType(b)}`)
     }
   }
@@ -981,8 +970,8 @@ function typeName(v: Value): string {
 }
 
 /** Attribute names in C++ Bindings order (symbol creation order). */
-export function attrsSymbolOrder(a: Attrs): string[] {
-  return [...a.map.keys()].sort(compareSymbols)
+export function attrsSymbolOrder(st: EvalState, a: Attrs): string[] {
+  return [...a.map.keys()].sort(st.symbols.compare)
 }
 
 export function dirOf(p: string): string {
@@ -1024,10 +1013,11 @@ function levenshtein(a: string, b: string): number {
   return prev[n]!
 }
 
+/** C++ Suggestions::bestMatches(…).trim(): up to 5 names within edit distance 2, closest first. */
 export function bestMatches(candidates: readonly string[], query: string): string[] {
-  const scored = candidates.map(c => ({ c, d: levenshtein(query, c) })).filter(x => x.d <= 3 && x.d < Math.max(query.length, 1))
+  const scored = candidates.map(c => ({ c, d: levenshtein(query, c) })).filter(x => x.d <= 2)
   scored.sort((x, y) => x.d - y.d || compareBytes(x.c, y.c))
-  return scored.slice(0, 3).map(x => x.c)
+  return scored.slice(0, 5).map(x => x.c)
 }
 
 export function suggestionText(s: string[]): string {

@@ -16,7 +16,7 @@ export function forceThunk(t: Thunk, pos: PosIdx = noPos): Value {
   t.code = BLACKHOLE
   let v: Value
   try {
-    v = code(t.env!)
+    v = code(t.env!, pos)
   } catch (e) {
     if (e instanceof EvalError) {
       if (e instanceof InfiniteRecursionError && e.pos === noPos) e.pos = pos

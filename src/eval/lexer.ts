@@ -35,15 +35,15 @@ export interface Token {
 const S = { INITIAL: 0, DEFAULT: 1, STRING: 2, IND_STRING: 3, INPATH: 4, INPATH_SLASH: 5, PATH_START: 6 } as const
 type S = number
 
-const KEYWORDS: Record<string, number> = {
+const KEYWORDS: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, {
   if: Tok.IF, then: Tok.THEN, else: Tok.ELSE, assert: Tok.ASSERT, with: Tok.WITH, let: Tok.LET,
   in: Tok.IN_KW, rec: Tok.REC, inherit: Tok.INHERIT, or: Tok.OR_KW,
-}
+})
 
-const OPS2: Record<string, number> = {
+const OPS2: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, {
   '==': Tok.EQ, '!=': Tok.NEQ, '<=': Tok.LEQ, '>=': Tok.GEQ, '&&': Tok.AND, '||': Tok.OR,
   '->': Tok.IMPL, '//': Tok.UPDATE, '++': Tok.CONCAT, '<|': Tok.PIPE_FROM, '|>': Tok.PIPE_INTO,
-}
+})
 
 // Character classes (flex definitions).
 const isIdStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95

@@ -63,11 +63,19 @@ export class PosTable {
   }
 }
 
+/** Line starts: after LF, CR LF, or a lone CR (C++ Nix counts all three as line ends). */
 function lineStarts(o: Origin): number[] {
   if (o.lineStarts) return o.lineStarts
   const ls = [0]
   const t = o.text
-  for (let i = 0; i < t.length; i++) if (t.charCodeAt(i) === 10) ls.push(i + 1)
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i)
+    if (c === 10) ls.push(i + 1)
+    else if (c === 13) {
+      if (t.charCodeAt(i + 1) === 10) i++
+      ls.push(i + 1)
+    }
+  }
   o.lineStarts = ls
   return ls
 }
@@ -103,6 +111,6 @@ export function lineOfCode(o: Origin, n: number): string | undefined {
   const ls = lineStarts(o)
   if (n < 1 || n > ls.length) return undefined
   const start = ls[n - 1]!
-  const end = n < ls.length ? ls[n]! - 1 : o.text.length
-  return o.text.slice(start, end)
+  const end = n < ls.length ? ls[n]! : o.text.length
+  return o.text.slice(start, end).replace(/\r?\n$|\r$/, '')
 }

@@ -18,8 +18,10 @@ function peel(v: Value): Value {
 
 export function printAmbiguous(v: Value, seen: Set<object> = new Set(), depth = Number.MAX_SAFE_INTEGER): string {
   const out: string[] = []
-  const go = (v: Value, depth: number): void => {
-    v = peel(v)
+  const go = (raw: Value, depth: number): void => {
+    // C++ tracks lists by the address of the Value holding them: a thunk here, or the list.
+    const v = peel(raw)
+    const listKey: object = raw instanceof Thunk ? raw : (v as object)
     if (depth <= 0) { out.push('\xc2\xabtoo deep\xc2\xbb'); return }
     switch (typeof v) {
       case 'number': case 'bigint': out.push(String(v)); return
@@ -43,8 +45,8 @@ export function printAmbiguous(v: Value, seen: Set<object> = new Set(), depth = 
       return
     }
     if (Array.isArray(v)) {
-      if (v.length > 0 && seen.has(v)) { out.push('\xc2\xabrepeated\xc2\xbb'); return }
-      seen.add(v)
+      if (v.length > 0 && seen.has(listKey)) { out.push('\xc2\xabrepeated\xc2\xbb'); return }
+      seen.add(listKey)
       out.push('[ ')
       for (const x of v) { go(x, depth - 1); out.push(' ') }
       out.push(']')
@@ -83,16 +85,23 @@ function isDerivation(a: Attrs): boolean {
   return (typeof t === 'string' && t === 'derivation') || (t instanceof NixString && t.s === 'derivation')
 }
 
+const isImportant = (k: string): boolean => k === 'type' || k === '_type'
+
 export function printValue(v: Value, opts: PrintOptions = errorPrintOptions): string {
   const out: string[] = []
   const seen = new Set<object>()
+  // C++ ValuePrinter counts printed attributes and list items over the whole value, after
+  // printing each child, so limits apply globally.
+  let attrsPrinted = 0
+  let listItemsPrinted = 0
+  const E = (s: string): string => `\xc2\xab${s}\xc2\xbb`
   const str = (s: string): void => {
     if (s.length > opts.maxStringLength) {
-      out.push(printLiteralString(s.slice(0, opts.maxStringLength)).slice(0, -1) + `"\xc2\xab${s.length - opts.maxStringLength} bytes elided\xc2\xbb`)
+      out.push(printLiteralString(s.slice(0, opts.maxStringLength)) + E(`${s.length - opts.maxStringLength} bytes elided`))
     } else out.push(printLiteralString(s))
   }
-  const go = (v: Value, depth: number): void => {
-    v = peel(v)
+  const go = (raw: Value, depth: number): void => {
+    let v = peel(raw)
     if (opts.force && v instanceof Thunk) v = opts.force(v)
     switch (typeof v) {
       case 'number': case 'bigint': out.push(String(v)); return
@@ -104,64 +113,72 @@ export function printValue(v: Value, opts: PrintOptions = errorPrintOptions): st
     if (v instanceof NixFloat) { out.push(formatG(v.value)); return }
     if (v instanceof NixPath) { out.push(v.path); return }
     if (v instanceof Attrs) {
-      if (opts.derivationPaths && isDerivation(v)) {
-        const dp = peel(v.map.get('drvPath') ?? null)
-        const p = typeof dp === 'string' ? dp : dp instanceof NixString ? dp.s : undefined
-        out.push(p !== undefined ? `\xc2\xabderivation ${p}\xc2\xbb` : '\xc2\xabderivation\xc2\xbb')
-        return
-      }
       if (opts.trackRepeated && v.size > 0) {
-        if (seen.has(v)) { out.push('\xc2\xabrepeated\xc2\xbb'); return }
+        if (seen.has(v)) { out.push(E('repeated')); return }
         seen.add(v)
       }
-      if (v.size === 0) { out.push('{ }'); return }
+      if (opts.force && opts.derivationPaths && isDerivation(v)) {
+        const dp = peel(v.map.get('drvPath') ?? null)
+        const p = typeof dp === 'string' ? dp : dp instanceof NixString ? dp.s : undefined
+        out.push(p !== undefined ? E(`derivation ${p}`) : E('derivation'))
+        return
+      }
       if (depth >= opts.maxDepth) { out.push('{ ... }'); return }
-      out.push('{ ')
-      let n = 0
-      const keys = v.keys()
+      out.push('{')
+      const keys = opts.maxAttrs === Infinity ? v.keys() : [...v.keys()].sort((a, b) => (isImportant(a) === isImportant(b) ? (a < b ? -1 : a > b ? 1 : 0) : isImportant(a) ? -1 : 1))
+      let current = 0
       for (const k of keys) {
-        if (n >= opts.maxAttrs) break
+        out.push(' ')
+        if (attrsPrinted >= opts.maxAttrs) {
+          const n = keys.length - current
+          out.push(E(`${n} attribute${n === 1 ? '' : 's'} elided`))
+          break
+        }
         out.push(printIdentifier(k), ' = ')
         go(v.map.get(k)!, depth + 1)
-        out.push('; ')
-        n++
+        out.push(';')
+        attrsPrinted++
+        current++
       }
-      if (keys.length > n) out.push(`\xc2\xab${keys.length - n} attribute${keys.length - n === 1 ? '' : 's'} elided\xc2\xbb `)
-      out.push('}')
+      out.push(' }')
       return
     }
     if (Array.isArray(v)) {
+      const key: object = raw instanceof Thunk ? raw : v
       if (opts.trackRepeated && v.length > 0) {
-        if (seen.has(v)) { out.push('\xc2\xabrepeated\xc2\xbb'); return }
-        seen.add(v)
+        if (seen.has(key)) { out.push(E('repeated')); return }
+        seen.add(key)
       }
-      if (v.length === 0) { out.push('[ ]'); return }
       if (depth >= opts.maxDepth) { out.push('[ ... ]'); return }
-      out.push('[ ')
-      let n = 0
+      out.push('[')
+      let current = 0
       for (const x of v) {
-        if (n >= opts.maxListItems) break
-        go(x, depth + 1)
         out.push(' ')
-        n++
+        if (listItemsPrinted >= opts.maxListItems) {
+          const n = v.length - current
+          out.push(E(`${n} item${n === 1 ? '' : 's'} elided`))
+          break
+        }
+        go(x, depth + 1)
+        listItemsPrinted++
+        current++
       }
-      if (v.length > n) out.push(`\xc2\xab${v.length - n} item${v.length - n === 1 ? '' : 's'} elided\xc2\xbb `)
-      out.push(']')
+      out.push(' ]')
       return
     }
     if (v instanceof Thunk) {
-      out.push(v.code === BLACKHOLE ? '\xc2\xabpotential infinite recursion\xc2\xbb' : v.code === FAILED ? '\xc2\xabfailed\xc2\xbb' : '\xc2\xabthunk\xc2\xbb')
+      out.push(v.code === BLACKHOLE ? E('potential infinite recursion') : v.code === FAILED ? E('failed') : E('thunk'))
       return
     }
     if (v instanceof Lambda) {
       const p = opts.positions?.resolve(v.info.pos)
       const where = p ? ` @ ${showPos(p)}` : ''
-      out.push(v.info.name !== undefined ? `\xc2\xablambda ${v.info.name}${where}\xc2\xbb` : `\xc2\xablambda${where}\xc2\xbb`)
+      out.push(v.info.name !== undefined ? E(`lambda ${v.info.name}${where}`) : E(`lambda${where}`))
       return
     }
-    if (v instanceof PrimOp) { out.push(`\xc2\xabprimop ${v.name}\xc2\xbb`); return }
-    if (v instanceof PrimOpApp) { out.push(`\xc2\xabpartially applied primop ${v.primop.name}\xc2\xbb`); return }
-    out.push('\xc2\xabunknown\xc2\xbb')
+    if (v instanceof PrimOp) { out.push(E(`primop ${v.name}`)); return }
+    if (v instanceof PrimOpApp) { out.push(E(`partially applied primop ${v.primop.name}`)); return }
+    out.push(E('unknown'))
   }
   go(v, 0)
   return out.join('')

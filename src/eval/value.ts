@@ -46,8 +46,11 @@ export class NixPath {
   constructor(readonly path: string) {}
 }
 
-/** A compiled expression: evaluates in `env` to a forced value. */
-export type Code = (env: Env) => Value
+/**
+ * A compiled expression: evaluates in `env` to a forced value. `pos` is the position of the
+ * forcing site when run as a thunk (used by lazy applications for their call frames).
+ */
+export type Code = (env: Env, pos?: PosIdx) => Value
 
 /** Attribute sets: a Map plus optional definition positions (for unsafeGetAttrPos and traces). */
 export class Attrs {

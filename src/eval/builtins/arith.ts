@@ -71,7 +71,7 @@ export function lessThan(st: EvalState, v1: Value, v2: Value, pos: PosIdx, errCt
     if ((typeof v1 === 'number' || typeof v1 === 'bigint') && v2 instanceof NixFloat) return Number(v1) < v2.value
     const t1 = kind(v1)
     const t2 = kind(v2)
-    if (t1 !== t2) throw new EvalError(`cannot compare ${showType(v1)} with ${showType(v2)}`)
+    if (t1 !== t2) throw new EvalError(`cannot compare ${showType(v1)} with ${showType(v2)}; values are ${st.printValueForError(v1)} and ${st.printValueForError(v2)}`)
     switch (t1) {
       case 'int': return (v1 as number | bigint) < (v2 as number | bigint)
       case 'float': return (v1 as NixFloat).value < (v2 as NixFloat).value
@@ -87,7 +87,7 @@ export function lessThan(st: EvalState, v1: Value, v2: Value, pos: PosIdx, errCt
         }
       }
       default:
-        throw new EvalError(`cannot compare ${showType(v1)} with ${showType(v2)}; values of that type are incomparable`)
+        throw new EvalError(`cannot compare ${showType(v1)} with ${showType(v2)}; values of that type are incomparable (values are ${st.printValueForError(v1)} and ${st.printValueForError(v2)})`)
     }
   } catch (e) {
     if (errCtx !== '' && e instanceof EvalError) e.addTrace(0, errCtx)

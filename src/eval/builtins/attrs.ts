@@ -1,9 +1,8 @@
 /** Attribute set builtins (C++ primops.cc "Sets"). */
 import { EvalError, NixTypeError } from '../errors.js'
-import { attrsSymbolOrder, bestMatches, suggestionText } from '../eval-state.js'
+import { attrsSymbolOrder } from '../eval-state.js'
 import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
-import { compareSymbols } from '../symbols.js'
 import { Attrs, Lambda, PrimOp, PrimOpApp, type Value } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
 
@@ -12,8 +11,6 @@ export function getAttrOrThrow(st: EvalState, name: string, a: Attrs, errCtx: st
   const v = a.map.get(name)
   if (v !== undefined) return v
   const e = new EvalError(`attribute '${name}' missing`, pos)
-  const sugg = bestMatches(a.keys(), name)
-  if (sugg.length > 0) e.msg += `\n${suggestionText(sugg)}`
   e.addTrace(noPos, errCtx)
   throw e
 }
@@ -79,6 +76,7 @@ export const attrsBuiltins: BuiltinGroup = {
           const a = st.forceAttrs(x, pos, 'while evaluating an element of the list passed to builtins.listToAttrs')
           const j = getAttrOrThrow(st, 'name', a, 'in a {name=...; value=...;} pair')
           const name = st.forceStringNoCtx(j, a.posOf('name'), 'while evaluating the `name` attribute of an element of the list passed to builtins.listToAttrs')
+          st.symbols.intern(name)
           elems.push([name, a])
         }
         for (const [name, a] of elems) {
@@ -150,14 +148,14 @@ export const attrsBuiltins: BuiltinGroup = {
         const seen = new Map<string, Value[]>()
         for (const x of l) {
           const a = st.forceAttrs(x, noPos, 'while evaluating a value of the list passed as second argument to builtins.zipAttrsWith')
-          for (const k of attrsSymbolOrder(a)) {
+          for (const k of attrsSymbolOrder(st, a)) {
             let g = seen.get(k)
             if (!g) { g = []; seen.set(k, g) }
             g.push(a.map.get(k)!)
           }
         }
         const map = new Map<string, Value>()
-        for (const k of [...seen.keys()].sort(compareSymbols)) map.set(k, st.mkApp2(f, k, seen.get(k)!))
+        for (const k of [...seen.keys()].sort(st.symbols.compare)) map.set(k, st.mkApp2(f, k, seen.get(k)!))
         return new Attrs(map)
       },
     },

@@ -42,7 +42,7 @@ export const controlBuiltins: BuiltinGroup = {
         } catch (e) {
           if (e instanceof EvalError) {
             const msg = st.coerceToString(pos, args[0]!, new Set(), 'while evaluating the error message passed to builtins.addErrorContext', false, false)
-            e.addTrace(noPos, msg)
+            e.addTrace(noPos, msg, true)
           }
           throw e
         }

@@ -25,6 +25,7 @@ export function realisePath(st: EvalState, pos: PosIdx, v: Value, resolveSymlink
 
 /** C++ resolveExprPath: follow a symlinked file, use `default.nix` in a directory. */
 export function resolveExprPath(st: EvalState, p: string): string {
+  if (p.startsWith('\xc2\xabnix-internal\xc2\xbb/')) return p
   let path = p
   for (let n = 0; n < 1024 && path !== '/'; n++) {
     let t: string

@@ -7,6 +7,7 @@ import { arithBuiltins } from './arith.js'
 import { attrsBuiltins } from './attrs.js'
 import { contextBuiltins } from './context.js'
 import { controlBuiltins } from './control.js'
+import { derivationStubBuiltins } from './derivation-stub.js'
 import { fileBuiltins } from './files.js'
 import { jsonBuiltins } from './json.js'
 import { listBuiltins } from './lists.js'
@@ -14,6 +15,7 @@ import { miscBuiltins } from './misc.js'
 import type { BuiltinGroup } from './registry.js'
 import { stringBuiltins } from './strings.js'
 import { typeBuiltins } from './types.js'
+import { xmlBuiltins } from './xml.js'
 
 export const builtinGroups: readonly BuiltinGroup[] = [
   miscBuiltins,
@@ -26,6 +28,9 @@ export const builtinGroups: readonly BuiltinGroup[] = [
   stringBuiltins,
   contextBuiltins,
   jsonBuiltins,
+  xmlBuiltins,
+  // Replaced when the derivation group lands: keep it last.
+  derivationStubBuiltins,
 ]
 
 export type { BuiltinGroup, PrimOpDef, ConstantDef, NixSourceDef } from './registry.js'

@@ -84,7 +84,7 @@ export function jsonString(s: string): string {
 
 /** C++ printValueAsJSON (strict): the JSON text. */
 export function valueToJSON(st: EvalState, v: Value, pos: PosIdx, ctx: Set<ContextElem>, copyToStore = true): string {
-  if (++st.depth > st.settings.maxCallDepth) st.callDepthExceeded(pos)
+  if (st.depth++ > st.settings.maxCallDepth) st.callDepthExceeded(pos)
   v = st.force(v, pos)
   let r: string
   if (typeof v === 'number' || typeof v === 'bigint') r = String(v)

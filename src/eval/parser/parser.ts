@@ -11,7 +11,7 @@ import { ParseError } from '../errors.js'
 import { Lexer, Tok, type Token } from '../lexer.js'
 import { type Origin, type PosIdx, type PosTable, noPos, resolveOffset, showPos } from '../pos.js'
 import { showAttrPath } from '../show.js'
-import { compareSymbols, intern } from '../symbols.js'
+import type { SymbolTable } from '../symbols.js'
 import { TERMINALS } from './grammar.js'
 import { ACCEPT, type Tables } from './lalr.js'
 import { TABLES } from './tables.js'
@@ -30,6 +30,8 @@ export interface ParseOptions {
   experimentalFeatures?: ReadonlySet<string>
   /** Receives warnings (lint diagnostics) as a message and position. */
   warn?: (msg: string, pos: PosIdx) => void
+  /** Identifiers are interned here in order of appearance. */
+  symbols: SymbolTable
 }
 
 // ---- decoded tables -------------------------------------------------------------------------
@@ -181,13 +183,13 @@ class ParserState {
   }
 
   validateFormals(fs: FormalSet, pos: PosIdx = noPos, arg?: string): void {
-    fs.formals.sort((a, b) => compareSymbols(a.name, b.name) || a.pos - b.pos)
+    fs.formals.sort((a, b) => this.opts.symbols.compare(a.name, b.name) || a.pos - b.pos)
     let dup: { name: string; pos: PosIdx } | undefined
     for (let i = 0; i + 1 < fs.formals.length; i++) {
       const a = fs.formals[i]!
       const b = fs.formals[i + 1]!
       if (a.name !== b.name) continue
-      if (!dup || compareSymbols(a.name, dup.name) < 0 || (a.name === dup.name && b.pos < dup.pos)) dup = { name: a.name, pos: b.pos }
+      if (!dup || this.opts.symbols.compare(a.name, dup.name) < 0 || (a.name === dup.name && b.pos < dup.pos)) dup = { name: a.name, pos: b.pos }
     }
     if (dup) throw new ParseError(`duplicate formal function argument '${dup.name}'`, dup.pos)
     if (arg !== undefined && fs.formals.some(f => f.name === arg)) throw new ParseError(`duplicate formal function argument '${arg}'`, pos)
@@ -391,7 +393,7 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       case 'start': case 'pass': r = v(1); break
       case 'lambdaSimple': {
         const name = (v(1) as Token).text
-        intern(name)
+        opts.symbols.intern(name)
         r = lambda(CUR, name, undefined, v(3) as Expr)
         break
       }
@@ -404,7 +406,7 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       case 'lambdaFormalsAt': {
         const fs = v(1) as FormalSet
         const arg = (v(3) as Token).text
-        intern(arg)
+        opts.symbols.intern(arg)
         ps.validateFormals(fs, CUR, arg)
         r = lambda(CUR, arg, fs, v(5) as Expr)
         break
@@ -412,7 +414,7 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       case 'lambdaAtFormals': {
         const fs = v(3) as FormalSet
         const arg = (v(1) as Token).text
-        intern(arg)
+        opts.symbols.intern(arg)
         ps.validateFormals(fs, CUR, arg)
         r = lambda(CUR, arg, fs, v(5) as Expr)
         break
@@ -457,7 +459,7 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       }
       case 'var': {
         const name = (v(1) as Token).text
-        intern(name)
+        opts.symbols.intern(name)
         r = name === '__curPos' ? { kind: 'curPos', pos: CUR } : mkVar(CUR, name)
         break
       }
@@ -488,7 +490,7 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
         const a = v(3) as ExprAttrs
         a.rec = true
         a.pos = CUR
-        intern('body')
+        opts.symbols.intern('body')
         r = { kind: 'select', pos: noPos, e: a, path: [{ name: 'body' }], def: undefined }
         break
       }
@@ -558,7 +560,7 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       case 'attrsAddAttr': {
         const l = v(1) as Array<[string, PosIdx]>
         const name = v(2) as string
-        intern(name)
+        opts.symbols.intern(name)
         l.push([name, bAt(2)])
         r = l
         break
@@ -567,17 +569,17 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
         const l = v(1) as Array<[string, PosIdx]>
         const s = stringyStatic(v(2) as Stringy)
         if (s === undefined) throw new ParseError('dynamic attributes not allowed in inherit', bAt(2))
-        intern(s)
+        opts.symbols.intern(s)
         l.push([s, bAt(2)])
         r = l
         break
       }
       case 'attrsEmpty': r = []; break
       case 'attrpathAddAttr': { const l = v(1) as AttrName[]; l.push({ name: v(3) as string }); r = l; break }
-      case 'attrpathAddString': { const l = v(1) as AttrName[]; l.push(attrNameOf(v(3) as Stringy)); r = l; break }
+      case 'attrpathAddString': { const l = v(1) as AttrName[]; l.push(attrNameOf(v(3) as Stringy, opts.symbols)); r = l; break }
       case 'attrpathFirstAttr': r = [{ name: v(1) as string }]; break
-      case 'attrpathFirstString': r = [attrNameOf(v(1) as Stringy)]; break
-      case 'attrId': { const n = (v(1) as Token).text; intern(n); r = n; break }
+      case 'attrpathFirstString': r = [attrNameOf(v(1) as Stringy, opts.symbols)]; break
+      case 'attrId': { const n = (v(1) as Token).text; opts.symbols.intern(n); r = n; break }
       case 'attrOr': r = 'or'; break
       case 'stringAttrStr': r = v(2); break
       case 'stringAttrExpr': r = { e: v(2) as Expr } satisfies Stringy; break
@@ -589,8 +591,8 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       case 'formalSetEmpty': r = { formals: [], ellipsis: false } satisfies FormalSet; break
       case 'formalsAdd': { const l = v(1) as Formal[]; l.push(v(3) as Formal); r = l; break }
       case 'formalsFirst': r = [v(1)]; break
-      case 'formal': { const n = (v(1) as Token).text; intern(n); r = { pos: CUR, name: n, def: undefined } satisfies Formal; break }
-      case 'formalDefault': { const n = (v(1) as Token).text; intern(n); r = { pos: CUR, name: n, def: v(3) as Expr } satisfies Formal; break }
+      case 'formal': { const n = (v(1) as Token).text; opts.symbols.intern(n); r = { pos: CUR, name: n, def: undefined } satisfies Formal; break }
+      case 'formalDefault': { const n = (v(1) as Token).text; opts.symbols.intern(n); r = { pos: CUR, name: n, def: v(3) as Expr } satisfies Formal; break }
       default: throw new Error(`parser: no action ${tab.prodAction[prod]}`)
     }
     states.length = sp
@@ -606,9 +608,9 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
   }
 }
 
-function attrNameOf(x: Stringy): AttrName {
+function attrNameOf(x: Stringy, symbols: SymbolTable): AttrName {
   const s = stringyStatic(x)
-  if (s !== undefined) { intern(s); return { name: s } }
+  if (s !== undefined) { symbols.intern(s); return { name: s } }
   return { expr: (x as { e: Expr }).e }
 }
 
