@@ -471,7 +471,8 @@ static void kill_build(struct build *b) {
 
 static int cmd_agent(void) {
     signal(SIGPIPE, SIG_IGN);
-    /* The agent is PID 1 of the slot: reap anything reparented to it (nothing should be). */
+    /* The agent is PID 1 of the slot, but orphans of a build are reparented to the build's own
+       PID 1 (nested PID namespace), so its only children are the builds it starts. */
     struct build b;
     memset(&b, 0, sizeof b);
     b.pidfd = b.log_r = b.status_r = -1;
@@ -509,10 +510,12 @@ static int cmd_agent(void) {
         if (i_pid >= 0 && p[i_pid].revents) {
             siginfo_t si;
             memset(&si, 0, sizeof si);
-            if (waitid((idtype_t)P_PIDFD, (id_t)b.pidfd, &si, WEXITED) == 0) {
+            int wr = waitid((idtype_t)P_PIDFD, (id_t)b.pidfd, &si, WEXITED);
+            if (wr == 0 || errno != EINTR) {
                 b.exited = 1;
-                b.wstatus_kind = si.si_code == CLD_EXITED ? 0 : 1;
-                b.wstatus_val = si.si_status;
+                /* waitid cannot fail for our own child; if it does, report a kill rather than spin */
+                b.wstatus_kind = wr == 0 && si.si_code == CLD_EXITED ? 0 : 1;
+                b.wstatus_val = wr == 0 ? si.si_status : SIGKILL;
                 close(b.pidfd);
                 b.pidfd = -1;
             }
@@ -524,11 +527,11 @@ static int cmd_agent(void) {
             memset(&b, 0, sizeof b);
             b.pidfd = b.log_r = b.status_r = -1;
         }
-        while (waitpid(-1, NULL, WNOHANG) > 0) {}
         if (i_in >= 0 && p[i_in].revents) {
             ssize_t r = read(0, line + line_len, sizeof line - 1 - line_len);
             if (r <= 0) {
-                if (r < 0 && errno == EINTR) continue;
+                if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+                if (r < 0) { char m[128]; int k = snprintf(m, sizeof m, "reading commands: %s", strerror(errno)); frame('E', m, (uint32_t)k); }
                 stdin_open = 0;
                 kill_build(&b);
                 if (!b.active) return 0;

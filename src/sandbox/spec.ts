@@ -209,3 +209,56 @@ export function extraMountPoints(req: BuildRequest, shim: boolean): Array<{ path
   if (shim) pts.push({ path: EXEC_SHIM_TARGET, dir: false })
   return pts
 }
+
+/** A host path made visible inside a warm slot container. */
+export interface Exposure {
+  host: string
+  inside: string
+  writable: boolean
+}
+
+/** Capabilities the warm-slot agent needs to build sandboxes (its builders drop all of them). */
+export const AGENT_CAPABILITIES = ['CAP_SYS_ADMIN', 'CAP_SETUID', 'CAP_SETGID', 'CAP_NET_ADMIN', 'CAP_KILL', 'CAP_SYS_CHROOT']
+
+/**
+ * The OCI config of a long-lived warm slot: the agent runs as the container's root with just
+ * the capabilities to build per-build namespaces, in the host network namespace (each
+ * sandboxed build gets its own), with Nix's seccomp filter and no_new_privs (inherited by
+ * every build). /proc is not masked here: the per-build procfs mounts need a fully visible
+ * one, and each build masks its own.
+ */
+export function makeSlotSpec(o: { rootfs: string; helper: string; exposures: readonly Exposure[]; ids: IdMap; uid: number; gid: number; cgroupsPath?: string }): Record<string, unknown> {
+  const mounts: OciMount[] = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    bind(o.helper, '/.tsnix/helper', false),
+  ]
+  for (const e of o.exposures) mounts.push(bind(e.host, e.inside, e.writable))
+  const caps = AGENT_CAPABILITIES
+  const linux: Record<string, unknown> = {
+    namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'user' }, { type: 'cgroup' }],
+    uidMappings: [{ containerID: 0, hostID: o.ids.rootUid, size: 1 }, { containerID: o.uid, hostID: o.ids.buildUid, size: 1 }],
+    gidMappings: [{ containerID: 0, hostID: o.ids.rootGid, size: 1 }, { containerID: o.gid, hostID: o.ids.buildGid, size: 1 }],
+    resources: { devices: [{ allow: false, access: 'rwm' }] },
+    seccomp: nixSeccomp(),
+  }
+  if (o.cgroupsPath !== undefined) linux['cgroupsPath'] = o.cgroupsPath
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0, umask: 0o022 },
+      args: ['/.tsnix/helper', 'agent'],
+      env: ['PATH=/path-not-set'],
+      cwd: '/',
+      capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] },
+      rlimits: [{ type: 'RLIMIT_CORE', hard: RLIM_INFINITY, soft: 0 }],
+      noNewPrivileges: true,
+    },
+    root: { path: o.rootfs, readonly: true },
+    hostname: 'localhost',
+    domainname: '(none)',
+    mounts,
+    linux,
+  }
+}
