@@ -7,6 +7,11 @@
  *       log keeps its order, and execs BUILDER with argv[0] = basename(BUILDER) as Nix does.
  *       runc can do neither of the first and last itself.
  *
+ *   helper strip-xattrs PATH
+ *       Removes the extended attributes of every file under PATH (not following symlinks),
+ *       except the ones Nix ignores (security.selinux, system.nfs4_acl, security.csm), as
+ *       Nix's canonicalisation does; Node has no xattr API.
+ *
  *   helper agent
  *       PID 1 of a long-lived per-slot container. For each build it reads a request file,
  *       clone3()s a child into fresh mount/pid/ipc/uts(/net) namespaces, builds the build's
@@ -54,6 +59,8 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
+#include <ftw.h>
 #include <unistd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -555,9 +562,42 @@ static int cmd_agent(void) {
     }
 }
 
+/* ---------- strip-xattrs ---------- */
+
+static int strip_failed = 0;
+
+static int strip_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+    (void)st; (void)type; (void)ftw;
+    char names[65536];
+    ssize_t n = llistxattr(path, names, sizeof names);
+    if (n < 0) {
+        if (errno == ENOTSUP) return 0;
+        fprintf(stderr, "listing extended attributes of '%s': %s\n", path, strerror(errno));
+        strip_failed = 1;
+        return 0;
+    }
+    for (char *a = names; a < names + n; a += strlen(a) + 1) {
+        if (strcmp(a, "security.selinux") == 0 || strcmp(a, "system.nfs4_acl") == 0 || strcmp(a, "security.csm") == 0) continue;
+        if (lremovexattr(path, a) != 0) {
+            fprintf(stderr, "removing extended attribute '%s' from '%s': %s\n", a, path, strerror(errno));
+            strip_failed = 1;
+        }
+    }
+    return 0;
+}
+
+static int cmd_strip_xattrs(const char *path) {
+    if (nftw(path, strip_one, 64, FTW_PHYS) != 0) {
+        fprintf(stderr, "walking '%s': %s\n", path, strerror(errno));
+        return 1;
+    }
+    return strip_failed;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "exec") == 0) return cmd_exec(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "agent") == 0) return cmd_agent();
-    fprintf(stderr, "usage: %s exec PERSONALITY_HEX BUILDER [ARGS...] | agent\n", argc > 0 ? argv[0] : "helper");
+    if (argc == 3 && strcmp(argv[1], "strip-xattrs") == 0) return cmd_strip_xattrs(argv[2]);
+    fprintf(stderr, "usage: %s exec PERSONALITY_HEX BUILDER [ARGS...] | agent | strip-xattrs PATH\n", argc > 0 ? argv[0] : "helper");
     return 2;
 }

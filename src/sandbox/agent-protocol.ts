@@ -126,7 +126,7 @@ function decodeFrame(type: string, payload: Buffer): AgentFrame {
   switch (type) {
     case 'R': return { kind: 'ready', version: payload.toString('utf8') }
     case 'S': return { kind: 'started', error: payload.length === 0 ? null : payload.toString('utf8') }
-    case 'L': return { kind: 'log', data: Uint8Array.prototype.slice.call(payload) }
+    case 'L': return { kind: 'log', data: new Uint8Array(payload) }
     case 'X': {
       const m = /^(exit|signal) (\d+)$/.exec(payload.toString('utf8'))
       if (!m) throw new SandboxRequestError(`bad agent exit frame ${JSON.stringify(payload.toString('utf8'))}`)
