@@ -3,8 +3,9 @@
  *
  *   helper exec PERSONALITY_HEX BUILDER [ARGS...]
  *       The exec shim of a one-container-per-build run: sets the personality (Nix sets
- *       ADDR_NO_RANDOMIZE, and PER_LINUX32 for 32-bit systems), sends stderr to stdout so the
- *       log keeps its order, and execs BUILDER with argv[0] = basename(BUILDER) as Nix does.
+ *       ADDR_NO_RANDOMIZE, and PER_LINUX32 for 32-bit systems), makes stdin /dev/null, sends
+ *       stderr to stdout so the log keeps its order, and execs BUILDER with
+ *       argv[0] = basename(BUILDER) as Nix does.
  *       runc can do neither of the first and last itself.
  *
  *   helper strip-xattrs PATH
@@ -102,6 +103,10 @@ static int cmd_exec(int argc, char **argv) {
         return 1;
     }
     unsigned long persona = strtoul(argv[2], NULL, 16);
+    /* runc gives the container pipes for all three; Nix gives stdin /dev/null. */
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull < 0 || dup2(devnull, 0) < 0) { perror("/dev/null"); return 1; }
+    if (devnull > 2) close(devnull);
     if (dup2(1, 2) < 0) { perror("dup2"); return 1; }
     if (persona != 0) {
         int cur = personality(0xffffffff);

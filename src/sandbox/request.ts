@@ -45,6 +45,18 @@ export function parseSandboxPaths(setting: string): SandboxMount[] {
   return out
 }
 
+/**
+ * The host files Nix binds into network (fixed-output/impure) builds, those that exist:
+ * `/etc/resolv.conf`, `/etc/services`, `/etc/hosts`, and the `ssl-cert-file` (HEAD, since 2.16)
+ * at `/etc/ssl/certs/ca-certificates.crt`.
+ */
+export function defaultNetworkEtc(exists: (p: string) => boolean, caFile = '/etc/ssl/certs/ca-certificates.crt'): SandboxMount[] {
+  const out: SandboxMount[] = []
+  for (const f of ['/etc/resolv.conf', '/etc/services', '/etc/hosts']) if (exists(f)) out.push({ target: f, source: f })
+  if (caFile && exists(caFile)) out.push({ target: '/etc/ssl/certs/ca-certificates.crt', source: caFile })
+  return out
+}
+
 export interface RequestOptions extends EnvOptions {
   /** The input closure with the host location of each path. */
   inputs: InputPath[]
