@@ -9,6 +9,7 @@ import { ensureRootfs, prepareScratch, resolveExtraMounts, rootfsMountPoints, wr
 import { SandboxRuntimeError } from './errors.js'
 import { ensureHelper } from './native.js'
 import { findRunc, Runc, superviseRun } from './runc.js'
+import { reapStale, writeOwner } from './stale.js'
 import { EXEC_SHIM_TARGET, makeSpec } from './spec.js'
 import type { BuildOutcome, BuildRequest, FinishedBuild, RunOptions, SandboxRunner } from './types.js'
 import { UidPool } from './uid-pool.js'
@@ -48,6 +49,7 @@ export class ColdRunner implements SandboxRunner {
   readonly runc: Runc
   readonly pool: UidPool
   private helperPath: Promise<string | undefined>
+  private readonly reaped: Promise<unknown>
 
   constructor(readonly opts: RunnerOptions) {
     const bin = opts.runc ?? findRunc()
@@ -55,9 +57,11 @@ export class ColdRunner implements SandboxRunner {
     this.runc = new Runc(bin, join(opts.root, 'runc'))
     this.pool = opts.pool ?? new UidPool({ lockDir: join(opts.root, 'userpool') })
     this.helperPath = opts.helper === null ? Promise.resolve(undefined) : opts.helper !== undefined ? Promise.resolve(opts.helper) : ensureHelper()
+    this.reaped = reapStale(opts.root, this.runc).catch(() => undefined)
   }
 
   async build(req: BuildRequest, options: RunOptions = {}): Promise<FinishedBuild> {
+    await this.reaped
     const helper = await this.helperPath
     const id = `tsnix-${randomBytes(8).toString('hex')}`
     const workDir = join(this.opts.root, 'builds', id)
@@ -66,6 +70,7 @@ export class ColdRunner implements SandboxRunner {
     try {
       const extra = await resolveExtraMounts(req.extraMounts)
       const scratch = await prepareScratch(req, workDir, lease.ids, extra)
+      await writeOwner(workDir)
       const points = rootfsMountPoints(req, extra)
       if (helper) points.push({ path: EXEC_SHIM_TARGET, dir: false })
       const rootfs = await ensureRootfs(join(this.opts.root, 'rootfs'), req.etc, points)

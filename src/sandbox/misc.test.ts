@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, lchownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, lchownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isRoot, skipBecause } from '../../test/support/env.js'
 import { canonicalise } from './canonicalise.js'
 import { CanonicaliseError, SandboxRequestError, SandboxRuntimeError } from './errors.js'
 import { BuildLimiter } from './limits.js'
+import { Runc } from './runc.js'
+import { reapStale } from './stale.js'
 import type { LimitHit } from './types.js'
 import { UidPool } from './uid-pool.js'
 
@@ -140,5 +142,24 @@ describe('sandbox: canonicalise', () => {
     const st = lstatSync(f)
     assert.equal(st.atimeMs, 12345000)
     assert.equal(st.mtimeMs, 1500)
+  })
+})
+
+describe('sandbox: crash recovery', () => {
+  it('removes work dirs whose owner process is gone and keeps live ones', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsnix-stale-'))
+    try {
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid
+      for (const [sub, id, pid] of [['builds', 'tsnix-dead', dead], ['slots', 'tsnix-slot-dead', dead], ['builds', 'tsnix-live', process.pid]] as const) {
+        mkdirSync(join(root, sub, id), { recursive: true })
+        writeFileSync(join(root, sub, id, 'owner'), String(pid))
+      }
+      // No runc state exists for these ids, so the runc binary is never called.
+      const reaped = await reapStale(root, new Runc('/nonexistent/runc', join(root, 'runc')))
+      assert.deepEqual(reaped.sort(), ['tsnix-dead', 'tsnix-slot-dead'])
+      assert.deepEqual(readdirSync(join(root, 'builds')), ['tsnix-live'])
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
   })
 })

@@ -196,20 +196,6 @@ export function stringifyOciConfig(config: unknown): string {
   return json.replace(/"\\u0000bigint:(\d+)"/g, '$1')
 }
 
-/** Mount points the shared rootfs needs for these mounts (targets outside scratch dirs and /dev, /proc). */
-export function rootfsMountPoints(req: BuildRequest, shim: boolean): Array<{ path: string; dir: boolean }> {
-  const pts: Array<{ path: string; dir: boolean }> = []
-  for (const p of ['/proc', '/dev', '/etc', ...req.scratchPaths]) pts.push({ path: p, dir: true })
-  return pts.concat(extraMountPoints(req, shim))
-}
-
-/** Mount points for extra mounts (files or directories, decided by the caller from the host). */
-export function extraMountPoints(req: BuildRequest, shim: boolean): Array<{ path: string; dir: boolean }> {
-  const pts = req.extraMounts.map(m => ({ path: m.target, dir: true }))
-  if (shim) pts.push({ path: EXEC_SHIM_TARGET, dir: false })
-  return pts
-}
-
 /** A host path made visible inside a warm slot container. */
 export interface Exposure {
   host: string

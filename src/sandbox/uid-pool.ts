@@ -30,7 +30,8 @@ export interface UidLease {
   release(): void
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM means it does, owned by someone else). */
+export function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
 }
 

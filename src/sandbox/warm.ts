@@ -26,6 +26,7 @@ import { findRunc, Runc } from './runc.js'
 import { Exposure, makeSlotSpec } from './spec.js'
 import type { BuildOutcome, BuildRequest, FinishedBuild, RunOptions, SandboxRunner } from './types.js'
 import { UidLease, UidPool } from './uid-pool.js'
+import { reapStale, writeOwner } from './stale.js'
 
 export interface WarmPoolOptions extends RunnerOptions {
   /** Maximum number of slots, i.e. of concurrent builds (default 2). */
@@ -75,6 +76,7 @@ class Slot {
   async start(helper: string, rootfs: string): Promise<void> {
     const { ids } = this.lease
     await mkdir(this.dir, { mode: 0o700 })
+    await writeOwner(this.dir)
     await chown(this.dir, ids.rootUid, ids.rootGid)
     await mkdir(this.work, { mode: 0o700 })
     await chown(this.work, ids.rootUid, ids.rootGid)
@@ -235,6 +237,7 @@ export class WarmPool implements SandboxRunner {
   private closed = false
   private readonly fallback: SandboxRunner
   private readonly helper: Promise<string | undefined>
+  private readonly reaped: Promise<unknown>
 
   constructor(readonly opts: WarmPoolOptions) {
     const bin = opts.runc ?? findRunc()
@@ -247,6 +250,7 @@ export class WarmPool implements SandboxRunner {
     this.gid = opts.gid ?? 100
     this.helper = opts.helper === null ? Promise.resolve(undefined) : opts.helper !== undefined ? Promise.resolve(opts.helper) : ensureHelper()
     this.fallback = opts.fallback ?? new ColdRunner({ ...opts, pool: this.pool })
+    this.reaped = reapStale(opts.root, this.runc).catch(() => undefined)
   }
 
   /** Start slots ahead of the first builds (optional; slots also start on demand). */
@@ -269,31 +273,34 @@ export class WarmPool implements SandboxRunner {
   }
 
   private async newSlot(): Promise<Slot> {
-    const helper = await this.helper
-    if (!helper) throw new SandboxRuntimeError('warm slots need the sandbox helper binary (gcc missing and TSNIX_SANDBOX_HELPER unset)')
+    // Counted before the first await, so concurrent acquire() calls never overshoot maxSlots.
     this.starting++
-    const lease = this.pool.acquire()
-    const root = this.opts.root
-    const exposures: Exposure[] = []
-    const slot = new Slot(this, lease, exposures)
-    exposures.push({ host: slot.work, inside: `${SLOT_ROOT}/work`, writable: true })
-    exposures.push({ host: join(root, 'rootfs'), inside: `${SLOT_ROOT}/rootfs`, writable: false })
-    this.opts.expose.forEach((h, i) => exposures.push({ host: h, inside: `${SLOT_ROOT}/x${i}`, writable: false }))
     try {
-      await mkdir(join(root, 'rootfs'), { recursive: true, mode: 0o755 })
-      const points = [
-        { path: '/proc', dir: true }, { path: '/dev', dir: true }, { path: `${SLOT_ROOT}/helper`, dir: false },
-        { path: `${SLOT_ROOT}/newroot`, dir: true },
-        { path: `${SLOT_ROOT}/work`, dir: true }, { path: `${SLOT_ROOT}/rootfs`, dir: true },
-        ...(await resolveExtraMounts(exposures.slice(2).map(e => ({ target: e.inside, source: e.host })))).map(m => ({ path: m.target, dir: m.dir })),
-      ]
-      const rootfs = await ensureRootfs(join(root, 'slot-rootfs'), { passwd: 'root:x:0:0:root:/:/noshell\n', group: 'root:x:0:\n' }, points)
-      await slot.start(helper, rootfs)
-      this.all.add(slot)
-      return slot
-    } catch (e) {
-      await slot.destroy()
-      throw e
+      await this.reaped
+      const helper = await this.helper
+      if (!helper) throw new SandboxRuntimeError('warm slots need the sandbox helper binary (gcc missing and TSNIX_SANDBOX_HELPER unset)')
+      const lease = this.pool.acquire()
+      const root = this.opts.root
+      const exposures: Exposure[] = []
+      const slot = new Slot(this, lease, exposures)
+      exposures.push({ host: slot.work, inside: `${SLOT_ROOT}/work`, writable: true })
+      exposures.push({ host: join(root, 'rootfs'), inside: `${SLOT_ROOT}/rootfs`, writable: false })
+      this.opts.expose.forEach((h, i) => exposures.push({ host: h, inside: `${SLOT_ROOT}/x${i}`, writable: false }))
+      try {
+        await mkdir(join(root, 'rootfs'), { recursive: true, mode: 0o755 })
+        const points = [
+          { path: '/proc', dir: true }, { path: '/dev', dir: true }, { path: `${SLOT_ROOT}/helper`, dir: false },
+          { path: `${SLOT_ROOT}/newroot`, dir: true }, { path: `${SLOT_ROOT}/work`, dir: true }, { path: `${SLOT_ROOT}/rootfs`, dir: true },
+          ...(await resolveExtraMounts(exposures.slice(2).map(e => ({ target: e.inside, source: e.host })))).map(m => ({ path: m.target, dir: m.dir })),
+        ]
+        const rootfs = await ensureRootfs(join(root, 'slot-rootfs'), { passwd: 'root:x:0:0:root:/:/noshell\n', group: 'root:x:0:\n' }, points)
+        await slot.start(helper, rootfs)
+        this.all.add(slot)
+        return slot
+      } catch (e) {
+        await slot.destroy()
+        throw e
+      }
     } finally {
       this.starting--
     }
