@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "tsnix",
+      "sources": ["tsnix.c"],
+      "cflags": ["-O2", "-Wall"]
+    }
+  ]
+}

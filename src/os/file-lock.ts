@@ -1,0 +1,104 @@
+/**
+ * File locks compatible with C++ Nix (flock(2) on `<path>.lock`, `gc.lock`, temproots), and
+ * `PathLocks` with Nix's stale-lock protocol: a holder that deletes its lock file first unlinks
+ * it and then writes one byte into it, so a waiter that acquires the lock on a non-empty file
+ * knows the file is stale and retries on a fresh one (C++ `PathLocks::lockPaths`).
+ *
+ * flock() is called non-blocking and waited for by polling with backoff, so the event loop is
+ * never blocked.
+ */
+import { open, unlink, type FileHandle } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { NixError } from '../errors.js'
+import { nativeAddon } from './native.js'
+
+export type LockType = 'none' | 'read' | 'write'
+const OP = { none: 0, read: 1, write: 2 } as const
+
+export class LockUnavailableError extends NixError {
+  constructor(message: string) { super('ERR_LOCK_UNAVAILABLE', message) }
+}
+
+function addonOrThrow() {
+  const a = nativeAddon()
+  if (!a) throw new LockUnavailableError('file locking needs the native addon (run `node native/build.mjs`)')
+  return a
+}
+
+/** Try once; true if the lock was taken (or released). */
+export function tryLockFd(fd: number, type: LockType): boolean {
+  return addonOrThrow().flock(fd, OP[type])
+}
+
+/** Take a lock, waiting as long as needed (or until the signal aborts). */
+export async function lockFd(fd: number, type: LockType, opts: { signal?: AbortSignal | undefined; onWait?: () => void } = {}): Promise<void> {
+  if (tryLockFd(fd, type)) return
+  opts.onWait?.()
+  let delay = 1
+  for (;;) {
+    opts.signal?.throwIfAborted()
+    await sleep(delay)
+    if (tryLockFd(fd, type)) return
+    delay = Math.min(delay * 2, 50)
+  }
+}
+
+export async function openLockFile(path: string, create: boolean): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, create ? 'a+' : 'r+', 0o600)
+  } catch (e) {
+    if (!create && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw e
+  }
+}
+
+/** Exclusive locks on `<path>.lock` for a set of paths, taken in sorted order (no deadlocks). */
+export class PathLocks {
+  private held: Array<{ lockPath: string; fh: FileHandle }> = []
+  private deleteOnRelease = false
+
+  /** Lock all; with `wait: false` returns undefined instead of waiting if any is held. */
+  static async acquire(paths: Iterable<string>, opts: { wait?: boolean; signal?: AbortSignal; onWait?: (path: string) => void } = {}): Promise<PathLocks | undefined> {
+    const locks = new PathLocks()
+    try {
+      for (const path of [...new Set(paths)].sort()) {
+        const lockPath = `${path}.lock`
+        for (;;) {
+          const fh = (await openLockFile(lockPath, true))!
+          let ok = tryLockFd(fh.fd, 'write')
+          if (!ok) {
+            if (opts.wait === false) { await fh.close(); await locks.release(); return undefined }
+            await lockFd(fh.fd, 'write', { signal: opts.signal, onWait: () => opts.onWait?.(path) })
+            ok = true
+          }
+          // A non-empty lock file was deleted by its previous holder: retry on a fresh one.
+          if ((await fh.stat()).size !== 0) { await fh.close(); continue }
+          locks.held.push({ lockPath, fh })
+          break
+        }
+      }
+      return locks
+    } catch (e) {
+      await locks.release()
+      throw e
+    }
+  }
+
+  /** Delete the lock files when releasing (after the paths became valid). */
+  setDeletion(del: boolean): void { this.deleteOnRelease = del }
+
+  async release(): Promise<void> {
+    const held = this.held
+    this.held = []
+    for (const { lockPath, fh } of held) {
+      try {
+        if (this.deleteOnRelease) {
+          await unlink(lockPath).catch(() => undefined)
+          await fh.write('d')
+        }
+      } finally {
+        await fh.close()
+      }
+    }
+  }
+}

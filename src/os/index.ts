@@ -1,0 +1,3 @@
+export * from './native.js'
+export * from './peer-credentials.js'
+export * from './file-lock.js'
