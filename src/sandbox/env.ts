@@ -8,9 +8,10 @@
  * that final list.
  */
 import { createHash } from 'node:crypto'
+import { type BasicDerivation, derivationType, dumpJson, isJsonObject, type JsonObject, type JsonValue, JsonSyntaxError, parseJson } from '../derivation/index.js'
 import { encodeNix32 } from '../store-path/index.js'
 import { SandboxRequestError } from './errors.js'
-import { compareBytes, dumpJson, JsonObject, JsonValue, parseJson, writeStructuredAttrsShell } from './structured-attrs.js'
+import { compareBytes, writeStructuredAttrsShell } from './structured-attrs.js'
 import type { BuildDirFile } from './types.js'
 
 /** The derivation kinds that matter for the environment and the sandbox. */
@@ -22,8 +23,10 @@ export interface DerivationLike {
   args: readonly string[]
   /** `system`, e.g. `x86_64-linux`. */
   platform: string
-  /** The derivation's `env` (its attributes as strings; `__json` in structured mode). */
+  /** The derivation's `env` (its attributes as strings; may hold `__json` instead of `structuredAttrs`). */
   env: ReadonlyMap<string, string> | Readonly<Record<string, string>>
+  /** The parsed `__json` of a structured-attrs derivation. */
+  structuredAttrs?: JsonObject | undefined
   /** Output names with the paths the builder must create (placeholders already resolved). */
   outputs: ReadonlyArray<{ name: string; path: string }>
   kind: DerivationKind
@@ -88,9 +91,9 @@ function exportReferencesGraphPairs(structured: JsonObject | undefined, env: Map
   const out: Array<[string, string[]]> = []
   if (structured) {
     const e = structured.get('exportReferencesGraph')
-    if (!(e instanceof Map)) return out
+    if (!isJsonObject(e)) return out
     for (const [name, v] of e) {
-      const paths = Array.isArray(v) ? v : [v]
+      const paths: readonly JsonValue[] = Array.isArray(v) ? (v as readonly JsonValue[]) : [v]
       if (!paths.every(p => typeof p === 'string')) throw new SandboxRequestError(`exportReferencesGraph value for '${name}' must be a list of strings`)
       out.push([name, paths as string[]])
     }
@@ -134,17 +137,21 @@ export function computeBuildEnv(drv: DerivationLike, opts: EnvOptions): BuildEnv
   env.set('NIX_STORE', opts.storeDir)
   env.set('NIX_BUILD_CORES', String(opts.cores))
 
+  let structured: JsonObject | undefined = drv.structuredAttrs
   const jsonText = drvEnv.get('__json')
-  let structured: JsonObject | undefined
-  if (jsonText !== undefined) {
-    const parsed = parseJson(jsonText)
-    if (!(parsed instanceof Map)) throw new SandboxRequestError('cannot process __json attribute: expected a JSON object')
+  if (structured === undefined && jsonText !== undefined) {
+    let parsed: JsonValue
+    try { parsed = parseJson(jsonText) } catch (e) {
+      if (e instanceof JsonSyntaxError) throw new SandboxRequestError(`cannot process __json attribute: ${e.message}`)
+      throw e
+    }
+    if (!isJsonObject(parsed)) throw new SandboxRequestError('cannot process __json attribute: expected a JSON object')
     structured = parsed
   }
 
   if (structured) {
-    const json: JsonObject = new Map(structured)
-    const outputs: JsonObject = new Map()
+    const json = new Map(structured)
+    const outputs = new Map<string, JsonValue>()
     for (const o of drv.outputs) outputs.set(o.name, o.path)
     json.set('outputs', outputs)
     for (const [name, paths] of exportReferencesGraphPairs(structured, drvEnv)) {
@@ -189,8 +196,38 @@ export function computeBuildEnv(drv: DerivationLike, opts: EnvOptions): BuildEnv
 
 function stringList(v: JsonValue | undefined, what: string): string[] {
   if (v === undefined) return []
-  if (!Array.isArray(v) || !v.every(x => typeof x === 'string')) throw new SandboxRequestError(`attribute '${what}' must be a list of strings`)
+  if (!Array.isArray(v) || !(v as readonly JsonValue[]).every(x => typeof x === 'string')) throw new SandboxRequestError(`attribute '${what}' must be a list of strings`)
   return v as string[]
+}
+
+/** The sandbox's kind of a derivation (src/derivation `derivationType`). */
+export function derivationKind(drv: Pick<BasicDerivation, 'outputs'>): DerivationKind {
+  const t = derivationType(drv)
+  if (t.kind === 'inputAddressed') return 'input-addressed'
+  if (t.kind === 'impure') return 'impure'
+  return t.fixed ? 'fixed-output' : 'floating-ca'
+}
+
+/**
+ * A src/derivation `BasicDerivation` as the sandbox needs it. `outputPaths` gives the path the
+ * builder writes each output to: the known path, or the glue's scratch path for floating
+ * outputs (then pass the placeholder → path pairs as `rewrites`).
+ */
+export function fromBasicDerivation(drv: BasicDerivation, outputPaths: ReadonlyMap<string, string>): DerivationLike {
+  const outputs = [...drv.outputs.keys()].map(name => {
+    const path = outputPaths.get(name)
+    if (path === undefined) throw new SandboxRequestError(`no path given for output '${name}'`)
+    return { name, path }
+  })
+  return {
+    builder: drv.builder,
+    args: drv.args,
+    platform: drv.platform,
+    env: drv.env,
+    structuredAttrs: drv.structuredAttrs?.attrs,
+    outputs,
+    kind: derivationKind(drv),
+  }
 }
 
 /**
