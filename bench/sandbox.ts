@@ -41,8 +41,10 @@ const ms = (s: number): number => Math.round(s * 10000) / 10
 
 let nonceCounter = 0
 function trivialRequests(n: number, busybox: string, extra: Partial<Parameters<typeof simpleRequest>[1]> = {}): BuildRequest[] {
-  const nonce = `${Date.now()}-${nonceCounter++}`
-  return Array.from({ length: n }, (_, i) => simpleRequest({ name: `trivial-${i}`, script: `echo ${nonce}-${i} > $out` }, { busybox, ...extra }))
+  const batch = nonceCounter++
+  const nonce = `${Date.now()}-${batch}`
+  // The batch number is part of the name and so of the (made-up) output path: no reuse across reps.
+  return Array.from({ length: n }, (_, i) => simpleRequest({ name: `t${batch}-${i}`, script: `echo ${nonce}-${i} > $out` }, { busybox, ...extra }))
 }
 
 /** Seconds per build for `reqs` on `runner` with `jobs` concurrent builds. */

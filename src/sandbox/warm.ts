@@ -174,6 +174,8 @@ class Slot {
           logBytes: limiter.logBytes,
           outputs: [],
           scratchStore,
+          builderHostUid: this.lease.ids.buildUid,
+          builderHostGid: this.lease.ids.buildGid,
         })
       }
       this.handler = async f => {
