@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -201,6 +201,16 @@ for (const kind of ['cold', 'warm'] as const) {
       const r = await build(req({ name: 'unexposed', script: 'cat /nix/store/*-other/data > $out', inputs: [{ path: '/nix/store/5rw4wd0ylx7g8c6a0i5hbkgvyrm1m2vp-other', hostPath: other }] }))
       assert.equal(r.outcome.exitCode, 0, r.log)
       assert.equal(r.out, 'other data\n')
+    })
+
+    it('keeps outputs collectable when the runner closes first', async () => {
+      const own = kind === 'cold' ? new ColdRunner({ root: join(root, 'own') }) : new WarmPool({ root: join(root, 'own'), expose: [hostStore, busybox], slots: 1 })
+      const b = await own.build(req({ name: 'closing', script: 'echo kept > $out' }))
+      await own.close()
+      assert.equal(readFileSync(b.outcome.outputs[0]!.hostPath, 'utf8'), 'kept\n')
+      await b.cleanup()
+      assert.ok(!existsSync(b.outcome.scratchStore))
+      if (kind === 'warm') assert.deepEqual(readdirSync(join(root, 'own', 'slots')), [])
     })
 
     it('runs concurrent builds under distinct host uids', async () => {
