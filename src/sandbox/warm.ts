@@ -362,3 +362,13 @@ export class WarmPool implements SandboxRunner {
     await this.fallback.close()
   }
 }
+
+/**
+ * The runner a daemon should use: warm slots when the helper binary is available (prebuilt
+ * or compiled with gcc), otherwise one `runc run` per build.
+ */
+export async function createRunner(opts: WarmPoolOptions): Promise<SandboxRunner> {
+  const helper = opts.helper === null ? undefined : opts.helper ?? (await ensureHelper())
+  if (!helper) return new ColdRunner({ ...opts, helper: null })
+  return new WarmPool({ ...opts, helper })
+}
