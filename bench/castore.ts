@@ -6,8 +6,9 @@
  *     alone and together with a materialised store view (hard-linked where possible), in two
  *     scenarios: edits to small files only, and edits that also touch the tree's one large
  *     file. Bytes are allocated blocks, each inode counted once.
- *  2. Throughput: ingesting a tree and a large file (vs `nix-store --add`), and materialising
- *     them (vs `nix-store --restore` of their NAR).
+ *  2. Throughput: ingesting a tree and a large file (vs `nix-store --add`), materialising them
+ *     (vs `nix-store --restore` of their NAR), rendering their NAR from the castore (vs
+ *     `nix-store --dump` from the filesystem) and ingesting their NAR (vs `nix-store --restore`).
  *
  * The source tree is a mix of packages from the repository's node_modules (TypeScript, knex,
  * mocha, zod, and better-sqlite3's sources with the 9.5 MB SQLite amalgamation), or the tree
@@ -15,13 +16,15 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cp, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { existsSync } from 'node:fs'
+import { createReadStream, existsSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   FsBlobService, FsDirectoryService, FsObjectStore, ingestPath, materialise, removeTree,
   type ChunkedBlobServiceOptions, type Compression, type Node,
 } from '../src/castore/index.js'
+import { collectBytes } from '../src/nar/index.js'
+import { ingestNar, renderNar } from '../src/store/nar-castore.js'
 import type { BenchOptions, BenchResult, Measurement } from './types.js'
 
 export const name = 'castore'
@@ -249,6 +252,19 @@ async function throughput(opts: BenchOptions, cpp: string | undefined): Promise<
       await removeTree(out)
       return timeIt(async () => { await materialise(root!, out, blobs, dirs, o) })
     })
+    // NAR out of the castore (consumed, not hashed) vs C++ dumping the tree from disk.
+    const narOut = await median(reps, () => timeIt(async () => { for await (const piece of renderNar(root!, blobs, dirs)) void piece }))
+    const cppDump = cpp === undefined ? undefined : await median(reps, () => timeIt(() => { execFileSync('sh', ['-c', 'nix-store --dump "$1" > /dev/null', 'sh', src]) }))
+    // NAR into a fresh castore (sha256 computed on the way) vs C++ restoring it to disk.
+    if (cpp === undefined) await writeFile(narFile, await collectBytes(renderNar(root!, blobs, dirs)))
+    const narSize = statSync(narFile).size
+    const narIn = await median(reps, async () => {
+      const d = join(base, 'castore-nar')
+      await removeTree(d)
+      const st = await FsObjectStore.open(d)
+      const b = await FsBlobService.open(st), ds = await FsDirectoryService.open(st)
+      return timeIt(async () => { await ingestNar(createReadStream(narFile, { highWaterMark: MiB }), b, ds) })
+    })
     const matNoSync = await render({ fsync: false, hardLinks: false })
     const matSync = await render({ fsync: true, hardLinks: false })
     const matLinks = await render({ fsync: false, hardLinks: true })
@@ -258,6 +274,17 @@ async function throughput(opts: BenchOptions, cpp: string | undefined): Promise<
       tsnix: { seconds: ingest, label: 'ingestPath → FsBlobService/FsDirectoryService (fsync on)', extra: { 'MiB/s': mbs(ingest) } },
       cpp: cppAdd === undefined ? undefined : { seconds: cppAdd, label: `nix-store --add (${cpp})`, extra: { 'MiB/s': mbs(cppAdd) } },
       ...(cpp ? {} : { note: 'C++ Nix not installed' }),
+    })
+    const nmbs = (s: number): number => Math.round(narSize / MiB / s)
+    results.push({
+      workload: `render the NAR of ${label} from the castore vs nix-store --dump from disk`,
+      tsnix: { seconds: narOut, label: 'renderNar (consumed, not hashed)', extra: { 'MiB/s': nmbs(narOut) } },
+      cpp: cppDump === undefined ? undefined : { seconds: cppDump, label: `nix-store --dump > /dev/null (${cpp})`, extra: { 'MiB/s': nmbs(cppDump) } },
+    })
+    results.push({
+      workload: `ingest the NAR of ${label} into the castore vs nix-store --restore`,
+      tsnix: { seconds: narIn, label: 'ingestNar from a file stream (+ sha256, fsync on)', extra: { 'MiB/s': nmbs(narIn) } },
+      cpp: cppRestore === undefined ? undefined : { seconds: cppRestore, label: `nix-store --restore (${cpp}, no hash, no fsync)`, extra: { 'MiB/s': nmbs(cppRestore) } },
     })
     results.push({
       workload: `materialise ${label} from the castore vs nix-store --restore of its NAR`,

@@ -46,8 +46,15 @@ export function blobServiceSuite(make: () => Promise<BlobService>, opts: { chunk
       assert.ok(r)
       assert.equal(r.size, data.length)
       assert.ok(Buffer.from(await readAll(r.read())).equals(Buffer.from(data)))
+      assert.ok(Buffer.from((await svc.readAll(d))!).equals(Buffer.from(data)), 'readAll() agrees')
     })
   }
+
+  it('readAll() is undefined for an absent blob and refuses one above maxSize', async () => {
+    assert.equal(await svc.readAll(B3Digest.of(BLOB_A)), undefined)
+    const d = await svc.put(BLOB_C)
+    await assert.rejects(svc.readAll(d, 1000), CastoreError)
+  })
 
   it('gives the same digest however the bytes are split, and put() agrees', async () => {
     const d1 = await writeInPieces(svc, BLOB_C, 4093)

@@ -11,7 +11,7 @@ import { blake3, blake3Hasher, type Blake3Hasher } from './blake3.js'
 import { decodeBlobIndex, encodeBlobIndex, type ChunkMeta } from './blob-index.js'
 import { Chunker, checkChunkingParams, DEFAULT_CHUNKING, type ChunkingParams } from './chunker.js'
 import { B3Digest } from './digest.js'
-import { CastoreError, CorruptObjectError } from './errors.js'
+import { CorruptObjectError, WriterStateError } from './errors.js'
 import type { ObjectStore, ObjectWriter } from './object-store.js'
 
 export type { ChunkMeta } from './blob-index.js'
@@ -36,6 +36,11 @@ export interface BlobService {
   /** True for a stored blob, and for a chunk of one. */
   has(digest: B3Digest): Promise<boolean>
   open(digest: B3Digest): Promise<BlobReader | undefined>
+  /**
+   * The whole blob in memory (verified like a whole read); meant for small blobs. A blob
+   * longer than `maxSize` is refused with CorruptObjectError rather than loaded.
+   */
+  readAll(digest: B3Digest, maxSize?: number): Promise<Uint8Array | undefined>
   openWrite(): BlobWriter
   /** Store bytes already in memory. */
   put(data: Uint8Array): Promise<B3Digest>
@@ -94,6 +99,26 @@ export class ChunkedBlobService implements BlobService {
     const idx = await this.store.get('index', d)
     if (idx === undefined) return undefined
     return this.chunkedReader(d, decodeBlobIndex(idx))
+  }
+
+  async readAll(d: B3Digest, maxSize = Infinity): Promise<Uint8Array | undefined> {
+    // One read for a blob stored whole (the common case for small blobs): no stat first,
+    // unless whole objects may be larger than the caller wants in memory.
+    if (this.wholeMax > maxSize) {
+      const size = await this.store.size('blob', d)
+      if (size !== undefined && size > maxSize) throw new CorruptObjectError(`blob ${d.hex} has ${size} bytes, more than the ${maxSize} expected`)
+    }
+    const whole = await this.store.get('blob', d)
+    if (whole !== undefined) {
+      if (this.verify && !B3Digest.adopt(blake3(whole)).equals(d)) throw new CorruptObjectError(`blob ${d.hex} does not match its digest`)
+      return whole
+    }
+    const r = await this.open(d)
+    if (r === undefined) return undefined
+    if (r.size > maxSize) throw new CorruptObjectError(`blob ${d.hex} has ${r.size} bytes, more than the ${maxSize} expected`)
+    const parts: Uint8Array[] = []
+    for await (const p of r.read()) parts.push(p)
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
   }
 
   openWrite(): BlobWriter {
@@ -227,7 +252,7 @@ class ChunkingWriter implements BlobWriter {
   }
 
   async write(data: Uint8Array): Promise<void> {
-    if (this.finished) throw new CastoreError('ERR_CASTORE_WRITER', 'blob writer: write after close')
+    if (this.finished) throw new WriterStateError('blob writer: write after close')
     if (this.error) throw this.error
     if (data.length === 0) return
     this.hasher.update(data)
@@ -252,7 +277,7 @@ class ChunkingWriter implements BlobWriter {
   }
 
   async close(): Promise<B3Digest> {
-    if (this.finished) throw new CastoreError('ERR_CASTORE_WRITER', 'blob writer: closed twice')
+    if (this.finished) throw new WriterStateError('blob writer: closed twice')
     this.finished = true
     try {
       const digest = B3Digest.adopt(this.hasher.digest())

@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { B3Digest } from './digest.js'
@@ -70,7 +70,6 @@ function isErrno(e: unknown, code: string): boolean {
 
 export class FsObjectStore implements ObjectStore {
   private readonly gate = new Gate()
-  private readonly shards = new Set<string>()
   private dirty = new Set<string>()
   private readonly tmpDir: string
 
@@ -275,8 +274,15 @@ export class FsObjectStore implements ObjectStore {
 
   private async place(tmp: string, target: string): Promise<void> {
     const dir = target.slice(0, target.length - 65)
-    if (!this.shards.has(dir)) { await mkdir(dir, { recursive: true }); this.shards.add(dir) }
-    await rename(tmp, target)
+    try {
+      await rename(tmp, target)
+    } catch (e) {
+      // Shard directories are made on first use (rather than 768 of them up front).
+      if (!isErrno(e, 'ENOENT')) throw e
+      await mkdir(dir, { recursive: true })
+      this.dirty.add(dirname(dir))
+      await rename(tmp, target)
+    }
     this.dirty.add(dir)
   }
 

@@ -24,16 +24,12 @@ import { basename, dirname, join } from 'node:path'
 import type { BlobService } from './blob-service.js'
 import { Directory } from './directory.js'
 import type { DirectoryService } from './directory-service.js'
-import { CastoreError, CorruptObjectError, NotFoundError } from './errors.js'
+import { CorruptObjectError, DestinationExistsError, NotFoundError, UnsupportedFileTypeError } from './errors.js'
 import { fileNode, symlinkNode, type Entry, type FileNode, type Node } from './node.js'
 
 /** Files up to this size are read in one go and hashed with the one-shot function. */
 const SMALL_FILE = 1024 * 1024
 const READ_PIECE = 4 * 1024 * 1024
-
-export class UnsupportedFileTypeError extends CastoreError {
-  constructor(path: string) { super('ERR_CASTORE_FILE_TYPE', `unsupported file type at ${JSON.stringify(path)}: expected a regular file, directory or symlink`) }
-}
 
 export interface IngestOptions {
   /** Files uploaded at once (default 8). */
@@ -257,9 +253,9 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
 }
 
 async function renameNoReplace(from: string, to: string): Promise<void> {
-  try { await lstat(to); throw new CastoreError('ERR_CASTORE_EXISTS', `cannot materialise to ${JSON.stringify(to)}: it already exists`) } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-  }
+  let exists = true
+  try { await lstat(to) } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') exists = false; else throw e }
+  if (exists) throw new DestinationExistsError(to)
   await rename(from, to)
 }
 

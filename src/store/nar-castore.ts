@@ -245,11 +245,13 @@ class Prefetcher {
   }
 
   private async fetch(n: FileNode, small: boolean): Promise<Fetched> {
+    if (small) {
+      const data = await this.blobs.readAll(n.digest, SMALL_FILE)
+      if (data === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
+      return { kind: 'bytes', data }
+    }
     const reader = await this.blobs.open(n.digest)
     if (reader === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
-    if (!small || reader.size !== Number(n.size)) return { kind: 'stream', reader }
-    const parts: Uint8Array[] = []
-    for await (const piece of reader.read()) parts.push(piece)
-    return { kind: 'bytes', data: parts.length === 1 ? parts[0]! : Buffer.concat(parts) }
+    return { kind: 'stream', reader }
   }
 }

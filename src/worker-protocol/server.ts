@@ -36,6 +36,10 @@ export interface DaemonOptions {
   readonly onClose?: (client: ClientInfo, end: ConnectionEnd) => void | Promise<void>
   /** Diagnostics (rejected users, connection errors); C++ prints these to the daemon's stderr. */
   readonly log?: (message: string) => void
+  /** Awaited before each accepted connection is served (e.g. to reopen a vanished store). */
+  readonly beforeConnection?: () => Promise<void>
+  /** Told about each accepted socket and when it closes (for shutdown). */
+  readonly track?: (sock: Socket) => void
 }
 
 function systemUserDb(): UserDb {
@@ -60,6 +64,7 @@ async function serveConnection(src: AsyncIterable<Uint8Array>, sink: WritableSin
 
 /** Serve one accepted socket: trust decision, then the protocol, then close. */
 export async function serveSocket(sock: Socket, opts: DaemonOptions): Promise<void> {
+  opts.track?.(sock)
   const peer = peerCredentials(sock)
   const decision: TrustDecision = decideTrust(peer, (opts.userDb ?? systemUserDb)(), opts.trustedUsers, opts.allowedUsers)
   if (decision.kind === 'denied') {
@@ -69,6 +74,11 @@ export async function serveSocket(sock: Socket, opts: DaemonOptions): Promise<vo
     return
   }
   const client: ClientInfo = { trusted: decision.kind === 'trusted', user: decision.user, ...(peer ? { pid: peer.pid } : {}), clientId: `${process.pid}-${nextClient++}` }
+  try { await opts.beforeConnection?.() } catch (e) {
+    opts.log?.(`cannot serve ${client.user}: ${(e as Error).message}`)
+    sock.destroy()
+    return
+  }
   const abort = new AbortController()
   sock.once('close', () => abort.abort())
   try {
