@@ -5,18 +5,20 @@
  * For a Nix state directory this does what C++ `LocalStore`'s constructor does with the
  * database: read `db/schema` (refuse a newer version; upgrade versions 7–9 as Nix does), open
  * with Nix's PRAGMAs, create the tables if missing, then write `db/schema` (10) and, as Nix 2.8
- * does once its CA tables exist, `db/ca-schema` (3). What it does not do: take Nix's
- * `db/big-lock` (Node has no fcntl locks), so do not run a pre-2.0 C++ Nix's upgrade at the
- * same moment.
+ * does once its CA tables exist, `db/ca-schema` (3). Like C++, it holds `db/big-lock` shared
+ * (flock, through the native addon) while open, and exclusively while upgrading the schema; if
+ * the addon is not built it goes without (and says so in `lockWarning`).
  *
  * Connections (SQLite, file): one handle for the prepared hot statements and a second one that
  * knex uses for everything else and for large registrations — so neither sees the other's
  * open transaction. `:memory:` has one handle for both (a second would be another database).
  */
 import { mkdirSync } from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import type { Knex } from 'knex'
+import { lockFd, nativeAddon, openLockFile } from '../os/index.js'
 import { StoreDir } from '../store-path/index.js'
 import { DbSchemaError } from './errors.js'
 import { migrate } from './migrations.js'
@@ -65,25 +67,55 @@ async function upgradeNixSchema(knex: Knex, from: number): Promise<void> {
   })
 }
 
+/** `db/schema`, refusing what C++ Nix 2.x refuses. */
+function checkNixSchema(dbDir: string): number {
+  const v = readVersionFile(join(dbDir, 'schema'))
+  if (v > NIX_SCHEMA_VERSION) throw new DbSchemaError(`current Nix store schema is version ${v}, but I only support ${NIX_SCHEMA_VERSION}`)
+  if (v > 0 && v < 7) throw new DbSchemaError(`Nix store schema version ${v} is too old to open; upgrade it once with C++ Nix 2.x (any nix-store command does)`)
+  return v
+}
+
+/**
+ * C++ `LocalStore` holds `db/big-lock` (flock, created 0600) shared for its lifetime. Without
+ * the native addon there is no flock from Node: go without (undefined).
+ */
+async function takeBigLock(dbDir: string, type: 'read' | 'write'): Promise<FileHandle | undefined> {
+  if (!nativeAddon()) return undefined
+  const fh = (await openLockFile(join(dbDir, 'big-lock'), true))!
+  try {
+    await lockFd(fh.fd, type)
+  } catch (e) {
+    await fh.close()
+    throw e
+  }
+  return fh
+}
+
 export async function openSqlitePathInfoService(opts: SqlitePathInfoOptions): Promise<SqlPathInfoService> {
   let filename: string
   let dbDir: string | undefined
   let nixSchema = NIX_SCHEMA_VERSION
   let caSchema = NIX_CA_SCHEMA_VERSION
+  let bigLock: FileHandle | undefined
   if (opts.stateDir !== undefined) {
     dbDir = join(opts.stateDir, 'db')
     mkdirSync(dbDir, { recursive: true })
     filename = join(dbDir, 'db.sqlite')
-    nixSchema = readVersionFile(join(dbDir, 'schema'))
-    if (nixSchema > NIX_SCHEMA_VERSION) {
-      throw new DbSchemaError(`current Nix store schema is version ${nixSchema}, but I only support ${NIX_SCHEMA_VERSION}`)
-    }
-    if (nixSchema > 0 && nixSchema < 7) {
-      throw new DbSchemaError(`Nix store schema version ${nixSchema} is too old to open; upgrade it once with C++ Nix 2.x (any nix-store command does)`)
-    }
-    caSchema = readVersionFile(join(dbDir, 'ca-schema'))
-    if (caSchema > 0 && caSchema < NIX_CA_SCHEMA_VERSION) {
-      throw new DbSchemaError(`Nix store ca-schema version ${caSchema} is older than ${NIX_CA_SCHEMA_VERSION}; upgrade it once with C++ Nix 2.8 or later with the ca-derivations feature enabled`)
+    bigLock = await takeBigLock(dbDir, 'read')
+    try {
+      nixSchema = checkNixSchema(dbDir)
+      if (nixSchema >= 7 && nixSchema < NIX_SCHEMA_VERSION && bigLock) {
+        // As C++: upgrade under the exclusive lock, re-reading the version another process may have raised.
+        await lockFd(bigLock.fd, 'write')
+        nixSchema = checkNixSchema(dbDir)
+      }
+      caSchema = readVersionFile(join(dbDir, 'ca-schema'))
+      if (caSchema > 0 && caSchema < NIX_CA_SCHEMA_VERSION) {
+        throw new DbSchemaError(`Nix store ca-schema version ${caSchema} is older than ${NIX_CA_SCHEMA_VERSION}; upgrade it once with C++ Nix 2.8 or later with the ca-derivations feature enabled`)
+      }
+    } catch (e) {
+      await bigLock?.close()
+      throw e
     }
   } else if (opts.filename !== undefined) {
     filename = opts.filename
@@ -93,7 +125,11 @@ export async function openSqlitePathInfoService(opts: SqlitePathInfoOptions): Pr
 
   const prepared = opts.preparedStatements ?? true
   const handles: SqliteDatabase[] = []
-  const closeHandles = (): void => { for (const h of handles.splice(0)) if (h.open) h.close() }
+  const closeHandles = async (): Promise<void> => {
+    for (const h of handles.splice(0)) if (h.open) h.close()
+    await bigLock?.close()
+    bigLock = undefined
+  }
   try {
     const main = openSqliteHandle(filename, opts)
     handles.push(main)
@@ -114,6 +150,7 @@ export async function openSqlitePathInfoService(opts: SqlitePathInfoOptions): Pr
     if (dbDir !== undefined) {
       if (nixSchema !== NIX_SCHEMA_VERSION) writeVersionFile(join(dbDir, 'schema'), NIX_SCHEMA_VERSION)
       if (caSchema === 0) writeVersionFile(join(dbDir, 'ca-schema'), NIX_CA_SCHEMA_VERSION)
+      if (bigLock) await lockFd(bigLock.fd, 'read')
     }
     const hot = prepared
       ? new SqliteOps(main, {
@@ -132,7 +169,7 @@ export async function openSqlitePathInfoService(opts: SqlitePathInfoOptions): Pr
       onClose: closeHandles,
     })
   } catch (e) {
-    closeHandles()
+    await closeHandles()
     throw e
   }
 }

@@ -133,7 +133,13 @@ export function parseDbPath(storeDir: StoreDir, printed: string, owner: string):
 }
 
 /** Decode a row (plus its references, printed) into a PathInfo. */
-export function decodeValidPath(storeDir: StoreDir, path: StorePath, row: ValidPathRow, references: readonly string[]): PathInfo {
+export function decodeValidPath(
+  storeDir: StoreDir,
+  path: StorePath,
+  row: ValidPathRow,
+  references: readonly string[],
+  parseRef: (printed: string) => StorePath = r => parseDbPath(storeDir, r, storeDir.print(path)),
+): PathInfo {
   const printed = storeDir.print(path)
   let narHash: NixHash
   try {
@@ -149,7 +155,7 @@ export function decodeValidPath(storeDir: StoreDir, path: StorePath, row: ValidP
       throw new CorruptPathInfoError(printed, (e as Error).message)
     }
   }
-  const refs = references.map(r => parseDbPath(storeDir, r, printed))
+  const refs = references.map(parseRef)
   refs.sort(StorePath.compare)
   return {
     path,

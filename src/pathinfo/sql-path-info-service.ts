@@ -20,7 +20,7 @@ import {
 import { PathInUseError, RealisationError, showPaths } from './errors.js'
 import type { HotOps } from './hot-ops.js'
 import { KnexOps, rawRows } from './knex-ops.js'
-import { planRegistration } from './register-plan.js'
+import { planRegistration, planRegistrationInChunks } from './register-plan.js'
 import { AsyncMutex, isRetryable, withRetry } from './retry.js'
 import { decodeSigs, decodeValidPath, normaliseSigs, parseDbPath, toInt, type DbInt, type ValidPathRow } from './row.js'
 import type { ClosureOptions, IterateOptions, PathInfoService, ValidPathRegistration } from './service.js'
@@ -43,9 +43,25 @@ export interface SqlPathInfoServiceInit {
 }
 
 const DEFAULT_BATCH = 1000
+/** Paths planned between yields to the event loop (planning is ~10 µs per path). */
+const PLAN_CHUNK = 1000
 
-function sortedPaths(storeDir: StoreDir, printed: Iterable<string>, owner: string): StorePath[] {
-  return [...new Set(printed)].sort().map(p => parseDbPath(storeDir, p, owner))
+/** Parsed paths by printed form: references repeat across queries (every path refers to libc). */
+class PathCache {
+  private readonly map = new Map<string, StorePath>()
+  constructor(private readonly storeDir: StoreDir, private readonly max = 100_000) {}
+  parse(printed: string, owner: string): StorePath {
+    let p = this.map.get(printed)
+    if (p === undefined) {
+      p = parseDbPath(this.storeDir, printed, owner)
+      if (this.map.size >= this.max) this.map.clear()
+      this.map.set(printed, p)
+    }
+    return p
+  }
+  sorted(printed: Iterable<string>, owner: string): StorePath[] {
+    return [...new Set(printed)].sort().map(p => this.parse(p, owner))
+  }
 }
 
 export class SqlPathInfoService implements PathInfoService {
@@ -58,6 +74,7 @@ export class SqlPathInfoService implements PathInfoService {
   private readonly now: () => number
   private readonly onClose: (() => void | Promise<void>) | undefined
   private closed = false
+  private readonly paths: PathCache
 
   constructor(init: SqlPathInfoServiceInit) {
     this.storeDir = init.storeDir
@@ -68,6 +85,7 @@ export class SqlPathInfoService implements PathInfoService {
     this.giveUpMs = init.busyGiveUpMs ?? 3_600_000
     this.now = init.now ?? (() => Math.floor(Date.now() / 1000))
     this.onClose = init.onClose
+    this.paths = new PathCache(init.storeDir)
   }
 
   // ---- plumbing -------------------------------------------------------------------------
@@ -101,19 +119,34 @@ export class SqlPathInfoService implements PathInfoService {
   // ---- hot queries ----------------------------------------------------------------------
 
   async queryPathInfo(path: StorePath): Promise<PathInfo | undefined> {
-    const raw = await this.read('querying path info', () => this.hot.pathInfo(this.print(path)))
-    return raw && decodeValidPath(this.storeDir, path, raw.row, raw.refs)
+    const printed = this.print(path)
+    let raw
+    try {
+      raw = await this.hot.pathInfo(printed)
+    } catch (e) {
+      if (!isRetryable(e)) throw e
+      raw = await withRetry('querying path info', { giveUpMs: this.giveUpMs }, async () => this.hot.pathInfo(printed))
+    }
+    return raw && decodeValidPath(this.storeDir, path, raw.row, raw.refs, r => this.paths.parse(r, printed))
   }
 
   async isValidPath(path: StorePath): Promise<boolean> {
-    return (await this.read('querying path validity', () => this.hot.validId(this.print(path)))) !== undefined
+    const printed = this.print(path)
+    let id
+    try {
+      id = await this.hot.validId(printed)
+    } catch (e) {
+      if (!isRetryable(e)) throw e
+      id = await withRetry('querying path validity', { giveUpMs: this.giveUpMs }, async () => this.hot.validId(printed))
+    }
+    return id !== undefined
   }
 
   async queryValidPaths(paths: Iterable<StorePath>): Promise<StorePath[]> {
     const printed = [...new Set([...paths].map(p => this.print(p)))]
     if (printed.length === 0) return []
     const valid = await this.read('querying valid paths', () => this.hot.validPaths(printed))
-    return sortedPaths(this.storeDir, valid, 'valid paths')
+    return this.paths.sorted(valid, 'valid paths')
   }
 
   async queryPathFromHashPart(hashPart: string): Promise<StorePath | undefined> {
@@ -132,12 +165,12 @@ export class SqlPathInfoService implements PathInfoService {
       if (id === undefined) throw this.notValid(printed)
       return this.hot.references(id)
     })
-    return sortedPaths(this.storeDir, refs, printed)
+    return this.paths.sorted(refs, printed)
   }
 
   async queryReferrers(path: StorePath): Promise<StorePath[]> {
     const printed = this.print(path)
-    return sortedPaths(this.storeDir, await this.read('querying referrers', () => this.hot.referrers(printed)), printed)
+    return this.paths.sorted(await this.read('querying referrers', () => this.hot.referrers(printed)), printed)
   }
 
   async queryCastoreRoot(path: StorePath): Promise<Uint8Array | undefined> {
@@ -150,7 +183,7 @@ export class SqlPathInfoService implements PathInfoService {
     const printed = this.print(path)
     const rows = await this.read('querying valid derivers', () =>
       this.rows<{ path: string }>('select v."path" from "DerivationOutputs" d join "ValidPaths" v on d."drv" = v."id" where d."path" = ?', [printed]))
-    return sortedPaths(this.storeDir, rows.map(r => r.path), printed)
+    return this.paths.sorted(rows.map(r => r.path), printed)
   }
 
   async queryDerivationOutputs(drvPath: StorePath): Promise<Map<string, StorePath>> {
@@ -165,7 +198,7 @@ export class SqlPathInfoService implements PathInfoService {
 
   async queryAllValidPaths(): Promise<StorePath[]> {
     const rows = await this.read('querying all valid paths', () => this.rows<{ path: string }>('select "path" from "ValidPaths"', []))
-    return sortedPaths(this.storeDir, rows.map(r => r.path), 'all valid paths')
+    return this.paths.sorted(rows.map(r => r.path), 'all valid paths')
   }
 
   async computeClosure(paths: Iterable<StorePath>, opts: ClosureOptions = {}): Promise<StorePath[]> {
@@ -178,7 +211,7 @@ export class SqlPathInfoService implements PathInfoService {
     const found = opts.includeOutputs || opts.includeDerivers
       ? await this.read('computing closure', () => this.closureByLevels(start, flip, opts))
       : await this.read('computing closure', () => this.hot.closure(start, flip))
-    return sortedPaths(this.storeDir, found, 'closure')
+    return this.paths.sorted(found, 'closure')
   }
 
   /** Breadth-first, one query per edge kind per level, for the closures with extra edges. */
@@ -243,7 +276,9 @@ export class SqlPathInfoService implements PathInfoService {
 
   async registerValidPaths(regs: readonly ValidPathRegistration[]): Promise<void> {
     if (regs.length === 0) return
-    const plans = planRegistration(this.storeDir, regs, this.now())
+    const plans = regs.length <= PLAN_CHUNK
+      ? planRegistration(this.storeDir, regs, this.now())
+      : await planRegistrationInChunks(this.storeDir, regs, this.now(), PLAN_CHUNK)
     await this.write('registering valid paths', () => this.hot.register(plans))
   }
 

@@ -51,7 +51,8 @@ class Statements {
     this.castoreRoot = db.prepare<Uint8Array>(q.QUERY_CASTORE_ROOT).pluck()
     // C++ `RegisterValidPath`, `UpdatePathInfo` (by id: we have it), `AddReference` and
     // `AddDerivationOutput`; `or ignore` on Refs has the effect of C++'s `or replace` there.
-    this.insert = db.prepare('insert into ValidPaths (path, hash, registrationTime, deriver, narSize, ultimate, sigs, ca) values (?, ?, ?, ?, ?, ?, ?, ?)')
+    // `on conflict do nothing` tells a new path (one change) from a valid one without a lookup first.
+    this.insert = db.prepare('insert into ValidPaths (path, hash, registrationTime, deriver, narSize, ultimate, sigs, ca) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (path) do nothing')
     this.update = db.prepare('update ValidPaths set narSize = ?, hash = ?, ultimate = ?, sigs = ?, ca = ? where id = ?')
     this.addRef = db.prepare('insert or ignore into Refs (referrer, reference) values (?, ?)')
     this.addDrvOutput = db.prepare('insert or replace into DerivationOutputs (drv, id, path) values (?, ?, ?)')
@@ -64,11 +65,13 @@ class Statements {
     for (let i = 0; i < plans.length; i += chunk) {
       for (const p of plans.slice(i, i + chunk)) {
         const c = p.cols
-        let id = this.validId.get(p.key)
-        if (id === undefined) {
-          id = Number(this.insert.run(c.path, c.hash, c.registrationTime, c.deriver, c.narSize, c.ultimate, c.sigs, c.ca).lastInsertRowid)
+        let id: number
+        const ins = this.insert.run(c.path, c.hash, c.registrationTime, c.deriver, c.narSize, c.ultimate, c.sigs, c.ca)
+        if (ins.changes === 1) {
+          id = Number(ins.lastInsertRowid)
           for (const [name, out] of p.drvOutputs) this.addDrvOutput.run(id, name, out)
         } else {
+          id = this.validId.get(p.key)!
           this.update.run(c.narSize, c.hash, c.ultimate, c.sigs, c.ca, id)
         }
         ids.set(p.key, id)

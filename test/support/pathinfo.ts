@@ -7,8 +7,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeNix32, NixHash, type PathInfo, sha256, StoreDir, StorePath } from '../../src/store-path/index.js'
 import { openPostgresPathInfoService, openSqlitePathInfoService } from '../../src/pathinfo/open.js'
+import { createRequire } from 'node:module'
 import { acquirePostgres, type PgConnection, type PgServer, releasePostgres } from './postgres.js'
 import type { SqlPathInfoService } from '../../src/pathinfo/sql-path-info-service.js'
+
+const pg = createRequire(import.meta.url)('pg') as { Client: new (c: object) => { connect(): Promise<void>; query(s: string): Promise<unknown>; end(): Promise<void> } }
 
 export const storeDir = new StoreDir('/nix/store')
 
@@ -71,21 +74,35 @@ export function sqliteMemoryBackend(prepared: boolean): Backend {
   }
 }
 
-/** Each `open` gets a fresh database on the shared throwaway server (test/support/postgres.ts). */
+/**
+ * One database per suite on the shared throwaway server (test/support/postgres.ts); each `open`
+ * empties it first (TRUNCATE is far cheaper than CREATE DATABASE, which checkpoints).
+ */
 export function postgresBackend(): Backend {
   let server: PgServer | string | undefined
-  let last: PgConnection | string | undefined
+  let db: PgConnection | string | undefined
   return {
     name: 'postgresql',
     async open(opts = {}) {
       server ??= await acquirePostgres()
       if (typeof server === 'string') return server
-      last = await server.createDatabase()
-      return openPostgresPathInfoService({ connection: last, storeDir, ...(opts.now ? { now: opts.now } : {}) })
+      const fresh = db === undefined
+      db ??= await server.createDatabase()
+      const svc = await openPostgresPathInfoService({ connection: db, storeDir, ...(opts.now ? { now: opts.now } : {}) })
+      if (!fresh) await truncateAll(db)
+      return svc
     },
-    async reopen() { return openPostgresPathInfoService({ connection: last!, storeDir }) },
+    async reopen() { return openPostgresPathInfoService({ connection: db!, storeDir }) },
     async cleanup() {
-      if (server !== undefined) { server = undefined; await releasePostgres() }
+      if (server !== undefined) { server = undefined; db = undefined; await releasePostgres() }
     },
   }
+}
+
+async function truncateAll(c: PgConnection | string): Promise<void> {
+  const client = new pg.Client(typeof c === 'string' ? { connectionString: c } : c)
+  await client.connect()
+  try {
+    await client.query('truncate "ValidPaths", "Refs", "DerivationOutputs", "Realisations", "RealisationsRefs", "TsnixCastoreRoots" restart identity')
+  } finally { await client.end() }
 }

@@ -81,7 +81,7 @@ class LocalServer implements PgServer {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise(resolve => this.child.once('exit', resolve))
       this.child.kill('SIGINT') // fast shutdown
-      await Promise.race([exited, sleep(10_000)])
+      await Promise.race([exited, sleep(10_000, undefined, { ref: false })])
       if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL')
     }
     rmSync(this.dir, { recursive: true, force: true })
