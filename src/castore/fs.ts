@@ -178,12 +178,16 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
   }
 
   const copyBlob = async (p: string | Buffer, n: FileNode): Promise<void> => {
-    const r = await blobs.open(n.digest)
-    if (r === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
-    if (BigInt(r.size) !== n.size) throw new CorruptObjectError(`blob ${n.digest.hex} has ${r.size} bytes, the node says ${n.size}`)
+    // Small blobs in one read (no stat); large ones streamed.
+    const small = n.size <= BigInt(SMALL_FILE)
+    const data = small ? await blobs.readAll(n.digest, { maxSize: SMALL_FILE, expectedSize: Number(n.size) }) : undefined
+    const r = small ? undefined : await blobs.open(n.digest)
+    if (data === undefined && r === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
+    const got = data?.length ?? r!.size
+    if (BigInt(got) !== n.size) throw new CorruptObjectError(`blob ${n.digest.hex} has ${got} bytes, the node says ${n.size}`)
     const fh = await open(p, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600)
     try {
-      for await (const piece of r.read()) {
+      for await (const piece of data !== undefined ? [data] : r!.read()) {
         let off = 0
         while (off < piece.length) off += (await fh.write(piece, off, piece.length - off)).bytesWritten
         stats.bytesWritten += piece.length
