@@ -96,18 +96,18 @@ export function valueToJSON(st: EvalState, v: Value, pos: PosIdx, ctx: Set<Conte
   else if (v instanceof NixPath) {
     if (copyToStore) { const sp = st.copyPathToStore(v.path, pos); ctx.add(sp); r = jsonString(sp) } else r = jsonString(v.path)
   } else if (v instanceof Attrs) {
-    const ts = v.map.get('__toString')
+    const ts = v.get('__toString')
     if (ts !== undefined) {
       const res = st.callFunction(st.force(ts, pos), v, pos)
       r = jsonString(st.coerceToString(pos, res, ctx, 'while evaluating the result of the `__toString` attribute', false, false))
     } else if (v.has('outPath')) {
       st.depth--
-      return valueToJSON(st, v.map.get('outPath')!, v.posOf('outPath'), ctx, copyToStore)
+      return valueToJSON(st, v.get('outPath')!, v.posOf('outPath'), ctx, copyToStore)
     } else {
       const parts: string[] = []
       for (const k of v.keys()) {
         try {
-          parts.push(jsonString(k) + ':' + valueToJSON(st, v.map.get(k)!, v.posOf(k), ctx, copyToStore))
+          parts.push(jsonString(k) + ':' + valueToJSON(st, v.get(k)!, v.posOf(k), ctx, copyToStore))
         } catch (e) {
           if (e instanceof EvalError) e.addTrace(v.posOf(k), `while evaluating attribute '${k}'`)
           throw e

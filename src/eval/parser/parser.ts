@@ -12,8 +12,8 @@ import { Lexer, Tok, type Token } from '../lexer.js'
 import { type Origin, type PosIdx, type PosTable, noPos, resolveOffset, showPos } from '../pos.js'
 import { showAttrPath } from '../show.js'
 import type { SymbolTable } from '../symbols.js'
-import { TERMINALS } from './grammar.js'
-import { ACCEPT, type Tables } from './lalr.js'
+import { ACCEPT, TERMINALS } from './grammar.js'
+import type { Tables } from './lalr.js'
 import { TABLES } from './tables.js'
 
 export type LintLevel = 'ignore' | 'warn' | 'fatal'
@@ -48,6 +48,8 @@ interface Decoded {
   prodLhs: Int32Array
   prodLen: Int32Array
   prodAction: string[]
+  /** States whose only action is the default reduction (Bison reads no lookahead there). */
+  rowEmpty: Uint8Array
 }
 
 let decoded: Decoded | undefined
@@ -68,6 +70,7 @@ function tables(): Decoded {
     prodLhs: Int32Array.from(t.prods.map(p => p[0])),
     prodLen: Int32Array.from(t.prods.map(p => p[1])),
     prodAction: t.prods.map(p => p[2]),
+    rowEmpty: Uint8Array.from(t.actions.map(l => (l.length === 0 ? 1 : 0))),
   }
   return decoded
 }
@@ -333,18 +336,29 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
   const base = origin.base
   const at = (off: number): PosIdx => base + off
 
-  const states: number[] = [0]
+  // The LR stack: parallel arrays and an explicit top (no per-step allocation).
+  let states = new Int32Array(256)
+  let begins = new Int32Array(256)
+  let ends = new Int32Array(256)
   const vals: unknown[] = [undefined]
-  const begins: number[] = [0]
-  const ends: number[] = [0]
+  let top = 0
+  states[0] = 0
   let la: Token | undefined
   let laTerm = 0
+  let sp = 0
+  const v = (k: number): unknown => vals[sp + k - 1]
+  const bAt = (k: number): PosIdx => base + begins[sp + k - 1]!
+  const grow = (): void => {
+    const n = states.length * 2
+    const s2 = new Int32Array(n); s2.set(states); states = s2
+    const b2 = new Int32Array(n); b2.set(begins); begins = b2
+    const e2 = new Int32Array(n); e2.set(ends); ends = e2
+  }
 
   for (;;) {
-    const state = states[states.length - 1]!
+    const state = states[top]!
     let act = NONE
-    const rowHasEntries = true
-    if (rowHasEntries) {
+    if (tab.rowEmpty[state] === 0) {
       if (la === undefined) {
         la = lexer.next()
         if (la.kind === Tok.PIPE_FROM || la.kind === Tok.PIPE_INTO) {
@@ -370,23 +384,23 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       throw new ParseError(msg, at(la!.kind === Tok.EOF ? la!.end : la!.begin))
     }
     if (act === ACCEPT) return vals[1] as Expr
+    if (act === NONE) throw new Error('parser: unreachable')
     if (act > 0) {
-      states.push(act - 1)
+      if (++top === states.length) grow()
+      states[top] = act - 1
       const t = la!
-      vals.push(t)
-      begins.push(t.begin)
-      ends.push(t.end)
+      vals[top] = t
+      begins[top] = t.begin
+      ends[top] = t.end
       la = undefined
       continue
     }
     // Reduce.
     const prod = -act - 1
     const len = tab.prodLen[prod]!
-    const sp = states.length - len
+    sp = top + 1 - len
     const b = len > 0 ? begins[sp]! : ends[sp - 1]!
-    const e = len > 0 ? ends[states.length - 1]! : ends[sp - 1]!
-    const v = (k: number): unknown => vals[sp + k - 1]
-    const bAt = (k: number): PosIdx => at(begins[sp + k - 1]!)
+    const e = len > 0 ? ends[top]! : ends[sp - 1]!
     const CUR = at(b)
     let r: unknown
     switch (tab.prodAction[prod]!) {
@@ -595,16 +609,14 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       case 'formalDefault': { const n = (v(1) as Token).text; opts.symbols.intern(n); r = { pos: CUR, name: n, def: v(3) as Expr } satisfies Formal; break }
       default: throw new Error(`parser: no action ${tab.prodAction[prod]}`)
     }
-    states.length = sp
-    vals.length = sp
-    begins.length = sp
-    ends.length = sp
     const lhs = tab.prodLhs[prod]!
     const target = tab.goto[states[sp - 1]! * tab.nNonterms + lhs]!
-    states.push(target)
-    vals.push(r)
-    begins.push(b)
-    ends.push(e)
+    top = sp
+    if (top === states.length) grow()
+    states[top] = target
+    vals[top] = r
+    begins[top] = b
+    ends[top] = e
   }
 }
 
