@@ -15,6 +15,7 @@ import { valueToJSON } from '../eval/builtins/json.js'
 import { findFile } from '../eval/builtins/files.js'
 import { valueToXML } from '../eval/xml.js'
 import { NodeEvalIO } from './eval-io.js'
+import { computeSourcePath } from './eval-store.js'
 import { type CommandContext, type CommandMain, type Sinks, JsStackOverflow, isJsStackOverflow, processContext, runCommand } from './eval-run.js'
 import { applyConfigEntry, EvalSettingsError, isBoolSetting, isSettingName, loadConfig, toEvalSettings } from './eval-settings.js'
 
@@ -107,6 +108,7 @@ export const main: CommandMain = (args: string[], sinks: Sinks, ctx: CommandCont
   try {
     const settings = toEvalSettings({ config, includes }, ctx.env, ctx.cwd)
     st = new EvalState(new NodeEvalIO(sinks.stderr, ctx.env), settings)
+    st.hooks.copyPathToStore = (state, path) => computeSourcePath(state, path)
     const cwdB = settings.cwd!
     const autoArgs = buildAutoArgs(st, o, cwdB)
 
