@@ -27,7 +27,10 @@ describe('file locks (flock, as C++ Nix)', () => {
       // The lock lives as long as any process holds the descriptor: kill the whole group.
       process.kill(-holder.pid!, 'SIGKILL')
       await new Promise(r => holder.once('exit', r))
-      assert.equal(tryLockFd(fh.fd, 'write'), true)
+      // The group's other member (sleep) may take a moment to die and drop the descriptor.
+      let free = false
+      for (let i = 0; i < 200 && !free; i++) { free = tryLockFd(fh.fd, 'write'); if (!free) await new Promise(r => setTimeout(r, 10)) }
+      assert.equal(free, true)
       // And the other way round: flock -n now fails while we hold it.
       const code = await new Promise<number | null>(r => execFile('flock', ['-n', '-x', path, 'true']).once('exit', r))
       assert.equal(code, 1)

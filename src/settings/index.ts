@@ -8,7 +8,7 @@
  * default for a non-root user (`$XDG_DATA_HOME/tsnix/root`).
  */
 import { NixError } from '../errors.js'
-import { StoreDir } from '../store-path/index.js'
+import { parseStoreReference, StoreDir } from '../store-path/index.js'
 import { type ConfigEntry, parseNixConf, type ParseOptions } from './nix-conf.js'
 import { defaultSettings, isKnownSetting, KNOWN_IGNORED, SETTING_PARSERS, type SettingName, type Settings } from './schema.js'
 
@@ -70,12 +70,6 @@ function applyAll(settings: Settings, entries: readonly ConfigEntry[], warnings:
   }
 }
 
-/** Parse a store URI's query parameters (`local?root=/x&state=/y`). */
-function storeParams(uri: string): { scheme: string; params: URLSearchParams } {
-  const q = uri.indexOf('?')
-  return { scheme: q < 0 ? uri : uri.slice(0, q), params: new URLSearchParams(q < 0 ? '' : uri.slice(q + 1)) }
-}
-
 export function loadSettings(environment: Environment, options: readonly [string, string][] = []): LoadedSettings {
   const { env, isRoot } = environment
   const settings = defaultSettings(isRoot)
@@ -98,34 +92,43 @@ export function loadSettings(environment: Environment, options: readonly [string
 }
 
 function resolveLocations(settings: Settings, { env, isRoot }: Environment, confDir: string): StoreLocations {
-  const storeDirPath = env['NIX_STORE_DIR'] ?? '/nix/store'
   let stateDir = env['NIX_STATE_DIR'] ?? '/nix/var/nix'
   let logDir = env['NIX_LOG_DIR'] ?? '/nix/var/log/nix'
-  let realStoreDir = storeDirPath
   let root: string | undefined
-  let storeDirOverride: string | undefined
+  let params: ReadonlyMap<string, string> = new Map()
 
-  const { scheme, params } = storeParams(settings.store)
-  if (scheme === 'local' || (scheme === 'auto' && params.size > 0) || scheme.startsWith('/')) {
-    root = scheme.startsWith('/') ? scheme : params.get('root') ?? undefined
-    storeDirOverride = params.get('store') ?? undefined
-  } else if (scheme === 'auto' && !isRoot) {
-    // As C++ Nix does for users who cannot write /nix: a chroot store in the user's data dir.
-    const home = env['HOME']
-    const dataHome = env['XDG_DATA_HOME'] ?? (home ? `${home}/.local/share` : undefined)
-    if (!dataHome) throw new InvalidSettingError('cannot choose a store location: neither XDG_DATA_HOME nor HOME is set')
-    root = `${dataHome}/tsnix/root`
-  } else if (scheme !== 'auto' && scheme !== 'daemon' && !scheme.startsWith('unix')) {
+  let ref
+  try { ref = parseStoreReference(settings.store) } catch (e) {
+    throw new InvalidSettingError(`invalid setting 'store': ${(e as Error).message}`)
+  }
+  const v = ref.variant
+  if (v.kind === 'local' || (v.kind === 'specified' && v.scheme === 'local')) {
+    params = ref.params
+    // `local:///path` (or a bare path) names the chroot root.
+    const pathRoot = v.kind === 'specified' && v.authority !== '' ? v.authority : undefined
+    root = params.get('root') ?? pathRoot
+  } else if (v.kind === 'auto' || v.kind === 'daemon' || (v.kind === 'specified' && v.scheme === 'unix')) {
+    // The daemon serves the local store: `daemon`/`unix://` name how *clients* reach it (a
+    // nix.conf shared with clients often says so). A user who cannot write /nix gets a chroot
+    // store in their data directory, as C++ Nix does.
+    if (!isRoot) {
+      const home = env['HOME']
+      const dataHome = env['XDG_DATA_HOME'] ?? (home ? `${home}/.local/share` : undefined)
+      if (!dataHome) throw new InvalidSettingError('cannot choose a store location: neither XDG_DATA_HOME nor HOME is set')
+      root = `${dataHome}/tsnix/root`
+    }
+  } else {
     throw new InvalidSettingError(`store '${settings.store}' is not supported by the daemon (expected 'auto', 'local', 'local?root=…' or a path)`)
   }
-  const storeDir = new StoreDir(storeDirOverride ?? storeDirPath)
+  const storeDir = new StoreDir(params.get('store') ?? env['NIX_STORE_DIR'] ?? '/nix/store')
+  let realStoreDir = storeDir.path
   if (root !== undefined) {
     realStoreDir = root + storeDir.path
-    stateDir = params.get('state') ?? root + stateDir
-    logDir = params.get('log') ?? root + logDir
-  } else {
-    realStoreDir = storeDir.path
+    stateDir = root + stateDir
+    logDir = root + logDir
   }
+  stateDir = params.get('state') ?? stateDir
+  logDir = params.get('log') ?? logDir
   realStoreDir = params.get('real') ?? realStoreDir
   const socketPath = env['NIX_DAEMON_SOCKET_PATH'] ?? `${stateDir}/daemon-socket/socket`
   return { storeDir, realStoreDir, stateDir, logDir, confDir, socketPath, root }

@@ -48,6 +48,11 @@ describe('settings', () => {
     assert.equal(plain.storeDir.path, '/s/store')
     assert.equal(plain.realStoreDir, '/s/store')
     assert.equal(plain.socketPath, '/s/sock')
+    const bare = loadSettings(envWith({}, { NIX_CONFIG: 'store = /tmp/b' })).locations
+    assert.equal(bare.realStoreDir, '/tmp/b/nix/store')
+    const daemon = loadSettings(envWith({}, { NIX_CONFIG: 'store = daemon' })).locations
+    assert.equal(daemon.realStoreDir, '/nix/store')
+    assert.throws(() => loadSettings(envWith({}, { NIX_CONFIG: 'store = https://cache.example' })), /not supported by the daemon/)
   })
 
   it('gives a non-root user a chroot store under their data directory', () => {

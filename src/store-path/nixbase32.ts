@@ -6,8 +6,12 @@ import { BadHashError } from './errors.js'
 
 export const NIX32_ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz'
 
-const DIGIT = new Int8Array(128).fill(-1)
-for (let i = 0; i < NIX32_ALPHABET.length; i++) DIGIT[NIX32_ALPHABET.charCodeAt(i)] = i
+/** Digit value of each byte, or 0xff when the byte is not a nix32 character. */
+export const NIX32_DIGIT: Readonly<Uint8Array> = (() => {
+  const t = new Uint8Array(256).fill(0xff)
+  for (let i = 0; i < NIX32_ALPHABET.length; i++) t[NIX32_ALPHABET.charCodeAt(i)] = i
+  return t
+})()
 
 /** Length of the nix32 form of `n` bytes. */
 export function nix32Length(n: number): number { return Math.ceil((n * 8) / 5) }
@@ -25,30 +29,49 @@ export function encodeNix32(bytes: Uint8Array): string {
   return out
 }
 
-/** Decode to exactly `size` bytes; throws BadHashError on a bad character or overflow. */
-export function decodeNix32(s: string, size: number): Uint8Array {
-  if (s.length !== nix32Length(size)) throw new BadHashError(`invalid nix32 length ${s.length} for ${size} bytes`)
-  const out = new Uint8Array(size)
+function digitAt(s: string, k: number): number {
+  const code = s.charCodeAt(k)
+  return code < 256 ? NIX32_DIGIT[code]! : 0xff
+}
+
+/**
+ * Decode as C++ `BaseNix32::decode` does: the result is as long as the highest byte any digit
+ * touches, so a value too large for the intended size comes out one byte longer (callers compare
+ * lengths). Throws BadHashError on a character outside the alphabet.
+ */
+export function decodeNix32Any(s: string): Uint8Array {
+  const out = new Uint8Array(Math.ceil((s.length * 5) / 8) + 1)
+  let used = 0
   for (let n = 0; n < s.length; n++) {
-    const code = s.charCodeAt(s.length - n - 1)
-    const digit = code < 128 ? DIGIT[code]! : -1
-    if (digit < 0) throw new BadHashError(`invalid character '${s[s.length - n - 1]}' in nix32 string ${JSON.stringify(s)}`)
+    const digit = digitAt(s, s.length - n - 1)
+    if (digit === 0xff) throw new BadHashError(`invalid character in Nix32 (Nix's Base32 variation) string: '${s[s.length - n - 1]}'`)
     const b = n * 5
     const i = b >> 3
     const j = b & 7
     out[i]! |= (digit << j) & 0xff
+    used = Math.max(used, i + 1)
     const carry = digit >> (8 - j)
-    if (i < size - 1) out[i + 1]! |= carry
-    else if (carry) throw new BadHashError(`invalid nix32 string ${JSON.stringify(s)}: value too large`)
+    if (carry) {
+      out[i + 1]! |= carry
+      used = Math.max(used, i + 2)
+    }
   }
+  return out.slice(0, used)
+}
+
+/** Decode to exactly `size` bytes; throws BadHashError on a bad character, wrong length or overflow. */
+export function decodeNix32(s: string, size: number): Uint8Array {
+  if (s.length !== nix32Length(size)) throw new BadHashError(`invalid nix32 length ${s.length} for ${size} bytes`)
+  const d = decodeNix32Any(s)
+  if (d.length > size) throw new BadHashError(`invalid nix32 string ${JSON.stringify(s)}: value too large for ${size} bytes`)
+  if (d.length === size) return d
+  const out = new Uint8Array(size)
+  out.set(d)
   return out
 }
 
 /** True if every character is in the nix32 alphabet. */
 export function isNix32(s: string): boolean {
-  for (let k = 0; k < s.length; k++) {
-    const c = s.charCodeAt(k)
-    if (c >= 128 || DIGIT[c]! < 0) return false
-  }
+  for (let k = 0; k < s.length; k++) if (digitAt(s, k) === 0xff) return false
   return true
 }

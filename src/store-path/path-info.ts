@@ -3,8 +3,10 @@
  * protocol codecs, narinfo, pathinfo (which stores it) and the store facade.
  */
 import type { ContentAddress } from './content-address.js'
+import { BadPathInfoError } from './errors.js'
 import type { NixHash } from './hash.js'
-import type { StorePath } from './store-path.js'
+import { sortedReferences } from './make-store-path.js'
+import type { StoreDir, StorePath } from './store-path.js'
 
 export interface PathInfo {
   readonly path: StorePath
@@ -25,3 +27,13 @@ export interface PathInfo {
 
 /** PathInfo without its key (what QueryPathInfo replies with). */
 export type UnkeyedPathInfo = Omit<PathInfo, 'path'>
+
+/**
+ * The string a path's signatures sign (C++ `ValidPathInfo::fingerprint`):
+ * `1;<path>;<narHash as algo:nix32>;<narSize>;<references, full paths, sorted, comma-separated>`.
+ */
+export function fingerprintPathInfo(storeDir: StoreDir, info: Pick<PathInfo, 'path' | 'narHash' | 'narSize' | 'references'>): string {
+  if (info.narSize === 0) throw new BadPathInfoError(`cannot calculate fingerprint of path '${storeDir.print(info.path)}' because its size is not known`)
+  const refs = sortedReferences(info.references).map(r => storeDir.print(r)).join(',')
+  return `1;${storeDir.print(info.path)};${info.narHash.format('nix32', true)};${info.narSize};${refs}`
+}

@@ -4,16 +4,22 @@
  * `StoreDir` prints and parses absolute paths.
  */
 import { InvalidPathError } from './errors.js'
-import { isNix32 } from './nixbase32.js'
+import { NIX32_DIGIT } from './nixbase32.js'
 
 export const HASH_PART_LEN = 32
 /** Longest name allowed (C++ `StorePath::MaxPathLen`). */
 export const MAX_NAME_LEN = 211
 
+function nameCharOk(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) ||
+    c === 43 /* + */ || c === 45 /* - */ || c === 46 /* . */ || c === 95 /* _ */ || c === 63 /* ? */ || c === 61 /* = */
+}
+
 /** Throws InvalidPathError if `name` is not a valid store path name (C++ `checkName`, 2.34). */
 export function checkName(name: string): void {
   if (name.length === 0) throw new InvalidPathError('name must not be empty')
   if (name.length > MAX_NAME_LEN) throw new InvalidPathError(`name '${name}' must be no longer than ${MAX_NAME_LEN} characters`)
+  // "." and ".." are not names, nor may they be the first dash-separated component.
   if (name[0] === '.') {
     if (name.length === 1) throw new InvalidPathError(`name '${name}' is not valid`)
     if (name[1] === '-') throw new InvalidPathError(`name '${name}' is not valid: first dash-separated component must not be '.'`)
@@ -23,53 +29,76 @@ export function checkName(name: string): void {
     }
   }
   for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i)
-    const ok = (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) ||
-      c === 43 /* + */ || c === 45 /* - */ || c === 46 /* . */ || c === 95 /* _ */ || c === 63 /* ? */ || c === 61 /* = */
-    if (!ok) throw new InvalidPathError(`name '${name}' contains illegal character '${name[i]}'`)
+    if (!nameCharOk(name.charCodeAt(i))) throw new InvalidPathError(`name '${name}' contains illegal character '${name[i]}'`)
   }
 }
 
-export class StorePath {
-  readonly hashPart: string
-  readonly name: string
+/** True if `name` passes `checkName`. */
+export function isValidName(name: string): boolean {
+  try { checkName(name); return true } catch { return false }
+}
 
-  private constructor(hashPart: string, name: string) {
-    this.hashPart = hashPart
-    this.name = name
+export class StorePath {
+  /** The whole base name as given (C++ keeps it verbatim, see `fromBaseName`). */
+  readonly baseName: string
+
+  private constructor(baseName: string) {
+    this.baseName = baseName
   }
 
-  /** Parse a base name `<hash>-<name>`. */
+  /** The 32-character nix32 hash part. */
+  get hashPart(): string { return this.baseName.slice(0, HASH_PART_LEN) }
+  /** The name after `<hash>-`. */
+  get name(): string { return this.baseName.slice(HASH_PART_LEN + 1) }
+
+  /**
+   * Parse a base name `<hash>-<name>` with C++'s checks and messages. Like C++ it does not look
+   * at the character between hash and name (only `makeStorePath` ever writes it, as `-`).
+   */
   static fromBaseName(base: string): StorePath {
-    if (base.length < HASH_PART_LEN + 2 || base[HASH_PART_LEN] !== '-')
-      throw new InvalidPathError(`path '${base}' is not a valid store path: not long enough or missing dash`)
-    const hashPart = base.slice(0, HASH_PART_LEN)
-    if (!isNix32(hashPart)) throw new InvalidPathError(`path '${base}' is not a valid store path: invalid hash part`)
-    const name = base.slice(HASH_PART_LEN + 1)
-    try { checkName(name) } catch (e) {
+    if (base.length < HASH_PART_LEN + 1) throw new InvalidPathError(`'${base}' is too short to be a valid store path`)
+    for (let i = 0; i < HASH_PART_LEN; i++) {
+      const c = base.charCodeAt(i)
+      if (c >= 256 || NIX32_DIGIT[c] === 0xff) throw new InvalidPathError(`store path '${base}' contains illegal base-32 character '${base[i]}'`)
+    }
+    try { checkName(base.slice(HASH_PART_LEN + 1)) } catch (e) {
       throw new InvalidPathError(`path '${base}' is not a valid store path: ${(e as Error).message}`)
     }
-    return new StorePath(hashPart, name)
+    return new StorePath(base)
   }
 
-  /** Build from a hash part already known to be valid nix32 (internal use by makeStorePath). */
+  /** Build from a hash part (32 nix32 characters) and a name. */
   static fromParts(hashPart: string, name: string): StorePath {
-    if (hashPart.length !== HASH_PART_LEN || !isNix32(hashPart)) throw new InvalidPathError(`invalid hash part '${hashPart}'`)
-    checkName(name)
-    return new StorePath(hashPart, name)
+    if (hashPart.length !== HASH_PART_LEN) throw new InvalidPathError(`invalid hash part '${hashPart}': expected ${HASH_PART_LEN} characters`)
+    return StorePath.fromBaseName(`${hashPart}-${name}`)
   }
 
-  get baseName(): string { return `${this.hashPart}-${this.name}` }
-  isDerivation(): boolean { return this.name.endsWith('.drv') }
-  equals(o: StorePath): boolean { return o.hashPart === this.hashPart && o.name === this.name }
+  isDerivation(): boolean { return this.baseName.endsWith('.drv') }
+  equals(o: StorePath): boolean { return o.baseName === this.baseName }
   toString(): string { return this.baseName }
+  toJSON(): string { return this.baseName }
 
-  /** Order of C++ `StorePath::operator<` (base names compared bytewise). */
+  /** Order of C++ `StorePath::operator<` (base names compared bytewise; they are ASCII). */
   static compare(a: StorePath, b: StorePath): number {
     const x = a.baseName
     const y = b.baseName
     return x < y ? -1 : x > y ? 1 : 0
   }
+}
+
+/**
+ * Lexically canonicalise an absolute path (C++ `canonPath` without following symlinks): collapse
+ * repeated slashes, drop `.` and trailing slashes, resolve `..` (never above `/`).
+ */
+export function canonPath(p: string): string {
+  if (!p.startsWith('/')) throw new InvalidPathError(`not an absolute path: '${p}'`)
+  const parts: string[] = []
+  for (const c of p.split('/')) {
+    if (c === '' || c === '.') continue
+    if (c === '..') parts.pop()
+    else parts.push(c)
+  }
+  return '/' + parts.join('/')
 }
 
 /**
@@ -86,12 +115,12 @@ export class StoreDir {
 
   print(p: StorePath): string { return `${this.path}/${p.baseName}` }
 
-  /** Parse an absolute store path (exactly `<storeDir>/<base>`, nothing below it). */
+  /** Parse an absolute store path (canonicalised, then exactly `<storeDir>/<base>`; C++ `parseStorePath`). */
   parse(abs: string): StorePath {
-    if (!abs.startsWith(this.path + '/')) throw new InvalidPathError(`path '${abs}' is not in the Nix store`)
-    const base = abs.slice(this.path.length + 1)
-    if (base.includes('/')) throw new InvalidPathError(`path '${abs}' is not a store path`)
-    return StorePath.fromBaseName(base)
+    const p = abs.startsWith('/') ? canonPath(abs) : abs
+    const slash = p.lastIndexOf('/')
+    if (slash < 0 || (slash === 0 ? '/' : p.slice(0, slash)) !== this.path) throw new InvalidPathError(`path '${p}' is not in the Nix store`)
+    return StorePath.fromBaseName(p.slice(slash + 1))
   }
 
   /** True if `abs` parses as a store path of this store. */
@@ -99,12 +128,17 @@ export class StoreDir {
     try { this.parse(abs); return true } catch { return false }
   }
 
+  /** True if `abs` is inside the store directory (the store path itself or below it; C++ `isInStore`). */
+  isInStore(abs: string): boolean {
+    return abs.startsWith(this.path + '/') && abs.length > this.path.length + 1
+  }
+
   /**
    * The store path that `abs` is in or below (C++ `toStorePath`): returns the path and the
    * remainder (`""` or starting with `/`).
    */
   toStorePath(abs: string): { path: StorePath; rest: string } {
-    if (!abs.startsWith(this.path + '/')) throw new InvalidPathError(`path '${abs}' is not in the Nix store`)
+    if (!this.isInStore(abs)) throw new InvalidPathError(`path '${abs}' is not in the Nix store`)
     const after = abs.slice(this.path.length + 1)
     const slash = after.indexOf('/')
     const base = slash < 0 ? after : after.slice(0, slash)

@@ -50,7 +50,10 @@ export interface GCOptions {
   readonly action: GCAction
   readonly pathsToDelete: readonly StorePath[]
   readonly ignoreLiveness: boolean
-  /** Stop after freeing this many bytes (0 = no limit). */
+  /**
+   * Stop once more than this many bytes were freed (C++ semantics: clients send 2^64-1 for
+   * no limit; 0 makes a whole-store collection delete nothing).
+   */
   readonly maxFreed: bigint
 }
 

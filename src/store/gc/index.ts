@@ -1,0 +1,4 @@
+export * from './roots.js'
+export * from './temp-roots.js'
+export * from './collector.js'
+export * from './delete-path.js'
