@@ -237,6 +237,7 @@ export class EvalState {
       lintAbsolutePathLiterals: s.lintAbsolutePathLiterals,
       experimentalFeatures: s.experimentalFeatures,
       warn: (msg, pos) => this.warn(msg, pos),
+      rawWarn: msg => this.io.writeStderr(`warning: ${msg}\n`),
       symbols: this.symbols,
     })
     bindVars(e, staticEnv)

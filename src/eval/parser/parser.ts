@@ -30,6 +30,8 @@ export interface ParseOptions {
   experimentalFeatures?: ReadonlySet<string>
   /** Receives warnings (lint diagnostics) as a message and position. */
   warn?: (msg: string, pos: PosIdx) => void
+  /** Receives plain warnings (printed as `warning: msg`). */
+  rawWarn?: (msg: string) => void
   /** Identifiers are interned here in order of appearance. */
   symbols: SymbolTable
 }
@@ -270,6 +272,17 @@ class ParserState {
     return { kind: 'concatStrings', pos, forceString: true, parts: es2 }
   }
 
+  /** C++ ExprCall::warnIfCursedOr: `f or` used where a future parse will differ. */
+  warnIfCursedOr(e: Expr): void {
+    if (e.kind !== 'call' || e.cursedOrEndPos === undefined) return
+    const o = this.origin
+    const snippet = o.text.slice(e.pos - o.base, e.cursedOrEndPos - o.base)
+    this.opts.rawWarn?.(`at ${this.showPosIdx(e.pos)}: This expression uses \`or\` as an identifier in a way that will change in a future Nix release.
+Wrap this entire expression in parentheses to preserve its current meaning:
+    (${snippet})
+Give feedback at https://github.com/NixOS/nix/pull/11121`)
+  }
+
   /** C++ `diagnose`: a lint setting decides between nothing, a warning and an error. */
   diagnose(level: LintLevel | undefined, setting: string, msg: (fatal: boolean) => string, pos: PosIdx): void {
     if (level === undefined || level === 'ignore') return
@@ -462,10 +475,10 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       case 'sub': r = call(bAt(2), '__sub', [v(1) as Expr, v(3) as Expr]); break
       case 'mul': r = call(bAt(2), '__mul', [v(1) as Expr, v(3) as Expr]); break
       case 'div': r = call(bAt(2), '__div', [v(1) as Expr, v(3) as Expr]); break
-      case 'app': r = makeCall(CUR, v(1) as Expr, v(2) as Expr); break
-      case 'appSingle': r = v(1); break
+      case 'app': ps.warnIfCursedOr(v(2) as Expr); r = makeCall(CUR, v(1) as Expr, v(2) as Expr); break
+      case 'appSingle': { const x = v(1) as Expr; if (x.kind === 'call') delete x.cursedOrEndPos; r = x; break }
       case 'select': r = { kind: 'select', pos: CUR, e: v(1), path: v(3), def: undefined }; break
-      case 'selectOr': r = { kind: 'select', pos: CUR, e: v(1), path: v(3), def: v(5) }; break
+      case 'selectOr': ps.warnIfCursedOr(v(5) as Expr); r = { kind: 'select', pos: CUR, e: v(1), path: v(3), def: v(5) }; break
       case 'cursedOr': {
         const c: ExprCall = { kind: 'call', pos: CUR, fn: v(1) as Expr, args: [mkVar(CUR, 'or')], cursedOrEndPos: at(e) }
         r = c
@@ -597,7 +610,7 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       case 'attrOr': r = 'or'; break
       case 'stringAttrStr': r = v(2); break
       case 'stringAttrExpr': r = { e: v(2) as Expr } satisfies Stringy; break
-      case 'listAdd': { const l = v(1) as Expr[]; l.push(v(2) as Expr); r = l; break }
+      case 'listAdd': { const l = v(1) as Expr[]; ps.warnIfCursedOr(v(2) as Expr); l.push(v(2) as Expr); r = l; break }
       case 'listEmpty': r = []; break
       case 'formalSetEllipsis': r = { formals: v(2) as Formal[], ellipsis: true } satisfies FormalSet; break
       case 'formalSetOnlyEllipsis': r = { formals: [], ellipsis: true } satisfies FormalSet; break
