@@ -137,7 +137,7 @@ export const attrsBuiltins: BuiltinGroup = {
         const f = args[0]!
         const map = new Map<string, Value>()
         for (const [k, v] of a.entries()) map.set(k, st.mkApp2(f, k, v))
-        return new Attrs(map, a.positions())
+        return new Attrs(map)
       },
     },
     {
