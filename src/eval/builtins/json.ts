@@ -6,7 +6,7 @@
 import { EvalError, NixTypeError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
-import { Attrs, type ContextElem, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value, mkString, showType } from '../value.js'
+import { Attrs, type ContextElem, NixFloat, NixPath, NixString, type Value, mkString, showType } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
 
 // ---- serialising ----------------------------------------------------------------------------
@@ -126,9 +126,9 @@ export function valueToJSON(st: EvalState, v: Value, pos: PosIdx, ctx: Set<Conte
       }
     }
     r = '[' + parts.join(',') + ']'
-  } else if (v instanceof Lambda || v instanceof PrimOp || v instanceof PrimOpApp || v instanceof Thunk) {
-    throw new NixTypeError(`cannot convert ${showType(v)} to JSON`, pos)
-  } else throw new NixTypeError(`cannot convert ${showType(v)} to JSON`, pos)
+  } else {
+    throw new NixTypeError(`cannot convert ${showType(v)} to JSON`, st.determinePos(v, pos))
+  }
   st.depth--
   return r
 }
