@@ -537,8 +537,9 @@ export class Compiler {
       case '||': return env => st.evalBool(a, env, pos, 'in the left operand of the OR (||) operator') || st.evalBool(b, env, pos, 'in the right operand of the OR (||) operator')
       case '->': return env => !st.evalBool(a, env, pos, 'in the left operand of the IMPL (->) operator') || st.evalBool(b, env, pos, 'in the right operand of the IMPL (->) operator')
       case '//': {
-        const p1 = exprPos(e1) || pos
-        const p2 = exprPos(e2) || pos
+        // C++ reports the operand's own position here (none for literals).
+        const p1 = exprPos(e1)
+        const p2 = exprPos(e2)
         return env => {
           const x = st.evalAttrs(a, env, p1, 'in the left operand of the update (//) operator')
           const y = st.evalAttrs(b, env, p2, 'in the right operand of the update (//) operator')

@@ -145,7 +145,8 @@ export function parseJSON(st: EvalState, s: string): Value {
   const n = s.length
   let tokenStart = 0
   const fail = (kind: string, detail: string): never => {
-    const col = i - lineStart + (i < n ? 1 : 0)
+    // nlohmann counts the offending character (or the end of input) as read.
+    const col = i - lineStart + 1
     const lastRead = s.slice(tokenStart, Math.min(i + 1, n))
     void lastRead
     throw new JSONParseError(`[json.exception.parse_error.101] parse error at line ${line}, column ${col}: syntax error while parsing ${kind} - ${detail}`)
