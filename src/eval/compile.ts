@@ -199,10 +199,21 @@ export class Compiler {
     // Fast path: one static name, no default.
     if (n === 1 && path[0]!.name !== undefined && !defCode) {
       const name = path[0]!.name
+      // Inline cache: the slot of `name` in the last shape seen here.
+      let icShape: Shape | undefined
+      let icIdx = 0
       return env => {
         const a = obj(env)
         if (a instanceof Attrs) {
-          const v = a.get(name)
+          let v: Value | undefined
+          const sh = a.shape
+          if (sh !== undefined) {
+            if (sh !== icShape) {
+              const i = sh.index.get(name)
+              if (i !== undefined) { icShape = sh; icIdx = i }
+              v = i === undefined ? undefined : a.vals![i]
+            } else v = a.vals![icIdx]
+          } else v = a.get(name)
           if (v !== undefined) {
             if (!(v instanceof Thunk)) return v
             if (v.code === null) return v.value as Value

@@ -475,12 +475,26 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       if (w instanceof Attrs) {
         if (w.mark === epoch) { this.depth--; return }
         w.mark = epoch
-        for (const k of attrsSymbolOrder(this, w)) {
-          try {
-            go(w.get(k)!)
-          } catch (e) {
-            if (e instanceof EvalError) e.addTrace(w.posOf(k), `while evaluating the attribute '${k}'`)
-            throw e
+        const sh = w.shape
+        if (sh !== undefined) {
+          if (sh.symOrderIdx === undefined) sh.symOrderIdx = attrsSymbolOrder(this, w).map(k => sh.index.get(k)!)
+          const vals = w.vals!
+          for (const i of sh.symOrderIdx) {
+            try {
+              go(vals[i]!)
+            } catch (e) {
+              if (e instanceof EvalError) e.addTrace(sh.pos[i]!, `while evaluating the attribute '${sh.names[i]!}'`)
+              throw e
+            }
+          }
+        } else {
+          for (const k of attrsSymbolOrder(this, w)) {
+            try {
+              go(w.get(k)!)
+            } catch (e) {
+              if (e instanceof EvalError) e.addTrace(w.posOf(k), `while evaluating the attribute '${k}'`)
+              throw e
+            }
           }
         }
       } else if (Array.isArray(w)) {

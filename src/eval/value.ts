@@ -61,6 +61,8 @@ export class Shape {
   readonly index: Map<string, number>
   sorted: string[] | undefined
   symOrder: string[] | undefined
+  /** Slots in symbol order (deep forcing). */
+  symOrderIdx: number[] | undefined
   constructor(readonly names: readonly string[], readonly pos: readonly PosIdx[]) {
     this.index = new Map(names.map((n, i) => [n, i]))
   }
@@ -72,8 +74,9 @@ export class Shape {
  * attributes). Values may be thunks.
  */
 export class Attrs {
-  private readonly shape: Shape | undefined
-  private readonly vals: Value[] | undefined
+  /** Shaped layout (read by inline caches in compiled code; do not mutate). */
+  readonly shape: Shape | undefined
+  readonly vals: Value[] | undefined
   private m: Map<string, Value> | undefined
   private p: Map<string, PosIdx> | undefined
   private sorted: string[] | undefined
