@@ -15,6 +15,7 @@ import { valueToJSON } from '../eval/builtins/json.js'
 import { findFile } from '../eval/builtins/files.js'
 import { valueToXML } from '../eval/xml.js'
 import { NodeEvalIO } from './eval-io.js'
+import { computeSourcePath } from './eval-store.js'
 import { type CommandContext, type CommandMain, type Sinks, JsStackOverflow, isJsStackOverflow, processContext, runCommand } from './eval-run.js'
 import { applyConfigEntry, EvalSettingsError, isBoolSetting, isSettingName, loadConfig, toEvalSettings } from './eval-settings.js'
 
@@ -107,6 +108,7 @@ export const main: CommandMain = (args: string[], sinks: Sinks, ctx: CommandCont
   try {
     const settings = toEvalSettings({ config, includes }, ctx.env, ctx.cwd)
     st = new EvalState(new NodeEvalIO(sinks.stderr, ctx.env), settings)
+    st.hooks.copyPathToStore = (state, path) => computeSourcePath(state, path)
     const cwdB = settings.cwd!
     const autoArgs = buildAutoArgs(st, o, cwdB)
 
@@ -200,7 +202,7 @@ function findAlongAttrPath(st: EvalState, attrPath: string, autoArgs: Attrs, v: 
       cur = cur[idx]!
     } else {
       if (!(cur instanceof Attrs)) throw new EvalError(`the expression selected by the selection path '${attrPath}' should be a set but is ${showTypeOf(cur)}`)
-      const x = cur.map.get(t)
+      const x = cur.get(t)
       if (x === undefined) throw new EvalError(`attribute '${t}' in selection path '${attrPath}' not found`)
       cur = x
     }
