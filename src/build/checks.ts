@@ -7,6 +7,7 @@
 import type { DerivationOptions, DrvRef, OutputChecks } from '../derivation/index.js'
 import { BuildStatus, type PathInfo, type StoreDir, type StorePath } from '../store-path/index.js'
 import { BuildError } from './errors.js'
+import { hl } from './messages.js'
 
 export interface CheckContext {
   readonly storeDir: StoreDir
@@ -53,12 +54,12 @@ async function applyChecks(
 ): Promise<void> {
   const printed = ctx.storeDir.print(info.path)
   if (checks.maxSize !== undefined && BigInt(info.narSize) > checks.maxSize) {
-    throw new BuildError(BuildStatus.OutputRejected, `path '${printed}' is too large at ${info.narSize} bytes; limit is ${checks.maxSize} bytes`)
+    throw new BuildError(BuildStatus.OutputRejected, `path '${hl(printed)}' is too large at ${hl(info.narSize)} bytes; limit is ${hl(String(checks.maxSize))} bytes`)
   }
   if (checks.maxClosureSize !== undefined) {
     const { size } = await closureOf(info.path)
     if (BigInt(size) > checks.maxClosureSize) {
-      throw new BuildError(BuildStatus.OutputRejected, `closure of path '${printed}' is too large at ${size} bytes; limit is ${checks.maxClosureSize} bytes`)
+      throw new BuildError(BuildStatus.OutputRejected, `closure of path '${hl(printed)}' is too large at ${hl(size)} bytes; limit is ${hl(String(checks.maxClosureSize))} bytes`)
     }
   }
 
@@ -69,7 +70,7 @@ async function applyChecks(
       else if (r.kind === 'self') {
         const o = outputs.get(r.output)
         if (!o) {
-          throw new BuildError(BuildStatus.OutputRejected, `derivation output check contains an illegal reference specifier '${r.output}', expected store path or output name (one of [${[...outputs.keys()].join(', ')}])`)
+          throw new BuildError(BuildStatus.OutputRejected, `derivation output check contains an illegal reference specifier '${hl(r.output)}', expected store path or output name (one of [${hl([...outputs.keys()].join(', '))}])`)
         }
         spec.add(o.path.baseName)
       }
@@ -85,7 +86,7 @@ async function applyChecks(
     const bad = [...used.values()].filter(p => (allowed ? !spec.has(p.baseName) : spec.has(p.baseName)))
     if (bad.length > 0) {
       const list = bad.map(p => ctx.storeDir.print(p)).sort().map(p => `\n  ${p}`).join('')
-      throw new BuildError(BuildStatus.OutputRejected, `output '${printed}' is not allowed to refer to the following paths:${list}`)
+      throw new BuildError(BuildStatus.OutputRejected, `output '${hl(printed)}' is not allowed to refer to the following paths:${hl(list)}`)
     }
   }
 

@@ -25,10 +25,10 @@ import {
 } from '../store-path/index.js'
 import type { BuildMode } from '../store/types.js'
 import { runBuiltin } from './builtins/index.js'
-import { BuildError } from './errors.js'
+import { BuildError, BuiltinBuilderError } from './errors.js'
 import { BuildLog } from './log.js'
 import { LogFile } from './log-file.js'
-import { cannotBuild, exitReason, hl } from './messages.js'
+import { cannotBuild, exitReason, formatError, hl } from './messages.js'
 import { registerOutputs, type ScratchOutput } from './outputs.js'
 import type { BuilderStore, BuildRequestContext } from './types.js'
 
@@ -138,7 +138,9 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
       try {
         await runBuiltin(drv, { outputs: hostPaths, storeDir: sd, realStoreDir: store.realStoreDir, log: onLog, signal: ctx.signal, netrc: undefined, ctx })
       } catch (e) {
-        await onLog(new TextEncoder().encode(`error: ${(e as Error).message}\n`))
+        // What C++'s forked builder prints before exiting with 1: the error with its traces.
+        const traces = e instanceof BuiltinBuilderError ? e.traces : []
+        await onLog(new TextEncoder().encode(formatError((e as Error).message, traces) + '\n'))
         exitCode = 1
       }
       outcome = {
@@ -194,12 +196,11 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
     }
     if (outcome.limit === 'timeout' || outcome.limit === 'max-silent-time') {
       const n = outcome.limit === 'timeout' ? settings.timeout : ctx.maxSilentTime
-      throw new BuildError(BuildStatus.TimedOut, outcome.limit === 'timeout'
-        ? `timed out after ${hl(n)} seconds`
-        : `timed out after ${hl(n)} seconds of silence`)
+      // 2.34 words both limits the same way (2.8: "… timed out after N seconds [of silence]").
+      throw new BuildError(BuildStatus.TimedOut, `timed out after ${hl(n)} seconds`)
     }
     if (outcome.limit === 'max-log-size') {
-      throw new BuildError(BuildStatus.LogLimitExceeded, `${o.mode === 'normal' ? 'building' : 'checking'} '${hl(drvPrinted)}' killed after writing more than ${hl(settings['max-build-log-size'])} bytes of log output`)
+      throw new BuildError(BuildStatus.LogLimitExceeded, `${hl(`building derivation '${drvPrinted}'`)} killed after writing more than ${hl(settings['max-build-log-size'])} bytes of log output`)
     }
     if (ctx.signal?.aborted) throw new BuildError(BuildStatus.MiscFailure, `build of '${drvPrinted}' was interrupted`)
     if (outcome.exitCode !== 0) {
@@ -294,9 +295,9 @@ async function referencesGraphs(store: BuilderStore, drv: BasicDerivation): Prom
       const closureSize = i.closure.reduce((n, q) => n + (infos.get(q)?.narSize ?? 0), 0)
       const m = new Map<string, JsonValue>()
       if (i.ca !== undefined) m.set('ca', i.ca)
-      m.set('closureSize', closureSize)
+      m.set('closureSize', BigInt(closureSize))
       m.set('narHash', i.narHash.format('nix32', true))
-      m.set('narSize', i.narSize)
+      m.set('narSize', BigInt(i.narSize))
       m.set('path', i.path)
       m.set('references', [...i.references].sort())
       m.set('valid', true)

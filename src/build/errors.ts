@@ -20,5 +20,10 @@ export class BuildCancelledError extends NixError {
 
 /** A built-in builder (`builtin:fetchurl`, …) failed; the message becomes the build's log. */
 export class BuiltinBuilderError extends NixError {
-  constructor(message: string) { super('ERR_BUILTIN_BUILDER', message) }
+  /** C++ error traces (`… writing file "…"`), outermost first. */
+  readonly traces: readonly string[]
+  constructor(message: string, traces: readonly string[] = []) {
+    super('ERR_BUILTIN_BUILDER', message)
+    this.traces = traces
+  }
 }

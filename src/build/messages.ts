@@ -49,3 +49,16 @@ const SIGNAL_NUMBERS: Record<string, number> = {
 export function dependenciesFailed(n: number): string {
   return `${n} ${n === 1 ? 'dependency' : 'dependencies'} failed`
 }
+
+const ERROR = `${RED}error:${NORMAL}`
+
+/**
+ * C++ `showErrorInfo` as a builder prints an error (no position): `error:` and the message,
+ * or, with traces, `error:` alone, each trace as `       … <trace>`, a blank line, and the
+ * message under a second `error:`; continuation lines indented by 7.
+ */
+export function formatError(msg: string, traces: readonly string[] = []): string {
+  const indent = (s: string): string => s.replace(/\n/g, '\n       ')
+  if (traces.length === 0) return `${ERROR} ${indent(msg)}`
+  return `${ERROR}\n` + [...traces].reverse().map(t => `       … ${indent(t)}\n`).join('') + `\n       ${ERROR} ${indent(msg)}`
+}

@@ -79,10 +79,10 @@ export async function registerOutputs(o: RegisterOutputsOptions): Promise<Map<st
   for (const x of active) {
     let st
     try { st = await lstat(x.hostPath) } catch {
-      throw new BuildError(BuildStatus.OutputRejected, `builder for '${hl(drv)}' failed to produce output path for output '${hl(x.name)}' at ${JSON.stringify(x.hostPath)}`)
+      throw new BuildError(BuildStatus.OutputRejected, `builder for '${hl(drv)}' failed to produce output path for output '${hl(x.name)}' at ${hl(JSON.stringify(x.hostPath))}`)
     }
     if ((!st.isSymbolicLink() && (st.mode & 0o022) !== 0) || (o.builderUid !== undefined && st.uid !== o.builderUid)) {
-      throw new BuildError(BuildStatus.OutputRejected, `suspicious ownership or permission on '${x.hostPath}' for output '${x.name}'; rejecting this build output`)
+      throw new BuildError(BuildStatus.OutputRejected, `suspicious ownership or permission on '${hl(x.hostPath)}' for output '${hl(x.name)}'; rejecting this build output`)
     }
     try {
       await canonicalise(x.hostPath, { ...(o.builderUid !== undefined ? { buildUid: o.builderUid } : {}), inodesSeen: inodes })
@@ -142,7 +142,7 @@ export async function registerOutputs(o: RegisterOutputsOptions): Promise<Map<st
       if (method === 'flat' || method === 'text') {
         const st = await lstat(x.hostPath)
         if (!st.isFile() || (st.mode & 0o100) !== 0) {
-          throw new BuildError(BuildStatus.OutputRejected, `output path '${x.hostPath}' should be a non-executable regular file since recursive hashing is not enabled (one of outputHashMode or outputHash.mode must be "recursive")`)
+          throw new BuildError(BuildStatus.OutputRejected, `output path '${hl(x.hostPath)}' should be a non-executable regular file since recursive hashing is not enabled (one of outputHashMode or outputHash.mode must be "recursive")`)
         }
         got = method === 'text' ? (await hashFile(x.hostPath, algo)).hash : await flatModulo(x.hostPath, algo, x.scratchPath.hashPart)
       } else if (method === 'nar') {
@@ -168,11 +168,11 @@ export async function registerOutputs(o: RegisterOutputsOptions): Promise<Map<st
         const wanted = x.output.ca.hash
         if (!wanted.equals(got)) {
           delayed ??= new BuildError(BuildStatus.OutputRejected,
-            `hash mismatch in fixed-output derivation '${drv}':\n  specified: ${wanted.toSRI()}\n     got:    ${got.toSRI()}`)
+            `hash mismatch in fixed-output derivation '${hl(drv)}':\n  specified: ${hl(wanted.toSRI())}\n     got:    ${hl(got.toSRI())}`)
         }
         if (info.references.length > 0) {
           delayed ??= new BuildError(BuildStatus.OutputRejected,
-            `fixed-output derivations must not reference store paths: '${drv}' references ${info.references.length} distinct paths, e.g. '${sd.print(info.references[0]!)}'`)
+            `fixed-output derivations must not reference store paths: '${hl(drv)}' references ${hl(info.references.length)} distinct paths, e.g. '${hl(sd.print(info.references[0]!))}'`)
         }
       }
     } else {
@@ -300,7 +300,7 @@ function sortOutputs(drv: string, outputs: readonly ScratchOutput[], scanned: Re
   const visit = (x: ScratchOutput, stack: string[]): void => {
     if (done.has(x.name)) return
     if (stack.includes(x.name)) {
-      throw new BuildError(BuildStatus.OutputRejected, `cycle detected in build of '${drv}' in the references of output '${stack[stack.length - 1]}' from output '${x.name}'`)
+      throw new BuildError(BuildStatus.OutputRejected, `cycle detected in build of '${hl(drv)}' in the references of output '${hl(stack[stack.length - 1]!)}' from output '${hl(x.name)}'`)
     }
     for (const h of scanned.get(x.name)!.found) {
       const dep = byHash.get(h)

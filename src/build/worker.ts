@@ -11,7 +11,7 @@ import {
   type BasicDerivation, type Derivation, derivationOptions, DrvHashCache, hashDerivationModuloAsync,
   type DrvHash, isBuiltin, outputPaths as drvOutputPaths, tryResolve, tryResolveOptions, type DerivationOptions,
 } from '../derivation/index.js'
-import { ActivityType, type Logger, Verbosity } from '../logger.js'
+import { type Activity, ActivityType, type Logger, ResultType, Verbosity } from '../logger.js'
 import { PathLocks } from '../os/index.js'
 import type { Settings } from '../settings/index.js'
 import { SecretKey } from '../signing/index.js'
@@ -114,6 +114,12 @@ export class Builder {
     return hashDerivationModuloAsync(d, lookupAsync, { storeDir: this.store.storeDir, maskOutputs: true })
   }
 
+  /** The realisation key of each output (`sha256:<hash modulo>`, C++ `DrvOutput::drvHash`). */
+  async outputHashes(drvPath: StorePath, drv?: Derivation): Promise<Map<string, string>> {
+    const h = await this.drvHash(drvPath, drv)
+    return new Map([...h.hashes].map(([n, x]) => [n, `sha256:${x.toBase16()}`]))
+  }
+
   /** Realisation ids for `builtOutputs`: `sha256:<hash modulo>!<output>`. */
   async realisations(drvPath: StorePath, outputs: ReadonlyMap<string, StorePath>, drv?: Derivation): Promise<Map<string, Realisation>> {
     const out = new Map<string, Realisation>()
@@ -141,21 +147,58 @@ export class Builder {
   /** @internal */ _signingKeys(s: Settings): SecretKey[] { return this.signingKeys(s) }
 }
 
+/**
+ * The progress activities C++'s `Worker` reports (the client's `[1/2/3 built]` bar):
+ * Realise, Builds and CopyPaths, with `Progress` results (done, expected, running, failed)
+ * and the expected download and NAR sizes (always 0 here: nothing is substituted).
+ */
+class Progress {
+  private readonly realise: Activity
+  private readonly builds: Activity
+  private readonly copies: Activity
+  done = 0
+  expected = 0
+  running = 0
+  failed = 0
+
+  constructor(logger: Logger) {
+    this.realise = logger.startActivity(ActivityType.Realise, Verbosity.Error, '')
+    this.builds = logger.startActivity(ActivityType.Builds, Verbosity.Error, '')
+    this.copies = logger.startActivity(ActivityType.CopyPaths, Verbosity.Error, '')
+    this.update()
+  }
+
+  update(): void {
+    this.builds.result(ResultType.Progress, [this.done, this.expected, this.running, this.failed])
+    this.copies.result(ResultType.Progress, [0, 0, 0, 0])
+    this.realise.result(ResultType.SetExpected, [ActivityType.FileTransfer, 0])
+    this.realise.result(ResultType.SetExpected, [ActivityType.CopyPath, 0])
+  }
+
+  stop(): void {
+    this.copies.stop()
+    this.builds.stop()
+    this.realise.stop()
+  }
+}
+
 /** One request: its goals, job slots and failure policy. */
 class Run {
   private readonly goals = new Map<string, Promise<GoalOutcome>>()
   private readonly slots: Semaphore
   private readonly abort = new AbortController()
   private readonly store: BuilderStore
+  private readonly progress: Progress
   readonly signal: AbortSignal
 
   constructor(private readonly builder: Builder, readonly ctx: BuildRequestContext) {
     this.store = builder._store
+    this.progress = new Progress(ctx.logger)
     this.slots = new Semaphore(Math.max(1, ctx.maxJobs))
     this.signal = ctx.signal ? AbortSignal.any([ctx.signal, this.abort.signal]) : this.abort.signal
   }
 
-  finish(): void { /* goals end with the request; nothing long-lived */ }
+  finish(): void { this.progress.stop() }
 
   /** An opaque target: valid or not (there are no substituters). */
   async opaque(p: StorePath): Promise<BuildResult> {
@@ -284,7 +327,12 @@ class Run {
           await this.tempRoots(o)
           return o
         }
+        this.progress.expected++
+        this.progress.update()
         const release = await this.slots.acquire(this.signal)
+        let ok = false
+        this.progress.running++
+        this.progress.update()
         try {
           if (this.signal.aborted) throw this.signal.reason
           const known = new Map<string, StorePath | undefined>()
@@ -297,10 +345,15 @@ class Run {
           const outcome: GoalOutcome = { ok: true, status: BuildStatus.Built, outputs: r.outputs, startTime: Math.floor(r.startTime / 1000), stopTime: Math.floor(r.stopTime / 1000), timesBuilt: 1 }
           await this.afterBuild(drvPath, drv, r.outputs)
           await this.tempRoots(outcome)
+          ok = true
           if (want.length < r.outputs.size) return { ...outcome, outputs: new Map(want.map(w => [w, r.outputs.get(w)!])) }
           return outcome
         } finally {
           release()
+          this.progress.running--
+          if (ok) this.progress.done++
+          else this.progress.failed++
+          this.progress.update()
         }
       } finally {
         locks!.setDeletion(true)

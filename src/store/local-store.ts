@@ -102,6 +102,18 @@ export class LocalStore implements Store {
       for (const name of drv.outputs.keys()) out.set(name, undefined)
     } catch { /* an unreadable .drv: fall back to what the database knows */ }
     for (const [name, p] of await this.deps.pathInfo.queryDerivationOutputs(drvPath)) out.set(name, p)
+    // Floating outputs: what a build realised (C++ `queryPartialDerivationOutputMap`).
+    if ([...out.values()].some(p => p === undefined)) {
+      try {
+        const ids = await this.builder.outputHashes(drvPath)
+        for (const [name, p] of out) {
+          if (p !== undefined) continue
+          const id = ids.get(name)
+          const r = id === undefined ? undefined : await this.deps.pathInfo.queryRealisation({ drvHash: id, outputName: name })
+          if (r) out.set(name, r.outPath)
+        }
+      } catch { /* an unreadable input derivation: leave the output unknown */ }
+    }
     return out
   }
 

@@ -12,9 +12,11 @@ import { get as httpGet, type IncomingMessage } from 'node:http'
 import { get as httpsGet } from 'node:https'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { basename } from 'node:path'
 import { derivationType, type BasicDerivation } from '../../derivation/index.js'
 import { restorePath } from '../../nar/index.js'
 import { BuiltinBuilderError } from '../errors.js'
+import { hl } from '../messages.js'
 import { attr, type BuiltinContext } from './index.js'
 
 const MAX_REDIRECTS = 10
@@ -28,7 +30,11 @@ export async function builtinFetchurl(drv: BasicDerivation, b: BuiltinContext): 
   }
   const url = attr(drv, 'url')
   const unpack = drv.env.get('unpack') === '1'
-  let body = await download(url, b.signal)
+  let body: AsyncIterable<Uint8Array>
+  try { body = await download(url, b.signal) } catch (e) {
+    if (e instanceof BuiltinBuilderError && !unpack) throw new BuiltinBuilderError(e.message, [`writing file ${hl(JSON.stringify(b.storeDir.path + '/' + basename(out)))}`])
+    throw e
+  }
   if (unpack && url.endsWith('.xz')) body = decompressXz(body)
   if (unpack) await restorePath(out, body)
   else {
@@ -44,8 +50,9 @@ async function download(url: string, signal: AbortSignal | undefined, redirects 
   if (u.protocol === 'file:') {
     const path = fileURLToPath(u)
     const s = createReadStream(path)
-    await new Promise<void>((resolve, reject) => { s.once('open', () => resolve()); s.once('error', reject) }).catch(e => {
-      throw new BuiltinBuilderError(`unable to download '${url}': ${describe(e)}`)
+    await new Promise<void>((resolve, reject) => { s.once('open', () => resolve()); s.once('error', reject) }).catch(() => {
+      // libcurl's wording for an unreadable file:// URL, as C++ shows it.
+      throw new BuiltinBuilderError(`unable to download '${hl(url)}': ${hl("Could not read a file:// file")} (${hl(37)}) ${hl(`Could not open file ${path}`)}`)
     })
     return s as AsyncIterable<Buffer>
   }
@@ -53,23 +60,23 @@ async function download(url: string, signal: AbortSignal | undefined, redirects 
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = (u.protocol === 'https:' ? httpsGet : httpGet)(u, { signal, headers: { 'user-agent': 'curl/8 Nix/2.34.8 tsnix' } }, resolve)
     req.once('error', reject)
-  }).catch(e => { throw new BuiltinBuilderError(`unable to download '${url}': ${describe(e)}`) })
+  }).catch(e => { throw new BuiltinBuilderError(`unable to download '${hl(url)}': ${hl(describe(e))}`) })
   const code = res.statusCode ?? 0
   if (code >= 300 && code < 400 && res.headers.location) {
     res.resume()
-    if (redirects >= MAX_REDIRECTS) throw new BuiltinBuilderError(`unable to download '${url}': too many redirects`)
+    if (redirects >= MAX_REDIRECTS) throw new BuiltinBuilderError(`unable to download '${hl(url)}': ${hl('Number of redirects hit maximum amount')} (${hl(47)})`)
     return download(new URL(res.headers.location, u).toString(), signal, redirects + 1)
   }
   if (code !== 200) {
     res.resume()
-    throw new BuiltinBuilderError(`unable to download '${url}': HTTP error ${code}`)
+    throw new BuiltinBuilderError(`unable to download '${hl(url)}': HTTP error ${hl(code)}`)
   }
   return res as AsyncIterable<Buffer>
 }
 
 function describe(e: unknown): string {
   const err = e as NodeJS.ErrnoException
-  if (err.code === 'ENOENT') return `Couldn't read a file:// file (37)`
+  if (err.code === 'ECONNREFUSED') return "Couldn't connect to server"
   return err.message ?? String(e)
 }
 
