@@ -223,7 +223,7 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
   } catch (e) {
     if (ctx.keepFailed && finished && e instanceof BuildError) {
       keep = true
-      ctx.logger.log(Verbosity.Error, `note: keeping build directory '${dirname(finished.outcome.scratchStore)}'`)
+      ctx.logger.log(Verbosity.Error, `note: keeping build directory ${JSON.stringify(join(dirname(finished.outcome.scratchStore), 'build'))}`)
     }
     throw e
   } finally {

@@ -194,9 +194,9 @@ export async function registerOutputs(o: RegisterOutputsOptions): Promise<Map<st
           const dst = `${real}.check`
           await deleteTree(dst)
           await movePath(x.hostPath, dst)
-          throw new BuildError(BuildStatus.NotDeterministic, `derivation '${hl(drv)}' may not be deterministic: output '${hl(real)}' differs from '${hl(dst)}'`)
+          throw new BuildError(BuildStatus.NotDeterministic, `derivation '${hl(drv)}' may not be deterministic: output ${hl(JSON.stringify(real))} differs from ${hl(JSON.stringify(dst))}`)
         }
-        throw new BuildError(BuildStatus.NotDeterministic, `derivation '${hl(drv)}' may not be deterministic: output '${hl(real)}' differs`)
+        throw new BuildError(BuildStatus.NotDeterministic, `derivation '${hl(drv)}' may not be deterministic: output ${hl(JSON.stringify(real))} differs`)
       }
       if (!old.ultimate) {
         const sigs = o.signingKeys.map(k => signPathInfo(sd, old, k))

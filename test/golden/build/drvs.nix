@@ -106,6 +106,8 @@ in rec {
   disallowedOk = mk "disallowed-ok" "echo ${simple} > $out" { disallowedReferences = [ chain1 ]; };
   env = mk "env" "env | sort | grep -v '^PWD=\\|^SHLVL=' > $out" { NIX_BUILD_CORES_IGNORED = "1"; };
 
+  nondeterministic = mk "nondeterministic" "cat /proc/sys/kernel/random/uuid > $out" {};
+
   # --- builds that fail -----------------------------------------------------------------
   failing = mk "failing" "echo line1; echo line2 >&2; exit 3" {};
   disallowed = mk "disallowed" "echo ${simple} > $out" { disallowedReferences = [ simple ]; };
