@@ -53,7 +53,7 @@ for (const version of ['2.8', '2.34'] as ClientVersion[]) {
         assert.equal(cpp.status, step.expect ?? 0, `C++ exit status (stderr: ${cpp.stderr.slice(-800)})`)
         assert.equal(ts.status, cpp.status, `exit status; tsnix stderr: ${ts.stderr.slice(-800)}`)
         assert.equal(ts.stdout, cpp.stdout, 'stdout')
-        if (step.snapshot) assertSameStore(ts.snapshot!, cpp.snapshot!, `store after '${step.name}'`)
+        if (step.snapshot) assertSameStore(ts.snapshot ?? assert.fail('no tsnix snapshot'), cpp.snapshot ?? assert.fail('no C++ snapshot'), `store after '${step.name}'`)
       })
     }
 

@@ -322,3 +322,62 @@ export function treeListing(top: string, opts: { contents?: boolean; nlink?: boo
   walk(top)
   return out
 }
+
+// ---- ssh-ng -------------------------------------------------------------------------------------
+
+/**
+ * Perl (in every Debian, also the chroot) connecting stdin/stdout to a Unix socket: the remote
+ * program of the 2.34 client, whose chroot has no Node; the socket's other end runs
+ * `tsnix daemon --stdio` per connection (systemd-socket-activate --inetd).
+ */
+const STDIO_FORWARDER = `#!/usr/bin/perl
+use strict; use IO::Socket::UNIX;
+my $s = IO::Socket::UNIX->new(Type => IO::Socket::UNIX::SOCK_STREAM(), Peer => '@SOCKET@') or die "connect: $!";
+my $pid = fork();
+if ($pid == 0) {
+  my $b; while (my $n = sysread(STDIN, $b, 65536)) { my $o = 0; while ($o < $n) { my $w = syswrite($s, $b, $n - $o, $o); exit 1 unless defined $w; $o += $w } }
+  shutdown($s, 1); exit 0;
+}
+my $b; while (my $n = sysread($s, $b, 65536)) { my $o = 0; while ($o < $n) { my $w = syswrite(STDOUT, $b, $n - $o, $o); last unless defined $w; $o += $w } }
+kill 'TERM', $pid; exit 0;
+`
+
+export interface SshNgDaemon {
+  /** The client's `store` setting. */
+  readonly store: string
+  readonly root: string
+  stop(): Promise<void>
+}
+
+/**
+ * An `ssh-ng://localhost` store for a client of `version`: for host localhost Nix runs
+ * `<remote-program> --stdio --store <remote-store>` through `bash -c` itself, no ssh involved.
+ * C++: the remote program is nix-daemon of the client's version. tsnix: `tsnix daemon` itself for
+ * the host's 2.8 client; for the 2.34 client a forwarder to `tsnix daemon --stdio` (see above).
+ */
+export async function startSshNg(ws: Workspace, runDir: string, kind: DaemonKind, version: ClientVersion, conf = ''): Promise<SshNgDaemon> {
+  const root = join(runDir, 'root')
+  const confDir = join(runDir, 'conf')
+  mkdirSync(confDir, { recursive: true })
+  writeFileSync(join(confDir, 'nix.conf'), DAEMON_CONF + conf)
+  const program = join(runDir, 'remote-program')
+  let stop = async () => {}
+  if (kind === 'cpp') {
+    writeFileSync(program, `#!/bin/sh\nexec env NIX_CONF_DIR=${confDir} nix-daemon "$@"\n`)
+  } else if (version === '2.8') {
+    writeFileSync(program, `#!/bin/sh\nexec env NIX_CONF_DIR=${confDir} ${process.execPath} ${tsnixMain} daemon "$@" 2>>${join(runDir, 'daemon.log')}\n`)
+  } else {
+    const socket = join(runDir, 'stdio.sock')
+    writeFileSync(program, STDIO_FORWARDER.replace('@SOCKET@', socket))
+    const logFd = openSync(join(runDir, 'daemon.log'), 'a')
+    const child = spawn('systemd-socket-activate', ['-l', socket, '--accept', '--inetd', '-E', `NIX_CONF_DIR=${confDir}`,
+      process.execPath, tsnixMain, 'daemon', '--stdio', '--store', `local?root=${root}`], { stdio: ['ignore', logFd, logFd], detached: true, env: cleanEnv() })
+    closeSync(logFd)
+    await waitFor(() => existsSync(socket), 'systemd-socket-activate', child)
+    const exited = new Promise<void>(r => child.once('exit', () => r()))
+    stop = async () => { try { process.kill(-child.pid!, 'SIGTERM') } catch { /* gone */ } await exited }
+  }
+  chmodSync(program, 0o755)
+  const store = `ssh-ng://localhost?remote-program=${program}&remote-store=${encodeURIComponent(`local?root=${root}`)}`
+  return { store, root, stop }
+}

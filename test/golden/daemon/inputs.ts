@@ -18,6 +18,7 @@ export function writeInputs(dir: string): Inputs {
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'hello.txt'), 'hello\n')
   writeFileSync(join(dir, 'other.txt'), 'another file\n')
+  writeFileSync(join(dir, 'copied.txt'), 'copied between stores\n')
   const tree = join(dir, 'tree')
   mkdirSync(join(tree, 'sub', 'empty'), { recursive: true })
   writeFileSync(join(tree, 'a.txt'), 'a\n')

@@ -3,7 +3,7 @@
  * stdout, the exit status and (where asked) a snapshot of the store on disk.
  */
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Client, type Daemon, normalise, snapshotStore, type StoreSnapshot, type Workspace } from './harness.js'
 import type { Step, StepContext } from './scenario.js'
@@ -18,11 +18,13 @@ export interface StepResult {
 export interface ScenarioRun {
   steps: Map<string, StepResult>
   final: StoreSnapshot
+  /** Snapshots of the client-side local stores the scenario made (`src`, `dst` under the run). */
+  extra: Record<string, StoreSnapshot>
   daemonLog: string
   root: string
 }
 
-export async function runSteps(ws: Workspace, steps: readonly Step[], inputs: string, runDir: string, client: Client, daemon: Daemon): Promise<ScenarioRun> {
+export async function runSteps(ws: Workspace, steps: readonly Step[], inputs: string, runDir: string, client: Client, daemon: Pick<Daemon, 'root' | 'log'>): Promise<ScenarioRun> {
   const replacements: Array<[string, string]> = [
     [runDir, '<run>'], [inputs, '<in>'],
   ]
@@ -47,12 +49,16 @@ export async function runSteps(ws: Workspace, steps: readonly Step[], inputs: st
     } catch (e) {
       r = { stdout: '', status: -1, stderr: `harness: ${(e as Error).message}` }
     }
-    if (step.snapshot) r.snapshot = snapshotStore(daemon.root, replacements)
+    if (step.snapshot) {
+      try { r.snapshot = snapshotStore(daemon.root, replacements) } catch (e) { r.stderr += `\nharness: no snapshot: ${(e as Error).message}` }
+    }
     results.set(step.name, r)
   }
   // A readable record of the run (kept with TSNIX_KEEP_DAEMON_RUNS=1).
   writeFileSync(join(runDir, 'transcript.txt'), [...results].map(([name, r]) => `### ${name} (status ${r.status})\n${r.stdout}\n--- stderr\n${r.stderr}`).join('\n'))
-  return { steps: results, final: snapshotStore(daemon.root, replacements), daemonLog: daemon.log(), root: daemon.root }
+  const extra: Record<string, StoreSnapshot> = {}
+  for (const name of ['src', 'dst']) if (existsSync(join(runDir, name, 'nix', 'var', 'nix', 'db'))) extra[name] = snapshotStore(join(runDir, name), replacements)
+  return { steps: results, final: snapshotStore(daemon.root, replacements), extra, daemonLog: daemon.log(), root: daemon.root }
 }
 
 /** Assert two store snapshots are equal, with a readable account of what differs. */
