@@ -15,7 +15,7 @@ import { Attrs, type Value } from '../eval/value.js'
 import { NodeEvalIO } from './eval-io.js'
 import { type CommandContext, type CommandMain, type Sinks, isJsStackOverflow, processContext, runCommand } from './eval-run.js'
 import { applyConfigEntry, EvalSettingsError, isBoolSetting, isSettingName, loadConfig, toEvalSettings } from './eval-settings.js'
-import { computeSourcePath } from './eval-store.js'
+import { attachCliStore } from '../eval-store/cli.js'
 
 export async function run(args: string[]): Promise<number> {
   return runCommand('eval', main, args)
@@ -65,7 +65,7 @@ export const main: CommandMain = (args: string[], sinks: Sinks, ctx: CommandCont
   try {
     const settings = toEvalSettings({ config, includes }, ctx.env, ctx.cwd)
     st = new EvalState(new NodeEvalIO(sinks.stderr, ctx.env), settings)
-    st.hooks.copyPathToStore = (state, path) => computeSourcePath(state, path)
+    attachCliStore(st, { config, env: ctx.env, readOnly: true })
     const cwd = settings.cwd!
     let v: Value
     if (expr !== undefined) v = st.eval(st.parse(bin(expr), 'string', '', cwd))

@@ -7,6 +7,7 @@
 import type { Expr, ExprVar } from './ast.js'
 import { bindVars, StaticEnv } from './bind.js'
 import { builtinGroups } from './builtins/index.js'
+import { copySourcePath } from './builtins/store-paths.js'
 import type { BuiltinGroup, PrimOpDef } from './builtins/registry.js'
 import { Compiler } from './compile.js'
 import { COREPKGS } from './corepkgs.js'
@@ -807,9 +808,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   copyPathToStore(path: string, pos: PosIdx): string {
     const cached = this.srcToStore.get(path)
     if (cached !== undefined) return cached
-    const hook = this.hooks.copyPathToStore
-    if (!hook) throw new EvalError(`cannot copy '${path}' to the store: this evaluator has no store support for paths yet`, pos)
-    const sp = hook(this, path, pos)
+    const sp = (this.hooks.copyPathToStore ?? copySourcePath)(this, path, pos)
     this.srcToStore.set(path, sp)
     return sp
   }
