@@ -24,7 +24,7 @@ import { formatG } from './show.js'
 import { SymbolTable } from './symbols.js'
 import {
   Attrs, type Context, type ContextElem, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, PrimOp, PrimOpApp,
-  Thunk, type Value, compareBytes, intFromBig, isFunction, showType,
+  Thunk, type Value, compareBytes, intFromBig, isFunction, markForcedThunk, showType,
 } from './value.js'
 
 export interface LookupPathEntry {
@@ -468,11 +468,11 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     const go = (v: Value): void => {
       const vpos = this.determinePos(v)
       if (this.depth++ > max) this.callDepthExceeded(vpos)
+      let w = v
       if (v instanceof Thunk) {
-        if (v.mark === epoch) { this.depth--; return }
-        v.mark = epoch
+        w = forceThunk(v, vpos)
+        if (markForcedThunk(v, epoch)) { this.depth--; return }
       }
-      const w = v instanceof Thunk ? forceThunk(v, vpos) : v
       if (w instanceof Attrs) {
         if (w.mark === epoch) { this.depth--; return }
         w.mark = epoch
