@@ -1,0 +1,63 @@
+import { FromTomlError } from './errors.js'
+import { parseToml, prepared, TomlParseError, type TomlDateTime, type TomlTable, type TomlValue } from './parse.js'
+import { formatError } from './report.js'
+
+/** A TOML date/time as `builtins.fromTOML` returns it with `parse-toml-timestamps`. */
+export interface NixTimestamp {
+  readonly _type: 'timestamp'
+  /** toml11's rendering, e.g. `1979-05-27T07:32:00Z`, `07:32:00.123400`. */
+  readonly value: string
+}
+
+/** What `builtins.fromTOML` produces, before it becomes Nix values. */
+export type FromTomlValue = string | bigint | number | boolean | FromTomlValue[] | FromTomlTable | NixTimestamp
+export type FromTomlTable = Map<string, FromTomlValue>
+
+export interface FromTomlOptions {
+  /** The `parse-toml-timestamps` experimental feature. */
+  readonly timestamps: boolean
+}
+
+const isDateTime = (v: TomlValue): v is TomlDateTime =>
+  typeof v === 'object' && !(v instanceof Map) && !Array.isArray(v)
+
+/** C++ `forceNoNullByte`: Nix strings cannot hold NUL; the message shows it as U+2400. */
+function noNul(s: string): string {
+  if (s.includes('\0')) {
+    const shown = s.replaceAll('\0', '\u00e2\u0090\u0080') // "␀" in UTF-8, as bytes
+    throw new FromTomlError(`error: input string '${shown}' cannot be represented as Nix string because it contains null bytes`, true)
+  }
+  return s
+}
+
+function convert(v: TomlValue, opts: FromTomlOptions): FromTomlValue {
+  if (typeof v === 'string') return noNul(v)
+  if (typeof v !== 'object') return v
+  if (v instanceof Map) {
+    const out: FromTomlTable = new Map()
+    for (const [k, x] of v) out.set(noNul(k), convert(x, opts))
+    return out
+  }
+  if (Array.isArray(v)) return v.map((x) => convert(x, opts))
+  if (isDateTime(v)) {
+    if (!opts.timestamps) throw new FromTomlError('Dates and times are not supported', true)
+    return { _type: 'timestamp', value: v.text }
+  }
+  throw new Error('fromTOML: unexpected value')
+}
+
+/**
+ * `builtins.fromTOML s`: the document's root table, or FromTomlError with C++ Nix's message.
+ * Keys are visited in document order (C++ walks an unordered_map, so which of two post-parse
+ * errors — a NUL byte, a timestamp without the feature — it reports first is unspecified).
+ */
+export function fromToml(text: string, opts: FromTomlOptions = { timestamps: false }): FromTomlTable {
+  let doc: TomlTable
+  try {
+    doc = parseToml(text)
+  } catch (e) {
+    if (e instanceof TomlParseError) throw new FromTomlError(formatError(prepared(text), e.info), e.info.exact)
+    throw e
+  }
+  return convert(doc, opts) as FromTomlTable
+}
