@@ -1,5 +1,5 @@
 import { FromTomlError } from './errors.js'
-import { parseToml, prepared, TomlParseError, type TomlDateTime, type TomlTable, type TomlValue } from './parse.js'
+import { parseToml, prepared, TomlParseErrors, type TomlDateTime, type TomlTable, type TomlValue } from './parse.js'
 import { formatError } from './report.js'
 
 /** A TOML date/time as `builtins.fromTOML` returns it with `parse-toml-timestamps`. */
@@ -25,7 +25,7 @@ const isDateTime = (v: TomlValue): v is TomlDateTime =>
 function noNul(s: string): string {
   if (s.includes('\0')) {
     const shown = s.replaceAll('\0', '\u00e2\u0090\u0080') // "␀" in UTF-8, as bytes
-    throw new FromTomlError(`error: input string '${shown}' cannot be represented as Nix string because it contains null bytes`, true)
+    throw new FromTomlError(`error: input string '${shown}' cannot be represented as Nix string because it contains null bytes`)
   }
   return s
 }
@@ -40,7 +40,7 @@ function convert(v: TomlValue, opts: FromTomlOptions): FromTomlValue {
   }
   if (Array.isArray(v)) return v.map((x) => convert(x, opts))
   if (isDateTime(v)) {
-    if (!opts.timestamps) throw new FromTomlError('Dates and times are not supported', true)
+    if (!opts.timestamps) throw new FromTomlError('Dates and times are not supported')
     return { _type: 'timestamp', value: v.text }
   }
   throw new Error('fromTOML: unexpected value')
@@ -56,7 +56,10 @@ export function fromToml(text: string, opts: FromTomlOptions = { timestamps: fal
   try {
     doc = parseToml(text)
   } catch (e) {
-    if (e instanceof TomlParseError) throw new FromTomlError(formatError(prepared(text), e.info), e.info.exact)
+    if (e instanceof TomlParseErrors) {
+      const src = prepared(text)
+      throw new FromTomlError(e.infos.map((i) => formatError(src, i)).join(''))
+    }
     throw e
   }
   return convert(doc, opts) as FromTomlTable

@@ -11,10 +11,10 @@
  *   "…"; }` with toml11's rendering (`T` separator, `Z` for a zero offset, fractions cut to 3, 6
  *   or 9 digits, trailing zero groups dropped);
  * - a NUL byte in a key or string is an error;
- * - every error is `while parsing TOML: …`. For syntax errors toml11 prints a report with the
- *   offending line (report.ts); ours has the same shape and, for integer/float overflow, bad
- *   dates, table redefinitions and duplicate keys, the same text (`FromTomlError.exact`). toml11
- *   also keeps going after an error and reports all of them; we stop at the first.
+ * - every error is `while parsing TOML: …`. For syntax errors that is toml11's report with the
+ *   offending lines (report.ts), listing every error: after one, toml11 skips ahead and goes on,
+ *   and so do we, in the same way. On the 240 rejected documents of the golden corpus the text
+ *   is byte for byte C++ Nix's (as printed: Nix drops trailing blanks from each line).
  *
  * Strings in and out are binary strings (UTF-8 bytes, one char per byte), as the evaluator keeps
  * Nix strings; UTF-8 in the document is validated as toml11 does.
