@@ -11,9 +11,9 @@
  * failures as the error message C++ Nix prints (its 7-space continuation indent removed).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { repoRoot, sharedRoot } from '../../support/paths.js'
+import { fixturesRoot, repoRoot, sharedRoot } from '../../support/paths.js'
 import { generateDocs, handWritten } from './generate.js'
 
 export const SEED = 20260802
@@ -96,7 +96,15 @@ function capture(): void {
     const offErr = off.errors.get(i)
     return { doc, value: on.values.get(i), ...(offErr !== undefined ? { errorWithoutTimestamps: offErr } : {}) }
   })
-  const golden = { capturedWith: version, command: 'node dist/test/golden/eval-toml/capture.js', seed: SEED, generated: COUNT, cases }
+  // The lang suite's TOML sources, as C++ Nix reads the .nix files (indented strings).
+  const langDir = join(fixturesRoot, 'nixos-nix-2.34.8', 'tests', 'functional', 'lang')
+  const langDocs: Record<string, unknown> = {}
+  for (const f of readdirSync(langDir).filter((n) => /fromTOML.*\.nix$/.test(n)).sort()) {
+    const text = readFileSync(join(langDir, f), 'latin1').replaceAll('builtins.fromTOML', '(s: s)')
+    writeFileSync(join(work, 'lang.nix'), Buffer.from(text, 'latin1'))
+    langDocs[f.replace(/\.nix$/, '')] = JSON.parse(execFileSync(script, ['run', 'nix-instantiate --eval --strict --json tsnix-toml/lang.nix'], { encoding: 'latin1' }))
+  }
+  const golden = { capturedWith: version, command: 'node dist/test/golden/eval-toml/capture.js', seed: SEED, generated: COUNT, cases, langDocs }
   writeFileSync(join(repoRoot, 'test', 'golden', 'eval-toml', 'cpp-fromtoml.json'), JSON.stringify(golden, null, 1) + '\n')
   process.stdout.write(`${version}: ${docs.length} documents, ${on.errors.size} rejected, ${off.errors.size} rejected only without parse-toml-timestamps\n`)
 }
