@@ -1,5 +1,5 @@
 import { FromTomlError } from './errors.js'
-import { parseToml, prepared, TomlParseErrors, type TomlDateTime, type TomlTable, type TomlValue } from './parse.js'
+import { parseToml, prepared, TomlParseErrors, type TomlHooks } from './parse.js'
 import { formatError } from './report.js'
 
 /** A TOML date/time as `builtins.fromTOML` returns it with `parse-toml-timestamps`. */
@@ -18,9 +18,6 @@ export interface FromTomlOptions {
   readonly timestamps: boolean
 }
 
-const isDateTime = (v: TomlValue): v is TomlDateTime =>
-  typeof v === 'object' && !(v instanceof Map) && !Array.isArray(v)
-
 /** C++ `forceNoNullByte`: Nix strings cannot hold NUL; the message shows it as U+2400. */
 function noNul(s: string): string {
   if (s.includes('\0')) {
@@ -30,20 +27,16 @@ function noNul(s: string): string {
   return s
 }
 
-function convert(v: TomlValue, opts: FromTomlOptions): FromTomlValue {
-  if (typeof v === 'string') return noNul(v)
-  if (typeof v !== 'object') return v
-  if (v instanceof Map) {
-    const out: FromTomlTable = new Map()
-    for (const [k, x] of v) out.set(noNul(k), convert(x, opts))
-    return out
-  }
-  if (Array.isArray(v)) return v.map((x) => convert(x, opts))
-  if (isDateTime(v)) {
-    if (!opts.timestamps) throw new FromTomlError('Dates and times are not supported')
-    return { _type: 'timestamp', value: v.text }
-  }
-  throw new Error('fromTOML: unexpected value')
+const withTimestamps: TomlHooks<FromTomlValue> = {
+  leaf: (v) => (typeof v === 'string' ? noNul(v) : typeof v === 'object' ? { _type: 'timestamp', value: v.text } : v),
+  key: noNul,
+}
+const withoutTimestamps: TomlHooks<FromTomlValue> = {
+  leaf: (v) => {
+    if (typeof v === 'object') throw new FromTomlError('Dates and times are not supported')
+    return typeof v === 'string' ? noNul(v) : v
+  },
+  key: noNul,
 }
 
 /**
@@ -52,9 +45,8 @@ function convert(v: TomlValue, opts: FromTomlOptions): FromTomlValue {
  * errors — a NUL byte, a timestamp without the feature — it reports first is unspecified).
  */
 export function fromToml(text: string, opts: FromTomlOptions = { timestamps: false }): FromTomlTable {
-  let doc: TomlTable
   try {
-    doc = parseToml(text)
+    return parseToml(text, opts.timestamps ? withTimestamps : withoutTimestamps) as FromTomlTable
   } catch (e) {
     if (e instanceof TomlParseErrors) {
       const src = prepared(text)
@@ -62,5 +54,4 @@ export function fromToml(text: string, opts: FromTomlOptions = { timestamps: fal
     }
     throw e
   }
-  return convert(doc, opts) as FromTomlTable
 }

@@ -37,8 +37,10 @@ class TTable {
 class TArray {
   constructor(readonly items: Node[], readonly ofTables: boolean, readonly region: Region) {}
 }
+/** A leaf; its region is kept as two numbers (an object per value would cost GC time). */
 class TScalar {
-  constructor(readonly value: string | bigint | number | boolean | TomlDateTime, readonly region: Region) {}
+  constructor(readonly value: string | bigint | number | boolean | TomlDateTime, readonly first: number, readonly last: number) {}
+  get region(): Region { return { first: this.first, last: this.last } }
 }
 type Node = TTable | TArray | TScalar
 
@@ -538,7 +540,7 @@ class Parser {
     }
     const v = BigInt(this.s.slice(at, end).replaceAll('_', ''))
     if (v > INT64_MAX || v < INT64_MIN) this.fail('toml::parse_dec_integer: too large integer: current max digits = 2^63', this.here(end), 'must be < 2^63')
-    return new TScalar(v, { first: at, last: end })
+    return new TScalar(v, at, end)
   }
 
   private prefixed(at: number, base: 2 | 8 | 16): Node {
@@ -555,18 +557,18 @@ class Parser {
       this.fail(`toml::parse_${name}_integer: too large integer: current max value = 2^63`, this.here(end), 'must be < 2^63')
     }
     this.pos = end
-    return new TScalar(v, { first: at, last: end })
+    return new TScalar(v, at, end)
   }
 
   private float(at: number, end: number): Node {
     const text = this.s.slice(at, end).replaceAll('_', '')
     const region = { first: at, last: end }
     const body = text.replace(/^[+-]/, '')
-    if (body === 'inf') return new TScalar(text[0] === '-' ? -Infinity : Infinity, region)
-    if (body === 'nan') return new TScalar(NaN, region)
+    if (body === 'inf') return new TScalar(text[0] === '-' ? -Infinity : Infinity, at, end)
+    if (body === 'nan') return new TScalar(NaN, at, end)
     const v = Number(text)
     if (!Number.isFinite(v)) this.fail('toml::parse_floating: failed to read floating point value from stream', this.here(end), 'here')
-    return new TScalar(v, region)
+    return new TScalar(v, at, end)
   }
 
   private dateTime(at: number, end: number, kind: TomlDateTime['kind']): Node {
@@ -584,7 +586,7 @@ class Parser {
       }
       text = s.slice(i, i + 10)
       i += 10
-      if (kind === 'local-date') { this.pos = end; return new TScalar({ kind, text }, region) }
+      if (kind === 'local-date') { this.pos = end; return new TScalar({ kind, text }, at, end) }
       i++ // the delimiter
       text += 'T'
     }
@@ -616,7 +618,7 @@ class Parser {
       }
     }
     this.pos = end
-    return new TScalar({ kind, text }, region)
+    return new TScalar({ kind, text }, at, end)
   }
 
   // ---------------------------------------------------------------- values
@@ -630,7 +632,7 @@ class Parser {
         const v = this.s.startsWith(three, at)
           ? (c === 0x22 ? this.mlBasicString() : this.mlLiteralString())
           : (c === 0x22 ? this.basicString() : this.literalString())
-        return new TScalar(v, { first: at, last: this.pos })
+        return new TScalar(v, at, this.pos)
       }
       case 0x5b: return this.array()
       case 0x7b: return this.inlineTable()
@@ -640,7 +642,7 @@ class Parser {
           this.fail('toml::parse_boolean: invalid boolean: boolean must be `true` or `false`, in lowercase. string must be surrounded by `"`', this.here(at), 'expected true or false')
         }
         this.pos += word.length
-        return new TScalar(c === 0x74, { first: at, last: this.pos })
+        return new TScalar(c === 0x74, at, this.pos)
       }
       case 0x54: this.fail('toml::parse_value: `true` must be in lowercase. A string must be surrounded by quotes.', this.here(at), 'expected true or false'); break
       case 0x46: this.fail('toml::parse_value: `false` must be in lowercase. A string must be surrounded by quotes.', this.here(at), 'expected true or false'); break
@@ -652,7 +654,7 @@ class Parser {
         break
     }
     const node = this.number()
-    this.pos = (node as TScalar).region.last
+    this.pos = (node as TScalar).last
     return node
   }
 
@@ -1025,6 +1027,9 @@ function exists(title: string, keyRegion: Region, m1: string, other: Region, m2:
 
 const regionOf = (n: Node): Region => n.region
 
+/** toml11 `is_array_of_tables`: non-empty, tables only ([[…]] arrays are so by construction). */
+const isArrayOfTables = (a: TArray): boolean => a.ofTables || (a.items.length > 0 && a.items.every((x) => x instanceof TTable))
+
 /**
  * toml11 `insert_value`: put `val` at `keys` under `root`, enforcing TOML's rules on which
  * tables may be extended. Returns the table to fill (for headers) or the inserted table.
@@ -1043,7 +1048,7 @@ function insert(kind: InsertKind, root: TTable, keys: string[], keyRegion: Regio
         if (found.fmt === TableFmt.Inline) exists('toml::insert_value: failed to insert a value: inline table is immutable', keyRegion, 'inserting this', found.region, 'to this table')
         if (kind === InsertKind.Dotted && found.fmt !== TableFmt.Dotted) exists('toml::insert_value: reopening a table using dotted keys', keyRegion, 'dotted key cannot reopen a table', found.region, 'this table is already closed')
         cur = found
-      } else if (found instanceof TArray && found.items.length > 0 && found.items.every((x) => x instanceof TTable)) {
+      } else if (found instanceof TArray && isArrayOfTables(found)) {
         if (!found.ofTables) exists('toml::insert_value:inline array of tables are immutable', keyRegion, 'inserting this', found.region, 'inline array of tables')
         if (kind === InsertKind.Dotted) exists('toml::insert_value:dotted key cannot reopen an array-of-tables', keyRegion, 'inserting this', found.region, 'to this array-of-tables.')
         cur = found.items[found.items.length - 1] as TTable
@@ -1066,9 +1071,9 @@ function insert(kind: InsertKind, root: TTable, keys: string[], keyRegion: Regio
       }
       case InsertKind.ArrayTable: {
         if (found === undefined) { cur.map.set(key, new TArray([val], true, keyRegion)); return val as TTable }
-        if (!(found instanceof TArray) || found.items.length === 0 || !found.items.every((x) => x instanceof TTable)) exists('toml::insert_value: failed to insert an array of tables, value already exists', keyRegion, 'while inserting this', regionOf(found), 'non-table value already exists')
+        if (!(found instanceof TArray) || !isArrayOfTables(found)) exists('toml::insert_value: failed to insert an array of tables, value already exists', keyRegion, 'while inserting this', regionOf(found), 'non-table value already exists')
         if (!found.ofTables) exists('toml::insert_value: failed to insert a table, inline array of tables is immutable', keyRegion, 'while inserting this', found.region, 'this is inline array-of-tables')
-        found.items.push(val as TTable)
+        found.items.push(val)
         return val as TTable
       }
     }
@@ -1083,11 +1088,24 @@ function utf8(cp: number): string {
   return String.fromCharCode(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f))
 }
 
-function toValue(n: Node): TomlValue {
-  if (n instanceof TScalar) return n.value
-  if (n instanceof TArray) return n.items.map(toValue)
-  const m: TomlTable = new Map()
-  for (const [k, v] of n.map) m.set(k, toValue(v))
+/** Ways to turn leaves and keys into the caller's values while the tree is converted. */
+export interface TomlHooks<L> {
+  leaf(v: string | bigint | number | boolean | TomlDateTime): L
+  key(k: string): string
+}
+
+/** A parsed document converted with `hooks` (tables become Maps, arrays arrays). */
+export type TomlTree<L> = L | TomlTree<L>[] | Map<string, TomlTree<L>>
+
+function convert<L>(n: Node, hooks: TomlHooks<L> | undefined): TomlTree<L> {
+  if (n instanceof TScalar) return hooks ? hooks.leaf(n.value) : (n.value as L)
+  if (n instanceof TArray) {
+    const out = new Array<TomlTree<L>>(n.items.length)
+    for (let i = 0; i < n.items.length; i++) out[i] = convert(n.items[i]!, hooks)
+    return out
+  }
+  const m = new Map<string, TomlTree<L>>()
+  for (const [k, v] of n.map) m.set(hooks ? hooks.key(k) : k, convert(v, hooks))
   return m
 }
 
@@ -1096,8 +1114,10 @@ function toValue(n: Node): TomlValue {
  * (it goes on after an error, as toml11 does); the source as the report needs it is
  * `prepared(text)`.
  */
-export function parseToml(text: string): TomlTable {
-  return toValue(new Parser(prepared(text)).parseFile()) as TomlTable
+export function parseToml(text: string): TomlTable
+export function parseToml<L>(text: string, hooks: TomlHooks<L>): Map<string, TomlTree<L>>
+export function parseToml<L>(text: string, hooks?: TomlHooks<L>): Map<string, TomlTree<L>> | TomlTable {
+  return convert(new Parser(prepared(text)).parseFile(), hooks) as Map<string, TomlTree<L>>
 }
 
 /** The text as toml11 parses it: a '\n' appended unless it ends in LF or CR. */
