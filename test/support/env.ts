@@ -19,13 +19,15 @@ const requireAll = process.env['TSNIX_REQUIRE_ALL'] === '1'
  */
 export function skipBecause(ctx: Mocha.Context, reason: string): never {
   if (requireAll) throw new Error(`required tool missing (TSNIX_REQUIRE_ALL=1): ${reason}`)
-  const runnable = ctx.currentTest ?? ctx.test
-  if (runnable) {
+  // In a `before` hook mocha also sets `currentTest` (to the suite's first test), so look at
+  // `ctx.test` to tell a hook from a test.
+  const hook = (ctx.test as { type?: string } | undefined)?.type === 'hook' ? ctx.test : undefined
+  if (hook?.parent) {
     // In a hook, every test of the suite becomes pending: record the reason for each.
-    const suite = ctx.currentTest === undefined && runnable.parent ? runnable.parent : undefined
-    if ((runnable as { type?: string }).type === 'hook' && suite) {
-      for (const t of allTests(suite)) skipReasons.set(t.fullTitle(), reason)
-    } else skipReasons.set(runnable.fullTitle(), reason)
+    for (const t of allTests(hook.parent)) skipReasons.set(t.fullTitle(), reason)
+  } else {
+    const runnable = ctx.currentTest ?? ctx.test
+    if (runnable) skipReasons.set(runnable.fullTitle(), reason)
   }
   ctx.skip()
 }

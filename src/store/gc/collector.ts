@@ -147,7 +147,7 @@ export async function collectGarbage(store: GCStore, tempRoots: TempRoots, optio
       info(`deleting '${store.storeDir.path}/${baseName}'`)
       results.paths.add(`${store.storeDir.path}/${baseName}`)
       results.bytesFreed += await store.deleteEntry(baseName)
-      if (options.maxFreed > 0n && results.bytesFreed > options.maxFreed) {
+      if (results.bytesFreed > options.maxFreed) {
         info(`deleted more than ${options.maxFreed} bytes; stopping`)
         throw new GCLimitReached()
       }
@@ -206,7 +206,7 @@ export async function collectGarbage(store: GCStore, tempRoots: TempRoots, optio
             throw new GCError(`Cannot delete path '${store.storeDir.print(p)}' since it is still alive. To find out why, use: nix-store --query --roots`)
           }
         }
-      } else {
+      } else if (options.maxFreed > 0n) {
         info(shouldDelete ? 'deleting garbage...' : 'determining live/dead paths...')
         let names: string[] = []
         try { names = await readdir(store.realStoreDir) } catch (e) {

@@ -1,0 +1,313 @@
+/**
+ * Objects as files under a state directory (layout in README.md next to this file, and
+ * written into the state directory itself):
+ *
+ *   <root>/castore.json            format version and compression, fixed at creation
+ *   <root>/blobs/<2 hex>/<64 hex>  blob or chunk contents (raw unless compression is set)
+ *   <root>/index/<2 hex>/<64 hex>  chunk list of a chunked blob
+ *   <root>/dirs/<2 hex>/<64 hex>   canonical Directory bytes
+ *   <root>/tmp/                    files being written (same filesystem, for rename)
+ *
+ * Writes are atomic and durable before use: data goes to tmp/, is fdatasync'ed, then renamed
+ * into place; `sync()` fsyncs the shard directories touched since the last call, and callers
+ * call it before anything refers to the new objects. Objects are read-only (0444). The GC
+ * stamp is ctime: it changes on every write, touch (utimes), link and chmod and cannot be set
+ * back, so a materialiser may set mtime to 1 on a hard-linked blob without hiding it from GC.
+ */
+import { randomBytes } from 'node:crypto'
+import { constants as fsc } from 'node:fs'
+import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
+import zlib from 'node:zlib'
+import { B3Digest } from './digest.js'
+import { CastoreConfigError, NotFoundError } from './errors.js'
+import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
+
+export type Compression = 'none' | 'deflate' | 'brotli'
+
+export interface FsObjectStoreOptions {
+  /** How blob objects are stored; fixed when the store is created (default 'none'). */
+  compression?: Compression
+  /** fdatasync each object before renaming it into place (default true). */
+  fsync?: boolean
+}
+
+const FORMAT_VERSION = 1
+const NS_DIR: Record<Namespace, string> = { blob: 'blobs', index: 'index', dir: 'dirs' }
+const HEX64 = /^[0-9a-f]{64}$/
+const READ_PIECE = 1024 * 1024
+
+const deflate = promisify(zlib.deflateRaw), inflate = promisify(zlib.inflateRaw)
+const brotli = promisify(zlib.brotliCompress), unbrotli = promisify(zlib.brotliDecompress)
+
+const README = `tsnix castore objects (see src/castore/README.md in tsnix).
+
+castore.json            format version and blob compression, fixed at creation
+blobs/<2 hex>/<64 hex>  contents of a blob stored whole, or of one chunk; the name is the
+                        BLAKE3-256 (hex) of the uncompressed contents
+index/<2 hex>/<64 hex>  chunk list of a blob stored in chunks (tvix StatBlobResponse protobuf)
+dirs/<2 hex>/<64 hex>   a castore Directory, canonical protobuf; the name is its BLAKE3-256
+tmp/                    files being written; renamed into place once fsynced
+
+Objects are immutable and read-only. Do not edit them; a hard link to a blob shares its inode.
+`
+
+/** writev until every byte is written (a regular file normally takes all of it at once). */
+async function writeAll(fh: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  let total = 0
+  for (const p of parts) total += p.length
+  let { bytesWritten } = await fh.writev(parts as Uint8Array[])
+  if (bytesWritten === total) return
+  const rest = Buffer.concat(parts as Uint8Array[]).subarray(bytesWritten)
+  let off = 0
+  while (off < rest.length) off += (await fh.write(rest, off, rest.length - off)).bytesWritten
+}
+
+function isErrno(e: unknown, code: string): boolean {
+  return (e as NodeJS.ErrnoException | undefined)?.code === code
+}
+
+export class FsObjectStore implements ObjectStore {
+  private readonly gate = new Gate()
+  private dirty = new Set<string>()
+  private readonly tmpDir: string
+
+  private constructor(readonly root: string, readonly compression: Compression, private readonly fsync: boolean) {
+    this.tmpDir = join(root, 'tmp')
+  }
+
+  /** Open (creating if needed) a store at `root`. */
+  static async open(root: string, opts: FsObjectStoreOptions = {}): Promise<FsObjectStore> {
+    await mkdir(join(root, 'tmp'), { recursive: true })
+    const cfgPath = join(root, 'castore.json')
+    let compression: Compression
+    try {
+      const cfg = JSON.parse(await readFile(cfgPath, 'utf8')) as { version?: unknown; compression?: unknown }
+      if (cfg.version !== FORMAT_VERSION) throw new CastoreConfigError(`castore at ${root}: unsupported format version ${String(cfg.version)}, expected ${FORMAT_VERSION}`)
+      if (cfg.compression !== 'none' && cfg.compression !== 'deflate' && cfg.compression !== 'brotli') throw new CastoreConfigError(`castore at ${root}: unknown compression ${String(cfg.compression)}`)
+      compression = cfg.compression
+      if (opts.compression !== undefined && opts.compression !== compression) throw new CastoreConfigError(`castore at ${root} was created with compression '${compression}', not '${opts.compression}'`)
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT')) throw e
+      compression = opts.compression ?? 'none'
+      for (const ns of Object.values(NS_DIR)) await mkdir(join(root, ns), { recursive: true })
+      await writeFile(join(root, 'README'), README)
+      const tmp = join(root, 'tmp', `castore.json.${randomBytes(6).toString('hex')}`)
+      await writeFile(tmp, JSON.stringify({ version: FORMAT_VERSION, compression }) + '\n', { flush: true })
+      await rename(tmp, cfgPath)
+    }
+    return new FsObjectStore(root, compression, opts.fsync ?? true)
+  }
+
+  private compressed(ns: Namespace): boolean { return ns === 'blob' && this.compression !== 'none' }
+
+  path(ns: Namespace, d: B3Digest): string {
+    const h = d.hex
+    return join(this.root, NS_DIR[ns], h.slice(0, 2), h)
+  }
+
+  async has(ns: Namespace, d: B3Digest): Promise<boolean> {
+    try { await stat(this.path(ns, d)); return true } catch (e) { if (isErrno(e, 'ENOENT')) return false; throw e }
+  }
+
+  async get(ns: Namespace, d: B3Digest, sizeHint?: number): Promise<Uint8Array | undefined> {
+    const compressed = this.compressed(ns)
+    try {
+      if (sizeHint !== undefined && !compressed) {
+        // open + one read + close; a short or long read falls back to reading it all.
+        const fh = await open(this.path(ns, d), 'r')
+        try {
+          const buf = Buffer.allocUnsafe(sizeHint + 1)
+          const { bytesRead } = await fh.read(buf, 0, sizeHint + 1, 0)
+          if (bytesRead === sizeHint) return buf.subarray(0, bytesRead)
+          return await fh.readFile()
+        } finally { await fh.close() }
+      }
+      const raw = await readFile(this.path(ns, d))
+      return compressed ? this.decompress(raw) : raw
+    } catch (e) { if (isErrno(e, 'ENOENT')) return undefined; throw e }
+  }
+
+  async size(ns: Namespace, d: B3Digest): Promise<number | undefined> {
+    if (this.compressed(ns)) return (await this.get(ns, d))?.length
+    try { return (await stat(this.path(ns, d))).size } catch (e) { if (isErrno(e, 'ENOENT')) return undefined; throw e }
+  }
+
+  async *stream(ns: Namespace, d: B3Digest, start: number, end: number): AsyncIterable<Uint8Array> {
+    if (end <= start) return
+    if (this.compressed(ns)) {
+      const data = await this.get(ns, d)
+      if (!data) throw new NotFoundError(`${ns} object ${d.hex}`)
+      yield data.subarray(start, end)
+      return
+    }
+    let fh: FileHandle
+    try { fh = await open(this.path(ns, d), 'r') } catch (e) { if (isErrno(e, 'ENOENT')) throw new NotFoundError(`${ns} object ${d.hex}`); throw e }
+    try {
+      let pos = start
+      while (pos < end) {
+        const want = Math.min(READ_PIECE, end - pos)
+        const buf = Buffer.allocUnsafe(want)
+        const { bytesRead } = await fh.read(buf, 0, want, pos)
+        if (bytesRead === 0) break
+        pos += bytesRead
+        yield bytesRead === want ? buf : buf.subarray(0, bytesRead)
+      }
+    } finally { await fh.close() }
+  }
+
+  put(ns: Namespace, d: B3Digest, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    return this.gate.shared(async () => {
+      const target = this.path(ns, d)
+      if (await this.touch(target)) return
+      const body = this.compressed(ns) ? [await this.compress(joinParts(data))] : data instanceof Uint8Array ? [data] : data
+      const tmp = this.tmpName()
+      const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
+      try {
+        await writeAll(fh, body)
+        if (this.fsync) await fh.datasync()
+      } catch (e) {
+        await fh.close().catch(() => {}); await unlink(tmp).catch(() => {}); throw e
+      }
+      await fh.close()
+      await this.place(tmp, target)
+    })
+  }
+
+  writer(ns: Namespace): ObjectWriter {
+    if (this.compressed(ns)) {
+      const parts: Uint8Array[] = []
+      return {
+        write: async (data) => { parts.push(Uint8Array.from(data)) },
+        commit: (d) => this.put(ns, d, Buffer.concat(parts)),
+        abort: async () => { parts.length = 0 },
+      }
+    }
+    const tmp = this.tmpName()
+    let fh: FileHandle | undefined
+    let closed = false
+    return {
+      write: async (data) => {
+        fh ??= await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
+        let off = 0
+        while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten
+      },
+      commit: (d) => this.gate.shared(async () => {
+        closed = true
+        fh ??= await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
+        const target = this.path(ns, d)
+        if (await this.touch(target)) { await fh.close(); await unlink(tmp); return }
+        if (this.fsync) await fh.datasync()
+        await fh.close()
+        await this.place(tmp, target)
+      }),
+      abort: async () => {
+        if (closed) return
+        closed = true
+        if (fh) { await fh.close().catch(() => {}); await unlink(tmp).catch(() => {}) }
+      },
+    }
+  }
+
+  async sync(): Promise<void> {
+    const dirs = [...this.dirty]
+    this.dirty = new Set()
+    if (!this.fsync) return
+    await Promise.all(dirs.map(async (dir) => {
+      const fh = await open(dir, 'r')
+      try { await fh.sync() } finally { await fh.close() }
+    }))
+  }
+
+  async *list(ns: Namespace): AsyncIterable<ListedObject> {
+    const base = join(this.root, NS_DIR[ns])
+    for (const shard of (await readdir(base)).sort()) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue
+      let names: string[]
+      try { names = await readdir(join(base, shard)) } catch (e) { if (isErrno(e, 'ENOENT')) continue; throw e }
+      for (const name of names) {
+        if (!HEX64.test(name)) continue
+        try {
+          const st = await stat(join(base, shard, name))
+          yield { digest: B3Digest.fromHex(name), stamp: st.ctimeMs, storedBytes: st.blocks * 512 }
+        } catch (e) { if (!isErrno(e, 'ENOENT')) throw e }
+      }
+    }
+  }
+
+  sweep(ns: Namespace, digests: readonly B3Digest[], cutoff: number): Promise<{ deleted: number; freedBytes: number }> {
+    return this.gate.exclusive(async () => {
+      let deleted = 0, freedBytes = 0
+      await Promise.all(digests.map(async (d) => {
+        const p = this.path(ns, d)
+        try {
+          const st = await stat(p)
+          if (st.ctimeMs >= cutoff) return
+          await unlink(p)
+          deleted++
+          // A hard-linked blob (materialised store) frees nothing until its last link goes.
+          if (st.nlink <= 1) freedBytes += st.blocks * 512
+        } catch (e) { if (!isErrno(e, 'ENOENT')) throw e }
+      }))
+      return { deleted, freedBytes }
+    })
+  }
+
+  async localPath(ns: Namespace, d: B3Digest): Promise<string | undefined> {
+    if (this.compressed(ns)) return undefined
+    const p = this.path(ns, d)
+    return (await this.has(ns, d)) ? p : undefined
+  }
+
+  /** Temp files left by a crash (older than `olderThanMs`) are removed by GC. */
+  async cleanTmp(cutoff: number): Promise<number> {
+    let n = 0
+    for (const name of await readdir(this.tmpDir)) {
+      const p = join(this.tmpDir, name)
+      try {
+        if ((await stat(p)).mtimeMs < cutoff) { await unlink(p); n++ }
+      } catch (e) { if (!isErrno(e, 'ENOENT')) throw e }
+    }
+    return n
+  }
+
+  /** Refresh the stamp of an existing object; false if it does not exist. */
+  private async touch(p: string): Promise<boolean> {
+    try {
+      const st = await stat(p)
+      await utimes(p, new Date(), st.mtime)
+      return true
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return false
+      throw e
+    }
+  }
+
+  private async place(tmp: string, target: string): Promise<void> {
+    const dir = target.slice(0, target.length - 65)
+    try {
+      await rename(tmp, target)
+    } catch (e) {
+      // Shard directories are made on first use (rather than 768 of them up front).
+      if (!isErrno(e, 'ENOENT')) throw e
+      await mkdir(dir, { recursive: true })
+      this.dirty.add(dirname(dir))
+      await rename(tmp, target)
+    }
+    this.dirty.add(dir)
+  }
+
+  private tmpName(): string {
+    return join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`)
+  }
+
+  private async compress(data: Uint8Array): Promise<Buffer> {
+    if (this.compression === 'deflate') return deflate(data, { level: 1 })
+    return brotli(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length } })
+  }
+
+  private async decompress(raw: Uint8Array): Promise<Buffer> {
+    return this.compression === 'deflate' ? inflate(raw) : unbrotli(raw)
+  }
+}

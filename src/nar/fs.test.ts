@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  collectBytes, concatBytes, dumpPath, encodeNarTree, hashFile, hashPath, narDirectory, narFile, NarDumpError,
+  NarNameError, NarRestoreError, narSymlink, restorePath, tokens,
+} from './index.js'
+
+async function* once(b: Uint8Array): AsyncGenerator<Uint8Array> { yield b }
+
+describe('NAR and the filesystem', () => {
+  let tmp: string
+  beforeEach(() => { tmp = mkdtempSync(join(tmpdir(), 'tsnix-nar-fs-')) })
+  afterEach(() => rmSync(tmp, { recursive: true, force: true }))
+
+  it('dumps files, executables, symlinks and empty directories in byte order of names', async () => {
+    const t = join(tmp, 't')
+    mkdirSync(join(t, 'sub', 'empty'), { recursive: true })
+    writeFileSync(join(t, 'b'), 'bee')
+    writeFileSync(join(t, 'B'), '')
+    writeFileSync(join(t, 'sub', 'run'), '#!/bin/sh\n')
+    chmodSync(join(t, 'sub', 'run'), 0o744)
+    writeFileSync(join(t, 'sub', 'group-only'), 'x')
+    chmodSync(join(t, 'sub', 'group-only'), 0o654) // only the owner's x bit counts
+    symlinkSync('../nowhere', join(t, 'sub', 'dangling'))
+    const expected = narDirectory({
+      b: narFile('bee'),
+      B: narFile(''),
+      sub: narDirectory({ run: narFile('#!/bin/sh\n', true), 'group-only': narFile('x'), dangling: narSymlink('../nowhere'), empty: narDirectory() }),
+    })
+    assert.deepEqual(await collectBytes(dumpPath(t)), encodeNarTree(expected))
+  })
+
+  it('dumps a top-level symlink as the link, not its target', async () => {
+    symlinkSync('/etc', join(tmp, 'l'))
+    assert.deepEqual(await collectBytes(dumpPath(join(tmp, 'l'))), encodeNarTree(narSymlink('/etc')))
+  })
+
+  it('streams big files in pieces, with the same bytes and hash', async () => {
+    const big = randomBytes(3 * 65536 + 13)
+    writeFileSync(join(tmp, 'big'), big)
+    const want = encodeNarTree(narFile(big))
+    const pieces: Uint8Array[] = []
+    for await (const c of dumpPath(join(tmp, 'big'), { chunkSize: 8192, readSize: 65536 })) pieces.push(new Uint8Array(c))
+    assert.ok(pieces.length > 3)
+    assert.deepEqual(concatBytes(pieces), want)
+    const h = await hashPath(join(tmp, 'big'), 'sha256', { chunkSize: 8192, readSize: 65536 })
+    assert.equal(h.narSize, want.length)
+    assert.equal(h.hash.toBase16(), createHash('sha256').update(want).digest('hex'))
+    const flat = await hashFile(join(tmp, 'big'), 'md5')
+    assert.equal(flat.hash.toBase16(), createHash('md5').update(big).digest('hex'))
+  })
+
+  it('lets a consumer stop in the middle of a big file', async () => {
+    writeFileSync(join(tmp, 'big'), randomBytes(5 * 65536))
+    for await (const c of dumpPath(join(tmp, 'big'), { chunkSize: 8192, readSize: 65536 })) { void c; break }
+    const got: Uint8Array[] = []
+    for await (const c of dumpPath(join(tmp, 'big'), { chunkSize: 8192, readSize: 65536, recycle: true })) got.push(new Uint8Array(c))
+    assert.deepEqual(concatBytes(got), encodeNarTree(narFile(readFileSync(join(tmp, 'big')))))
+  })
+
+  it('refuses file types a NAR cannot hold', async function () {
+    const sock = join(tmp, 'sock')
+    const server = createServer()
+    await new Promise<void>(r => server.listen(sock, r))
+    try {
+      await assert.rejects(collectBytes(dumpPath(tmp)), (e: unknown) => e instanceof NarDumpError && /has an unsupported type/.test(e.message))
+    } finally {
+      server.close()
+    }
+  })
+
+  it('refuses to dump entries 64 directories deep, as C++ 2.34 does', async () => {
+    let p = join(tmp, 'deep')
+    mkdirSync(p)
+    for (let i = 0; i < 63; i++) { p = join(p, 'd'); mkdirSync(p) }
+    await collectBytes(dumpPath(join(tmp, 'deep')))
+    writeFileSync(join(p, 'f'), '')
+    await assert.rejects(collectBytes(dumpPath(join(tmp, 'deep'))), /exceeds maximum NAR directory depth of 64/)
+  })
+
+  it('restores what it dumps, names that are not UTF-8 included', async () => {
+    const t = Buffer.from(join(tmp, 't'))
+    const odd = Buffer.from([0x66, 0xff, 0xfe, 0x0a, 0x20])
+    mkdirSync(t)
+    writeFileSync(Buffer.concat([t, Buffer.from('/'), odd]), 'odd')
+    writeFileSync(join(tmp, 't', 'x'), 'exec')
+    chmodSync(join(tmp, 't', 'x'), 0o755)
+    symlinkSync('x', join(tmp, 't', 'ln'))
+    const nar = await collectBytes(dumpPath(t))
+    const r = await restorePath(join(tmp, 'r'), once(nar), { hash: 'sha256' })
+    assert.equal(r.narSize, nar.length)
+    assert.deepEqual(await collectBytes(dumpPath(join(tmp, 'r'))), nar)
+    assert.equal(lstatSync(join(tmp, 'r', 'x')).mode & 0o111, 0o111)
+    assert.equal(readlinkSync(join(tmp, 'r', 'ln')), 'x')
+    assert.ok(readdirSync(join(tmp, 'r'), { encoding: 'buffer' }).some(n => n.equals(odd)))
+  })
+
+  it('restores a single file or symlink at the target itself', async () => {
+    await restorePath(join(tmp, 'f'), once(encodeNarTree(narFile('data', true))))
+    assert.equal(readFileSync(join(tmp, 'f'), 'utf8'), 'data')
+    assert.equal(lstatSync(join(tmp, 'f')).mode & 0o100, 0o100)
+    await restorePath(join(tmp, 's'), once(encodeNarTree(narSymlink('f'))))
+    assert.equal(readlinkSync(join(tmp, 's')), 'f')
+  })
+
+  it('refuses to restore over an existing path, even a dangling symlink', async () => {
+    symlinkSync(join(tmp, 'elsewhere'), join(tmp, 'target'))
+    await assert.rejects(restorePath(join(tmp, 'target'), once(encodeNarTree(narFile('x')))), NarRestoreError)
+    assert.equal(existsSync(join(tmp, 'elsewhere')), false)
+  })
+
+  it('writes nothing outside the target for a NAR naming ..', async () => {
+    const evil = tokens('nix-archive-1', '(', 'type', 'directory', 'entry', '(', 'name', '..', 'node',
+      '(', 'type', 'regular', 'contents', 'pwned', ')', ')', ')')
+    mkdirSync(join(tmp, 'inner'))
+    await assert.rejects(restorePath(join(tmp, 'inner', 'target'), once(evil)), NarNameError)
+    assert.deepEqual(readdirSync(tmp), ['inner'])
+    assert.deepEqual(readdirSync(join(tmp, 'inner')), ['target'])
+    assert.deepEqual(readdirSync(join(tmp, 'inner', 'target')), [])
+  })
+})

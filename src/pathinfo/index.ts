@@ -1,0 +1,5 @@
+export * from './errors.js'
+export * from './service.js'
+export { SqlPathInfoService } from './sql-path-info-service.js'
+export { openSqlitePathInfoService, openPostgresPathInfoService, type SqlitePathInfoOptions, type PostgresPathInfoOptions } from './open.js'
+export { NIX_SCHEMA_VERSION, NIX_CA_SCHEMA_VERSION } from './schema.js'

@@ -1,0 +1,102 @@
+/**
+ * Adapters between Node streams and the byte interfaces the protocol code uses: a readable
+ * becomes an AsyncIterable<Uint8Array> (pulled, so backpressure is the stream's own), and a
+ * writable becomes a ByteSink whose write() waits for 'drain'.
+ */
+import type { Readable, Writable } from 'node:stream'
+
+export interface ByteSink {
+  /** Resolves once the bytes are handed to the OS or buffered below the high-water mark. */
+  write(bytes: Uint8Array): Promise<void>
+  /** Half-close (no more writes). */
+  end(): Promise<void>
+}
+
+/** Pull chunks from a readable stream (its async iterator reads on demand; no 'data' listener). */
+export function readableSource(r: Readable): AsyncIterable<Uint8Array> {
+  return r
+}
+
+export class WritableSink implements ByteSink {
+  private readonly w: Writable
+  private failed: Error | undefined
+
+  constructor(w: Writable) {
+    this.w = w
+    w.on('error', e => { this.failed = e })
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.failed) throw this.failed
+    if (this.w.destroyed || this.w.writableEnded) throw new Error('write after the connection closed')
+    if (!this.w.write(bytes)) await this.drained()
+  }
+
+  /** Wait for 'drain', or fail on 'close' (a destroyed socket never drains); no listener is left behind. */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = () => { this.w.off('drain', onDrain); this.w.off('close', onClose) }
+      const onDrain = () => { done(); resolve() }
+      const onClose = () => { done(); reject(this.failed ?? new Error('connection closed while writing')) }
+      this.w.on('drain', onDrain)
+      this.w.on('close', onClose)
+    })
+  }
+
+  async end(): Promise<void> {
+    if (this.w.writableEnded || this.w.destroyed) return
+    await new Promise<void>(resolve => this.w.end(() => resolve()))
+  }
+}
+
+/** A ByteSink that collects everything written (tests, transcripts). */
+export class MemorySink implements ByteSink {
+  readonly chunks: Uint8Array[] = []
+  ended = false
+  async write(bytes: Uint8Array): Promise<void> { this.chunks.push(bytes.slice()) }
+  async end(): Promise<void> { this.ended = true }
+  bytes(): Uint8Array {
+    const n = this.chunks.reduce((a, c) => a + c.length, 0)
+    const out = new Uint8Array(n)
+    let o = 0
+    for (const c of this.chunks) { out.set(c, o); o += c.length }
+    return out
+  }
+}
+
+/**
+ * An in-process byte pipe: what is written to `sink` comes out of `source`. Like a socket, it
+ * buffers up to `capacity` bytes; beyond that a write waits until the reader catches up.
+ */
+export function bytePipe(capacity = 256 * 1024): { sink: ByteSink; source: AsyncIterable<Uint8Array>; close(): void } {
+  const chunks: Uint8Array[] = []
+  let buffered = 0
+  let readerWake: (() => void) | undefined
+  let writerWake: (() => void) | undefined
+  let closed = false
+  const wakeReader = () => { const w = readerWake; readerWake = undefined; w?.() }
+  const wakeWriter = () => { const w = writerWake; writerWake = undefined; w?.() }
+  const source: AsyncIterable<Uint8Array> = {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const c = chunks.shift()
+        if (c) { buffered -= c.length; wakeWriter(); yield c; continue }
+        if (closed) return
+        await new Promise<void>(resolve => { readerWake = resolve })
+      }
+    },
+  }
+  const close = () => { closed = true; wakeReader(); wakeWriter() }
+  const sink: ByteSink = {
+    async write(bytes) {
+      if (closed) throw new Error('write to a closed pipe')
+      if (bytes.length === 0) return
+      chunks.push(bytes.slice())
+      buffered += bytes.length
+      wakeReader()
+      while (buffered > capacity && !closed) await new Promise<void>(resolve => { writerWake = resolve })
+    },
+    async end() { close() },
+  }
+  return { sink, source, close }
+}
