@@ -143,10 +143,19 @@ export async function startDaemon(ws: Workspace, impl: 'cpp' | 'tsnix', version:
 
 export interface ClientResult { code: number; stdout: string; stderr: string }
 
-/** Run a stock client of `d.version` against `d` (`--store unix://…?root=…` is added). */
-export async function client(ws: Workspace, d: Daemon, cmd: string, args: readonly string[], timeoutMs = 120_000): Promise<ClientResult> {
-  const store = `unix://${d.sock}?root=${d.root}`
-  const full = [cmd, '--store', store, ...args]
+/**
+ * Run a stock client of `d.version` against `d` (`--store unix://…?root=…` is added). With
+ * `mountStore`, the client runs in a private mount namespace where the daemon's store is
+ * bind-mounted at /nix, for tools that read store paths through plain file access (nix-env's
+ * profiles and manifests); the host's /nix is not touched.
+ */
+export async function client(ws: Workspace, d: Daemon, cmd: string, args: readonly string[], timeoutMs = 120_000, opts: { mountStore?: boolean } = {}): Promise<ClientResult> {
+  const store = opts.mountStore ? `unix://${d.sock}` : `unix://${d.sock}?root=${d.root}`
+  let full = [cmd, '--store', store, ...args]
+  if (opts.mountStore) {
+    if (d.version !== '2.8') throw new Error('mountStore is for host (2.8) clients')
+    full = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mkdir -p '${ws.host}/${d.name}/nix/store' && mount --bind '${ws.host}/${d.name}/nix' /nix && exec "$@"`, 'sh', ...full]
+  }
   const env = { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', HOME: `${ws.view}/home`, NIX_CONF_DIR: `${ws.view}/client-conf` }
   const child = d.version === '2.8'
     ? spawn(full[0]!, full.slice(1), { env, cwd: ws.host, stdio: ['ignore', 'pipe', 'pipe'] })
