@@ -30,6 +30,7 @@ import { BuildLog } from './log.js'
 import { LogFile } from './log-file.js'
 import { cannotBuild, exitReason, formatError, hl } from './messages.js'
 import { registerOutputs, type ScratchOutput } from './outputs.js'
+import { PhaseTimer } from './profile.js'
 import type { BuilderStore, BuildRequestContext } from './types.js'
 
 /** Where builds run: the sandbox (runc) or directly on the host, chosen per build. */
@@ -56,6 +57,7 @@ export interface BuildOneOptions {
   readonly validOutputs: ReadonlySet<string>
   readonly mode: BuildMode
   readonly signingKeys: readonly SecretKey[]
+  readonly timer?: PhaseTimer | undefined
 }
 
 export interface BuildOneResult {
@@ -108,6 +110,8 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
     throw new BuildError(BuildStatus.InputRejected, `derivation '${drvPrinted}' has '__noChroot' set, but that's not allowed when 'sandbox' is 'true'`)
   }
   const graph = await referencesGraphs(store, drv)
+  const timer = o.timer ?? new PhaseTimer('')
+  timer.mark('closure')
 
   const act = ctx.logger.startActivity(ActivityType.Build, Verbosity.Info,
     `${o.mode === 'repair' ? 'repairing outputs of' : o.mode === 'check' ? 'checking outputs of' : 'building'} '${drvPrinted}'`, [drvPrinted, '', 1, 1])
@@ -118,6 +122,7 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
   let buildUser: Awaited<ReturnType<Runners['acquireBuildUser']>>
   try {
     logFile = await LogFile.open(store.logDir, drvPath, settings['compress-build-log'])
+    timer.mark('logfile')
     const onLog = (chunk: Uint8Array): void | Promise<void> => {
       log.push(chunk)
       return logFile!.write(chunk)
@@ -181,7 +186,9 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
         req = { ...req, storeDir: store.realStoreDir }
         runner = o.runners.direct()
       }
+      timer.mark('request')
       finished = await runner.build(req, { onLog, ...(ctx.signal ? { signal: ctx.signal } : {}) })
+      timer.mark('run')
       outcome = finished.outcome
       hostPaths = new Map(outcome.outputs.map(x => [x.name, x.hostPath]))
       builderUid = outcome.builderHostUid ?? undefined
@@ -189,6 +196,7 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
     log.end()
     await logFile.close()
     logFile = undefined
+    timer.mark('logclose')
 
     const outPaths = [...drv.outputs.keys()].map(n => sd.print(o.knownPaths.get(n) ?? scratch.get(n)!))
     if (outcome.setupError !== null) {
@@ -219,6 +227,7 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
       store, drvPath, drvName: drv.name, outputs, inputClosure, options: o.options, mode: o.mode,
       keepFailed: ctx.keepFailed, builderUid, signingKeys: o.signingKeys, signal: ctx.signal,
     })
+    timer.mark('register')
     return { outputs: finalPaths, startTime: outcome.startTime, stopTime: outcome.stopTime }
   } catch (e) {
     if (ctx.keepFailed && finished && e instanceof BuildError) {
@@ -232,6 +241,7 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
     await logFile?.close().catch(() => undefined)
     if (finished && !keep) await finished.cleanup().catch(() => undefined)
     await buildUser?.release()
+    timer.mark('cleanup')
   }
 }
 

@@ -22,6 +22,7 @@ import type { BuildMode } from '../store/types.js'
 import { buildOne, type Runners } from './derivation-builder.js'
 import { BuildError } from './errors.js'
 import { cannotBuild, dependenciesFailed, hl } from './messages.js'
+import { PhaseTimer } from './profile.js'
 import { Semaphore } from './semaphore.js'
 import type { BuilderStore, BuildRequestContext } from './types.js'
 
@@ -261,11 +262,13 @@ class Run {
     const sd = this.store.storeDir
     const drvPrinted = sd.print(drvPath)
     const want = wanted ?? [...drv.outputs.keys()]
+    const timer = new PhaseTimer(drvPath.name)
     try {
       for (const w of want) {
         if (!drv.outputs.has(w)) throw new BuildError(BuildStatus.MiscFailure, `derivation '${hl(drvPrinted)}' does not have wanted outputs '${hl(w)}'`)
       }
       const state = await this.outputState(drvPath, drv)
+      timer.mark('state')
       const alreadyValid = (): GoalOutcome | undefined => {
         if (mode !== 'normal' || !want.every(w => state.valid.has(w))) return undefined
         const t = nowSec()
@@ -290,6 +293,7 @@ class Run {
         if (!(await this.store.isValidPath(src))) throw new BuildError(BuildStatus.MiscFailure, `path '${hl(sd.print(src))}' is required, but there is no substituter that can build it`)
       }
 
+      timer.mark('inputs')
       // Resolve: input derivations → the paths their outputs were built at.
       const built = new Map(inputs.map(x => [x.i.path.baseName, x.o.ok ? x.o.outputs : new Map<string, StorePath>()]))
       const lookup = (p: { kind: 'opaque'; path: StorePath } | { kind: 'built' }, out: string): StorePath | undefined =>
@@ -311,12 +315,14 @@ class Run {
         const p = state.paths.get(n)
         return p ? `${this.store.realStoreDir}/${p.baseName}` : `${this.store.realStoreDir}/${drvPath.baseName}.${n}`
       })
+      timer.mark('resolve')
       let waiting: ReturnType<Logger['startActivity']> | undefined
       const locks = await PathLocks.acquire(lockPaths, {
         signal: this.signal,
         onWait: () => { waiting ??= this.ctx.logger.startActivity(ActivityType.BuildWaiting, Verbosity.Warn, `waiting for lock on ${lockPaths.map(p => `'${hl(p)}'`).join(', ')}`) },
       })
       waiting?.stop()
+      timer.mark('lock')
       try {
         const again = await this.outputState(drvPath, drv)
         for (const [n, p] of again.paths) if (p) state.paths.set(n, p)
@@ -338,13 +344,15 @@ class Run {
           const known = new Map<string, StorePath | undefined>()
           for (const [n, o] of resolved.outputs) known.set(n, o.kind === 'inputAddressed' ? o.path : o.kind === 'caFixed' ? st2.paths.get(n) : undefined)
           const ctx = this.signal === this.ctx.signal ? this.ctx : { ...this.ctx, signal: this.signal }
+          timer.mark('slot')
           const r = await buildOne({
             store: this.store, runners: this.builder._runners, ctx, drvPath, drv: resolved, options,
-            knownPaths: known, validOutputs: st2.valid, mode, signingKeys: this.builder._signingKeys(this.ctx.settings),
+            knownPaths: known, validOutputs: st2.valid, mode, signingKeys: this.builder._signingKeys(this.ctx.settings), timer,
           })
           const outcome: GoalOutcome = { ok: true, status: BuildStatus.Built, outputs: r.outputs, startTime: Math.floor(r.startTime / 1000), stopTime: Math.floor(r.stopTime / 1000), timesBuilt: 1 }
           await this.afterBuild(drvPath, drv, r.outputs)
           await this.tempRoots(outcome)
+          timer.mark('after')
           ok = true
           if (want.length < r.outputs.size) return { ...outcome, outputs: new Map(want.map(w => [w, r.outputs.get(w)!])) }
           return outcome
@@ -358,6 +366,8 @@ class Run {
       } finally {
         locks!.setDeletion(true)
         await locks!.release()
+        timer.mark('unlock')
+        timer.report()
       }
     } catch (e) {
       return this.failed(e, top, e instanceof BuildError && e.status !== BuildStatus.DependencyFailed && e.status !== BuildStatus.InputRejected ? 1 : 0)

@@ -389,7 +389,6 @@ export class LocalStore implements Store {
       queryDerivationOutputMap: p => this.queryDerivationOutputMap(p),
       queryRealisation: id => pi.queryRealisation(id),
       registerRealisation: r => pi.registerRealisation(r),
-      ingestNar: (nar, signal) => this.deps.bridge.ingestNar(nar, { signal }),
       registerBuiltOutputs: entries => this.importBuiltOutputs(entries),
       addTempRoot: (clientId, p) => this.deps.tempRoots.add(clientId, p),
     }
@@ -397,14 +396,33 @@ export class LocalStore implements Store {
 
   /**
    * Register build outputs that are already materialised at their real path (renamed there
-   * from the build's scratch area) and ingested into castore (`root`).
+   * from the build's scratch area, canonical, hashed and scanned by the builder). They are
+   * valid at once; ingesting them into castore follows in the background (`adopt`, which
+   * checks the NAR hash again), so it is not part of a build's latency.
    */
-  async importBuiltOutputs(entries: ReadonlyArray<{ readonly info: PathInfo; readonly root: Node }>): Promise<void> {
+  async importBuiltOutputs(entries: ReadonlyArray<{ readonly info: PathInfo }>): Promise<void> {
     await this.register(await Promise.all(entries.map(async e => ({
       info: e.info,
-      castoreRoot: encodeRootNode(e.info.path.baseName, e.root),
       derivationOutputs: await this.derivationOutputsOf(e.info.path).catch(() => undefined),
     }))))
+    for (const e of entries) this.adoptLater(e.info.path)
+  }
+
+  private readonly adoptQueue: StorePath[] = []
+  private adopting: Promise<void> | undefined
+  private closing = false
+
+  /** Ingest a valid path into castore soon, one path at a time. */
+  private adoptLater(p: StorePath): void {
+    this.adoptQueue.push(p)
+    this.adopting ??= (async () => {
+      while (this.adoptQueue.length > 0 && !this.closing) {
+        const next = this.adoptQueue.shift()!
+        try { if (await this.isValidPath(next)) await this.adopt(next) } catch (e) {
+          this.deps.log?.warn(`cannot ingest '${this.storeDir.print(next)}' into castore: ${(e as Error).message}`)
+        }
+      }
+    })().finally(() => { this.adopting = undefined })
   }
 
   /** Daemon settings with the client's SetOptions values and overrides (C++ applies them to its process). */
@@ -544,6 +562,8 @@ export class LocalStore implements Store {
   get internals() { return this.deps }
 
   async close(): Promise<void> {
+    this.closing = true
+    await this.adopting
     await this.runners?.close().catch(() => undefined)
     await this.deps.tempRoots.close()
     await this.deps.onClose?.()
