@@ -28,7 +28,7 @@ import { runBuiltin } from './builtins/index.js'
 import { BuildError, BuiltinBuilderError } from './errors.js'
 import { BuildLog } from './log.js'
 import { LogFile } from './log-file.js'
-import { cannotBuild, exitReason, formatError, hl } from './messages.js'
+import { cannotBuild, exitReason, formatError, hl, red } from './messages.js'
 import { registerOutputs, type ScratchOutput } from './outputs.js'
 import { PhaseTimer } from './profile.js'
 import type { BuilderStore, BuildRequestContext } from './types.js'
@@ -84,11 +84,16 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
   const builtin = isBuiltin(drv)
   const required = [...o.options.requiredSystemFeatures]
   const features = new Set(settings['system-features'])
-  if ((!builtin && !platforms.has(drv.platform) && drv.platform !== 'builtin') || required.some(f => !features.has(f))) {
-    const outs = [...o.knownPaths.values()].filter((p): p is StorePath => p !== undefined).map(p => sd.print(p))
-    throw new BuildError(BuildStatus.InputRejected, cannotBuild(drvPrinted,
-      `required system or feature not available\nRequired system: '${drv.platform}' with features {${required.join(', ')}}\nCurrent system: '${system}' with features {${[...features].sort().join(', ')}}`,
-      outs, undefined, true))
+  if (!builtin && !platforms.has(drv.platform) && drv.platform !== 'builtin') {
+    throw new BuildError(BuildStatus.InputRejected,
+      `Cannot build '${hl(drvPrinted)}'.\nReason: ${red('platform mismatch')}\nRequired system: '${hl(drv.platform)}'\nCurrent system: '${hl(system)}'`)
+  }
+  // `ca-derivations` counts as a system feature when the experimental feature is on.
+  if (settings['experimental-features'].includes('ca-derivations')) features.add('ca-derivations')
+  const missing = required.filter(f => !features.has(f))
+  if (missing.length > 0) {
+    throw new BuildError(BuildStatus.InputRejected,
+      `Cannot build '${hl(drvPrinted)}'.\nReason: ${red('missing system features')}\nRequired features: {${[...new Set(required)].sort().join(', ')}}\nAvailable features: {${[...features].sort().join(', ')}}`)
   }
 
   // Output paths during the build.
@@ -187,7 +192,22 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
         runner = o.runners.direct()
       }
       timer.mark('request')
-      finished = await runner.build(req, { onLog, ...(ctx.signal ? { signal: ctx.signal } : {}) })
+      try {
+        finished = await runner.build(req, { onLog, ...(ctx.signal ? { signal: ctx.signal } : {}) })
+      } catch (e) {
+        // Unsandboxed, a builder that cannot be executed surfaces as a spawn error; report it
+        // as Nix does: a failed build (exit 1) with the reason in its log.
+        const code = (e as NodeJS.ErrnoException).code
+        if (sandboxed || (code !== 'ENOENT' && code !== 'EACCES' && code !== 'ENOEXEC')) throw e
+        await rmTree(req.buildDir)
+        const reason = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : 'Exec format error'
+        await onLog(new TextEncoder().encode(`${formatError(`executing '${hl(drv.builder)}': ${hl(reason)}`)}\n`))
+        const t = Date.now()
+        finished = {
+          outcome: { exitCode: 1, signal: null, limit: null, setupError: null, startTime: t, stopTime: t, logBytes: 0, outputs: [], scratchStore: store.realStoreDir, builderHostUid: null, builderHostGid: null },
+          cleanup: async () => {},
+        }
+      }
       timer.mark('run')
       outcome = finished.outcome
       hostPaths = new Map(outcome.outputs.map(x => [x.name, x.hostPath]))

@@ -102,6 +102,7 @@ function daemonConf(ws: Workspace, store: string, sandbox: boolean, extra: strin
     'build-users-group =',
     'substituters =',
     'experimental-features = nix-command ca-derivations',
+    'system-features = nixos-test benchmark big-parallel',
     extra,
   ].join('\n') + '\n'
 }
