@@ -30,6 +30,7 @@ import { BuildLog } from './log.js'
 import { LogFile } from './log-file.js'
 import { cannotBuild, exitReason, formatError, hl, red } from './messages.js'
 import { registerOutputs, type ScratchOutput } from './outputs.js'
+import { exists } from './fs-util.js'
 import { PhaseTimer } from './profile.js'
 import type { BuilderStore, BuildRequestContext } from './types.js'
 
@@ -96,24 +97,32 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
       `Cannot build '${hl(drvPrinted)}'.\nReason: ${red('missing system features')}\nRequired features: {${[...new Set(required)].sort().join(', ')}}\nAvailable features: {${[...features].sort().join(', ')}}`)
   }
 
-  // Output paths during the build.
-  const scratch = new Map<string, StorePath>()
-  const rewrites: Array<[string, string]> = []
-  for (const name of drv.outputs.keys()) {
-    const known = o.knownPaths.get(name)
-    const p = known ?? fallbackPath(store, drvPath, drv.name, name)
-    scratch.set(name, p)
-    if (!known) rewrites.push([hashPlaceholder(name), sd.print(p)])
-  }
-
-  // The input closure and what exportReferencesGraph needs from it.
-  const inputClosure = await store.computeClosure([...drv.inputSrcs])
   const sandboxMode = settings.sandbox
   const relocated = sd.path !== store.realStoreDir
   const sandboxed = !builtin && (relocated || sandboxMode === 'true' || (sandboxMode === 'relaxed' && drvIsSandboxed(type) && !o.options.noChroot))
   if (sandboxMode === 'true' && o.options.noChroot && !relocated) {
     throw new BuildError(BuildStatus.InputRejected, `derivation '${drvPrinted}' has '__noChroot' set, but that's not allowed when 'sandbox' is 'true'`)
   }
+
+  // Output paths during the build (C++ `scratchOutputs`): the final path where that is safe;
+  // unknown paths and, outside the sandbox, paths that exist and must not be overwritten get a
+  // stand-in whose hash part is rewritten back afterwards.
+  const scratch = new Map<string, StorePath>()
+  const rewrites: Array<[string, string]> = []
+  for (const name of drv.outputs.keys()) {
+    const known = o.knownPaths.get(name)
+    let p: StorePath
+    if (!known) p = fallbackPath(store, drvPath, drv.name, name)
+    else if (sandboxed || builtin || !(await exists(`${store.realStoreDir}/${known.baseName}`))) p = known
+    else if (o.mode !== 'repair' && !(await store.isValidPath(known))) p = known
+    else p = makeStorePath(sd, `rewrite:${drvPath.baseName}:${known.baseName}`, NixHash.fromDigest('sha256', new Uint8Array(32)), known.name)
+    scratch.set(name, p)
+    if (!known) rewrites.push([hashPlaceholder(name), sd.print(p)])
+    else if (!p.equals(known)) rewrites.push([known.hashPart, p.hashPart])
+  }
+
+  // The input closure and what exportReferencesGraph needs from it.
+  const inputClosure = await store.computeClosure([...drv.inputSrcs])
   const graph = await referencesGraphs(store, drv)
   const timer = o.timer ?? new PhaseTimer('')
   timer.mark('closure')
@@ -260,6 +269,13 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
     act.stop()
     await logFile?.close().catch(() => undefined)
     if (finished && !keep) await finished.cleanup().catch(() => undefined)
+    // Unsandboxed, outputs are built in the real store: whatever is there and not valid now
+    // (stand-ins, results of a failed build) goes.
+    if (!sandboxed && !builtin) {
+      for (const p of scratch.values()) {
+        if (!(await store.isValidPath(p))) await rmTree(`${store.realStoreDir}/${p.baseName}`).catch(() => undefined)
+      }
+    }
     await buildUser?.release()
     timer.mark('cleanup')
   }

@@ -130,6 +130,11 @@ export async function registerOutputs(o: RegisterOutputsOptions): Promise<Map<st
     const kind = x.output.kind
     if (kind === 'inputAddressed' || kind === 'deferred') {
       const path = x.knownPath!
+      if (!path.equals(x.scratchPath) && s.found.has(x.scratchPath.hashPart)) {
+        // Built under a stand-in name (unsandboxed check/repair): give it its real name back.
+        await rewriteTree(x.hostPath, new Map([[x.scratchPath.hashPart, path.hashPart]]))
+        s = await scanOutput(o, x, candidateHashes)
+      }
       rewrites.set(x.scratchPath.hashPart, path.hashPart)
       const refs = refsOf(path)
       info = mkInfo(path, s, [...refs.others, ...(refs.self ? [path] : [])], undefined, o.drvPath)

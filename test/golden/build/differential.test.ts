@@ -227,3 +227,73 @@ for (const version of ['2.8', '2.34'] as Version[]) {
     })
   })
 }
+
+/**
+ * `sandbox = false` (the direct runner): Nix 2.8's daemon and tsnix, one after the other on
+ * the same unrelocated store directory (so paths agree), building what needs no sandbox.
+ */
+describe('golden: builds with sandbox = false, tsnix daemon vs C++ nix-daemon 2.8', function () {
+  this.timeout(600_000)
+  const DIRECT = ['simple', 'tree', 'multi', 'chain3', 'diamondTop', 'selfRef', 'refByName', 'refBySymlink', 'fromSource', 'closureRef',
+    'fodShellFlat', 'fodShellRecursive', 'fetchFileFlat', 'fetchFileRecursive', 'caFloating', 'caFlat', 'passAsFile', 'exportGraph', 'allowedOk', 'disallowedOk']
+  const DIRECT_FAILURES: ReadonlyArray<{ attr: string; args?: string[]; key: RegExp }> = [
+    { attr: 'failing', key: /failed with exit code 3/ },
+    { attr: 'hashMismatch', key: /got: +\S+/ },
+    { attr: 'noOutput', key: /failed to produce output path for output 'out'/ },
+    { attr: 'disallowed', key: /is not allowed to refer to the following paths:/ },
+    { attr: 'timeout', args: ['--timeout', '2'], key: /timed out after 2 seconds/ },
+    { attr: 'builderMissing', key: /failed with exit code 1/ },
+  ]
+  interface Record { paths: string[]; info: unknown; failures: Array<[number, string]>; check: number; leftovers: string[] }
+  let ws: Workspace | undefined
+  const records: Partial<{ cpp: Record; tsnix: Record }> = {}
+
+  before(async function () {
+    if (!isRoot) skipBecause(this, 'needs root (daemons)')
+    if (!nativeAddon()) skipBecause(this, 'native addon not built (node native/build.mjs)')
+    if (!nix28()) skipBecause(this, 'Nix 2.8 not installed')
+    const bb = findStaticBusybox()
+    if (!bb) skipBecause(this, 'no static busybox')
+    ws = makeWorkspace(undefined, bb!)
+    copyFileSync(join(repoRoot, 'test', 'golden', 'build', 'drvs.nix'), join(ws.host, 'drvs.nix'))
+    const { rmSync, readdirSync } = await import('node:fs')
+    for (const impl of ['cpp', 'tsnix'] as const) {
+      rmSync(join(ws.host, 'direct'), { recursive: true, force: true })
+      const d = await startDaemon(ws, impl, '2.8', { sandbox: false, dir: 'direct' })
+      try {
+        const a = args(ws, 'http://127.0.0.1:1/unused')
+        const ok = await client(ws, d, 'nix-build', ['--no-out-link', ...a, ...DIRECT.flatMap(x => ['-A', x])])
+        if (ok.code !== 0) throw new Error(`${impl}: ${ok.stderr.slice(-3000)}`)
+        const paths = ok.stdout.trim().split('\n')
+        const info = await closureInfo(ws, d, paths)
+        const failures: Array<[number, string]> = []
+        for (const f of DIRECT_FAILURES) {
+          const r = await client(ws, d, 'nix-build', ['--no-out-link', ...a, '-A', f.attr, ...(f.args ?? [])])
+          failures.push([r.code, f.key.exec(errorText(r, ws))?.[0] ?? `(no match in ${errorText(r, ws)})`])
+        }
+        await client(ws, d, 'nix-build', ['--no-out-link', ...a, '-A', 'nondeterministic'])
+        const check = (await client(ws, d, 'nix-build', ['--no-out-link', ...a, '-A', 'nondeterministic', '--check'])).code
+        // Valid paths and leftovers: entries that are not valid store paths (C++ keeps some).
+        const valid = new Set((await client(ws, d, 'nix-store', ['--query', '--requisites', ...paths])).stdout.trim().split('\n'))
+        const leftovers = readdirSync(join(ws.host, 'direct', 'store')).filter(n => !n.endsWith('.drv') && !n.endsWith('.lock') && !valid.has(`${ws!.view}/direct/store/${n}`))
+        records[impl] = { paths, info, failures, check, leftovers }
+      } finally {
+        await d.stop()
+      }
+    }
+  })
+  after(() => ws?.cleanup())
+
+  it('same output paths, NAR hashes, references and content addresses', () => {
+    if (process.env['TSNIX_DEBUG_RECORDS']) console.log(JSON.stringify(records, null, 1).slice(0, 3000))
+    assert.deepEqual(records.tsnix!.paths, records.cpp!.paths)
+    assert.deepEqual(records.tsnix!.info, records.cpp!.info)
+  })
+  it('same exit codes and key error lines for failures; --check of a non-deterministic build fails the same way', () => {
+    assert.deepEqual(records.tsnix!.failures, records.cpp!.failures)
+    assert.equal(records.tsnix!.check, records.cpp!.check)
+  })
+  it('no partial outputs left in the store (beyond what C++ leaves)', () => {
+    assert.deepEqual(records.tsnix!.leftovers.filter(x => !records.cpp!.leftovers.includes(x)), [])
+  })
+})
