@@ -133,12 +133,16 @@ export class Builder {
     return out
   }
 
+  /**
+   * The result as a client gets it. `timesBuilt` is 0 whatever happened, as C++ 2.34 reports
+   * it (its per-output goal does not copy the count from the goal that built; 2.8 said 1).
+   */
   private async toResult(o: GoalOutcome, drvPath: StorePath, drv: Derivation | undefined, wanted: readonly string[] | undefined): Promise<BuildResult> {
     if (!o.ok) {
-      return { status: o.error.status, errorMsg: o.error.message, timesBuilt: o.timesBuilt, isNonDeterministic: o.error.status === BuildStatus.NotDeterministic, startTime: o.startTime, stopTime: o.stopTime, builtOutputs: new Map() }
+      return { status: o.error.status, errorMsg: o.error.message, timesBuilt: 0, isNonDeterministic: o.error.status === BuildStatus.NotDeterministic, startTime: o.startTime, stopTime: o.stopTime, builtOutputs: new Map() }
     }
     const outs = new Map([...o.outputs].filter(([n]) => wanted === undefined || wanted.includes(n)))
-    return { status: o.status, errorMsg: '', timesBuilt: o.timesBuilt, isNonDeterministic: false, startTime: o.startTime, stopTime: o.stopTime, builtOutputs: await this.realisations(drvPath, outs, drv) }
+    return { status: o.status, errorMsg: '', timesBuilt: 0, isNonDeterministic: false, startTime: o.startTime, stopTime: o.stopTime, builtOutputs: await this.realisations(drvPath, outs, drv) }
   }
 
   // ---- what a Run needs from the builder --------------------------------------------------
