@@ -31,6 +31,8 @@ export interface BuilderStore {
    * afterwards.
    */
   registerBuiltOutputs(entries: ReadonlyArray<{ readonly info: PathInfo }>): Promise<void>
+  /** Add a derivation to the store as a `.drv` text path (C++ `writeDerivation`); its path. */
+  writeDerivation(clientId: string, drv: Derivation): Promise<StorePath>
   /** Keep a path alive for the requesting client (C++ temp roots). */
   addTempRoot(clientId: string, p: StorePath): Promise<void>
 }

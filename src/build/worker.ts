@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs'
 import {
-  type BasicDerivation, type Derivation, derivationOptions, DrvHashCache, hashDerivationModuloAsync,
+  type BasicDerivation, type Derivation, derivationOptions, derivationType, DrvHashCache, hashDerivationModuloAsync,
   type DrvHash, isBuiltin, outputPaths as drvOutputPaths, tryResolve, tryResolveOptions, type DerivationOptions,
 } from '../derivation/index.js'
 import { type Activity, ActivityType, type Logger, ResultType, Verbosity } from '../logger.js'
@@ -308,6 +308,27 @@ class Run {
       options = tryResolveOptions(options, lookup as Parameters<typeof tryResolveOptions>[1]) ?? options
       // Deferred outputs got their paths from resolution.
       for (const [n, o] of resolved.outputs) if (o.kind === 'inputAddressed' && state.paths.get(n) === undefined) state.paths.set(n, o.path)
+
+      // C++ builds some derivations only in resolved form, as a derivation of their own:
+      // deferred input-addressed ones, floating CA and impure ones with input derivations,
+      // and (with ca-derivations) fixed-output ones with input derivations.
+      const type = derivationType(drv)
+      const mustResolve = drv.inputDrvs.length > 0 && (type.kind === 'inputAddressed' ? type.deferred : type.kind === 'impure' || !type.fixed || this.caEnabled())
+      if (mustResolve) {
+        const full: Derivation = { ...resolved, inputDrvs: [] }
+        const resolvedPath = await this.store.writeDerivation(this.ctx.clientId, full)
+        this.ctx.logger.startActivity(ActivityType.BuildWaiting, Verbosity.Info, `resolved derivation: '${drvPrinted}' -> '${sd.print(resolvedPath)}'`).stop()
+        timer.report()
+        const sub = await this.goalFor(resolvedPath, full, wanted, mode, top)
+        if (!sub.ok) return sub
+        // The original derivation's outputs are those of the resolved one (C++ registers
+        // realisations under the original's hash modulo).
+        if (this.caEnabled()) {
+          const rs = await this.builder.realisations(drvPath, sub.outputs, drv)
+          for (const r of rs.values()) await this.store.registerRealisation(r).catch(() => undefined)
+        }
+        return { ...sub, status: sub.status === BuildStatus.AlreadyValid ? BuildStatus.ResolvesToAlreadyValid : sub.status }
+      }
 
       if (this.ctx.maxJobs === 0 && !isBuiltin(drv)) {
         const outs = [...state.paths.values()].filter((p): p is StorePath => p !== undefined).map(p => sd.print(p))

@@ -14,8 +14,8 @@ import { dirname } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { Builder, type BuilderStore, type BuildRequestContext, DaemonRunners } from '../build/index.js'
 import { decodeRootNode, encodeRootNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
-import { type BasicDerivation, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
-import type { Logger } from '../logger.js'
+import { type BasicDerivation, derivationStoreInfo, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
+import { type Logger, nullLogger } from '../logger.js'
 import { dumpPath } from '../nar/index.js'
 import { PathLocks } from '../os/index.js'
 import type { PathInfoService, ValidPathRegistration } from '../pathinfo/index.js'
@@ -390,6 +390,11 @@ export class LocalStore implements Store {
       queryRealisation: id => pi.queryRealisation(id),
       registerRealisation: r => pi.registerRealisation(r),
       registerBuiltOutputs: entries => this.importBuiltOutputs(entries),
+      writeDerivation: async (clientId, drv) => {
+        const { text, references } = derivationStoreInfo(drv, this.storeDir)
+        const ctx: OpContext = { trusted: true, logger: nullLogger, clientId, settings: { keepFailed: false, keepGoing: false, tryFallback: false, maxBuildJobs: 1, maxSilentTime: 0, buildCores: 0, useSubstitutes: false, overrides: new Map() } }
+        return (await this.addToStore(ctx, `${drv.name}.drv`, { method: 'text', algo: 'sha256' }, references, oneChunk(new TextEncoder().encode(text)), false)).path
+      },
       addTempRoot: (clientId, p) => this.deps.tempRoots.add(clientId, p),
     }
   }

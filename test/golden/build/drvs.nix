@@ -74,6 +74,7 @@ in rec {
   caSelfRef = mk "ca-self-ref" "mkdir $out; echo $out > $out/me; ln -s $out/me $out/link" {
     __contentAddressed = true; outputHashMode = "recursive"; outputHashAlgo = "sha256";
   };
+  caDependent = mk "ca-dependent" "cat ${caFloating}/f > $out; echo ${caFloating} >> $out" {};
   caFlat = mk "ca-flat" "echo flat > $out" {
     __contentAddressed = true; outputHashMode = "flat"; outputHashAlgo = "sha256";
   };
