@@ -100,6 +100,29 @@ describe('golden: stock Nix 2.8 clients through tsnix daemon (nix-env, gc, nix l
     assert.equal(maxRunning, 2)
   })
 
+  it('a C++ nix-daemon and tsnix daemon sharing one store build a derivation once (same .lock protocol)', async () => {
+    // A second pair of daemons on one store root: C++ 2.8 and tsnix, both sandboxed.
+    const [c, t] = await Promise.all([
+      startDaemon(ws!, 'cpp', '2.8', { tag: '-shared', dir: 'shared' }),
+      startDaemon(ws!, 'tsnix', '2.8', { tag: '-shared', dir: 'shared' }),
+    ])
+    try {
+      const args = ['--no-out-link', `${ws!.view}/many.nix`, '--argstr', 'bb', ws!.busybox, '--arg', 'n', '1', '--argstr', 'nonce', 'shared', '--argstr', 'sleep', '2']
+      const [a, b] = await Promise.all([client(ws!, c, 'nix-build', args), client(ws!, t, 'nix-build', args)])
+      assert.equal(a.code, 0, a.stderr)
+      assert.equal(b.code, 0, b.stderr)
+      assert.equal(a.stdout, b.stdout)
+      const built = [a, b].filter(r => /building '.*many-0\.drv'/.test(r.stderr)).length
+      assert.equal(built, 1, `one daemon built it:\n${a.stderr}\n----\n${b.stderr}`)
+      // Either daemon sees it valid with the same metadata.
+      const out = a.stdout.trim()
+      const [ic, it2] = await Promise.all([client(ws!, c, 'nix-store', ['-q', '--hash', out]), client(ws!, t, 'nix-store', ['-q', '--hash', out])])
+      assert.equal(it2.stdout, ic.stdout)
+    } finally {
+      await Promise.all([c.stop(), t.stop()])
+    }
+  })
+
   it('the same derivation requested by two clients at once is built once', async () => {
     const args = ['--no-out-link', `${ws!.view}/many.nix`, '--argstr', 'bb', ws!.busybox, '--arg', 'n', '1', '--argstr', 'nonce', 'twice', '--argstr', 'sleep', '1']
     const [a, b] = await Promise.all([client(ws!, ts!, 'nix-build', args), client(ws!, ts!, 'nix-build', args)])

@@ -165,6 +165,30 @@ for (const version of ['2.8', '2.34'] as Version[]) {
       assert.equal(t2.code, c2.code, `${c2.stderr}\n----\n${t2.stderr}`)
     })
 
+    it('--repair of a corrupted output: same exit code; tsnix rebuilds it in place', async () => {
+      // C++ (2.8 and 2.34) with a chroot store reports "path … is corrupted or missing!" and
+      // leaves it so; tsnix does what --repair documents: rebuild and replace the output.
+      const { chmodSync, readFileSync, writeFileSync } = await import('node:fs')
+      const build = (d: Daemon, extra: string[]) => client(ws!, d, 'nix-build', ['--no-out-link', ...args(ws!, httpUrl), '-A', 'simple', ...extra])
+      const [b1, b2] = await Promise.all([build(cpp!, []), build(ts!, [])])
+      const out = b1.stdout.trim()
+      assert.equal(b2.stdout.trim(), out)
+      for (const d of [cpp!, ts!]) {
+        const real = `${ws!.host}/${d.name}${out}`
+        chmodSync(real, 0o644)
+        writeFileSync(real, 'corrupted\n')
+      }
+      const [c, t] = await Promise.all([build(cpp!, ['--repair']), build(ts!, ['--repair'])])
+      assert.equal(t.code, c.code, `${c.stderr}\n----\n${t.stderr}`)
+      assert.equal(readFileSync(`${ws!.host}/${ts!.name}${out}`, 'utf8'), 'hello\n')
+      const v = await client(ws!, ts!, 'nix-store', ['--verify-path', out])
+      assert.equal(v.code, 0, v.stderr)
+      // The C++ store is left as C++ left it; repair it for the store comparison at the end.
+      chmodSync(`${ws!.host}/${cpp!.name}${out}`, 0o644)
+      writeFileSync(`${ws!.host}/${cpp!.name}${out}`, 'hello\n')
+      chmodSync(`${ws!.host}/${cpp!.name}${out}`, 0o444)
+    })
+
     it('--check of a non-deterministic build: same status and message; --keep-failed leaves <out>.check', async () => {
       const json = version === '2.34' ? ['--log-format', 'internal-json'] : []
       const build = (d: Daemon, extra: string[]) => client(ws!, d, 'nix-build', ['--no-out-link', ...json, ...args(ws!, httpUrl), '-A', 'nondeterministic', ...extra])
