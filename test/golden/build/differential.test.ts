@@ -254,12 +254,13 @@ for (const version of ['2.8', '2.34'] as Version[]) {
 
 /**
  * `sandbox = false` (the direct runner): Nix 2.8's daemon and tsnix, one after the other on
- * the same unrelocated store directory (so paths agree), building what needs no sandbox.
+ * the same unrelocated store directory (so paths agree), building what needs no sandbox, as
+ * build users from `build-users-group = nixbld` when the machine has that group.
  */
 describe('golden: builds with sandbox = false, tsnix daemon vs C++ nix-daemon 2.8', function () {
   this.timeout(600_000)
   const DIRECT = ['simple', 'tree', 'multi', 'chain3', 'diamondTop', 'selfRef', 'refByName', 'refBySymlink', 'fromSource', 'closureRef',
-    'fodShellFlat', 'fodShellRecursive', 'fetchFileFlat', 'fetchFileRecursive', 'caFloating', 'caFlat', 'passAsFile', 'exportGraph', 'allowedOk', 'disallowedOk']
+    'fodShellFlat', 'fodShellRecursive', 'fetchFileFlat', 'fetchFileRecursive', 'caFloating', 'caFlat', 'passAsFile', 'exportGraph', 'allowedOk', 'disallowedOk', 'whoami']
   const DIRECT_FAILURES: ReadonlyArray<{ attr: string; args?: string[]; key: RegExp }> = [
     { attr: 'failing', key: /failed with exit code 3/ },
     { attr: 'hashMismatch', key: /got: +\S+/ },
@@ -283,7 +284,9 @@ describe('golden: builds with sandbox = false, tsnix daemon vs C++ nix-daemon 2.
     const { rmSync, readdirSync } = await import('node:fs')
     for (const impl of ['cpp', 'tsnix'] as const) {
       rmSync(join(ws.host, 'direct'), { recursive: true, force: true })
-      const d = await startDaemon(ws, impl, '2.8', { sandbox: false, dir: 'direct' })
+      const { execFileSync } = await import('node:child_process')
+      const users = (() => { try { return execFileSync('getent', ['group', 'nixbld'], { encoding: 'utf8' }).trim().split(':')[3] ?? '' } catch { return '' } })()
+      const d = await startDaemon(ws, impl, '2.8', { sandbox: false, dir: 'direct', extraConf: users ? 'build-users-group = nixbld' : '' })
       try {
         const a = args(ws, 'http://127.0.0.1:1/unused')
         const ok = await client(ws, d, 'nix-build', ['--no-out-link', ...a, ...DIRECT.flatMap(x => ['-A', x])])

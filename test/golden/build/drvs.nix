@@ -107,6 +107,8 @@ in rec {
   disallowedOk = mk "disallowed-ok" "echo ${simple} > $out" { disallowedReferences = [ chain1 ]; };
   env = mk "env" "env | sort | grep -v '^PWD=\\|^SHLVL=' > $out" { NIX_BUILD_CORES_IGNORED = "1"; };
 
+  # Who the builder runs as (sandbox = false with build users: the first free nixbld user).
+  whoami = mk "whoami" "id -u > $out; id -g >> $out" {};
   nondeterministic = mk "nondeterministic" "cat /proc/sys/kernel/random/uuid > $out" {};
 
   # --- builds that fail -----------------------------------------------------------------
