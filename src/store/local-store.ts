@@ -14,8 +14,8 @@ import { dirname } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { Builder, type BuilderStore, type BuildRequestContext, DaemonRunners } from '../build/index.js'
 import { decodeRootNode, encodeRootNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
-import { type BasicDerivation, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
-import type { Logger } from '../logger.js'
+import { type BasicDerivation, derivationStoreInfo, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
+import { type Logger, nullLogger } from '../logger.js'
 import { dumpPath } from '../nar/index.js'
 import { PathLocks } from '../os/index.js'
 import type { PathInfoService, ValidPathRegistration } from '../pathinfo/index.js'
@@ -389,22 +389,45 @@ export class LocalStore implements Store {
       queryDerivationOutputMap: p => this.queryDerivationOutputMap(p),
       queryRealisation: id => pi.queryRealisation(id),
       registerRealisation: r => pi.registerRealisation(r),
-      ingestNar: (nar, signal) => this.deps.bridge.ingestNar(nar, { signal }),
       registerBuiltOutputs: entries => this.importBuiltOutputs(entries),
+      writeDerivation: async (clientId, drv) => {
+        const { text, references } = derivationStoreInfo(drv, this.storeDir)
+        const ctx: OpContext = { trusted: true, logger: nullLogger, clientId, settings: { keepFailed: false, keepGoing: false, tryFallback: false, maxBuildJobs: 1, maxSilentTime: 0, buildCores: 0, useSubstitutes: false, overrides: new Map() } }
+        return (await this.addToStore(ctx, `${drv.name}.drv`, { method: 'text', algo: 'sha256' }, references, oneChunk(new TextEncoder().encode(text)), false)).path
+      },
       addTempRoot: (clientId, p) => this.deps.tempRoots.add(clientId, p),
     }
   }
 
   /**
    * Register build outputs that are already materialised at their real path (renamed there
-   * from the build's scratch area) and ingested into castore (`root`).
+   * from the build's scratch area, canonical, hashed and scanned by the builder). They are
+   * valid at once; ingesting them into castore follows in the background (`adopt`, which
+   * checks the NAR hash again), so it is not part of a build's latency.
    */
-  async importBuiltOutputs(entries: ReadonlyArray<{ readonly info: PathInfo; readonly root: Node }>): Promise<void> {
+  async importBuiltOutputs(entries: ReadonlyArray<{ readonly info: PathInfo }>): Promise<void> {
     await this.register(await Promise.all(entries.map(async e => ({
       info: e.info,
-      castoreRoot: encodeRootNode(e.info.path.baseName, e.root),
       derivationOutputs: await this.derivationOutputsOf(e.info.path).catch(() => undefined),
     }))))
+    for (const e of entries) this.adoptLater(e.info.path)
+  }
+
+  private readonly adoptQueue: StorePath[] = []
+  private adopting: Promise<void> | undefined
+  private closing = false
+
+  /** Ingest a valid path into castore soon, one path at a time. */
+  private adoptLater(p: StorePath): void {
+    this.adoptQueue.push(p)
+    this.adopting ??= (async () => {
+      while (this.adoptQueue.length > 0 && !this.closing) {
+        const next = this.adoptQueue.shift()!
+        try { if (await this.isValidPath(next)) await this.adopt(next) } catch (e) {
+          this.deps.log?.warn(`cannot ingest '${this.storeDir.print(next)}' into castore: ${(e as Error).message}`)
+        }
+      }
+    })().finally(() => { this.adopting = undefined })
   }
 
   /** Daemon settings with the client's SetOptions values and overrides (C++ applies them to its process). */
@@ -544,6 +567,8 @@ export class LocalStore implements Store {
   get internals() { return this.deps }
 
   async close(): Promise<void> {
+    this.closing = true
+    await this.adopting
     await this.runners?.close().catch(() => undefined)
     await this.deps.tempRoots.close()
     await this.deps.onClose?.()
