@@ -253,7 +253,7 @@ function processExpr(st: EvalState, o: Options, autoArgs: Attrs, e: Expr, sinks:
         const s = st.coerceToString(noPos, vRes, new Set(), 'while generating the nix-instantiate output')
         sinks.stdout(s)
       } else if (o.output === 'json') {
-        sinks.stdout(valueToJSON(st, vRes, noPos, new Set(), false) + '\n')
+        sinks.stdout(valueToJSON(st, vRes, noPos, new Set()) + '\n')
       } else if (o.output === 'xml') {
         sinks.stdout(valueToXML(st, vRes, o.strict, o.location, new Set()))
       } else {
