@@ -5,7 +5,7 @@
  */
 import type { EvalState } from '../eval/eval-state.js'
 import { attachEvalStore } from './attach.js'
-import { DummyEvalStore } from './store.js'
+import { BridgedEvalStore } from './store.js'
 
 export interface CliStoreOptions {
   readonly config: ReadonlyMap<string, string>
@@ -18,6 +18,12 @@ export function attachCliStore(st: EvalState, o: CliStoreOptions): void {
   attachEvalStore(st, {
     storeUrl,
     readOnly: o.readOnly,
-    openStore: (url, storeDir) => new DummyEvalStore(storeDir, undefined, false),
+    openStore: (url, storeDir) => new BridgedEvalStore({ storeUrl: url, storeDir, env: stringEnv(o.env), isRoot: process.getuid?.() === 0 }),
   })
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v
+  return out
 }
