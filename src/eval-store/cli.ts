@@ -5,6 +5,9 @@
  */
 import type { EvalState } from '../eval/eval-state.js'
 import { attachEvalStore } from './attach.js'
+import { existsSync } from 'node:fs'
+import { NodeFetchIO } from './fetch.js'
+import { nodeSource } from './source.js'
 import { BridgedEvalStore } from './store.js'
 
 export interface CliStoreOptions {
@@ -18,7 +21,9 @@ export function attachCliStore(st: EvalState, o: CliStoreOptions): void {
   attachEvalStore(st, {
     storeUrl,
     readOnly: o.readOnly,
-    openStore: (url, storeDir) => new BridgedEvalStore({ storeUrl: url, storeDir, env: stringEnv(o.env), isRoot: process.getuid?.() === 0 }),
+    openStore: (url, storeDir, readOnly) => new BridgedEvalStore({ storeUrl: url, storeDir, env: stringEnv(o.env), isRoot: process.getuid?.() === 0 }, nodeSource, readOnly),
+    storeReachable: url => url !== '' && url !== 'auto' ? true : existsSync(daemonSocket(o.env)),
+    fetch: new NodeFetchIO({ env: o.env }),
   })
 }
 
@@ -26,4 +31,8 @@ function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v
   return out
+}
+
+function daemonSocket(env: NodeJS.ProcessEnv): string {
+  return env['NIX_DAEMON_SOCKET_PATH'] ?? `${env['NIX_STATE_DIR'] ?? '/nix/var/nix'}/daemon-socket/socket`
 }

@@ -35,21 +35,22 @@ export abstract class BaseEvalStore implements EvalStoreIO {
   }
 
   addSourcePath(req: AddSourcePathRequest): string {
+    return this.addSourcePathWithHash(req).path
+  }
+
+  addSourcePathWithHash(req: AddSourcePathRequest): { path: string; narHash: NixHash } {
     const src = req.followLinks === true ? this.source.resolveFull(req.path) : this.source.resolveAncestors(req.path)
-    const keep = !this.readOnly
-    let dump: readonly Uint8Array[] | undefined
-    let caHash: NixHash
-    if (req.method === 'nar') {
-      const d = dumpSource(this.source, src, { filter: req.filter, keep })
-      caHash = d.narHash
-      dump = d.nar
-    } else {
+    const keep = !this.readOnly || req.force === true
+    const d = dumpSource(this.source, src, { filter: req.filter, keep })
+    let dump: readonly Uint8Array[] | undefined = d.nar
+    let caHash = d.narHash
+    if (req.method === 'flat') {
       caHash = hashFlat(this.source, src)
       if (keep) dump = [this.source.readFile(src)]
     }
     const printed = this.storeDir.print(this.makePath(req.name, req.method, caHash))
     if (dump !== undefined && !this.isValidPath(printed)) this.writeSource({ path: printed, name: req.name, method: req.method, dump })
-    return printed
+    return { path: printed, narHash: d.narHash }
   }
 
   private makePath(name: string, method: 'nar' | 'flat', hash: NixHash): StorePath {
@@ -125,17 +126,20 @@ export class MemoryEvalStore extends BaseEvalStore {
  * store-worker.ts). What it adds also gets a temporary GC root for the worker's lifetime.
  */
 export class BridgedEvalStore extends BaseEvalStore {
-  private readonly worker: SyncWorker
+  private worker: SyncWorker | undefined
   private readonly valid = new Set<string>()
 
-  constructor(data: StoreWorkerData, source: SourceAccessor = nodeSource) {
-    super(data.storeDir, source, false)
-    this.worker = new SyncWorker(new URL('./store-worker.js', import.meta.url), data)
-    this.call('open')
+  /** The worker starts at the first call (read-only evaluation rarely needs the store). */
+  constructor(private readonly data: StoreWorkerData, source: SourceAccessor = nodeSource, readOnly = false) {
+    super(data.storeDir, source, readOnly)
   }
 
   private call<T>(op: string, ...args: unknown[]): T {
     try {
+      if (this.worker === undefined) {
+        this.worker = new SyncWorker(new URL('./store-worker.js', import.meta.url), this.data)
+        this.worker.call('open')
+      }
       return this.worker.call<T>(op, ...args)
     } catch (e) {
       throw new EvalError((e as Error).message)
@@ -168,5 +172,5 @@ export class BridgedEvalStore extends BaseEvalStore {
     if (want !== got) throw new EvalError(`the store added '${got}' where the evaluator computed '${want}'`)
     this.valid.add(got)
   }
-  close(): void { this.worker.close() }
+  close(): void { this.worker?.close() }
 }

@@ -9,6 +9,7 @@ import { contextBuiltins } from './context.js'
 import { controlBuiltins } from './control.js'
 import { derivationBuiltins } from './derivations.js'
 import { storePathBuiltins } from './store-paths.js'
+import { fetcherBuiltins } from './fetchers.js'
 import { fileBuiltins } from './files.js'
 import { jsonBuiltins } from './json.js'
 import { listBuiltins } from './lists.js'
@@ -31,6 +32,7 @@ export const builtinGroups: readonly BuiltinGroup[] = [
   jsonBuiltins,
   xmlBuiltins,
   storePathBuiltins,
+  fetcherBuiltins,
   derivationBuiltins,
 ]
 
