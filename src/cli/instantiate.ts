@@ -145,7 +145,8 @@ export const main: CommandMain = (args: string[], sinks: Sinks, ctx: CommandCont
     }
     if (e instanceof EvalError && st) {
       sinks.stderr(renderError(e, st.positions, { showTrace: st.settings.showTrace }) + '\n')
-      return 1
+      // C++ exits with an error's own status where it has one (102 for hash mismatches)
+      return (e as { exitStatus?: number }).exitStatus ?? 1
     }
     if (e instanceof EvalSettingsError) {
       sinks.stderr(`error: ${e.message}\n`)

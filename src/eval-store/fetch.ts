@@ -96,8 +96,9 @@ export class NodeFetchIO implements EvalFetchIO {
     return { root: binPath(root), lastModified }
   }
 
+  /** The newest mtime in the tree (as C++ reports for `path` inputs). */
   lastModified(path: string): number {
-    return Math.floor(lstatSync(fsPath(path)).mtimeMs / 1000)
+    return newestMtime(fsPath(path))
   }
 
   remove(path: string): void {

@@ -86,7 +86,7 @@ export interface EvalFetchIO {
   unpack(archive: string, url: string): { root: string; lastModified: number }
   /** A Git tree checked out into a new temporary directory. */
   git(req: GitFetchRequest): GitFetchResult
-  /** Modification time of a path, seconds since the epoch (fetchTree `path`). */
+  /** The newest modification time in a tree, seconds since the epoch (fetchTree `path`). */
   lastModified(path: string): number
   /** Delete a temporary file or directory made by the methods above. */
   remove(path: string): void

@@ -107,7 +107,7 @@ function fetch(st: EvalState, pos: PosIdx, args: Value[], who: 'fetchurl' | 'fet
     if (expectedHash !== undefined) {
       const got = unpack ? stored.narHash : sha256OfFile(st, file.path)
       if (!got.equals(expectedHash)) {
-        throw new EvalError(`hash mismatch in file downloaded from '${url}':\n  specified: ${expectedHash.format('nix32')}\n  got:       ${got.format('nix32')}`)
+        throw new HashMismatchError(`hash mismatch in file downloaded from '${url}':\n  specified: ${expectedHash.format('nix32')}\n  got:       ${got.format('nix32')}`)
       }
     }
     return storePathString(stored.path)
@@ -281,7 +281,7 @@ function fetchTree(st: EvalState, pos: PosIdx, args: Value[], params: FetchTreeP
   if (wantNar !== undefined) {
     const want = Hash.parseAny(wantNar, 'sha256')
     if (!want.equals(r.narHash)) {
-      throw new EvalError(`NAR hash mismatch in input '${describeInput(input)}', expected '${want.toSRI()}' but got '${r.narHash.toSRI()}'`)
+      throw new HashMismatchError(`NAR hash mismatch in input '${describeInput(input)}', expected '${want.toSRI()}' but got '${r.narHash.toSRI()}'`)
     }
   }
   return emitTreeAttrs(r, params.emptyRevFallback)
@@ -325,11 +325,21 @@ function isLocked(a: InputAttrs): boolean {
 function describeInput(a: InputAttrs): string {
   const t = strAttr(a, 'type')
   const query = [...a.keys()].filter(k => k !== 'type' && k !== 'url' && k !== 'path').sort()
-    .map(k => { const v = a.get(k)!; return `${k}=${typeof v === 'boolean' ? (v ? '1' : '0') : encodeURIComponent(String(v))}` })
+    .map(k => { const v = a.get(k)!; return `${k}=${typeof v === 'boolean' ? (v ? '1' : '0') : queryEncode(String(v))}` })
   const q = query.length > 0 ? `?${query.join('&')}` : ''
   if (t === 'path') return `path:${strAttr(a, 'path') ?? ''}${q}`
   const url = strAttr(a, 'url') ?? ''
   return t === 'git' ? `git+${url}${q}` : `${url}${q}`
+}
+
+/** C++ `percentEncode` for query values: `/`, `:` and `@` stay as they are. */
+function queryEncode(s: string): string {
+  return encodeURIComponent(s).replace(/%2F/g, '/').replace(/%3A/g, ':').replace(/%40/g, '@')
+}
+
+/** Hash mismatches exit with status 102, as C++ (`withExitStatus(102)`). */
+class HashMismatchError extends EvalError {
+  readonly exitStatus = 102
 }
 
 function fetchingInput(a: InputAttrs, e: unknown): unknown {
