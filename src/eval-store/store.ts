@@ -136,10 +136,7 @@ export class BridgedEvalStore extends BaseEvalStore {
 
   private call<T>(op: string, ...args: unknown[]): T {
     try {
-      if (this.worker === undefined) {
-        this.worker = new SyncWorker(new URL('./store-worker.js', import.meta.url), this.data)
-        this.worker.call('open')
-      }
+      if (this.worker === undefined) this.worker = sharedStoreWorker(this.data)
       return this.worker.call<T>(op, ...args)
     } catch (e) {
       throw new EvalError((e as Error).message)
@@ -172,5 +169,29 @@ export class BridgedEvalStore extends BaseEvalStore {
     if (want !== got) throw new EvalError(`the store added '${got}' where the evaluator computed '${want}'`)
     this.valid.add(got)
   }
-  close(): void { this.worker?.close() }
+  /** Stop the worker (it is shared by every BridgedEvalStore of the same store in this process). */
+  close(): void {
+    if (this.worker === undefined) return
+    workers.delete(workerKey(this.data))
+    this.worker.close()
+    this.worker = undefined
+  }
+}
+
+/**
+ * One worker per store and process: opening a store (worker start, database, castore) costs
+ * far more than an evaluation's queries, and in-process callers (tests, a REPL) evaluate often.
+ */
+const workers = new Map<string, SyncWorker>()
+const workerKey = (d: StoreWorkerData): string => JSON.stringify([d.storeUrl, d.storeDir, d.isRoot, d.env])
+
+function sharedStoreWorker(d: StoreWorkerData): SyncWorker {
+  const key = workerKey(d)
+  let w = workers.get(key)
+  if (w === undefined) {
+    w = new SyncWorker(new URL('./store-worker.js', import.meta.url), d)
+    w.call('open')
+    workers.set(key, w)
+  }
+  return w
 }
