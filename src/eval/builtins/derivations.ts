@@ -342,8 +342,9 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
   if (!isReadOnly(st)) {
     st.io.store!.addTextToStore!(drvPathS, Buffer.from(info.text, 'utf8'), info.references.map(r => storeDir.print(r)))
   }
+  // dependents get its hash modulo from the cache, which reads it from here when first asked
+  // (C++ computes it eagerly; most derivations never have a dependent in the same evaluation)
   session.derivations.set(drvPathS, drv)
-  session.drvHashes.record(info.path, drv)
 
   const result = new Map<string, Value>()
   result.set('drvPath', new NixString(drvPathS, new Set([`=${drvPathS}`])))
