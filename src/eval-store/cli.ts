@@ -7,6 +7,7 @@ import type { EvalState } from '../eval/eval-state.js'
 import { attachEvalStore } from './attach.js'
 import { existsSync } from 'node:fs'
 import { NodeFetchIO } from './fetch.js'
+import { mapStorePathsInIO, mapStorePathsInSource, realStoreDirOf } from './real-paths.js'
 import { nodeSource } from './source.js'
 import { BridgedEvalStore } from './store.js'
 
@@ -21,7 +22,12 @@ export function attachCliStore(st: EvalState, o: CliStoreOptions): void {
   attachEvalStore(st, {
     storeUrl,
     readOnly: o.readOnly,
-    openStore: (url, storeDir, readOnly) => new BridgedEvalStore({ storeUrl: url, storeDir, env: stringEnv(o.env), isRoot: process.getuid?.() === 0 }, nodeSource, readOnly),
+    openStore: (url, storeDir, readOnly) => {
+      const real = realStoreDirOf(url, storeDir, o.env, existsSync(daemonSocket(o.env)))
+      mapStorePathsInIO(st.io, storeDir, real)
+      const source = mapStorePathsInSource(nodeSource, storeDir, real)
+      return new BridgedEvalStore({ storeUrl: url, storeDir, env: stringEnv(o.env), isRoot: process.getuid?.() === 0 }, source, readOnly)
+    },
     storeReachable: url => url !== '' && url !== 'auto' ? true : existsSync(daemonSocket(o.env)),
     fetch: new NodeFetchIO({ env: o.env }),
   })
