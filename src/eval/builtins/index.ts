@@ -10,6 +10,7 @@ import { controlBuiltins } from './control.js'
 import { derivationBuiltins } from './derivations.js'
 import { storePathBuiltins } from './store-paths.js'
 import { fetcherBuiltins } from './fetchers.js'
+import { flakeRefBuiltins } from './flake-refs.js'
 import { fileBuiltins } from './files.js'
 import { jsonBuiltins } from './json.js'
 import { listBuiltins } from './lists.js'
@@ -33,6 +34,7 @@ export const builtinGroups: readonly BuiltinGroup[] = [
   xmlBuiltins,
   storePathBuiltins,
   fetcherBuiltins,
+  flakeRefBuiltins,
   derivationBuiltins,
 ]
 

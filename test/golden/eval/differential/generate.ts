@@ -445,6 +445,26 @@ function derivations(r: Rng): DiffCaseDraft {
 
 interface DiffCaseDraft { readonly expr: string; readonly flags?: readonly string[] }
 
+const FLAKE_REFS = [
+  'github:NixOS/nixpkgs', 'github:NixOS/nixpkgs/23.05?dir=lib', 'github:a/b/c?host=x.org', 'gitlab:foo/bar/v1', 'sourcehut:~user/repo',
+  'github:NixOS/nixpkgs/e17d3602eacfbf46f2dd1f42a2f79d5d96ad641a', 'nixpkgs', 'nixpkgs/nixos-23.05', 'flake:nixpkgs', 'flake:nixpkgs/x?dir=y',
+  'path:/tmp/x', 'path:/tmp/x?dir=sub', 'git+https://example.org/repo.git?ref=main', 'git+file:///tmp/repo?shallow=1', 'git+ssh://git@github.com/a/b',
+  'https://example.org/x.tar.gz', 'tarball+https://example.org/x', 'file+https://example.org/x', 'https://example.org/file.txt',
+  'github:NixOS/nixpkgs?narHash=sha256-47DEQpj8HBSa%2B/TImW%2B5JCeuQeRkm5NMpJWZG3hSuFU%3D', 'nixpkgs?dir=x', './rel', 'github:', 'foo:bar',
+]
+
+function flakeRefs(r: Rng): DiffCaseDraft {
+  const ref = r.pick(FLAKE_REFS)
+  let expr: string
+  switch (r.int(0, 3)) {
+    case 0: expr = `builtins.parseFlakeRef ${strLit(ref)}`; break
+    case 1: expr = `builtins.flakeRefToString (builtins.parseFlakeRef ${strLit(ref)})`; break
+    case 2: expr = `builtins.flakeRefToString { type = ${strLit(r.pick(['github', 'indirect', 'path', 'git', 'tarball', 'gitlab']))}; ${r.pick(['owner = "o"; repo = "r";', 'id = "nixpkgs";', 'path = "/p";', 'url = "https://x.org/y";'])} ${r.pick(['', 'ref = "main";', 'rev = "e17d3602eacfbf46f2dd1f42a2f79d5d96ad641a";', 'dir = "d";', 'shallow = true;', 'revCount = 3;', 'narHash = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";'])} }`; break
+    default: expr = r.pick(['builtins.flakeRefToString { type = "github"; owner = "o"; repo = -1; }', 'builtins.flakeRefToString { type = "github"; owner = "o"; repo = 1.5; }', 'builtins.flakeRefToString { }', 'builtins.parseFlakeRef 1', 'builtins.getFlake "nixpkgs"'])
+  }
+  return r.chance(0.9) ? { expr, flags: ['flakes'] } : { expr }
+}
+
 /** Categories and how many cases each gets. */
 export const CATEGORY_COUNTS: ReadonlyArray<readonly [string, number, (r: Rng) => string | DiffCaseDraft]> = [
   ['arith', 90, arith],
@@ -456,6 +476,7 @@ export const CATEGORY_COUNTS: ReadonlyArray<readonly [string, number, (r: Rng) =
   ['regex', 40, regex],
   ['paths', 50, paths],
   ['derivations', 170, derivations],
+  ['flakeRefs', 40, flakeRefs],
 ]
 
 /** The cases for a seed; duplicates (same expression and flags) are dropped. */
