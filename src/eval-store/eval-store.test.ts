@@ -81,6 +81,25 @@ describe('eval-store: stores behind the evaluator', () => {
     assert.match(top, /^Derive\(\[\("out","\/nix\/store\/[0-9a-z]{32}-top","",""\)\],\[\("\/nix\/store\/xklz47ybfl5ypy6lavdz227fd64jx1x6-dep.drv",\["out"\]\)\],\["\/nix\/store\/k9skj2v0n8nrbbkbzl3z28wkvkxh2b02-src","\/nix\/store\/x93g3gvygaiq7h4b6zls3w7l5az1y526-f","\/nix\/store\/xklz47ybfl5ypy6lavdz227fd64jx1x6-dep.drv"\]/)
   })
 
+  it('builds derivation outputs a path depends on before reading it (import from derivation)', function () {
+    const io = new MemoryEvalIO()
+    const store = new MemoryEvalStore('/nix/store', memorySource({}))
+    const built: string[] = []
+    store.builder = (targets, s) => {
+      for (const t of targets) {
+        built.push(t)
+        const out = '/nix/store/0pd4llb3k36fnppfxwp6nlwsxwlv0y2c-a' // C++'s output path of this derivation
+        io.add(`${out}/x`, '{ answer = 42; }')
+        s.addTextToStore(out, new Uint8Array(), [])
+      }
+    }
+    ;(io as EvalIO).store = store
+    const st = new EvalState(io)
+    const v = st.eval(st.parse('(import "${derivation { name = "a"; builder = "/bin/sh"; system = "x"; }}/x").answer', 'string', '', '/'))
+    assert.equal(st.force(v), 42)
+    assert.deepEqual(built, ['/nix/store/l9ldjc53ry43x24hvq73jx7dx0489mhj-a.drv!out'])
+  })
+
   it('runs filters on every entry below the root with its type', function () {
     const store = new DummyEvalStore('/nix/store', memorySource({ '/w/src': SRC }))
     const seen: string[] = []

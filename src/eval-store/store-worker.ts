@@ -9,7 +9,7 @@ import { workerData } from 'node:worker_threads'
 import { nullLogger } from '../logger.js'
 import { decodeNarTree } from '../nar/index.js'
 import { loadSettings } from '../settings/index.js'
-import { type ContentAddressMethodWithAlgo, parseStoreReference, StoreDir, StorePath } from '../store-path/index.js'
+import { type ContentAddressMethodWithAlgo, type DerivedPath, isSuccess, parseDerivedPath, parseStoreReference, StoreDir, StorePath } from '../store-path/index.js'
 import { openLocalStore } from '../store/index.js'
 import type { OpContext } from '../store/types.js'
 import { WorkerClient } from '../worker-protocol/client.js'
@@ -29,6 +29,7 @@ interface Backend {
   nar(p: StorePath): Promise<Uint8Array>
   addToStore(name: string, method: ContentAddressMethodWithAlgo, refs: StorePath[], dump: Uint8Array[]): Promise<StorePath>
   addTempRoot(p: StorePath): Promise<void>
+  buildPaths(targets: DerivedPath[]): Promise<void>
   close(): Promise<void>
 }
 
@@ -49,6 +50,7 @@ async function daemonBackend(socket: string, storeDir: StoreDir): Promise<Backen
       return r instanceof StorePath ? r : r.path
     },
     addTempRoot: async p => { await c.addTempRoot(p) },
+    buildPaths: async targets => { await c.buildPaths(targets) },
     close: async () => { c.close() },
   }
 }
@@ -77,6 +79,11 @@ async function localBackend(d: StoreWorkerData, url: string): Promise<Backend> {
     },
     addToStore: async (name, method, refs, dump) => (await store.addToStore(ctx, name, method, refs, chunks(dump), false)).path,
     addTempRoot: p => store.addTempRoot(ctx, p),
+    buildPaths: async targets => {
+      for (const r of await store.buildPaths(ctx, targets, 'normal')) {
+        if (!isSuccess(r.status)) throw new Error(r.errorMsg)
+      }
+    },
     close: () => store.close(),
   }
 }
@@ -121,6 +128,7 @@ const handlers: Handlers = {
     await b.addTempRoot(path)
     return storeDir.print(path)
   },
+  buildPaths: async (targets: string[]) => { await (await get()).buildPaths(targets.map(t => parseDerivedPath(storeDir, t))) },
   close: async () => { if (backend) await (await backend).close() },
 }
 serveSyncCalls(workerData, handlers)

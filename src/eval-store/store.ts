@@ -97,6 +97,8 @@ export interface MemoryObject {
 /** Everything added is kept in a map (tests; what a store would have received). */
 export class MemoryEvalStore extends BaseEvalStore {
   readonly objects = new Map<string, MemoryObject>()
+  /** Builds for import from derivation (tests): given `drv!out` targets, make their outputs valid. */
+  builder: ((targets: readonly string[], store: MemoryEvalStore) => void) | undefined
 
   constructor(storeDir: string | StoreDir = '/nix/store', source: SourceAccessor = nodeSource) {
     super(storeDir, source, false)
@@ -115,6 +117,10 @@ export class MemoryEvalStore extends BaseEvalStore {
   }
   addTextToStore(path: string, contents: Uint8Array, references: readonly string[]): void {
     this.objects.set(path, { references: [...references], contents, kind: 'text' })
+  }
+  buildPaths(targets: readonly string[]): void {
+    if (this.builder === undefined) throw new EvalError(`cannot build '${targets[0] ?? ''}': this store has no builder`)
+    this.builder(targets, this)
   }
   protected writeSource(a: SourceAddition): void {
     this.objects.set(a.path, { references: [], contents: Buffer.concat(a.dump), kind: a.method })
@@ -164,6 +170,9 @@ export class BridgedEvalStore extends BaseEvalStore {
   }
   protected writeSource(a: SourceAddition): void {
     this.checkSame(a.path, this.call<string>('addToStore', a.name, a.method, [], a.dump))
+  }
+  buildPaths(paths: readonly string[]): void {
+    this.call('buildPaths', [...paths])
   }
   private checkSame(want: string, got: string): void {
     if (want !== got) throw new EvalError(`the store added '${got}' where the evaluator computed '${want}'`)

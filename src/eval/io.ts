@@ -53,6 +53,8 @@ export interface EvalStoreIO {
   queryReferences?(storePath: string): readonly string[]
   /** The ATerm text of a valid `.drv` (binary string); throws an `EvalError` if it is not valid. */
   readDerivation?(drvPath: string): string
+  /** Build derivation outputs (`/nix/store/…drv!out`) for import from derivation. */
+  buildPaths?(paths: readonly string[]): void
 }
 
 /** What `builtins.path`, `filterSource` and `"${./p}"` ask the store to add. */

@@ -136,7 +136,7 @@ export function isDerivationPath(p: string): boolean {
 /**
  * C++ `EvalState::realiseContext` for paths read during evaluation (readFile, import, …): every
  * path in the context must be valid, and derivation outputs would have to be built first
- * (import from derivation), which this evaluator does not do yet.
+ * (import from derivation) through the store.
  */
 export function realiseContext(st: EvalState, ctx: ReadonlySet<string>): void {
   const storeDir = storeSession(st).storeDir.path + '/'
@@ -148,11 +148,27 @@ export function realiseContext(st: EvalState, ctx: ReadonlySet<string>): void {
     if (!isValidPath(st, p)) throw new EvalError(`path '${base(p)}' is not valid`)
     if (c.startsWith('!')) built.push(c)
   }
-  if (built.length > 0) {
+  if (built.length === 0) return
+  const io = st.io.store
+  if (io?.buildPaths === undefined || io.readOnly) {
     const [first] = built
     const i = first!.indexOf('!', 1)
-    throw new EvalError(`cannot build '${first!.slice(i + 1)}^${first!.slice(1, i)}' during evaluation: import from derivation is not supported by this evaluator yet`)
+    throw new EvalError(`cannot build '${first!.slice(i + 1)}^${first!.slice(1, i)}' during evaluation: import from derivation needs a writable store`)
   }
+  // `!out!/…drv` → `/…drv!out` (DerivedPath), each output's path known in advance
+  const targets: string[] = []
+  for (const c of built) {
+    const i = c.indexOf('!', 1)
+    const out = c.slice(1, i)
+    const drvPath = c.slice(i + 1)
+    if (drvPath.startsWith('!')) throw new EvalError(`cannot build '${c}' during evaluation: dynamic derivations are not supported`)
+    const drv = readDerivation(st, drvPath)
+    const o = drv.outputs.get(out)
+    if (o === undefined) throw new EvalError(`derivation '${drvPath}' does not have output '${out}'`)
+    if (o.kind !== 'inputAddressed' && o.kind !== 'caFixed') throw new EvalError(`cannot build '${drvPath}^${out}' during evaluation: its output path is not known in advance`)
+    targets.push(`${drvPath}!${out}`)
+  }
+  io.buildPaths(targets)
 }
 
 /**
