@@ -9,6 +9,8 @@ import { contextBuiltins } from './context.js'
 import { controlBuiltins } from './control.js'
 import { derivationBuiltins } from './derivations.js'
 import { storePathBuiltins } from './store-paths.js'
+import { fetcherBuiltins } from './fetchers.js'
+import { flakeRefBuiltins } from './flake-refs.js'
 import { fileBuiltins } from './files.js'
 import { jsonBuiltins } from './json.js'
 import { listBuiltins } from './lists.js'
@@ -31,6 +33,8 @@ export const builtinGroups: readonly BuiltinGroup[] = [
   jsonBuiltins,
   xmlBuiltins,
   storePathBuiltins,
+  fetcherBuiltins,
+  flakeRefBuiltins,
   derivationBuiltins,
 ]
 
