@@ -111,10 +111,22 @@ export class FsObjectStore implements ObjectStore {
     try { await stat(this.path(ns, d)); return true } catch (e) { if (isErrno(e, 'ENOENT')) return false; throw e }
   }
 
-  async get(ns: Namespace, d: B3Digest): Promise<Uint8Array | undefined> {
-    let raw: Buffer
-    try { raw = await readFile(this.path(ns, d)) } catch (e) { if (isErrno(e, 'ENOENT')) return undefined; throw e }
-    return this.compressed(ns) ? this.decompress(raw) : raw
+  async get(ns: Namespace, d: B3Digest, sizeHint?: number): Promise<Uint8Array | undefined> {
+    const compressed = this.compressed(ns)
+    try {
+      if (sizeHint !== undefined && !compressed) {
+        // open + one read + close; a short or long read falls back to reading it all.
+        const fh = await open(this.path(ns, d), 'r')
+        try {
+          const buf = Buffer.allocUnsafe(sizeHint + 1)
+          const { bytesRead } = await fh.read(buf, 0, sizeHint + 1, 0)
+          if (bytesRead === sizeHint) return buf.subarray(0, bytesRead)
+          return await fh.readFile()
+        } finally { await fh.close() }
+      }
+      const raw = await readFile(this.path(ns, d))
+      return compressed ? this.decompress(raw) : raw
+    } catch (e) { if (isErrno(e, 'ENOENT')) return undefined; throw e }
   }
 
   async size(ns: Namespace, d: B3Digest): Promise<number | undefined> {

@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
 import {
-  chmod, link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, stat, symlink, utimes,
+  chmod, link, lstat, lutimes, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, utimes,
 } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { BlobService } from './blob-service.js'
@@ -62,7 +62,7 @@ export async function ingestPath(path: string, blobs: BlobService, dirs: Directo
     opts.signal?.throwIfAborted()
     const st = await lstat(p)
     if (st.isSymbolicLink()) return symlinkNode(await readlink(p, { encoding: 'buffer' }))
-    if (st.isFile()) return limiter.run(() => ingestFile(p, (st.mode & 0o100) !== 0, blobs))
+    if (st.isFile()) return limiter.run(() => ingestFile(p, st.size, (st.mode & 0o100) !== 0, blobs))
     if (!st.isDirectory()) throw new UnsupportedFileTypeError(p.toString())
     const names = await readdir(p, { encoding: 'buffer' })
     const nodes = await Promise.all(names.map(n => visit(joinBytes(p, n))))
@@ -88,14 +88,14 @@ function joinBytes(parent: Buffer, name: Uint8Array): Buffer {
   return Buffer.concat([parent, SLASH, name])
 }
 
-async function ingestFile(p: Buffer, executable: boolean, blobs: BlobService): Promise<FileNode> {
+async function ingestFile(p: Buffer, sizeSeen: number, executable: boolean, blobs: BlobService): Promise<FileNode> {
+  if (sizeSeen <= SMALL_FILE) {
+    // One readFile (what we read is what we store, even if the file changed since lstat).
+    const data = await readFile(p)
+    return fileNode(await blobs.put(data), data.length, executable)
+  }
   const fh = await open(p, 'r')
   try {
-    const size = (await fh.stat()).size
-    if (size <= SMALL_FILE) {
-      const data = await fh.readFile()
-      return fileNode(await blobs.put(data), data.length, executable)
-    }
     const w = blobs.openWrite()
     try {
       const buf = Buffer.allocUnsafe(READ_PIECE)
@@ -178,12 +178,16 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
   }
 
   const copyBlob = async (p: string | Buffer, n: FileNode): Promise<void> => {
-    const r = await blobs.open(n.digest)
-    if (r === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
-    if (BigInt(r.size) !== n.size) throw new CorruptObjectError(`blob ${n.digest.hex} has ${r.size} bytes, the node says ${n.size}`)
+    // Small blobs in one read (no stat); large ones streamed.
+    const small = n.size <= BigInt(SMALL_FILE)
+    const data = small ? await blobs.readAll(n.digest, { maxSize: SMALL_FILE, expectedSize: Number(n.size) }) : undefined
+    const r = small ? undefined : await blobs.open(n.digest)
+    if (data === undefined && r === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
+    const got = data?.length ?? r!.size
+    if (BigInt(got) !== n.size) throw new CorruptObjectError(`blob ${n.digest.hex} has ${got} bytes, the node says ${n.size}`)
     const fh = await open(p, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600)
     try {
-      for await (const piece of r.read()) {
+      for await (const piece of data !== undefined ? [data] : r!.read()) {
         let off = 0
         while (off < piece.length) off += (await fh.write(piece, off, piece.length - off)).bytesWritten
         stats.bytesWritten += piece.length

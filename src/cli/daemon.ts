@@ -2,7 +2,7 @@
  * `tsnix daemon`: serve the Nix worker protocol, standing in for `nix-daemon`.
  *
  *   tsnix daemon [--daemon] [--stdio] [--force-trusted|--force-untrusted|--default-trust]
- *                [--option NAME VALUE]... [--version]
+ *                [--store URL] [--option NAME VALUE]... [--version]
  *
  * Listens on `<state>/daemon-socket/socket` (or NIX_DAEMON_SOCKET_PATH, or the socket systemd
  * passes), creating what is missing; `--stdio` serves one client on stdin/stdout (ssh-ng).
@@ -26,7 +26,7 @@ interface Args {
 }
 
 function usage(): string {
-  return 'usage: tsnix daemon [--daemon | --stdio] [--force-trusted | --force-untrusted | --default-trust] [--option NAME VALUE]... [--version]\n'
+  return 'usage: tsnix daemon [--daemon | --stdio] [--force-trusted | --force-untrusted | --default-trust] [--store URL] [--option NAME VALUE]... [--version]\n'
 }
 
 function parseArgs(argv: string[]): Args | number {
@@ -40,6 +40,13 @@ function parseArgs(argv: string[]): Args | number {
       case '--force-untrusted': a.trust = 'untrusted'; break
       case '--default-trust': a.trust = 'default'; break
       case '--process-ops': break // we always process ops ourselves
+      case '--store': {
+        // as every Nix command: ssh-ng clients append `--store <remote-store>` to the remote program
+        const url = argv[++i]
+        if (url === undefined) { process.stderr.write("error: flag '--store' requires 1 argument\n"); return 1 }
+        a.options.push(['store', url])
+        break
+      }
       case '--option': {
         const name = argv[++i]
         const value = argv[++i]

@@ -16,7 +16,7 @@ export function forceThunk(t: Thunk, pos: PosIdx = noPos): Value {
   t.code = BLACKHOLE
   let v: Value
   try {
-    v = code(t.env!, pos)
+    v = code(t.env!, pos, t.value)
   } catch (e) {
     if (e instanceof EvalError) {
       if (e instanceof InfiniteRecursionError && e.pos === noPos) e.pos = pos

@@ -39,6 +39,32 @@ export interface EvalStoreIO {
   addPathToStore?(storePath: string, sourcePath: string): void
   /** Whether a store path is valid (exists in the store). */
   isValidPath?(storePath: string): boolean
+  /**
+   * Serialise a file system path (NAR or flat), hash it and — unless read-only — add it to the
+   * store; returns the store path (C++ `fetchToStore`/`addToStore` of a source path).
+   */
+  addSourcePath?(req: AddSourcePathRequest): string
+  /** References of a valid store path; throws an `EvalError` if it is not valid. */
+  queryReferences?(storePath: string): readonly string[]
+  /** The ATerm text of a valid `.drv` (binary string); throws an `EvalError` if it is not valid. */
+  readDerivation?(drvPath: string): string
+}
+
+/** What `builtins.path`, `filterSource` and `"${./p}"` ask the store to add. */
+export interface AddSourcePathRequest {
+  /** Absolute source path (binary string). */
+  readonly path: string
+  /** Store path name. */
+  readonly name: string
+  /** `nar` (recursive) or `flat` (a regular file's bytes). */
+  readonly method: 'nar' | 'flat'
+  /**
+   * Follow a final symlink too (`builtins.path`, C++ `SymlinkResolution::Full`); otherwise only
+   * the parent directories' (`"${./p}"`, `SymlinkResolution::Ancestors`).
+   */
+  readonly followLinks?: boolean
+  /** Called for every entry below `path` with its path and type; false leaves it out. */
+  readonly filter?: (path: string, type: FileType) => boolean
 }
 
 class NotFound extends Error {

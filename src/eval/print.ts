@@ -38,7 +38,7 @@ export function printAmbiguous(v: Value, seen: Set<object> = new Set(), depth = 
       out.push('{ ')
       for (const k of v.keys()) {
         out.push(k, ' = ')
-        go(v.map.get(k)!, depth - 1)
+        go(v.get(k)!, depth - 1)
         out.push('; ')
       }
       out.push('}')
@@ -81,7 +81,7 @@ export const errorPrintOptions: PrintOptions = {
 }
 
 function isDerivation(a: Attrs): boolean {
-  const t = peel(a.map.get('type') ?? null)
+  const t = peel(a.get('type') ?? null)
   return (typeof t === 'string' && t === 'derivation') || (t instanceof NixString && t.s === 'derivation')
 }
 
@@ -118,7 +118,7 @@ export function printValue(v: Value, opts: PrintOptions = errorPrintOptions): st
         seen.add(v)
       }
       if (opts.force && opts.derivationPaths && isDerivation(v)) {
-        const dp = peel(v.map.get('drvPath') ?? null)
+        const dp = peel(v.get('drvPath') ?? null)
         const p = typeof dp === 'string' ? dp : dp instanceof NixString ? dp.s : undefined
         out.push(p !== undefined ? E(`derivation ${p}`) : E('derivation'))
         return
@@ -135,7 +135,7 @@ export function printValue(v: Value, opts: PrintOptions = errorPrintOptions): st
           break
         }
         out.push(printIdentifier(k), ' = ')
-        go(v.map.get(k)!, depth + 1)
+        go(v.get(k)!, depth + 1)
         out.push(';')
         attrsPrinted++
         current++

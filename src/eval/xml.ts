@@ -54,7 +54,7 @@ export function valueToXML(st: EvalState, v: Value, strict: boolean, location: b
       const a: Record<string, string> = { name: k }
       if (location && s.posOf(k) !== noPos) posAttrs(a, s.posOf(k))
       doc.open('attr', a)
-      go(s.map.get(k)!, s.posOf(k))
+      go(s.get(k)!, s.posOf(k))
       doc.close()
     }
   }
@@ -73,13 +73,13 @@ export function valueToXML(st: EvalState, v: Value, strict: boolean, location: b
       if (st.isDerivation(v)) {
         const a: Record<string, string> = {}
         let drvPath = ''
-        const dp = v.map.get('drvPath')
+        const dp = v.get('drvPath')
         if (dp !== undefined) {
           const x = strict ? st.force(dp, v.posOf('drvPath')) : dp
           const s = strOf(x)
           if (s !== undefined) { a['drvPath'] = s; drvPath = s }
         }
-        const op = v.map.get('outPath')
+        const op = v.get('outPath')
         if (op !== undefined) {
           const s = strOf(strict ? st.force(op, v.posOf('outPath')) : op)
           if (s !== undefined) a['outPath'] = s

@@ -3,8 +3,11 @@ import assert from 'node:assert/strict'
 import { mkInfo, sp, storeDir } from '../../test/support/pathinfo.js'
 import { ReferenceCycleError } from './errors.js'
 import { checkAcyclic, planRegistration, type PlannedPath } from './register-plan.js'
+import { StorePath } from '../store-path/index.js'
 
-const plan = (key: string, refs: string[]): PlannedPath => ({ key, refs, cols: undefined as never, drvOutputs: [], castoreRoot: undefined })
+const path = sp
+const plan = (name: string, refs: string[]): Pick<PlannedPath, 'path' | 'key' | 'refPaths'> =>
+  ({ path: path(name), key: storeDir.print(path(name)), refPaths: refs.map(path) })
 
 describe('pathinfo: registration planning', () => {
   it('orders by path, keeps the last registration of a path, and sorts unique references', () => {
@@ -20,17 +23,27 @@ describe('pathinfo: registration planning', () => {
   })
 
   it('ignores self-references and references outside the batch', () => {
-    checkAcyclic([plan('/s/a', ['/s/a', '/s/b']), plan('/s/b', ['/s/outside'])])
+    checkAcyclic([plan('a', ['a', 'b']), plan('b', ['outside'])])
   })
 
   it('names the path met again and the one it was reached from', () => {
-    assert.throws(() => checkAcyclic([plan('/s/a', ['/s/b']), plan('/s/b', ['/s/c']), plan('/s/c', ['/s/a'])]),
-      (e: Error) => e instanceof ReferenceCycleError && e.message === "cycle detected in the references of '/s/a' from '/s/c'")
+    assert.throws(() => checkAcyclic([plan('a', ['b']), plan('b', ['c']), plan('c', ['a'])]),
+      (e: Error) => e instanceof ReferenceCycleError && e.message === `cycle detected in the references of '${storeDir.print(path('a'))}' from '${storeDir.print(path('c'))}'`)
+  })
+
+  it('tells apart two paths with one hash part and different names', () => {
+    const twin = (name: string, refs: StorePath[]): Pick<PlannedPath, 'path' | 'key' | 'refPaths'> => {
+      const p = StorePath.fromBaseName('1'.repeat(32) + '-' + name)
+      return { path: p, key: storeDir.print(p), refPaths: refs }
+    }
+    const x = twin('x', []).path, y = twin('y', []).path
+    checkAcyclic([twin('x', [y]), twin('y', [])])
+    assert.throws(() => checkAcyclic([twin('x', [y]), twin('y', [x])]), ReferenceCycleError)
   })
 
   it('handles a 100k-long chain without recursion', () => {
     const n = 100_000
-    const key = (i: number): string => `/s/${String(i).padStart(6, '0')}`
-    checkAcyclic(Array.from({ length: n }, (_, i) => plan(key(i), i + 1 < n ? [key(i + 1)] : [])))
+    const name = (i: number): string => `p${String(i).padStart(6, '0')}`
+    checkAcyclic(Array.from({ length: n }, (_, i) => plan(name(i), i + 1 < n ? [name(i + 1)] : [])))
   })
 })

@@ -11,16 +11,19 @@
  */
 import { lstat, mkdir, readFile, rm, symlink, readlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { availableParallelism } from 'node:os'
+import { Builder, type BuilderStore, type BuildRequestContext, DaemonRunners } from '../build/index.js'
 import { decodeRootNode, encodeRootNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
-import { nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
+import { type BasicDerivation, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
 import type { Logger } from '../logger.js'
 import { dumpPath } from '../nar/index.js'
 import { PathLocks } from '../os/index.js'
 import type { PathInfoService, ValidPathRegistration } from '../pathinfo/index.js'
 import type { StoreLocations } from '../settings/index.js'
-import type { Settings } from '../settings/index.js'
+import { applySetting, type Settings } from '../settings/index.js'
 import { countValidSignatures, isContentAddressed as isCaPathInfo, type PublicKeys } from '../signing/index.js'
 import {
+  type BuildResult,
   type ContentAddress,
   type ContentAddressMethodWithAlgo,
   type DerivedPath,
@@ -99,6 +102,18 @@ export class LocalStore implements Store {
       for (const name of drv.outputs.keys()) out.set(name, undefined)
     } catch { /* an unreadable .drv: fall back to what the database knows */ }
     for (const [name, p] of await this.deps.pathInfo.queryDerivationOutputs(drvPath)) out.set(name, p)
+    // Floating outputs: what a build realised (C++ `queryPartialDerivationOutputMap`).
+    if ([...out.values()].some(p => p === undefined)) {
+      try {
+        const ids = await this.builder.outputHashes(drvPath)
+        for (const [name, p] of out) {
+          if (p !== undefined) continue
+          const id = ids.get(name)
+          const r = id === undefined ? undefined : await this.deps.pathInfo.queryRealisation({ drvHash: id, outputName: name })
+          if (r) out.set(name, r.outPath)
+        }
+      } catch { /* an unreadable input derivation: leave the output unknown */ }
+    }
     return out
   }
 
@@ -158,7 +173,8 @@ export class LocalStore implements Store {
       if (checkSigs && this.pathInfoIsUntrusted(info)) {
         throw new UntrustedPathError(`cannot add path '${this.storeDir.print(info.path)}' because it lacks a signature by a trusted key`)
       }
-      if (opts.repair && !ctx.trusted) throw new NotPrivilegedError('you are not privileged to repair paths')
+      // Repair is open to untrusted clients here, as in C++ (daemon.cc checks it only for
+      // VerifyStore and builds): the contents are verified against the NAR hash regardless.
       await this.deps.tempRoots.add(ctx.clientId, info.path)
       if (!opts.repair && (await this.isValidPath(info.path))) return
       const locks = (await PathLocks.acquire([this.realPath(info.path)], { signal: ctx.signal }))!
@@ -219,7 +235,6 @@ export class LocalStore implements Store {
   }
 
   async addToStore(ctx: OpContext, name: string, method: ContentAddressMethodWithAlgo, references: readonly StorePath[], dump: AsyncIterable<Uint8Array>, repair: boolean): Promise<PathInfo> {
-    if (repair && !ctx.trusted) { await drain(dump); throw new NotPrivilegedError('you are not privileged to repair paths') }
     let root: Node
     let narHash: NixHash
     let narSize: number
@@ -345,23 +360,86 @@ export class LocalStore implements Store {
     return ingested.root
   }
 
-  // ---- building (the builder is wired in later) -------------------------------------------------
+  // ---- building (src/build) -------------------------------------------------------------------
 
-  async buildPaths(_ctx: OpContext, targets: readonly DerivedPath[], _mode: BuildMode): Promise<KeyedBuildResult[]> {
-    const results: KeyedBuildResult[] = []
-    for (const t of targets) {
-      if (t.kind === 'opaque') {
-        if (!(await this.isValidPath(t.path))) throw new StoreError(`path '${this.storeDir.print(t.path)}' is required, but there is no substituter that can build it`)
-        results.push(alreadyValid(t))
-      } else {
-        throw new UnsupportedError('building derivations is not available in this store')
-      }
+  private builderInstance: Builder | undefined
+  private runners: DaemonRunners | undefined
+
+  /** The builder, created on first use (its runners start containers lazily too). */
+  get builder(): Builder {
+    if (!this.builderInstance) {
+      this.runners = new DaemonRunners({ settings: this.deps.settings, stateDir: this.stateDir, realStoreDir: this.realStoreDir })
+      this.builderInstance = new Builder({ store: this.builderView(), settings: this.deps.settings, runners: this.runners, log: this.deps.log })
     }
-    return results
+    return this.builderInstance
   }
 
-  async ensurePath(_ctx: OpContext, path: StorePath): Promise<void> {
-    if (!(await this.isValidPath(path))) throw new StoreError(`path '${this.storeDir.print(path)}' does not exist and cannot be created`)
+  /** What the builder sees of this store. */
+  private builderView(): BuilderStore {
+    const pi = this.deps.pathInfo
+    return {
+      storeDir: this.storeDir,
+      realStoreDir: this.realStoreDir,
+      stateDir: this.stateDir,
+      logDir: this.deps.locations.logDir,
+      isValidPath: p => pi.isValidPath(p),
+      queryPathInfo: p => pi.queryPathInfo(p),
+      readDerivation: p => this.readDerivation(p),
+      computeClosure: paths => pi.computeClosure(paths),
+      queryDerivationOutputMap: p => this.queryDerivationOutputMap(p),
+      queryRealisation: id => pi.queryRealisation(id),
+      registerRealisation: r => pi.registerRealisation(r),
+      ingestNar: (nar, signal) => this.deps.bridge.ingestNar(nar, { signal }),
+      registerBuiltOutputs: entries => this.importBuiltOutputs(entries),
+      addTempRoot: (clientId, p) => this.deps.tempRoots.add(clientId, p),
+    }
+  }
+
+  /**
+   * Register build outputs that are already materialised at their real path (renamed there
+   * from the build's scratch area) and ingested into castore (`root`).
+   */
+  async importBuiltOutputs(entries: ReadonlyArray<{ readonly info: PathInfo; readonly root: Node }>): Promise<void> {
+    await this.register(await Promise.all(entries.map(async e => ({
+      info: e.info,
+      castoreRoot: encodeRootNode(e.info.path.baseName, e.root),
+      derivationOutputs: await this.derivationOutputsOf(e.info.path).catch(() => undefined),
+    }))))
+  }
+
+  /** Daemon settings with the client's SetOptions values and overrides (C++ applies them to its process). */
+  buildContext(ctx: OpContext): BuildRequestContext {
+    const settings = structuredClone(this.deps.settings)
+    settings['keep-failed'] = ctx.settings.keepFailed
+    settings['keep-going'] = ctx.settings.keepGoing
+    settings['max-jobs'] = ctx.settings.maxBuildJobs
+    settings['max-silent-time'] = ctx.settings.maxSilentTime
+    settings.cores = ctx.settings.buildCores
+    for (const [k, v] of ctx.settings.overrides) {
+      try { applySetting(settings, k, v) } catch (e) { ctx.logger.warn((e as Error).message) }
+    }
+    return {
+      logger: ctx.logger, settings, clientId: ctx.clientId, signal: ctx.signal,
+      keepFailed: settings['keep-failed'], keepGoing: settings['keep-going'],
+      maxJobs: settings['max-jobs'] < 0 ? availableParallelism() : settings['max-jobs'],
+      cores: settings.cores, maxSilentTime: settings['max-silent-time'],
+    }
+  }
+
+  async buildPaths(ctx: OpContext, targets: readonly DerivedPath[], mode: BuildMode): Promise<KeyedBuildResult[]> {
+    if (mode === 'repair' && !ctx.trusted) throw new NotPrivilegedError('you are not privileged to repair paths')
+    for (const t of targets) await this.deps.tempRoots.add(ctx.clientId, t.kind === 'opaque' ? t.path : t.drvPath)
+    return this.builder.buildPaths(this.buildContext(ctx), targets, mode)
+  }
+
+  /** BuildDerivation: build a derivation sent by the client (remote builds, `nix-build --store ssh-ng://`). */
+  async buildDerivation(ctx: OpContext, drvPath: StorePath, drv: BasicDerivation, mode: BuildMode): Promise<BuildResult> {
+    return this.builder.buildDerivation(this.buildContext(ctx), drvPath, drv, mode)
+  }
+
+  async ensurePath(ctx: OpContext, path: StorePath): Promise<void> {
+    await this.deps.tempRoots.add(ctx.clientId, path)
+    if (!(await this.isValidPath(path))) throw new StoreError(`path '${this.storeDir.print(path)}' is required, but there is no substituter that can build it`)
   }
 
   // ---- roots and GC -----------------------------------------------------------------------------
@@ -466,14 +544,12 @@ export class LocalStore implements Store {
   get internals() { return this.deps }
 
   async close(): Promise<void> {
+    await this.runners?.close().catch(() => undefined)
     await this.deps.tempRoots.close()
     await this.deps.onClose?.()
   }
 }
 
-function alreadyValid(path: DerivedPath): KeyedBuildResult {
-  return { path, status: 2, errorMsg: '', timesBuilt: 0, isNonDeterministic: false, startTime: 0, stopTime: 0, builtOutputs: new Map() }
-}
 
 async function drain(src: AsyncIterable<Uint8Array>): Promise<void> {
   try { for await (const _ of src) { /* discard */ } } catch { /* the op's error is what matters */ }

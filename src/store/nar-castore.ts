@@ -286,7 +286,7 @@ class Prefetcher {
 
   private async fetch(n: FileNode, small: boolean): Promise<Fetched> {
     if (small) {
-      const data = await this.blobs.readAll(n.digest, SMALL_FILE)
+      const data = await this.blobs.readAll(n.digest, { maxSize: SMALL_FILE, expectedSize: Number(n.size) })
       if (data === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
       return { kind: 'bytes', data }
     }

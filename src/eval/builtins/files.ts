@@ -48,7 +48,7 @@ function importFile(st: EvalState, pos: PosIdx, vPath: Value, vScope: Value | un
   const vars = new Map<string, number>()
   const env: Env = new Array(names.length + 1)
   env[0] = st.baseEnv
-  names.forEach((n, i) => { vars.set(n, i); env[i + 1] = scope.map.get(n) })
+  names.forEach((n, i) => { vars.set(n, i); env[i + 1] = scope.get(n) })
   const file = resolveExprPath(st, path)
   const text = st.readFileText(file, pos)
   const e = st.parse(text, 'file', file, dirOf(file), new StaticEnv(st.staticBaseEnv, vars))
@@ -171,9 +171,9 @@ export const fileBuiltins: BuiltinGroup = {
         const lookup: Array<{ prefix: string; path: string }> = []
         for (const x of l) {
           const a = st.forceAttrs(x, pos, 'while evaluating an element of the list passed to builtins.findFile')
-          const pv = a.map.get('prefix')
+          const pv = a.get('prefix')
           const prefix = pv === undefined ? '' : st.forceStringNoCtx(pv, pos, 'while evaluating the `prefix` attribute of an element of the list passed to builtins.findFile')
-          const pathV = a.map.get('path')
+          const pathV = a.get('path')
           if (pathV === undefined) {
             const e = new EvalError("attribute 'path' missing", noPos)
             e.addTrace(noPos, 'in an element of the __nixPath')

@@ -7,7 +7,8 @@ import { arithBuiltins } from './arith.js'
 import { attrsBuiltins } from './attrs.js'
 import { contextBuiltins } from './context.js'
 import { controlBuiltins } from './control.js'
-import { derivationStubBuiltins } from './derivation-stub.js'
+import { derivationBuiltins } from './derivations.js'
+import { storePathBuiltins } from './store-paths.js'
 import { fileBuiltins } from './files.js'
 import { jsonBuiltins } from './json.js'
 import { listBuiltins } from './lists.js'
@@ -29,8 +30,8 @@ export const builtinGroups: readonly BuiltinGroup[] = [
   contextBuiltins,
   jsonBuiltins,
   xmlBuiltins,
-  // Replaced when the derivation group lands: keep it last.
-  derivationStubBuiltins,
+  storePathBuiltins,
+  derivationBuiltins,
 ]
 
 export type { BuiltinGroup, PrimOpDef, ConstantDef, NixSourceDef } from './registry.js'

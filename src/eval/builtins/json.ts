@@ -6,7 +6,7 @@
 import { EvalError, NixTypeError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
-import { Attrs, type ContextElem, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value, mkString, showType } from '../value.js'
+import { Attrs, type ContextElem, NixFloat, NixPath, NixString, type Value, mkString, showType } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
 
 // ---- serialising ----------------------------------------------------------------------------
@@ -96,18 +96,18 @@ export function valueToJSON(st: EvalState, v: Value, pos: PosIdx, ctx: Set<Conte
   else if (v instanceof NixPath) {
     if (copyToStore) { const sp = st.copyPathToStore(v.path, pos); ctx.add(sp); r = jsonString(sp) } else r = jsonString(v.path)
   } else if (v instanceof Attrs) {
-    const ts = v.map.get('__toString')
+    const ts = v.get('__toString')
     if (ts !== undefined) {
       const res = st.callFunction(st.force(ts, pos), v, pos)
       r = jsonString(st.coerceToString(pos, res, ctx, 'while evaluating the result of the `__toString` attribute', false, false))
     } else if (v.has('outPath')) {
       st.depth--
-      return valueToJSON(st, v.map.get('outPath')!, v.posOf('outPath'), ctx, copyToStore)
+      return valueToJSON(st, v.get('outPath')!, v.posOf('outPath'), ctx, copyToStore)
     } else {
       const parts: string[] = []
       for (const k of v.keys()) {
         try {
-          parts.push(jsonString(k) + ':' + valueToJSON(st, v.map.get(k)!, v.posOf(k), ctx, copyToStore))
+          parts.push(jsonString(k) + ':' + valueToJSON(st, v.get(k)!, v.posOf(k), ctx, copyToStore))
         } catch (e) {
           if (e instanceof EvalError) e.addTrace(v.posOf(k), `while evaluating attribute '${k}'`)
           throw e
@@ -126,9 +126,9 @@ export function valueToJSON(st: EvalState, v: Value, pos: PosIdx, ctx: Set<Conte
       }
     }
     r = '[' + parts.join(',') + ']'
-  } else if (v instanceof Lambda || v instanceof PrimOp || v instanceof PrimOpApp || v instanceof Thunk) {
-    throw new NixTypeError(`cannot convert ${showType(v)} to JSON`, pos)
-  } else throw new NixTypeError(`cannot convert ${showType(v)} to JSON`, pos)
+  } else {
+    throw new NixTypeError(`cannot convert ${showType(v)} to JSON`, st.determinePos(v, pos))
+  }
   st.depth--
   return r
 }
@@ -145,7 +145,8 @@ export function parseJSON(st: EvalState, s: string): Value {
   const n = s.length
   let tokenStart = 0
   const fail = (kind: string, detail: string): never => {
-    const col = i - lineStart + (i < n ? 1 : 0)
+    // nlohmann counts the offending character (or the end of input) as read.
+    const col = i - lineStart + 1
     const lastRead = s.slice(tokenStart, Math.min(i + 1, n))
     void lastRead
     throw new JSONParseError(`[json.exception.parse_error.101] parse error at line ${line}, column ${col}: syntax error while parsing ${kind} - ${detail}`)

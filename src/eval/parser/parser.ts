@@ -12,8 +12,8 @@ import { Lexer, Tok, type Token } from '../lexer.js'
 import { type Origin, type PosIdx, type PosTable, noPos, resolveOffset, showPos } from '../pos.js'
 import { showAttrPath } from '../show.js'
 import type { SymbolTable } from '../symbols.js'
-import { TERMINALS } from './grammar.js'
-import { ACCEPT, type Tables } from './lalr.js'
+import { ACCEPT, TERMINALS } from './grammar.js'
+import type { Tables } from './lalr.js'
 import { TABLES } from './tables.js'
 
 export type LintLevel = 'ignore' | 'warn' | 'fatal'
@@ -30,6 +30,8 @@ export interface ParseOptions {
   experimentalFeatures?: ReadonlySet<string>
   /** Receives warnings (lint diagnostics) as a message and position. */
   warn?: (msg: string, pos: PosIdx) => void
+  /** Receives plain warnings (printed as `warning: msg`). */
+  rawWarn?: (msg: string) => void
   /** Identifiers are interned here in order of appearance. */
   symbols: SymbolTable
 }
@@ -48,6 +50,8 @@ interface Decoded {
   prodLhs: Int32Array
   prodLen: Int32Array
   prodAction: string[]
+  /** States whose only action is the default reduction (Bison reads no lookahead there). */
+  rowEmpty: Uint8Array
 }
 
 let decoded: Decoded | undefined
@@ -68,6 +72,7 @@ function tables(): Decoded {
     prodLhs: Int32Array.from(t.prods.map(p => p[0])),
     prodLen: Int32Array.from(t.prods.map(p => p[1])),
     prodAction: t.prods.map(p => p[2]),
+    rowEmpty: Uint8Array.from(t.actions.map(l => (l.length === 0 ? 1 : 0))),
   }
   return decoded
 }
@@ -267,6 +272,17 @@ class ParserState {
     return { kind: 'concatStrings', pos, forceString: true, parts: es2 }
   }
 
+  /** C++ ExprCall::warnIfCursedOr: `f or` used where a future parse will differ. */
+  warnIfCursedOr(e: Expr): void {
+    if (e.kind !== 'call' || e.cursedOrEndPos === undefined) return
+    const o = this.origin
+    const snippet = o.text.slice(e.pos - o.base, e.cursedOrEndPos - o.base)
+    this.opts.rawWarn?.(`at ${this.showPosIdx(e.pos)}: This expression uses \`or\` as an identifier in a way that will change in a future Nix release.
+Wrap this entire expression in parentheses to preserve its current meaning:
+    (${snippet})
+Give feedback at https://github.com/NixOS/nix/pull/11121`)
+  }
+
   /** C++ `diagnose`: a lint setting decides between nothing, a warning and an error. */
   diagnose(level: LintLevel | undefined, setting: string, msg: (fatal: boolean) => string, pos: PosIdx): void {
     if (level === undefined || level === 'ignore') return
@@ -333,18 +349,29 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
   const base = origin.base
   const at = (off: number): PosIdx => base + off
 
-  const states: number[] = [0]
+  // The LR stack: parallel arrays and an explicit top (no per-step allocation).
+  let states = new Int32Array(256)
+  let begins = new Int32Array(256)
+  let ends = new Int32Array(256)
   const vals: unknown[] = [undefined]
-  const begins: number[] = [0]
-  const ends: number[] = [0]
+  let top = 0
+  states[0] = 0
   let la: Token | undefined
   let laTerm = 0
+  let sp = 0
+  const v = (k: number): unknown => vals[sp + k - 1]
+  const bAt = (k: number): PosIdx => base + begins[sp + k - 1]!
+  const grow = (): void => {
+    const n = states.length * 2
+    const s2 = new Int32Array(n); s2.set(states); states = s2
+    const b2 = new Int32Array(n); b2.set(begins); begins = b2
+    const e2 = new Int32Array(n); e2.set(ends); ends = e2
+  }
 
   for (;;) {
-    const state = states[states.length - 1]!
+    const state = states[top]!
     let act = NONE
-    const rowHasEntries = true
-    if (rowHasEntries) {
+    if (tab.rowEmpty[state] === 0) {
       if (la === undefined) {
         la = lexer.next()
         if (la.kind === Tok.PIPE_FROM || la.kind === Tok.PIPE_INTO) {
@@ -370,23 +397,23 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       throw new ParseError(msg, at(la!.kind === Tok.EOF ? la!.end : la!.begin))
     }
     if (act === ACCEPT) return vals[1] as Expr
+    if (act === NONE) throw new Error('parser: unreachable')
     if (act > 0) {
-      states.push(act - 1)
+      if (++top === states.length) grow()
+      states[top] = act - 1
       const t = la!
-      vals.push(t)
-      begins.push(t.begin)
-      ends.push(t.end)
+      vals[top] = t
+      begins[top] = t.begin
+      ends[top] = t.end
       la = undefined
       continue
     }
     // Reduce.
     const prod = -act - 1
     const len = tab.prodLen[prod]!
-    const sp = states.length - len
+    sp = top + 1 - len
     const b = len > 0 ? begins[sp]! : ends[sp - 1]!
-    const e = len > 0 ? ends[states.length - 1]! : ends[sp - 1]!
-    const v = (k: number): unknown => vals[sp + k - 1]
-    const bAt = (k: number): PosIdx => at(begins[sp + k - 1]!)
+    const e = len > 0 ? ends[top]! : ends[sp - 1]!
     const CUR = at(b)
     let r: unknown
     switch (tab.prodAction[prod]!) {
@@ -448,10 +475,10 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       case 'sub': r = call(bAt(2), '__sub', [v(1) as Expr, v(3) as Expr]); break
       case 'mul': r = call(bAt(2), '__mul', [v(1) as Expr, v(3) as Expr]); break
       case 'div': r = call(bAt(2), '__div', [v(1) as Expr, v(3) as Expr]); break
-      case 'app': r = makeCall(CUR, v(1) as Expr, v(2) as Expr); break
-      case 'appSingle': r = v(1); break
+      case 'app': ps.warnIfCursedOr(v(2) as Expr); r = makeCall(CUR, v(1) as Expr, v(2) as Expr); break
+      case 'appSingle': { const x = v(1) as Expr; if (x.kind === 'call') delete x.cursedOrEndPos; r = x; break }
       case 'select': r = { kind: 'select', pos: CUR, e: v(1), path: v(3), def: undefined }; break
-      case 'selectOr': r = { kind: 'select', pos: CUR, e: v(1), path: v(3), def: v(5) }; break
+      case 'selectOr': ps.warnIfCursedOr(v(5) as Expr); r = { kind: 'select', pos: CUR, e: v(1), path: v(3), def: v(5) }; break
       case 'cursedOr': {
         const c: ExprCall = { kind: 'call', pos: CUR, fn: v(1) as Expr, args: [mkVar(CUR, 'or')], cursedOrEndPos: at(e) }
         r = c
@@ -583,7 +610,7 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       case 'attrOr': r = 'or'; break
       case 'stringAttrStr': r = v(2); break
       case 'stringAttrExpr': r = { e: v(2) as Expr } satisfies Stringy; break
-      case 'listAdd': { const l = v(1) as Expr[]; l.push(v(2) as Expr); r = l; break }
+      case 'listAdd': { const l = v(1) as Expr[]; ps.warnIfCursedOr(v(2) as Expr); l.push(v(2) as Expr); r = l; break }
       case 'listEmpty': r = []; break
       case 'formalSetEllipsis': r = { formals: v(2) as Formal[], ellipsis: true } satisfies FormalSet; break
       case 'formalSetOnlyEllipsis': r = { formals: [], ellipsis: true } satisfies FormalSet; break
@@ -595,16 +622,14 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
       case 'formalDefault': { const n = (v(1) as Token).text; opts.symbols.intern(n); r = { pos: CUR, name: n, def: v(3) as Expr } satisfies Formal; break }
       default: throw new Error(`parser: no action ${tab.prodAction[prod]}`)
     }
-    states.length = sp
-    vals.length = sp
-    begins.length = sp
-    ends.length = sp
     const lhs = tab.prodLhs[prod]!
     const target = tab.goto[states[sp - 1]! * tab.nNonterms + lhs]!
-    states.push(target)
-    vals.push(r)
-    begins.push(b)
-    ends.push(e)
+    top = sp
+    if (top === states.length) grow()
+    states[top] = target
+    vals[top] = r
+    begins[top] = b
+    ends[top] = e
   }
 }
 

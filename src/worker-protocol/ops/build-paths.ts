@@ -4,6 +4,7 @@
  * BuildPaths reports failures as an error (one failure: its message; several: "build of …
  * failed", after logging each); BuildPathsWithResults returns them in the results.
  */
+import { derivationStoreInfo, derivationType, isContentAddressed } from '../../derivation/index.js'
 import { NixError } from '../../errors.js'
 import { Verbosity } from '../../logger.js'
 import { isSuccess, printDerivedPath } from '../../store-path/index.js'
@@ -42,7 +43,27 @@ export function buildPathsWithResults(d: HandlerDeps): Handler<'BuildPathsWithRe
   }
 }
 
-/** BuildDerivation (remote builds): needs the derivation model and a store entry point; not yet. */
-export function buildDerivation(_d: HandlerDeps): Handler<'BuildDerivation'> {
-  return { run: async () => { throw new BuildFailedError('BuildDerivation is not supported by this daemon yet') } }
+/**
+ * BuildDerivation (remote builds, C++ daemon.cc): an untrusted client may only build
+ * content-addressed derivations, and its derivation path is recomputed rather than believed.
+ */
+export function buildDerivation(d: HandlerDeps): Handler<'BuildDerivation'> {
+  return {
+    async run(req, io) {
+      const store = d.store
+      if (!store.buildDerivation) throw new BuildFailedError('this store cannot build derivations')
+      const type = derivationType(req.drv)
+      if (!d.trusted && !isContentAddressed(type)) throw new NotPrivilegedError('you are not privileged to build input-addressed derivations')
+      let drvPath = req.drvPath
+      if (!d.trusted) {
+        const full = { ...req.drv, inputDrvs: [] }
+        const { text, references } = derivationStoreInfo(full, store.storeDir)
+        const info = await store.addToStore(opContext(d, io), `${req.drv.name}.drv`, { method: 'text', algo: 'sha256' }, references, oneChunk(new TextEncoder().encode(text)), false)
+        drvPath = info.path
+      }
+      return store.buildDerivation(opContext(d, io), drvPath, req.drv, req.mode)
+    },
+  }
 }
+
+async function* oneChunk(b: Uint8Array): AsyncGenerator<Uint8Array> { yield b }
