@@ -10,7 +10,7 @@
  * `<path>.lock` files compatible with C++ Nix.
  */
 import { randomBytes } from 'node:crypto'
-import { lstat, mkdir, readFile, readlink, rename, symlink } from 'node:fs/promises'
+import { lstat, mkdir, open, readFile, readlink, rename, symlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { Builder, type BuilderStore, type BuildRequestContext, DaemonRunners } from '../build/index.js'
@@ -43,6 +43,7 @@ import {
 import { HashMismatchError, InvalidStorePathError, NotPrivilegedError, StoreError, UnsupportedError, UntrustedPathError } from './errors.js'
 import { collectGarbage, deletePathCounting, findPermanentRoots, findRuntimeRoots, type GCStore, type RootMap, type TempRoots } from './gc/index.js'
 import { mapLimit } from './concurrency.js'
+import { GroupCommit } from './group-commit.js'
 import { decodeExportMarker, decodeExportTrailer, encodeExportMarker, encodeExportTrailer } from './export-format.js'
 import type { NarCastoreBridge, StagedNar } from './nar-bridge.js'
 import { ByteSource } from '../wire/index.js'
@@ -298,23 +299,26 @@ export class LocalStore implements Store {
 
   /**
    * Make paths whose contents are stored in castore valid, as one batch; the caller holds
-   * their locks, and every `root` has resolved. Each is materialised (a few at once, so their
-   * fsyncs share journal commits), castore is made durable once, and all are registered in one
-   * transaction: a path is valid only once its contents are durable, and a crash leaves none
-   * of the batch registered.
+   * their locks, and every `root` has resolved. Each is materialised (a few at once), then the
+   * batch joins a group commit: castore and the store directory are synced once and the group
+   * is registered in one transaction — a path is valid only once its contents are durable, and
+   * a crash leaves none of the batch registered.
    */
   private async commitPaths(items: ReadonlyArray<{ readonly info: PathInfo; readonly root: Node }>, repair: boolean): Promise<void> {
     if (items.length === 0) return
-    const durable = this.deps.bridge.sync()
-    durable.catch(() => {})
     await mapLimit(items, MATERIALISE_CONCURRENCY, it => this.publish(it.info.path, it.root, repair))
-    await durable
     const regs: ValidPathRegistration[] = []
     for (const it of items) {
       regs.push({ info: it.info, castoreRoot: encodeRootNode(it.info.path.baseName, it.root), derivationOutputs: await this.derivationOutputsOf(it.info.path) })
     }
-    await this.register(regs)
+    await this.commits.submit(regs)
   }
+
+  /** Durability barrier and registration, shared by concurrent commits (group-commit.ts). */
+  private readonly commits = new GroupCommit<ValidPathRegistration>(async regs => {
+    await Promise.all([this.deps.bridge.sync(), fsyncDir(this.realStoreDir)])
+    await this.register([...regs])
+  })
 
   /**
    * Materialise `root` at the path's real location. A leftover copy of an invalid path is
@@ -324,7 +328,8 @@ export class LocalStore implements Store {
   private async publish(path: StorePath, root: Node, replace: boolean): Promise<void> {
     const real = this.realPath(path)
     const exists = await lstat(real).then(() => true, () => false)
-    const opts = { hardLinks: true, linkDir: this.deps.linkDir }
+    // The store directory itself is synced once per group commit.
+    const opts = { hardLinks: true, linkDir: this.deps.linkDir, syncParent: false }
     if (!exists) {
       try {
         await materialise(root, real, this.deps.blobs, this.deps.dirs, opts)
@@ -770,4 +775,9 @@ function topoSortReferencesFirst(infos: readonly PathInfo[]): PathInfo[] {
   }
   for (const i of [...infos].sort((a, b) => byBaseName(a.path, b.path))) visit(i)
   return out
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r')
+  try { await fh.sync() } finally { await fh.close() }
 }

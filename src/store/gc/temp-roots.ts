@@ -41,8 +41,20 @@ export class TempRoots {
   get gcLockPath(): string { return `${this.stateDir}/gc.lock` }
   get gcSocketPath(): string { return `${this.stateDir}/gc-socket/socket` }
 
-  private async ensureFile(): Promise<FileHandle> {
-    if (this.fh) return this.fh
+  private opening: Promise<FileHandle> | undefined
+
+  /**
+   * Our temproots file, created once: concurrent first calls share one creation (each would
+   * otherwise unlink the file another had just created and locked, leaving roots in a file no
+   * collector can see).
+   */
+  private ensureFile(): Promise<FileHandle> {
+    if (this.fh) return Promise.resolve(this.fh)
+    this.opening ??= this.createFile().finally(() => { this.opening = undefined })
+    return this.opening
+  }
+
+  private async createFile(): Promise<FileHandle> {
     await mkdir(`${this.stateDir}/temproots`, { recursive: true })
     for (;;) {
       await unlink(this.fileName).catch(() => undefined) // a file with our pid must be stale
@@ -61,24 +73,42 @@ export class TempRoots {
     const printed = this.storeDir.print(path)
     let set = this.byClient.get(clientId)
     if (!set) this.byClient.set(clientId, (set = new Set()))
-    const isNew = !set.has(printed)
+    if (set.has(printed)) return // already in our file (or told to our collector): nothing to do
     set.add(printed)
     const fh = await this.ensureFile()
     if (this.collector) {
       this.collector.tempRoots.add(path.hashPart)
       await this.collector.waitNotPending(path.hashPart)
-    } else {
-      const gc = (await openLockFile(this.gcLockPath, true))!
-      try {
-        if (!tryLockFd(gc.fd, 'read')) await this.tellForeignCollector(printed)
-        // Hold the shared lock until the root is in our file, so no collector misses it.
-        if (isNew) await fh.appendFile(printed + '\0')
-      } finally {
-        await gc.close()
-      }
+      await fh.appendFile(printed + '\0')
       return
     }
-    if (isNew) await fh.appendFile(printed + '\0')
+    const shared = await this.holdShared()
+    try {
+      if (!shared) await this.tellForeignCollector(printed)
+      // Hold the shared lock until the root is in our file, so no collector misses it.
+      await fh.appendFile(printed + '\0')
+    } finally {
+      if (shared) this.releaseShared()
+    }
+  }
+
+  /** One gc.lock descriptor for all our adds, shared-locked while any add is in progress. */
+  private gcFh: FileHandle | undefined
+  private gcOpening: Promise<FileHandle> | undefined
+  private sharedHolders = 0
+
+  /** Take (or join) the shared lock on gc.lock without waiting; false if a collector holds it. */
+  private async holdShared(): Promise<boolean> {
+    if (!this.gcFh) {
+      this.gcOpening ??= openLockFile(this.gcLockPath, true).then(f => f!)
+      this.gcFh = await this.gcOpening
+    }
+    if (this.sharedHolders > 0 || tryLockFd(this.gcFh.fd, 'read')) { this.sharedHolders++; return true }
+    return false
+  }
+
+  private releaseShared(): void {
+    if (--this.sharedHolders === 0 && this.gcFh) tryLockFd(this.gcFh.fd, 'none')
   }
 
   /** A collector in another process holds gc.lock: send it the root and wait for "1". */
@@ -172,6 +202,9 @@ export class TempRoots {
   }
 
   async close(): Promise<void> {
+    const gc = this.gcFh
+    this.gcFh = undefined
+    await gc?.close()
     if (this.fh) {
       await unlink(this.fileName).catch(() => undefined)
       await this.fh.close()
