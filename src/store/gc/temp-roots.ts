@@ -28,14 +28,21 @@ export interface ActiveCollector {
   waitNotPending(hashPart: string): Promise<void>
 }
 
+let instances = 0
+
 export class TempRoots {
   private fh: FileHandle | undefined
   private readonly byClient = new Map<string, Set<string>>()
   private collector: ActiveCollector | undefined
   private readonly fileName: string
+  /** Our file's name: the pid, with a suffix for a second store opened by the same process. */
+  private readonly name: string
 
   constructor(private readonly stateDir: string, private readonly storeDir: StoreDir, private readonly pid = process.pid) {
-    this.fileName = `${stateDir}/temproots/${pid}`
+    // C++ collectors read every file and parse the leading number as the pid (`std::stoi`).
+    const n = instances++
+    this.name = n === 0 ? String(pid) : `${pid}-${n}`
+    this.fileName = `${stateDir}/temproots/${this.name}`
   }
 
   get gcLockPath(): string { return `${this.stateDir}/gc.lock` }
@@ -176,7 +183,7 @@ export class TempRoots {
     let names: string[] = []
     try { names = await readdir(dir) } catch { return out }
     for (const name of names) {
-      if (name.startsWith('.') || name === String(this.pid)) continue
+      if (name.startsWith('.') || name === this.name) continue
       const path = `${dir}/${name}`
       let fh: FileHandle
       try { fh = await open(path, 'r+') } catch { continue }
