@@ -6,8 +6,9 @@
  *     alone and together with a materialised store view (hard-linked where possible), in two
  *     scenarios: edits to small files only, and edits that also touch the tree's one large
  *     file. Bytes are allocated blocks, each inode counted once.
- *  2. Throughput: ingesting a tree and a large file (vs `nix-store --add`), and materialising
- *     them (vs `nix-store --restore` of their NAR).
+ *  2. Throughput: ingesting a tree and a large file (vs `nix-store --add`), materialising them
+ *     (vs `nix-store --restore` of their NAR), rendering their NAR from the castore (vs
+ *     `nix-store --dump` from the filesystem) and ingesting their NAR (vs `nix-store --restore`).
  *
  * The source tree is a mix of packages from the repository's node_modules (TypeScript, knex,
  * mocha, zod, and better-sqlite3's sources with the 9.5 MB SQLite amalgamation), or the tree
@@ -15,13 +16,15 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cp, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { existsSync } from 'node:fs'
+import { createReadStream, existsSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   FsBlobService, FsDirectoryService, FsObjectStore, ingestPath, materialise, removeTree,
   type ChunkedBlobServiceOptions, type Compression, type Node,
 } from '../src/castore/index.js'
+import { collectBytes } from '../src/nar/index.js'
+import { ingestNar, renderNar } from '../src/store/nar-castore.js'
 import type { BenchOptions, BenchResult, Measurement } from './types.js'
 
 export const name = 'castore'
@@ -221,12 +224,14 @@ async function throughput(opts: BenchOptions, cpp: string | undefined): Promise<
     const label = `${what} (${mib(bytes)} MiB)`
     let root: Node | undefined
     const castoreDir = join(base, 'castore')
-    const ingest = await median(reps, async () => {
+    const ingestWith = (fsync: boolean): Promise<number> => median(reps, async () => {
       await removeTree(castoreDir)
-      const store = await FsObjectStore.open(castoreDir)
+      const store = await FsObjectStore.open(castoreDir, { fsync })
       const blobs = await FsBlobService.open(store), dirs = await FsDirectoryService.open(store)
       return timeIt(async () => { root = await ingestPath(src, blobs, dirs) })
     })
+    const ingestNoSync = await ingestWith(false)
+    const ingest = await ingestWith(true)
     let cppAdd: number | undefined, cppRestore: number | undefined
     const narFile = join(base, 'nar')
     if (cpp) {
@@ -249,15 +254,41 @@ async function throughput(opts: BenchOptions, cpp: string | undefined): Promise<
       await removeTree(out)
       return timeIt(async () => { await materialise(root!, out, blobs, dirs, o) })
     })
+    // NAR out of the castore (consumed, not hashed) vs C++ dumping the tree from disk.
+    const narOut = await median(reps, () => timeIt(async () => { for await (const piece of renderNar(root!, blobs, dirs)) void piece }))
+    const cppDump = cpp === undefined ? undefined : await median(reps, () => timeIt(() => { execFileSync('sh', ['-c', 'nix-store --dump "$1" > /dev/null', 'sh', src]) }))
+    // NAR into a fresh castore (sha256 computed on the way) vs C++ restoring it to disk.
+    if (cpp === undefined) await writeFile(narFile, await collectBytes(renderNar(root!, blobs, dirs)))
+    const narSize = statSync(narFile).size
+    const narInWith = (fsync: boolean): Promise<number> => median(reps, async () => {
+      const d = join(base, 'castore-nar')
+      await removeTree(d)
+      const st = await FsObjectStore.open(d, { fsync })
+      const b = await FsBlobService.open(st), ds = await FsDirectoryService.open(st)
+      return timeIt(async () => { await ingestNar(createReadStream(narFile, { highWaterMark: MiB }), b, ds) })
+    })
+    const narInNoSync = await narInWith(false)
+    const narIn = await narInWith(true)
     const matNoSync = await render({ fsync: false, hardLinks: false })
     const matSync = await render({ fsync: true, hardLinks: false })
     const matLinks = await render({ fsync: false, hardLinks: true })
     const mbs = (s: number): number => Math.round(bytes / MiB / s)
     results.push({
       workload: `ingest ${label} into the castore vs nix-store --add`,
-      tsnix: { seconds: ingest, label: 'ingestPath → FsBlobService/FsDirectoryService (fsync on)', extra: { 'MiB/s': mbs(ingest) } },
+      tsnix: { seconds: ingest, label: 'ingestPath → FsBlobService/FsDirectoryService (fsync on)', extra: { 'MiB/s': mbs(ingest), 'no fsync s': Math.round(ingestNoSync * 1000) / 1000, 'no fsync MiB/s': mbs(ingestNoSync) } },
       cpp: cppAdd === undefined ? undefined : { seconds: cppAdd, label: `nix-store --add (${cpp})`, extra: { 'MiB/s': mbs(cppAdd) } },
       ...(cpp ? {} : { note: 'C++ Nix not installed' }),
+    })
+    const nmbs = (s: number): number => Math.round(narSize / MiB / s)
+    results.push({
+      workload: `render the NAR of ${label} from the castore vs nix-store --dump from disk`,
+      tsnix: { seconds: narOut, label: 'renderNar (consumed, not hashed)', extra: { 'MiB/s': nmbs(narOut) } },
+      cpp: cppDump === undefined ? undefined : { seconds: cppDump, label: `nix-store --dump > /dev/null (${cpp})`, extra: { 'MiB/s': nmbs(cppDump) } },
+    })
+    results.push({
+      workload: `ingest the NAR of ${label} into the castore vs nix-store --restore`,
+      tsnix: { seconds: narIn, label: 'ingestNar from a file stream (+ sha256, fsync on)', extra: { 'MiB/s': nmbs(narIn), 'no fsync s': Math.round(narInNoSync * 1000) / 1000, 'no fsync MiB/s': nmbs(narInNoSync) } },
+      cpp: cppRestore === undefined ? undefined : { seconds: cppRestore, label: `nix-store --restore (${cpp}, no hash, no fsync)`, extra: { 'MiB/s': nmbs(cppRestore) } },
     })
     results.push({
       workload: `materialise ${label} from the castore vs nix-store --restore of its NAR`,

@@ -30,6 +30,8 @@ export const enum ActivityType {
   PostBuildHook = 110,
   BuildWaiting = 111,
   FetchTree = 112,
+  /** master only */
+  FetchToStore = 113,
 }
 
 export const enum ResultType {
@@ -42,6 +44,8 @@ export const enum ResultType {
   SetExpected = 106,
   PostBuildLogLine = 107,
   FetchStatus = 108,
+  /** master only */
+  FetchToStore = 109,
 }
 
 /** An activity or result field: an integer or a string. */

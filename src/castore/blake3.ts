@@ -9,10 +9,14 @@
 import { createRequire } from 'node:module'
 import { createBLAKE3, type IHasher } from 'hash-wasm'
 
-/** An incremental BLAKE3-256 hasher. `digest()` ends it; `release()` returns it to the pool. */
+/**
+ * An incremental BLAKE3-256 hasher. `reset()` starts over; `release()` returns it to the pool
+ * (do not use it afterwards).
+ */
 export interface Blake3Hasher {
   update(data: Uint8Array): void
   digest(): Uint8Array
+  reset(): void
   release(): void
 }
 
@@ -37,6 +41,7 @@ function nativeImpl(mod: NativeModule): Blake3Impl {
       return {
         update(data) { h.update(data) },
         digest() { return h.digestBuffer() },
+        reset() { h.reset() },
         release() {
           h.reset()
           if (pool.length < POOL_MAX) pool.push(h)
@@ -65,6 +70,7 @@ async function wasmImpl(): Promise<Blake3Impl> {
       return {
         update(data) { hh.update(data) },
         digest() { return hh.digest('binary') },
+        reset() { hh.init() },
         release() { if (!own && pool.length < POOL_MAX) pool.push(hh) },
       }
     },

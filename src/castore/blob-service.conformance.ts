@@ -46,8 +46,18 @@ export function blobServiceSuite(make: () => Promise<BlobService>, opts: { chunk
       assert.ok(r)
       assert.equal(r.size, data.length)
       assert.ok(Buffer.from(await readAll(r.read())).equals(Buffer.from(data)))
+      assert.ok(Buffer.from((await svc.readAll(d))!).equals(Buffer.from(data)), 'readAll() agrees')
     })
   }
+
+  it('readAll() is undefined for an absent blob and refuses one above maxSize', async () => {
+    assert.equal(await svc.readAll(B3Digest.of(BLOB_A)), undefined)
+    const d = await svc.put(BLOB_C)
+    await assert.rejects(svc.readAll(d, { maxSize: 1000 }), CastoreError)
+    assert.equal((await svc.readAll(d, { expectedSize: 5 }))!.length, BLOB_C.length, 'a wrong expectedSize is only a hint')
+    const b = await svc.put(BLOB_B)
+    for (const n of [10, BLOB_B.length - 1, BLOB_B.length, BLOB_B.length + 1]) assert.equal((await svc.readAll(b, { expectedSize: n }))!.length, BLOB_B.length)
+  })
 
   it('gives the same digest however the bytes are split, and put() agrees', async () => {
     const d1 = await writeInPieces(svc, BLOB_C, 4093)

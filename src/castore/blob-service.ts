@@ -11,7 +11,7 @@ import { blake3, blake3Hasher, type Blake3Hasher } from './blake3.js'
 import { decodeBlobIndex, encodeBlobIndex, type ChunkMeta } from './blob-index.js'
 import { Chunker, checkChunkingParams, DEFAULT_CHUNKING, type ChunkingParams } from './chunker.js'
 import { B3Digest } from './digest.js'
-import { CastoreError, CorruptObjectError } from './errors.js'
+import { CorruptObjectError, WriterStateError } from './errors.js'
 import type { ObjectStore, ObjectWriter } from './object-store.js'
 
 export type { ChunkMeta } from './blob-index.js'
@@ -36,6 +36,12 @@ export interface BlobService {
   /** True for a stored blob, and for a chunk of one. */
   has(digest: B3Digest): Promise<boolean>
   open(digest: B3Digest): Promise<BlobReader | undefined>
+  /**
+   * The whole blob in memory (verified like a whole read); meant for small blobs. A blob
+   * longer than `maxSize` is refused with CorruptObjectError rather than loaded;
+   * `expectedSize` (e.g. from a file node) lets a backend skip a stat.
+   */
+  readAll(digest: B3Digest, opts?: { maxSize?: number; expectedSize?: number }): Promise<Uint8Array | undefined>
   openWrite(): BlobWriter
   /** Store bytes already in memory. */
   put(data: Uint8Array): Promise<B3Digest>
@@ -50,15 +56,17 @@ export interface BlobService {
 export interface ChunkedBlobServiceOptions {
   /** Content-defined chunking of large blobs, or false to store every blob whole. */
   chunking?: ChunkingParams | false
-  /** Blobs up to this many bytes are stored whole (default: the chunking `max`, 1 MiB). */
+  /** Blobs up to this many bytes are stored whole (default 1 MiB, at least the chunking `max`). */
   wholeMax?: number
   /** Check BLAKE3 of what is read (whole reads: the blob; ranged reads: each chunk). Default true. */
   verify?: boolean
   /** Chunk writes in flight per writer (default 4). */
   writeConcurrency?: number
-  /** Chunks read ahead of the consumer (default 4). */
+  /** Chunks read ahead of the consumer (default 16). */
   readAhead?: number
 }
+
+const DEFAULT_WHOLE_MAX = 1024 * 1024
 
 export class ChunkedBlobService implements BlobService {
   readonly chunking: ChunkingParams | false
@@ -70,10 +78,10 @@ export class ChunkedBlobService implements BlobService {
   constructor(readonly store: ObjectStore, opts: ChunkedBlobServiceOptions = {}) {
     this.chunking = opts.chunking === undefined ? DEFAULT_CHUNKING : opts.chunking
     if (this.chunking) checkChunkingParams(this.chunking)
-    this.wholeMax = opts.wholeMax ?? (this.chunking ? this.chunking.max : Infinity)
+    this.wholeMax = opts.wholeMax ?? (this.chunking ? Math.max(DEFAULT_WHOLE_MAX, this.chunking.max) : Infinity)
     this.verify = opts.verify ?? true
     this.writeConcurrency = opts.writeConcurrency ?? 4
-    this.readAhead = opts.readAhead ?? 4
+    this.readAhead = opts.readAhead ?? 16
   }
 
   async has(d: B3Digest): Promise<boolean> {
@@ -92,6 +100,28 @@ export class ChunkedBlobService implements BlobService {
     const idx = await this.store.get('index', d)
     if (idx === undefined) return undefined
     return this.chunkedReader(d, decodeBlobIndex(idx))
+  }
+
+  async readAll(d: B3Digest, opts: { maxSize?: number; expectedSize?: number } = {}): Promise<Uint8Array | undefined> {
+    const maxSize = opts.maxSize ?? Infinity
+    // One read for a blob stored whole (the common case for small blobs): no stat first,
+    // unless whole objects may be larger than the caller wants in memory.
+    if (this.wholeMax > maxSize) {
+      const size = await this.store.size('blob', d)
+      if (size !== undefined && size > maxSize) throw new CorruptObjectError(`blob ${d.hex} has ${size} bytes, more than the ${maxSize} expected`)
+    }
+    const hint = opts.expectedSize !== undefined && opts.expectedSize <= Math.min(maxSize, this.wholeMax) ? opts.expectedSize : undefined
+    const whole = await this.store.get('blob', d, hint)
+    if (whole !== undefined) {
+      if (this.verify && !B3Digest.adopt(blake3(whole)).equals(d)) throw new CorruptObjectError(`blob ${d.hex} does not match its digest`)
+      return whole
+    }
+    const r = await this.open(d)
+    if (r === undefined) return undefined
+    if (r.size > maxSize) throw new CorruptObjectError(`blob ${d.hex} has ${r.size} bytes, more than the ${maxSize} expected`)
+    const parts: Uint8Array[] = []
+    for await (const p of r.read()) parts.push(p)
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
   }
 
   openWrite(): BlobWriter {
@@ -144,7 +174,7 @@ export class ChunkedBlobService implements BlobService {
         const whole = verify && start === 0 && end === size
         const h = whole ? blake3Hasher() : undefined
         let i = upperBound(offsets, start) - 1
-        const fetch = (j: number): Promise<Uint8Array> => store.get('blob', chunks[j]!.digest).then(b => {
+        const fetch = (j: number): Promise<Uint8Array> => store.get('blob', chunks[j]!.digest, chunks[j]!.size).then(b => {
           const c = chunks[j]!
           if (b === undefined) throw new CorruptObjectError(`blob ${d.hex}: chunk ${c.digest.hex} is missing`)
           if (b.length !== c.size) throw new CorruptObjectError(`blob ${d.hex}: chunk ${c.digest.hex} has ${b.length} bytes, index says ${c.size}`)
@@ -199,14 +229,19 @@ function upperBound(offsets: number[], x: number): number {
 /**
  * Buffers up to `wholeMax` bytes; past that, either cuts chunks as data arrives (storing each
  * while more comes in, `concurrency` at a time) or, without chunking, streams to a temp object.
+ * Written bytes are copied once (callers may reuse their buffers); a chunk is kept as the list
+ * of pieces it spans, hashed incrementally and written with writev, so it is never copied again.
  */
 class ChunkingWriter implements BlobWriter {
   written = 0
   private readonly hasher = blake3Hasher()
+  private readonly chunkHasher = blake3Hasher()
   private buf: Uint8Array
   private len = 0
   private mode: 'buffer' | 'chunk' | 'stream' = 'buffer'
   private chunker: Chunker | undefined
+  /** Pieces of the chunk being cut. */
+  private pieces: Uint8Array[] = []
   private readonly chunks: ChunkMeta[] = []
   private readonly seen = new Set<string>()
   private readonly inflight: Array<Promise<void>> = []
@@ -220,32 +255,32 @@ class ChunkingWriter implements BlobWriter {
   }
 
   async write(data: Uint8Array): Promise<void> {
-    if (this.finished) throw new CastoreError('ERR_CASTORE_WRITER', 'blob writer: write after close')
+    if (this.finished) throw new WriterStateError('blob writer: write after close')
     if (this.error) throw this.error
+    if (data.length === 0) return
     this.hasher.update(data)
     this.written += data.length
     if (this.mode === 'stream') { await this.objWriter!.write(data); return }
     if (this.mode === 'buffer') {
       if (this.len + data.length <= this.wholeMax) { this.append(data); return }
+      const pending = this.buf.subarray(0, this.len)
+      this.buf = new Uint8Array(0); this.len = 0
       if (!this.chunking) {
         this.mode = 'stream'
         this.objWriter = this.store.writer('blob')
-        await this.objWriter.write(this.buf.subarray(0, this.len))
+        await this.objWriter.write(pending)
         await this.objWriter.write(data)
-        this.buf = new Uint8Array(0); this.len = 0
         return
       }
       this.mode = 'chunk'
       this.chunker = new Chunker(this.chunking)
-      const pending = this.buf.subarray(0, this.len)
-      this.buf = new Uint8Array(this.chunking.max * 2); this.len = 0
-      await this.feed(pending, false)
+      await this.feed(pending)
     }
-    await this.feed(data, false)
+    await this.feed(Uint8Array.prototype.slice.call(data))
   }
 
   async close(): Promise<B3Digest> {
-    if (this.finished) throw new CastoreError('ERR_CASTORE_WRITER', 'blob writer: closed twice')
+    if (this.finished) throw new WriterStateError('blob writer: closed twice')
     this.finished = true
     try {
       const digest = B3Digest.adopt(this.hasher.digest())
@@ -254,7 +289,7 @@ class ChunkingWriter implements BlobWriter {
       } else if (this.mode === 'stream') {
         await this.objWriter!.commit(digest)
       } else {
-        await this.feed(new Uint8Array(0), true)
+        if (this.pieces.length > 0) await this.emit()
         await Promise.all(this.inflight)
         if (this.error) throw this.error
         if (this.chunks.length > 1) {
@@ -266,6 +301,7 @@ class ChunkingWriter implements BlobWriter {
       return digest
     } finally {
       this.hasher.release()
+      this.chunkHasher.release()
     }
   }
 
@@ -273,6 +309,7 @@ class ChunkingWriter implements BlobWriter {
     if (this.finished) return
     this.finished = true
     this.hasher.release()
+    this.chunkHasher.release()
     await Promise.allSettled(this.inflight)
     await this.objWriter?.abort()
   }
@@ -289,35 +326,31 @@ class ChunkingWriter implements BlobWriter {
     this.len += data.length
   }
 
-  /** Append to the chunk buffer and emit every chunk whose end is known. */
-  private async feed(data: Uint8Array, final: boolean): Promise<void> {
-    let off = 0
+  /** Cut `owned` (a buffer nobody else writes to) into the current and following chunks. */
+  private async feed(owned: Uint8Array): Promise<void> {
     const chunker = this.chunker!
+    let from = 0
     for (;;) {
-      const room = this.buf.length - this.len
-      const take = Math.min(room, data.length - off)
-      this.buf.set(data.subarray(off, off + take), this.len)
-      this.len += take
-      off += take
-      const last = final && off === data.length
-      for (;;) {
-        if (this.len === 0) break
-        const cut = chunker.cut(this.buf.subarray(0, this.len), last)
-        if (cut < 0) break
-        await this.emit(this.buf.slice(0, cut))
-        this.buf.copyWithin(0, cut, this.len)
-        this.len -= cut
-      }
-      if (off === data.length) return
+      const end = chunker.next(owned, from)
+      if (end < 0) { if (from < owned.length) this.pieces.push(owned.subarray(from)); return }
+      this.pieces.push(owned.subarray(from, end))
+      await this.emit()
+      from = end
     }
   }
 
-  private async emit(chunk: Uint8Array): Promise<void> {
-    const digest = B3Digest.adopt(blake3(chunk))
-    this.chunks.push({ digest, size: chunk.length })
+  private async emit(): Promise<void> {
+    const parts = this.pieces
+    this.pieces = []
+    const h = this.chunkHasher
+    let size = 0
+    for (const p of parts) { h.update(p); size += p.length }
+    const digest = B3Digest.adopt(h.digest())
+    h.reset()
+    this.chunks.push({ digest, size })
     if (this.seen.has(digest.hex)) return
     this.seen.add(digest.hex)
-    const p = this.store.put('blob', digest, chunk).catch((e: unknown) => { this.error ??= e })
+    const p = this.store.put('blob', digest, parts).catch((e: unknown) => { this.error ??= e })
     this.inflight.push(p)
     if (this.inflight.length >= this.concurrency) await this.inflight.shift()
     if (this.error) throw this.error

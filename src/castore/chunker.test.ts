@@ -21,17 +21,18 @@ describe('FastCDC chunker', () => {
       const data = DATA.subarray(0, 200_000)
       const c = new Chunker(P)
       const got: number[] = []
-      let start = 0, have = 0, i = 0
-      while (start < data.length) {
-        const piece = pieces[i++ % pieces.length]!
-        have = Math.min(data.length, have + piece)
+      let chunkStart = 0, off = 0, i = 0
+      while (off < data.length) {
+        const piece = data.subarray(off, Math.min(data.length, off + pieces[i++ % pieces.length]!))
+        let from = 0
         for (;;) {
-          const cut = c.cut(data.subarray(start, have), have === data.length)
-          if (cut < 0) break
-          got.push(cut); start += cut
-          if (start >= have) break
+          const end = c.next(piece, from)
+          if (end < 0) break
+          got.push(off + end - chunkStart); chunkStart = off + end; from = end
         }
+        off += piece.length
       }
+      if (chunkStart < data.length) got.push(data.length - chunkStart)
       assert.deepEqual(got, want)
     }), { numRuns: 50 })
   })

@@ -6,8 +6,8 @@
  * contents), so boundaries are a storage detail; but the gear table and masks must stay fixed,
  * or new versions stop sharing chunks with stored ones.
  *
- * Pure and incremental: feed the growing buffer of the current chunk to `cut()` until it
- * returns a length.
+ * Pure and incremental: feed the input piece by piece to `next()`, which reports where chunks
+ * end.
  */
 
 export interface ChunkingParams {
@@ -19,8 +19,12 @@ export interface ChunkingParams {
   readonly max: number
 }
 
-/** tvix's objectstore uses avg 256 KiB, min avg/2, max 2·avg; we measured wider bounds (see README). */
-export const DEFAULT_CHUNKING: ChunkingParams = { min: 64 * 1024, avg: 256 * 1024, max: 1024 * 1024 }
+/**
+ * tvix's objectstore parameters (avg 256 KiB, min avg/2, max 2·avg). On 20 edited versions of
+ * a 9 MB source file they stored slightly less than min 64 KiB / max 1 MiB and chunked ~30%
+ * faster (less to scan); avg 64 KiB stored a third less but made 3× the objects (README).
+ */
+export const DEFAULT_CHUNKING: ChunkingParams = { min: 128 * 1024, avg: 256 * 1024, max: 512 * 1024 }
 
 /** 256 fixed pseudo-random 32-bit values (mulberry32 from a fixed seed). Never change them. */
 const GEAR: Int32Array = (() => {
@@ -49,6 +53,7 @@ export function checkChunkingParams(p: ChunkingParams): void {
 export class Chunker {
   private readonly maskS: number
   private readonly maskL: number
+  /** Bytes of the current chunk seen so far. */
   private pos = 0
   private hash = 0
 
@@ -61,41 +66,49 @@ export class Chunker {
   }
 
   /**
-   * Given the bytes of the current chunk so far (always starting at the chunk's first byte,
-   * growing between calls), return the chunk length if a boundary is known, else -1. With
-   * `final`, the input ends here and the rest is one chunk. After returning a length the
-   * chunker starts over: pass the bytes after the cut next.
+   * Continue the current chunk with `data[from..]`. Returns the index in `data` just past the
+   * chunk's last byte (and starts a new chunk there), or -1 if the chunk goes on past the end
+   * of `data`. At the end of the input, whatever is left is the last chunk. The input may
+   * arrive in pieces of any size; the cuts do not depend on how it is split.
    */
-  cut(data: Uint8Array, final: boolean): number {
+  next(data: Uint8Array, from = 0): number {
     const { min, avg, max } = this.params
     const n = data.length
-    const end = n < max ? n : max
-    let i = this.pos > min ? this.pos : min
+    let i = from
+    let p = this.pos
+    if (p < min) {
+      const skip = Math.min(min - p, n - i)
+      i += skip; p += skip
+      if (p < min) { this.pos = p; return -1 }
+    }
     let h = this.hash
     const G = GEAR
-    if (i < end) {
-      const normal = end < avg ? end : avg
-      const mS = this.maskS, mL = this.maskL
-      for (; i < normal; i++) {
-        h = ((h << 1) + G[data[i]!]!) | 0
-        if ((h & mS) === 0) return this.done(i + 1)
-      }
-      for (; i < end; i++) {
-        h = ((h << 1) + G[data[i]!]!) | 0
-        if ((h & mL) === 0) return this.done(i + 1)
-      }
+    const mS = this.maskS, mL = this.maskL
+    // Position in the chunk is base + i; loop bounds fold in the avg and max limits.
+    const base = p - i
+    let lim = Math.min(n, avg - base)
+    for (; i < lim; i++) {
+      h = ((h << 1) + G[data[i]!]!) | 0
+      if ((h & mS) === 0) return this.done(i + 1)
     }
-    if (n >= max) return this.done(max)
-    if (final) return this.done(n)
-    this.pos = i
+    lim = Math.min(n, max - base)
+    for (; i < lim; i++) {
+      h = ((h << 1) + G[data[i]!]!) | 0
+      if ((h & mL) === 0) return this.done(i + 1)
+    }
+    if (base + i >= max) return this.done(i)
+    this.pos = base + i
     this.hash = h
     return -1
   }
 
-  private done(len: number): number {
+  /** Bytes of the unfinished chunk seen so far. */
+  get pending(): number { return this.pos }
+
+  private done(end: number): number {
     this.pos = 0
     this.hash = 0
-    return len
+    return end
   }
 }
 
@@ -103,11 +116,13 @@ export class Chunker {
 export function chunkLengths(data: Uint8Array, params: ChunkingParams = DEFAULT_CHUNKING): number[] {
   const c = new Chunker(params)
   const out: number[] = []
-  let off = 0
-  while (off < data.length) {
-    const len = c.cut(data.subarray(off), true)
-    out.push(len)
-    off += len
+  let start = 0
+  for (;;) {
+    const end = c.next(data, start)
+    if (end < 0) break
+    out.push(end - start)
+    start = end
   }
+  if (start < data.length) out.push(data.length - start)
   return out
 }

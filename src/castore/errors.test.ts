@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { NixError } from '../errors.js'
 import * as E from './errors.js'
-import { UnsupportedFileTypeError } from './fs.js'
 
 // Every castore error class, its stable code, and one way to build it (undici test/errors.js).
 const table: Array<[new (...a: never[]) => Error, string, () => Error]> = [
@@ -16,7 +15,10 @@ const table: Array<[new (...a: never[]) => Error, string, () => Error]> = [
   [E.DirectoryClosureError, 'ERR_CASTORE_CLOSURE', () => new E.DirectoryClosureError('x')],
   [E.CorruptObjectError, 'ERR_CASTORE_CORRUPT', () => new E.CorruptObjectError('x')],
   [E.CastoreConfigError, 'ERR_CASTORE_CONFIG', () => new E.CastoreConfigError('x')],
-  [UnsupportedFileTypeError, 'ERR_CASTORE_FILE_TYPE', () => new UnsupportedFileTypeError('/x')],
+  [E.InvalidSizeError, 'ERR_CASTORE_SIZE', () => new E.InvalidSizeError('file size', -1n)],
+  [E.WriterStateError, 'ERR_CASTORE_WRITER', () => new E.WriterStateError('blob writer: closed twice')],
+  [E.DestinationExistsError, 'ERR_CASTORE_EXISTS', () => new E.DestinationExistsError('/x')],
+  [E.UnsupportedFileTypeError, 'ERR_CASTORE_FILE_TYPE', () => new E.UnsupportedFileTypeError('/x')],
 ]
 
 describe('castore errors', () => {

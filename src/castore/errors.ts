@@ -67,3 +67,23 @@ export class CorruptObjectError extends CastoreError {
 export class CastoreConfigError extends CastoreError {
   constructor(message: string) { super('ERR_CASTORE_CONFIG', message) }
 }
+
+/** A size is negative or does not fit u64. */
+export class InvalidSizeError extends CastoreError {
+  constructor(what: string, got: bigint) { super('ERR_CASTORE_SIZE', `${what} ${got} is not a u64`) }
+}
+
+/** A blob writer was used after it was closed or aborted (a caller bug). */
+export class WriterStateError extends CastoreError {
+  constructor(message: string) { super('ERR_CASTORE_WRITER', message) }
+}
+
+/** Materialisation would overwrite something that exists. */
+export class DestinationExistsError extends CastoreError {
+  constructor(path: string) { super('ERR_CASTORE_EXISTS', `cannot materialise to ${JSON.stringify(path)}: it already exists`) }
+}
+
+/** Ingestion met something other than a regular file, directory or symlink. */
+export class UnsupportedFileTypeError extends CastoreError {
+  constructor(path: string) { super('ERR_CASTORE_FILE_TYPE', `unsupported file type at ${JSON.stringify(path)}: expected a regular file, directory or symlink`) }
+}

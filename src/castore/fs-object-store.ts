@@ -17,12 +17,12 @@
 import { randomBytes } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { B3Digest } from './digest.js'
 import { CastoreConfigError, NotFoundError } from './errors.js'
-import { Gate, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
+import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
 
 export type Compression = 'none' | 'deflate' | 'brotli'
 
@@ -53,13 +53,23 @@ tmp/                    files being written; renamed into place once fsynced
 Objects are immutable and read-only. Do not edit them; a hard link to a blob shares its inode.
 `
 
+/** writev until every byte is written (a regular file normally takes all of it at once). */
+async function writeAll(fh: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  let total = 0
+  for (const p of parts) total += p.length
+  let { bytesWritten } = await fh.writev(parts as Uint8Array[])
+  if (bytesWritten === total) return
+  const rest = Buffer.concat(parts as Uint8Array[]).subarray(bytesWritten)
+  let off = 0
+  while (off < rest.length) off += (await fh.write(rest, off, rest.length - off)).bytesWritten
+}
+
 function isErrno(e: unknown, code: string): boolean {
   return (e as NodeJS.ErrnoException | undefined)?.code === code
 }
 
 export class FsObjectStore implements ObjectStore {
   private readonly gate = new Gate()
-  private readonly shards = new Set<string>()
   private dirty = new Set<string>()
   private readonly tmpDir: string
 
@@ -101,10 +111,22 @@ export class FsObjectStore implements ObjectStore {
     try { await stat(this.path(ns, d)); return true } catch (e) { if (isErrno(e, 'ENOENT')) return false; throw e }
   }
 
-  async get(ns: Namespace, d: B3Digest): Promise<Uint8Array | undefined> {
-    let raw: Buffer
-    try { raw = await readFile(this.path(ns, d)) } catch (e) { if (isErrno(e, 'ENOENT')) return undefined; throw e }
-    return this.compressed(ns) ? this.decompress(raw) : raw
+  async get(ns: Namespace, d: B3Digest, sizeHint?: number): Promise<Uint8Array | undefined> {
+    const compressed = this.compressed(ns)
+    try {
+      if (sizeHint !== undefined && !compressed) {
+        // open + one read + close; a short or long read falls back to reading it all.
+        const fh = await open(this.path(ns, d), 'r')
+        try {
+          const buf = Buffer.allocUnsafe(sizeHint + 1)
+          const { bytesRead } = await fh.read(buf, 0, sizeHint + 1, 0)
+          if (bytesRead === sizeHint) return buf.subarray(0, bytesRead)
+          return await fh.readFile()
+        } finally { await fh.close() }
+      }
+      const raw = await readFile(this.path(ns, d))
+      return compressed ? this.decompress(raw) : raw
+    } catch (e) { if (isErrno(e, 'ENOENT')) return undefined; throw e }
   }
 
   async size(ns: Namespace, d: B3Digest): Promise<number | undefined> {
@@ -135,15 +157,15 @@ export class FsObjectStore implements ObjectStore {
     } finally { await fh.close() }
   }
 
-  put(ns: Namespace, d: B3Digest, data: Uint8Array): Promise<void> {
+  put(ns: Namespace, d: B3Digest, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     return this.gate.shared(async () => {
       const target = this.path(ns, d)
       if (await this.touch(target)) return
-      const body = this.compressed(ns) ? await this.compress(data) : data
+      const body = this.compressed(ns) ? [await this.compress(joinParts(data))] : data instanceof Uint8Array ? [data] : data
       const tmp = this.tmpName()
       const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
       try {
-        await fh.writeFile(body)
+        await writeAll(fh, body)
         if (this.fsync) await fh.datasync()
       } catch (e) {
         await fh.close().catch(() => {}); await unlink(tmp).catch(() => {}); throw e
@@ -192,11 +214,17 @@ export class FsObjectStore implements ObjectStore {
     const dirs = [...this.dirty]
     this.dirty = new Set()
     if (!this.fsync) return
-    await Promise.all(dirs.map(async (dir) => {
+    const mine = Promise.all(dirs.map(async (dir) => {
       const fh = await open(dir, 'r')
       try { await fh.sync() } finally { await fh.close() }
     }))
+    // A concurrent caller may have taken our directories into its own sync, still running:
+    // wait for every sync in flight, not only ours, before saying the objects are durable.
+    const all = Promise.all([this.syncing, mine]).then(() => {})
+    this.syncing = all.catch(() => {})
+    await all
   }
+  private syncing: Promise<void> = Promise.resolve()
 
   async *list(ns: Namespace): AsyncIterable<ListedObject> {
     const base = join(this.root, NS_DIR[ns])
@@ -264,8 +292,15 @@ export class FsObjectStore implements ObjectStore {
 
   private async place(tmp: string, target: string): Promise<void> {
     const dir = target.slice(0, target.length - 65)
-    if (!this.shards.has(dir)) { await mkdir(dir, { recursive: true }); this.shards.add(dir) }
-    await rename(tmp, target)
+    try {
+      await rename(tmp, target)
+    } catch (e) {
+      // Shard directories are made on first use (rather than 768 of them up front).
+      if (!isErrno(e, 'ENOENT')) throw e
+      await mkdir(dir, { recursive: true })
+      this.dirty.add(dirname(dir))
+      await rename(tmp, target)
+    }
     this.dirty.add(dir)
   }
 

@@ -18,22 +18,18 @@
 import { randomBytes } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
 import {
-  chmod, link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, stat, symlink, utimes,
+  chmod, link, lstat, lutimes, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, utimes,
 } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { BlobService } from './blob-service.js'
 import { Directory } from './directory.js'
 import type { DirectoryService } from './directory-service.js'
-import { CastoreError, CorruptObjectError, NotFoundError } from './errors.js'
+import { CorruptObjectError, DestinationExistsError, NotFoundError, UnsupportedFileTypeError } from './errors.js'
 import { fileNode, symlinkNode, type Entry, type FileNode, type Node } from './node.js'
 
 /** Files up to this size are read in one go and hashed with the one-shot function. */
 const SMALL_FILE = 1024 * 1024
 const READ_PIECE = 4 * 1024 * 1024
-
-export class UnsupportedFileTypeError extends CastoreError {
-  constructor(path: string) { super('ERR_CASTORE_FILE_TYPE', `unsupported file type at ${JSON.stringify(path)}: expected a regular file, directory or symlink`) }
-}
 
 export interface IngestOptions {
   /** Files uploaded at once (default 8). */
@@ -66,7 +62,7 @@ export async function ingestPath(path: string, blobs: BlobService, dirs: Directo
     opts.signal?.throwIfAborted()
     const st = await lstat(p)
     if (st.isSymbolicLink()) return symlinkNode(await readlink(p, { encoding: 'buffer' }))
-    if (st.isFile()) return limiter.run(() => ingestFile(p, (st.mode & 0o100) !== 0, blobs))
+    if (st.isFile()) return limiter.run(() => ingestFile(p, st.size, (st.mode & 0o100) !== 0, blobs))
     if (!st.isDirectory()) throw new UnsupportedFileTypeError(p.toString())
     const names = await readdir(p, { encoding: 'buffer' })
     const nodes = await Promise.all(names.map(n => visit(joinBytes(p, n))))
@@ -92,22 +88,21 @@ function joinBytes(parent: Buffer, name: Uint8Array): Buffer {
   return Buffer.concat([parent, SLASH, name])
 }
 
-async function ingestFile(p: Buffer, executable: boolean, blobs: BlobService): Promise<FileNode> {
+async function ingestFile(p: Buffer, sizeSeen: number, executable: boolean, blobs: BlobService): Promise<FileNode> {
+  if (sizeSeen <= SMALL_FILE) {
+    // One readFile (what we read is what we store, even if the file changed since lstat).
+    const data = await readFile(p)
+    return fileNode(await blobs.put(data), data.length, executable)
+  }
   const fh = await open(p, 'r')
   try {
-    const size = (await fh.stat()).size
-    if (size <= SMALL_FILE) {
-      const data = await fh.readFile()
-      return fileNode(await blobs.put(data), data.length, executable)
-    }
     const w = blobs.openWrite()
     try {
       const buf = Buffer.allocUnsafe(READ_PIECE)
       for (;;) {
         const { bytesRead } = await fh.read(buf, 0, READ_PIECE, null)
         if (bytesRead === 0) break
-        // The writer may keep a reference until its next call; hand it a copy.
-        await w.write(Uint8Array.prototype.slice.call(buf, 0, bytesRead))
+        await w.write(buf.subarray(0, bytesRead))
       }
     } catch (e) { await w.abort(); throw e }
     const n = w.written
@@ -141,6 +136,11 @@ export interface MaterialiseOptions {
   linkDir?: string
   /** fsync files and directories before the final rename (default true). */
   fsync?: boolean
+  /**
+   * fsync the destination's parent after the rename (default: as `fsync`). A caller placing many
+   * trees in one directory turns this off and syncs the directory once.
+   */
+  syncParent?: boolean
   /** Files written at once (default 8). */
   concurrency?: number
   signal?: AbortSignal
@@ -152,6 +152,7 @@ export interface MaterialiseStats { files: number; linked: number; bytesWritten:
 export async function materialise(node: Node, dest: string, blobs: BlobService, dirs: DirectoryService, opts: MaterialiseOptions = {}): Promise<MaterialiseStats> {
   const policy = opts.policy ?? NIX_METADATA
   const fsyncOn = opts.fsync ?? true
+  const syncParent = opts.syncParent ?? fsyncOn
   const limiter = new Limiter(opts.concurrency ?? 8)
   const stats: MaterialiseStats = { files: 0, linked: 0, bytesWritten: 0 }
   let canLink = opts.hardLinks ?? false
@@ -183,12 +184,16 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
   }
 
   const copyBlob = async (p: string | Buffer, n: FileNode): Promise<void> => {
-    const r = await blobs.open(n.digest)
-    if (r === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
-    if (BigInt(r.size) !== n.size) throw new CorruptObjectError(`blob ${n.digest.hex} has ${r.size} bytes, the node says ${n.size}`)
+    // Small blobs in one read (no stat); large ones streamed.
+    const small = n.size <= BigInt(SMALL_FILE)
+    const data = small ? await blobs.readAll(n.digest, { maxSize: SMALL_FILE, expectedSize: Number(n.size) }) : undefined
+    const r = small ? undefined : await blobs.open(n.digest)
+    if (data === undefined && r === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
+    const got = data?.length ?? r!.size
+    if (BigInt(got) !== n.size) throw new CorruptObjectError(`blob ${n.digest.hex} has ${got} bytes, the node says ${n.size}`)
     const fh = await open(p, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600)
     try {
-      for await (const piece of r.read()) {
+      for await (const piece of data !== undefined ? [data] : r!.read()) {
         let off = 0
         while (off < piece.length) off += (await fh.write(piece, off, piece.length - off)).bytesWritten
         stats.bytesWritten += piece.length
@@ -242,14 +247,19 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
 
   try {
     await writeNode(Buffer.from(tmp), node)
-    // Directories last, deepest first: setting their mode and mtime after all entries exist.
+    // Directories last, once all entries exist: their fsyncs at once (they share journal
+    // commits), then mode and mtime, deepest first.
+    if (fsyncOn) {
+      await Promise.all(createdDirs.map(p => limiter.run(async () => {
+        const fh = await open(p, 'r'); try { await fh.sync() } finally { await fh.close() }
+      })))
+    }
     for (const p of createdDirs.reverse()) {
-      if (fsyncOn) { const fh = await open(p, 'r'); try { await fh.sync() } finally { await fh.close() } }
       await chmod(p, policy.dirMode)
       if (policy.mtime !== undefined) await utimes(p, policy.mtime, policy.mtime)
     }
     await renameNoReplace(tmp, dest)
-    if (fsyncOn) { const fh = await open(dirname(dest), 'r'); try { await fh.sync() } finally { await fh.close() } }
+    if (syncParent) { const fh = await open(dirname(dest), 'r'); try { await fh.sync() } finally { await fh.close() } }
   } catch (e) {
     await removeTree(tmp)
     throw e
@@ -258,9 +268,9 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
 }
 
 async function renameNoReplace(from: string, to: string): Promise<void> {
-  try { await lstat(to); throw new CastoreError('ERR_CASTORE_EXISTS', `cannot materialise to ${JSON.stringify(to)}: it already exists`) } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-  }
+  let exists = true
+  try { await lstat(to) } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') exists = false; else throw e }
+  if (exists) throw new DestinationExistsError(to)
   await rename(from, to)
 }
 

@@ -1,6 +1,6 @@
 import { B3Digest } from './digest.js'
 import { NotFoundError } from './errors.js'
-import { Gate, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
+import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
 
 interface Stored { data: Uint8Array; stamp: number }
 
@@ -21,11 +21,11 @@ export class MemoryObjectStore implements ObjectStore {
     if (end > start) yield o.data.subarray(start, end)
   }
 
-  put(ns: Namespace, d: B3Digest, data: Uint8Array): Promise<void> {
+  put(ns: Namespace, d: B3Digest, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     return this.gate.shared(async () => {
       const o = this.maps[ns].get(d.hex)
       if (o) o.stamp = this.now()
-      else this.maps[ns].set(d.hex, { data: Uint8Array.from(data), stamp: this.now() })
+      else this.maps[ns].set(d.hex, { data: Uint8Array.from(joinParts(data)), stamp: this.now() })
     })
   }
 

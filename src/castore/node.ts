@@ -1,5 +1,5 @@
 import type { B3Digest } from './digest.js'
-import { CastoreError } from './errors.js'
+import { InvalidSizeError } from './errors.js'
 import { toBytes, validateSymlinkTarget } from './names.js'
 
 export const U64_MAX = (1n << 64n) - 1n
@@ -19,7 +19,7 @@ export interface Entry<N extends Node = Node> { readonly name: Uint8Array; reado
 
 function checkU64(n: bigint | number, what: string): bigint {
   const v = BigInt(n)
-  if (v < 0n || v > U64_MAX) throw new CastoreError('ERR_CASTORE_SIZE', `${what} ${v} is not a u64`)
+  if (v < 0n || v > U64_MAX) throw new InvalidSizeError(what, v)
   return v
 }
 

@@ -17,6 +17,12 @@ import type { B3Digest } from './digest.js'
 export type Namespace = 'blob' | 'index' | 'dir'
 export const NAMESPACES: readonly Namespace[] = ['blob', 'index', 'dir']
 
+/** One buffer from whole-or-parts data (no copy when it is already one). */
+export function joinParts(data: Uint8Array | readonly Uint8Array[]): Uint8Array {
+  if (data instanceof Uint8Array) return data
+  return data.length === 1 ? data[0]! : Buffer.concat(data)
+}
+
 /** An object being written before its digest is known (large whole blobs stream to disk). */
 export interface ObjectWriter {
   write(data: Uint8Array): Promise<void>
@@ -35,13 +41,17 @@ export interface ListedObject {
 
 export interface ObjectStore {
   has(ns: Namespace, digest: B3Digest): Promise<boolean>
-  get(ns: Namespace, digest: B3Digest): Promise<Uint8Array | undefined>
+  /** The whole object; `sizeHint` (the expected length, e.g. from a chunk list) saves a stat. */
+  get(ns: Namespace, digest: B3Digest, sizeHint?: number): Promise<Uint8Array | undefined>
   /** Content length without reading the object; undefined if absent. */
   size(ns: Namespace, digest: B3Digest): Promise<number | undefined>
   /** Bytes [start, end) of an object, in pieces; the object must exist. */
   stream(ns: Namespace, digest: B3Digest, start: number, end: number): AsyncIterable<Uint8Array>
-  /** Store an object atomically; if it already exists only refresh its stamp. */
-  put(ns: Namespace, digest: B3Digest, data: Uint8Array): Promise<void>
+  /**
+   * Store an object atomically (given whole or as consecutive parts); if it already exists only
+   * refresh its stamp. The bytes must stay unchanged until the promise settles.
+   */
+  put(ns: Namespace, digest: B3Digest, data: Uint8Array | readonly Uint8Array[]): Promise<void>
   /** Stream an object whose digest is known only at the end. */
   writer(ns: Namespace): ObjectWriter
   /** Make every `put`/`commit` so far durable (fsync of data was done before rename; this syncs directory entries). */

@@ -6,8 +6,7 @@
  *   tsnix nar ls [-R] [-l] [-d] [--json] NARFILE [PATH]
  *                                           list a path inside a NAR file (as `nix nar ls`)
  */
-import { once } from 'node:events'
-import { createReadStream } from 'node:fs'
+import { createReadStream, readSync, writeSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { dumpPath, listingAt, listingToJson, listNar, type NarListing, restorePath } from '../nar/index.js'
 
@@ -43,37 +42,58 @@ function onePath(args: string[]): string {
   return positionals[0]!
 }
 
-/** Write a byte stream to stdout, waiting for 'drain' whenever the pipe is full. */
-export async function writeStdout(src: AsyncIterable<Uint8Array>): Promise<void> {
-  const out = process.stdout
-  let failed: Error | undefined
-  const onError = (e: Error): void => { failed = e }
-  out.on('error', onError)
-  try {
-    for await (const chunk of src) {
-      if (failed) throw failed
-      if (!out.write(chunk)) await once(out, 'drain')
+/**
+ * Write a byte stream to fd 1 with blocking writes, as C++ nix-store does: each chunk is fully
+ * written before the next is produced, which is the backpressure (a full pipe blocks us) and
+ * lets the producer reuse its buffers. A non-blocking stdout (EAGAIN) is waited on.
+ */
+async function writeStdout(src: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const chunk of src) {
+    let off = 0
+    while (off < chunk.length) {
+      try {
+        off += writeSync(1, chunk, off, chunk.length - off)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
+        await new Promise(r => setTimeout(r, 1))
+      }
     }
-    if (failed) throw failed
-  } finally {
-    out.off('error', onError)
   }
 }
 
 async function dump(args: string[]): Promise<number> {
-  await writeStdout(dumpPath(onePath(args)))
+  await writeStdout(dumpPath(onePath(args), { recycle: true, sync: true, readSize: 1024 * 1024 }))
   return 0
 }
 
 async function restore(args: string[]): Promise<number> {
   const target = onePath(args)
-  try {
-    await restorePath(target, process.stdin)
-  } finally {
-    // The NAR may end before stdin does; nothing more is read from it.
-    process.stdin.destroy()
-  }
+  // The NAR may end before stdin does; nothing after it is read.
+  await restorePath(target, readStdin())
   return 0
+}
+
+/**
+ * Stdin in 1 MiB chunks, read synchronously: process.stdin reads 64 KiB at a time through
+ * more stream machinery (costing about as much CPU as the restore itself), and a thread-pool
+ * read per chunk waits on scheduling when the machine is busy. A command has nothing else to
+ * do meanwhile. Two buffers alternate: the NAR reader is done with a chunk before it asks for
+ * the next one.
+ */
+async function* readStdin(): AsyncGenerator<Uint8Array> {
+  const bufs = [Buffer.allocUnsafeSlow(1024 * 1024), Buffer.allocUnsafeSlow(1024 * 1024)]
+  for (let i = 0; ; i ^= 1) {
+    let n: number
+    try {
+      n = readSync(0, bufs[i]!, 0, bufs[i]!.length, null)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
+      await new Promise(r => setTimeout(r, 1)) // a non-blocking pipe with nothing in it yet
+      continue
+    }
+    if (n === 0) return
+    yield bufs[i]!.subarray(0, n)
+  }
 }
 
 async function ls(args: string[]): Promise<number> {

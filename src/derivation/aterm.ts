@@ -30,7 +30,7 @@ import {
   NixHash,
   parseHashAlgo,
   StoreDir,
-  type StorePath,
+  StorePath,
 } from '../store-path/index.js'
 import { DerivationParseError, InvalidDerivationError } from './errors.js'
 import { compareUtf8 } from './order.js'
@@ -112,31 +112,57 @@ class AtermParser {
     return v
   }
 
-  /** An escaped string: `\"` `\\` `\n` `\r` `\t`, and those five characters only escaped. */
+  // Next positions of the characters that end a run of plain string content, kept across
+  // calls so that each search over the input happens once (indexOf per string would be
+  // quadratic on files without backslashes).
+  private nextQuote = -1
+  private nextBackslash = -1
+  private nextControl = -1
+
+  private next(ch: string, cached: number, from: number): number {
+    if (cached >= from || cached === Infinity) return cached
+    const i = this.s.indexOf(ch, from)
+    return i < 0 ? Infinity : i
+  }
+
+  private nextRawControl(from: number): number {
+    if (this.nextControl >= from || this.nextControl === Infinity) return this.nextControl
+    let best = Infinity
+    for (const ch of ['\n', '\r', '\t']) {
+      const i = this.s.indexOf(ch, from)
+      if (i >= 0 && i < best) best = i
+    }
+    return best
+  }
+
+  /** An escaped string: `\"` `\\` `\n` `\r` `\t`, and (strict) those five characters only escaped. */
   private escaped(): string {
     this.expect('"')
     const s = this.s
     let out = ''
     let start = this.pos
-    for (let i = this.pos; ; i++) {
-      if (i >= s.length) this.fail('unterminated string', i)
-      const c = s.charCodeAt(i)
-      if (c === 0x22) { out += s.slice(start, i); this.pos = i + 1; return out }
-      if (c === 0x5c) {
-        out += s.slice(start, i)
-        const e = s[i + 1]
-        if (e === 'n') out += '\n'
-        else if (e === 'r') out += '\r'
-        else if (e === 't') out += '\t'
-        else if (e === '\\' || e === '"') out += e
-        else if (e === undefined) this.fail('unterminated string', i)
-        else if (this.strict) this.fail(`unknown escape '\\${e}'`, i)
-        else out += e // C++ 2.34 takes the character itself
-        i++
-        start = i + 1
-      } else if ((c === 0x0a || c === 0x0d || c === 0x09) && this.strict) {
-        this.fail('raw newline, carriage return or tab in a string where it must be escaped', i)
+    for (;;) {
+      const q = this.nextQuote = this.next('"', this.nextQuote, start)
+      const b = this.nextBackslash = this.next('\\', this.nextBackslash, start)
+      if (this.strict) {
+        const c = this.nextControl = this.nextRawControl(start)
+        if (c < q && c < b) this.fail('raw newline, carriage return or tab in a string where it must be escaped', c)
       }
+      if (q === Infinity) this.fail('unterminated string', s.length)
+      if (q < b) {
+        this.pos = q + 1
+        return out === '' ? s.slice(start, q) : out + s.slice(start, q)
+      }
+      out += s.slice(start, b)
+      const e = s[b + 1]
+      if (e === 'n') out += '\n'
+      else if (e === 'r') out += '\r'
+      else if (e === 't') out += '\t'
+      else if (e === '\\' || e === '"') out += e
+      else if (e === undefined) this.fail('unterminated string', b)
+      else if (this.strict) this.fail(`unknown escape '\\${e}'`, b)
+      else out += e // C++ 2.34 takes the character itself
+      start = b + 2
     }
   }
 
@@ -163,7 +189,7 @@ class AtermParser {
 
   private storePath(s: string, at: number): StorePath {
     try {
-      return this.storeDir.parse(s)
+      return parseStorePathField(this.storeDir, s, this.strict)
     } catch (e) {
       if (e instanceof InvalidPathError) this.fail(`bad store path in derivation: ${e.message}`, at)
       throw e
@@ -220,7 +246,8 @@ class AtermParser {
       this.expect('(')
       const at = this.pos
       const path = this.storePath(this.unquoted(), at)
-      if (!path.isDerivation()) this.fail(`input derivation '${this.storeDir.print(path)}' is not a .drv path`, at)
+      // C++ 2.34 reads any store path here; master (and strict) require a .drv
+      if (this.strict && !path.isDerivation()) this.fail(`input derivation '${this.storeDir.print(path)}' is not a .drv path`, at)
       this.checkOrder(prevDrv, path.baseName, 'input derivation', at)
       prevDrv = path.baseName
       this.expect(',')
@@ -269,10 +296,10 @@ class AtermParser {
     // the versioned form is only written when needed, so anything else is not canonical
     if (this.strict && dynamic && !inputDrvs.some(d => d.dynamicOutputs.size > 0)) this.fail(`'DrvWithVersion' form without dynamic outputs`, 0)
 
-    let env: Map<string, string>
+    let env = rawEnv
     let structuredAttrs
     try {
-      ({ env, structuredAttrs } = extractStructuredAttrs(rawEnv))
+      if (rawEnv.has(STRUCTURED_ATTRS_ENV)) ({ env, structuredAttrs } = extractStructuredAttrs(rawEnv))
     } catch (e) {
       if (e instanceof InvalidDerivationError) this.fail(e.message, 0)
       throw e
@@ -310,32 +337,70 @@ class AtermParser {
 
   private output(name: string, pathS: string, algoS: string, hashS: string, at: number): DerivationOutput {
     try {
-      if (algoS === '') {
-        if (hashS !== '') this.fail('hash specified without hash algorithm', at)
-        if (pathS === '') return { kind: 'deferred' }
-        return { kind: 'inputAddressed', path: this.storePath(pathS, at) }
-      }
-      const { method, algo } = parseMethodAlgo(algoS)
-      if (hashS === 'impure') {
-        if (pathS !== '') this.fail('impure derivation output should not specify output path', at)
-        return { kind: 'impure', method, hashAlgo: algo }
-      }
-      if (hashS === '') {
-        if (pathS !== '') this.fail('content-addressing derivation output should not specify output path', at)
-        return { kind: 'caFloating', method, hashAlgo: algo }
-      }
-      const path = this.storePath(pathS, at)
-      const hash = NixHash.parseDigest(hashS, algo)
-      if (this.strict && hash.toBase16() !== hashS) this.fail(`output hash '${hashS}' is not in canonical base-16 form`, at)
-      const ca = { method, hash }
-      const expected = fixedOutputPath(this.storeDir, this.name, name, ca)
-      // C++ 2.34 ignores the stated path (it prints the computed one); master rejects a mismatch
-      if (this.strict && !expected.equals(path)) this.fail(`derivation output '${name}' has path '${pathS}', which does not match its content address`, at)
-      return { kind: 'caFixed', ca }
+      return parseOutputFields(this.storeDir, this.name, name, pathS, algoS, hashS, this.strict)
     } catch (e) {
+      if (e instanceof InvalidPathError) this.fail(`bad store path in derivation: ${e.message}`, at)
       if (e instanceof BadHashError || e instanceof BadContentAddressError || e instanceof InvalidPathError || e instanceof InvalidDerivationError) this.fail(e.message, at)
       throw e
     }
+  }
+}
+
+/**
+ * A store path as written in a derivation: `<storeDir>/<base>` exactly (the fast, canonical
+ * case); otherwise, unless `strict`, canonicalised first as C++ 2.34's `parseStorePath` does.
+ */
+function parseStorePathField(storeDir: StoreDir, s: string, strict: boolean): StorePath {
+  const dir = storeDir.path
+  if (s.length > dir.length + 1 && s.startsWith(dir) && s.charCodeAt(dir.length) === 0x2f && s.indexOf('/', dir.length + 1) < 0) {
+    return StorePath.fromBaseName(s.slice(dir.length + 1))
+  }
+  if (strict) throw new InvalidPathError(`path '${s}' is not a canonical store path in '${dir}'`)
+  return storeDir.parse(s)
+}
+
+/**
+ * An output from its three fields (path, `[r:|text:|git:]algo`, hash or `impure`), as the ATerm
+ * and the worker protocol's BasicDerivation carry it (C++ `parseDerivationOutput`). Throws
+ * InvalidDerivationError, InvalidPathError or BadHashError. `strict` also requires a base-16
+ * hash and a fixed output path that matches the content address.
+ */
+export function parseOutputFields(
+  storeDir: StoreDir, drvName: string, outputName: string, pathS: string, algoS: string, hashS: string, strict = false,
+): DerivationOutput {
+  if (algoS === '') {
+    if (hashS !== '') throw new InvalidDerivationError('hash specified without hash algorithm')
+    if (pathS === '') return { kind: 'deferred' }
+    return { kind: 'inputAddressed', path: parseStorePathField(storeDir, pathS, strict) }
+  }
+  const { method, algo } = parseMethodAlgo(algoS)
+  if (hashS === 'impure') {
+    if (pathS !== '') throw new InvalidDerivationError('impure derivation output should not specify output path')
+    return { kind: 'impure', method, hashAlgo: algo }
+  }
+  if (hashS === '') {
+    if (pathS !== '') throw new InvalidDerivationError('content-addressing derivation output should not specify output path')
+    return { kind: 'caFloating', method, hashAlgo: algo }
+  }
+  const path = parseStorePathField(storeDir, pathS, strict)
+  const hash = NixHash.parseDigest(hashS, algo)
+  if (strict && hash.toBase16() !== hashS) throw new InvalidDerivationError(`output hash '${hashS}' is not in canonical base-16 form`)
+  const ca = { method, hash }
+  // C++ 2.34 ignores the stated path (it prints the computed one); master rejects a mismatch
+  if (strict && !fixedOutputPath(storeDir, drvName, outputName, ca).equals(path)) {
+    throw new InvalidDerivationError(`derivation output '${outputName}' has path '${pathS}', which does not match its content address`)
+  }
+  return { kind: 'caFixed', ca }
+}
+
+/** The three fields of an output (C++ `unparse`/`writeDerivation`); `mask` blanks the path. */
+export function printOutputFields(storeDir: StoreDir, drvName: string, outputName: string, o: DerivationOutput, mask = false): [string, string, string] {
+  switch (o.kind) {
+    case 'inputAddressed': return [mask ? '' : storeDir.print(o.path), '', '']
+    case 'caFixed': return [mask ? '' : storeDir.print(fixedOutputPath(storeDir, drvName, outputName, o.ca)), printMethodAlgo(o.ca.method, o.ca.hash.algo), o.ca.hash.toBase16()]
+    case 'caFloating': return ['', printMethodAlgo(o.method, o.hashAlgo), '']
+    case 'deferred': return ['', '', '']
+    case 'impure': return ['', printMethodAlgo(o.method, o.hashAlgo), 'impure']
   }
 }
 
@@ -372,13 +437,23 @@ function esc(s: string): string {
 
 function quoted(s: string): string { return '"' + s + '"' }
 
+/** Strictly increasing in C++ order? (Parsed derivations are, so sorting can be skipped.) */
+function isSortedUnique(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (compareUtf8(keys[i - 1]!, keys[i]!) >= 0) return false
+  return true
+}
+
 function byKey<T>(entries: Iterable<[string, T]>): Array<[string, T]> {
-  return [...entries].sort((a, b) => compareUtf8(a[0], b[0]))
+  const a = [...entries]
+  return isSortedUnique(a.map(e => e[0])) ? a : a.sort((x, y) => compareUtf8(x[0], y[0]))
+}
+
+function sortedSet(items: readonly string[]): readonly string[] {
+  return isSortedUnique(items) ? items : [...new Set(items)].sort(compareUtf8)
 }
 
 function printStringSet(items: readonly string[]): string {
-  const sorted = [...new Set(items)].sort(compareUtf8)
-  return '[' + sorted.map(quoted).join(',') + ']'
+  return '[' + sortedSet(items).map(quoted).join(',') + ']'
 }
 
 function printNode(n: DerivedPathMapNode): string {
@@ -411,20 +486,7 @@ export function printDerivation(drv: Derivation, storeDir: StoreDir = new StoreD
   for (const [name, o] of byKey(drv.outputs)) {
     if (!first) s += ','
     first = false
-    let path = ''
-    let algo = ''
-    let hash = ''
-    switch (o.kind) {
-      case 'inputAddressed': path = mask ? '' : storeDir.print(o.path); break
-      case 'caFixed':
-        path = mask ? '' : storeDir.print(fixedOutputPath(storeDir, drv.name, name, o.ca))
-        algo = printMethodAlgo(o.ca.method, o.ca.hash.algo)
-        hash = o.ca.hash.toBase16()
-        break
-      case 'caFloating': algo = printMethodAlgo(o.method, o.hashAlgo); break
-      case 'deferred': break
-      case 'impure': algo = printMethodAlgo(o.method, o.hashAlgo); hash = 'impure'; break
-    }
+    const [path, algo, hash] = printOutputFields(storeDir, drv.name, name, o, mask)
     s += '(' + quoted(name) + ',' + quoted(path) + ',' + quoted(algo) + ',' + quoted(hash) + ')'
   }
 
@@ -432,11 +494,16 @@ export function printDerivation(drv: Derivation, storeDir: StoreDir = new StoreD
   if (opts.actualInputs) {
     s += byKey(opts.actualInputs).map(([k, outs]) => '(' + quoted(k) + ',' + printStringSet(outs) + ')').join(',')
   } else {
-    const drvs = [...drv.inputDrvs].sort((a, b) => compareUtf8(a.path.baseName, b.path.baseName))
-    for (let i = 1; i < drvs.length; i++) {
-      if (drvs[i]!.path.equals(drvs[i - 1]!.path)) throw new InvalidDerivationError(`input derivation '${storeDir.print(drvs[i]!.path)}' listed twice`)
+    // base names computed once (StorePath builds them on each access)
+    let drvs = drv.inputDrvs.map(d => [d.path.baseName, d] as const)
+    if (!isSortedUnique(drvs.map(d => d[0]))) {
+      drvs = [...drvs].sort((a, b) => compareUtf8(a[0], b[0]))
+      for (let i = 1; i < drvs.length; i++) {
+        if (drvs[i]![0] === drvs[i - 1]![0]) throw new InvalidDerivationError(`input derivation '${storeDir.path}/${drvs[i]![0]}' listed twice`)
+      }
     }
-    s += drvs.map(d => '(' + quoted(storeDir.print(d.path)) + ',' + printNode(d) + ')').join(',')
+    const prefix = storeDir.path + '/'
+    s += drvs.map(([base, d]) => '("' + prefix + base + '",' + printNode(d) + ')').join(',')
   }
 
   s += '],' + printStorePaths(storeDir, drv.inputSrcs)
@@ -457,8 +524,9 @@ export function printDerivation(drv: Derivation, storeDir: StoreDir = new StoreD
 }
 
 function printStorePaths(storeDir: StoreDir, paths: readonly StorePath[]): string {
-  const names = [...new Set(paths.map(p => p.baseName))].sort(compareUtf8)
-  return '[' + names.map(n => quoted(storeDir.path + '/' + n)).join(',') + ']'
+  const names = sortedSet(paths.map(p => p.baseName))
+  const prefix = '"' + storeDir.path + '/'
+  return '[' + names.map(n => prefix + n + '"').join(',') + ']'
 }
 
 /** C++ `StructuredAttrs::checkKeyNotInUse`: `__json` is reserved. */

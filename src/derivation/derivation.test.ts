@@ -12,6 +12,7 @@ import {
   derivationType,
   DrvHashCache,
   drvHashLookupAsync,
+  DownstreamPlaceholder,
   finalizeDerivation,
   hashDerivationModulo,
   hashDerivationModuloAsync,
@@ -143,5 +144,18 @@ describe('derivation JSON input', () => {
     ]
     for (const [v, msg] of cases) assert.throws(() => derivationFromJson(JSON.stringify(v)), (e: unknown) => e instanceof DerivationJsonError && msg.test(e.message), String(msg))
     assert.throws(() => derivationFromJson('{'), DerivationJsonError)
+  })
+})
+
+describe('DownstreamPlaceholder', () => {
+  it('renders as upstream computes it', () => {
+    // values from NixOS/nix src/libstore-tests/downstream-placeholder.cc
+    assert.equal(DownstreamPlaceholder.unknownCaOutput(StorePath.fromBaseName('g1w7hy3qg1w7hy3qg1w7hy3qg1w7hy3q-foo.drv'), 'out').render(),
+      '/0c6rn30q4frawknapgwq386zq358m8r6msvywcvc89n6m5p2dgbz')
+    assert.equal(DownstreamPlaceholder.forChain(StorePath.fromBaseName('g1w7hy3qg1w7hy3qg1w7hy3qg1w7hy3q-foo.drv.drv'), ['out', 'out']).render(),
+      '/0gn6agqxjyyalf0dpihgyf49xq5hqxgw100f0wydnj6yqrhqsb3w')
+    // what C++ Nix 2.8 put in the environment for `ca.dev` of a floating CA derivation
+    assert.equal(DownstreamPlaceholder.unknownCaOutput(StorePath.fromBaseName('551lwairrag2gc4g6qfk6y3n359ambcm-ca.drv'), 'dev').render(),
+      '/10paj08lsn5dmdry4546qkwz5kmj8sygbsv09ans0kffkjhp1qgs')
   })
 })

@@ -1,3 +1,20 @@
+/**
+ * Store derivations: the model, the ATerm (`.drv`) and JSON codecs, and the hashing that gives
+ * derivations and their outputs their store paths. Pure: no I/O; whatever needs other
+ * derivations takes a lookup.
+ *
+ * For the evaluator (`derivationStrict`):
+ *
+ *   const cache = new DrvHashCache(readDrvSync?)        // C++ drvHashes
+ *   const drv = finalizeDerivation(draft, cache.lookup) // output paths + env (IA: draft outputs 'deferred')
+ *   const { path, text, references } = derivationStoreInfo(drv)  // the .drv to add to the store
+ *   cache.record(path, drv)                             // so dependents can hash against it
+ *   hashPlaceholder(out), DownstreamPlaceholder          // placeholders for `builtins.placeholder`, CA outputs
+ *
+ * For the store and the builder: parseDerivation / printDerivation, derivationFromJson /
+ * printDerivationShow, checkInvariants / fillInOutputPaths, tryResolve, derivationOptions,
+ * parseOutputFields / printOutputFields (the output triples BuildDerivation also carries).
+ */
 export * from './errors.js'
 export * from './order.js'
 export * from './json-value.js'
@@ -7,3 +24,6 @@ export * from './aterm.js'
 export * from './hash-modulo.js'
 export * from './output-paths.js'
 export * from './json.js'
+export * from './placeholder.js'
+export * from './options.js'
+export * from './resolve.js'

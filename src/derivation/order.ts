@@ -4,8 +4,12 @@
  * and differs from JavaScript's default UTF-16 order when characters above U+FFFF meet
  * characters in U+E000..U+FFFF.
  */
+const HIGH = /[\ud800-\uffff]/
+
 export function compareUtf8(a: string, b: string): number {
   if (a === b) return 0
+  // UTF-16 order is byte order unless both hold units from U+D800 up (the usual case is fast)
+  if (!HIGH.test(a) || !HIGH.test(b)) return a < b ? -1 : 1
   const n = Math.min(a.length, b.length)
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i)

@@ -23,9 +23,16 @@ export class StructuredAttrs {
 
   /** From `__json` text; it must be a JSON object (C++ `StructuredAttrs::parse`). */
   static parse(text: string): StructuredAttrs {
-    const attrs = new StructuredAttrs(text, undefined)
-    void attrs.attrs // validate now, like C++
-    return attrs
+    // Validate now, like C++, with the native parser (fast); the lossless parse waits until
+    // the attributes are wanted. (Only a lone surrogate escape gets past JSON.parse.)
+    let v: unknown
+    try {
+      v = JSON.parse(text)
+    } catch (e) {
+      throw new InvalidDerivationError(`cannot process ${STRUCTURED_ATTRS_ENV} attribute: ${(e as Error).message}`)
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InvalidDerivationError(`cannot process ${STRUCTURED_ATTRS_ENV} attribute: expected a JSON object`)
+    return new StructuredAttrs(text, undefined)
   }
 
   /** From an object value; the text is its nlohmann compact dump. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { NixError } from '../errors.js'
 import { ProtocolError } from '../wire/index.js'
 import {
-  BadArchiveError, NarContractError, NarDumpError, NarEncodeError, NarLimitError, NarListingError, NarMagicError, NarNameError, NarOrderError,
+  BadArchiveError, NarContractError, NarDepthError, NarDumpError, NarEncodeError, NarLimitError, NarListingError, NarMagicError, NarNameError, NarOrderError,
   NarPaddingError, NarRestoreError, NarSymlinkError, NarTagError, NarTrailingDataError, NarTruncatedError,
 } from './errors.js'
 
@@ -19,6 +19,7 @@ const TABLE: Array<[NixError, string, string, boolean]> = [
   [new NarTruncatedError('m'), 'NarTruncatedError', 'ERR_NAR_TRUNCATED', true],
   [new NarLimitError('m', 2, 1), 'NarLimitError', 'ERR_NAR_LIMIT', true],
   [new NarSymlinkError(name), 'NarSymlinkError', 'ERR_NAR_SYMLINK', true],
+  [new NarDepthError(64), 'NarDepthError', 'ERR_NAR_DEPTH', true],
   [new NarTrailingDataError(1), 'NarTrailingDataError', 'ERR_NAR_TRAILING', true],
   [new NarContractError('m'), 'NarContractError', 'ERR_NAR_CONTRACT', false],
   [new NarEncodeError('m'), 'NarEncodeError', 'ERR_NAR_ENCODE', false],

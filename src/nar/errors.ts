@@ -53,11 +53,16 @@ export class NarLimitError extends BadArchiveError {
   constructor(what: string, got: bigint | number, max: number) { super(`${what} length ${got} > ${max}`, 'ERR_NAR_LIMIT') }
 }
 
-/** A symlink target that is empty or contains NUL (neither can exist on disk). */
+/** A symlink target that is empty or contains NUL (neither can exist on disk; C++ 2.34 refuses both). */
 export class NarSymlinkError extends BadArchiveError {
   constructor(target: Uint8Array) {
-    super(target.length === 0 ? 'NAR contains an empty symlink target' : `NAR contains symlink target with a NUL byte ${quoteBytes(target)}`, 'ERR_NAR_SYMLINK')
+    super(`NAR contains invalid symlink target ${quoteBytes(target)}${target.length === 0 ? ' (empty)' : ' (contains NUL)'}`, 'ERR_NAR_SYMLINK')
   }
+}
+
+/** Directories nested deeper than MAX_DEPTH (C++ 2.34 `narMaxDepth`). */
+export class NarDepthError extends BadArchiveError {
+  constructor(max: number) { super(`NAR directory nesting exceeds maximum depth of ${max}`, 'ERR_NAR_DEPTH') }
 }
 
 /** Bytes follow the end of a NAR where the NAR was supposed to be everything. */

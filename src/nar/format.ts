@@ -19,10 +19,13 @@ export const NAR_VERSION_MAGIC_1 = 'nix-archive-1'
 export const MAX_NAME_LEN = 255
 /** Longest symlink target (Linux PATH_MAX − 1; tvix `MAX_TARGET_LEN`). */
 export const MAX_TARGET_LEN = 4095
-/** Longest grammar tag we read before calling it garbage (the longest real one is 10 bytes). */
-export const MAX_TAG_LEN = 64
-/** Deepest directory nesting we accept; deeper trees cannot be restored on Linux anyway. */
-export const MAX_DEPTH = 4096
+/** Longest grammar tag read before calling it garbage (the longest real one is 10 bytes; C++ 2.34 `narMaxTag`). */
+export const MAX_TAG_LEN = 32
+/**
+ * Nodes may sit at most this deep minus one (the root is at depth 0): C++ 2.34 `narMaxDepth`,
+ * enforced when parsing and when dumping. Nix 2.8 had no limit.
+ */
+export const MAX_DEPTH = 64
 
 const enc = new TextEncoder()
 

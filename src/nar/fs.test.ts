@@ -44,7 +44,7 @@ describe('NAR and the filesystem', () => {
     writeFileSync(join(tmp, 'big'), big)
     const want = encodeNarTree(narFile(big))
     const pieces: Uint8Array[] = []
-    for await (const c of dumpPath(join(tmp, 'big'), { chunkSize: 8192, readSize: 65536 })) pieces.push(c.slice())
+    for await (const c of dumpPath(join(tmp, 'big'), { chunkSize: 8192, readSize: 65536 })) pieces.push(new Uint8Array(c))
     assert.ok(pieces.length > 3)
     assert.deepEqual(concatBytes(pieces), want)
     const h = await hashPath(join(tmp, 'big'), 'sha256', { chunkSize: 8192, readSize: 65536 })
@@ -52,6 +52,14 @@ describe('NAR and the filesystem', () => {
     assert.equal(h.hash.toBase16(), createHash('sha256').update(want).digest('hex'))
     const flat = await hashFile(join(tmp, 'big'), 'md5')
     assert.equal(flat.hash.toBase16(), createHash('md5').update(big).digest('hex'))
+  })
+
+  it('lets a consumer stop in the middle of a big file', async () => {
+    writeFileSync(join(tmp, 'big'), randomBytes(5 * 65536))
+    for await (const c of dumpPath(join(tmp, 'big'), { chunkSize: 8192, readSize: 65536 })) { void c; break }
+    const got: Uint8Array[] = []
+    for await (const c of dumpPath(join(tmp, 'big'), { chunkSize: 8192, readSize: 65536, recycle: true })) got.push(new Uint8Array(c))
+    assert.deepEqual(concatBytes(got), encodeNarTree(narFile(readFileSync(join(tmp, 'big')))))
   })
 
   it('refuses file types a NAR cannot hold', async function () {
@@ -63,6 +71,15 @@ describe('NAR and the filesystem', () => {
     } finally {
       server.close()
     }
+  })
+
+  it('refuses to dump entries 64 directories deep, as C++ 2.34 does', async () => {
+    let p = join(tmp, 'deep')
+    mkdirSync(p)
+    for (let i = 0; i < 63; i++) { p = join(p, 'd'); mkdirSync(p) }
+    await collectBytes(dumpPath(join(tmp, 'deep')))
+    writeFileSync(join(p, 'f'), '')
+    await assert.rejects(collectBytes(dumpPath(join(tmp, 'deep'))), /exceeds maximum NAR directory depth of 64/)
   })
 
   it('restores what it dumps, names that are not UTF-8 included', async () => {

@@ -9,7 +9,7 @@
  * Names are handled as bytes (Buffer paths), so names that are not UTF-8 survive. Small files
  * are read synchronously straight into the encoder's output (no promise, no extra copy); big
  * files are read asynchronously in large chunks, the next read in flight while the consumer
- * handles the current one.
+ * handles the current one (or synchronously, with `sync`, for commands and hashing).
  */
 import { createHash } from 'node:crypto'
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync, writeSync } from 'node:fs'
@@ -18,6 +18,7 @@ import { NixHash, type HashAlgo } from '../store-path/index.js'
 import { ByteSource } from '../wire/index.js'
 import { NarEncoder } from './encoder.js'
 import { NarDumpError, NarRestoreError } from './errors.js'
+import { MAX_DEPTH } from './format.js'
 import { decodeNar, type NarReadOptions, type NarResult, type NarSink } from './stream.js'
 
 const SLASH = Buffer.from('/')
@@ -27,6 +28,18 @@ export interface DumpOptions {
   chunkSize?: number
   /** Read size for big files (default 4 MiB). */
   readSize?: number
+  /**
+   * Reuse buffers: each yielded piece is valid only until the consumer asks for the next one
+   * (fine for hashing; not for a stream that keeps written chunks queued).
+   */
+  recycle?: boolean
+  /**
+   * Read big files synchronously too (default false). Faster when the caller has nothing else
+   * to do (a command, hashing): no thread-pool hand-offs, which are slow on a busy machine.
+   */
+  sync?: boolean
+  /** Refuse entries this deep or deeper (default MAX_DEPTH = 64, as C++ 2.34's dumpPath). */
+  maxDepth?: number
   signal?: AbortSignal
 }
 
@@ -41,7 +54,10 @@ const show = (p: Buffer): string => p.toString('utf8')
 export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
   const chunkSize = Math.max(opts.chunkSize ?? 256 * 1024, 8192)
   const readSize = opts.readSize ?? 4 * 1024 * 1024
-  const enc = new NarEncoder({ chunkSize, passThrough: 64 * 1024 })
+  const recycle = opts.recycle ?? false
+  const maxDepth = opts.maxDepth ?? MAX_DEPTH
+  const enc = new NarEncoder({ chunkSize, passThrough: 64 * 1024, recycle })
+  const pool: Buffer[] = []
   type Frame = { dir: Buffer; names: Buffer[]; i: number }
   const stack: Frame[] = []
   let next: Buffer | undefined = typeof path === 'string' ? Buffer.from(path) : path
@@ -55,21 +71,46 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
         const size = st.size
         enc.regular((st.mode & 0o100) !== 0, size)
         if (size === 0) { /* nothing to read */ } else if (size <= chunkSize) readSmall(p, enc.contentsBuffer(size))
-        else {
-          // Big files: asynchronous reads, one in flight while the previous chunk is consumed.
-          const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW)
+        else if (opts.sync) {
+          const fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW)
           try {
-            let off = 0
-            let pending = readChunk(fh, off, Math.min(readSize, size), p)
-            while (off < size) {
-              const buf = await pending
-              off += buf.length
-              if (off < size) pending = readChunk(fh, off, Math.min(readSize, size - off), p)
-              enc.contents(buf)
+            for (let off = 0; off < size;) {
+              const buf = recycle ? (pool.pop() ?? Buffer.allocUnsafeSlow(readSize)) : Buffer.allocUnsafeSlow(Math.min(readSize, size - off))
+              const n = Math.min(readSize, size - off)
+              readFully(fd, buf, n, off, p)
+              off += n
+              enc.contents(buf.subarray(0, n))
               for (const piece of enc.takeFull()) yield piece
+              if (recycle) { enc.release(); pool.push(buf) }
               opts.signal?.throwIfAborted()
             }
           } finally {
+            closeSync(fd)
+          }
+        } else {
+          // Big files: asynchronous reads, one in flight while the previous chunk is consumed.
+          const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW)
+          let pending: Promise<Buffer> | undefined
+          try {
+            let off = 0
+            const take = (n: number): Buffer => recycle ? (pool.pop() ?? Buffer.allocUnsafeSlow(readSize)).subarray(0, n) : Buffer.allocUnsafeSlow(n)
+            pending = readChunk(fh, off, take(Math.min(readSize, size)), p)
+            while (off < size) {
+              const buf: Buffer = await pending!
+              pending = undefined
+              off += buf.length
+              if (off < size) pending = readChunk(fh, off, take(Math.min(readSize, size - off)), p)
+              enc.contents(buf)
+              for (const piece of enc.takeFull()) yield piece
+              if (recycle) {
+                enc.release()
+                pool.push(Buffer.from(buf.buffer, buf.byteOffset, readSize))
+              }
+              opts.signal?.throwIfAborted()
+            }
+          } finally {
+            // Stopped early (error, abort, consumer gone): let the read in flight finish first.
+            if (pending !== undefined) await pending.catch(() => undefined)
             await fh.close()
           }
         }
@@ -90,13 +131,15 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
         enc.directoryEnd()
         stack.pop()
       } else {
-        enc.entry(name)
         next = join(top.dir, name)
+        if (stack.length >= maxDepth) throw new NarDumpError(`path '${show(next)}' exceeds maximum NAR directory depth of ${maxDepth}`)
+        enc.entry(name)
       }
     }
     const full = enc.takeFull()
     if (full.length > 0) {
       for (const piece of full) yield piece
+      enc.release()
       opts.signal?.throwIfAborted()
     }
   }
@@ -109,19 +152,24 @@ function readSmall(p: Buffer, into: Uint8Array): void {
   if (into.length === 0) return
   const fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW)
   try {
-    let off = 0
-    while (off < into.length) {
-      const n = readSync(fd, into, off, into.length - off, off)
-      if (n === 0) throw new NarDumpError(`file '${show(p)}' changed while it was being read (shorter than ${into.length} bytes)`)
-      off += n
-    }
+    readFully(fd, into, into.length, 0, p)
   } finally {
     closeSync(fd)
   }
 }
 
-async function readChunk(fh: FileHandle, position: number, n: number, p: Buffer): Promise<Buffer> {
-  const buf = Buffer.allocUnsafeSlow(n)
+/** Read exactly n bytes at `position` into the start of `into`. */
+function readFully(fd: number, into: Uint8Array, n: number, position: number, p: Buffer): void {
+  let off = 0
+  while (off < n) {
+    const k = readSync(fd, into, off, n - off, position + off)
+    if (k === 0) throw new NarDumpError(`file '${show(p)}' changed while it was being read (shorter than expected)`)
+    off += k
+  }
+}
+
+async function readChunk(fh: FileHandle, position: number, buf: Buffer, p: Buffer): Promise<Buffer> {
+  const n = buf.length
   let off = 0
   while (off < n) {
     const { bytesRead } = await fh.read(buf, off, n - off, position + off)
@@ -135,7 +183,7 @@ async function readChunk(fh: FileHandle, position: number, n: number, p: Buffer)
 export async function hashPath(path: string | Buffer, algo: HashAlgo = 'sha256', opts: DumpOptions = {}): Promise<{ hash: NixHash; narSize: number }> {
   const h = createHash(algo)
   let narSize = 0
-  for await (const c of dumpPath(path, opts)) {
+  for await (const c of dumpPath(path, { recycle: true, sync: true, readSize: 1024 * 1024, ...opts })) {
     h.update(c)
     narSize += c.length
   }

@@ -144,8 +144,8 @@ export class NarReader {
     if (this.last !== undefined) this.hasher?.update(this.last.subarray(0, this.last.length - rest.length))
     this.last = undefined
     let trailing = EMPTY
-    if (this.ownSource) trailing = rest.slice()
-    else this.source.unshift(rest.slice())
+    if (this.ownSource) trailing = new Uint8Array(rest)
+    else this.source.unshift(new Uint8Array(rest))
     const narHash = this.hasher && this.algo ? NixHash.fromDigest(this.algo, new Uint8Array(this.hasher.digest())) : undefined
     this.result = { narSize: this.dec.position, narHash, rest: trailing }
   }
@@ -272,10 +272,10 @@ export async function* encodeNar(events: AsyncIterable<NarEvent> | Iterable<NarE
   yield* e.take()
 }
 
-/** Concatenate an async byte stream (tests and small NARs). */
+/** Concatenate an async byte stream (tests and small NARs); chunks are copied as they come. */
 export async function collectBytes(src: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
-  for await (const c of src) parts.push(c.slice())
+  for await (const c of src) parts.push(new Uint8Array(c))
   return concatBytes(parts)
 }
 

@@ -104,7 +104,7 @@ export function treeFromEvents(events: Iterable<NarEvent>): NarNode {
         break
       case 'contents':
         if (file === undefined) throw new NarContractError('contents outside a file')
-        file.parts.push(ev.data.slice())
+        file.parts.push(new Uint8Array(ev.data))
         file.left -= ev.data.length
         finishFile()
         break
@@ -119,7 +119,7 @@ export function decodeNarTree(nar: Uint8Array): NarNode {
   const d = new NarDecoder()
   d.push(nar)
   const events: NarEvent[] = []
-  for (let ev = d.next(); ev !== undefined; ev = d.next()) events.push(ev.kind === 'contents' ? { kind: 'contents', data: ev.data.slice() } : ev)
+  for (let ev = d.next(); ev !== undefined; ev = d.next()) events.push(ev.kind === 'contents' ? { kind: 'contents', data: new Uint8Array(ev.data) } : ev)
   d.end()
   if (d.rest().length > 0) throw new NarTrailingDataError(d.rest().length)
   return treeFromEvents(events)

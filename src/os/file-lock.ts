@@ -58,7 +58,7 @@ export class PathLocks {
   private deleteOnRelease = false
 
   /** Lock all; with `wait: false` returns undefined instead of waiting if any is held. */
-  static async acquire(paths: Iterable<string>, opts: { wait?: boolean; signal?: AbortSignal; onWait?: (path: string) => void } = {}): Promise<PathLocks | undefined> {
+  static async acquire(paths: Iterable<string>, opts: { wait?: boolean; signal?: AbortSignal | undefined; onWait?: (path: string) => void } = {}): Promise<PathLocks | undefined> {
     const locks = new PathLocks()
     try {
       for (const path of [...new Set(paths)].sort()) {

@@ -123,9 +123,12 @@ function resolveLocations(settings: Settings, { env, isRoot }: Environment, conf
   const storeDir = new StoreDir(params.get('store') ?? env['NIX_STORE_DIR'] ?? '/nix/store')
   let realStoreDir = storeDir.path
   if (root !== undefined) {
-    realStoreDir = root + storeDir.path
-    stateDir = root + stateDir
-    logDir = root + logDir
+    // C++ LocalFSStoreConfig: a chroot store's directories are fixed under the root, whatever
+    // NIX_STORE_DIR/NIX_STATE_DIR/NIX_LOG_DIR say (an ssh-ng remote program inherits the
+    // client's NIX_STATE_DIR, and must still find the store `--store local?root=…` names).
+    realStoreDir = `${root}/nix/store`
+    stateDir = `${root}/nix/var/nix`
+    logDir = `${root}/nix/var/log/nix`
   }
   stateDir = params.get('state') ?? stateDir
   logDir = params.get('log') ?? logDir

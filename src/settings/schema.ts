@@ -74,6 +74,8 @@ export const SETTING_PARSERS = {
   'tsnix-database': str,
   'tsnix-castore-dir': str,
   'tsnix-materialise': z.enum(['eager', 'none']),
+  /** Sandboxed builds: warm runc slots (default) or one `runc run` per build. */
+  'tsnix-sandbox-runner': z.enum(['warm', 'cold']),
 } as const satisfies Record<string, z.ZodType<unknown, string>>
 
 export type SettingName = keyof typeof SETTING_PARSERS
@@ -148,6 +150,7 @@ export function defaultSettings(isRoot: boolean): Settings {
     'tsnix-database': '',
     'tsnix-castore-dir': '',
     'tsnix-materialise': 'eager',
+    'tsnix-sandbox-runner': 'warm',
   }
 }
 

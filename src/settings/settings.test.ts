@@ -48,6 +48,10 @@ describe('settings', () => {
     assert.equal(plain.storeDir.path, '/s/store')
     assert.equal(plain.realStoreDir, '/s/store')
     assert.equal(plain.socketPath, '/s/sock')
+    // as C++ LocalFSStoreConfig: under a root the directories are fixed, the env is ignored
+    const rooted = loadSettings(envWith({}, { NIX_CONFIG: 'store = local?root=/r', NIX_STATE_DIR: '/s/state', NIX_LOG_DIR: '/s/log' })).locations
+    assert.equal(rooted.stateDir, '/r/nix/var/nix')
+    assert.equal(rooted.logDir, '/r/nix/var/log/nix')
     const bare = loadSettings(envWith({}, { NIX_CONFIG: 'store = /tmp/b' })).locations
     assert.equal(bare.realStoreDir, '/tmp/b/nix/store')
     const daemon = loadSettings(envWith({}, { NIX_CONFIG: 'store = daemon' })).locations

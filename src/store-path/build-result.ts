@@ -41,7 +41,8 @@ export interface DrvOutput {
 export function printDrvOutput(o: DrvOutput): string { return `${o.drvHash}!${o.outputName}` }
 
 export function parseDrvOutput(s: string): DrvOutput {
-  const bang = s.lastIndexOf('!')
+  // C++ `DrvOutput::parse` splits at the first '!' (output names cannot contain one).
+  const bang = s.indexOf('!')
   if (bang < 0) throw new Error(`invalid derivation output id '${s}'`)
   return { drvHash: s.slice(0, bang), outputName: s.slice(bang + 1) }
 }

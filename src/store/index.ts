@@ -1,1 +1,6 @@
 export * from './types.js'
+export * from './errors.js'
+export * from './nar-bridge.js'
+export * from './local-store.js'
+export * from './open.js'
+export * from './build-log.js'

@@ -107,16 +107,17 @@ export class WireReader {
   }
 
   strings(opts: ReadOptions = {}): string[] {
+    // No preallocation: the count is the peer's claim, the elements are what arrived.
     const n = this.count(opts.what ?? 'string list')
-    const out = new Array<string>(n)
-    for (let i = 0; i < n; i++) out[i] = this.string(opts)
+    const out: string[] = []
+    for (let i = 0; i < n; i++) out.push(this.string(opts))
     return out
   }
 
   list<T>(item: (r: WireReader) => T, what = 'list'): T[] {
     const n = this.count(what)
-    const out = new Array<T>(n)
-    for (let i = 0; i < n; i++) out[i] = item(this)
+    const out: T[] = []
+    for (let i = 0; i < n; i++) out.push(item(this))
     return out
   }
 

@@ -7,15 +7,18 @@
 import { createConnection, type Socket } from 'node:net'
 import type { Readable, Writable } from 'node:stream'
 import {
-  type ContentAddress, type ContentAddressMethodWithAlgo, type PathInfo, StoreDir, type StorePath, type UnkeyedPathInfo,
+  type BuildResult, type ContentAddress, type ContentAddressMethodWithAlgo, type DerivedPath, type KeyedBuildResult, type NixHash,
+  type PathInfo, StoreDir, type StorePath, type UnkeyedPathInfo,
 } from '../store-path/index.js'
+import type { BuildMode, GCResults, MissingInfo, SubstitutablePathInfo } from '../store/types.js'
+import type { BasicDerivation } from '../derivation/index.js'
 import { ByteSource, WireWriter } from '../wire/index.js'
 import {
-  type BuildMode, type BuildResult, type ClientHandshakeInfo, ClientHandshakeInfoCodec, ClientMagicCodec, ClientOptionsCodec,
-  type ClientSettings, type CodecContext, type CodecOpName, DaemonHelloCodec, DEFAULT_CLIENT_SETTINGS, type DerivedPath,
-  AddMultipleCountCodec, AddMultipleItemCodec, FeaturesCodec, type GCOptions, type OpDef, type GCResults, type GCRoot, type KeyedBuildResult, type MissingPaths, OPS, type QueryRealisationReply,
+  type ClientHandshakeInfo, ClientHandshakeInfoCodec, ClientMagicCodec, ClientOptionsCodec,
+  type ClientSettings, type CodecContext, type CodecOpName, DaemonHelloCodec, DEFAULT_CLIENT_SETTINGS,
+  AddMultipleCountCodec, AddMultipleItemCodec, FeaturesCodec, type GCRequest, type OpDef, type GCRoot, OPS, type QueryRealisationReply,
   type QueryRealisationRequest, type RegisterDrvOutputRequest, type ReplyOf, type RequestInput, type StderrFrame, StderrFrameCodec,
-  type SubstitutablePathInfo, type TrustedFlag, VersionCodec, type WireBasicDerivation, type WireError,
+  type TrustedFlag, VersionCodec, type WireError,
 } from './codec/index.js'
 import { HandshakeError, RemoteError, UnsupportedByProtocolError } from './errors.js'
 import { type ByteSink, readableSource, WritableSink } from './io.js'
@@ -232,7 +235,7 @@ export class WorkerClient {
   }
   isValidPath(path: StorePath): Promise<boolean> { return this.call('IsValidPath', { path }) }
   hasSubstitutes(path: StorePath): Promise<boolean> { return this.call('HasSubstitutes', { path }) }
-  queryPathHash(path: StorePath): Promise<import('../store-path/index.js').NixHash> { return this.call('QueryPathHash', { path }) }
+  queryPathHash(path: StorePath): Promise<NixHash> { return this.call('QueryPathHash', { path }) }
   queryReferences(path: StorePath): Promise<StorePath[]> { return this.call('QueryReferences', { path }) }
   queryReferrers(path: StorePath): Promise<StorePath[]> { return this.call('QueryReferrers', { path }) }
   queryDeriver(path: StorePath): Promise<StorePath | undefined> { return this.call('QueryDeriver', { path }) }
@@ -240,8 +243,8 @@ export class WorkerClient {
   queryAllValidPaths(): Promise<StorePath[]> { return this.call('QueryAllValidPaths', {}) }
   queryValidPaths(paths: readonly StorePath[], substitute = false): Promise<StorePath[]> { return this.call('QueryValidPaths', { paths, substitute }) }
   querySubstitutablePaths(paths: readonly StorePath[]): Promise<StorePath[]> { return this.call('QuerySubstitutablePaths', { paths }) }
-  querySubstitutablePathInfo(path: StorePath): Promise<SubstitutablePathInfo | undefined> { return this.call('QuerySubstitutablePathInfo', { path }) }
-  querySubstitutablePathInfos(paths: ReadonlyMap<StorePath, ContentAddress | undefined>): Promise<Map<StorePath, SubstitutablePathInfo>> {
+  querySubstitutablePathInfo(path: StorePath): Promise<Omit<SubstitutablePathInfo, 'path'> | undefined> { return this.call('QuerySubstitutablePathInfo', { path }) }
+  querySubstitutablePathInfos(paths: ReadonlyMap<StorePath, ContentAddress | undefined>): Promise<SubstitutablePathInfo[]> {
     return this.call('QuerySubstitutablePathInfos', { paths })
   }
   queryValidDerivers(path: StorePath): Promise<StorePath[]> { return this.call('QueryValidDerivers', { path }) }
@@ -249,22 +252,22 @@ export class WorkerClient {
   queryDerivationOutputNames(path: StorePath): Promise<string[]> { return this.call('QueryDerivationOutputNames', { path }) }
   queryDerivationOutputMap(path: StorePath): Promise<Map<string, StorePath | undefined>> { return this.call('QueryDerivationOutputMap', { path }) }
   queryPathFromHashPart(hashPart: string): Promise<StorePath | undefined> { return this.call('QueryPathFromHashPart', { hashPart }) }
-  queryMissing(targets: readonly DerivedPath[]): Promise<MissingPaths> { return this.call('QueryMissing', { targets }) }
+  queryMissing(targets: readonly DerivedPath[]): Promise<MissingInfo> { return this.call('QueryMissing', { targets }) }
   ensurePath(path: StorePath): Promise<undefined> { return this.call('EnsurePath', { path }) }
   addTempRoot(path: StorePath): Promise<undefined> { return this.call('AddTempRoot', { path }) }
   addIndirectRoot(path: string): Promise<undefined> { return this.call('AddIndirectRoot', { path }) }
   addPermRoot(path: StorePath, gcRoot: string): Promise<string> { return this.call('AddPermRoot', { path, gcRoot }) }
   syncWithGC(): Promise<undefined> { return this.call('SyncWithGC', {}) }
   findRoots(): Promise<GCRoot[]> { return this.call('FindRoots', {}) }
-  collectGarbage(options: GCOptions): Promise<GCResults> { return this.call('CollectGarbage', options) }
+  collectGarbage(options: GCRequest): Promise<GCResults> { return this.call('CollectGarbage', options) }
   optimiseStore(): Promise<undefined> { return this.call('OptimiseStore', {}) }
   verifyStore(checkContents: boolean, repair = false): Promise<boolean> { return this.call('VerifyStore', { checkContents, repair }) }
   addSignatures(path: StorePath, sigs: readonly string[]): Promise<undefined> { return this.call('AddSignatures', { path, sigs }) }
-  buildPaths(paths: readonly DerivedPath[], mode: BuildMode = 'Normal'): Promise<undefined> { return this.call('BuildPaths', { paths, mode }) }
-  buildPathsWithResults(paths: readonly DerivedPath[], mode: BuildMode = 'Normal'): Promise<KeyedBuildResult[]> {
+  buildPaths(paths: readonly DerivedPath[], mode: BuildMode = 'normal'): Promise<undefined> { return this.call('BuildPaths', { paths, mode }) }
+  buildPathsWithResults(paths: readonly DerivedPath[], mode: BuildMode = 'normal'): Promise<KeyedBuildResult[]> {
     return this.call('BuildPathsWithResults', { paths, mode })
   }
-  buildDerivation(drvPath: StorePath, drv: WireBasicDerivation, mode: BuildMode = 'Normal'): Promise<BuildResult> {
+  buildDerivation(drvPath: StorePath, drv: BasicDerivation, mode: BuildMode = 'normal'): Promise<BuildResult> {
     return this.call('BuildDerivation', { drvPath, drv, mode })
   }
   registerDrvOutput(req: RegisterDrvOutputRequest): Promise<undefined> { return this.call('RegisterDrvOutput', req) }

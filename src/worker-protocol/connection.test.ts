@@ -5,7 +5,7 @@ import { WireReader, WireWriter } from '../wire/index.js'
 import { StderrFrameCodec, codecContext, type StderrFrame } from './codec/index.js'
 import { WorkerClient } from './client.js'
 import { ServerConnection, type ServerOptions } from './connection.js'
-import { ActivityType, Verbosity } from './constants.js'
+import { ActivityType, Verbosity } from '../logger.js'
 import { RemoteError } from './errors.js'
 import type { OpHandlers } from './handler.js'
 import { bytePipe, MemorySink } from './io.js'
@@ -91,7 +91,7 @@ describe('ServerConnection with WorkerClient', () => {
     const { client, ended } = await connect({
       BuildPaths: { precheck: () => { throw new TestError("repairing is not allowed because you are not in 'trusted-users'") }, run: async () => undefined },
     })
-    await assert.rejects(client.buildPaths([], 'Repair'), /repairing is not allowed/)
+    await assert.rejects(client.buildPaths([], 'repair'), /repairing is not allowed/)
     const end = await ended
     assert.equal(end.kind, 'closed')
   })
@@ -120,9 +120,9 @@ describe('ServerConnection with WorkerClient', () => {
         async run(_req, io) {
           io.logger.log(Verbosity.Info, 'shown')
           io.logger.log(Verbosity.Debug, 'hidden')
-          const a = io.logger.startActivity({ type: ActivityType.OptimiseStore, text: 'optimising', level: Verbosity.Info })
-          const b = io.logger.startActivity({ type: ActivityType.Unknown, parent: a })
-          a.result(105, 1, 2, 0, 0)
+          const a = io.logger.startActivity(ActivityType.OptimiseStore, Verbosity.Info, 'optimising')
+          const b = io.logger.startActivity(ActivityType.Unknown, Verbosity.Error, '', [], a)
+          a.result(105, [1, 2, 0, 0])
           b.stop()
           a.stop()
           return undefined
@@ -143,7 +143,7 @@ describe('ServerConnection with WorkerClient', () => {
   it('turns activities into log lines for clients below 1.20', async () => {
     const frames: StderrFrame[] = []
     const { client } = await connect({
-      OptimiseStore: { async run(_r, io) { io.logger.startActivity({ type: ActivityType.Build, text: 'building foo', level: Verbosity.Info }).stop(); return undefined } },
+      OptimiseStore: { async run(_r, io) { io.logger.startActivity(ActivityType.Build, Verbosity.Info, 'building foo').stop(); return undefined } },
     }, { client: 19, onLog: f => frames.push(f) })
     await client.optimiseStore()
     assert.deepEqual(frames, [{ kind: 'next', message: 'building foo...\n' }])

@@ -20,11 +20,11 @@ import {
   DaemonHelloCodec, DEFAULT_CLIENT_SETTINGS, FeaturesCodec, oldFormatErrorText, type OpDef, opDef, type StderrFrame, StderrFrameCodec,
   VersionCodec, type WireError,
 } from './codec/index.js'
-import { Verbosity } from './constants.js'
+import { type Logger, Verbosity } from '../logger.js'
 import { HandshakeError, UnknownOpError } from './errors.js'
 import type { ConnectionInfo, OpHandler, OpHandlers, OpIO } from './handler.js'
 import type { ByteSink } from './io.js'
-import { FrameLogger, type FrameSink, type Logger } from './logger.js'
+import { FrameLogger, type FrameSink } from './logger.js'
 import { FramedUpload, NarUpload, TunnelSource, type Upload } from './uploads.js'
 import { intersectFeatures, MINIMUM_PROTOCOL_VERSION, PROTOCOL_VERSION, type ProtocolVersion } from './version.js'
 

@@ -72,21 +72,15 @@ export type OpName = keyof typeof Op
 const OP_NAMES = new Map<number, OpName>(Object.entries(Op).map(([k, v]) => [v, k as OpName]))
 export function opName(n: number): OpName | undefined { return OP_NAMES.get(n) }
 
-/** C++ `Verbosity`. */
-export const Verbosity = {
-  Error: 0, Warn: 1, Notice: 2, Info: 3, Talkative: 4, Chatty: 5, Debug: 6, Vomit: 7,
-} as const
-export type VerbosityLevel = number
+/** Names of activity types (C++ `ActivityType`), for display; the values are src/logger.ts's. */
+export const ACTIVITY_TYPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'Unknown', 100: 'CopyPath', 101: 'FileTransfer', 102: 'Realise', 103: 'CopyPaths', 104: 'Builds', 105: 'Build',
+  106: 'OptimiseStore', 107: 'VerifyPaths', 108: 'Substitute', 109: 'QueryPathInfo', 110: 'PostBuildHook',
+  111: 'BuildWaiting', 112: 'FetchTree', 113: 'FetchToStore',
+}
 
-/** C++ `ActivityType`. */
-export const ActivityType = {
-  Unknown: 0, CopyPath: 100, FileTransfer: 101, Realise: 102, CopyPaths: 103, Builds: 104, Build: 105,
-  OptimiseStore: 106, VerifyPaths: 107, Substitute: 108, QueryPathInfo: 109, PostBuildHook: 110,
-  BuildWaiting: 111, FetchTree: 112, FetchToStore: 113,
-} as const
-
-/** C++ `ResultType`. */
-export const ResultType = {
-  FileLinked: 100, BuildLogLine: 101, UntrustedPath: 102, CorruptedPath: 103, SetPhase: 104,
-  Progress: 105, SetExpected: 106, PostBuildLogLine: 107, FetchStatus: 108, FetchToStore: 109,
-} as const
+/** Names of result types (C++ `ResultType`), for display. */
+export const RESULT_TYPE_NAMES: Readonly<Record<number, string>> = {
+  100: 'FileLinked', 101: 'BuildLogLine', 102: 'UntrustedPath', 103: 'CorruptedPath', 104: 'SetPhase',
+  105: 'Progress', 106: 'SetExpected', 107: 'PostBuildLogLine', 108: 'FetchStatus', 109: 'FetchToStore',
+}

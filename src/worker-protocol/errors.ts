@@ -42,3 +42,13 @@ export class RemoteError extends NixError {
     this.exitStatus = info.exitStatus ?? 1
   }
 }
+
+/** The client is not allowed to do this (C++: "you are not privileged to …"). */
+export class NotPrivilegedError extends NixError {
+  constructor(message: string) { super('ERR_NOT_PRIVILEGED', message) }
+}
+
+/** An operation or a form of it that this daemon does not implement. */
+export class UnsupportedOpError extends NixError {
+  constructor(message: string) { super('ERR_UNSUPPORTED_OP', message) }
+}

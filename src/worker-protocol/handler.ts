@@ -4,7 +4,7 @@
  * never writes error frames: it throws, and the connection's single error boundary decides.
  */
 import type { ClientSettings, CodecContext, CodecOpName, ReplyInput, RequestOf } from './codec/index.js'
-import type { Logger } from './logger.js'
+import type { Logger } from '../logger.js'
 import type { TunnelSource, Upload } from './uploads.js'
 import type { ProtocolVersion } from './version.js'
 

@@ -3,7 +3,6 @@
  * becomes an AsyncIterable<Uint8Array> (pulled, so backpressure is the stream's own), and a
  * writable becomes a ByteSink whose write() waits for 'drain'.
  */
-import { once } from 'node:events'
 import type { Readable, Writable } from 'node:stream'
 
 export interface ByteSink {
@@ -30,10 +29,18 @@ export class WritableSink implements ByteSink {
   async write(bytes: Uint8Array): Promise<void> {
     if (this.failed) throw this.failed
     if (this.w.destroyed || this.w.writableEnded) throw new Error('write after the connection closed')
-    if (!this.w.write(bytes)) {
-      // 'close' too: a destroyed socket never drains
-      await Promise.race([once(this.w, 'drain'), once(this.w, 'close').then(() => { throw this.failed ?? new Error('connection closed while writing') })])
-    }
+    if (!this.w.write(bytes)) await this.drained()
+  }
+
+  /** Wait for 'drain', or fail on 'close' (a destroyed socket never drains); no listener is left behind. */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = () => { this.w.off('drain', onDrain); this.w.off('close', onClose) }
+      const onDrain = () => { done(); resolve() }
+      const onClose = () => { done(); reject(this.failed ?? new Error('connection closed while writing')) }
+      this.w.on('drain', onDrain)
+      this.w.on('close', onClose)
+    })
   }
 
   async end(): Promise<void> {

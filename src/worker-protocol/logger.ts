@@ -1,36 +1,10 @@
 /**
- * What op handlers log with (C++ `Logger` as the daemon's TunnelLogger implements it): log
- * lines filtered by the client's verbosity, activities with ids and parents, and results.
- * Everything becomes STDERR_* frames; the connection decides when they can be sent.
+ * The shared Logger (src/logger.ts) as the daemon implements it for a client (C++
+ * TunnelLogger): log lines filtered by the client's verbosity, activities with ids and parents,
+ * and results, all turned into STDERR_* frames. The connection decides when frames can be sent.
  */
-import { ActivityType, Verbosity } from './constants.js'
+import { type Activity, type ActivityType, type LogField, type Logger, type ResultType, Verbosity } from '../logger.js'
 import type { LoggerField, StderrFrame } from './codec/index.js'
-
-/** An int (number or bigint) or a string. */
-export type FieldValue = number | bigint | string
-
-export interface Activity {
-  readonly id: bigint
-  result(type: number, ...fields: FieldValue[]): void
-  /** Idempotent. */
-  stop(): void
-}
-
-export interface ActivityOptions {
-  readonly type: number
-  readonly text?: string
-  readonly level?: number
-  readonly fields?: readonly FieldValue[]
-  /** Parent activity; none by default. */
-  readonly parent?: Activity
-}
-
-export interface Logger {
-  /** A line at `level` (sent only if the client's verbosity is at least that). */
-  log(level: number, message: string): void
-  warn(message: string): void
-  startActivity(opts: ActivityOptions): Activity
-}
 
 /** Where a FrameLogger's frames go. */
 export interface FrameSink {
@@ -47,7 +21,7 @@ let counter = 0n
 /** Activity ids are `(pid << 32) + counter`, as C++ makes them, unique per process. */
 export function nextActivityId(): bigint { return (pid << 32n) + counter++ }
 
-function toField(v: FieldValue): LoggerField { return typeof v === 'number' ? BigInt(v) : v }
+function toField(v: LogField): LoggerField { return typeof v === 'number' ? BigInt(v) : v }
 
 /** C++ `warn()`: the text C++ puts before a warning (with its ANSI colours). */
 export const WARNING_PREFIX = '\x1b[35;1mwarning:\x1b[0m '
@@ -56,37 +30,26 @@ export class FrameLogger implements Logger {
   private readonly out: FrameSink
   constructor(out: FrameSink) { this.out = out }
 
-  log(level: number, message: string): void {
+  log(level: Verbosity, message: string): void {
     if (level > this.out.verbosity) return
     this.out.frame({ kind: 'next', message: message + '\n' })
   }
 
   warn(message: string): void { this.log(Verbosity.Warn, WARNING_PREFIX + message) }
 
-  startActivity(opts: ActivityOptions): Activity {
+  startActivity(type: ActivityType, level: Verbosity, text: string, fields: readonly LogField[] = [], parent?: Activity): Activity {
     const id = nextActivityId()
-    const level = opts.level ?? Verbosity.Error
-    const text = opts.text ?? ''
     const out = this.out
     if (!out.activitiesSupported) {
       if (text !== '') this.log(level, `${text}...`)
       return { id, result() {}, stop() {} }
     }
-    out.frame({ kind: 'startActivity', id, level, type: opts.type, text, fields: (opts.fields ?? []).map(toField), parent: opts.parent?.id ?? 0n })
+    out.frame({ kind: 'startActivity', id, level, type, text, fields: fields.map(toField), parent: parent?.id ?? 0n })
     let stopped = false
     return {
       id,
-      result(type, ...fields) { if (!stopped) out.frame({ kind: 'result', id, type, fields: fields.map(toField) }) },
+      result(rtype: ResultType, rfields: readonly LogField[]) { if (!stopped) out.frame({ kind: 'result', id, type: rtype, fields: rfields.map(toField) }) },
       stop() { if (!stopped) { stopped = true; out.frame({ kind: 'stopActivity', id }) } },
     }
   }
 }
-
-/** A logger that drops everything (handlers run outside a connection, tests). */
-export const nullLogger: Logger = {
-  log() {},
-  warn() {},
-  startActivity() { return { id: nextActivityId(), result() {}, stop() {} } },
-}
-
-export { ActivityType }

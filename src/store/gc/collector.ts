@@ -23,6 +23,7 @@ import { NixError } from '../../errors.js'
 import type { StoreDir, StorePath } from '../../store-path/index.js'
 import { lockFd, openLockFile, tryLockFd } from '../../os/index.js'
 import type { GCOptions, GCResults } from '../types.js'
+import { tempEntryOwner } from '../leftovers.js'
 import { findPermanentRoots, findRuntimeRoots, type RootMap } from './roots.js'
 import type { ActiveCollector, TempRoots } from './temp-roots.js'
 
@@ -147,7 +148,7 @@ export async function collectGarbage(store: GCStore, tempRoots: TempRoots, optio
       info(`deleting '${store.storeDir.path}/${baseName}'`)
       results.paths.add(`${store.storeDir.path}/${baseName}`)
       results.bytesFreed += await store.deleteEntry(baseName)
-      if (options.maxFreed > 0n && results.bytesFreed > options.maxFreed) {
+      if (results.bytesFreed > options.maxFreed) {
         info(`deleted more than ${options.maxFreed} bytes; stopping`)
         throw new GCLimitReached()
       }
@@ -206,7 +207,7 @@ export async function collectGarbage(store: GCStore, tempRoots: TempRoots, optio
             throw new GCError(`Cannot delete path '${store.storeDir.print(p)}' since it is still alive. To find out why, use: nix-store --query --roots`)
           }
         }
-      } else {
+      } else if (options.maxFreed > 0n) {
         info(shouldDelete ? 'deleting garbage...' : 'determining live/dead paths...')
         let names: string[] = []
         try { names = await readdir(store.realStoreDir) } catch (e) {
@@ -217,7 +218,7 @@ export async function collectGarbage(store: GCStore, tempRoots: TempRoots, optio
           let sp: StorePath | undefined
           try { sp = store.storeDir.parse(`${store.storeDir.path}/${name}`) } catch { sp = undefined }
           if (sp) await deleteReferrersClosure(sp)
-          else if (shouldDelete && !shared.tempRoots.has(name.slice(0, 32))) await deleteFromStore(name)
+          else if (shouldDelete && !shared.tempRoots.has((tempEntryOwner(name) ?? name).slice(0, 32))) await deleteFromStore(name)
         }
       }
     } catch (e) {

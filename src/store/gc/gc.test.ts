@@ -66,7 +66,7 @@ describe('garbage collector (C++ Nix algorithm)', () => {
   let store: FakeStore
   let temp: TempRoots
   const [A, B, C, D, E] = ['a', 'b', 'c', 'd', 'e'].map(sp) as [StorePath, StorePath, StorePath, StorePath, StorePath]
-  const opts = (o: Partial<GCOptions>): GCOptions => ({ action: 'deleteDead', pathsToDelete: [], ignoreLiveness: false, maxFreed: 0n, ...o })
+  const opts = (o: Partial<GCOptions>): GCOptions => ({ action: 'deleteDead', pathsToDelete: [], ignoreLiveness: false, maxFreed: (1n << 64n) - 1n, ...o })
   const names = (paths: readonly string[]) => paths.map(p => p.slice(p.indexOf('-') + 1)).sort()
   const settings = { keepOutputs: false, keepDerivations: true }
 

@@ -1,107 +1,74 @@
 /**
- * BuildResult and KeyedBuildResult (C++ `BuildResult`, worker-protocol.md §5.7), by version:
+ * BuildResult and KeyedBuildResult (the shared `store-path` types) on the wire
+ * (worker-protocol.md §5.7), by version:
  *
  *   u64 status, string errorMsg
  *   ≥ 1.29  u64 timesBuilt, bool isNonDeterministic, u64 startTime, u64 stopTime
  *   ≥ 1.37  cpuUser, cpuSystem: tagged optional microseconds
  *   ≥ 1.28  builtOutputs: map<DrvOutput string, Realisation JSON>        (classic)
  *   feature builtOutputs: map<output name, UnkeyedRealisation>          (realisation-with-path-not-hash)
+ *
+ * A realisation whose drvHash is unknown carries ZERO_DRV_HASH: it is sent in master's compat
+ * form (zero hash, only `id` and `outPath`), which is all old clients use.
  */
-import { NixHash, type StorePath } from '../../store-path/index.js'
+import { type BuildResult, BuildStatus, type KeyedBuildResult, printDrvOutput, type Realisation } from '../../store-path/index.js'
 import { LIMITS, type WireReader, type WireWriter } from '../../wire/index.js'
+import { InvalidWireValueError } from '../errors.js'
 import { FEATURE_REALISATION_WITH_PATH } from '../version.js'
 import { atLeast, type Codec, type CodecContext, hasFeature } from './context.js'
-import { type DerivedPath, DerivedPathCodec } from './derived-path.js'
-import { taggedOptional, Num, readEnum, writeEnum } from './primitives.js'
-import { parseDrvOutput, printDrvOutput, realisationFromJson, realisationToJson, UnkeyedRealisationCodec } from './realisation.js'
+import { DerivedPathCodec } from './derived-path.js'
+import { Num, taggedOptional } from './primitives.js'
+import { parseDrvOutputChecked, realisationFromJson, realisationToJson, UnkeyedRealisationCodec, ZERO_DRV_HASH } from './realisation.js'
 
-/** C++ `BuildResult::Status`, in wire order. */
-export const BUILD_STATUSES = [
+/** C++ names of `BuildResult::Status`, indexed by wire value. */
+export const BUILD_STATUS_NAMES = [
   'Built', 'Substituted', 'AlreadyValid', 'PermanentFailure', 'InputRejected', 'OutputRejected',
   'TransientFailure', 'CachedFailure', 'TimedOut', 'MiscFailure', 'DependencyFailed', 'LogLimitExceeded',
   'NotDeterministic', 'ResolvesToAlreadyValid', 'NoSubstituters',
 ] as const
-export type BuildStatus = (typeof BUILD_STATUSES)[number]
 
-const SUCCESS: ReadonlySet<BuildStatus> = new Set(['Built', 'Substituted', 'AlreadyValid', 'ResolvesToAlreadyValid'])
-export function isSuccess(s: BuildStatus): boolean { return SUCCESS.has(s) }
-
-/** One built output as the build result reports it. */
-export interface BuiltOutput {
-  readonly outPath: StorePath
-  readonly signatures: readonly string[]
-  /**
-   * The derivation's hash modulo (classic encoding's DrvOutput). Absent = unknown: sent as
-   * all zeros, as master does for old clients, which only use the output name and outPath.
-   */
-  readonly drvHash?: NixHash
-  /** Only ever non-empty in old CA stores. */
-  readonly dependentRealisations?: ReadonlyMap<string, StorePath>
-}
-
-export interface BuildResult {
-  readonly status: BuildStatus
-  readonly errorMsg: string
-  readonly timesBuilt: number
-  readonly isNonDeterministic: boolean
-  /** Seconds since the epoch (0 = unknown). */
-  readonly startTime: number
-  readonly stopTime: number
-  /** Microseconds of CPU time, when known (≥ 1.37). */
-  readonly cpuUser?: number
-  readonly cpuSystem?: number
-  /** Output name → output. */
-  readonly builtOutputs: ReadonlyMap<string, BuiltOutput>
-}
-
-export type KeyedBuildResult = BuildResult & { readonly path: DerivedPath }
-
-const ZERO_SHA256 = NixHash.fromDigest('sha256', new Uint8Array(32))
 const Micros = taggedOptional(Num, 'optional microseconds tag')
+const NO_DEPS: ReadonlyMap<string, import('../../store-path/index.js').StorePath> = new Map()
 
-function isZero(h: NixHash): boolean { return h.digest.every(b => b === 0) }
-
-function readBuiltOutputs(r: WireReader, ctx: CodecContext): Map<string, BuiltOutput> {
-  const out = new Map<string, BuiltOutput>()
+function readBuiltOutputs(r: WireReader, ctx: CodecContext): Map<string, Realisation> {
+  const out = new Map<string, Realisation>()
   const n = r.count('built outputs')
   if (hasFeature(ctx, FEATURE_REALISATION_WITH_PATH)) {
     for (let i = 0; i < n; i++) {
-      const name = r.string({ what: 'output name' })
-      out.set(name, UnkeyedRealisationCodec.read(r, ctx))
+      const outputName = r.string({ what: 'output name' })
+      const u = UnkeyedRealisationCodec.read(r, ctx)
+      out.set(outputName, { id: { drvHash: ZERO_DRV_HASH, outputName }, outPath: u.outPath, signatures: u.signatures, dependentRealisations: NO_DEPS })
     }
     return out
   }
   for (let i = 0; i < n; i++) {
-    const id = parseDrvOutput(r.string({ what: 'derivation output id' }))
+    const id = parseDrvOutputChecked(r.string({ what: 'derivation output id' }))
     const real = realisationFromJson(r.string({ max: LIMITS.text, what: 'realisation' }))
-    const o: { -readonly [K in keyof BuiltOutput]: BuiltOutput[K] } = { outPath: real.outPath, signatures: real.signatures }
-    if (!isZero(id.drvHash)) o.drvHash = id.drvHash
-    if (real.dependentRealisations.size > 0) o.dependentRealisations = real.dependentRealisations
-    out.set(id.outputName, o)
+    // the key is authoritative (C++ reads the map key and the JSON separately)
+    out.set(id.outputName, { ...real, id })
   }
   return out
 }
 
-function writeBuiltOutputs(w: WireWriter, ctx: CodecContext, m: ReadonlyMap<string, BuiltOutput>): void {
+function writeBuiltOutputs(w: WireWriter, ctx: CodecContext, m: ReadonlyMap<string, Realisation>): void {
   w.u64(m.size)
   if (hasFeature(ctx, FEATURE_REALISATION_WITH_PATH)) {
     for (const [name, o] of m) { w.string(name); UnkeyedRealisationCodec.write(w, ctx, o) }
     return
   }
   for (const [name, o] of m) {
-    const id = { drvHash: o.drvHash ?? ZERO_SHA256, outputName: name }
+    const id = { drvHash: o.id.drvHash, outputName: name }
     w.string(printDrvOutput(id))
-    w.string(realisationToJson(
-      { id, outPath: o.outPath, signatures: o.signatures, dependentRealisations: o.dependentRealisations ?? new Map() },
-      { compat: o.drvHash === undefined },
-    ))
+    w.string(realisationToJson({ ...o, id }))
   }
 }
 
 export const BuildResultCodec: Codec<BuildResult> = {
   read(r, ctx) {
+    const status = r.u64()
+    if (status > BigInt(BuildStatus.NoSubstituters)) throw new InvalidWireValueError('build status', status)
     const res: { -readonly [K in keyof BuildResult]: BuildResult[K] } = {
-      status: readEnum(r, BUILD_STATUSES, 'build status'),
+      status: Number(status) as BuildStatus,
       errorMsg: r.string({ max: LIMITS.text, what: 'error message' }),
       timesBuilt: 0, isNonDeterministic: false, startTime: 0, stopTime: 0,
       builtOutputs: new Map(),
@@ -122,11 +89,8 @@ export const BuildResultCodec: Codec<BuildResult> = {
     return res
   },
   write(w, ctx, v) {
-    writeEnum(w, BUILD_STATUSES, v.status, 'build status')
-    w.string(v.errorMsg)
-    if (atLeast(ctx, 29)) {
-      w.u64(v.timesBuilt).bool(v.isNonDeterministic).u64(v.startTime).u64(v.stopTime)
-    }
+    w.u64(v.status).string(v.errorMsg)
+    if (atLeast(ctx, 29)) w.u64(v.timesBuilt).bool(v.isNonDeterministic).u64(v.startTime).u64(v.stopTime)
     if (atLeast(ctx, 37)) {
       Micros.write(w, ctx, v.cpuUser)
       Micros.write(w, ctx, v.cpuSystem)

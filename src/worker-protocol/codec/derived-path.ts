@@ -1,25 +1,20 @@
 /**
- * DerivedPath (C++ `DerivedPath`): what BuildPaths, BuildPathsWithResults and QueryMissing
- * name, and the key of a KeyedBuildResult. Two string forms by version:
+ * DerivedPath (the shared `store-path` type) on the wire: what BuildPaths,
+ * BuildPathsWithResults and QueryMissing name, and the key of a KeyedBuildResult. Two string
+ * forms by version:
  *
  *   ≥ 1.30  `/nix/store/…-foo` (opaque, also a .drv), `/nix/store/…-foo.drv!*`, `…drv!out,dev`
  *   < 1.30  `/nix/store/…-foo`, `/nix/store/…-foo.drv` (= all outputs), `…drv!out,dev`
  *
- * Nested (dynamic-derivation) paths are not supported; they need an experimental feature.
+ * Output names keep the peer's order (the encoding is byte-faithful). Nested
+ * (dynamic-derivation) paths are not supported; they need an experimental feature.
  */
-import { StorePath } from '../../store-path/index.js'
-import { LIMITS } from '../../wire/index.js'
-import { UnsupportedByProtocolError } from '../errors.js'
-import { InvalidPathError, type StoreDir } from '../../store-path/index.js'
+import { type DerivedPath, InvalidPathError, type StorePath } from '../../store-path/index.js'
+import { LIMITS, type WireReader } from '../../wire/index.js'
+import { InvalidWireValueError, UnsupportedByProtocolError } from '../errors.js'
 import { atLeast, type Codec, type CodecContext } from './context.js'
 
-export type OutputsSpec = { readonly kind: 'all' } | { readonly kind: 'names'; readonly names: readonly string[] }
-
-export type DerivedPath =
-  | { readonly kind: 'opaque'; readonly path: StorePath }
-  | { readonly kind: 'built'; readonly drvPath: StorePath; readonly outputs: OutputsSpec }
-
-export function parseDerivedPath(s: string, ctx: CodecContext): DerivedPath {
+export function parseWireDerivedPath(s: string, ctx: CodecContext): DerivedPath {
   const bang = s.indexOf('!')
   if (bang < 0) {
     const path = ctx.storeDir.parse(s)
@@ -36,7 +31,7 @@ export function parseDerivedPath(s: string, ctx: CodecContext): DerivedPath {
   return { kind: 'built', drvPath, outputs: { kind: 'names', names } }
 }
 
-export function printDerivedPath(p: DerivedPath, ctx: CodecContext): string {
+export function printWireDerivedPath(p: DerivedPath, ctx: CodecContext): string {
   const { storeDir } = ctx
   if (p.kind === 'opaque') {
     if (!atLeast(ctx, 30) && p.path.isDerivation()) {
@@ -50,14 +45,8 @@ export function printDerivedPath(p: DerivedPath, ctx: CodecContext): string {
 }
 
 export const DerivedPathCodec: Codec<DerivedPath> = {
-  read: (r, ctx) => parseDerivedPath(r.string({ max: LIMITS.shortString, what: 'derived path' }), ctx),
-  write: (w, ctx, p) => { w.string(printDerivedPath(p, ctx)) },
-}
-
-/** `/nix/store/…!out` etc., for messages and JSON. */
-export function derivedPathToString(p: DerivedPath, storeDir: StoreDir): string {
-  if (p.kind === 'opaque') return storeDir.print(p.path)
-  return `${storeDir.print(p.drvPath)}!${p.outputs.kind === 'all' ? '*' : p.outputs.names.join(',')}`
+  read: (r, ctx) => parseWireDerivedPath(r.string({ max: LIMITS.shortString, what: 'derived path' }), ctx),
+  write: (w, ctx, p) => { w.string(printWireDerivedPath(p, ctx)) },
 }
 
 /** SingleDerivedPath (op 1000 only): tag 0 + StorePath, or tag 1 + SingleDerivedPath + output. */
@@ -67,7 +56,7 @@ export type SingleDerivedPath =
 
 const MAX_SINGLE_DEPTH = 64
 
-function readSingle(r: import('../../wire/index.js').WireReader, ctx: CodecContext, depth: number): SingleDerivedPath {
+function readSingle(r: WireReader, ctx: CodecContext, depth: number): SingleDerivedPath {
   if (depth > MAX_SINGLE_DEPTH) throw new InvalidPathError('single derived path nested too deeply')
   const tag = r.u64()
   if (tag === 0n) return { kind: 'opaque', path: ctx.storeDir.parse(r.string({ max: LIMITS.path })) }
@@ -75,7 +64,7 @@ function readSingle(r: import('../../wire/index.js').WireReader, ctx: CodecConte
     const drvPath = readSingle(r, ctx, depth + 1)
     return { kind: 'built', drvPath, output: r.string() }
   }
-  throw new InvalidPathError(`invalid single derived path tag ${tag}`)
+  throw new InvalidWireValueError('single derived path tag', tag)
 }
 
 export const SingleDerivedPathCodec: Codec<SingleDerivedPath> = {

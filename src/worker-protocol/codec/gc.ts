@@ -7,20 +7,23 @@
  * Reply: list of path strings, u64 bytesFreed, u64 obsolete (0).
  */
 import type { StorePath } from '../../store-path/index.js'
+import type { GCAction, GCResults } from '../../store/types.js'
 import { UnsupportedByProtocolError, InvalidWireValueError } from '../errors.js'
 import { FEATURE_DELETE_DEAD_SPECIFIC_REFERRERS } from '../version.js'
 import { type Codec, hasFeature } from './context.js'
 import { readEnum, StorePathList, StringList, writeEnum } from './primitives.js'
 
 /** C++ `GCOptions::GCAction`, in wire order. */
-export const GC_ACTIONS = ['ReturnLive', 'ReturnDead', 'DeleteDead', 'DeleteSpecific'] as const
-export type GCAction = (typeof GC_ACTIONS)[number]
+export const GC_ACTIONS: readonly GCAction[] = ['returnLive', 'returnDead', 'deleteDead', 'deleteSpecific']
+
+export type { GCAction, GCResults }
 
 export type GCPaths =
   | { readonly kind: 'specific'; readonly paths: readonly StorePath[]; readonly deleteReferrers: boolean }
   | { readonly kind: 'wholeStore' }
 
-export interface GCOptions {
+/** The CollectGarbage request (the store's GCOptions plus the feature's GCPaths form). */
+export interface GCRequest {
   readonly action: GCAction
   /**
    * Without the feature the wire has only a list: it decodes as `specific` with
@@ -31,12 +34,6 @@ export interface GCOptions {
   readonly ignoreLiveness: boolean
   /** Bytes; 2^64-1 = no limit (what clients send by default). */
   readonly maxFreed: bigint
-}
-
-export interface GCResults {
-  /** Deleted paths, or the live/dead set for Return*; printed paths. */
-  readonly paths: readonly string[]
-  readonly bytesFreed: bigint
 }
 
 export const GCActionCodec: Codec<GCAction> = {
@@ -68,7 +65,7 @@ export const GCPathsCodec: Codec<GCPaths> = {
   },
 }
 
-export const GCOptionsCodec: Codec<GCOptions> = {
+export const GCRequestCodec: Codec<GCRequest> = {
   read(r, ctx) {
     const action = GCActionCodec.read(r, ctx)
     const pathsToDelete = GCPathsCodec.read(r, ctx)
@@ -87,7 +84,7 @@ export const GCOptionsCodec: Codec<GCOptions> = {
 
 export const GCResultsCodec: Codec<GCResults> = {
   read(r, ctx) {
-    const paths = StringList.read(r, ctx)
+    const paths: readonly string[] = StringList.read(r, ctx)
     const bytesFreed = r.u64()
     r.u64() // obsolete
     return { paths, bytesFreed }

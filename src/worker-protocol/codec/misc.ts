@@ -3,15 +3,17 @@
  * infos, GC roots, and the output map of a derivation.
  */
 import type { ContentAddress, StorePath } from '../../store-path/index.js'
+import type { BuildMode, MissingInfo, SubstitutablePathInfo } from '../../store/types.js'
 import { LIMITS } from '../../wire/index.js'
 import { InvalidWireValueError } from '../errors.js'
 import type { Codec } from './context.js'
 import { OptContentAddressCodec } from './content-address.js'
 import { mapOf, OptStorePathCodec, readEnum, StorePathCodec, StorePathList, Str, writeEnum } from './primitives.js'
 
+export type { BuildMode, MissingInfo, SubstitutablePathInfo }
+
 /** C++ `BuildMode` (bmNormal, bmRepair, bmCheck), in wire order. */
-export const BUILD_MODES = ['Normal', 'Repair', 'Check'] as const
-export type BuildMode = (typeof BUILD_MODES)[number]
+export const BUILD_MODES: readonly BuildMode[] = ['normal', 'repair', 'check']
 
 export const BuildModeCodec: Codec<BuildMode> = {
   read: r => readEnum(r, BUILD_MODES, 'build mode'),
@@ -33,21 +35,13 @@ export const OptTrustedFlagCodec: Codec<TrustedFlag | undefined> = {
 }
 
 /** QueryMissing reply (C++ `MissingPaths`). */
-export interface MissingPaths {
-  readonly willBuild: readonly StorePath[]
-  readonly willSubstitute: readonly StorePath[]
-  readonly unknown: readonly StorePath[]
-  readonly downloadSize: number
-  readonly narSize: number
-}
-
-export const MissingPathsCodec: Codec<MissingPaths> = {
+export const MissingInfoCodec: Codec<MissingInfo> = {
   read: (r, ctx) => ({
     willBuild: StorePathList.read(r, ctx),
     willSubstitute: StorePathList.read(r, ctx),
     unknown: StorePathList.read(r, ctx),
-    downloadSize: r.num('downloadSize'),
-    narSize: r.num('narSize'),
+    downloadSize: r.u64(),
+    narSize: r.u64(),
   }),
   write(w, ctx, v) {
     StorePathList.write(w, ctx, v.willBuild)
@@ -57,20 +51,13 @@ export const MissingPathsCodec: Codec<MissingPaths> = {
   },
 }
 
-/** C++ `SubstitutablePathInfo`. */
-export interface SubstitutablePathInfo {
-  readonly deriver: StorePath | undefined
-  readonly references: readonly StorePath[]
-  readonly downloadSize: number
-  readonly narSize: number
-}
-
-export const SubstitutablePathInfoCodec: Codec<SubstitutablePathInfo> = {
+/** QuerySubstitutablePathInfo reply body: the info without its path. */
+export const UnkeyedSubstitutablePathInfoCodec: Codec<Omit<SubstitutablePathInfo, 'path'>> = {
   read: (r, ctx) => ({
     deriver: OptStorePathCodec.read(r, ctx),
     references: StorePathList.read(r, ctx),
-    downloadSize: r.num('downloadSize'),
-    narSize: r.num('narSize'),
+    downloadSize: r.u64(),
+    narSize: r.u64(),
   }),
   write(w, ctx, v) {
     OptStorePathCodec.write(w, ctx, v.deriver)
@@ -79,9 +66,19 @@ export const SubstitutablePathInfoCodec: Codec<SubstitutablePathInfo> = {
   },
 }
 
-/** QuerySubstitutablePathInfos reply: n × (StorePath, SubstitutablePathInfo). */
-export const SubstitutablePathInfosCodec: Codec<Map<StorePath, SubstitutablePathInfo>, ReadonlyMap<StorePath, SubstitutablePathInfo>> =
-  mapOf(StorePathCodec, SubstitutablePathInfoCodec, 'substitutable path infos')
+/** QuerySubstitutablePathInfos reply: n × (StorePath, deriver, references, downloadSize, narSize). */
+export const SubstitutablePathInfosCodec: Codec<SubstitutablePathInfo[], readonly SubstitutablePathInfo[]> = {
+  read(r, ctx) {
+    const n = r.count('substitutable path infos')
+    const out: SubstitutablePathInfo[] = []
+    for (let i = 0; i < n; i++) out.push({ path: StorePathCodec.read(r, ctx), ...UnkeyedSubstitutablePathInfoCodec.read(r, ctx) })
+    return out
+  },
+  write(w, ctx, v) {
+    w.u64(v.length)
+    for (const x of v) { StorePathCodec.write(w, ctx, x.path); UnkeyedSubstitutablePathInfoCodec.write(w, ctx, x) }
+  },
+}
 
 /** QuerySubstitutablePathInfos request from 1.22: map<StorePath, OptContentAddress>. */
 export const StorePathCAMapCodec: Codec<Map<StorePath, ContentAddress | undefined>, ReadonlyMap<StorePath, ContentAddress | undefined>> =

@@ -1,20 +1,21 @@
 /**
  * Codecs of the build, GC, settings and realisation operations.
  */
-import type { StorePath } from '../../store-path/index.js'
+import type { BuildResult, DerivedPath, DrvOutput, KeyedBuildResult, Realisation, StorePath } from '../../store-path/index.js'
 import { InvalidWireValueError, UnsupportedByProtocolError } from '../errors.js'
 import { FEATURE_REALISATION_WITH_PATH } from '../version.js'
-import { BasicDerivationCodec, type WireBasicDerivation } from './basic-derivation.js'
-import { type BuildResult, BuildResultCodec, type KeyedBuildResult, KeyedBuildResultCodec } from './build-result.js'
+import { readBasicDerivation, writeBasicDerivation } from './basic-derivation.js'
+import { type BasicDerivation, nameFromDrvPath } from '../../derivation/index.js'
+import { BuildResultCodec, KeyedBuildResultCodec } from './build-result.js'
 import { atLeast, type Codec, type CodecContext, hasFeature } from './context.js'
-import { type DerivedPath, DerivedPathCodec, type SingleDerivedPath, SingleDerivedPathCodec } from './derived-path.js'
-import { GCOptionsCodec, GCResultsCodec } from './gc.js'
-import { type BuildMode, BuildModeCodec, MissingPathsCodec } from './misc.js'
+import { DerivedPathCodec, type SingleDerivedPath, SingleDerivedPathCodec } from './derived-path.js'
+import { GCRequestCodec, GCResultsCodec } from './gc.js'
+import { type BuildMode, BuildModeCodec, MissingInfoCodec } from './misc.js'
 import { Ack, defineOp, NoReply } from './op-def.js'
 import { BaseNameStorePathCodec, listOf, StorePathCodec, StorePathList } from './primitives.js'
 import {
-  type DrvOutput, DrvOutputByPathCodec, DrvOutputCodec, type DrvOutputByPath, type KeyedRealisation, KeyedRealisationCodec,
-  type Realisation, RealisationJsonCodec, type UnkeyedRealisation, UnkeyedRealisationCodec,
+  DrvOutputByPathCodec, DrvOutputCodec, type DrvOutputByPath, type KeyedRealisation, KeyedRealisationCodec,
+  RealisationJsonCodec, type UnkeyedRealisation, UnkeyedRealisationCodec,
 } from './realisation.js'
 import { ClientSettingsCodec } from './set-options.js'
 
@@ -28,11 +29,11 @@ export interface BuildPathsRequest {
 /** BuildPaths sends the mode from 1.15; BuildPathsWithResults always does. */
 function buildPathsRequest(modeSince: number): Codec<BuildPathsRequest> {
   return {
-    read: (r, ctx) => ({ paths: DerivedPaths.read(r, ctx), mode: atLeast(ctx, modeSince) ? BuildModeCodec.read(r, ctx) : 'Normal' }),
+    read: (r, ctx) => ({ paths: DerivedPaths.read(r, ctx), mode: atLeast(ctx, modeSince) ? BuildModeCodec.read(r, ctx) : 'normal' }),
     write(w, ctx, v) {
       DerivedPaths.write(w, ctx, v.paths)
       if (atLeast(ctx, modeSince)) BuildModeCodec.write(w, ctx, v.mode)
-      else if (v.mode !== 'Normal') throw new UnsupportedByProtocolError('build modes need protocol 1.15')
+      else if (v.mode !== 'normal') throw new UnsupportedByProtocolError('build modes need protocol 1.15')
     },
   }
 }
@@ -42,25 +43,29 @@ export const BuildPathsWithResults = defineOp<BuildPathsRequest, KeyedBuildResul
 export const QueryMissing = defineOp('QueryMissing', 19, {
   read: (r, ctx) => ({ targets: DerivedPaths.read(r, ctx) }),
   write: (w, ctx, v: { readonly targets: readonly DerivedPath[] }) => { DerivedPaths.write(w, ctx, v.targets) },
-}, MissingPathsCodec)
+}, MissingInfoCodec)
 
 export interface BuildDerivationRequest {
   readonly drvPath: StorePath
-  readonly drv: WireBasicDerivation
+  readonly drv: BasicDerivation
   readonly mode: BuildMode
 }
 
 export const BuildDerivation = defineOp<BuildDerivationRequest, BuildResult>('BuildDerivation', 14, {
-  read: (r, ctx) => ({ drvPath: StorePathCodec.read(r, ctx), drv: BasicDerivationCodec.read(r, ctx), mode: BuildModeCodec.read(r, ctx) }),
+  read(r, ctx) {
+    const drvPath = StorePathCodec.read(r, ctx)
+    const drv = readBasicDerivation(r, ctx, nameFromDrvPath(drvPath))
+    return { drvPath, drv, mode: BuildModeCodec.read(r, ctx) }
+  },
   write(w, ctx, v) {
     StorePathCodec.write(w, ctx, v.drvPath)
-    BasicDerivationCodec.write(w, ctx, v.drv)
+    writeBasicDerivation(w, ctx, v.drv)
     BuildModeCodec.write(w, ctx, v.mode)
   },
 }, BuildResultCodec)
 
 export const SetOptions = defineOp('SetOptions', 0, ClientSettingsCodec, NoReply)
-export const CollectGarbage = defineOp('CollectGarbage', 2, GCOptionsCodec, GCResultsCodec)
+export const CollectGarbage = defineOp('CollectGarbage', 2, GCRequestCodec, GCResultsCodec)
 
 /**
  * RegisterDrvOutput: < 1.31 DrvOutput string + out path **base name**; ≥ 1.31 Realisation JSON;

@@ -4,7 +4,7 @@
 import { type ContentAddress, NixHash, type StorePath, type UnkeyedPathInfo } from '../../store-path/index.js'
 import { LIMITS } from '../../wire/index.js'
 import { atLeast, type Codec } from './context.js'
-import { OutputMapCodec, type SubstitutablePathInfo, SubstitutablePathInfoCodec, SubstitutablePathInfosCodec, StorePathCAMapCodec, RootsCodec } from './misc.js'
+import { OutputMapCodec, type SubstitutablePathInfo, UnkeyedSubstitutablePathInfoCodec, SubstitutablePathInfosCodec, StorePathCAMapCodec, RootsCodec } from './misc.js'
 import { Ack, defineOp, Empty, PathRequestCodec } from './op-def.js'
 import { Bool, OptStorePathCodec, StorePathList, StringList } from './primitives.js'
 import { UnkeyedValidPathInfoCodec } from './path-info.js'
@@ -69,16 +69,16 @@ export const QueryValidPaths = defineOp<QueryValidPathsRequest, StorePath[]>('Qu
 }, StorePathList)
 
 /** Reply: bool found, then deriver, references, downloadSize, narSize. */
-export const QuerySubstitutablePathInfo = defineOp<{ readonly path: StorePath }, SubstitutablePathInfo | undefined>('QuerySubstitutablePathInfo', 2, PathRequestCodec, {
-  read: (r, ctx) => (r.bool() ? SubstitutablePathInfoCodec.read(r, ctx) : undefined),
+export const QuerySubstitutablePathInfo = defineOp<{ readonly path: StorePath }, Omit<SubstitutablePathInfo, 'path'> | undefined>('QuerySubstitutablePathInfo', 2, PathRequestCodec, {
+  read: (r, ctx) => (r.bool() ? UnkeyedSubstitutablePathInfoCodec.read(r, ctx) : undefined),
   write(w, ctx, v) {
     w.bool(v !== undefined)
-    if (v !== undefined) SubstitutablePathInfoCodec.write(w, ctx, v)
+    if (v !== undefined) UnkeyedSubstitutablePathInfoCodec.write(w, ctx, v)
   },
 })
 
 /** Request: < 1.22 a list of paths; from 1.22 a map path → optional content address. */
-export const QuerySubstitutablePathInfos = defineOp<{ readonly paths: ReadonlyMap<StorePath, ContentAddress | undefined> }, Map<StorePath, SubstitutablePathInfo>>('QuerySubstitutablePathInfos', 12, {
+export const QuerySubstitutablePathInfos = defineOp<{ readonly paths: ReadonlyMap<StorePath, ContentAddress | undefined> }, SubstitutablePathInfo[], { readonly paths: ReadonlyMap<StorePath, ContentAddress | undefined> }, readonly SubstitutablePathInfo[]>('QuerySubstitutablePathInfos', 12, {
   read(r, ctx) {
     if (atLeast(ctx, 22)) return { paths: StorePathCAMapCodec.read(r, ctx) }
     return { paths: new Map(StorePathList.read(r, ctx).map(p => [p, undefined])) }

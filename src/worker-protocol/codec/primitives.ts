@@ -52,8 +52,9 @@ export function listOf<T, W = T>(item: Codec<T, W>, what = 'list'): Codec<T[], r
   return {
     read(r, ctx) {
       const n = r.count(what)
-      const out = new Array<T>(n)
-      for (let i = 0; i < n; i++) out[i] = item.read(r, ctx)
+      // no preallocation: a count is only a claim until the elements have arrived
+      const out: T[] = []
+      for (let i = 0; i < n; i++) out.push(item.read(r, ctx))
       return out
     },
     write(w, ctx, v) {

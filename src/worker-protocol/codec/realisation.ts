@@ -7,52 +7,39 @@
  *   feature `realisation-with-path-not-hash` (Nix ≥ 2.35): DrvOutput = (drv StorePath, output
  *     name), UnkeyedRealisation = (StorePath outPath, list signatures), binary.
  */
-import { BadHashError, NixHash, type StorePath, StorePath as SP } from '../../store-path/index.js'
+import { BadHashError, type DrvOutput, NixHash, printDrvOutput, type Realisation, type StorePath, StorePath as SP } from '../../store-path/index.js'
 import { LIMITS } from '../../wire/index.js'
 import { ProtocolError } from '../../wire/index.js'
 import type { Codec } from './context.js'
 import { StorePathCodec, StringList, Str } from './primitives.js'
 
-/** C++ `DrvOutput` (classic): the derivation's hash modulo and an output name. */
-export interface DrvOutput {
-  readonly drvHash: NixHash
-  readonly outputName: string
-}
-
-export function parseDrvOutput(s: string): DrvOutput {
+/**
+ * Parse a classic DrvOutput `<algo>:<hash>!<output>` (C++ `DrvOutput::parse`: split at the
+ * first `!`, the hash must parse). The hash string is kept as sent.
+ */
+export function parseDrvOutputChecked(s: string): DrvOutput {
   const bang = s.indexOf('!')
-  if (bang < 0) throw new ProtocolError(`invalid derivation output id ${JSON.stringify(s)}: expected '<hash>!<output>'`, 'ERR_BAD_DRV_OUTPUT')
-  let drvHash: NixHash
-  try { drvHash = NixHash.parsePrefixed(s.slice(0, bang)) } catch (e) {
-    if (e instanceof BadHashError) throw new ProtocolError(`invalid derivation output id ${JSON.stringify(s)}: ${e.message}`, 'ERR_BAD_DRV_OUTPUT')
+  if (bang < 0) throw new ProtocolError(`invalid derivation output id ${JSON.stringify(s.slice(0, 200))}: expected '<hash>!<output>'`, 'ERR_BAD_DRV_OUTPUT')
+  try { NixHash.parsePrefixed(s.slice(0, bang)) } catch (e) {
+    if (e instanceof BadHashError) throw new ProtocolError(`invalid derivation output id ${JSON.stringify(s.slice(0, 200))}: ${e.message}`, 'ERR_BAD_DRV_OUTPUT')
     throw e
   }
-  return { drvHash, outputName: s.slice(bang + 1) }
+  return { drvHash: s.slice(0, bang), outputName: s.slice(bang + 1) }
 }
 
-export function printDrvOutput(d: DrvOutput): string {
-  return `${d.drvHash.format('base16', true)}!${d.outputName}`
-}
+/** The drvHash master sends to clients without the feature, and ours when the hash is unknown. */
+export const ZERO_DRV_HASH = 'sha256:' + '0'.repeat(64)
 
 export const DrvOutputCodec: Codec<DrvOutput> = {
-  read: r => parseDrvOutput(r.string({ max: LIMITS.shortString, what: 'derivation output id' })),
+  read: r => parseDrvOutputChecked(r.string({ max: LIMITS.shortString, what: 'derivation output id' })),
   write: (w, _c, d) => { w.string(printDrvOutput(d)) },
-}
-
-/** A classic realisation (the JSON one). */
-export interface Realisation {
-  readonly id: DrvOutput
-  readonly outPath: StorePath
-  /** `keyName:base64sig` */
-  readonly signatures: readonly string[]
-  /** DrvOutput string → out path (only ever non-empty in old CA stores). */
-  readonly dependentRealisations: ReadonlyMap<string, StorePath>
 }
 
 export interface RealisationJsonOptions {
   /**
    * Omit `dependentRealisations` and `signatures` when empty: what master sends to clients
-   * without the feature (fixture build-result-1.29-compat).
+   * without the feature (fixture build-result-1.29-compat). By default this is chosen for
+   * realisations whose hash is unknown (ZERO_DRV_HASH).
    */
   readonly compat?: boolean
   /** Render signatures as `{"keyName":…,"sig":…}` objects (master's JSON; no 2.8/2.34 peer sends it). */
@@ -67,14 +54,15 @@ function jsonSignature(s: string, objects: boolean): string {
 
 /** Render the JSON text (sorted keys, no spaces, as nlohmann `dump()` does). */
 export function realisationToJson(r: Realisation, opts: RealisationJsonOptions = {}): string {
+  const compat = opts.compat ?? r.id.drvHash === ZERO_DRV_HASH
   const parts: string[] = []
-  if (!opts.compat || r.dependentRealisations.size > 0) {
+  if (!compat || r.dependentRealisations.size > 0) {
     const deps = [...r.dependentRealisations].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     parts.push(`"dependentRealisations":{${deps.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v.baseName)}`).join(',')}}`)
   }
   parts.push(`"id":${JSON.stringify(printDrvOutput(r.id))}`)
   parts.push(`"outPath":${JSON.stringify(r.outPath.baseName)}`)
-  if (!opts.compat || r.signatures.length > 0) {
+  if (!compat || r.signatures.length > 0) {
     parts.push(`"signatures":[${r.signatures.map(s => jsonSignature(s, opts.signatureObjects ?? false)).join(',')}]`)
   }
   return `{${parts.join(',')}}`
@@ -106,10 +94,10 @@ export function realisationFromJson(json: string): Realisation {
   if (typeof deps !== 'object' || deps === null || Array.isArray(deps)) throw bad('dependentRealisations must be an object', json)
   for (const [k, p] of Object.entries(deps)) {
     if (typeof p !== 'string') throw bad('dependent realisation must be a path', json)
-    parseDrvOutput(k)
+    parseDrvOutputChecked(k)
     dependentRealisations.set(k, SP.fromBaseName(p))
   }
-  return { id: parseDrvOutput(o['id']), outPath: SP.fromBaseName(o['outPath']), signatures, dependentRealisations }
+  return { id: parseDrvOutputChecked(o['id']), outPath: SP.fromBaseName(o['outPath']), signatures, dependentRealisations }
 }
 
 /** A classic realisation as a JSON string on the wire. */

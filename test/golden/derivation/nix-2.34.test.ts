@@ -2,10 +2,12 @@
  * Goldens captured from C++ Nix 2.34.8 (nix-2.34.8/, see README.md): derivations it
  * instantiated from generated expressions and how `nix derivation show` prints them; how it
  * reads non-canonical `.drv` files; and the `.drv` files `nix derivation add` writes from JSON.
+ * With the reference-nix chroot present, one more generated set is checked live.
  */
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import {
   checkInvariants,
   type Derivation,
@@ -24,8 +26,9 @@ import {
 } from '../../../src/derivation/index.js'
 import { StorePath } from '../../../src/store-path/index.js'
 import { fixturesRoot, repoRoot } from '../../support/paths.js'
-import { fixture, skipBecause } from '../../support/env.js'
+import { isRoot, referenceNix, skipBecause } from '../../support/env.js'
 import { CRAFTED_DRVS, CRAFTED_JSON, FROM_JSON_FIXTURES, LENIENT_FIXTURES } from './cases.js'
+import { generateCases } from './generate.js'
 
 const dir = join(repoRoot, 'test', 'golden', 'derivation', 'nix-2.34.8')
 const storeDir = join(dir, 'store')
@@ -138,6 +141,38 @@ describe('C++ Nix 2.34.8 goldens: `nix derivation add` (JSON → .drv)', () => {
   it('every captured .drv file is used', () => {
     const stems = new Set(inputs.map(([s]) => s))
     for (const f of readdirSync(join(dir, 'from-json')).filter(f => f.endsWith('.drv'))) assert.ok(stems.has(f.slice(0, -4)), f)
-    void fixture
+  })
+})
+
+describe('C++ Nix 2.34 live (reference-nix): generated derivations, `nix derivation show -r`', function () {
+  const ref = referenceNix()
+  let work = ''
+  const SEED = 3402
+  before(function () {
+    if (!ref) skipBecause(this, 'reference-nix chroot not set up (../shared/tools/reference-nix setup)')
+    if (!isRoot) skipBecause(this, 'reference-nix needs root')
+    work = mkdtempSync(join(ref.root, 'data', 'tsnix-drv-live-'))
+  })
+  after(() => { if (work) rmSync(work, { recursive: true, force: true }) })
+
+  it('instantiated by 2.34: same bytes, paths, outputs, and `derivation show -r` output', function () {
+    const inChroot = '/data/' + basename(work)
+    const gen = generateCases({ seed: SEED, count: 60, experimental: true })
+    writeFileSync(join(work, 'expr.nix'), gen.nix)
+    const run = (cmd: string): string => execFileSync(ref!.script, ['run', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 })
+    const xp = "--extra-experimental-features 'ca-derivations impure-derivations'"
+    const top = run(`nix-instantiate --store ${inChroot}/store ${xp} ${inChroot}/expr.nix 2>/dev/null`).trim().split('\n').map(l => l.replace(/!.*$/, ''))
+    const shown = run(`nix derivation show --store ${inChroot}/store ${xp} -r ${top.join(' ')} 2>/dev/null`)
+    const real = join(work, 'store', 'nix', 'store')
+    const readLive = (p: StorePath, strict = false): Derivation => parseDerivation(readFileSync(join(real, p.baseName)), { name: nameFromDrvPath(p), strict })
+    const closure = [...(parseJson(shown) as Map<string, Map<string, unknown>>).get('derivations')!.keys()].map(b => StorePath.fromBaseName(b))
+    const cache = new DrvHashCache(p => readLive(p))
+    for (const p of closure) {
+      const d = readLive(p, true)
+      assert.equal(printDerivation(d), readFileSync(join(real, p.baseName), 'utf8'), p.baseName)
+      assert.equal(derivationPath(d).baseName, p.baseName)
+      assert.equal(printDerivation(finalizeDerivation(d, cache.lookup)), printDerivation(d), p.baseName)
+    }
+    assert.equal(printDerivationShow(closure.map(p => [p, readLive(p)] as const)) + '\n', shown)
   })
 })

@@ -8,21 +8,33 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   checkInvariants,
+  basicDerivationToJson,
   type Derivation,
   DerivationParseError,
   derivationFromJson,
+  derivationOptions,
+  derivationOptionsFromJson,
+  derivationOptionsToJson,
   derivationPath,
   derivationToJson,
   DrvHashCache,
   dumpJson,
   fillInOutputPaths,
   hashDerivationModulo,
+  type JsonValue,
   moduloAterm,
   outputFromJson,
   outputToJson,
   parseDerivation,
   parseJson,
   printDerivation,
+  requiredSystemFeatures,
+  type SingleDerivedPath,
+  singleDerivedPathToJson,
+  substitutesAllowed,
+  tryResolve,
+  tryResolveOptions,
+  useUidRange,
 } from '../../../src/derivation/index.js'
 import { NixHash, StorePath } from '../../../src/store-path/index.js'
 import { fixture, skipBecause } from '../../support/env.js'
@@ -97,6 +109,30 @@ for (const [label, dir] of [['2.34.8', V234], ['master', MASTER]] as const) {
           const again = parseDerivation(printDerivation(d), { name: stem, strict: true })
           assert.equal(pretty(again), json)
           assert.equal(again.structuredAttrs !== undefined, stem.includes('structured'))
+        })
+      }
+    }
+
+    // derivation-advanced-attrs.cc TEST_JSON_OPTIONS + testDerivationOptions: the options read
+    // from each advanced-attributes derivation (ca/: with ca-derivations, so placeholders
+    // become input outputs), and the options JSON read back
+    for (const [variant, ca] of [['ia', false], ['ca', true]] as const) {
+      for (const [stem, opt, features] of [
+        ['advanced-attributes-defaults', 'defaults', []],
+        ['advanced-attributes', 'all_set', ['rainbow', 'uid-range']],
+        ['advanced-attributes-structured-attrs-defaults', 'structuredAttrs_defaults', []],
+        ['advanced-attributes-structured-attrs', 'structuredAttrs_all_set', ['rainbow', 'uid-range']],
+      ] as const) {
+        if (ca && opt.endsWith('defaults')) continue // upstream has no ca/ defaults files
+        it(`${variant}/derivation-options/${opt}.json: options of ${stem}`, function () {
+          const expected = text(dir!, variant, 'derivation-options', `${opt}.json`)
+          const d = derivationFromJson(text(dir!, variant, `${stem}.json`))
+          const o = derivationOptions(d, { caDerivations: ca })
+          assert.equal(dumpJson(derivationOptionsToJson(o), 2) + '\n', expected)
+          assert.equal(dumpJson(derivationOptionsToJson(derivationOptionsFromJson(parseJson(expected))), 2) + '\n', expected)
+          assert.deepEqual(requiredSystemFeatures(o, d), [...(ca ? ['ca-derivations'] : []), ...features])
+          assert.equal(useUidRange(o, d), features.length > 0)
+          assert.equal(substitutesAllowed(o, false), features.length === 0)
         })
       }
     }
@@ -203,8 +239,33 @@ for (const [label, dir] of [['2.34.8', V234], ['master', MASTER]] as const) {
       })
     })
 
+    // derivation/resolution.cc (master only): resolving inputs from a build trace
+    if (label === 'master') describe('try-resolve (master only)', () => {
+      const tr = (f: string): string => text(dir!, 'try-resolve', f)
+      for (const stem of ['no-inputs', 'export-ref-subpath', 'export-ref-subpath-sa', 'resolution-failure']) {
+        it(`${stem}`, function () {
+          const before = derivationFromJson(tr(`${stem}-before.json`))
+          const trace = stem === 'resolution-failure' ? [] : parseJson(tr(`${stem}-buildTrace.json`)) as ReadonlyArray<readonly [JsonValue, string]>
+          const known = new Map(trace.map(([k, v]) => [dumpJson(k), StorePath.fromBaseName(v)]))
+          const lookup = (drvPath: SingleDerivedPath, output: string): StorePath | undefined =>
+            known.get(dumpJson(singleDerivedPathToJson({ kind: 'built', drvPath, output })))
+          const resolved = tryResolve(before, lookup, { caDerivations: true })
+          if (stem === 'resolution-failure') { assert.equal(resolved, undefined); return }
+          assert.ok(resolved)
+          assert.equal(dumpJson(basicDerivationToJson(resolved, derivationToJson), 2) + '\n', tr(`${stem}-${stem === 'no-inputs' ? 'after' : 'resolved'}.json`))
+          if (stem.startsWith('export-ref')) {
+            const options = derivationOptions(before, { caDerivations: true })
+            assert.equal(dumpJson(derivationOptionsToJson(options), 2) + '\n', tr(`${stem}-before-options.json`))
+            assert.equal(dumpJson(derivationOptionsToJson(tryResolveOptions(options, lookup)!), 2) + '\n', tr(`${stem}-resolved-options.json`))
+          }
+        })
+      }
+    })
+
     it('every file of the directory is covered by a spec above', function () {
       const covered = /^(simple-derivation|dyn-dep-derivation|output-\w+|bad-version|bad-old-version-dyn-deps|bad-ca-fixed-path|hello|firefox)\.(drv|json)$/
+      // subdirectories: ia/ and ca/ (JSON, derivation-options/), invariants/, hash-modulo/,
+      // try-resolve/ are covered above
       const dirs = new Set(['ia', 'ca', 'invariants', 'hash-modulo', 'try-resolve'])
       const unknown = readdirSync(dir!).filter(f => !covered.test(f) && !dirs.has(f))
       assert.deepEqual(unknown, [])

@@ -144,9 +144,12 @@ describe('golden: NAR vs C++ Nix 2.8 over generated trees', function () {
 
     for (const algo of ['sha256', 'sha1', 'md5'] as HashAlgo[]) {
       it(`recursive fixed-output paths equal nix-store --add-fixed --recursive ${algo}`, async () => {
-        const theirs = lines(run(nix.nixStore, ['--store', store, '--add-fixed', '--recursive', algo, ...paths]))
+        // The big files are covered by sha256 (the same paths as --add); copying them into the
+        // store twice more would only cost time.
+        const some = algo === 'sha256' ? paths : paths.filter((_, i) => BIG[i] === undefined)
+        const theirs = lines(run(nix.nixStore, ['--store', store, '--add-fixed', '--recursive', algo, ...some]))
         const ours: string[] = []
-        for (const [i, p] of paths.entries()) ours.push(storeDir.print(makeFixedOutputPath(storeDir, treeName(i), 'nar', (await hashPath(p, algo)).hash)))
+        for (const p of some) ours.push(storeDir.print(makeFixedOutputPath(storeDir, p.slice(p.lastIndexOf('/') + 1), 'nar', (await hashPath(p, algo)).hash)))
         assert.deepEqual(ours, theirs)
       })
 
@@ -168,8 +171,6 @@ describe('golden: NAR vs C++ Nix 2.8 over generated trees', function () {
     const b = snapshot(join(work, 'by-us'))
     assert.equal(a.length, b.length)
     assert.deepEqual(b, a)
-    // And both equal the source tree's NAR.
-    assert.ok(Buffer.from(await collectBytes(dumpPath(join(work, 'by-us')))).equals(theirs))
   })
 })
 

@@ -11,9 +11,9 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { makeFixedOutputPath, makeTextPath, NixHash, type PathInfo, StoreDir, StorePath } from '../../../src/store-path/index.js'
+import { isSuccess, makeFixedOutputPath, makeTextPath, NixHash, type PathInfo, StoreDir, StorePath } from '../../../src/store-path/index.js'
 import { WireWriter } from '../../../src/wire/index.js'
-import { isSuccess, RemoteError, type StderrFrame, WorkerClient } from '../../../src/worker-protocol/index.js'
+import { RemoteError, type StderrFrame, WorkerClient } from '../../../src/worker-protocol/index.js'
 import { nix28, referenceNix, skipBecause } from '../../support/env.js'
 
 const sd = new StoreDir()
@@ -175,10 +175,10 @@ for (const kind of ['2.8', '2.34'] as const) {
         assert.ok(roots.some(r => r.target.equals(ia) && r.link === join(d!.dir.inner, `root-${minor}`)), 'indirect root found')
 
         // GC: the text path is referenced by a rooted path, so nothing is dead yet
-        const dead = await c.collectGarbage({ action: 'ReturnDead', pathsToDelete: { kind: 'specific', paths: [], deleteReferrers: false }, ignoreLiveness: false, maxFreed: (1n << 64n) - 1n })
+        const dead = await c.collectGarbage({ action: 'returnDead', pathsToDelete: { kind: 'specific', paths: [], deleteReferrers: false }, ignoreLiveness: false, maxFreed: (1n << 64n) - 1n })
         assert.ok(!dead.paths.includes(sd.print(textPath)))
         await assert.rejects(
-          c.collectGarbage({ action: 'DeleteSpecific', pathsToDelete: { kind: 'specific', paths: [textPath], deleteReferrers: false }, ignoreLiveness: false, maxFreed: (1n << 64n) - 1n }),
+          c.collectGarbage({ action: 'deleteSpecific', pathsToDelete: { kind: 'specific', paths: [textPath], deleteReferrers: false }, ignoreLiveness: false, maxFreed: (1n << 64n) - 1n }),
           (e: unknown) => e instanceof RemoteError && /still alive/.test(e.message),
         )
 

@@ -3,13 +3,15 @@
  * (the `ops.jsonl` beside every capture), so a capture's decoding by our codecs can be compared
  * with the independent Python decoder's, field by field.
  */
-import { type PathInfo, printContentAddress, printContentAddressMethodWithAlgo, type StoreDir, type UnkeyedPathInfo } from '../../../src/store-path/index.js'
 import {
-  ActivityType, type BuildResult, type DerivedPath, derivedPathToString, formatProtocolVersion, type HandshakeRecord, type LoggerField,
-  type OpRecord, printDrvOutput, realisationToJson, ResultType, type StderrFrame, type WireError,
+  type BuildResult, type DerivedPath, type PathInfo, printContentAddress, printContentAddressMethodWithAlgo, printDerivedPath, printDrvOutput,
+  type StoreDir, type UnkeyedPathInfo,
+} from '../../../src/store-path/index.js'
+import {
+  ACTIVITY_TYPE_NAMES, BUILD_STATUS_NAMES, formatProtocolVersion, type HandshakeRecord, type LoggerField, type OpRecord, realisationToJson,
+  RESULT_TYPE_NAMES, type StderrFrame, type WireError, writeBasicDerivation, codecContext,
 } from '../../../src/worker-protocol/index.js'
-const ACT = new Map<number, string>(Object.entries(ActivityType).map(([k, v]) => [v, k]))
-const RES = new Map<number, string>(Object.entries(ResultType).map(([k, v]) => [v, k]))
+import { WireReader, WireWriter } from '../../../src/wire/index.js'
 const n = (b: boolean): number => (b ? 1 : 0)
 
 function field(f: LoggerField): unknown { return typeof f === 'bigint' ? Number(f) : f }
@@ -20,9 +22,9 @@ export function stderrJson(frames: readonly StderrFrame[]): unknown[] {
       case 'next': return { k: 'NEXT', msg: f.message }
       case 'read': return { k: 'READ', want: f.length }
       case 'write': return { k: 'WRITE', len: f.data.length }
-      case 'startActivity': return { k: 'START', id: Number(f.id), lvl: f.level, type: ACT.get(f.type) ?? f.type, text: f.text, fields: f.fields.map(field), parent: Number(f.parent) }
+      case 'startActivity': return { k: 'START', id: Number(f.id), lvl: f.level, type: ACTIVITY_TYPE_NAMES[f.type] ?? f.type, text: f.text, fields: f.fields.map(field), parent: Number(f.parent) }
       case 'stopActivity': return { k: 'STOP', id: Number(f.id) }
-      case 'result': return { k: 'RESULT', id: Number(f.id), type: RES.get(f.type) ?? f.type, fields: f.fields.map(field) }
+      case 'result': return { k: 'RESULT', id: Number(f.id), type: RESULT_TYPE_NAMES[f.type] ?? f.type, fields: f.fields.map(field) }
       default: return { k: f.kind }
     }
   })
@@ -68,18 +70,14 @@ function unkeyed(i: UnkeyedPathInfo, sd: StoreDir, v16 = true): Record<string, u
 }
 const keyed = (i: PathInfo, sd: StoreDir, v16 = true): Record<string, unknown> => ({ path: sd.print(i.path), ...unkeyed(i, sd, v16) })
 
-const BUILD_STATUS_JSON = (s: string): string => s
 
 function buildResultJson(r: BuildResult, version: number): Record<string, unknown> {
-  const o: Record<string, unknown> = { status: BUILD_STATUS_JSON(r.status), errorMsg: r.errorMsg }
+  const o: Record<string, unknown> = { status: BUILD_STATUS_NAMES[r.status], errorMsg: r.errorMsg }
   if (version >= 0x11d) Object.assign(o, { timesBuilt: r.timesBuilt, isNonDeterministic: n(r.isNonDeterministic), startTime: r.startTime, stopTime: r.stopTime })
   if (version >= 0x125) Object.assign(o, { cpuUser: r.cpuUser ?? null, cpuSystem: r.cpuSystem ?? null })
   if (version >= 0x11c) {
     const bo: Record<string, string> = {}
-    for (const [name, out] of r.builtOutputs) {
-      const id = { drvHash: out.drvHash!, outputName: name }
-      bo[printDrvOutput(id)] = realisationToJson({ id, outPath: out.outPath, signatures: out.signatures, dependentRealisations: out.dependentRealisations ?? new Map() })
-    }
+    for (const out of r.builtOutputs.values()) bo[printDrvOutput(out.id)] = realisationToJson(out)
     o['builtOutputs'] = bo
   }
   return o
@@ -113,12 +111,12 @@ export function requestJson(rec: OpRecord, version: number, sd: StoreDir): Recor
       }
       return { baseName: q['name'], fixed: n(q['fixed']), recursive: q['recursive'], hashAlgo: q['hashAlgo'] }
     case 'BuildPaths': case 'BuildPathsWithResults':
-      return { paths: dp(q['paths']), buildMode: ['Normal', 'Repair', 'Check'].indexOf(q['mode']) }
+      return { paths: dp(q['paths']), buildMode: ['normal', 'repair', 'check'].indexOf(q['mode']) }
     case 'QueryMissing': return { targets: dp(q['targets']) }
     case 'CollectGarbage': {
       const p = q['pathsToDelete']
       return {
-        action: q['action'], pathsToDelete: p.kind === 'specific' ? p.paths.map(path) : 'WholeStore',
+        action: (q['action'] as string)[0]!.toUpperCase() + (q['action'] as string).slice(1), pathsToDelete: p.kind === 'specific' ? p.paths.map(path) : 'WholeStore',
         ignoreLiveness: n(q['ignoreLiveness']), maxFreed: Number(q['maxFreed']), obsolete: [0, 0, 0],
       }
     }
@@ -140,13 +138,20 @@ export function requestJson(rec: OpRecord, version: number, sd: StoreDir): Recor
     case 'AddBuildLog': return { drvBaseName: q['drvPath'].baseName, logBytes: (up as { bytes: number }).bytes }
     case 'BuildDerivation': {
       const d = q['drv']
+      const triple = (name: string, o: AnyReq) => {
+        const w = new WireWriter()
+        writeBasicDerivation(w, codecContext({ version }), { ...d, outputs: new Map([[name, o]]), inputSrcs: [], args: [], env: new Map(), structuredAttrs: undefined })
+        const r = new WireReader(w.finish())
+        r.u64(); r.string()
+        return { path: r.string(), hashAlgo: r.string(), hash: r.string() }
+      }
       return {
         drvPath: path(q['drvPath']),
         drv: {
-          outputs: Object.fromEntries([...d.outputs].map(([k, o]: [string, AnyReq]) => [k, { path: path(o['path']), hashAlgo: o['hashAlgo'], hash: o['hash'] }])),
+          outputs: Object.fromEntries([...d.outputs].map(([k, o]: [string, AnyReq]) => [k, triple(k, o)])),
           inputSrcs: d.inputSrcs.map(path), platform: d.platform, builder: d.builder, args: d.args, env: Object.fromEntries(d.env),
         },
-        buildMode: ['Normal', 'Repair', 'Check'].indexOf(q['mode']),
+        buildMode: ['normal', 'repair', 'check'].indexOf(q['mode']),
       }
     }
     case 'QueryRealisation': return { drvOutput: printDrvOutput(q['id']) }
@@ -158,7 +163,7 @@ export function requestJson(rec: OpRecord, version: number, sd: StoreDir): Recor
 
 function derivedPathToStringAt(p: DerivedPath, version: number, sd: StoreDir): string {
   if (version < 0x11e && p.kind === 'built' && p.outputs.kind === 'all') return sd.print(p.drvPath)
-  return derivedPathToString(p, sd)
+  return printDerivedPath(sd, p)
 }
 
 export function replyJson(rec: OpRecord, version: number, sd: StoreDir): Record<string, unknown> {
@@ -174,7 +179,7 @@ export function replyJson(rec: OpRecord, version: number, sd: StoreDir): Record<
     case 'EnsurePath': case 'AddTempRoot': case 'AddIndirectRoot': case 'BuildPaths': case 'OptimiseStore': case 'AddSignatures': case 'AddBuildLog': case 'SyncWithGC':
       return { ack: 1 }
     case 'CollectGarbage': return { paths: [...v['paths']], bytesFreed: Number(v['bytesFreed']), obsolete: 0 }
-    case 'QueryMissing': return { willBuild: v['willBuild'].map(path), willSubstitute: v['willSubstitute'].map(path), unknown: v['unknown'].map(path), downloadSize: v['downloadSize'], narSize: v['narSize'] }
+    case 'QueryMissing': return { willBuild: v['willBuild'].map(path), willSubstitute: v['willSubstitute'].map(path), unknown: v['unknown'].map(path), downloadSize: Number(v['downloadSize']), narSize: Number(v['narSize']) }
     case 'QueryDerivationOutputMap': return { outputs: Object.fromEntries([...(rec.reply as Map<string, never>)].map(([k, p]) => [k, path(p)])) }
     case 'BuildPathsWithResults': return { results: (rec.reply as AnyReq[]).map(r => ({ path: derivedPathToStringAt(r['path'], version, sd), result: buildResultJson(r as never, version) })) }
     case 'BuildDerivation': return { buildResult: buildResultJson(v as never, version) }

@@ -29,6 +29,11 @@ function captureDirs(root: string): string[] {
 
 async function* once(b: Uint8Array): AsyncGenerator<Uint8Array> { yield b }
 
+/** The same bytes in small, uneven pieces (sizes 1, 2, … 13, 1, 2, …), as a slow socket gives them. */
+async function* pieces(b: Uint8Array): AsyncGenerator<Uint8Array> {
+  for (let o = 0, n = 1; o < b.length; o += n, n = (n % 13) + 1) yield b.slice(o, o + n)
+}
+
 function replayHandlers(records: OpRecord[], d2c: Uint8Array, prechecked: Set<number>, conn: () => ServerConnection): OpHandlers {
   const queue = [...records]
   const handler: OpHandler<unknown, unknown> = {
@@ -62,7 +67,7 @@ describe('captures replayed into our ServerConnection', function () {
     const files = readdirSync(dir).filter(f => f.endsWith('.c2d.bin')).sort()
     for (const f of files) {
       const base = join(dir, f.slice(0, -'.c2d.bin'.length))
-      it(`${relative(root, dir)} ${f.slice(0, 8)}`, async () => {
+      for (const [how, feed] of [['whole', once], ['in pieces', pieces]] as const) it(`${relative(root, dir)} ${f.slice(0, 8)} (${how})`, async () => {
         const c2d = new Uint8Array(readFileSync(`${base}.c2d.bin`))
         const d2c = new Uint8Array(readFileSync(`${base}.d2c.bin`))
         const records = decodeTranscript(c2d, d2c)
@@ -74,7 +79,7 @@ describe('captures replayed into our ServerConnection', function () {
 
         const sink = new MemorySink()
         let conn: ServerConnection | undefined = undefined
-        conn = new ServerConnection(once(c2d), sink, {
+        conn = new ServerConnection(feed(c2d), sink, {
           handlers: replayHandlers(ops, d2c, prechecked, () => conn!),
           trusted: hs.info.remoteTrustsUs !== 'NotTrusted',
           daemonNixVersion: hs.info.daemonNixVersion ?? '',

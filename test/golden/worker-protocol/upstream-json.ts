@@ -3,10 +3,12 @@
  * `.bin` in NixOS/nix src/libstore-tests/data), so the two can be compared. Two dialects:
  * tag 2.34.8 and master (path info `version` 3, signatures as `{keyName, sig}` objects).
  */
-import type { ContentAddress, PathInfo, StorePath, UnkeyedPathInfo } from '../../../src/store-path/index.js'
 import {
-  type BuildResult, type BuiltOutput, type DerivedPath, type DrvOutputByPath, type KeyedBuildResult, type KeyedRealisation,
-  type Realisation, type UnkeyedRealisation, isSuccess, printDrvOutput,
+  type BuildResult, type ContentAddress, type DerivedPath, isSuccess, type KeyedBuildResult, type PathInfo, printDrvOutput, type Realisation,
+  type StorePath, type UnkeyedPathInfo,
+} from '../../../src/store-path/index.js'
+import {
+  BUILD_STATUS_NAMES, type DrvOutputByPath, type KeyedRealisation, type UnkeyedRealisation, ZERO_DRV_HASH,
 } from '../../../src/worker-protocol/index.js'
 
 export type Dialect = '2.34' | 'master'
@@ -47,23 +49,24 @@ export function keyedRealisation(r: KeyedRealisation, d: Dialect): unknown {
   return { key: drvOutputByPath(r.key), value: unkeyedRealisation(r.value, d) }
 }
 
-function builtOutput(name: string, o: BuiltOutput, d: Dialect): unknown {
-  // 2.34 keeps the whole realisation (with its id); master keeps only the unkeyed part.
-  if (o.drvHash === undefined) return unkeyedRealisation(o, d)
-  return realisation({ id: { drvHash: o.drvHash, outputName: name }, outPath: o.outPath, signatures: o.signatures, dependentRealisations: o.dependentRealisations ?? new Map() }, d)
+function builtOutput(o: Realisation, d: Dialect): unknown {
+  // 2.34 keeps the whole realisation (with its id); master keeps only the unkeyed part (its
+  // wire form for old clients carries a zero hash).
+  if (o.id.drvHash === ZERO_DRV_HASH) return unkeyedRealisation(o, d)
+  return realisation(o, d)
 }
 
 export function buildResult(r: BuildResult, d: Dialect): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   if (isSuccess(r.status)) {
-    out['builtOutputs'] = Object.fromEntries([...r.builtOutputs].map(([k, v]) => [k, builtOutput(k, v, d)]))
+    out['builtOutputs'] = Object.fromEntries([...r.builtOutputs].map(([k, v]) => [k, builtOutput(v, d)]))
   } else {
     out['errorMsg'] = r.errorMsg
     out['isNonDeterministic'] = r.isNonDeterministic
   }
   if (r.cpuSystem !== undefined) out['cpuSystem'] = r.cpuSystem
   if (r.cpuUser !== undefined) out['cpuUser'] = r.cpuUser
-  Object.assign(out, { startTime: r.startTime, status: r.status, stopTime: r.stopTime, success: isSuccess(r.status), timesBuilt: r.timesBuilt })
+  Object.assign(out, { startTime: r.startTime, status: BUILD_STATUS_NAMES[r.status], stopTime: r.stopTime, success: isSuccess(r.status), timesBuilt: r.timesBuilt })
   return out
 }
 

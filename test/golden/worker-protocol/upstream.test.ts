@@ -8,12 +8,13 @@
 import assert from 'node:assert/strict'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { printDrvOutput, type Realisation } from '../../../src/store-path/index.js'
 import { WireReader, WireWriter } from '../../../src/wire/index.js'
 import {
   BuildModeCodec, BuildResultCodec, type Codec, type CodecContext, ClientHandshakeInfoCodec, codecContext, ContentAddressCodec,
   DaemonHelloCodec, DerivedPathCodec, DrvOutputByPathCodec, DrvOutputCodec, FEATURE_REALISATION_WITH_PATH, KeyedBuildResultCodec,
-  KeyedRealisationCodec, listOf, OptContentAddressCodec, OptStorePathCodec, OptTrustedFlagCodec, parseProtocolVersion, printDrvOutput,
-  type Realisation, RealisationJsonCodec, realisationFromJson, realisationToJson, StorePathCodec, Str, StringList,
+  KeyedRealisationCodec, listOf, OptContentAddressCodec, OptStorePathCodec, OptTrustedFlagCodec, parseProtocolVersion,
+  RealisationJsonCodec, realisationFromJson, realisationToJson, StorePathCodec, Str, StringList,
   UnkeyedRealisationCodec, UnkeyedValidPathInfoCodec, ValidPathInfoCodec, WORKER_MAGIC_2,
 } from '../../../src/worker-protocol/index.js'
 import { fixture, skipBecause } from '../../support/env.js'
@@ -49,7 +50,7 @@ const GOLDENS: Record<string, Golden> = {
   'optional-content-address': { version: '1.10', items: each(OptContentAddressCodec as Codec<unknown>, 2), json: map(J.contentAddress) },
   'derived-path-1.29': { version: '1.29', items: each(DerivedPathCodec as Codec<unknown>, 3), json: map(J.derivedPath) },
   'derived-path-1.30': { version: '1.30', items: each(DerivedPathCodec as Codec<unknown>, 4), json: map(J.derivedPath) },
-  'build-mode': { version: '1.10', items: each(BuildModeCodec as Codec<unknown>, 3), json: vs => vs.map(v => ['Normal', 'Repair', 'Check'].indexOf(v as string)) },
+  'build-mode': { version: '1.10', items: each(BuildModeCodec as Codec<unknown>, 3), json: vs => vs.map(v => ['normal', 'repair', 'check'].indexOf(v as string)) },
   'optional-trusted-flag': { version: '1.10', items: each(OptTrustedFlagCodec as Codec<unknown>, 3), json: vs => vs.map(v => (v === undefined ? null : v === 'Trusted')) },
   vector: { version: '1.10', items: [...each(StringList as Codec<unknown>, 3), listOf(StringList) as Codec<unknown>], json: vs => vs },
   set: { version: '1.10', items: [...each(StringList as Codec<unknown>, 3), listOf(StringList) as Codec<unknown>], json: vs => vs },

@@ -1,20 +1,17 @@
 /**
  * fast-check arbitraries for the protocol's values, shared by the property tests of the codecs,
- * the connection and the client. (Test support; not exported from the folder's index.)
+ * the connection and the client.
  */
 import fc from 'fast-check'
-import { type ContentAddress, type HashAlgo, NixHash, NIX32_ALPHABET, type PathInfo, StorePath } from '../../store-path/index.js'
-import { FEATURE_DELETE_DEAD_SPECIFIC_REFERRERS, FEATURE_REALISATION_WITH_PATH } from '../version.js'
-import { BUILD_STATUSES, type BuildResult, type BuiltOutput } from './build-result.js'
-import type { CodecContext } from './context.js'
-import { codecContext } from './context.js'
-import type { DerivedPath } from './derived-path.js'
-import { GC_ACTIONS, type GCOptions } from './gc.js'
-import { BUILD_MODES } from './misc.js'
-import type { Realisation } from './realisation.js'
-import type { ClientSettings } from './set-options.js'
-import type { StderrFrame } from './stderr.js'
-import type { WireBasicDerivation } from './basic-derivation.js'
+import {
+  type BuildResult, type BuildStatus, type ContentAddress, type DerivedPath, type HashAlgo, NixHash, NIX32_ALPHABET, type PathInfo,
+  type Realisation, StorePath,
+} from '../../src/store-path/index.js'
+import {
+  BUILD_MODES, type ClientSettings, type CodecContext, codecContext, FEATURE_DELETE_DEAD_SPECIFIC_REFERRERS, FEATURE_REALISATION_WITH_PATH,
+  GC_ACTIONS, type GCRequest, type StderrFrame, ZERO_DRV_HASH,
+} from '../../src/worker-protocol/index.js'
+import type { BasicDerivation, DerivationOutput } from '../../src/derivation/index.js'
 
 /** fc.record without null prototypes (deepStrictEqual compares prototypes). */
 function rec<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }, opts: { requiredKeys?: (keyof T)[] } = {}): fc.Arbitrary<T> {
@@ -64,14 +61,21 @@ export const pathInfo: fc.Arbitrary<PathInfo> = rec({
 })
 
 const micros = fc.option(fc.nat(), { nil: undefined })
-function builtOutput(feature: boolean): fc.Arbitrary<BuiltOutput> {
-  if (feature) return rec({ outPath: storePath, signatures: fc.array(signature, { maxLength: 2 }) })
-  return rec({ outPath: storePath, signatures: fc.array(signature, { maxLength: 2 }), drvHash: sha256 }, { requiredKeys: ['outPath', 'signatures'] })
+const drvHashString = fc.oneof(sha256.map(h => h.format('base16', true)), fc.constant(ZERO_DRV_HASH))
+
+/** A built output under `name`: with the feature only outPath and signatures travel. */
+function builtOutput(name: string, feature: boolean): fc.Arbitrary<Realisation> {
+  return rec({
+    id: (feature ? fc.constant(ZERO_DRV_HASH) : drvHashString).map(drvHash => ({ drvHash, outputName: name })),
+    outPath: storePath,
+    signatures: fc.array(signature, { maxLength: 2 }),
+    dependentRealisations: fc.constant(new Map<string, StorePath>()),
+  })
 }
 
 export function buildResult(feature = false): fc.Arbitrary<BuildResult> {
   return rec({
-    status: fc.constantFrom(...BUILD_STATUSES),
+    status: fc.integer({ min: 0, max: 14 }).map(n => n as BuildStatus),
     errorMsg: text,
     timesBuilt: fc.nat(1000),
     isNonDeterministic: fc.boolean(),
@@ -79,7 +83,7 @@ export function buildResult(feature = false): fc.Arbitrary<BuildResult> {
     stopTime: fc.nat(),
     cpuUser: micros,
     cpuSystem: micros,
-    builtOutputs: fc.array(fc.tuple(outputName, builtOutput(feature)), { maxLength: 3 }).map(es => new Map(es)),
+    builtOutputs: fc.uniqueArray(outputName, { maxLength: 3 }).chain(names => fc.tuple(...names.map(n => builtOutput(n, feature)))).map(es => new Map(es.map(e => [e.id.outputName, e]))),
   }).map(r => {
     const { cpuUser, cpuSystem, ...rest } = r
     return { ...rest, ...(cpuUser === undefined ? {} : { cpuUser }), ...(cpuSystem === undefined ? {} : { cpuSystem }) }
@@ -87,14 +91,14 @@ export function buildResult(feature = false): fc.Arbitrary<BuildResult> {
 }
 
 export const realisation: fc.Arbitrary<Realisation> = rec({
-  id: rec({ drvHash: sha256, outputName }),
+  id: rec({ drvHash: sha256.map(h => h.format('base16', true)), outputName }),
   outPath: storePath,
   signatures: fc.array(signature, { maxLength: 2 }),
   dependentRealisations: fc.array(fc.tuple(rec({ drvHash: sha256, outputName }), storePath), { maxLength: 2 })
     .map(es => new Map(es.map(([id, p]) => [`${id.drvHash.format('base16', true)}!${id.outputName}`, p]))),
 })
 
-export function gcOptions(feature: boolean): fc.Arbitrary<GCOptions> {
+export function gcRequest(feature: boolean): fc.Arbitrary<GCRequest> {
   const specific = rec({ kind: fc.constant('specific' as const), paths: fc.array(storePath, { maxLength: 3 }), deleteReferrers: feature ? fc.boolean() : fc.constant(false) })
   return rec({
     action: fc.constantFrom(...GC_ACTIONS),
@@ -127,14 +131,24 @@ export function stderrFrame(version: number): fc.Arbitrary<StderrFrame> {
   )
 }
 
-export const basicDerivation: fc.Arbitrary<WireBasicDerivation> = rec({
-  outputs: fc.array(fc.tuple(outputName, rec({ path: fc.option(storePath, { nil: undefined }), hashAlgo: fc.constantFrom('', 'r:sha256', 'sha256'), hash: fc.constantFrom('', 'impure') })), { maxLength: 3 }).map(es => new Map(es)),
-  inputSrcs: fc.array(storePath, { maxLength: 3 }),
-  platform: fc.constantFrom('x86_64-linux', 'aarch64-darwin'),
-  builder: fc.constantFrom('/bin/sh', 'builtin:buildenv'),
-  args: fc.array(text, { maxLength: 3 }),
-  env: fc.array(fc.tuple(storePathName, text), { maxLength: 4 }).map(es => new Map(es)),
-})
+const derivationOutput: fc.Arbitrary<DerivationOutput> = fc.oneof(
+  storePath.map(path => ({ kind: 'inputAddressed' as const, path })),
+  contentAddress.filter(ca => ca.method !== 'git').map(ca => ({ kind: 'caFixed' as const, ca })),
+  fc.constantFrom('nar' as const, 'flat' as const).map(method => ({ kind: 'caFloating' as const, method, hashAlgo: 'sha256' as const })),
+  fc.constant({ kind: 'deferred' as const }),
+  fc.constant({ kind: 'impure' as const, method: 'nar' as const, hashAlgo: 'sha256' as const }),
+)
+
+/** A BuildDerivation request body (name from a drv path; input sources sorted as C++ sends them). */
+export const buildDerivationRequest = fc.tuple(drvPath, fc.array(fc.tuple(outputName, derivationOutput), { minLength: 1, maxLength: 3 }),
+  fc.uniqueArray(storePath, { maxLength: 3, selector: p => p.baseName }), fc.array(text, { maxLength: 3 }), fc.array(fc.tuple(storePathName, text), { maxLength: 4 }))
+  .map(([p, outs, srcs, args, env]) => {
+    const drv: BasicDerivation = {
+      name: p.name.slice(0, -4), outputs: new Map(outs), inputSrcs: srcs.sort((a, b) => (a.baseName < b.baseName ? -1 : 1)), platform: 'x86_64-linux',
+      builder: '/bin/sh', args, env: new Map(env),
+    }
+    return { drvPath: p, drv, mode: 'normal' as const }
+  })
 
 export const buildMode = fc.constantFrom(...BUILD_MODES)
 

@@ -1,0 +1,52 @@
+/**
+ * The evaluator's IO on the real file system and process environment (the Node side of
+ * src/eval/io.ts). Paths and environment values cross this boundary as binary strings (one
+ * char per byte) because Nix strings are bytes.
+ */
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import type { EvalIO, FileType } from '../eval/io.js'
+
+const toFs = (p: string): Buffer => Buffer.from(p, 'latin1')
+const fromFs = (b: Buffer): string => b.toString('latin1')
+
+function typeOfStats(s: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): FileType {
+  if (s.isFile()) return 'regular'
+  if (s.isDirectory()) return 'directory'
+  if (s.isSymbolicLink()) return 'symlink'
+  return 'unknown'
+}
+
+export class NodeEvalIO implements EvalIO {
+  private readonly stderrSink: (text: string) => void
+  private readonly env: NodeJS.ProcessEnv
+  constructor(stderrSink?: (text: string) => void, env: NodeJS.ProcessEnv = process.env) {
+    this.stderrSink = stderrSink ?? (t => { process.stderr.write(Buffer.from(t, 'latin1')) })
+    this.env = env
+  }
+
+  pathExists(path: string): boolean {
+    try { statSync(toFs(path)); return true } catch { return false }
+  }
+  readFile(path: string): Uint8Array {
+    return readFileSync(toFs(path))
+  }
+  readDir(path: string): Array<[string, FileType]> {
+    return readdirSync(toFs(path), { withFileTypes: true, encoding: 'buffer' }).map(d => [fromFs(d.name as Buffer), typeOfStats(d)])
+  }
+  fileType(path: string): FileType {
+    return typeOfStats(lstatSync(toFs(path)))
+  }
+  realPath(path: string): string {
+    return fromFs(realpathSync(toFs(path), { encoding: 'buffer' }))
+  }
+  getEnv(name: string): string | undefined {
+    const v = this.env[Buffer.from(name, 'latin1').toString('utf8')]
+    return v === undefined ? undefined : Buffer.from(v, 'utf8').toString('latin1')
+  }
+  currentTime(): number {
+    return Math.floor(Date.now() / 1000)
+  }
+  writeStderr(text: string): void {
+    this.stderrSink(text)
+  }
+}

@@ -1,0 +1,366 @@
+/**
+ * The evaluator's value representation, chosen for speed in V8: common values are plain JS
+ * values, the rest small classes. A `Value` may be unevaluated (`Thunk`); `force` (eval-state.ts)
+ * turns it into weak head normal form.
+ *
+ * | Nix type | representation |
+ * | --- | --- |
+ * | int | `number` while it is a safe integer, `bigint` beyond (checked int64: canonical, so a bigint is never in the safe range) |
+ * | float | `NixFloat` (boxed so that `1` and `1.0` stay distinct) |
+ * | bool, null | `true`/`false`, `null` |
+ * | string | `string` without context, `NixString` with context; both hold bytes, one char per byte |
+ * | path | `NixPath` |
+ * | list | `Value[]` (never mutated once built) |
+ * | set | `Attrs` |
+ * | function | `Lambda`, `PrimOp`, `PrimOpApp` |
+ *
+ * Strings are "binary strings" (latin1: char code = byte) so that lengths, substrings and
+ * comparisons are bytewise like C++ Nix; conversion to and from UTF-8 happens only at the IO
+ * edges (`bytesToBinary`/`binaryToBytes`).
+ */
+import type { Env } from './env.js'
+import type { PosIdx } from './pos.js'
+
+export type Value =
+  | number | bigint | boolean | null | string
+  | NixFloat | NixString | NixPath | Value[] | Attrs
+  | Lambda | PrimOp | PrimOpApp | Thunk
+
+export class NixFloat {
+  constructor(readonly value: number) {}
+}
+
+/**
+ * A string context element, encoded as C++ Nix encodes it in `getContext`-like places:
+ * `/nix/store/…` (opaque path), `=/nix/store/…drv` (the derivation and all its outputs),
+ * `!out!/nix/store/…drv` (one built output).
+ */
+export type ContextElem = string
+export type Context = ReadonlySet<ContextElem>
+
+export class NixString {
+  constructor(readonly s: string, readonly context: Context) {}
+}
+
+export class NixPath {
+  constructor(readonly path: string) {}
+}
+
+/**
+ * A compiled expression: evaluates in `env` to a forced value. `pos` is the position of the
+ * forcing site when run as a thunk (used by lazy applications for their call frames).
+ */
+export type Code = (env: Env, pos?: PosIdx, arg?: unknown) => Value
+
+/**
+ * The static layout of attribute sets built by one `{ … }` expression: names, their slots and
+ * definition positions, shared by every set the expression builds (so such a set is just a
+ * values array), plus caches of the name orders.
+ */
+export class Shape {
+  readonly index: Map<string, number>
+  sorted: string[] | undefined
+  symOrder: string[] | undefined
+  /** Slots in symbol order (deep forcing). */
+  symOrderIdx: number[] | undefined
+  constructor(readonly names: readonly string[], readonly pos: readonly PosIdx[]) {
+    this.index = new Map(names.map((n, i) => [n, i]))
+  }
+}
+
+/**
+ * Attribute sets. Two layouts behind one interface: a Shape plus a values array (sets written
+ * literally), or a Map plus optional positions (sets computed by `//`, builtins, dynamic
+ * attributes). Values may be thunks.
+ */
+export class Attrs {
+  /** Shaped layout (read by inline caches in compiled code; do not mutate). */
+  readonly shape: Shape | undefined
+  readonly vals: Value[] | undefined
+  private m: Map<string, Value> | undefined
+  private p: Map<string, PosIdx> | undefined
+  private sorted: string[] | undefined
+  /** Epoch of the last deep force that visited this set (EvalState.forceDeep). */
+  mark = 0
+
+  constructor(map: Map<string, Value>, pos?: Map<string, PosIdx>)
+  /** Shaped layout: use `Attrs.fromShape`. */
+  constructor(map: undefined, pos: undefined, shape: Shape, vals: Value[])
+  constructor(map: Map<string, Value> | undefined, pos?: Map<string, PosIdx>, shape?: Shape, vals?: Value[]) {
+    // One constructor for both layouts keeps a single hidden class with in-object fields
+    // (an Object.create'd instance stores its fields in a separate property array).
+    this.shape = shape
+    this.vals = vals
+    this.m = map
+    this.p = pos
+    this.sorted = undefined
+  }
+
+  static fromShape(shape: Shape, vals: Value[]): Attrs {
+    return new Attrs(undefined, undefined, shape, vals)
+  }
+
+  get size(): number { return this.shape !== undefined ? this.shape.names.length : this.m!.size }
+
+  get(name: string): Value | undefined {
+    if (this.shape !== undefined) {
+      const i = this.shape.index.get(name)
+      return i === undefined ? undefined : this.vals![i]
+    }
+    return this.m!.get(name)
+  }
+
+  has(name: string): boolean { return this.shape !== undefined ? this.shape.index.has(name) : this.m!.has(name) }
+
+  posOf(name: string): PosIdx {
+    if (this.shape !== undefined) {
+      const i = this.shape.index.get(name)
+      return i === undefined ? 0 : this.shape.pos[i]!
+    }
+    return this.p?.get(name) ?? 0
+  }
+
+  /** Names in no particular order. */
+  names(): readonly string[] {
+    return this.shape !== undefined ? this.shape.names : [...this.m!.keys()]
+  }
+
+  entries(): Iterable<[string, Value]> {
+    if (this.shape === undefined) return this.m!
+    const names = this.shape.names
+    const vals = this.vals!
+    return names.map((n, i) => [n, vals[i]!] as [string, Value])
+  }
+
+  /** The contents as a Map (copied for shaped sets; do not mutate). */
+  get map(): ReadonlyMap<string, Value> {
+    if (this.m === undefined) this.m = new Map(this.entries())
+    return this.m
+  }
+
+  /** Positions as a Map (for building derived sets). */
+  positions(): Map<string, PosIdx> {
+    if (this.shape !== undefined) return new Map(this.shape.names.map((n, i) => [n, this.shape!.pos[i]!]))
+    return new Map(this.p ?? [])
+  }
+
+  /** Names in byte order (C++ `lexicographicOrder`). */
+  keys(): readonly string[] {
+    if (this.shape !== undefined) {
+      if (this.shape.sorted === undefined) this.shape.sorted = [...this.shape.names].sort(compareBytes)
+      return this.shape.sorted
+    }
+    if (this.sorted === undefined) this.sorted = [...this.m!.keys()].sort(compareBytes)
+    return this.sorted
+  }
+
+  /** Names in symbol order, cached per shape (`order` computes it). */
+  symbolOrder(order: (names: readonly string[]) => string[]): readonly string[] {
+    if (this.shape !== undefined) {
+      if (this.shape.symOrder === undefined) this.shape.symOrder = order(this.shape.names)
+      return this.shape.symOrder
+    }
+    return order([...this.m!.keys()])
+  }
+
+  static readonly empty = new Attrs(new Map())
+}
+
+/** Byte-order comparison of binary strings (JS `<` compares UTF-16 units = bytes here). */
+export function compareBytes(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+export interface Formal {
+  readonly name: string
+  /** Compiled default, or undefined for a required argument. */
+  readonly def: Code | undefined
+  readonly pos: PosIdx
+}
+
+/** The static part of a lambda (one per lambda expression in the source). */
+export interface LambdaInfo {
+  /** Name for traces, set when the lambda is bound to an attribute or let variable. */
+  name: string | undefined
+  readonly pos: PosIdx
+  /** `x: …` or `x@{…}: …` */
+  readonly arg: string | undefined
+  /** Formals sorted by name; undefined for a plain `x: …` lambda. */
+  readonly formals: readonly Formal[] | undefined
+  readonly ellipsis: boolean
+  /** Number of env slots the body's frame needs (arg + formals). */
+  readonly envSize: number
+  /** Slot of each formal in the frame, parallel to `formals`. */
+  readonly formalSlots: readonly number[]
+  /** Lazy defaults of the formals, parallel to `formals`. */
+  readonly defLazies: ReadonlyArray<((env: Env) => Value) | undefined>
+  body: Code
+  /** When the body is itself a lambda (`a: b: …`): its info, so calls with more arguments can enter it directly. */
+  inner: LambdaInfo | undefined
+}
+
+export class Lambda {
+  constructor(readonly info: LambdaInfo, readonly env: Env) {}
+}
+
+export type PrimOpImpl = (args: Value[], pos: PosIdx) => Value
+
+export class PrimOp {
+  constructor(
+    /** Name as shown in traces: `add`, `map`, … (without the `__` prefix). */
+    readonly name: string,
+    readonly arity: number,
+    readonly impl: PrimOpImpl,
+    readonly argNames: readonly string[] = [],
+  ) {}
+}
+
+export class PrimOpApp {
+  constructor(readonly primop: PrimOp, readonly args: readonly Value[]) {}
+}
+
+/** Sentinel code values stored in `Thunk.code` while forcing or after a failure. */
+export const BLACKHOLE: Code = () => { throw new Error('blackhole code must not run') }
+export const FAILED: Code = () => { throw new Error('failed code must not run') }
+
+/**
+ * A suspended computation. `code === null` means evaluated (`value` holds the result);
+ * `BLACKHOLE` means being forced (`value` holds the original code, for its position);
+ * `FAILED` means forcing threw (`value` holds the error).
+ * Before evaluation `value` may hold an extra operand for the code (lazy applications keep
+ * the function in `env` and the argument in `value`, saving an array per element).
+ * Once evaluated, `env` is free and holds the epoch of the last deep force that visited the
+ * thunk (EvalState.forceDeep). Three fields only: thunks are the most numerous heap objects,
+ * and V8's scavenger cost grows with their size.
+ */
+export class Thunk {
+  code: Code | null
+  env: Env | null
+  value: Value | unknown
+  constructor(code: Code, env: Env) {
+    this.code = code
+    this.env = env
+    this.value = undefined
+  }
+  static done(v: Value): Thunk {
+    const t = new Thunk(BLACKHOLE, null as unknown as Env)
+    t.code = null
+    t.value = v
+    return t
+  }
+}
+
+/** Positions of thunk code: C++ reports infinite recursion at the blackholed thunk's expression. */
+const codePositions = new WeakMap<Code, PosIdx>()
+
+/** Record that thunks running `code` evaluate the expression at `pos`; returns `code`. */
+export function withCodePos(code: Code, pos: PosIdx): Code {
+  if (pos !== 0) codePositions.set(code, pos)
+  return code
+}
+
+/** The position recorded for a thunk's code (0 if none). */
+export function codePos(code: unknown): PosIdx {
+  return typeof code === 'function' ? codePositions.get(code as Code) ?? 0 : 0
+}
+
+/** Whether the forced thunk `t` was visited by the deep force `epoch`; marks it. */
+export function markForcedThunk(t: Thunk, epoch: number): boolean {
+  const m = t as unknown as { env: unknown }
+  if (m.env === epoch) return true
+  m.env = epoch
+  return false
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ints: checked int64 with a dual representation.
+
+export const INT64_MAX = 9223372036854775807n
+export const INT64_MIN = -9223372036854775808n
+
+/** Canonical int from a bigint, or undefined on int64 overflow. */
+export function intFromBig(b: bigint): number | bigint | undefined {
+  if (b > INT64_MAX || b < INT64_MIN) return undefined
+  if (b <= 9007199254740991n && b >= -9007199254740991n) return Number(b)
+  return b
+}
+
+export function isInt(v: unknown): v is number | bigint {
+  return typeof v === 'number' || typeof v === 'bigint'
+}
+
+// ---------------------------------------------------------------------------------------------
+// Types, as C++ Nix names them.
+
+export type NixTypeName = 'int' | 'float' | 'bool' | 'string' | 'path' | 'null' | 'set' | 'list' | 'lambda' | 'thunk'
+
+/** `builtins.typeOf` of a forced value. */
+export function typeOf(v: Value): NixTypeName {
+  switch (typeof v) {
+    case 'number': case 'bigint': return 'int'
+    case 'boolean': return 'bool'
+    case 'string': return 'string'
+    case 'object':
+      if (v === null) return 'null'
+      if (Array.isArray(v)) return 'list'
+      if (v instanceof Attrs) return 'set'
+      if (v instanceof NixString) return 'string'
+      if (v instanceof NixFloat) return 'float'
+      if (v instanceof NixPath) return 'path'
+      if (v instanceof Lambda || v instanceof PrimOp || v instanceof PrimOpApp) return 'lambda'
+      if (v instanceof Thunk) return 'thunk'
+  }
+  throw new Error(`not a Nix value: ${String(v)}`)
+}
+
+/** C++ `showType(Value)`: "an integer", "a set", "a string with context", … */
+export function showType(v: Value): string {
+  if (v instanceof NixString) return 'a string with context'
+  if (v instanceof PrimOp) return 'a built-in function'
+  if (v instanceof PrimOpApp) return 'a partially applied built-in function'
+  return showTypeName(typeOf(v))
+}
+
+export function showTypeName(t: NixTypeName): string {
+  switch (t) {
+    case 'int': return 'an integer'
+    case 'bool': return 'a Boolean'
+    case 'string': return 'a string'
+    case 'path': return 'a path'
+    case 'null': return 'null'
+    case 'set': return 'a set'
+    case 'list': return 'a list'
+    case 'lambda': return 'a function'
+    case 'float': return 'a float'
+    case 'thunk': return 'a thunk'
+  }
+}
+
+export function isFunction(v: Value): v is Lambda | PrimOp | PrimOpApp {
+  return v instanceof Lambda || v instanceof PrimOp || v instanceof PrimOpApp
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strings and contexts
+
+export const emptyContext: Context = new Set()
+
+export function mkString(s: string, ctx?: Context): string | NixString {
+  return ctx === undefined || ctx.size === 0 ? s : new NixString(s, ctx)
+}
+
+/** Binary string (one char per byte) from bytes. */
+export function bytesToBinary(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')
+}
+export function binaryToBytes(s: string): Uint8Array {
+  return Buffer.from(s, 'latin1')
+}
+/** Binary string holding the UTF-8 encoding of a JS (UTF-16) string. */
+export function utf8ToBinary(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1')
+}
+/** Decode a binary string as UTF-8 into a JS string (invalid sequences become U+FFFD). */
+export function binaryToUtf8(s: string): string {
+  return Buffer.from(s, 'latin1').toString('utf8')
+}

@@ -1,0 +1,297 @@
+/**
+ * NAR ⇄ castore (tvix store/src/nar/import.rs and renderer.rs).
+ *
+ * `ingestNar` decodes a NAR stream straight into the castore — file contents become blobs,
+ * directories are uploaded leaves-to-root — while the NAR's sha256 and size are computed in
+ * the same pass. Small files are stored in the background (bounded), large ones streamed.
+ *
+ * `renderNar` turns a root node back into the byte-identical NAR: the directory closure comes
+ * from one recursive lookup, blob reads run ahead of the encoder in a window (tvix's renderer
+ * reads one blob after another), and output leaves in large pieces with big file contents
+ * passed through uncopied. A blob whose length differs from its node is an error, never a
+ * silently different NAR.
+ */
+import {
+  CorruptObjectError, Directory, NotFoundError, type BlobReader, type BlobService, type DirectoryService,
+  type Entry, type FileNode, type Node,
+} from '../castore/index.js'
+import { decodeNar, NarEncoder, type NarFileContents, type NarPath, type NarSink } from '../nar/index.js'
+import type { NixHash } from '../store-path/index.js'
+import type { ByteSource } from '../wire/index.js'
+
+/** Files up to this size are gathered in memory and stored in the background. */
+const SMALL_FILE = 1024 * 1024
+
+export interface IngestNarOptions {
+  /** Small-file uploads in flight (default 32). */
+  concurrency?: number
+  signal?: AbortSignal
+}
+
+export interface IngestNarResult {
+  root: Node
+  narSize: number
+  narSha256: NixHash
+}
+
+interface DirBuilder { entries: Array<{ name: Uint8Array; node: Promise<Node> }> }
+
+/** Decode a NAR into the castore; returns the root node (durable) and the NAR's size and sha256. */
+export async function ingestNar(src: AsyncIterable<Uint8Array> | ByteSource, blobs: BlobService, dirs: DirectoryService, opts: IngestNarOptions = {}): Promise<IngestNarResult> {
+  const staged = await stageNar(src, blobs, dirs, opts)
+  const root = await staged.root
+  await syncCastore(blobs, dirs)
+  return { root, narSize: staged.narSize, narSha256: staged.narSha256 }
+}
+
+/** A NAR decoded into the castore, its uploads possibly still running. */
+export interface StagedNar {
+  narSize: number
+  narSha256: NixHash
+  /**
+   * The root node, once every blob and directory is stored — but not yet durable: call
+   * `syncCastore` before anything durable names it.
+   */
+  root: Promise<Node>
+}
+
+/**
+ * Make what was stored so far durable (blobs before the directories that name them). One call
+ * covers every staged NAR whose root has resolved, so a batch pays for it once.
+ */
+export async function syncCastore(blobs: BlobService, dirs: DirectoryService): Promise<void> {
+  await blobs.sync()
+  await dirs.sync()
+}
+
+/**
+ * Decode a NAR into the castore and return as soon as its last byte is read (the source is then
+ * positioned after it), with the uploads finishing in the background (`root`). Lets a caller
+ * decode the next NAR of a stream while this one's files are still being written.
+ */
+export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blobs: BlobService, dirs: DirectoryService, opts: IngestNarOptions = {}): Promise<StagedNar> {
+  const maxInFlight = opts.concurrency ?? 32
+  const putter = dirs.putMultiple()
+  const stack: DirBuilder[] = []
+  const inFlight = new Set<Promise<unknown>>()
+  let root: Promise<Node> | undefined
+  let anyDir = false
+
+  /** Record a node at `path`: in its parent directory, or as the root. */
+  const place = (path: NarPath, node: Promise<Node>): void => {
+    node.catch(() => {}) // awaited later; keep a failure from being reported as unhandled
+    const parent = stack[stack.length - 1]
+    if (parent === undefined) root = node
+    else parent.entries.push({ name: Uint8Array.from(path[path.length - 1]!), node })
+  }
+
+  const track = async <T>(p: Promise<T>): Promise<void> => {
+    inFlight.add(p)
+    void p.then(() => inFlight.delete(p), () => inFlight.delete(p))
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight).catch(() => {})
+  }
+
+  const sink: NarSink = {
+    createDirectory() { stack.push({ entries: [] }) },
+    closeDirectory(path) {
+      // Not awaited here: the directory is built once its files are stored, while decoding
+      // goes on. Its children are put before it because it waits for their nodes.
+      const b = stack.pop()!
+      anyDir = true
+      place(path, (async (): Promise<Node> => {
+        const nodes = await Promise.all(b.entries.map(e => e.node))
+        const dir = Directory.from(b.entries.map((e, i) => ({ name: e.name, node: nodes[i]! })))
+        await putter.put(dir)
+        return dir.toNode()
+      })())
+    },
+    async createRegularFile(path, executable, contents) {
+      opts.signal?.throwIfAborted()
+      if (contents.size <= SMALL_FILE) {
+        const data = await gather(contents)
+        const node = blobs.put(data).then((digest): Node => ({ kind: 'file', digest, size: BigInt(data.length), executable }))
+        place(path, node)
+        await track(node)
+        return
+      }
+      const w = blobs.openWrite()
+      try {
+        for (let piece = await contents.read(); piece !== undefined; piece = await contents.read()) await w.write(piece)
+      } catch (e) { await w.abort(); throw e }
+      const size = w.written
+      place(path, w.close().then((digest): Node => ({ kind: 'file', digest, size: BigInt(size), executable })))
+    },
+    createSymlink(path, target) {
+      place(path, Promise.resolve({ kind: 'symlink', target: Uint8Array.from(target) }))
+    },
+  }
+
+  let res
+  try {
+    res = await decodeNar(src, sink, { hash: 'sha256', ...(opts.signal ? { signal: opts.signal } : {}) })
+  } catch (e) {
+    // Let uploads already started settle before the caller sees the error (nothing dangles).
+    await Promise.allSettled([...inFlight, ...(root ? [root] : [])])
+    if (anyDir) await putter.close().catch(() => {})
+    throw e
+  }
+  const top = root!
+  const settled = (async (): Promise<Node> => {
+    const node = await top
+    await Promise.all(inFlight)
+    if (anyDir) await putter.close()
+    return node
+  })()
+  settled.catch(() => {})
+  return { root: settled, narSize: res.narSize, narSha256: res.narHash! }
+}
+
+/** All of a small file's contents as one owned buffer (chunks from the reader are views). */
+async function gather(contents: NarFileContents): Promise<Uint8Array> {
+  const out = new Uint8Array(contents.size)
+  let off = 0
+  for (;;) {
+    const piece = contents.readBuffered() ?? await contents.read()
+    if (piece === undefined) break
+    out.set(piece, off)
+    off += piece.length
+  }
+  return out
+}
+
+// ---- rendering -------------------------------------------------------------------------------
+
+export interface RenderNarOptions {
+  /** Files read ahead of the encoder (default 64). */
+  readAheadFiles?: number
+  /** Bytes of small files held ahead of the encoder (default 64 MiB). */
+  readAheadBytes?: number
+  /** Size of the output pieces (default 1 MiB). */
+  chunkSize?: number
+  signal?: AbortSignal
+}
+
+type Fetched = { kind: 'bytes'; data: Uint8Array } | { kind: 'stream'; reader: BlobReader }
+
+/** Render a root node as NAR bytes. */
+export async function* renderNar(node: Node, blobs: BlobService, dirs: DirectoryService, opts: RenderNarOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+  const closure = new Map<string, Directory>()
+  if (node.kind === 'directory') {
+    for await (const d of dirs.getRecursive(node.digest)) closure.set(d.digest.hex, d)
+    if (!closure.has(node.digest.hex)) throw new NotFoundError(`directory ${node.digest.hex}`)
+  }
+  const dirOf = (d: Node & { kind: 'directory' }): Directory => {
+    const dir = closure.get(d.digest.hex)
+    if (dir === undefined) throw new CorruptObjectError(`directory ${d.digest.hex} missing from the closure`)
+    if (dir.size !== d.size) throw new CorruptObjectError(`directory ${d.digest.hex} has size ${dir.size}, its parent says ${d.size}`)
+    return dir
+  }
+
+  // Files in NAR order, so their blobs can be fetched ahead of the encoder.
+  const files: FileNode[] = []
+  const collect = (n: Node): void => {
+    if (n.kind === 'file') files.push(n)
+    else if (n.kind === 'directory') for (const e of dirOf(n).entries()) collect(e.node)
+  }
+  collect(node)
+  const prefetch = new Prefetcher(files, blobs, opts.readAheadFiles ?? 64, opts.readAheadBytes ?? 64 * 1024 * 1024)
+
+  const enc = new NarEncoder({ chunkSize: opts.chunkSize ?? 1024 * 1024, passThrough: 256 * 1024 })
+  try {
+    // An explicit stack instead of recursion: generators cannot yield from nested closures.
+    type Frame = { entries: readonly Entry[]; i: number }
+    const stack: Frame[] = []
+    let next: Node | undefined = node
+    for (;;) {
+      if (next !== undefined) {
+        const n: Node = next
+        next = undefined
+        if (n.kind === 'symlink') enc.symlink(n.target)
+        else if (n.kind === 'directory') { enc.directory(); stack.push({ entries: dirOf(n).entries(), i: 0 }) }
+        else {
+          opts.signal?.throwIfAborted()
+          const size = Number(n.size)
+          enc.regular(n.executable, size)
+          const f = await prefetch.take()
+          if (f.kind === 'bytes') {
+            if (f.data.length !== size) throw sizeMismatch(n, f.data.length)
+            if (size > 0) enc.contents(f.data)
+          } else {
+            if (f.reader.size !== size) throw sizeMismatch(n, f.reader.size)
+            for await (const piece of f.reader.read()) {
+              enc.contents(piece)
+              for (const out of enc.takeFull()) yield out
+            }
+          }
+        }
+        for (const out of enc.takeFull()) yield out
+      }
+      const top = stack[stack.length - 1]
+      if (top === undefined) break
+      if (top.i < top.entries.length) {
+        const e = top.entries[top.i++]!
+        enc.entry(e.name)
+        next = e.node
+      } else {
+        enc.directoryEnd()
+        stack.pop()
+      }
+    }
+    enc.end()
+    for (const out of enc.take()) yield out
+  } finally {
+    prefetch.stop()
+  }
+}
+
+function sizeMismatch(n: FileNode, got: number): CorruptObjectError {
+  return new CorruptObjectError(`blob ${n.digest.hex} has ${got} bytes, but the file node says ${n.size}`)
+}
+
+/** Fetches blobs in order, a bounded window ahead of the consumer. */
+class Prefetcher {
+  private readonly queue: Array<Promise<Fetched>> = []
+  private started = 0
+  private taken = 0
+  /** Bytes of small files fetched or being fetched and not yet taken. */
+  private held = 0
+  private stopped = false
+
+  constructor(private readonly files: readonly FileNode[], private readonly blobs: BlobService,
+    private readonly maxFiles: number, private readonly maxBytes: number) {
+    this.pump()
+  }
+
+  async take(): Promise<Fetched> {
+    const p = this.queue.shift()
+    if (p === undefined) throw new CorruptObjectError('renderer asked for more files than the tree has')
+    const n = this.files[this.taken++]!
+    if (n.size <= BigInt(SMALL_FILE)) this.held -= Number(n.size)
+    this.pump()
+    return p
+  }
+
+  stop(): void { this.stopped = true }
+
+  private pump(): void {
+    while (!this.stopped && this.started < this.files.length && this.queue.length < this.maxFiles && this.held < this.maxBytes) {
+      const n = this.files[this.started++]!
+      const small = n.size <= BigInt(SMALL_FILE)
+      if (small) this.held += Number(n.size)
+      const p = this.fetch(n, small)
+      p.catch(() => {}) // surfaced by take()
+      this.queue.push(p)
+    }
+  }
+
+  private async fetch(n: FileNode, small: boolean): Promise<Fetched> {
+    if (small) {
+      const data = await this.blobs.readAll(n.digest, { maxSize: SMALL_FILE, expectedSize: Number(n.size) })
+      if (data === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
+      return { kind: 'bytes', data }
+    }
+    const reader = await this.blobs.open(n.digest)
+    if (reader === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
+    return { kind: 'stream', reader }
+  }
+}
