@@ -66,7 +66,9 @@ export async function planRegistrationInChunks(storeDir: StoreDir, regs: readonl
 function* planSteps(storeDir: StoreDir, regs: readonly ValidPathRegistration[], now: number, chunk: number): Generator<void, PlannedPath[], void> {
   // Last registration of each path wins; keyed by hash part, names compared on collision.
   const byHash = new Map<string, ValidPathRegistration[]>()
+  let sinceYield = 0
   for (const r of regs) {
+    if (++sinceYield >= chunk) { sinceYield = 0; yield }
     const p = r.info.path
     const same = byHash.get(p.hashPart)
     if (!same) byHash.set(p.hashPart, [r])
@@ -76,7 +78,6 @@ function* planSteps(storeDir: StoreDir, regs: readonly ValidPathRegistration[], 
     }
   }
   const plans: PlannedPath[] = []
-  let sinceYield = 0
   for (const group of byHash.values()) {
     for (const { info, derivationOutputs, castoreRoot } of group) {
       checkRegistrable(storeDir, info)
