@@ -40,6 +40,8 @@ export interface SqlPathInfoServiceInit {
   readonly now?: (() => number) | undefined
   /** Runs after knex is destroyed (closes SQLite handles). */
   readonly onClose?: (() => void | Promise<void>) | undefined
+  /** Runs after a large registration (SQLite: ask for a WAL checkpoint). */
+  readonly afterBulkWrite?: (() => void) | undefined
 }
 
 const DEFAULT_BATCH = 1000
@@ -77,6 +79,7 @@ export class SqlPathInfoService implements PathInfoService {
   private readonly onClose: (() => void | Promise<void>) | undefined
   private closed = false
   private readonly paths: PathCache
+  private readonly afterBulkWrite: (() => void) | undefined
 
   constructor(init: SqlPathInfoServiceInit) {
     this.storeDir = init.storeDir
@@ -88,6 +91,7 @@ export class SqlPathInfoService implements PathInfoService {
     this.now = init.now ?? (() => Math.floor(Date.now() / 1000))
     this.onClose = init.onClose
     this.paths = new PathCache(init.storeDir)
+    this.afterBulkWrite = init.afterBulkWrite
   }
 
   // ---- plumbing -------------------------------------------------------------------------
@@ -284,8 +288,9 @@ export class SqlPathInfoService implements PathInfoService {
     await this.write('registering valid paths', () => this.hot.register(plans))
     // PostgreSQL plans by statistics; after a large load they are stale until autovacuum runs,
     // and the references subquery of queryPathInfo turns into a sequential scan meanwhile.
-    if (this.dialect === 'pg' && plans.length >= ANALYZE_AFTER) {
-      await this.knex.raw('analyze "ValidPaths", "Refs", "DerivationOutputs"').catch(() => undefined)
+    if (plans.length >= ANALYZE_AFTER) {
+      if (this.dialect === 'pg') await this.knex.raw('analyze "ValidPaths", "Refs", "DerivationOutputs"').catch(() => undefined)
+      this.afterBulkWrite?.()
     }
   }
 
