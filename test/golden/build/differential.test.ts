@@ -60,7 +60,7 @@ function args(ws: Workspace, httpUrl: string): string[] {
   return [`${ws.view}/drvs.nix`, '--argstr', 'bb', ws.busybox, '--argstr', 'srcDir', ws.srcDir, '--argstr', 'httpUrl', httpUrl]
 }
 
-/** path-info JSON of the closure, without what legitimately differs (times, signatures). */
+/** path-info JSON of the closure, without what legitimately differs (registration times). */
 async function closureInfo(ws: Workspace, d: Daemon, paths: readonly string[]): Promise<unknown> {
   const r = await client(ws, d, 'nix', ['path-info', '--json', '--recursive', ...paths])
   assert.equal(r.code, 0, r.stderr)
@@ -69,7 +69,7 @@ async function closureInfo(ws: Workspace, d: Daemon, paths: readonly string[]): 
     ? (j as Array<Record<string, unknown>>).map(e => [e['path'] as string, e])
     : Object.entries(j as Record<string, Record<string, unknown>>)
   return Object.fromEntries(entries.sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([p, e]) => {
-    const { registrationTime: _t, signatures: _s, path: _p, ...rest } = e
+    const { registrationTime: _t, path: _p, ...rest } = e
     return [p, rest]
   }))
 }
@@ -115,7 +115,11 @@ for (const version of ['2.8', '2.34'] as Version[]) {
       http = createServer((req, res) => { if (req.url === '/payload.txt') res.end('payload\n'); else { res.statusCode = 404; res.end() } })
       await new Promise<void>(r => http!.listen(0, '127.0.0.1', () => r()))
       httpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/payload.txt`
-      ;[cpp, ts] = await Promise.all([startDaemon(ws, 'cpp', version), startDaemon(ws, 'tsnix', version)])
+      // Both daemons sign what they build with the same key (ed25519 signatures are deterministic).
+      const key = await client(ws, { name: 'keygen', version, impl: 'cpp', root: '', sock: '', clientStore: 'dummy://', pid: undefined, stop: async () => {} }, 'nix-store', ['--generate-binary-cache-key', 'tsnix-test-1', `${ws.view}/key.sec`, `${ws.view}/key.pub`])
+      assert.equal(key.code, 0, key.stderr)
+      const extraConf = `secret-key-files = ${ws.view}/key.sec`
+      ;[cpp, ts] = await Promise.all([startDaemon(ws, 'cpp', version, { extraConf }), startDaemon(ws, 'tsnix', version, { extraConf })])
     })
 
     after(async () => {
@@ -139,6 +143,8 @@ for (const version of ['2.8', '2.34'] as Version[]) {
       assert.deepEqual(t.stdout.trim().split('\n'), paths)
       const [ci, ti] = await Promise.all([closureInfo(ws!, cpp!, paths), closureInfo(ws!, ts!, paths)])
       assert.deepEqual(ti, ci)
+      const signed = Object.values(ti as Record<string, Record<string, unknown>>).filter(e => Array.isArray(e['signatures']) && (e['signatures'] as unknown[]).length > 0)
+      assert.ok(signed.length >= paths.length, 'built outputs are signed with secret-key-files')
     })
 
     if (version === '2.8') {
