@@ -20,7 +20,7 @@ import {
 } from '../store-path/index.js'
 import type { BuildMode } from '../store/types.js'
 import { buildOne, type Runners } from './derivation-builder.js'
-import { BuildError } from './errors.js'
+import { BuildCancelledError, BuildError } from './errors.js'
 import { cannotBuild, dependenciesFailed, hl } from './messages.js'
 import { PhaseTimer } from './profile.js'
 import { Semaphore } from './semaphore.js'
@@ -242,9 +242,14 @@ class Run {
   }
 
   private failed(e: unknown, top: boolean, timesBuilt = 0, startTime = nowSec(), stopTime = nowSec()): GoalOutcome {
+    // Stopped because another build failed (no keep-going): failed, but without an error of
+    // its own (C++ cancels such goals; they count as failed and say nothing).
+    if (this.abort.signal.aborted && !this.ctx.signal?.aborted && (e === this.abort.signal.reason || e instanceof BuildCancelledError)) {
+      return { ok: false, error: new BuildError(BuildStatus.MiscFailure, ''), timesBuilt, startTime, stopTime }
+    }
     const error = e instanceof BuildError ? e : new BuildError(BuildStatus.MiscFailure, (e as Error).message ?? String(e))
     // Failures of inputs are reported as they happen (C++ logs a failed goal that has waiters).
-    if (!top && !(error.status === BuildStatus.MiscFailure && this.abort.signal.aborted)) this.ctx.logger.log(Verbosity.Error, errorLine(error.message))
+    if (!top) this.ctx.logger.log(Verbosity.Error, errorLine(error.message))
     this.fail()
     return { ok: false, error, timesBuilt, startTime, stopTime }
   }
