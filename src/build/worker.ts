@@ -48,7 +48,7 @@ const nowSec = (): number => Math.floor(Date.now() / 1000)
 export class Builder {
   private readonly store: BuilderStore
   private readonly runners: Runners
-  private readonly hashes: DrvHashCache
+  private hashes: DrvHashCache
   private keys: SecretKey[] | undefined
 
   constructor(private readonly opts: BuilderOptions) {
@@ -103,6 +103,8 @@ export class Builder {
   }
 
   private async drvHash(drvPath: StorePath, drv?: Derivation): Promise<DrvHash> {
+    // Bounded: a long-running daemon sees many derivations; recomputing is cheap enough.
+    if (this.hashes.size > 50_000) this.hashes = new DrvHashCache(undefined, this.store.storeDir)
     const read = (p: StorePath): Promise<Derivation> => this.store.readDerivation(p)
     const lookupAsync = async (p: StorePath): Promise<DrvHash> => {
       try { return this.hashes.lookup(p) } catch { /* not cached yet */ }
