@@ -123,6 +123,21 @@ function derivationStrict(st: EvalState, args: Value[], pos: PosIdx): Value {
   }
 }
 
+/** `__json` as C++ reads it (nlohmann): a JSON object, with nlohmann's type error otherwise. */
+function parseJsonEnv(text: string): StructuredAttrs {
+  let v: unknown
+  try { v = JSON.parse(text) } catch { v = undefined }
+  if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) {
+    const t = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'boolean' : typeof v === 'number' ? 'number' : 'string'
+    throw new EvalError(`cannot process __json attribute: [json.exception.type_error.302] type must be object, but is ${t}`)
+  }
+  try {
+    return StructuredAttrs.parse(text)
+  } catch (e) {
+    throw new EvalError((e as Error).message)
+  }
+}
+
 /** Mutable form of an `inputDrvs` entry while the context is collected. */
 interface NodeBuilder { outputs: Set<string>; dynamic: Map<string, NodeBuilder> }
 
@@ -249,11 +264,7 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
   let structuredAttrs: StructuredAttrs | undefined
   if (structured !== undefined) structuredAttrs = StructuredAttrs.fromValue(structured)
   else if (jsonEnv !== undefined) {
-    try {
-      structuredAttrs = StructuredAttrs.parse(jsonEnv)
-    } catch (e) {
-      throw new EvalError((e as Error).message)
-    }
+    structuredAttrs = parseJsonEnv(jsonEnv)
   }
 
   // Context → inputs, in C++'s std::set order (opaque, then all-outputs, then built outputs).
@@ -331,8 +342,9 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
   if (!isReadOnly(st)) {
     st.io.store!.addTextToStore!(drvPathS, Buffer.from(info.text, 'utf8'), info.references.map(r => storeDir.print(r)))
   }
+  // dependents get its hash modulo from the cache, which reads it from here when first asked
+  // (C++ computes it eagerly; most derivations never have a dependent in the same evaluation)
   session.derivations.set(drvPathS, drv)
-  session.drvHashes.record(info.path, drv)
 
   const result = new Map<string, Value>()
   result.set('drvPath', new NixString(drvPathS, new Set([`=${drvPathS}`])))
