@@ -25,7 +25,7 @@ import { client, type ClientResult, type Daemon, makeWorkspace, normalise, start
 
 const SUCCESS = [
   'simple', 'tree', 'multi', 'chain3', 'diamondTop', 'selfRef', 'refByName', 'refBySymlink', 'fromSource', 'closureRef',
-  'fodShellFlat', 'fodShellRecursive', 'fetchFileFlat', 'fetchFileRecursive', 'fetchHttp', 'caFloating', 'caSelfRef', 'caFlat', 'caDependent',
+  'fodShellFlat', 'fodShellRecursive', 'fetchFileFlat', 'fetchFileRecursive', 'fetchHttp', 'unpackChannel', 'caFloating', 'caSelfRef', 'caFlat', 'caDependent',
   'structured', 'structuredGraph', 'structuredGraphValid', 'passAsFile', 'exportGraph', 'allowedOk', 'allowedRequisitesOk', 'disallowedOk', 'env',
 ]
 

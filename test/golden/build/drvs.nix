@@ -68,6 +68,11 @@ in rec {
     url = httpUrl; outputHashMode = "flat"; outputHashAlgo = "sha256";
     outputHash = sha256Of "payload\n"; inherit nonce;
   };
+  # What `nix-channel --update` builds: the tarball unpacked, its single entry renamed.
+  unpackChannel = derivation {
+    name = "channel"; system = "builtin"; builder = "builtin:unpack-channel";
+    src = /. + "${srcDir}/channel.tar"; channelName = "mychannel"; inherit nonce;
+  };
   caFloating = mk "ca-floating" "mkdir $out; echo floating > $out/f" {
     __contentAddressed = true; outputHashMode = "recursive"; outputHashAlgo = "sha256";
   };
