@@ -21,7 +21,7 @@ import {
 import type { BuildMode } from '../store/types.js'
 import { buildOne, type Runners } from './derivation-builder.js'
 import { BuildCancelledError, BuildError } from './errors.js'
-import { cannotBuild, dependenciesFailed, hl } from './messages.js'
+import { cannotBuild, dependenciesFailed, hl, red } from './messages.js'
 import { PhaseTimer } from './profile.js'
 import { Semaphore } from './semaphore.js'
 import type { BuilderStore, BuildRequestContext } from './types.js'
@@ -338,8 +338,8 @@ class Run {
       }
 
       if (this.ctx.maxJobs === 0 && !isBuiltin(drv)) {
-        const outs = [...state.paths.values()].filter((p): p is StorePath => p !== undefined).map(p => sd.print(p))
-        throw new BuildError(BuildStatus.InputRejected, cannotBuild(drvPrinted, `local builds are disabled (max-jobs = 0)\nHint: set 'max-jobs' to a non-zero value to enable local builds, or configure remote builders via 'builders'`, outs, undefined, true))
+        throw new BuildError(BuildStatus.InputRejected,
+          `Cannot build '${hl(drvPrinted)}'.\nReason: ${red('local builds are disabled')} (max-jobs = 0)\nHint: set 'max-jobs' to a non-zero value to enable local builds, or configure remote builders via 'builders'`)
       }
 
       // Output locks (as C++ names them), then validity again: someone may have beaten us.

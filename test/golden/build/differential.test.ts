@@ -56,6 +56,7 @@ const FAILURES: readonly FailureCase[] = [
   { attr: 'fetchMissing', key28: [] },
   { attr: 'failing', title: 'failing while another build runs (no keep-going: it is cancelled)', args: ['-A', 'timeout', '--max-jobs', '2'], key28: [/failed with exit code 3/], ignoreEmpty34: true },
   { attr: 'wrongSystem', key28: [/riscv64-linux/] },
+  { attr: 'jobsZero', args: ['--max-jobs', '0'], key28: [] },
   { attr: 'missingFeature', key28: [/gpu/] },
   { attr: 'builderMissing', key28: [/failed with exit code 1/] },
 ]
