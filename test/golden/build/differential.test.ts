@@ -162,6 +162,18 @@ for (const version of ['2.8', '2.34'] as Version[]) {
       })
     }
 
+    if (version === '2.34') {
+      it('nix build --json (BuildPathsWithResults; floating CA paths come from builtOutputs)', async () => {
+        const build = (d: Daemon) => client(ws!, d, 'nix', ['build', '--no-link', '--json', '-f', `${ws!.view}/drvs.nix`,
+          '--argstr', 'bb', ws!.busybox, '--argstr', 'srcDir', ws!.srcDir, '--argstr', 'httpUrl', httpUrl, 'caFloating', 'multi^*', 'caDependent', 'simple'])
+        const [c, t] = await Promise.all([build(cpp!), build(ts!)])
+        assert.equal(c.code, 0, c.stderr)
+        assert.equal(t.code, 0, t.stderr)
+        const strip = (s: string) => (JSON.parse(s) as Array<Record<string, unknown>>).map(({ startTime: _a, stopTime: _b, ...rest }) => rest)
+        assert.deepEqual(strip(t.stdout), strip(c.stdout))
+      })
+    }
+
     it('nix-store --realise of one output, then --check (same) and of a non-deterministic build (differs)', async () => {
       const inst = (d: Daemon, attr: string) => client(ws!, d, 'nix-instantiate', [...args(ws!, httpUrl), '-A', attr])
       for (const d of [cpp!, ts!]) void d
