@@ -145,7 +145,8 @@ export class LocalStore implements Store {
       seen.add(key)
       if (!(await this.isValidPath(drvPath))) { unknown.push(drvPath); return }
       const drv = await this.readDerivation(drvPath)
-      const paths = outputPaths(this.storeDir, drv)
+      // Static output paths, and floating outputs a build already realised.
+      const paths = await this.queryDerivationOutputMap(drvPath).catch(() => outputPaths(this.storeDir, drv))
       const missing = [...paths].filter(([n]) => wanted === 'all' || wanted.includes(n))
       let anyMissing = false
       for (const [, p] of missing) if (!p || !(await this.isValidPath(p))) anyMissing = true
