@@ -39,7 +39,8 @@ import {
 import { HashMismatchError, InvalidStorePathError, NotPrivilegedError, StoreError, UnsupportedError, UntrustedPathError } from './errors.js'
 import { collectGarbage, deletePathCounting, findPermanentRoots, findRuntimeRoots, type GCStore, type RootMap, type TempRoots } from './gc/index.js'
 import type { NarCastoreBridge } from './nar-bridge.js'
-import { narOfFile, readAll } from './nar-util.js'
+import { spoolFlatDump } from './flat-dump.js'
+import { readAll } from './nar-util.js'
 import type { AddToStoreNarOptions, BuildMode, GCOptions, GCResults, MissingInfo, OpContext, Roots, Store, SubstitutablePathInfo } from './types.js'
 
 export interface LocalStoreDeps {
@@ -60,9 +61,6 @@ export interface LocalStoreDeps {
   /** Messages for the daemon's own log (not a client's). */
   readonly log?: Logger | undefined
 }
-
-/** Bodies of text/flat dumps are held in memory up to this size. */
-const MAX_IN_MEMORY_DUMP = 512 * 1024 * 1024
 
 export class LocalStore implements Store {
   readonly storeDir: StoreDir
@@ -234,13 +232,18 @@ export class LocalStore implements Store {
       narSize = ingested.narSize
       ca = { method: 'nar', hash: extra ? extra.digest() : narHash }
     } else if (method.method === 'flat' || method.method === 'text') {
-      const body = await readAll(dump, MAX_IN_MEMORY_DUMP)
-      const nar = narOfFile(body, false)
-      const ingested = await this.deps.bridge.ingestNar(oneChunk(nar), { signal: ctx.signal })
-      root = ingested.root
-      narHash = ingested.narHash
-      narSize = ingested.narSize
-      ca = { method: method.method, hash: NixHash.of(method.algo, body) }
+      // held in memory up to 32 MiB, spooled to a temporary file beyond (bounded memory per client)
+      await mkdir(this.stateDir, { recursive: true })
+      const body = await spoolFlatDump(dump, method.algo, { spillDir: this.stateDir })
+      try {
+        const ingested = await this.deps.bridge.ingestNar(body.nar(), { signal: ctx.signal })
+        root = ingested.root
+        narHash = ingested.narHash
+        narSize = ingested.narSize
+        ca = { method: method.method, hash: body.hash }
+      } finally {
+        await body.dispose()
+      }
     } else {
       await drain(dump)
       throw new UnsupportedError("the 'git' ingestion method is not supported")
@@ -478,8 +481,6 @@ function alreadyValid(path: DerivedPath): KeyedBuildResult {
 async function drain(src: AsyncIterable<Uint8Array>): Promise<void> {
   try { for await (const _ of src) { /* discard */ } } catch { /* the op's error is what matters */ }
 }
-
-async function* oneChunk(b: Uint8Array): AsyncGenerator<Uint8Array> { yield b }
 
 async function* teeInto(src: AsyncIterable<Uint8Array>, f: (c: Uint8Array) => void): AsyncGenerator<Uint8Array> {
   for await (const c of src) { f(c); yield c }

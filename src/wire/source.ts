@@ -7,7 +7,9 @@
  * A restart re-parses everything buffered, so a large value arriving in many chunks would cost
  * quadratic time (a 2.7 MiB QueryValidPaths took 5 s). Once the buffer is large, a restart
  * therefore waits until the buffer has doubled — or until the peer pauses, since it may have
- * sent the whole value and be waiting for the answer — which keeps the total work linear.
+ * sent the whole value and be waiting for the answer. A pause only counts if it is longer than
+ * twice the last attempt took, so re-parsing never takes more than a third of the time even for
+ * a peer that sends in bursts; with a steady sender the total work is linear.
  */
 import { IncompleteError, UnexpectedEofError, WireLimitError } from './errors.js'
 import { WireReader } from './reader.js'
@@ -19,7 +21,7 @@ export interface ByteSourceOptions {
 
 /** Below this many buffered bytes a restart is cheap and happens as soon as bytes arrive. */
 const REPARSE_THRESHOLD = 256 * 1024
-/** How long the peer must be quiet before a restart goes ahead without the buffer doubling. */
+/** The least time the peer must be quiet before a restart goes ahead without the buffer doubling. */
 const QUIET_MS = 5
 
 export class ByteSource {
@@ -52,13 +54,13 @@ export class ByteSource {
     return true
   }
 
-  /** Pull chunks until `target` bytes are buffered, as long as each arrives within QUIET_MS. */
-  private async pullWhileFlowing(target: number): Promise<void> {
+  /** Pull chunks until `target` bytes are buffered, as long as each arrives within `quietMs`. */
+  private async pullWhileFlowing(target: number, quietMs: number): Promise<void> {
     while (this.buffered < target && !this.eof) {
       const next = this.pending ?? this.it.next()
       this.pending = next
       let timer: NodeJS.Timeout | undefined
-      const quiet = new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(false), QUIET_MS) })
+      const quiet = new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(false), quietMs) })
       // a failed read is reported by the pull() that consumes it
       const arrived = await Promise.race([next.then(() => true, () => true), quiet])
       clearTimeout(timer)
@@ -106,6 +108,7 @@ export class ByteSource {
   async decode<T>(fn: (r: WireReader) => T, what = 'value'): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const r = new WireReader(this.buf.subarray(this.start, this.end))
+      const started = performance.now()
       try {
         const v = fn(r)
         this.start += r.pos
@@ -113,8 +116,11 @@ export class ByteSource {
       } catch (e) {
         if (!(e instanceof IncompleteError)) throw e
         if (e.needed > this.maxDecode) throw new WireLimitError(what, e.needed, this.maxDecode)
+        const took = performance.now() - started
         if (!(await this.fill(e.needed))) throw new UnexpectedEofError(what)
-        if (attempt > 0 && this.buffered >= REPARSE_THRESHOLD) await this.pullWhileFlowing(Math.min(2 * this.buffered, this.maxDecode))
+        if (attempt > 0 && this.buffered >= REPARSE_THRESHOLD) {
+          await this.pullWhileFlowing(Math.min(2 * this.buffered, this.maxDecode), Math.max(QUIET_MS, 2 * took))
+        }
       }
     }
   }

@@ -197,6 +197,17 @@ export function bigInputs(): BigInput[] {
       },
     },
     {
+      name: 'AddToStore flat (fixed:sha256) with a 256 MiB body (spooled to disk past 32 MiB)', expect: 'answer',
+      *chunks() {
+        yield hello()
+        yield w().u64(7).string('flat-big').string('fixed:sha256').u64(0).u64(0).finish()
+        const block = new Uint8Array(MiB).fill(0x63)
+        for (let i = 0; i < 256; i++) yield frame(block)
+        yield w().u64(0).finish()
+        yield w().u64(1).string('/nix/store/00000000000000000000000000000000-x').finish()
+      },
+    },
+    {
       name: 'AddToStoreNar with 256 MiB of framed junk (drained after the error)', expect: 'answer',
       *chunks() {
         yield hello()

@@ -22,7 +22,7 @@ import { narOfFile } from '../../support/memory-store.js'
 import { fixture, isRoot, nix28, skipBecause, which } from '../../support/env.js'
 import { makeFixedOutputPath, NixHash, StoreDir, StorePath } from '../../../src/store-path/index.js'
 import { WorkerClient } from '../../../src/worker-protocol/index.js'
-import { cleanEnv, DAEMON_CONF, makeClient, runProcess, tsnixMain, Workspace } from './harness.js'
+import { cleanEnv, DAEMON_CONF, makeClient, runProcess, tsnixMain, waitForSocket, Workspace } from './harness.js'
 import { bigInputs, captureSeeds, mutate, Rng, type Seed } from './fuzz-inputs.js'
 import { writeInputs } from './inputs.js'
 
@@ -58,15 +58,11 @@ async function startFuzzDaemon(ws: Workspace): Promise<FuzzDaemon> {
     stdio: ['ignore', log, log],
   })
   closeSync(log)
-  const until = Date.now() + 30_000
-  while (!existsSync(socket)) {
-    if (child.exitCode !== null || Date.now() > until) throw new Error(`the fuzz daemon did not start: ${readFileSync(join(ws.dir, 'daemon.log'), 'utf8')}`)
-    await new Promise(r => setTimeout(r, 25))
-  }
+  await waitForSocket(socket, 'the fuzz daemon', child).catch(e => { throw new Error(`${(e as Error).message}: ${readFileSync(join(ws.dir, 'daemon.log'), 'utf8')}`) })
   return { child, socket, root, pid: child.pid! }
 }
 
-/** Send one stream (split into random pieces), half-close, read until the daemon closes. */
+/** Send one stream (split into random pieces), half-close, read until the daemon closes (or is silent for `timeoutMs`). */
 function sendOne(socket: string, chunks: Iterable<Uint8Array>, timeoutMs: number): Promise<{ outcome: 'closed' | 'hang' | 'refused'; out: Uint8Array }> {
   return new Promise(resolve => {
     const sock: Socket = createConnection(socket)
@@ -79,8 +75,14 @@ function sendOne(socket: string, chunks: Iterable<Uint8Array>, timeoutMs: number
       sock.destroy()
       resolve({ outcome, out: Buffer.concat(got) })
     }
-    const timer = setTimeout(() => finish('hang'), timeoutMs)
-    sock.on('data', (c: Buffer) => { got.push(c) })
+    // a hang is silence: a stream of many slow requests (say 2000 repeated VerifyStores) keeps
+    // the daemon busy for long, but it answers each one
+    let timer = setTimeout(() => finish('hang'), timeoutMs)
+    sock.on('data', (c: Buffer) => {
+      got.push(c)
+      clearTimeout(timer)
+      timer = setTimeout(() => finish('hang'), timeoutMs)
+    })
     sock.on('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ECONNREFUSED' || e.code === 'ENOENT' ? 'refused' : 'closed'))
     sock.on('close', () => finish('closed'))
     sock.on('connect', async () => {
