@@ -214,11 +214,17 @@ export class FsObjectStore implements ObjectStore {
     const dirs = [...this.dirty]
     this.dirty = new Set()
     if (!this.fsync) return
-    await Promise.all(dirs.map(async (dir) => {
+    const mine = Promise.all(dirs.map(async (dir) => {
       const fh = await open(dir, 'r')
       try { await fh.sync() } finally { await fh.close() }
     }))
+    // A concurrent caller may have taken our directories into its own sync, still running:
+    // wait for every sync in flight, not only ours, before saying the objects are durable.
+    const all = Promise.all([this.syncing, mine]).then(() => {})
+    this.syncing = all.catch(() => {})
+    await all
   }
+  private syncing: Promise<void> = Promise.resolve()
 
   async *list(ns: Namespace): AsyncIterable<ListedObject> {
     const base = join(this.root, NS_DIR[ns])

@@ -136,6 +136,11 @@ export interface MaterialiseOptions {
   linkDir?: string
   /** fsync files and directories before the final rename (default true). */
   fsync?: boolean
+  /**
+   * fsync the destination's parent after the rename (default: as `fsync`). A caller placing many
+   * trees in one directory turns this off and syncs the directory once.
+   */
+  syncParent?: boolean
   /** Files written at once (default 8). */
   concurrency?: number
   signal?: AbortSignal
@@ -147,6 +152,7 @@ export interface MaterialiseStats { files: number; linked: number; bytesWritten:
 export async function materialise(node: Node, dest: string, blobs: BlobService, dirs: DirectoryService, opts: MaterialiseOptions = {}): Promise<MaterialiseStats> {
   const policy = opts.policy ?? NIX_METADATA
   const fsyncOn = opts.fsync ?? true
+  const syncParent = opts.syncParent ?? fsyncOn
   const limiter = new Limiter(opts.concurrency ?? 8)
   const stats: MaterialiseStats = { files: 0, linked: 0, bytesWritten: 0 }
   let canLink = opts.hardLinks ?? false
@@ -241,14 +247,19 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
 
   try {
     await writeNode(Buffer.from(tmp), node)
-    // Directories last, deepest first: setting their mode and mtime after all entries exist.
+    // Directories last, once all entries exist: their fsyncs at once (they share journal
+    // commits), then mode and mtime, deepest first.
+    if (fsyncOn) {
+      await Promise.all(createdDirs.map(p => limiter.run(async () => {
+        const fh = await open(p, 'r'); try { await fh.sync() } finally { await fh.close() }
+      })))
+    }
     for (const p of createdDirs.reverse()) {
-      if (fsyncOn) { const fh = await open(p, 'r'); try { await fh.sync() } finally { await fh.close() } }
       await chmod(p, policy.dirMode)
       if (policy.mtime !== undefined) await utimes(p, policy.mtime, policy.mtime)
     }
     await renameNoReplace(tmp, dest)
-    if (fsyncOn) { const fh = await open(dirname(dest), 'r'); try { await fh.sync() } finally { await fh.close() } }
+    if (syncParent) { const fh = await open(dirname(dest), 'r'); try { await fh.sync() } finally { await fh.close() } }
   } catch (e) {
     await removeTree(tmp)
     throw e

@@ -184,7 +184,9 @@ export async function openPostgresPathInfoService(opts: PostgresPathInfoOptions)
   const knexFactory = require('knex') as (c: Knex.Config) => Knex
   const knex = knexFactory({
     client: 'pg',
-    connection: opts.connection,
+    // A string goes to pg's own parser (libpq forms such as `postgresql://user@/db?host=/run/…`);
+    // knex's would take a URL without a host name for an SQLite file name and connect to localhost.
+    connection: typeof opts.connection === 'string' ? { connectionString: opts.connection } : opts.connection,
     pool: { min: opts.pool?.min ?? 0, max: opts.pool?.max ?? 10 },
   })
   const giveUpMs = opts.busyGiveUpMs ?? 3_600_000

@@ -45,6 +45,8 @@ export interface SqlPathInfoServiceInit {
 const DEFAULT_BATCH = 1000
 /** Paths planned between yields to the event loop (planning is ~10 µs per path). */
 const PLAN_CHUNK = 1000
+/** Registrations at least this large refresh PostgreSQL's planner statistics. */
+const ANALYZE_AFTER = 1000
 
 /** Parsed paths by printed form: references repeat across queries (every path refers to libc). */
 class PathCache {
@@ -280,6 +282,11 @@ export class SqlPathInfoService implements PathInfoService {
       ? planRegistration(this.storeDir, regs, this.now())
       : await planRegistrationInChunks(this.storeDir, regs, this.now(), PLAN_CHUNK)
     await this.write('registering valid paths', () => this.hot.register(plans))
+    // PostgreSQL plans by statistics; after a large load they are stale until autovacuum runs,
+    // and the references subquery of queryPathInfo turns into a sequential scan meanwhile.
+    if (this.dialect === 'pg' && plans.length >= ANALYZE_AFTER) {
+      await this.knex.raw('analyze "ValidPaths", "Refs", "DerivationOutputs"').catch(() => undefined)
+    }
   }
 
   async addSignatures(path: StorePath, sigs: Iterable<string>): Promise<void> {

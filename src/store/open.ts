@@ -12,6 +12,7 @@ import type { Settings, StoreLocations } from '../settings/index.js'
 import { PublicKey, publicKeysOf } from '../signing/index.js'
 import type { Logger } from '../logger.js'
 import { TempRoots } from './gc/index.js'
+import { cleanLeftovers } from './leftovers.js'
 import { LocalStore } from './local-store.js'
 import { makeNarCastoreBridge, type NarCastoreBridge } from './nar-bridge.js'
 
@@ -44,6 +45,8 @@ export async function openLocalStore(opts: OpenLocalStoreOptions): Promise<Local
   const dirs = await FsDirectoryService.open(objects)
   const linkDir = `${castoreDir}/links`
   await mkdir(linkDir, { recursive: true })
+  // Leftovers of a crashed writer (hidden temporary names only; nothing valid is touched).
+  if (nativeAddon()) await cleanLeftovers(locations.realStoreDir, `${castoreDir}/tmp`)
 
   let pathInfo: PathInfoService
   const db = settings['tsnix-database']

@@ -23,6 +23,7 @@ import { NixError } from '../../errors.js'
 import type { StoreDir, StorePath } from '../../store-path/index.js'
 import { lockFd, openLockFile, tryLockFd } from '../../os/index.js'
 import type { GCOptions, GCResults } from '../types.js'
+import { tempEntryOwner } from '../leftovers.js'
 import { findPermanentRoots, findRuntimeRoots, type RootMap } from './roots.js'
 import type { ActiveCollector, TempRoots } from './temp-roots.js'
 
@@ -217,7 +218,7 @@ export async function collectGarbage(store: GCStore, tempRoots: TempRoots, optio
           let sp: StorePath | undefined
           try { sp = store.storeDir.parse(`${store.storeDir.path}/${name}`) } catch { sp = undefined }
           if (sp) await deleteReferrersClosure(sp)
-          else if (shouldDelete && !shared.tempRoots.has(name.slice(0, 32))) await deleteFromStore(name)
+          else if (shouldDelete && !shared.tempRoots.has((tempEntryOwner(name) ?? name).slice(0, 32))) await deleteFromStore(name)
         }
       }
     } catch (e) {

@@ -25,7 +25,7 @@ import { client, type ClientResult, type Daemon, makeWorkspace, normalise, start
 
 const SUCCESS = [
   'simple', 'tree', 'multi', 'chain3', 'diamondTop', 'selfRef', 'refByName', 'refBySymlink', 'fromSource', 'closureRef',
-  'fodShellFlat', 'fodShellRecursive', 'fetchFileFlat', 'fetchFileRecursive', 'fetchHttp', 'caFloating', 'caSelfRef', 'caFlat',
+  'fodShellFlat', 'fodShellRecursive', 'fetchFileFlat', 'fetchFileRecursive', 'fetchHttp', 'caFloating', 'caSelfRef', 'caFlat', 'caDependent',
   'structured', 'structuredGraph', 'structuredGraphValid', 'passAsFile', 'exportGraph', 'allowedOk', 'allowedRequisitesOk', 'disallowedOk', 'env',
 ]
 
@@ -51,6 +51,9 @@ const FAILURES: readonly FailureCase[] = [
   { attr: 'depFailed', key28: [/failed with exit code 3/] },
   { attr: 'logLimit', args: ['--option', 'max-build-log-size', '1000'], key28: [/killed after writing more than 1000 bytes of log output/] },
   { attr: 'fetchMissing', key28: [] },
+  { attr: 'wrongSystem', key28: [/riscv64-linux/] },
+  { attr: 'missingFeature', key28: [/gpu/] },
+  { attr: 'builderMissing', key28: [/failed with exit code 1/] },
 ]
 
 function args(ws: Workspace, httpUrl: string): string[] {
@@ -162,6 +165,30 @@ for (const version of ['2.8', '2.34'] as Version[]) {
       assert.equal(t2.code, c2.code, `${c2.stderr}\n----\n${t2.stderr}`)
     })
 
+    it('--repair of a corrupted output: same exit code; tsnix rebuilds it in place', async () => {
+      // C++ (2.8 and 2.34) with a chroot store reports "path … is corrupted or missing!" and
+      // leaves it so; tsnix does what --repair documents: rebuild and replace the output.
+      const { chmodSync, readFileSync, writeFileSync } = await import('node:fs')
+      const build = (d: Daemon, extra: string[]) => client(ws!, d, 'nix-build', ['--no-out-link', ...args(ws!, httpUrl), '-A', 'simple', ...extra])
+      const [b1, b2] = await Promise.all([build(cpp!, []), build(ts!, [])])
+      const out = b1.stdout.trim()
+      assert.equal(b2.stdout.trim(), out)
+      for (const d of [cpp!, ts!]) {
+        const real = `${ws!.host}/${d.name}${out}`
+        chmodSync(real, 0o644)
+        writeFileSync(real, 'corrupted\n')
+      }
+      const [c, t] = await Promise.all([build(cpp!, ['--repair']), build(ts!, ['--repair'])])
+      assert.equal(t.code, c.code, `${c.stderr}\n----\n${t.stderr}`)
+      assert.equal(readFileSync(`${ws!.host}/${ts!.name}${out}`, 'utf8'), 'hello\n')
+      const v = await client(ws!, ts!, 'nix-store', ['--verify-path', out])
+      assert.equal(v.code, 0, v.stderr)
+      // The C++ store is left as C++ left it; repair it for the store comparison at the end.
+      chmodSync(`${ws!.host}/${cpp!.name}${out}`, 0o644)
+      writeFileSync(`${ws!.host}/${cpp!.name}${out}`, 'hello\n')
+      chmodSync(`${ws!.host}/${cpp!.name}${out}`, 0o444)
+    })
+
     it('--check of a non-deterministic build: same status and message; --keep-failed leaves <out>.check', async () => {
       const json = version === '2.34' ? ['--log-format', 'internal-json'] : []
       const build = (d: Daemon, extra: string[]) => client(ws!, d, 'nix-build', ['--no-out-link', ...json, ...args(ws!, httpUrl), '-A', 'nondeterministic', ...extra])
@@ -210,5 +237,90 @@ for (const version of ['2.8', '2.34'] as Version[]) {
         }
       })
     }
+    it('leaves no partial outputs or lock files behind (everything in the store is also in C++\'s)', async () => {
+      // C++ keeps a wrongly hashed fixed output under its own (valid) path, and so does tsnix;
+      // C++ also leaves the lock files and the rejected outputs of failed builds (unregistered),
+      // which tsnix removes.
+      const { readdirSync } = await import('node:fs')
+      const list = (d: Daemon) => readdirSync(`${ws!.host}/${d.name}/nix/store`).filter(n => !n.endsWith('.check')).sort()
+      const c = list(cpp!)
+      const t = list(ts!)
+      // (2.8: caSelfRef has a different path by design, see above.)
+      assert.deepEqual(t.filter(x => !c.includes(x) && !(version === '2.8' && x.endsWith('-ca-self-ref'))), [])
+      assert.deepEqual(t.filter(x => x.endsWith('.lock') || x.startsWith('.')), [])
+    })
   })
 }
+
+/**
+ * `sandbox = false` (the direct runner): Nix 2.8's daemon and tsnix, one after the other on
+ * the same unrelocated store directory (so paths agree), building what needs no sandbox, as
+ * build users from `build-users-group = nixbld` when the machine has that group.
+ */
+describe('golden: builds with sandbox = false, tsnix daemon vs C++ nix-daemon 2.8', function () {
+  this.timeout(600_000)
+  const DIRECT = ['simple', 'tree', 'multi', 'chain3', 'diamondTop', 'selfRef', 'refByName', 'refBySymlink', 'fromSource', 'closureRef',
+    'fodShellFlat', 'fodShellRecursive', 'fetchFileFlat', 'fetchFileRecursive', 'caFloating', 'caFlat', 'passAsFile', 'exportGraph', 'allowedOk', 'disallowedOk', 'whoami']
+  const DIRECT_FAILURES: ReadonlyArray<{ attr: string; args?: string[]; key: RegExp }> = [
+    { attr: 'failing', key: /failed with exit code 3/ },
+    { attr: 'hashMismatch', key: /got: +\S+/ },
+    { attr: 'noOutput', key: /failed to produce output path for output 'out'/ },
+    { attr: 'disallowed', key: /is not allowed to refer to the following paths:/ },
+    { attr: 'timeout', args: ['--timeout', '2'], key: /timed out after 2 seconds/ },
+    { attr: 'builderMissing', key: /failed with exit code 1/ },
+  ]
+  interface Record { paths: string[]; info: unknown; failures: Array<[number, string]>; check: number; leftovers: string[] }
+  let ws: Workspace | undefined
+  const records: Partial<{ cpp: Record; tsnix: Record }> = {}
+
+  before(async function () {
+    if (!isRoot) skipBecause(this, 'needs root (daemons)')
+    if (!nativeAddon()) skipBecause(this, 'native addon not built (node native/build.mjs)')
+    if (!nix28()) skipBecause(this, 'Nix 2.8 not installed')
+    const bb = findStaticBusybox()
+    if (!bb) skipBecause(this, 'no static busybox')
+    ws = makeWorkspace(undefined, bb!)
+    copyFileSync(join(repoRoot, 'test', 'golden', 'build', 'drvs.nix'), join(ws.host, 'drvs.nix'))
+    const { rmSync, readdirSync } = await import('node:fs')
+    for (const impl of ['cpp', 'tsnix'] as const) {
+      rmSync(join(ws.host, 'direct'), { recursive: true, force: true })
+      const { execFileSync } = await import('node:child_process')
+      const users = (() => { try { return execFileSync('getent', ['group', 'nixbld'], { encoding: 'utf8' }).trim().split(':')[3] ?? '' } catch { return '' } })()
+      const d = await startDaemon(ws, impl, '2.8', { sandbox: false, dir: 'direct', extraConf: users ? 'build-users-group = nixbld' : '' })
+      try {
+        const a = args(ws, 'http://127.0.0.1:1/unused')
+        const ok = await client(ws, d, 'nix-build', ['--no-out-link', ...a, ...DIRECT.flatMap(x => ['-A', x])])
+        if (ok.code !== 0) throw new Error(`${impl}: ${ok.stderr.slice(-3000)}`)
+        const paths = ok.stdout.trim().split('\n')
+        const info = await closureInfo(ws, d, paths)
+        const failures: Array<[number, string]> = []
+        for (const f of DIRECT_FAILURES) {
+          const r = await client(ws, d, 'nix-build', ['--no-out-link', ...a, '-A', f.attr, ...(f.args ?? [])])
+          failures.push([r.code, f.key.exec(errorText(r, ws))?.[0] ?? `(no match in ${errorText(r, ws)})`])
+        }
+        await client(ws, d, 'nix-build', ['--no-out-link', ...a, '-A', 'nondeterministic'])
+        const check = (await client(ws, d, 'nix-build', ['--no-out-link', ...a, '-A', 'nondeterministic', '--check'])).code
+        // Valid paths and leftovers: entries that are not valid store paths (C++ keeps some).
+        const valid = new Set((await client(ws, d, 'nix-store', ['--query', '--requisites', ...paths])).stdout.trim().split('\n'))
+        const leftovers = readdirSync(join(ws.host, 'direct', 'store')).filter(n => !n.endsWith('.drv') && !n.endsWith('.lock') && !valid.has(`${ws!.view}/direct/store/${n}`))
+        records[impl] = { paths, info, failures, check, leftovers }
+      } finally {
+        await d.stop()
+      }
+    }
+  })
+  after(() => ws?.cleanup())
+
+  it('same output paths, NAR hashes, references and content addresses', () => {
+    if (process.env['TSNIX_DEBUG_RECORDS']) console.log(JSON.stringify(records, null, 1).slice(0, 3000))
+    assert.deepEqual(records.tsnix!.paths, records.cpp!.paths)
+    assert.deepEqual(records.tsnix!.info, records.cpp!.info)
+  })
+  it('same exit codes and key error lines for failures; --check of a non-deterministic build fails the same way', () => {
+    assert.deepEqual(records.tsnix!.failures, records.cpp!.failures)
+    assert.equal(records.tsnix!.check, records.cpp!.check)
+  })
+  it('no partial outputs left in the store (beyond what C++ leaves)', () => {
+    assert.deepEqual(records.tsnix!.leftovers.filter(x => !records.cpp!.leftovers.includes(x)), [])
+  })
+})

@@ -74,6 +74,7 @@ in rec {
   caSelfRef = mk "ca-self-ref" "mkdir $out; echo $out > $out/me; ln -s $out/me $out/link" {
     __contentAddressed = true; outputHashMode = "recursive"; outputHashAlgo = "sha256";
   };
+  caDependent = mk "ca-dependent" "cat ${caFloating}/f > $out; echo ${caFloating} >> $out" {};
   caFlat = mk "ca-flat" "echo flat > $out" {
     __contentAddressed = true; outputHashMode = "flat"; outputHashAlgo = "sha256";
   };
@@ -106,6 +107,8 @@ in rec {
   disallowedOk = mk "disallowed-ok" "echo ${simple} > $out" { disallowedReferences = [ chain1 ]; };
   env = mk "env" "env | sort | grep -v '^PWD=\\|^SHLVL=' > $out" { NIX_BUILD_CORES_IGNORED = "1"; };
 
+  # Who the builder runs as (sandbox = false with build users: the first free nixbld user).
+  whoami = mk "whoami" "id -u > $out; id -g >> $out" {};
   nondeterministic = mk "nondeterministic" "cat /proc/sys/kernel/random/uuid > $out" {};
 
   # --- builds that fail -----------------------------------------------------------------
@@ -124,6 +127,9 @@ in rec {
   noOutput = mk "no-output" "echo nothing" {};
   depFailed = mk "dep-failed" "cat ${failing} > $out" {};
   logLimit = mk "log-limit" ''i=0; while [ $i -lt 200 ]; do echo 0123456789012345678901234567890123456789; i=$((i+1)); done; echo > $out'' {};
+  wrongSystem = mk "wrong-system" "echo > $out" { system = "riscv64-linux"; };
+  missingFeature = mk "missing-feature" "echo > $out" { requiredSystemFeatures = [ "gpu" ]; };
+  builderMissing = derivation { name = "builder-missing"; system = "x86_64-linux"; builder = "/nonexistent/builder"; inherit nonce; };
   fetchMissing = derivation {
     name = "fetch-missing"; system = "builtin"; builder = "builtin:fetchurl";
     url = "file://${srcDir}/does-not-exist"; outputHashMode = "flat"; outputHashAlgo = "sha256";
