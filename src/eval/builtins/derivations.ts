@@ -22,7 +22,7 @@ import { valueToJSON } from './json.js'
 import { sortContext } from './context.js'
 import type { BuiltinGroup } from './registry.js'
 import {
-  computeFSClosure, newHashAllowEmpty, parseHashAlgoOpt, readDerivation, requireFeature, storeSession, isReadOnly,
+  computeFSClosure, newHashAllowEmpty, parseHashAlgoOpt, readDerivation, readStoreDerivation, requireFeature, storeSession, isReadOnly,
 } from './store-common.js'
 
 /**
@@ -390,7 +390,7 @@ function singleDerivedPathString(st: EvalState, elem: string): string {
   if (!elem.startsWith('!')) return elem
   const { drvPath, chain } = splitBuilt(elem)
   if (chain.length === 1) {
-    const drv = readDerivation(st, drvPath)
+    const drv = readStoreDerivation(st, drvPath)
     const out = u(chain[0]!)
     const o = drv.outputs.get(out)
     if (o === undefined) throw new EvalError(`derivation '${drvPath}' does not have output '${chain[0]!}'`)
