@@ -89,7 +89,10 @@ export class DummyEvalStore extends BaseEvalStore {
   addTextToStore(path: string): void {
     throw new EvalError(`operation '${path.endsWith('.drv') ? 'writeDerivation' : 'addToStore'}' is not supported by store 'dummy://'`)
   }
-  protected writeSource(): void { throw new EvalError("operation 'addToStore' is not supported by store 'dummy://'") }
+  protected writeSource(a: SourceAddition): void {
+    // C++ adds NAR-hashed trees with addToStoreFromDump and flat files (fetchurl) with addToStore
+    throw new EvalError(`operation '${a.method === 'nar' ? 'addToStoreFromDump' : 'addToStore'}' is not supported by store 'dummy://'`)
+  }
 }
 
 export interface MemoryObject {
