@@ -768,7 +768,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       if (v === true) return '1'
       if (v === false || v === null) return ''
       if (typeof v === 'number' || typeof v === 'bigint') return String(v)
-      if (v instanceof NixFloat) return v.value.toFixed(6)
+      if (v instanceof NixFloat) return floatToString(v.value)
       if (Array.isArray(v)) {
         let result = ''
         for (let k = 0; k < v.length; k++) {

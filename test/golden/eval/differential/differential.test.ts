@@ -40,7 +40,11 @@ async function runOurs(dir: string, cases: readonly GoldenCase[]): Promise<Map<s
   const workerFile = join(dirname(fileURLToPath(import.meta.url)), 'worker.js')
   await new Promise<void>((resolve, reject) => {
     const w = new Worker(workerFile, {
-      workerData: { dir, cases: cases.map(c => ({ id: c.id, category: c.category, expr: c.expr, ...(c.flags ? { flags: c.flags } : {}) })), cliModule: join(distRoot, 'src', 'cli', 'instantiate.js') },
+      workerData: {
+        dir,
+        cases: cases.map(c => ({ id: c.id, category: c.category, expr: c.expr, ...(c.flags ? { flags: c.flags } : {}), ...(c.readWrite ? { readWrite: true } : {}) })),
+        cliModule: join(distRoot, 'src', 'cli', 'instantiate.js'),
+      },
       resourceLimits: { stackSizeMb: 256 }, stdout: true, stderr: true,
     })
     w.on('message', (m: { id: string; outcome: Outcome }) => { out.set(m.id, m.outcome) })
