@@ -29,7 +29,6 @@ import {
   type ContentAddressMethodWithAlgo,
   type DerivedPath,
   type KeyedBuildResult,
-  makeFixedOutputPath,
   makeTextPath,
   NixHash,
   type PathInfo,
