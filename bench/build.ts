@@ -12,7 +12,7 @@
  *
  *   npm run bench -- build [--quick]
  */
-import { copyFileSync } from 'node:fs'
+import { copyFileSync, existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { findRunc } from '../src/sandbox/index.js'
 import { nix28, referenceNix } from '../test/support/env.js'
@@ -47,13 +47,20 @@ async function perBuild(ws: Workspace, d: Daemon, clientVersion: Version): Promi
 
 async function measure(ws: Workspace, impl: 'cpp' | 'tsnix', version: Version, sandbox: boolean, reps: number): Promise<Measurement> {
   const d = await startDaemon(ws, impl, version, { sandbox, tag: sandbox ? '-on' : '-off' })
+  // Unsandboxed C++ 2.34 builds leave `/homeless-shelter/.cache` behind in the tree, and then
+  // refuse to build ("home directory … exists"): remove it between runs if we made it.
+  const shelter = ws.tree ? join(ws.tree, 'homeless-shelter') : undefined
+  const hadShelter = shelter !== undefined && existsSync(shelter)
+  const tidy = () => { if (shelter && !hadShelter) rmSync(shelter, { recursive: true, force: true }) }
   try {
     await perBuild(ws, d, version) // warm-up: daemon caches, warm slots, page cache
+    tidy()
     const xs: number[] = []
-    for (let i = 0; i < reps; i++) xs.push(await perBuild(ws, d, version))
+    for (let i = 0; i < reps; i++) { xs.push(await perBuild(ws, d, version)); tidy() }
     return { seconds: median(xs), label: `${impl === 'tsnix' ? 'tsnix daemon' : `C++ nix-daemon ${version}`}, ${version} client`, extra: { min_ms: Math.round(Math.min(...xs) * 1e4) / 10, max_ms: Math.round(Math.max(...xs) * 1e4) / 10 } }
   } finally {
     await d.stop()
+    tidy()
   }
 }
 

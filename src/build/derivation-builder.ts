@@ -25,7 +25,7 @@ import {
 } from '../store-path/index.js'
 import type { BuildMode } from '../store/types.js'
 import { runBuiltin } from './builtins/index.js'
-import { BuildError, BuiltinBuilderError } from './errors.js'
+import { BuildCancelledError, BuildError, BuiltinBuilderError } from './errors.js'
 import { BuildLog } from './log.js'
 import { LogFile } from './log-file.js'
 import { cannotBuild, exitReason, formatError, hl, red } from './messages.js'
@@ -239,7 +239,7 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
     if (outcome.limit === 'max-log-size') {
       throw new BuildError(BuildStatus.LogLimitExceeded, `${hl(`building derivation '${drvPrinted}'`)} killed after writing more than ${hl(settings['max-build-log-size'])} bytes of log output`)
     }
-    if (ctx.signal?.aborted) throw new BuildError(BuildStatus.MiscFailure, `build of '${drvPrinted}' was interrupted`)
+    if (ctx.signal?.aborted) throw new BuildCancelledError(`build of '${drvPrinted}' was interrupted`)
     if (outcome.exitCode !== 0) {
       const status = isFixedOutput(type) || isImpure(type) ? BuildStatus.TransientFailure : BuildStatus.PermanentFailure
       throw new BuildError(status, cannotBuild(drvPrinted, exitReason(outcome.exitCode, outcome.signal), outPaths, log.tail))

@@ -20,8 +20,8 @@ import {
 } from '../store-path/index.js'
 import type { BuildMode } from '../store/types.js'
 import { buildOne, type Runners } from './derivation-builder.js'
-import { BuildError } from './errors.js'
-import { cannotBuild, dependenciesFailed, hl } from './messages.js'
+import { BuildCancelledError, BuildError } from './errors.js'
+import { cannotBuild, dependenciesFailed, hl, red } from './messages.js'
 import { PhaseTimer } from './profile.js'
 import { Semaphore } from './semaphore.js'
 import type { BuilderStore, BuildRequestContext } from './types.js'
@@ -48,7 +48,7 @@ const nowSec = (): number => Math.floor(Date.now() / 1000)
 export class Builder {
   private readonly store: BuilderStore
   private readonly runners: Runners
-  private readonly hashes: DrvHashCache
+  private hashes: DrvHashCache
   private keys: SecretKey[] | undefined
 
   constructor(private readonly opts: BuilderOptions) {
@@ -103,6 +103,8 @@ export class Builder {
   }
 
   private async drvHash(drvPath: StorePath, drv?: Derivation): Promise<DrvHash> {
+    // Bounded: a long-running daemon sees many derivations; recomputing is cheap enough.
+    if (this.hashes.size > 50_000) this.hashes = new DrvHashCache(undefined, this.store.storeDir)
     const read = (p: StorePath): Promise<Derivation> => this.store.readDerivation(p)
     const lookupAsync = async (p: StorePath): Promise<DrvHash> => {
       try { return this.hashes.lookup(p) } catch { /* not cached yet */ }
@@ -242,9 +244,14 @@ class Run {
   }
 
   private failed(e: unknown, top: boolean, timesBuilt = 0, startTime = nowSec(), stopTime = nowSec()): GoalOutcome {
+    // Stopped because another build failed (no keep-going): failed, but without an error of
+    // its own (C++ cancels such goals; they count as failed and say nothing).
+    if (this.abort.signal.aborted && !this.ctx.signal?.aborted && (e === this.abort.signal.reason || e instanceof BuildCancelledError)) {
+      return { ok: false, error: new BuildError(BuildStatus.MiscFailure, ''), timesBuilt, startTime, stopTime }
+    }
     const error = e instanceof BuildError ? e : new BuildError(BuildStatus.MiscFailure, (e as Error).message ?? String(e))
     // Failures of inputs are reported as they happen (C++ logs a failed goal that has waiters).
-    if (!top && !(error.status === BuildStatus.MiscFailure && this.abort.signal.aborted)) this.ctx.logger.log(Verbosity.Error, errorLine(error.message))
+    if (!top) this.ctx.logger.log(Verbosity.Error, errorLine(error.message))
     this.fail()
     return { ok: false, error, timesBuilt, startTime, stopTime }
   }
@@ -331,8 +338,8 @@ class Run {
       }
 
       if (this.ctx.maxJobs === 0 && !isBuiltin(drv)) {
-        const outs = [...state.paths.values()].filter((p): p is StorePath => p !== undefined).map(p => sd.print(p))
-        throw new BuildError(BuildStatus.InputRejected, cannotBuild(drvPrinted, `local builds are disabled (max-jobs = 0)\nHint: set 'max-jobs' to a non-zero value to enable local builds, or configure remote builders via 'builders'`, outs, undefined, true))
+        throw new BuildError(BuildStatus.InputRejected,
+          `Cannot build '${hl(drvPrinted)}'.\nReason: ${red('local builds are disabled')} (max-jobs = 0)\nHint: set 'max-jobs' to a non-zero value to enable local builds, or configure remote builders via 'builders'`)
       }
 
       // Output locks (as C++ names them), then validity again: someone may have beaten us.

@@ -16,9 +16,9 @@
  * set to the policy's), everything else to a copy kept once per key in `linkDir`.
  */
 import { randomBytes } from 'node:crypto'
-import { constants as fsc } from 'node:fs'
+import { chmodSync, constants as fsc, linkSync, lstatSync, renameSync, statSync, utimesSync } from 'node:fs'
 import {
-  chmod, link, lstat, lutimes, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, utimes,
+  chmod, lstat, lutimes, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, utimes,
 } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { BlobService } from './blob-service.js'
@@ -172,7 +172,7 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     if (canLink) {
       const src = await linkSource(n)
       if (src !== undefined) {
-        try { await link(src, p); stats.linked++; return } catch (e) {
+        try { linkSync(src, p); stats.linked++; return } catch (e) {
           const code = (e as NodeJS.ErrnoException).code
           if (code === 'EXDEV' || code === 'EPERM') canLink = false
           // EMLINK: too many links to one inode; ENOENT: GC removed the source meanwhile. Copy.
@@ -224,10 +224,12 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     return xp
   }
 
+  // Metadata of a link source, and the link itself, are synchronous calls: microseconds each,
+  // once per file, where a thread-pool round trip costs more than the call.
   const conform = async (p: string, mode: number): Promise<void> => {
-    const st = await stat(p)
-    if ((st.mode & 0o7777) !== mode) await chmod(p, mode)
-    if (policy.mtime !== undefined && st.mtimeMs !== policy.mtime * 1000) await utimes(p, policy.mtime, policy.mtime)
+    const st = statSync(p)
+    if ((st.mode & 0o7777) !== mode) chmodSync(p, mode)
+    if (policy.mtime !== undefined && st.mtimeMs !== policy.mtime * 1000) utimesSync(p, policy.mtime, policy.mtime)
   }
 
   const writeNode = async (p: Buffer, n: Node): Promise<void> => {
@@ -268,10 +270,8 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
 }
 
 async function renameNoReplace(from: string, to: string): Promise<void> {
-  let exists = true
-  try { await lstat(to) } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') exists = false; else throw e }
-  if (exists) throw new DestinationExistsError(to)
-  await rename(from, to)
+  if (lstatSync(to, { throwIfNoEntry: false }) !== undefined) throw new DestinationExistsError(to)
+  renameSync(from, to)
 }
 
 /** Remove a (possibly read-only) tree we were writing. */

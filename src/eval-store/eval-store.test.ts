@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { distRoot } from '../../test/support/paths.js'
 import { EvalError } from '../eval/errors.js'
 import { EvalState } from '../eval/eval-state.js'
 import { type EvalIO, MemoryEvalIO } from '../eval/io.js'
@@ -137,5 +140,34 @@ describe('eval-store: the CLI with a real store', function () {
     } finally {
       bridged.close()
     }
+  })
+})
+
+describe('eval-store: the CLI through a daemon', function () {
+  this.timeout(60_000)
+  let dir: string
+  let daemon: ReturnType<typeof spawn> | undefined
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), 'tsnix-eval-daemon-'))
+    const sock = join(dir, 'sock')
+    daemon = spawn(process.execPath, [join(distRoot, 'src', 'cli', 'main.js'), 'daemon', '--store', `local?root=${join(dir, 'root')}`],
+      { env: { ...process.env, NIX_DAEMON_SOCKET_PATH: sock, HOME: dir }, stdio: 'ignore' })
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await sleep(100)
+    if (!existsSync(sock)) throw new Error('tsnix daemon did not start')
+  })
+  after(() => {
+    daemon?.kill()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('tsnix instantiate writes .drv files through the worker protocol (unix://…) and reads them back for all-outputs contexts', function () {
+    let out = ''
+    let err = ''
+    const expr = 'let d = derivation { name = "dep"; builder = "/bin/sh"; system = "x86_64-linux"; f = builtins.toFile "f" "x"; }; in [ d (derivation { name = "top"; builder = "/bin/sh"; system = "x86_64-linux"; inherit d; p = d.drvPath; }) ]'
+    const rc = main(['-E', expr], { stdout: s => { out += s }, stderr: s => { err += s } },
+      { env: { NIX_REMOTE: `unix://${join(dir, 'sock')}`, HOME: dir, NIX_CONF_DIR: join(dir, 'etc') }, cwd: dir, readStdin: () => '' })
+    assert.equal(rc, 0, err)
+    // C++ 2.34.8 printed these for the same expression (private local store)
+    assert.equal(out, '/nix/store/7blnnygm8w19jj2q7fvsncj6z5681r87-dep.drv\n/nix/store/w0fimd3lpb9f9fb7v5va55kvlcynmmg6-top.drv\n')
   })
 })

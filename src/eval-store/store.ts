@@ -70,6 +70,11 @@ export abstract class BaseEvalStore implements EvalStoreIO {
 
 const notValid = (p: string): EvalError => new EvalError(`path '${p}' is not valid`)
 
+/** A build for import from derivation failed: exit status 100, as C++ (`BuildError`). */
+export class BuildFailedError extends EvalError {
+  readonly exitStatus = 100
+}
+
 /**
  * Empty, and nothing can be added (C++ `dummy://`). Read-only evaluation only computes paths;
  * with `readOnly = false` (instantiating against `dummy://`) writing fails as in C++.
@@ -84,7 +89,10 @@ export class DummyEvalStore extends BaseEvalStore {
   addTextToStore(path: string): void {
     throw new EvalError(`operation '${path.endsWith('.drv') ? 'writeDerivation' : 'addToStore'}' is not supported by store 'dummy://'`)
   }
-  protected writeSource(): void { throw new EvalError("operation 'addToStore' is not supported by store 'dummy://'") }
+  protected writeSource(a: SourceAddition): void {
+    // C++ adds NAR-hashed trees with addToStoreFromDump and flat files (fetchurl) with addToStore
+    throw new EvalError(`operation '${a.method === 'nar' ? 'addToStoreFromDump' : 'addToStore'}' is not supported by store 'dummy://'`)
+  }
 }
 
 export interface MemoryObject {
@@ -145,7 +153,9 @@ export class BridgedEvalStore extends BaseEvalStore {
       if (this.worker === undefined) this.worker = sharedStoreWorker(this.data)
       return this.worker.call<T>(op, ...args)
     } catch (e) {
-      throw new EvalError((e as Error).message)
+      // the store's messages may carry terminal colours; C++ drops them when not on a terminal
+      const msg = (e as Error).message.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+      throw op === 'buildPaths' ? new BuildFailedError(msg) : new EvalError(msg)
     }
   }
 

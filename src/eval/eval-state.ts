@@ -20,7 +20,7 @@ import type { EvalIO } from './io.js'
 import { parseText, type LintLevel } from './parser/parser.js'
 import { noPos, type OriginKind, type PosIdx, PosTable, showPos } from './pos.js'
 import { errorPrintOptions, printValue } from './print.js'
-import { formatG } from './show.js'
+import { floatToString, showFloat } from './printf/index.js'
 import { SymbolTable } from './symbols.js'
 import {
   Attrs, type Context, type ContextElem, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, PrimOp, PrimOpApp,
@@ -768,7 +768,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       if (v === true) return '1'
       if (v === false || v === null) return ''
       if (typeof v === 'number' || typeof v === 'bigint') return String(v)
-      if (v instanceof NixFloat) return v.value.toFixed(6)
+      if (v instanceof NixFloat) return floatToString(v.value)
       if (Array.isArray(v)) {
         let result = ''
         for (let k = 0; k < v.length; k++) {
@@ -983,8 +983,8 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   }
 
   /** Float formatting as `toString` does (C++ std::to_string: `%f`). */
-  static floatToString(x: number): string { return x.toFixed(6) }
-  static floatToShow(x: number): string { return formatG(x) }
+  static floatToString(x: number): string { return floatToString(x) }
+  static floatToShow(x: number): string { return showFloat(x) }
 }
 
 function typeName(v: Value): string {

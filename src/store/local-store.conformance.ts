@@ -14,7 +14,7 @@ import assert from 'node:assert/strict'
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nullLogger } from '../logger.js'
-import { collectBytes, dumpPath, encodeNarTree, narDirectory, narFile, narSymlink } from '../nar/index.js'
+import { collectBytes, encodeNarTree, narDirectory, narFile, narSymlink } from '../nar/index.js'
 import { encodeNix32, makeFixedOutputPath, makeTextPath, NixHash, type PathInfo, sha256, StoreDir, StorePath } from '../store-path/index.js'
 import { HashMismatchError, type LocalStore, type OpContext } from './index.js'
 

@@ -29,7 +29,6 @@ import {
   type ContentAddressMethodWithAlgo,
   type DerivedPath,
   type KeyedBuildResult,
-  makeFixedOutputPath,
   makeTextPath,
   NixHash,
   type PathInfo,
@@ -47,7 +46,8 @@ import { GroupCommit } from './group-commit.js'
 import { decodeExportMarker, decodeExportTrailer, encodeExportMarker, encodeExportTrailer } from './export-format.js'
 import type { NarCastoreBridge, StagedNar } from './nar-bridge.js'
 import { ByteSource } from '../wire/index.js'
-import { narOfFile, readAll } from './nar-util.js'
+import { spoolFlatDump } from './flat-dump.js'
+import { readAll } from './nar-util.js'
 import type { AddToStoreNarOptions, BuildMode, GCOptions, GCResults, MissingInfo, OpContext, Roots, Store, SubstitutablePathInfo } from './types.js'
 
 export interface LocalStoreDeps {
@@ -69,8 +69,6 @@ export interface LocalStoreDeps {
   readonly log?: Logger | undefined
 }
 
-/** Bodies of text/flat dumps are held in memory up to this size. */
-const MAX_IN_MEMORY_DUMP = 512 * 1024 * 1024
 /** Paths materialised at once within a batch. */
 const MATERIALISE_CONCURRENCY = 8
 /** Paths (or NAR bytes) an import commits at once. */
@@ -145,7 +143,8 @@ export class LocalStore implements Store {
       seen.add(key)
       if (!(await this.isValidPath(drvPath))) { unknown.push(drvPath); return }
       const drv = await this.readDerivation(drvPath)
-      const paths = outputPaths(this.storeDir, drv)
+      // Static output paths, and floating outputs a build already realised.
+      const paths = await this.queryDerivationOutputMap(drvPath).catch(() => outputPaths(this.storeDir, drv))
       const missing = [...paths].filter(([n]) => wanted === 'all' || wanted.includes(n))
       let anyMissing = false
       for (const [, p] of missing) if (!p || !(await this.isValidPath(p))) anyMissing = true
@@ -259,9 +258,15 @@ export class LocalStore implements Store {
       staged = await this.deps.bridge.stageNar(tee, { signal: ctx.signal })
       ca = { method: 'nar', hash: extra ? extra.digest() : staged.narHash }
     } else if (method.method === 'flat' || method.method === 'text') {
-      const body = await readAll(dump, MAX_IN_MEMORY_DUMP)
-      staged = await this.deps.bridge.stageNar(oneChunk(narOfFile(body, false)), { signal: ctx.signal })
-      ca = { method: method.method, hash: NixHash.of(method.algo, body) }
+      // Held in memory up to 32 MiB, spooled to a temporary file beyond (bounded memory per client).
+      await mkdir(this.stateDir, { recursive: true })
+      const body = await spoolFlatDump(dump, method.algo, { spillDir: this.stateDir })
+      try {
+        staged = await this.deps.bridge.stageNar(body.nar(), { signal: ctx.signal })
+        ca = { method: method.method, hash: body.hash }
+      } finally {
+        await body.dispose()
+      }
     } else {
       await drain(dump)
       throw new UnsupportedError("the 'git' ingestion method is not supported")

@@ -1,6 +1,7 @@
 /**
  * Fetchers (C++ primops/fetchTree.cc): `fetchurl`, `fetchTarball`, `fetchGit`, `fetchTree`
- * (types `path`, `file`, `tarball`, `git`), and `fetchMercurial`/`fetchClosure` refusals.
+ * (types `path`, `file`, `tarball`, `git`), and `fetchMercurial`/`fetchClosure` refusals
+ * (`fetchClosure` only under its experimental feature, as C++ registers it).
  *
  * Argument handling, names, hash checks and the returned attributes are done here; getting the
  * bytes (downloads, unpacking archives, Git checkouts) goes through the injected
@@ -441,6 +442,11 @@ export const fetcherBuiltins: BuiltinGroup = {
     {
       name: 'fetchMercurial', arity: 1, args: ['args'],
       impl: () => { throw new EvalError('fetchMercurial is not supported by this evaluator') },
+    },
+    {
+      // copying closures from binary caches needs a substituter client (not here yet)
+      name: '__fetchClosure', arity: 1, args: ['args'], experimentalFeature: 'fetch-closure',
+      impl: () => { throw new EvalError('builtins.fetchClosure is not supported by this evaluator yet') },
     },
   ],
 }

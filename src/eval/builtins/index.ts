@@ -19,6 +19,8 @@ import type { BuiltinGroup } from './registry.js'
 import { stringBuiltins } from './strings.js'
 import { typeBuiltins } from './types.js'
 import { xmlBuiltins } from './xml.js'
+import { regexBuiltins } from './regex.js'
+import { tomlBuiltins } from './toml.js'
 
 export const builtinGroups: readonly BuiltinGroup[] = [
   miscBuiltins,
@@ -36,6 +38,8 @@ export const builtinGroups: readonly BuiltinGroup[] = [
   fetcherBuiltins,
   flakeRefBuiltins,
   derivationBuiltins,
+  regexBuiltins,
+  tomlBuiltins,
 ]
 
 export type { BuiltinGroup, PrimOpDef, ConstantDef, NixSourceDef } from './registry.js'

@@ -54,11 +54,14 @@ export function isValidPath(st: EvalState, path: string): boolean {
 
 /** A derivation by `.drv` path: one made by this evaluation, else read from the store. */
 export function readDerivation(st: EvalState, drvPath: string): Derivation {
+  return storeSession(st).derivations.get(drvPath) ?? readStoreDerivation(st, drvPath)
+}
+
+/** A derivation read from the store (C++ `Store::readDerivation`), as `builtins.outputOf` does. */
+export function readStoreDerivation(st: EvalState, drvPath: string): Derivation {
   const s = storeSession(st)
-  const mine = s.derivations.get(drvPath)
-  if (mine !== undefined) return mine
   const io = st.io.store
-  if (io?.readDerivation === undefined || !isValidPath(st, drvPath)) throw notValid(drvPath)
+  if (io?.readDerivation === undefined || !isValidPath(st, drvPath)) throw new EvalError(`derivation '${drvPath}' is not valid`)
   const text = io.readDerivation(drvPath)
   const sp = s.storeDir.parse(drvPath)
   return parseDerivation(Buffer.from(text, 'latin1'), { name: sp.name.slice(0, -'.drv'.length), storeDir: s.storeDir })

@@ -68,6 +68,11 @@ in rec {
     url = httpUrl; outputHashMode = "flat"; outputHashAlgo = "sha256";
     outputHash = sha256Of "payload\n"; inherit nonce;
   };
+  # What `nix-channel --update` builds: the tarball unpacked, its single entry renamed.
+  unpackChannel = derivation {
+    name = "channel"; system = "builtin"; builder = "builtin:unpack-channel";
+    src = /. + "${srcDir}/channel.tar"; channelName = "mychannel"; inherit nonce;
+  };
   caFloating = mk "ca-floating" "mkdir $out; echo floating > $out/f" {
     __contentAddressed = true; outputHashMode = "recursive"; outputHashAlgo = "sha256";
   };
@@ -127,6 +132,7 @@ in rec {
   noOutput = mk "no-output" "echo nothing" {};
   depFailed = mk "dep-failed" "cat ${failing} > $out" {};
   logLimit = mk "log-limit" ''i=0; while [ $i -lt 200 ]; do echo 0123456789012345678901234567890123456789; i=$((i+1)); done; echo > $out'' {};
+  jobsZero = mk "jobs-zero" "echo > $out" {};
   wrongSystem = mk "wrong-system" "echo > $out" { system = "riscv64-linux"; };
   missingFeature = mk "missing-feature" "echo > $out" { requiredSystemFeatures = [ "gpu" ]; };
   builderMissing = derivation { name = "builder-missing"; system = "x86_64-linux"; builder = "/nonexistent/builder"; inherit nonce; };

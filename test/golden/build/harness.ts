@@ -47,6 +47,11 @@ export function makeWorkspace(tree: string | undefined, busybox: string): Worksp
   spawnSyncOk('chmod', ['755', join(host, 'busybox')])
   mkdirSync(join(host, 'src'), { mode: 0o755 })
   writeFileSync(join(host, 'src', 'payload.txt'), 'payload\n', { mode: 0o644 })
+  // A channel tarball for builtin:unpack-channel: one top-level directory.
+  mkdirSync(join(host, 'chan', 'nixexprs', 'lib'), { recursive: true })
+  writeFileSync(join(host, 'chan', 'nixexprs', 'default.nix'), '{ }: { hello = 1; }\n')
+  writeFileSync(join(host, 'chan', 'nixexprs', 'lib', 'x.nix'), '42\n')
+  spawnSyncOk('tar', ['-cf', join(host, 'src', 'channel.tar'), '-C', join(host, 'chan'), '--owner=0', '--group=0', '--mtime=@1', 'nixexprs'])
   mkdirSync(join(host, 'client-conf'))
   writeFileSync(join(host, 'client-conf', 'nix.conf'), 'experimental-features = nix-command ca-derivations\nsubstituters =\n')
   mkdirSync(join(host, 'home'))

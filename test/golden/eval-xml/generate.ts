@@ -1,9 +1,10 @@
 /**
  * Random Nix values for the XML goldens, as Nix source (written out with every position known)
- * and as the value the XML printer is given (`TestValue`, viewed through `testView`). Expected
- * output comes from C++ Nix, never from here.
+ * and as a description of the value (`TestValue`). Expected output comes from C++ Nix, never
+ * from here.
  */
-import type { XmlNode, XmlPos, XmlValueView } from '../../../src/eval/xml/index.js'
+/** A source position (1-based line and column). */
+export interface XmlPos { readonly path: string; readonly line: number; readonly column: number }
 import { rng } from '../eval-regex/generate.js'
 
 export type TestValue =
@@ -11,21 +12,6 @@ export type TestValue =
   | { t: 'path'; v: string } | { t: 'null' } | { t: 'primop' } | { t: 'list'; items: TestValue[] }
   | { t: 'attrs'; entries: Array<{ name: string; value: TestValue; pos: XmlPos }>; drv?: { drvPath?: string; outPath?: string } }
   | { t: 'lambda'; pos: XmlPos; formals?: { names: string[]; ellipsis: boolean }; arg?: string }
-
-export const testView: XmlValueView<TestValue> = {
-  inspect(v: TestValue): XmlNode<TestValue> {
-    switch (v.t) {
-      case 'int': case 'float': case 'bool': case 'string': case 'path': return { type: v.t, value: v.v } as XmlNode<TestValue>
-      case 'null': case 'primop': return { type: v.t }
-      case 'list': return { type: 'list', items: v.items }
-      case 'attrs': return {
-        type: 'attrs', names: v.entries.map((e) => e.name), derivation: v.drv,
-        get: (name) => { const e = v.entries.find((x) => x.name === name)!; return { value: e.value, pos: e.pos } },
-      }
-      case 'lambda': return { type: 'lambda', pos: v.pos, formals: v.formals, arg: v.arg }
-    }
-  },
-}
 
 /** A Nix string literal for a binary string. */
 export function nixString(s: string): string {

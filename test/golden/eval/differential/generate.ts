@@ -16,6 +16,8 @@ export interface DiffCase {
   readonly expr: string
   /** Extra `nix-instantiate` flags (experimental features). */
   readonly flags?: readonly string[]
+  /** Evaluate with `--read-write-mode` against a private local store instead of `dummy://`. */
+  readonly readWrite?: boolean
 }
 
 /** A file of the fixture tree: contents, `{ exec }` (executable file) or `{ link }` (symlink). */
@@ -443,7 +445,33 @@ function derivations(r: Rng): DiffCaseDraft {
   return { expr: `let\n  ${DEP_LETS}\nin\n${body}`, flags: [...flags] }
 }
 
-interface DiffCaseDraft { readonly expr: string; readonly flags?: readonly string[] }
+interface DiffCaseDraft { readonly expr: string; readonly flags?: readonly string[]; readonly readWrite?: boolean }
+
+/** With a writable store: `.drv` files and sources are written, so all-outputs contexts work. */
+function store(r: Rng): DiffCaseDraft {
+  const flags = new Set<string>()
+  const a = drvAttrs(r, flags)
+  const exprs = [
+    `let d = derivation ${a}; in (derivation { name = "top"; builder = "/bin/sh"; system = "x86_64-linux"; p = d.drvPath; }).drvPath`,
+    `let d = derivation ${a}; in derivationStrict { name = "top"; builder = "/bin/sh"; system = "x86_64-linux"; p = d.drvPath; q = "\${d}"; }`,
+    `let d = derivation ${a}; in builtins.getContext (derivation { name = "top"; builder = "/bin/sh"; system = "x86_64-linux"; p = d.drvPath; }).drvPath`,
+    `let d = derivation ${a}; in derivationStrict { name = "top"; builder = "/bin/sh"; system = "x86_64-linux"; __structuredAttrs = true; p = d.drvPath; }`,
+    'let a = builtins.toFile "a" "aa"; b = builtins.toFile "b" "see ${a}"; in builtins.getContext (builtins.readFile b)',
+    'builtins.readFile (builtins.toFile "x" "y")',
+    'builtins.readFile "${./tree}/a.txt"',
+    'builtins.getContext (builtins.readFile "${./tree}/a.txt")',
+    'builtins.attrNames (builtins.readDir (builtins.path { path = ./tree; name = "t"; }))',
+    'builtins.path { path = ./tree/a.txt; sha256 = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="; }',
+    'builtins.readFile "${derivation { name = "a"; builder = "/bin/sh"; system = "x"; }}/x"',
+    'builtins.storePath (builtins.toFile "x" "y")',
+    `derivationStrict { name = "deep"; builder = "/bin/sh"; system = "x86_64-linux"; p = (derivation { name = "mid"; builder = "/bin/sh"; system = "x86_64-linux"; q = (derivation ${a}).drvPath; }).drvPath; }`,
+  ]
+  const expr = `let
+  ${DEP_LETS}
+in
+${r.pick(exprs)}`
+  return { expr, readWrite: true, ...(flags.size > 0 ? { flags: [...flags] } : {}) }
+}
 
 const FLAKE_REFS = [
   'github:NixOS/nixpkgs', 'github:NixOS/nixpkgs/23.05?dir=lib', 'github:a/b/c?host=x.org', 'gitlab:foo/bar/v1', 'sourcehut:~user/repo',
@@ -477,6 +505,7 @@ export const CATEGORY_COUNTS: ReadonlyArray<readonly [string, number, (r: Rng) =
   ['paths', 50, paths],
   ['derivations', 170, derivations],
   ['flakeRefs', 40, flakeRefs],
+  ['store', 50, store],
 ]
 
 /** The cases for a seed; duplicates (same expression and flags) are dropped. */
@@ -489,10 +518,13 @@ export function generateDiffCases(seed: number): DiffCase[] {
     for (let tries = 0; n < count && tries < count * 20; tries++) {
       const d = gen(r)
       const draft: DiffCaseDraft = typeof d === 'string' ? { expr: d } : d
-      const key = `${draft.expr}\0${(draft.flags ?? []).join(' ')}`
+      const key = `${draft.expr}\0${(draft.flags ?? []).join(' ')}\0${draft.readWrite === true}`
       if (seen.has(key)) continue
       seen.add(key)
-      out.push({ id: `${category}-${n}`, category, expr: draft.expr, ...(draft.flags && draft.flags.length > 0 ? { flags: draft.flags } : {}) })
+      out.push({
+        id: `${category}-${n}`, category, expr: draft.expr,
+        ...(draft.flags && draft.flags.length > 0 ? { flags: draft.flags } : {}), ...(draft.readWrite ? { readWrite: true } : {}),
+      })
       n++
     }
   }

@@ -66,7 +66,7 @@ export function firstErrorLine(stderr: string, caseDir: string): string {
 export function groupByFlags<T extends DiffCase>(cases: readonly T[]): T[][] {
   const groups = new Map<string, T[]>()
   for (const c of cases) {
-    const k = (c.flags ?? []).join(' ')
+    const k = `${(c.flags ?? []).join(' ')}\0${c.readWrite === true}`
     let g = groups.get(k)
     if (!g) groups.set(k, g = [])
     g.push(c)
@@ -86,26 +86,28 @@ export interface Chroot {
  */
 export function runCpp(ref: Chroot, dirInChroot: string, cases: readonly DiffCase[], batch = 150): Map<string, Outcome> {
   const out = new Map<string, Outcome>()
-  const run = (flags: readonly string[], files: readonly string[]): { status: number; stdout: string; stderr: string } => {
+  const run = (c: DiffCase, files: readonly string[]): { status: number; stdout: string; stderr: string } => {
+    const flags = c.flags ?? []
     const xp = flags.length > 0 ? ` --extra-experimental-features '${flags.join(' ')}'` : ''
-    const cmd = `cd ${dirInChroot}/cases && env -i PATH=/usr/bin:/bin HOME=/homeless-shelter NIX_CONF_DIR=${dirInChroot}/conf NIX_REMOTE=dummy:// NIX_PATH= `
-      + `nix-instantiate ${BASE_FLAGS.join(' ')}${xp} ${files.map(f => `./${f}`).join(' ')}`
+    const store = c.readWrite === true ? `--read-write-mode --store local?root=${dirInChroot}/store` : ''
+    const cmd = `cd ${dirInChroot}/cases && env -i PATH=/usr/bin:/bin HOME=/homeless-shelter NIX_CONF_DIR=${dirInChroot}/conf ${c.readWrite === true ? '' : 'NIX_REMOTE=dummy:// '}NIX_PATH= `
+      + `nix-instantiate ${BASE_FLAGS.join(' ')}${xp} ${store} ${files.map(f => `./${f}`).join(' ')}`
     const r = spawnSync(ref.script, ['run', cmd], { maxBuffer: 256 << 20 })
     return { status: r.status ?? -1, stdout: r.stdout.toString('latin1'), stderr: r.stderr.toString('latin1') }
   }
   for (const group of groupByFlags(cases)) {
-    const flags = group[0]!.flags ?? []
+    const first = group[0]!
     let i = 0
     while (i < group.length) {
       const slice = group.slice(i, i + batch)
-      const r = run(flags, slice.map(c => `${c.id}.nix`))
+      const r = run(first, slice.map(c => `${c.id}.nix`))
       const lines = r.stdout.split('\n')
       lines.pop()
       for (let k = 0; k < lines.length && k < slice.length; k++) out.set(slice[k]!.id, { exit: 0, stdout: lines[k]! + '\n' })
       if (r.status === 0) { i += slice.length; continue }
       const failed = slice[lines.length]
       if (failed === undefined) throw new Error(`nix-instantiate failed after printing every value: ${r.stderr.slice(0, 500)}`)
-      const alone = run(flags, [`${failed.id}.nix`])
+      const alone = run(first, [`${failed.id}.nix`])
       out.set(failed.id, { exit: alone.status, error: firstErrorLine(alone.stderr, `${dirInChroot}/cases`) })
       i += lines.length + 1
     }

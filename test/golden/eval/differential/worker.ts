@@ -14,6 +14,7 @@ const { main } = (await import(cliModule)) as { main: Main }
 ;(globalThis as { __tsnixWorker?: boolean }).__tsnixWorker = true
 const casesDir = join(dir, 'cases')
 const env: NodeJS.ProcessEnv = { HOME: '/homeless-shelter', NIX_CONF_DIR: join(dir, 'conf'), NIX_REMOTE: 'dummy://', NIX_PATH: '' }
+const rwEnv: NodeJS.ProcessEnv = { ...env, NIX_REMOTE: `local?root=${join(dir, 'store')}` }
 const pwd = Buffer.from(casesDir, 'utf8').toString('latin1')
 for (const c of cases) {
   let out = ''
@@ -21,7 +22,9 @@ for (const c of cases) {
   const xp = c.flags && c.flags.length > 0 ? ['--extra-experimental-features', c.flags.join(' ')] : []
   let rc: number
   try {
-    rc = main([...BASE_FLAGS, ...xp, `./${c.id}.nix`], { stdout: s => { out += s }, stderr: s => { err += s } }, { env, cwd: casesDir, readStdin: () => '' })
+    const rw = c.readWrite === true ? ['--read-write-mode'] : []
+    rc = main([...BASE_FLAGS, ...xp, ...rw, `./${c.id}.nix`], { stdout: s => { out += s }, stderr: s => { err += s } },
+      { env: c.readWrite === true ? rwEnv : env, cwd: casesDir, readStdin: () => '' })
   } catch (e) {
     rc = 99
     err = `error: crash: ${(e as Error).stack ?? String(e)}`
