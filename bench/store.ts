@@ -136,7 +136,7 @@ async function addSmall(o: BenchOptions, reps: number, cpp: string | undefined, 
     const root = join(o.tmpDir, `add-ts-${rep}`)
     const store = await openAt(root)
     const c0 = process.cpuUsage()
-    const s = await timed(() => mapLimit(files, 16, f => store.addToStore(ctx, f.slice(f.lastIndexOf('/') + 1), { method: 'nar', algo: 'sha256' }, [], dumpPath(f), false)))
+    const s = await timed(() => mapLimit(files, 16, f => store.addToStore(ctx, f.slice(f.lastIndexOf('/') + 1), { method: 'nar', algo: 'sha256' }, [], dumpPath(f, { chunkSize: 64 * 1024 }), false)))
     extra = cpuExtra(c0)
     await store.close()
     wipe(root)
@@ -184,7 +184,7 @@ async function exportImport(o: BenchOptions, reps: number, cpp: string | undefin
   const files = await smallFiles(join(o.tmpDir, 'exp-files'), n)
   const tsRoot = join(o.tmpDir, 'exp-ts')
   const store = await openAt(tsRoot)
-  const paths = (await mapLimit(files, 16, f => store.addToStore(ctx, f.slice(f.lastIndexOf('/') + 1), { method: 'nar', algo: 'sha256' }, [], dumpPath(f), false))).map(i => i.path)
+  const paths = (await mapLimit(files, 16, f => store.addToStore(ctx, f.slice(f.lastIndexOf('/') + 1), { method: 'nar', algo: 'sha256' }, [], dumpPath(f, { chunkSize: 64 * 1024 }), false))).map(i => i.path)
   const printed = paths.map(p => storeDir.print(p))
   const tsFile = join(o.tmpDir, 'ts.export')
   let exExtra: Record<string, number> = {}
@@ -294,7 +294,7 @@ async function gcDead(o: BenchOptions, reps: number, cpp: string | undefined, n:
   const files = await smallFiles(join(o.tmpDir, 'gc-files'), n)
   const srcRoot = join(o.tmpDir, 'gc-src')
   const src = await openAt(srcRoot)
-  const paths = (await mapLimit(files, 16, f => src.addToStore(ctx, f.slice(f.lastIndexOf('/') + 1), { method: 'nar', algo: 'sha256' }, [], dumpPath(f), false))).map(i => i.path)
+  const paths = (await mapLimit(files, 16, f => src.addToStore(ctx, f.slice(f.lastIndexOf('/') + 1), { method: 'nar', algo: 'sha256' }, [], dumpPath(f, { chunkSize: 64 * 1024 }), false))).map(i => i.path)
   const exportFile = join(o.tmpDir, 'gc.export')
   const fd = openSync(exportFile, 'w')
   try { for await (const c of src.exportPaths(paths)) writeFileSync(fd, c) } finally { closeSync(fd) }
