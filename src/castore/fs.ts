@@ -248,6 +248,27 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     }
   }
 
+  // A single file that can be linked appears at `dest` complete in one step (link(2) creates
+  // the name atomically and refuses an existing one): no temporary name, no rename.
+  if (node.kind === 'file' && canLink) {
+    const src = await linkSource(node)
+    if (src !== undefined) {
+      try {
+        await link(src, dest)
+        stats.files++
+        stats.linked++
+        if (syncParent) { const fh = await open(dirname(dest), 'r'); try { await fh.sync() } finally { await fh.close() } }
+        return stats
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code
+        if (code === 'EEXIST') throw new DestinationExistsError(dest)
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOENT') throw e
+        if (code === 'ENOENT' && lstatSync(dirname(dest), { throwIfNoEntry: false }) === undefined) throw e
+        // otherwise fall back to the general path below (copy)
+      }
+    }
+  }
+
   try {
     await writeNode(Buffer.from(tmp), node)
     // Directories last, once all entries exist: their fsyncs at once (they share journal
