@@ -41,7 +41,7 @@ import {
   encodeNix32,
 } from '../store-path/index.js'
 import { HashMismatchError, InvalidStorePathError, NotPrivilegedError, StoreError, UnsupportedError, UntrustedPathError } from './errors.js'
-import { collectGarbage, deletePathCounting, findPermanentRoots, findRuntimeRoots, type GCStore, type RootMap, type TempRoots } from './gc/index.js'
+import { collectGarbage, deletePathCounting, deletePathCountingSync, findPermanentRoots, findRuntimeRoots, type GCStore, type RootMap, type TempRoots } from './gc/index.js'
 import { mapLimit } from './concurrency.js'
 import { GroupCommit } from './group-commit.js'
 import { decodeExportMarker, decodeExportTrailer, encodeExportMarker, encodeExportTrailer } from './export-format.js'
@@ -681,7 +681,8 @@ export class LocalStore implements Store {
       computeFSClosure: (p, o) => pi.computeClosure([p], { includeOutputs: o.includeOutputs, includeDerivers: o.includeDerivers }),
       topoSortPaths: async paths => topoSortReferrersFirst(paths, p => pi.queryReferrers(p)),
       invalidatePathChecked: p => pi.invalidatePaths([p]),
-      deleteEntry: base => deletePathCounting(`${this.realStoreDir}/${base}`),
+      invalidatePaths: ps => pi.invalidatePaths(ps),
+      deleteEntry: async base => deletePathCountingSync(`${this.realStoreDir}/${base}`),
       afterDeletion: async () => { if (this.deps.castoreGc) await this.deps.castoreGc(this.allCastoreRoots()) },
     }
   }
