@@ -45,7 +45,7 @@ export async function openLocalStore(opts: OpenLocalStoreOptions): Promise<Local
   // stored whole, castore's object *is* the materialised file (a hard link). Chunks would be a
   // second copy (castore's chunks plus a whole linked copy) and cost the chunker's CPU; they
   // only pay where paths are not materialised (src/store/README.md, "Dedup").
-  const blobs = await FsBlobService.open(objects, settings['tsnix-materialise'] === 'eager' ? { chunking: false } : {})
+  const blobs = await FsBlobService.open(objects, settings['tsnix-materialise'] === 'eager' ? { chunking: false, wholeMax: 1024 * 1024 } : {})
   const dirs = await FsDirectoryService.open(objects)
   const linkDir = `${castoreDir}/links`
   await mkdir(linkDir, { recursive: true })
