@@ -316,7 +316,7 @@ export class LocalStore implements Store {
 
   /** Durability barrier and registration, shared by concurrent commits (group-commit.ts). */
   private readonly commits = new GroupCommit<ValidPathRegistration>(async regs => {
-    await Promise.all([this.deps.bridge.sync(), fsyncDir(this.realStoreDir)])
+    await Promise.all([this.deps.bridge.sync(), this.deps.settings['fsync-store-paths'] ? fsyncDir(this.realStoreDir) : undefined])
     await this.register([...regs])
   })
 
@@ -328,7 +328,7 @@ export class LocalStore implements Store {
   private async publish(path: StorePath, root: Node, replace: boolean): Promise<void> {
     const real = this.realPath(path)
     // The store directory itself is synced once per group commit.
-    const opts = { hardLinks: true, linkDir: this.deps.linkDir, syncParent: false }
+    const opts = { hardLinks: true, linkDir: this.deps.linkDir, syncParent: false, fsync: this.deps.settings['fsync-store-paths'] }
     if (!replace) {
       // Usually nothing is there: materialise straight away (it refuses an existing name).
       try {
@@ -354,6 +354,17 @@ export class LocalStore implements Store {
     await rename(real, old)
     await rename(fresh, real)
     await deletePathCounting(old)
+  }
+
+  /** Replace the materialised copy of a valid path with a fresh one from castore (repair). */
+  async rematerialise(path: StorePath, root: Node): Promise<void> {
+    const locks = (await PathLocks.acquire([this.realPath(path)]))!
+    try {
+      await this.publish(path, root, true)
+      if (this.deps.settings['fsync-store-paths']) await fsyncDir(this.realStoreDir)
+    } finally {
+      await locks.release()
+    }
   }
 
   /** A hidden sibling name for a path being replaced (cleaned up at open if a crash leaves it). */
@@ -499,7 +510,7 @@ export class LocalStore implements Store {
       const root = await this.castoreRoot(path)
       if (root) { yield* this.deps.bridge.renderNar(root); return }
     }
-    yield* dumpPath(real, { chunkSize: 64 * 1024 })
+    yield* dumpPath(real, { chunkSize: 16 * 1024 })
   }
 
   /** The castore root of a valid path, adopting paths C++ Nix registered on first need. */

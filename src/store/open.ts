@@ -40,7 +40,9 @@ export async function openLocalStore(opts: OpenLocalStoreOptions): Promise<Local
   }
 
   const castoreDir = settings['tsnix-castore-dir'] || `${state}/castore`
-  const objects = await FsObjectStore.open(castoreDir)
+  // `fsync-store-paths = false` (C++ Nix's default) trades durability across a power loss for
+  // speed; a killed process still leaves no half-written object or path (temp names + rename).
+  const objects = await FsObjectStore.open(castoreDir, { fsync: settings['fsync-store-paths'] })
   // With every path materialised, a large file's bytes must exist whole in the store anyway:
   // stored whole, castore's object *is* the materialised file (a hard link). Chunks would be a
   // second copy (castore's chunks plus a whole linked copy) and cost the chunker's CPU; they
