@@ -52,8 +52,12 @@ function cppVersion(): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined
 }
 
+/** `fsync-store-paths = false`: C++ Nix's behaviour (no fsync of store paths), for a like-for-like comparison. */
+let noFsync = false
+
 async function openAt(root: string): Promise<LocalStore> {
-  const { settings, locations } = loadSettings({ env: { NIX_CONFIG: `store = local?root=${root}\nrequire-sigs = false` }, isRoot: process.getuid?.() === 0, readFile: () => undefined })
+  const conf = `store = local?root=${root}\nrequire-sigs = false\n${noFsync ? 'fsync-store-paths = false\n' : ''}`
+  const { settings, locations } = loadSettings({ env: { NIX_CONFIG: conf }, isRoot: process.getuid?.() === 0, readFile: () => undefined })
   return openLocalStore({ locations, settings })
 }
 
@@ -77,7 +81,7 @@ async function timed(fn: () => Promise<unknown> | unknown): Promise<number> { co
 function cliEnv(root: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('NIX_')) env[k] = v
-  return { ...env, NIX_CONFIG: `store = local?root=${root}\nrequire-sigs = false` }
+  return { ...env, NIX_CONFIG: `store = local?root=${root}\nrequire-sigs = false\n${noFsync ? 'fsync-store-paths = false\n' : ''}` }
 }
 
 function tsnixCli(root: string, args: string[], io: { stdin?: string; stdout?: string } = {}): number {
@@ -136,7 +140,7 @@ async function addSmall(o: BenchOptions, reps: number, cpp: string | undefined, 
     const root = join(o.tmpDir, `add-ts-${rep}`)
     const store = await openAt(root)
     const c0 = process.cpuUsage()
-    const s = await timed(() => mapLimit(files, 16, f => store.addToStore(ctx, f.slice(f.lastIndexOf('/') + 1), { method: 'nar', algo: 'sha256' }, [], dumpPath(f), false)))
+    const s = await timed(() => mapLimit(files, 16, f => store.addToStore(ctx, f.slice(f.lastIndexOf('/') + 1), { method: 'nar', algo: 'sha256' }, [], dumpPath(f, { chunkSize: 64 * 1024 }), false)))
     extra = cpuExtra(c0)
     await store.close()
     wipe(root)
@@ -184,7 +188,7 @@ async function exportImport(o: BenchOptions, reps: number, cpp: string | undefin
   const files = await smallFiles(join(o.tmpDir, 'exp-files'), n)
   const tsRoot = join(o.tmpDir, 'exp-ts')
   const store = await openAt(tsRoot)
-  const paths = (await mapLimit(files, 16, f => store.addToStore(ctx, f.slice(f.lastIndexOf('/') + 1), { method: 'nar', algo: 'sha256' }, [], dumpPath(f), false))).map(i => i.path)
+  const paths = (await mapLimit(files, 16, f => store.addToStore(ctx, f.slice(f.lastIndexOf('/') + 1), { method: 'nar', algo: 'sha256' }, [], dumpPath(f, { chunkSize: 64 * 1024 }), false))).map(i => i.path)
   const printed = paths.map(p => storeDir.print(p))
   const tsFile = join(o.tmpDir, 'ts.export')
   let exExtra: Record<string, number> = {}
@@ -294,7 +298,7 @@ async function gcDead(o: BenchOptions, reps: number, cpp: string | undefined, n:
   const files = await smallFiles(join(o.tmpDir, 'gc-files'), n)
   const srcRoot = join(o.tmpDir, 'gc-src')
   const src = await openAt(srcRoot)
-  const paths = (await mapLimit(files, 16, f => src.addToStore(ctx, f.slice(f.lastIndexOf('/') + 1), { method: 'nar', algo: 'sha256' }, [], dumpPath(f), false))).map(i => i.path)
+  const paths = (await mapLimit(files, 16, f => src.addToStore(ctx, f.slice(f.lastIndexOf('/') + 1), { method: 'nar', algo: 'sha256' }, [], dumpPath(f, { chunkSize: 64 * 1024 }), false))).map(i => i.path)
   const exportFile = join(o.tmpDir, 'gc.export')
   const fd = openSync(exportFile, 'w')
   try { for await (const c of src.exportPaths(paths)) writeFileSync(fd, c) } finally { closeSync(fd) }
@@ -427,9 +431,20 @@ export async function run(o: BenchOptions): Promise<BenchResult[]> {
   const want = (s: string): boolean => !only || only.includes(s)
   const out: BenchResult[] = []
   const note = (r: BenchResult): BenchResult => (cpp ? r : { ...r, note: 'C++ Nix (nix-store) not installed' })
-  if (want('add')) out.push(note(await addSmall(o, reps, cpp, 1000)))
-  if (want('large')) out.push(note(await addLarge(o, o.quick ? 1 : reps, cpp, (o.quick ? 256 : 1024) * MiB)))
-  if (want('export')) out.push(...(await exportImport(o, reps, cpp, 1000)).map(note))
+  // Each write workload twice: tsnix's default (a path is durable before it is valid: ~2 fsyncs
+  // per path, shared by concurrent commits) and `fsync-store-paths = false`, which is what C++
+  // Nix does (it never fsyncs store paths).
+  const both = async (f: () => Promise<BenchResult | BenchResult[]>): Promise<void> => {
+    for (const nf of [false, true]) {
+      noFsync = nf
+      try {
+        for (const r of [await f()].flat()) out.push(note(nf ? { ...r, workload: `${r.workload} [fsync-store-paths = false]` } : r))
+      } finally { noFsync = false }
+    }
+  }
+  if (want('add')) await both(() => addSmall(o, reps, cpp, 1000))
+  if (want('large')) await both(() => addLarge(o, o.quick ? 1 : reps, cpp, (o.quick ? 256 : 1024) * MiB))
+  if (want('export')) await both(() => exportImport(o, reps, cpp, 1000))
   if (want('query')) out.push(note(await queryInfos(o, reps, cpp, o.quick ? 10_000 : 100_000)))
   if (want('gc')) out.push(note(await gcDead(o, o.quick ? 1 : reps, cpp, o.quick ? 2000 : 10_000)))
   if (want('scale') && !o.quick) out.push(...await scale(o, [10_000, 100_000, 1_000_000]))

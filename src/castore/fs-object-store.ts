@@ -37,6 +37,8 @@ const FORMAT_VERSION = 1
 const NS_DIR: Record<Namespace, string> = { blob: 'blobs', index: 'index', dir: 'dirs' }
 const HEX64 = /^[0-9a-f]{64}$/
 const READ_PIECE = 1024 * 1024
+const TMP_PREFIX = randomBytes(6).toString('hex') + '-'
+let tmpCounter = 0
 
 const deflate = promisify(zlib.deflateRaw), inflate = promisify(zlib.inflateRaw)
 const brotli = promisify(zlib.brotliCompress), unbrotli = promisify(zlib.brotliDecompress)
@@ -311,8 +313,9 @@ export class FsObjectStore implements ObjectStore {
     this.dirty.add(dir)
   }
 
+  /** Unique within the process without asking the kernel for randomness each time. */
   private tmpName(): string {
-    return join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`)
+    return join(this.tmpDir, `${process.pid}-${TMP_PREFIX}${(tmpCounter++).toString(36)}`)
   }
 
   private async compress(data: Uint8Array): Promise<Buffer> {

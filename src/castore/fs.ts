@@ -16,9 +16,9 @@
  * set to the policy's), everything else to a copy kept once per key in `linkDir`.
  */
 import { randomBytes } from 'node:crypto'
-import { chmodSync, constants as fsc, linkSync, lstatSync, renameSync, statSync, utimesSync } from 'node:fs'
+import { chmodSync, constants as fsc, lstatSync, statSync, utimesSync } from 'node:fs'
 import {
-  chmod, lstat, lutimes, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, utimes,
+  chmod, link, lstat, lutimes, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, utimes,
 } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { BlobService } from './blob-service.js'
@@ -163,7 +163,7 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     if (!closure.has(node.digest.hex)) throw new NotFoundError(`directory ${node.digest.hex}`)
   }
 
-  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${randomBytes(6).toString('hex')}`)
+  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${uniqueSuffix()}`)
   const createdDirs: Buffer[] = []
 
   const writeFile = async (p: Buffer, n: FileNode): Promise<void> => {
@@ -172,7 +172,7 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     if (canLink) {
       const src = await linkSource(n)
       if (src !== undefined) {
-        try { linkSync(src, p); stats.linked++; return } catch (e) {
+        try { await link(src, p); stats.linked++; return } catch (e) {
           const code = (e as NodeJS.ErrnoException).code
           if (code === 'EXDEV' || code === 'EPERM') canLink = false
           // EMLINK: too many links to one inode; ENOENT: GC removed the source meanwhile. Copy.
@@ -218,14 +218,15 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     const xp = join(opts.linkDir, n.digest.hex.slice(0, 2), n.digest.hex + (n.executable ? '.x' : ''))
     try { await stat(xp); return xp } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e }
     await mkdir(dirname(xp), { recursive: true })
-    const t = `${xp}.tmp-${randomBytes(6).toString('hex')}`
+    const t = `${xp}.tmp-${uniqueSuffix()}`
     await copyBlob(t, n)
     await rename(t, xp)
     return xp
   }
 
-  // Metadata of a link source, and the link itself, are synchronous calls: microseconds each,
-  // once per file, where a thread-pool round trip costs more than the call.
+  // The link source's metadata is read and set with synchronous calls: microseconds each, once
+  // per file, where a thread-pool round trip costs more than the call. (Creating entries — the
+  // link, the renames — stays asynchronous: those wait on directory locks under load.)
   const conform = async (p: string, mode: number): Promise<void> => {
     const st = statSync(p)
     if ((st.mode & 0o7777) !== mode) chmodSync(p, mode)
@@ -244,6 +245,27 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
       await mkdir(p, { mode: 0o700 })
       createdDirs.push(p)
       await Promise.all(d.entries().map((e: Entry) => writeNode(joinBytes(p, e.name), e.node)))
+    }
+  }
+
+  // A single file that can be linked appears at `dest` complete in one step (link(2) creates
+  // the name atomically and refuses an existing one): no temporary name, no rename.
+  if (node.kind === 'file' && canLink) {
+    const src = await linkSource(node)
+    if (src !== undefined) {
+      try {
+        await link(src, dest)
+        stats.files++
+        stats.linked++
+        if (syncParent) { const fh = await open(dirname(dest), 'r'); try { await fh.sync() } finally { await fh.close() } }
+        return stats
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code
+        if (code === 'EEXIST') throw new DestinationExistsError(dest)
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOENT') throw e
+        if (code === 'ENOENT' && lstatSync(dirname(dest), { throwIfNoEntry: false }) === undefined) throw e
+        // otherwise fall back to the general path below (copy)
+      }
     }
   }
 
@@ -269,9 +291,16 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
   return stats
 }
 
+/** A hex suffix unique within the process (random per process, then counted: no syscall each time). */
+const SUFFIX_BASE = randomBytes(4).toString('hex')
+let suffixCounter = 0
+function uniqueSuffix(): string { return SUFFIX_BASE + (suffixCounter++).toString(16).padStart(4, '0') }
+
 async function renameNoReplace(from: string, to: string): Promise<void> {
+  // The existence check is a synchronous lstat (no Error for the usual miss); the rename
+  // changes a directory others write to as well, so it goes to the thread pool.
   if (lstatSync(to, { throwIfNoEntry: false }) !== undefined) throw new DestinationExistsError(to)
-  renameSync(from, to)
+  await rename(from, to)
 }
 
 /** Remove a (possibly read-only) tree we were writing. */

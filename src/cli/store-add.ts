@@ -16,7 +16,7 @@ export async function run(args: string[]): Promise<number> {
     const ctx = cliContext(stderrLogger(a.verbosity))
     const infos = await mapLimit(a.rest, CONCURRENCY, p => {
       const abs = resolve(p)
-      return store.addToStore(ctx, basename(abs), { method: 'nar', algo: 'sha256' }, [], dumpPath(abs), false)
+      return store.addToStore(ctx, basename(abs), { method: 'nar', algo: 'sha256' }, [], dumpPath(abs, { chunkSize: 64 * 1024 }), false)
     })
     process.stdout.write(infos.map(i => store.storeDir.print(i.path) + '\n').join(''))
     return 0

@@ -10,11 +10,12 @@
  * `<path>.lock` files compatible with C++ Nix.
  */
 import { randomBytes } from 'node:crypto'
+import { lstatSync } from 'node:fs'
 import { lstat, mkdir, open, readFile, readlink, rename, symlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { Builder, type BuilderStore, type BuildRequestContext, DaemonRunners } from '../build/index.js'
-import { decodeRootNode, encodeRootNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
+import { decodeRootNode, DestinationExistsError, encodeRootNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
 import { type BasicDerivation, derivationStoreInfo, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
 import { type Logger, nullLogger } from '../logger.js'
 import { dumpPath } from '../nar/index.js'
@@ -40,7 +41,7 @@ import {
   encodeNix32,
 } from '../store-path/index.js'
 import { HashMismatchError, InvalidStorePathError, NotPrivilegedError, StoreError, UnsupportedError, UntrustedPathError } from './errors.js'
-import { collectGarbage, deletePathCounting, findPermanentRoots, findRuntimeRoots, type GCStore, type RootMap, type TempRoots } from './gc/index.js'
+import { collectGarbage, deletePathCounting, deletePathCountingSync, findPermanentRoots, findRuntimeRoots, type GCStore, type RootMap, type TempRoots } from './gc/index.js'
 import { mapLimit } from './concurrency.js'
 import { GroupCommit } from './group-commit.js'
 import { decodeExportMarker, decodeExportTrailer, encodeExportMarker, encodeExportTrailer } from './export-format.js'
@@ -321,7 +322,7 @@ export class LocalStore implements Store {
 
   /** Durability barrier and registration, shared by concurrent commits (group-commit.ts). */
   private readonly commits = new GroupCommit<ValidPathRegistration>(async regs => {
-    await Promise.all([this.deps.bridge.sync(), fsyncDir(this.realStoreDir)])
+    await Promise.all([this.deps.bridge.sync(), this.deps.settings['fsync-store-paths'] ? fsyncDir(this.realStoreDir) : undefined])
     await this.register([...regs])
   })
 
@@ -332,26 +333,44 @@ export class LocalStore implements Store {
    */
   private async publish(path: StorePath, root: Node, replace: boolean): Promise<void> {
     const real = this.realPath(path)
-    const exists = await lstat(real).then(() => true, () => false)
     // The store directory itself is synced once per group commit.
-    const opts = { hardLinks: true, linkDir: this.deps.linkDir, syncParent: false }
-    if (!exists) {
+    const opts = { hardLinks: true, linkDir: this.deps.linkDir, syncParent: false, fsync: this.deps.settings['fsync-store-paths'] }
+    if (!replace) {
+      // Usually nothing is there: materialise straight away (it refuses an existing name).
       try {
         await materialise(root, real, this.deps.blobs, this.deps.dirs, opts)
+        return
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-        await mkdir(this.realStoreDir, { recursive: true }) // the store directory was removed
-        await materialise(root, real, this.deps.blobs, this.deps.dirs, opts)
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && lstatSync(this.realStoreDir, { throwIfNoEntry: false }) === undefined) {
+          await mkdir(this.realStoreDir, { recursive: true }) // the store directory was removed
+          await materialise(root, real, this.deps.blobs, this.deps.dirs, opts)
+          return
+        }
+        if (!(e instanceof DestinationExistsError)) throw e
+        if (await this.isValidPath(path)) return // valid meanwhile (another writer of a shared store)
       }
+    } else if (lstatSync(real, { throwIfNoEntry: false }) === undefined) {
+      await materialise(root, real, this.deps.blobs, this.deps.dirs, opts)
       return
     }
-    if (!replace && (await this.isValidPath(path))) return
+    // A leftover copy of an invalid path, or a valid one being repaired: swap in a new copy.
     const fresh = this.asideName(path, 'new')
     await materialise(root, fresh, this.deps.blobs, this.deps.dirs, opts)
     const old = this.asideName(path, 'old')
     await rename(real, old)
     await rename(fresh, real)
     await deletePathCounting(old)
+  }
+
+  /** Replace the materialised copy of a valid path with a fresh one from castore (repair). */
+  async rematerialise(path: StorePath, root: Node): Promise<void> {
+    const locks = (await PathLocks.acquire([this.realPath(path)]))!
+    try {
+      await this.publish(path, root, true)
+      if (this.deps.settings['fsync-store-paths']) await fsyncDir(this.realStoreDir)
+    } finally {
+      await locks.release()
+    }
   }
 
   /** A hidden sibling name for a path being replaced (cleaned up at open if a crash leaves it). */
@@ -380,7 +399,7 @@ export class LocalStore implements Store {
     for (const info of topoSortReferencesFirst([...infos.values()])) {
       yield encodeExportMarker(true)
       const h = createHasher('sha256')
-      for await (const c of this.narFromPath(info.path)) { h.update(c); yield c }
+      for await (const c of this.narOf(info.path)) { h.update(c); yield c }
       const got = h.digest()
       if (!got.equals(info.narHash)) {
         throw new StoreError(`hash of path '${this.storeDir.print(info.path)}' has changed from '${info.narHash.format('nix32', true)}' to '${got.format('nix32', true)}'!`)
@@ -484,6 +503,20 @@ export class LocalStore implements Store {
     }
     // The materialised copy is the fast path (as C++ dumps from disk); castore backs it up.
     yield* dumpPath(this.realPath(path))
+  }
+
+  /**
+   * The NAR of a path known to be valid: dumped from its materialised copy (as C++ does), or
+   * rendered from castore when that copy is missing. Small output pieces: most paths are small,
+   * and each dump allocates one piece up front.
+   */
+  private async *narOf(path: StorePath): AsyncGenerator<Uint8Array> {
+    const real = this.realPath(path)
+    if (lstatSync(real, { throwIfNoEntry: false }) === undefined) {
+      const root = await this.castoreRoot(path)
+      if (root) { yield* this.deps.bridge.renderNar(root); return }
+    }
+    yield* dumpPath(real, { chunkSize: 16 * 1024 })
   }
 
   /** The castore root of a valid path, adopting paths C++ Nix registered on first need. */
@@ -688,7 +721,8 @@ export class LocalStore implements Store {
       computeFSClosure: (p, o) => pi.computeClosure([p], { includeOutputs: o.includeOutputs, includeDerivers: o.includeDerivers }),
       topoSortPaths: async paths => topoSortReferrersFirst(paths, p => pi.queryReferrers(p)),
       invalidatePathChecked: p => pi.invalidatePaths([p]),
-      deleteEntry: base => deletePathCounting(`${this.realStoreDir}/${base}`),
+      invalidatePaths: ps => pi.invalidatePaths(ps),
+      deleteEntry: async base => deletePathCountingSync(`${this.realStoreDir}/${base}`),
       afterDeletion: async () => { if (this.deps.castoreGc) await this.deps.castoreGc(this.allCastoreRoots()) },
     }
   }

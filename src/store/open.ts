@@ -40,12 +40,14 @@ export async function openLocalStore(opts: OpenLocalStoreOptions): Promise<Local
   }
 
   const castoreDir = settings['tsnix-castore-dir'] || `${state}/castore`
-  const objects = await FsObjectStore.open(castoreDir)
+  // `fsync-store-paths = false` (C++ Nix's default) trades durability across a power loss for
+  // speed; a killed process still leaves no half-written object or path (temp names + rename).
+  const objects = await FsObjectStore.open(castoreDir, { fsync: settings['fsync-store-paths'] })
   // With every path materialised, a large file's bytes must exist whole in the store anyway:
   // stored whole, castore's object *is* the materialised file (a hard link). Chunks would be a
   // second copy (castore's chunks plus a whole linked copy) and cost the chunker's CPU; they
   // only pay where paths are not materialised (src/store/README.md, "Dedup").
-  const blobs = await FsBlobService.open(objects, settings['tsnix-materialise'] === 'eager' ? { chunking: false } : {})
+  const blobs = await FsBlobService.open(objects, settings['tsnix-materialise'] === 'eager' ? { chunking: false, wholeMax: 1024 * 1024 } : {})
   const dirs = await FsDirectoryService.open(objects)
   const linkDir = `${castoreDir}/links`
   await mkdir(linkDir, { recursive: true })
