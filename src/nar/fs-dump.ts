@@ -37,6 +37,7 @@ export interface DumperOptions {
   signal?: AbortSignal
 }
 
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
 /** Placeholder contents: pieces that are views of this stand for bytes the helper reads. */
 const HOLE_SIZE = 16 * 1024 * 1024
 let HOLE: Uint8Array | undefined
@@ -75,7 +76,6 @@ class Ev {
 interface Frame { end: number; entries: Dirent[]; bytes: Buffer; i: number; off: number }
 interface BigFile { fd: number; off: number; size: number; path: Buffer }
 
-export const STATS = { delegated: 0, inline: 0, waitData: 0, waitHeader: 0 }
 export class NarDumper {
   private readonly enc: NarEncoder
   private readonly chunkSize: number
@@ -121,6 +121,7 @@ export class NarDumper {
   private lentBufs: Buffer[] = []
   private freeBufs: Buffer[] = []
   private steps = 0
+  private leaseTried = false
 
   constructor(path: string | Buffer, opts: DumperOptions = {}) {
     this.chunkSize = Math.max(opts.chunkSize ?? 256 * 1024, 8192)
@@ -155,7 +156,7 @@ export class NarDumper {
           return copy
         }
         if (this.canProduce()) this.produce()
-        else { STATS.waitData++; return WAIT }
+        else return WAIT
         continue
       }
       if (this.pi < this.pieces.length) {
@@ -180,7 +181,7 @@ export class NarDumper {
         if (ev.kind === EV_HELPER) {
           if (!this.helper!.takeHeader()) {
             if (this.canProduce()) this.produce()
-            else { STATS.waitHeader++; return WAIT }
+            else return WAIT
             continue
           }
           this.encodeHelperFile(this.helper!.fileSize, this.helper!.fileExecutable)
@@ -194,9 +195,11 @@ export class NarDumper {
         this.enc.end()
         this.pieces = this.enc.take()
         continue
-      } else if (this.mode === 'always' && (this.helper === undefined || !this.helper.ready)) {
+      } else if (this.mode === 'always' && this.helper === undefined && !this.leaseTried) {
+        this.leaseTried = true
         this.tryLease()
-        if (this.helper === undefined || !this.helper.ready) return WAIT
+      } else if (this.mode === 'always' && this.helper !== undefined && !this.helper.ready && this.helper.alive) {
+        return WAIT // 'always' (tests): let the helper start rather than begin without it
       } else {
         this.produce()
       }
@@ -207,7 +210,7 @@ export class NarDumper {
   /** Block until `next()` may have something (the helper progressed). */
   waitSync(): void {
     if (this.helper !== undefined && this.helper.ready) this.helper.waitSync()
-    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1)
+    else Atomics.wait(PAUSE, 0, 0, 1)
   }
 
   async waitAsync(): Promise<void> {
@@ -371,9 +374,8 @@ export class NarDumper {
     this.seenFiles++
     if (this.helper === undefined && (this.seenFiles >= this.nextLease || (this.mode === 'auto' && this.seenBytes >= AUTO_BYTES))) this.tryLease()
     const h = this.helper
-    if (h !== undefined && this.mayRequest(h) && h.outstanding < AHEAD && h.canRequest(n)) {
+    if (h !== undefined && this.mayRequest(h) && h.fewerOutstandingThan(AHEAD) && h.canRequest(n)) {
       h.requestRead(this.path.subarray(0, n))
-      STATS.delegated++
       this.events.push(new Ev(EV_HELPER, undefined, 0, false))
       return
     }
@@ -390,7 +392,6 @@ export class NarDumper {
 
   /** A regular file read by this thread. */
   private fileHere(n: number, size: number, executable: boolean): void {
-    STATS.inline++
     this.seenBytes += size
     const p = this.path.subarray(0, n)
     if (size > this.chunkSize) {

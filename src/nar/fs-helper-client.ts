@@ -19,6 +19,24 @@ const waitAsync = (Atomics as unknown as {
 const REQ_MASK = REQ_CAP - 1
 /** Small-file requests per wake-up of a sleeping helper. */
 const RING_BATCH = 64
+/** A dump tells the helper about consumed ring bytes in steps of this much. */
+const PUBLISH_STEP = 256 * 1024
+
+/**
+ * Wait for the main thread's bell without blocking the event loop. A pending waitAsync does
+ * not keep the process alive, so a timer does meanwhile (else a command would exit, status 0,
+ * in the middle of its work).
+ */
+async function sleepAsync(c: Int32Array, bell: number, timeoutMs: number): Promise<void> {
+  const w = waitAsync(c, C.M_BELL, bell, timeoutMs)
+  if (!w.async) return
+  const keepAlive = setTimeout(() => {}, timeoutMs + 1000)
+  try {
+    await w.value
+  } finally {
+    clearTimeout(keepAlive)
+  }
+}
 
 interface Helper {
   shared: SharedBuffers
@@ -34,7 +52,7 @@ let disabled = false
 function spawn(): Helper | undefined {
   const shared = allocateShared()
   try {
-    const worker = new Worker(new URL('./fs-helper.js', import.meta.url), { workerData: shared, stdout: false, stderr: false })
+    const worker = new Worker(new URL('./fs-helper.js', import.meta.url), { workerData: shared, stdout: true, stderr: true })
     const h: Helper = { shared, c: new Int32Array(shared.control), worker, leased: false, dead: false }
     worker.unref()
     worker.on('error', () => { h.dead = true })
@@ -60,7 +78,15 @@ export function leaseHelper(): HelperLease | undefined {
   const h = current
   if (h.leased) return undefined
   const c = h.c
-  if (Atomics.load(c, C.ACK) !== Atomics.load(c, C.JOB)) return undefined
+  // The previous job must be acknowledged before the counters are reset; the helper does so
+  // within moments of being told (unless this thread is what it waits for, which it is not).
+  for (let tries = 0; Atomics.load(c, C.ACK) !== Atomics.load(c, C.JOB); tries++) {
+    if (tries === 50 || h.dead) return undefined
+    const bell = Atomics.load(c, C.M_BELL)
+    Atomics.store(c, C.M_SLEEP, 1)
+    if (Atomics.load(c, C.ACK) !== Atomics.load(c, C.JOB)) Atomics.wait(c, C.M_BELL, bell, 1)
+    Atomics.store(c, C.M_SLEEP, 0)
+  }
   if (Atomics.compareExchange(c, C.STATE, STATE_IDLE, STATE_BUSY) !== STATE_IDLE &&
     Atomics.compareExchange(c, C.STATE, STATE_STARTING, STATE_BUSY) !== STATE_STARTING) return undefined
   h.leased = true
@@ -86,9 +112,16 @@ export class HelperLease {
   private readonly job: number
   private ended = false
   private reqW = 0
+  /** REQ_R and DONE as last read: they only grow, so a stale value errs on the safe side. */
+  private reqR = 0
+  private done = 0
   private requested = 0
   /** Our end of the data ring: DATA_R for a dump, DATA_W for a restore. */
   private dataPos = 0
+  /** DATA_R published (a dump publishes in steps, or when the helper sleeps). */
+  private published = 0
+  /** The other end of the data ring as last read (DATA_W for a dump, DATA_R for a restore). */
+  private seen = 0
   /** Ring bytes handed out by `take` and not yet released. */
   private lent = 0
   /**
@@ -100,6 +133,8 @@ export class HelperLease {
   /** Requests not yet rung for (the helper is woken for batches, not for every file). */
   private unrung = 0
   private isReady = false
+  /** Set by the first requestWrite: `put` fills the ring and the helper drains it. */
+  private restoring = false
 
   constructor(h: Helper, job: number) {
     this.h = h
@@ -112,24 +147,35 @@ export class HelperLease {
 
   /** True once the helper thread runs (until then, do the work yourself). */
   get ready(): boolean {
-    if (!this.isReady) this.isReady = Atomics.load(this.c, C.READY) === 1
+    if (!this.isReady) this.isReady = Atomics.load(this.c, C.READY) === 1 && !this.h.dead
     return this.isReady
   }
+
+  /** False once the helper thread is known to be gone (then it never becomes ready). */
+  get alive(): boolean { return !this.h.dead && Atomics.load(this.c, C.STATE) !== STATE_EXITED }
 
   /** Requests not yet finished by the helper. */
   get outstanding(): number {
     const done = Atomics.load(this.c, C.DONE)
+    this.done = done
     this.waitIndex = C.DONE
     this.waitValue = done
     return this.requested - done
+  }
+
+  /** Whether fewer than `n` requests are unfinished (reads the shared counter only when needed). */
+  fewerOutstandingThan(n: number): boolean {
+    return this.requested - this.done < n || this.outstanding < n
   }
 
   /** Whether a request for a path of this length fits in the request ring now. */
   canRequest(pathLength: number): boolean {
     const at = this.reqW & REQ_MASK
     const len = recordLength(pathLength)
-    const skip = REQ_CAP - at < len ? REQ_CAP - at : 0
-    return skip + len <= REQ_CAP - ((this.reqW - Atomics.load(this.c, C.REQ_R)) | 0)
+    const need = (REQ_CAP - at < len ? REQ_CAP - at : 0) + len
+    if (need <= REQ_CAP - ((this.reqW - this.reqR) | 0)) return true
+    this.reqR = Atomics.load(this.c, C.REQ_R)
+    return need <= REQ_CAP - ((this.reqW - this.reqR) | 0)
   }
 
   /**
@@ -141,9 +187,6 @@ export class HelperLease {
   /** Ask the helper to put `size` bytes of the file at `path` from `offset` into the ring, bare. */
   requestRange(path: Uint8Array, offset: number, size: number): void { this.request(REQ_RANGE, path, size, 0, offset) }
 
-  /** Requests made in this job so far. */
-  get requestCount(): number { return this.requested }
-
   /** Size and executable bit from the last `takeHeader`. */
   fileSize = 0
   fileExecutable = false
@@ -151,13 +194,7 @@ export class HelperLease {
   /** Dump: consume the next file's header (false if it is not there yet). */
   takeHeader(): boolean {
     this.release()
-    const w = Atomics.load(this.c, C.DATA_W)
-    if (((w - this.dataPos) | 0) < FILE_HEADER) {
-      this.waitIndex = C.DATA_W
-      this.waitValue = w
-      this.check()
-      return false
-    }
+    if (this.available() < FILE_HEADER) return false
     const at = this.dataPos & DATA_MASK
     if (DATA_CAP - at >= FILE_HEADER) {
       this.header.set(this.data.subarray(at, at + FILE_HEADER))
@@ -176,7 +213,10 @@ export class HelperLease {
   private readonly headerView = new DataView(this.header.buffer)
 
   /** Ask the helper to create the file at `path` from the next `size` bytes `put` (after `canRequest`). */
-  requestWrite(path: Uint8Array, size: number, executable: boolean): void { this.request(REQ_WRITE, path, size, executable ? 1 : 0, 0) }
+  requestWrite(path: Uint8Array, size: number, executable: boolean): void {
+    this.restoring = true
+    this.request(REQ_WRITE, path, size, executable ? 1 : 0, 0)
+  }
 
   private request(kind: number, path: Uint8Array, size: number, flags: number, offset: number): void {
     let at = this.reqW & REQ_MASK
@@ -213,18 +253,28 @@ export class HelperLease {
    */
   take(max: number): Uint8Array | undefined {
     this.release()
-    const w = Atomics.load(this.c, C.DATA_W)
-    const avail = (w - this.dataPos) | 0
-    if (avail === 0) {
-      this.waitIndex = C.DATA_W
-      this.waitValue = w
-      this.check()
-      return undefined
-    }
+    const avail = this.available()
+    if (avail === 0) return undefined
     const at = this.dataPos & DATA_MASK
     const n = Math.min(avail, max, DATA_CAP - at)
     this.lent = n
     return this.data.subarray(at, at + n)
+  }
+
+  /** Dump: bytes delivered and not consumed yet (reads DATA_W only when the last value is used up). */
+  private available(): number {
+    let avail = (this.seen - this.dataPos) | 0
+    if (avail > 0) return avail
+    const w = Atomics.load(this.c, C.DATA_W)
+    this.seen = w
+    avail = (w - this.dataPos) | 0
+    if (avail === 0) {
+      this.waitIndex = C.DATA_W
+      this.waitValue = w
+      this.publish()
+      this.check()
+    }
+    return avail
   }
 
   /** Dump: the bytes from the last `take` have been consumed. */
@@ -232,7 +282,14 @@ export class HelperLease {
     if (this.lent === 0) return
     this.dataPos = (this.dataPos + this.lent) | 0
     this.lent = 0
+    // The helper reads DATA_R only to find free space: tell it in steps, or at once if it sleeps.
+    if (((this.dataPos - this.published) | 0) >= PUBLISH_STEP || Atomics.load(this.c, C.W_SLEEP) !== 0) this.publish()
+  }
+
+  private publish(): void {
     const c = this.c
+    if (this.restoring || this.published === this.dataPos) return
+    this.published = this.dataPos
     Atomics.store(c, C.DATA_R, this.dataPos)
     if (Atomics.load(c, C.W_SLEEP) !== 0 && DATA_CAP - ((Atomics.load(c, C.DATA_W) - this.dataPos) | 0) >= Atomics.load(c, C.NEED)) {
       ring(c, C.W_SLEEP, C.W_BELL)
@@ -245,13 +302,17 @@ export class HelperLease {
    */
   put(bytes: Uint8Array): number {
     const c = this.c
-    const r = Atomics.load(c, C.DATA_R)
-    const free = DATA_CAP - ((this.dataPos - r) | 0)
-    if (free === 0) {
-      this.waitIndex = C.DATA_R
-      this.waitValue = r
-      this.check()
-      return 0
+    let free = DATA_CAP - ((this.dataPos - this.seen) | 0)
+    if (free < bytes.length) {
+      const r = Atomics.load(c, C.DATA_R)
+      this.seen = r
+      free = DATA_CAP - ((this.dataPos - r) | 0)
+      if (free === 0) {
+        this.waitIndex = C.DATA_R
+        this.waitValue = r
+        this.check()
+        return 0
+      }
     }
     const at = this.dataPos & DATA_MASK
     const n = Math.min(free, bytes.length, DATA_CAP - at)
@@ -270,10 +331,14 @@ export class HelperLease {
     if (Atomics.load(c, C.ERR) !== 0) {
       const v = new DataView(this.h.shared.error)
       const f = JSON.parse(Buffer.from(this.h.shared.error, 4, v.getUint32(0, true)).toString('utf8')) as HelperFailure
-      if (f.nar) throw new NarDumpError(f.message)
-      throw Object.assign(new Error(f.message), f)
+      if (f.nar) throw this.restoring ? new NarRestoreError(f.message) : new NarDumpError(f.message)
+      const { nar: _, ...fields } = f
+      throw Object.assign(new Error(f.message), fields)
     }
-    if (Atomics.load(c, C.STATE) === STATE_EXITED || this.h.dead) throw new NarRestoreError('the NAR file helper thread exited unexpectedly')
+    if (Atomics.load(c, C.STATE) === STATE_EXITED || this.h.dead) {
+      const message = 'the NAR file helper thread exited unexpectedly'
+      throw this.restoring ? new NarRestoreError(message) : new NarDumpError(message)
+    }
   }
 
   private blocked(): boolean {
@@ -284,6 +349,7 @@ export class HelperLease {
   /** Block until the helper has made progress since the last take/put/outstanding/canRequest. */
   waitSync(): void {
     if (this.unrung > 0) this.wake()
+    this.publish()
     const c = this.c
     const bell = Atomics.load(c, C.M_BELL)
     Atomics.store(c, C.M_SLEEP, 1)
@@ -295,21 +361,21 @@ export class HelperLease {
   /** As `waitSync`, letting the event loop run meanwhile. */
   async waitAsync(): Promise<void> {
     if (this.unrung > 0) this.wake()
+    this.publish()
     const c = this.c
     const bell = Atomics.load(c, C.M_BELL)
     Atomics.store(c, C.M_SLEEP, 1)
     if (this.blocked()) {
-      const w = waitAsync(c, C.M_BELL, bell, 1000)
-      if (w.async) await w.value
+      await sleepAsync(c, bell, 1000)
     }
     Atomics.store(c, C.M_SLEEP, 0)
     this.check()
   }
 
-  /** All requests finished (restore: all files written)? */
-  get idle(): boolean { return this.outstanding === 0 }
-
-  /** End the job: the helper drops what it still does and the lease is free again. */
+  /**
+   * End the job: the helper drops what it has not done yet and the lease is free again (the
+   * next lease starts once the helper has acknowledged).
+   */
   end(): void {
     if (this.ended) return
     this.ended = true
@@ -319,5 +385,25 @@ export class HelperLease {
     this.h.leased = false
     // Back to idle for the next lease, unless the helper exited meanwhile.
     Atomics.compareExchange(this.c, C.STATE, STATE_BUSY, STATE_IDLE)
+  }
+
+  /** As `end`, then wait until the helper has let go (it touches no file of the job after). */
+  async endAndWait(sync: boolean): Promise<void> {
+    if (this.ended) return
+    const c = this.c
+    Atomics.store(c, C.END, this.job)
+    ring(c, C.W_SLEEP, C.W_BELL)
+    while (Atomics.load(c, C.ACK) !== this.job && Atomics.load(c, C.STATE) !== STATE_EXITED && !this.h.dead) {
+      const bell = Atomics.load(c, C.M_BELL)
+      Atomics.store(c, C.M_SLEEP, 1)
+      if (Atomics.load(c, C.ACK) !== this.job) {
+        if (sync) Atomics.wait(c, C.M_BELL, bell, 100)
+        else {
+          await sleepAsync(c, bell, 100)
+        }
+      }
+      Atomics.store(c, C.M_SLEEP, 0)
+    }
+    this.end()
   }
 }

@@ -44,7 +44,7 @@ function sleep(stillBlocked: () => boolean, need: number): void {
   const bell = Atomics.load(c, C.W_BELL)
   Atomics.store(c, C.NEED, need)
   Atomics.store(c, C.W_SLEEP, 1)
-  if (Atomics.load(c, C.END) !== job && stillBlocked()) { Atomics.add(c, 16, 1); Atomics.wait(c, C.W_BELL, bell) }
+  if (Atomics.load(c, C.END) !== job && stillBlocked()) Atomics.wait(c, C.W_BELL, bell)
   Atomics.store(c, C.W_SLEEP, 0)
   if (Atomics.load(c, C.END) === job) throw new JobEnded()
 }

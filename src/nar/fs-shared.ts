@@ -23,34 +23,37 @@ export const DATA_CAP = 8 * 1024 * 1024
 export const REQ_CAP = 256 * 1024
 export const ERR_CAP = 8192
 
-/** Indices into `control`. */
+/**
+ * Indices into `control`. Each word has a cache line of its own (16 Int32 = 64 bytes apart),
+ * so one thread's writes do not slow the other's reads of unrelated words.
+ */
 export const C = {
   /** Helper life cycle: STARTING, IDLE, BUSY or EXITED (see below). */
   STATE: 0,
   /** Set to 1 by the helper once it runs. */
-  READY: 1,
+  READY: 16,
   /** Job number, bumped by the main thread when it starts a job (after resetting counters). */
-  JOB: 2,
+  JOB: 32,
   /** The job the main thread has ended (finished or abandoned). */
-  END: 3,
+  END: 48,
   /** The job the helper has let go of (acknowledges END). */
-  ACK: 4,
-  REQ_W: 5,
-  REQ_R: 6,
-  DATA_W: 7,
-  DATA_R: 8,
+  ACK: 64,
+  REQ_W: 80,
+  REQ_R: 96,
+  DATA_W: 112,
+  DATA_R: 128,
   /** 0, or 1 once the helper failed the current job (details in `error`). */
-  ERR: 9,
+  ERR: 144,
   /** Free data-ring bytes the sleeping helper waits for (a dump), or filled bytes (a restore). */
-  NEED: 10,
-  W_SLEEP: 11,
-  W_BELL: 12,
-  M_SLEEP: 13,
-  M_BELL: 14,
-  /** Files the helper has written (a restore). */
-  DONE: 15,
+  NEED: 160,
+  W_SLEEP: 176,
+  W_BELL: 192,
+  M_SLEEP: 208,
+  M_BELL: 224,
+  /** Requests the helper has finished. */
+  DONE: 240,
 } as const
-export const CONTROL_WORDS = 20
+export const CONTROL_WORDS = 256
 
 export const STATE_STARTING = 0
 export const STATE_IDLE = 1

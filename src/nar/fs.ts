@@ -12,15 +12,14 @@
  * handles the current one (or synchronously, with `sync`, for commands and hashing).
  */
 import { createHash } from 'node:crypto'
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs'
+import { lstatSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { NixHash, type HashAlgo } from '../store-path/index.js'
 import { ByteSource } from '../wire/index.js'
 import { NarRestoreError } from './errors.js'
 import { type HelperMode, NarDumper, WAIT } from './fs-dump.js'
+import { FsRestoreSink, type RestoreSinkOptions } from './fs-restore.js'
 import { decodeNar, type NarReadOptions, type NarResult, type NarSink } from './stream.js'
-
-const SLASH = Buffer.from('/')
 
 export interface DumpOptions {
   /** Size of the output pieces framing and small files are gathered into (default 256 KiB). */
@@ -47,7 +46,6 @@ export interface DumpOptions {
   signal?: AbortSignal
 }
 
-const join = (dir: Buffer, name: Buffer): Buffer => Buffer.concat([dir, SLASH, name], dir.length + 1 + name.length)
 const show = (p: Buffer): string => p.toString('utf8')
 
 /**
@@ -138,72 +136,35 @@ export async function hashFile(path: string | Buffer, algo: HashAlgo = 'sha256',
 }
 
 /**
- * A sink that creates the decoded tree at `target` (C++ `RestoreSink`). Nothing is written
- * outside `target`: the decoder has already refused names that are empty, `.`, `..` or contain
- * `/`, every path is created fresh (O_EXCL files, mkdir, symlink — never through an existing
- * entry, never following a symlink), and entries are unique per directory. Files get mode
- * 0666 and directories 0777, less the umask; executables add 0111, as C++ does.
+ * A sink that creates the decoded tree at `target` (C++ `RestoreSink`); see FsRestoreSink for
+ * the guarantees. Files are written on this thread.
  */
 export function restoreSink(target: string | Buffer): NarSink {
-  const root = typeof target === 'string' ? Buffer.from(target) : target
-  // Buffer paths of the open directories by depth, so a child path is one concat.
-  const dirs: Buffer[] = []
-  const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
-  const flagsNew = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
-  return {
-    createDirectory(p) {
-      const full = p.length === 0 ? root : join(dirs[p.length - 1]!, asBuffer(p[p.length - 1]!))
-      mkdirSync(full, 0o777)
-      dirs[p.length] = full
-    },
-    createSymlink(p, t) {
-      const full = p.length === 0 ? root : join(dirs[p.length - 1]!, asBuffer(p[p.length - 1]!))
-      symlinkSync(asBuffer(t), full)
-    },
-    createRegularFile(p, executable, contents) {
-      const full = p.length === 0 ? root : join(dirs[p.length - 1]!, asBuffer(p[p.length - 1]!))
-      const fd = openSync(full, flagsNew, 0o666)
-      let closed = false
-      const finish = (): void => {
-        if (executable) fchmodSync(fd, (fstatSync(fd).mode & 0o7777) | 0o111)
-        closed = true
-        closeSync(fd)
-      }
-      try {
-        for (let c = contents.readBuffered(); c !== undefined; c = contents.readBuffered()) writeAll(fd, c)
-        if (contents.remaining === 0) { finish(); return undefined }
-      } catch (e) {
-        if (!closed) closeSync(fd)
-        throw e
-      }
-      return (async () => {
-        try {
-          for (let c = await contents.read(); c !== undefined; c = await contents.read()) writeAll(fd, c)
-          finish()
-        } finally {
-          if (!closed) closeSync(fd)
-        }
-      })()
-    },
-  }
+  return new FsRestoreSink(target)
 }
 
-function writeAll(fd: number, b: Uint8Array): void {
-  let off = 0
-  while (off < b.length) off += writeSync(fd, b, off, b.length - off)
-}
+export interface RestoreOptions extends NarReadOptions, RestoreSinkOptions {}
 
 /**
  * Unpack a NAR read from `src` into `target`, which must not exist yet (its parent must). On
  * bad input the partial tree is left behind (as in C++): restore into a temporary path and
  * rename it into place to publish atomically.
  */
-export async function restorePath(target: string | Buffer, src: AsyncIterable<Uint8Array> | ByteSource, opts: NarReadOptions = {}): Promise<NarResult> {
+export async function restorePath(target: string | Buffer, src: AsyncIterable<Uint8Array> | ByteSource, opts: RestoreOptions = {}): Promise<NarResult> {
   let exists = true
   try { lstatSync(target) } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
     exists = false
   }
   if (exists) throw new NarRestoreError(`cannot restore a NAR to '${show(typeof target === 'string' ? Buffer.from(target) : target)}': it already exists`)
-  return decodeNar(src, restoreSink(target), opts)
+  const sink = new FsRestoreSink(target, { helper: opts.helper ?? 'auto', ...(opts.sync !== undefined ? { sync: opts.sync } : {}) })
+  let result: NarResult
+  try {
+    result = await decodeNar(src, sink, opts)
+  } catch (e) {
+    await sink.abandon()
+    throw e
+  }
+  await sink.finish()
+  return result
 }
