@@ -7,7 +7,7 @@
  */
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import type { Settings } from '../settings/index.js'
-import { ColdRunner, DirectRunner, parseSandboxPaths, type SandboxRunner, UidPool, WarmPool } from '../sandbox/index.js'
+import { ColdRunner, DirectRunner, parseSandboxPaths, type SandboxRunner, UidPool, defaultUidPoolDir, WarmPool } from '../sandbox/index.js'
 import { BuildUserPool } from './build-users.js'
 import type { Runners } from './derivation-builder.js'
 
@@ -42,7 +42,7 @@ export class DaemonRunners implements Runners {
     if (this.sandbox) return this.sandbox
     const s = this.opts.settings
     const root = `${this.workRoot}/sandbox`
-    const pool = new UidPool({ lockDir: `${root}/userpool` })
+    const pool = new UidPool({ lockDir: defaultUidPoolDir() })
     const expose = [this.opts.realStoreDir, ...parseSandboxPaths(s['sandbox-paths'].join(' ')).map(m => m.source)]
     for (const f of ['/etc/resolv.conf', '/etc/services', '/etc/hosts', '/etc/ssl/certs/ca-certificates.crt']) if (existsSync(f)) expose.push(f)
     const slots = Math.max(2, s['max-jobs'] > 0 ? s['max-jobs'] : 2)

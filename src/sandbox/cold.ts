@@ -12,7 +12,7 @@ import { findRunc, Runc, superviseRun } from './runc.js'
 import { reapStale, writeOwner } from './stale.js'
 import { EXEC_SHIM_TARGET, makeSpec } from './spec.js'
 import type { BuildOutcome, BuildRequest, FinishedBuild, RunOptions, SandboxRunner } from './types.js'
-import { UidPool } from './uid-pool.js'
+import { defaultUidPoolDir, UidPool } from './uid-pool.js'
 
 export interface RunnerOptions {
   /**
@@ -26,7 +26,7 @@ export interface RunnerOptions {
   runc?: string
   /** Helper binary; default: compiled on demand (native.ts); null: run without it. */
   helper?: string | null
-  /** Share a uid pool between runners (default: one per runner under `root/userpool`). */
+  /** The uid pool (default: the machine-wide one, `defaultUidPoolDir()`). */
   pool?: UidPool
 }
 
@@ -55,7 +55,7 @@ export class ColdRunner implements SandboxRunner {
     const bin = opts.runc ?? findRunc()
     if (!bin) throw new SandboxRuntimeError('runc was not found on PATH')
     this.runc = new Runc(bin, join(opts.root, 'runc'))
-    this.pool = opts.pool ?? new UidPool({ lockDir: join(opts.root, 'userpool') })
+    this.pool = opts.pool ?? new UidPool({ lockDir: defaultUidPoolDir() })
     this.helperPath = opts.helper === null ? Promise.resolve(undefined) : opts.helper !== undefined ? Promise.resolve(opts.helper) : ensureHelper()
     this.reaped = reapStale(opts.root, this.runc).catch(() => undefined)
   }

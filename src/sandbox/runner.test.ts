@@ -174,9 +174,12 @@ for (const kind of ['cold', 'warm'] as const) {
       const r = await build(req({ name: 'survivor', script: `cp /bin/sh /tmp/${marker}; (setsid /tmp/${marker} -c 'sleep 30' &); /tmp/${marker} -c 'sleep 31' & echo started; touch $out` }))
       assert.equal(r.outcome.exitCode, 0, r.log)
       assert.deepEqual(processesMatching(marker), [])
-      // Nothing at all runs as a builder uid of this pool (the slots' agents run as their root ids).
+      // Nothing runs as a builder uid of the slots this runner leased (the slots' agents run as
+      // their root ids; other runners on the machine — parallel test shards — use other slots).
+      const pool = (runner as ColdRunner | WarmPool).pool
+      const ours = new Set([...pool.leased].map(n => pool.idsOf(n).buildUid))
       const builders = processesOfUids(DEFAULT_ID_BASE, DEFAULT_ID_BASE + 2 * 64).filter(p => {
-        try { return (Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))![1]) - DEFAULT_ID_BASE) % 2 === 1 } catch { return false }
+        try { return ours.has(Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))![1])) } catch { return false }
       })
       assert.deepEqual(builders, [])
       if (kind === 'cold') {

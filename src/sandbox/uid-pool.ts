@@ -6,15 +6,28 @@
  *
  * Leases are lock files `<lockDir>/slot-<n>` created with O_EXCL and holding the owner's
  * pid, so several tsnix processes sharing a lock dir never hand out the same slot; a lock
- * whose pid is gone is taken over.
+ * whose pid is gone is taken over. The ids are machine-wide, so the default lock dir is too
+ * (`defaultUidPoolDir()`): two daemons (or test runs) on one machine must share it.
  */
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { accessSync, constants as fsc } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { SandboxRuntimeError } from './errors.js'
 import type { IdMap } from './spec.js'
 
 /** Default first host id: above Nix's auto-allocate-uids range start (0x34000000) by a wide margin. */
 export const DEFAULT_ID_BASE = 0x3a000000
+
+/**
+ * The machine-wide lock dir for build ids: TSNIX_UIDPOOL_DIR, else /run/tsnix/uidpool where
+ * /run is writable, else <tmpdir>/tsnix-uidpool.
+ */
+export function defaultUidPoolDir(): string {
+  const env = process.env['TSNIX_UIDPOOL_DIR']
+  if (env) return env
+  try { accessSync('/run', fsc.W_OK); return '/run/tsnix/uidpool' } catch { return join(tmpdir(), 'tsnix-uidpool') }
+}
 
 export interface UidPoolOptions {
   lockDir: string
@@ -40,6 +53,8 @@ export class UidPool {
   readonly base: number
   readonly slots: number
   private readonly held = new Set<number>()
+  /** Every slot this pool leased in its lifetime (tests check what its builds left behind). */
+  readonly leased = new Set<number>()
 
   constructor(opts: UidPoolOptions) {
     this.lockDir = opts.lockDir
@@ -62,6 +77,7 @@ export class UidPool {
       if (this.held.has(n)) continue
       if (this.tryLock(n)) {
         this.held.add(n)
+        this.leased.add(n)
         let released = false
         return {
           slot: n,

@@ -25,7 +25,7 @@ import { ensureHelper } from './native.js'
 import { findRunc, Runc } from './runc.js'
 import { Exposure, makeSlotSpec } from './spec.js'
 import type { BuildOutcome, BuildRequest, FinishedBuild, RunOptions, SandboxRunner } from './types.js'
-import { UidLease, UidPool } from './uid-pool.js'
+import { defaultUidPoolDir, UidLease, UidPool } from './uid-pool.js'
 import { reapStale, writeOwner } from './stale.js'
 
 export interface WarmPoolOptions extends RunnerOptions {
@@ -263,7 +263,7 @@ export class WarmPool implements SandboxRunner {
     if (!bin) throw new SandboxRuntimeError('runc was not found on PATH')
     mkdirSync(join(opts.root, 'slots'), { recursive: true, mode: 0o755 })
     this.runc = new Runc(bin, join(opts.root, 'runc'))
-    this.pool = opts.pool ?? new UidPool({ lockDir: join(opts.root, 'userpool') })
+    this.pool = opts.pool ?? new UidPool({ lockDir: defaultUidPoolDir() })
     this.maxSlots = opts.slots ?? 2
     this.uid = opts.uid ?? 1000
     this.gid = opts.gid ?? 100
