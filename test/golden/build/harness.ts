@@ -144,6 +144,9 @@ export async function startDaemon(ws: Workspace, impl: 'cpp' | 'tsnix', version:
   const store = sandbox ? `local?root=${r}` : `local?store=${root}/store&state=${r}/var&log=${r}/log`
   writeFileSync(`${conf}/nix.conf`, daemonConf(ws, store, sandbox, opts.extraConf ?? ''))
   const sock = `${version === '2.8' ? ws.host : ws.view}/${name}.sock`
+  // A socket left by an earlier daemon of the same name would satisfy waitForSocket before the
+  // new daemon listens (clients then see "connection refused").
+  rmSync(`${ws.host}/${name}.sock`, { force: true })
   let child: ChildProcess
   let out = ''
   if (impl === 'tsnix') {
