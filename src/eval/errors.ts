@@ -124,8 +124,8 @@ function posBlock(positions: PosTable, idx: PosIdx, indent: string): string | un
 
 export interface RenderOptions {
   showTrace: boolean
-  /** Prefix word: `error` (default) or `warning`. */
-  level?: 'error' | 'warning'
+  /** Prefix: `error` (default), `warning`, or `evaluation warning` (builtins.warn). */
+  level?: 'error' | 'warning' | 'evaluation warning'
 }
 
 /** The text C++ Nix prints for an error (without the trailing newline). */
@@ -175,7 +175,7 @@ export function renderError(e: EvalError, positions: PosTable, opts: RenderOptio
     if (pb !== undefined) oss += pb
   }
   if (e.suggestions !== undefined) oss += e.suggestions + '\n'
-  return indentAndTrim(prefix, oss.replace(/\n+$/, ''))
+  return indentAndTrim(prefix, oss.replace(/[ \n\r\t]+$/, ''))
 }
 
 function traceKey(positions: PosTable, t: TraceFrame): string {
@@ -184,9 +184,11 @@ function traceKey(positions: PosTable, t: TraceFrame): string {
 }
 
 /** C++ `indent(prefix, spaces, text)`, then trailing whitespace removed from every line. */
+/** C++ `indent` over an already chomped text: each line prefixed, then chomped; "" stays "". */
 function indentAndTrim(first: string, s: string): string {
+  if (s === '') return ''
   const rest = ' '.repeat(first.length)
-  return s.split('\n').map((l, i) => ((i === 0 ? first : rest) + l).replace(/[ \t]+$/, '')).join('\n')
+  return s.split('\n').map((l, i) => ((i === 0 ? first : rest) + l).replace(/[ \t\r]+$/, '')).join('\n')
 }
 
 /** A warning in C++ format (`warning: msg` + position block). */

@@ -37,7 +37,7 @@ export function printAmbiguous(v: Value, seen: Set<object> = new Set(), depth = 
       seen.add(v)
       out.push('{ ')
       for (const k of v.keys()) {
-        out.push(k, ' = ')
+        out.push(printIdentifier(k), ' = ')
         go(v.get(k)!, depth - 1)
         out.push('; ')
       }

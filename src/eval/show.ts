@@ -21,10 +21,13 @@ export function printLiteralString(s: string): string {
   return out + '"'
 }
 
-/** C++ `printIdentifier`: an attribute name, quoted unless it is a plain identifier. */
+/** C++ isReservedKeyword (`or` is deliberately not among them). */
+const RESERVED = new Set(['if', 'then', 'else', 'assert', 'with', 'let', 'in', 'rec', 'inherit'])
+
+/** C++ `printIdentifier` (also how a symbol prints in messages): quoted unless a plain identifier. */
 export function printIdentifier(s: string): string {
   if (s === '') return '""'
-  if (s === 'if') return '"if"'
+  if (RESERVED.has(s)) return `"${s}"`
   const c = s.charCodeAt(0)
   if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95)) return printLiteralString(s)
   for (let i = 1; i < s.length; i++) {
@@ -34,6 +37,38 @@ export function printIdentifier(s: string): string {
     }
   }
   return s
+}
+
+/**
+ * C `%f` (what `std::to_string(double)` gives, used by `toString` on floats): the exact binary
+ * value rounded to 6 decimals, ties to even as glibc does; sign kept for -0.
+ */
+export function formatFixed6(x: number): string {
+  if (Number.isNaN(x)) return x < 0 || Object.is(x, -NaN) ? '-nan' : 'nan'
+  const neg = x < 0 || Object.is(x, -0)
+  const a = Math.abs(x)
+  if (a === Infinity) return neg ? '-inf' : 'inf'
+  // a = m · 2^e exactly.
+  const buf = new DataView(new ArrayBuffer(8))
+  buf.setFloat64(0, a)
+  const hi = buf.getUint32(0)
+  const lo = buf.getUint32(4)
+  const bexp = (hi >>> 20) & 0x7ff
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo)
+  let e: number
+  if (bexp === 0) e = -1074
+  else { m |= 1n << 52n; e = bexp - 1075 }
+  let q: bigint
+  if (e >= 0) q = (m << BigInt(e)) * 1000000n
+  else {
+    const num = m * 1000000n
+    const den = 1n << BigInt(-e)
+    q = num / den
+    const r2 = (num % den) * 2n
+    if (r2 > den || (r2 === den && (q & 1n) === 1n)) q += 1n
+  }
+  const digits = q.toString().padStart(7, '0')
+  return `${neg ? '-' : ''}${digits.slice(0, -6)}.${digits.slice(-6)}`
 }
 
 /** C `%g` with the given precision (what `std::ostream << double` prints with precision 6). */

@@ -63,7 +63,8 @@ export class Shape {
   symOrder: string[] | undefined
   /** Slots in symbol order (deep forcing). */
   symOrderIdx: number[] | undefined
-  constructor(readonly names: readonly string[], readonly pos: readonly PosIdx[]) {
+  /** `setPos`: position of the literal the sets come from (C++ `Bindings::pos`). */
+  constructor(readonly names: readonly string[], readonly pos: readonly PosIdx[], readonly setPos: PosIdx = 0) {
     this.index = new Map(names.map((n, i) => [n, i]))
   }
 }
@@ -316,8 +317,8 @@ export function typeOf(v: Value): NixTypeName {
 /** C++ `showType(Value)`: "an integer", "a set", "a string with context", … */
 export function showType(v: Value): string {
   if (v instanceof NixString) return 'a string with context'
-  if (v instanceof PrimOp) return 'a built-in function'
-  if (v instanceof PrimOpApp) return 'a partially applied built-in function'
+  if (v instanceof PrimOp) return `the built-in function '${v.name}'`
+  if (v instanceof PrimOpApp) return `the partially applied built-in function '${v.primop.name}'`
   return showTypeName(typeOf(v))
 }
 

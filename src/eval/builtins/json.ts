@@ -6,6 +6,7 @@
 import { EvalError, NixTypeError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
+import { printIdentifier } from '../show.js'
 import { Attrs, type ContextElem, NixFloat, NixPath, NixString, type Value, mkString, showType } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
 
@@ -32,9 +33,25 @@ export function jsonFloat(x: number): string {
   return neg ? '-' + s : s
 }
 
-/** A JSON string literal of a binary string holding UTF-8 (nlohmann escaping and validation). */
+/**
+ * Marks invalid UTF-8 in the JSON text being built: C++ builds the whole JSON value first
+ * (evaluation errors win) and fails only while serialising it, so `jsonString` leaves
+ * `SENTINEL message SENTINEL` where nlohmann would throw, and `valueToJSON` throws at the end.
+ * NUL never appears otherwise (control characters are escaped).
+ */
+const SENTINEL = '\0'
+
+/**
+ * A JSON string literal of a binary string holding UTF-8, escaped as nlohmann does. On invalid
+ * UTF-8: the opening quote and the part nlohmann had flushed from its 512-byte buffer (what
+ * reaches a stream before the exception), then the sentinel-wrapped error message.
+ */
 export function jsonString(s: string): string {
-  let out = '"'
+  let out = ''
+  let flushed = 0
+  const fail = (msg: string): string =>
+    `"${out.slice(0, flushed)}${SENTINEL}JSON serialization error: [json.exception.type_error.316] ${msg}${SENTINEL}`
+  const hex = (b: number): string => b.toString(16).toUpperCase().padStart(2, '0')
   let i = 0
   const n = s.length
   while (i < n) {
@@ -50,40 +67,49 @@ export function jsonString(s: string): string {
       else if (c < 0x20) out += '\\u' + c.toString(16).padStart(4, '0')
       else out += s[i]
       i++
-      continue
-    }
-    // Validate one UTF-8 sequence; copy its bytes through.
-    let len = 0
-    if (c >= 0xc2 && c <= 0xdf) len = 2
-    else if (c >= 0xe0 && c <= 0xef) len = 3
-    else if (c >= 0xf0 && c <= 0xf4) len = 4
-    let ok = len > 0 && i + len <= n
-    for (let j = 1; ok && j < len; j++) {
-      const d = s.charCodeAt(i + j)
-      let lo = 0x80
-      let hi = 0xbf
-      if (j === 1) {
-        if (c === 0xe0) lo = 0xa0
-        else if (c === 0xed) hi = 0x9f
-        else if (c === 0xf0) lo = 0x90
-        else if (c === 0xf4) hi = 0x8f
+    } else {
+      // One UTF-8 sequence, checked byte by byte as nlohmann's decoder does.
+      let len = 0
+      if (c >= 0xc2 && c <= 0xdf) len = 2
+      else if (c >= 0xe0 && c <= 0xef) len = 3
+      else if (c >= 0xf0 && c <= 0xf4) len = 4
+      if (len === 0) return fail(`invalid UTF-8 byte at index ${i}: 0x${hex(c)}`)
+      for (let j = 1; j < len; j++) {
+        if (i + j >= n) return fail(`incomplete UTF-8 string; last byte: 0x${hex(s.charCodeAt(n - 1))}`)
+        const d = s.charCodeAt(i + j)
+        let lo = 0x80
+        let hi = 0xbf
+        if (j === 1) {
+          if (c === 0xe0) lo = 0xa0
+          else if (c === 0xed) hi = 0x9f
+          else if (c === 0xf0) lo = 0x90
+          else if (c === 0xf4) hi = 0x8f
+        }
+        if (d < lo || d > hi) return fail(`invalid UTF-8 byte at index ${i + j}: 0x${hex(d)}`)
       }
-      if (d < lo || d > hi) ok = false
+      out += s.slice(i, i + len)
+      i += len
     }
-    if (!ok) {
-      let bad = i
-      if (len > 0) { for (let j = 1; j < len && i + j < n; j++) { bad = i + j; const d = s.charCodeAt(bad); if (d < 0x80 || d > 0xbf) break } }
-      const byte = s.charCodeAt(Math.min(bad, n - 1))
-      throw new EvalError(`JSON serialization error: [json.exception.type_error.316] invalid UTF-8 byte at index ${bad}: 0x${byte.toString(16).toUpperCase().padStart(2, '0')}`)
-    }
-    out += s.slice(i, i + len)
-    i += len
+    // nlohmann writes its buffer out when fewer than 13 of its 512 bytes are left.
+    if (out.length - flushed > 499) flushed = out.length
   }
-  return out + '"'
+  return '"' + out + '"'
+}
+
+/** Invalid UTF-8 met while serialising: `partialOutput` is what C++ had written to the stream. */
+export class JSONSerializationError extends EvalError {
+  constructor(message: string, readonly partialOutput: string) { super(message) }
 }
 
 /** C++ printValueAsJSON (strict): the JSON text. */
 export function valueToJSON(st: EvalState, v: Value, pos: PosIdx, ctx: Set<ContextElem>, copyToStore = true): string {
+  const text = jsonOf(st, v, pos, ctx, copyToStore)
+  const k = text.indexOf(SENTINEL)
+  if (k < 0) return text
+  throw new JSONSerializationError(text.slice(k + 1, text.indexOf(SENTINEL, k + 1)), text.slice(0, k))
+}
+
+function jsonOf(st: EvalState, v: Value, pos: PosIdx, ctx: Set<ContextElem>, copyToStore: boolean): string {
   if (st.depth++ > st.settings.maxCallDepth) st.callDepthExceeded(pos)
   v = st.force(v, pos)
   let r: string
@@ -102,14 +128,14 @@ export function valueToJSON(st: EvalState, v: Value, pos: PosIdx, ctx: Set<Conte
       r = jsonString(st.coerceToString(pos, res, ctx, 'while evaluating the result of the `__toString` attribute', false, false))
     } else if (v.has('outPath')) {
       st.depth--
-      return valueToJSON(st, v.get('outPath')!, v.posOf('outPath'), ctx, copyToStore)
+      return jsonOf(st, v.get('outPath')!, v.posOf('outPath'), ctx, copyToStore)
     } else {
       const parts: string[] = []
       for (const k of v.keys()) {
         try {
-          parts.push(jsonString(k) + ':' + valueToJSON(st, v.get(k)!, v.posOf(k), ctx, copyToStore))
+          parts.push(jsonString(k) + ':' + jsonOf(st, v.get(k)!, v.posOf(k), ctx, copyToStore))
         } catch (e) {
-          if (e instanceof EvalError) e.addTrace(v.posOf(k), `while evaluating attribute '${k}'`)
+          if (e instanceof EvalError) e.addTrace(v.posOf(k), `while evaluating attribute '${printIdentifier(k)}'`)
           throw e
         }
       }
@@ -119,7 +145,7 @@ export function valueToJSON(st: EvalState, v: Value, pos: PosIdx, ctx: Set<Conte
     const parts: string[] = []
     for (let i = 0; i < v.length; i++) {
       try {
-        parts.push(valueToJSON(st, v[i]!, pos, ctx, copyToStore))
+        parts.push(jsonOf(st, v[i]!, pos, ctx, copyToStore))
       } catch (e) {
         if (e instanceof EvalError) e.addTrace(pos, `while evaluating list element at index ${i}`)
         throw e
