@@ -18,7 +18,7 @@ import { noPos, type PosIdx } from './pos.js'
 import { printIdentifier, showAttrPath, showExpr } from './show.js'
 import {
   Attrs, Shape, type Code, type Formal, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, Thunk, type Value,
-  type ContextElem, intFromBig, showType, withCodePos,
+  type ContextElem, intFromBig, showType,
 } from './value.js'
 import { printValue } from './print.js'
 
@@ -103,7 +103,7 @@ export class Compiler {
       }
       case 'var': {
         if (e.fromWith) break
-        const code = withCodePos(this.compile(e), e.pos)
+        const code = this.compile(e)
         const d = e.displ + 1
         switch (e.level) {
           case 0: return env => { const v = env[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env) }
@@ -123,11 +123,10 @@ export class Compiler {
     }
     // Compiled on first force: most of a big file (nixpkgs) is never evaluated.
     let code: Code | undefined
-    const pos = exprPos(e)
-    const stub: Code = withCodePos((env, p, a) => {
-      if (code === undefined) code = withCodePos(this.compile(e), pos)
+    const stub: Code = (env, p, a) => {
+      if (code === undefined) code = this.compile(e)
       return code(env, p, a)
-    }, pos)
+    }
     return env => new Thunk(code ?? stub, env)
   }
 
@@ -354,7 +353,7 @@ export class Compiler {
       const map = new Map<string, Value>()
       for (const d of defs) {
         let v: Value
-        if (overrides && d.kind !== 'inherited') v = new Thunk(withCodePos(this.compile(d.expr), d.pos), d.kind === 'inheritedFrom' ? fromEnv : env2)
+        if (overrides && d.kind !== 'inherited') v = new Thunk(this.compile(d.expr), d.kind === 'inheritedFrom' ? fromEnv : env2)
         else v = d.lazy(d.kind === 'plain' ? env2 : d.kind === 'inherited' ? env : fromEnv)
         env2[d.displ + 1] = v
         map.set(d.name, v)

@@ -226,7 +226,7 @@ export const FAILED: Code = () => { throw new Error('failed code must not run') 
 
 /**
  * A suspended computation. `code === null` means evaluated (`value` holds the result);
- * `BLACKHOLE` means being forced (`value` holds the original code, for its position);
+ * `BLACKHOLE` means being forced;
  * `FAILED` means forcing threw (`value` holds the error).
  * Before evaluation `value` may hold an extra operand for the code (lazy applications keep
  * the function in `env` and the argument in `value`, saving an array per element).
@@ -249,20 +249,6 @@ export class Thunk {
     t.value = v
     return t
   }
-}
-
-/** Positions of thunk code: C++ reports infinite recursion at the blackholed thunk's expression. */
-const codePositions = new WeakMap<Code, PosIdx>()
-
-/** Record that thunks running `code` evaluate the expression at `pos`; returns `code`. */
-export function withCodePos(code: Code, pos: PosIdx): Code {
-  if (pos !== 0) codePositions.set(code, pos)
-  return code
-}
-
-/** The position recorded for a thunk's code (0 if none). */
-export function codePos(code: unknown): PosIdx {
-  return typeof code === 'function' ? codePositions.get(code as Code) ?? 0 : 0
 }
 
 /** Whether the forced thunk `t` was visited by the deep force `epoch`; marks it. */
