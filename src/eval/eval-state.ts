@@ -611,7 +611,13 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   }
 
   private bindFormals(info: LambdaInfoX, env: Env, arg: Value, pos: PosIdx): void {
-    const attrs = this.forceAttrs(arg, info.pos, 'while evaluating the value passed for the lambda argument')
+    let attrs: Attrs
+    try {
+      attrs = this.forceAttrs(arg, info.pos, 'while evaluating the value passed for the lambda argument')
+    } catch (e) {
+      if (e instanceof EvalError && pos !== noPos) e.addTrace(pos, 'from call site')
+      throw e
+    }
     let slot = 1
     if (info.arg !== undefined) env[slot++] = arg
     const formals = info.formals!
