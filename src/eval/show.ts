@@ -78,14 +78,52 @@ export function formatG(x: number, precision = 6): string {
   if (x === -Infinity) return '-inf'
   if (x === 0) return Object.is(x, -0) ? '-0' : '0'
   const p = precision === 0 ? 1 : precision
-  const exp = Number(x.toExponential(p - 1).split('e')[1])
+  // Round the exact binary value to p significant digits, ties to even (glibc), not JS's
+  // ties-away toExponential/toFixed.
+  const { digits, exp } = roundSignificant(Math.abs(x), p)
+  const sign = x < 0 ? '-' : ''
   if (exp < -4 || exp >= p) {
-    const [mant, e] = x.toExponential(p - 1).split('e') as [string, string]
-    const m = stripZeros(mant)
-    const en = Number(e)
-    return `${m}e${en < 0 ? '-' : '+'}${String(Math.abs(en)).padStart(2, '0')}`
+    const m = stripZeros(digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits)
+    return `${sign}${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`
   }
-  return stripZeros(x.toFixed(Math.max(0, p - 1 - exp)))
+  // Fixed notation with p - 1 - exp decimals: the same p significant digits.
+  let s: string
+  if (exp >= 0) s = `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`
+  else s = `0.${'0'.repeat(-exp - 1)}${digits}`
+  return sign + stripZeros(s)
+}
+
+/** The exact decimal expansion of a positive finite double: value = digits × 10^pow. */
+function exactDecimal(a: number): { digits: string; pow: number } {
+  const dv = new DataView(new ArrayBuffer(8))
+  dv.setFloat64(0, a)
+  const bits = dv.getBigUint64(0)
+  const bexp = Number(bits >> 52n)
+  let m = bits & ((1n << 52n) - 1n)
+  let e: number
+  if (bexp === 0) e = -1074
+  else { m |= 1n << 52n; e = bexp - 1075 }
+  // m·2^e = m·5^-e / 10^-e for e < 0.
+  if (e >= 0) return { digits: (m << BigInt(e)).toString(), pow: 0 }
+  return { digits: (m * 5n ** BigInt(-e)).toString(), pow: e }
+}
+
+/** `a` rounded to `p` significant digits (ties to even): the digits and the decimal exponent of the first. */
+function roundSignificant(a: number, p: number): { digits: string; exp: number } {
+  const { digits: all, pow } = exactDecimal(a)
+  const d = all.replace(/^0+/, '')
+  let exp = d.length - 1 + pow
+  if (d.length <= p) return { digits: d.padEnd(p, '0'), exp }
+  let head = d.slice(0, p)
+  const rest = d.slice(p)
+  const c = rest.charCodeAt(0) - 48
+  const tie = c === 5 && /^0*$/.test(rest.slice(1))
+  const up = c > 5 || (c === 5 && !tie) || (tie && (head.charCodeAt(p - 1) - 48) % 2 === 1)
+  if (up) {
+    const r = (BigInt(head) + 1n).toString()
+    if (r.length > p) { head = r.slice(0, p); exp++ } else head = r
+  }
+  return { digits: head, exp }
 }
 
 function stripZeros(s: string): string {

@@ -6,21 +6,21 @@
 import { EvalError, NixTypeError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
+import { grisu2 } from '../grisu2.js'
 import { printIdentifier } from '../show.js'
 import { Attrs, type ContextElem, NixFloat, NixPath, NixString, type Value, mkString, showType } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
 
 // ---- serialising ----------------------------------------------------------------------------
 
-/** nlohmann::json's `dump` of a double (Grisu2 shortest digits, its own layout). */
+/** nlohmann::json's `dump` of a double (Grisu2 digits, its own layout). */
 export function jsonFloat(x: number): string {
   if (!Number.isFinite(x)) return 'null'
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0'
   const neg = x < 0
-  const [m, e] = Math.abs(x).toExponential().split('e') as [string, string]
-  const digits = m.replace('.', '')
+  const { digits, exponent } = grisu2(Math.abs(x))
   const k = digits.length
-  const n = Number(e) + 1 // value = 0.digits × 10^n
+  const n = k + exponent // value = 0.digits × 10^n
   let s: string
   if (k <= n && n <= 15) s = digits + '0'.repeat(n - k) + '.0'
   else if (n > 0 && n <= 15) s = digits.slice(0, n) + '.' + digits.slice(n)

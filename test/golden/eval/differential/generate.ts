@@ -175,6 +175,15 @@ export class Gen {
     return out.join(' ')
   }
 
+  /** A float literal: 17 significant digits at any magnitude, or an exact tie like 234692.5. */
+  private randomFloat(): string {
+    const x = this.chance(0.3)
+      ? (Math.floor(this.r() * 1e7) + 0.5) / 2 ** this.int(4)
+      : this.r() * 10 * 10 ** (this.int(80) - 40)
+    const s = x.toPrecision(17)
+    return /[.e]/.test(s) ? s : `${s}.0`
+  }
+
   private intList(d: number): string {
     if (d > 0 && this.chance(0.3)) return this.expr('list', d)
     return `[ ${this.many(() => this.leaf('int'), 5)} ]`
@@ -188,7 +197,7 @@ export class Gen {
   private leaf(t: Ty): string {
     switch (t) {
       case 'int': return this.pick(INTS)
-      case 'float': return this.pick(FLOATS)
+      case 'float': return this.chance(0.4) ? this.randomFloat() : this.pick(FLOATS)
       case 'bool': return this.pick(['true', 'false'])
       case 'string': return this.pick(STRS)
       case 'list': return this.pick(['[]', '[ 1 2 3 ]', '[ "a" null true ]', '[ [ ] { } ]', '[ 1.5 (x: x) builtins.add ]'])
