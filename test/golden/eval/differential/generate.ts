@@ -117,7 +117,7 @@ export class Gen {
         () => `(let x = { y = x; z = 1; }; in x.y.y.z)`, () => `(let f = { a, b ? a + 1, ... }@args: [ a b (builtins.attrNames args) ]; in f ${e('attrs')})`,
         () => `(({ a ? 1, b }: a + b) { b = ${e('int')}; })`, () => `((x: { inherit x; }) ${e('any')})`,
         () => `(${e('int')} * 4611686018427387904)`, () => `(9223372036854775807 + ${e('int')})`, () => `((-9223372036854775807 - 1) / (-1))`,
-        () => `(builtins.sort (a: b: true) [ 3 1 2 ])`, () => `(builtins.sort (a: b: ${e('any')}) [ 2 1 ])`,
+        () => `(builtins.sort (a: b: true) [ 3 1 2 ])`, () => this.badSort(), () => `(builtins.sort (a: b: ${e('any')}) [ 2 1 ])`,
         () => `([ 1 2 ] < [ 1 3 ])`, () => `([ 1 "a" ] < [ 1 2 ])`, () => `((x: x) == (x: x))`, () => `(let f = x: x; in f == f)`,
         () => `(1 == 1.0)`, () => `({ a = 1; } == { a = 1.0; })`, () => `(builtins.listToAttrs [ { name = "a"; value = 1; } { name = "a"; value = 2; } ])`,
         () => `({ __functor = self: x: self.k + x; k = ${e('int')}; } ${e('int')})`, () => `(${e('attrs')}.a.b or "dflt")`,
@@ -173,6 +173,15 @@ export class Gen {
       out.push(s)
     }
     return out.join(' ')
+  }
+
+  /** A sort whose comparator is no strict weak order: the result depends on the exact algorithm. */
+  private badSort(): string {
+    const n = 2 + this.int(40)
+    const xs: string[] = []
+    for (let i = 0; i < n; i++) xs.push(`{ k = ${this.int(6)}; i = ${i}; }`)
+    const cmp = this.pick(['a.k <= b.k', 'a.k != b.k', 'a.i - b.i > a.k', 'builtins.trace a.i (a.k < b.k)', 'a.k < b.k'])
+    return `(map (x: x.i) (builtins.sort (a: b: ${cmp}) [ ${xs.join(' ')} ]))`
   }
 
   /** A float literal: 17 significant digits at any magnitude, or an exact tie like 234692.5. */
