@@ -7,8 +7,9 @@ import { EvalError, NixTypeError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
 import { grisu2 } from '../grisu2.js'
+import { JsonSyntaxError, parseJsonText } from '../json-parse.js'
 import { printIdentifier } from '../show.js'
-import { Attrs, type ContextElem, NixFloat, NixPath, NixString, type Value, mkString, showType } from '../value.js'
+import { Attrs, type ContextElem, NixFloat, NixPath, NixString, type Value, intFromBig, mkString, showType } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
 
 // ---- serialising ----------------------------------------------------------------------------
@@ -163,152 +164,31 @@ function jsonOf(st: EvalState, v: Value, pos: PosIdx, ctx: Set<ContextElem>, cop
 
 class JSONParseError extends EvalError {}
 
-/** Parse JSON text (a binary string holding UTF-8) into Nix values, nlohmann-compatible. */
+/** Parse JSON text (a binary string holding UTF-8) into Nix values, as C++ Nix's fromJSON. */
 export function parseJSON(st: EvalState, s: string): Value {
-  let i = 0
-  let line = 1
-  let lineStart = 0
-  const n = s.length
-  let tokenStart = 0
-  const fail = (kind: string, detail: string): never => {
-    // nlohmann counts the offending character (or the end of input) as read.
-    const col = i - lineStart + 1
-    const lastRead = s.slice(tokenStart, Math.min(i + 1, n))
-    void lastRead
-    throw new JSONParseError(`[json.exception.parse_error.101] parse error at line ${line}, column ${col}: syntax error while parsing ${kind} - ${detail}`)
-  }
-  const ws = (): void => {
-    while (i < n) {
-      const c = s[i]
-      if (c === ' ' || c === '\t' || c === '\r') i++
-      else if (c === '\n') { i++; line++; lineStart = i }
-      else break
-    }
-  }
-  const expectMsg = (what: string): string => (i >= n ? `unexpected end of input; expected ${what}` : `unexpected '${s[i]}'; expected ${what}`)
   const noNul = (x: string): string => {
     if (x.indexOf('\0') >= 0) throw new EvalError(`input string '${x.replace(/\0/g, '\xe2\x90\x80')}' cannot be represented as Nix string because it contains null bytes`)
     return x
   }
-  const parseString = (): string => {
-    tokenStart = i
-    i++ // opening quote
-    let out = ''
-    for (;;) {
-      if (i >= n) fail('value', "invalid string: missing closing quote; last read: '" + s.slice(tokenStart, i) + "'")
-      const c = s[i]!
-      const code = c.charCodeAt(0)
-      if (c === '"') { i++; return out }
-      if (code < 0x20) fail('value', `invalid string: control character U+${code.toString(16).toUpperCase().padStart(4, '0')} (${ctrlName(code)}) must be escaped to \\u${code.toString(16).toUpperCase().padStart(4, '0')}; last read: '${s.slice(tokenStart, i + 1)}'`)
-      if (c === '\\') {
-        const e = s[i + 1]
-        i += 2
-        switch (e) {
-          case '"': out += '"'; break
-          case '\\': out += '\\'; break
-          case '/': out += '/'; break
-          case 'b': out += '\b'; break
-          case 'f': out += '\f'; break
-          case 'n': out += '\n'; break
-          case 'r': out += '\r'; break
-          case 't': out += '\t'; break
-          case 'u': {
-            const h = s.slice(i, i + 4)
-            if (!/^[0-9a-fA-F]{4}$/.test(h)) fail('value', `invalid string: '\\u' must be followed by 4 hex digits; last read: '${s.slice(tokenStart, i)}'`)
-            i += 4
-            let cp = parseInt(h, 16)
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-              const h2 = s.slice(i + 2, i + 6)
-              if (s[i] === '\\' && s[i + 1] === 'u' && /^[0-9a-fA-F]{4}$/.test(h2)) {
-                const lo = parseInt(h2, 16)
-                if (lo >= 0xdc00 && lo <= 0xdfff) { cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00); i += 6 }
-                else fail('value', `invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF; last read: '${s.slice(tokenStart, i)}'`)
-              } else fail('value', `invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF; last read: '${s.slice(tokenStart, i)}'`)
-            }
-            out += Buffer.from(String.fromCodePoint(cp), 'utf8').toString('latin1')
-            break
-          }
-          default: fail('value', `invalid string: forbidden character after backslash; last read: '${s.slice(tokenStart, i)}'`)
-        }
-        continue
-      }
-      out += c
-      i++
-    }
+  try {
+    return parseJsonText<Value>(s, {
+      string: x => noNul(x),
+      key: k => { noNul(k) },
+      integer: (text, unsigned) => {
+        const b = BigInt(text)
+        if (unsigned && b > 9223372036854775807n) throw new EvalError(`unsigned json number ${text} outside of Nix integer range`)
+        return intFromBig(b)!
+      },
+      float: x => new NixFloat(x),
+      bool: b => b,
+      null: () => null,
+      array: items => items,
+      object: entries => new Attrs(new Map(entries)),
+    })
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw new JSONParseError(e.message)
+    throw e
   }
-  const parseValue = (): Value => {
-    ws()
-    if (i >= n) fail('value', 'unexpected end of input; expected \'[\', \'{\', or a literal')
-    const c = s[i]!
-    if (c === '{') {
-      i++
-      const map = new Map<string, Value>()
-      ws()
-      if (s[i] === '}') { i++; return new Attrs(map) }
-      for (;;) {
-        ws()
-        if (s[i] !== '"') fail('object key', expectMsg('string literal'))
-        const k = noNul(parseString())
-        ws()
-        if (s[i] !== ':') fail('object separator', expectMsg("':'"))
-        i++
-        map.set(k, parseValue())
-        ws()
-        if (s[i] === ',') { i++; continue }
-        if (s[i] === '}') { i++; return new Attrs(map) }
-        fail('object', expectMsg("'}'"))
-      }
-    }
-    if (c === '[') {
-      i++
-      const out: Value[] = []
-      ws()
-      if (s[i] === ']') { i++; return out }
-      for (;;) {
-        out.push(parseValue())
-        ws()
-        if (s[i] === ',') { i++; continue }
-        if (s[i] === ']') { i++; return out }
-        fail('array', expectMsg("']'"))
-      }
-    }
-    if (c === '"') return noNul(parseString())
-    if (c === '-' || (c >= '0' && c <= '9')) {
-      tokenStart = i
-      const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(s.slice(i))
-      if (!m) { i++; fail('value', `invalid number; expected digit after '-'; last read: '-'`) }
-      const t = m![0]
-      i += t.length
-      if (m![2] === undefined && m![3] === undefined) {
-        const b = BigInt(t)
-        if (b >= -9223372036854775808n && b <= 9223372036854775807n) {
-          return b <= 9007199254740991n && b >= -9007199254740991n ? Number(b) : b
-        }
-        if (b > 0n && b <= 18446744073709551615n) throw new EvalError(`unsigned json number ${t} outside of Nix integer range`)
-      }
-      const f = Number(t)
-      if (!Number.isFinite(f)) throw new EvalError(`[json.exception.out_of_range.406] number overflow parsing '${t}'`)
-      return new NixFloat(f)
-    }
-    for (const [lit, val] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (s.startsWith(lit, i)) { i += lit.length; return val }
-    }
-    tokenStart = i
-    let j = i
-    while (j < n && /[a-z]/.test(s[j]!)) j++
-    const read = s.slice(i, Math.max(j, i) + 1)
-    i = j
-    return fail('value', `invalid literal; last read: '${read}'`)
-  }
-  const v = parseValue()
-  ws()
-  if (i < n) fail('value', `unexpected '${s[i]}'; expected end of input`)
-  return v
-}
-
-function ctrlName(c: number): string {
-  const names = ['NUL', 'SOH', 'STX', 'ETX', 'EOT', 'ENQ', 'ACK', 'BEL', 'BS', 'HT', 'LF', 'VT', 'FF', 'CR', 'SO', 'SI', 'DLE', 'DC1', 'DC2', 'DC3', 'DC4', 'NAK', 'SYN', 'ETB', 'CAN', 'EM', 'SUB', 'ESC', 'FS', 'GS', 'RS', 'US']
-  return names[c] ?? '?'
 }
 
 export const jsonBuiltins: BuiltinGroup = {
@@ -329,7 +209,7 @@ export const jsonBuiltins: BuiltinGroup = {
         try {
           return parseJSON(st, s)
         } catch (e) {
-          if (e instanceof JSONParseError || (e instanceof EvalError && e.msg.startsWith('[json.exception'))) e.addTrace(noPos, 'while decoding a JSON string')
+          if (e instanceof JSONParseError) e.addTrace(noPos, 'while decoding a JSON string')
           throw e
         }
       },

@@ -117,7 +117,7 @@ export class Gen {
         () => `(let x = { y = x; z = 1; }; in x.y.y.z)`, () => `(let f = { a, b ? a + 1, ... }@args: [ a b (builtins.attrNames args) ]; in f ${e('attrs')})`,
         () => `(({ a ? 1, b }: a + b) { b = ${e('int')}; })`, () => `((x: { inherit x; }) ${e('any')})`,
         () => `(${e('int')} * 4611686018427387904)`, () => `(9223372036854775807 + ${e('int')})`, () => `((-9223372036854775807 - 1) / (-1))`,
-        () => `(builtins.sort (a: b: true) [ 3 1 2 ])`, () => this.badSort(), () => `(builtins.sort (a: b: ${e('any')}) [ 2 1 ])`,
+        () => `(builtins.sort (a: b: true) [ 3 1 2 ])`, () => this.badSort(), () => this.json(), () => `(builtins.sort (a: b: ${e('any')}) [ 2 1 ])`,
         () => `([ 1 2 ] < [ 1 3 ])`, () => `([ 1 "a" ] < [ 1 2 ])`, () => `((x: x) == (x: x))`, () => `(let f = x: x; in f == f)`,
         () => `(1 == 1.0)`, () => `({ a = 1; } == { a = 1.0; })`, () => `(builtins.listToAttrs [ { name = "a"; value = 1; } { name = "a"; value = 2; } ])`,
         () => `({ __functor = self: x: self.k + x; k = ${e('int')}; } ${e('int')})`, () => `(${e('attrs')}.a.b or "dflt")`,
@@ -173,6 +173,18 @@ export class Gen {
       out.push(s)
     }
     return out.join(' ')
+  }
+
+  /** fromJSON of random token soup: mostly malformed, for nlohmann's error messages. */
+  private json(): string {
+    const parts = ['[', ']', '{', '}', ':', ',', '1', '-', '1.5', '-0', '1e', '0123', 'tru', 'null', 'false', '"a"', '"\\u12"',
+      '"\\ud800"', '" b"', ' ', '\n', 'x', '1e400', '18446744073709551616', '"\\n"', '"\t"', '{"k":', '[1,2', '"']
+    const n = 1 + this.int(7)
+    let t = ''
+    for (let i = 0; i < n; i++) t += this.pick(parts)
+    // As a Nix string literal: quotes and backslashes escaped, `${` kept literal.
+    const lit = t.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '\\${').replace(/\n/g, '\\n').replace(/\t/g, '\\t')
+    return `(builtins.fromJSON "${lit}")`
   }
 
   /** A sort whose comparator is no strict weak order: the result depends on the exact algorithm. */
