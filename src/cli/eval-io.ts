@@ -5,6 +5,7 @@
  */
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import type { EvalIO, FileType } from '../eval/io.js'
+import { filterANSIEscapes } from '../eval/terminal.js'
 
 const toFs = (p: string): Buffer => Buffer.from(p, 'latin1')
 const fromFs = (b: Buffer): string => b.toString('latin1')
@@ -46,7 +47,8 @@ export class NodeEvalIO implements EvalIO {
   currentTime(): number {
     return Math.floor(Date.now() / 1000)
   }
+  /** One log message (trace, warning): filtered as C++'s logger does for a non-terminal. */
   writeStderr(text: string): void {
-    this.stderrSink(text)
+    this.stderrSink(filterANSIEscapes(text))
   }
 }

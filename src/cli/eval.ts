@@ -12,6 +12,7 @@ import { EvalState } from '../eval/eval-state.js'
 import { noPos } from '../eval/pos.js'
 import { printValue } from '../eval/print.js'
 import { Attrs, type Value } from '../eval/value.js'
+import { filterANSIEscapes } from '../eval/terminal.js'
 import { NodeEvalIO } from './eval-io.js'
 import { type CommandContext, type CommandMain, type Sinks, isJsStackOverflow, processContext, runCommand } from './eval-run.js'
 import { applyConfigEntry, EvalSettingsError, isBoolSetting, isSettingName, loadConfig, toEvalSettings } from './eval-settings.js'
@@ -99,7 +100,7 @@ export const main: CommandMain = (args: string[], sinks: Sinks, ctx: CommandCont
       }
       throw e
     }
-    if (e instanceof EvalError && st) { sinks.stderr(renderError(e, st.positions, { showTrace: st.settings.showTrace }) + '\n'); return 1 }
+    if (e instanceof EvalError && st) { sinks.stderr(filterANSIEscapes(renderError(e, st.positions, { showTrace: st.settings.showTrace })) + '\n'); return 1 }
     if (e instanceof EvalSettingsError) { sinks.stderr(`error: ${e.message}\n`); return 1 }
     throw e
   }

@@ -11,9 +11,10 @@ import { type PosIdx, noPos } from '../eval/pos.js'
 import { printAmbiguous } from '../eval/print.js'
 import { showExpr } from '../eval/show.js'
 import { Attrs, Lambda, NixString, type Value } from '../eval/value.js'
-import { valueToJSON } from '../eval/builtins/json.js'
+import { JSONSerializationError, valueToJSON } from '../eval/builtins/json.js'
 import { findFile } from '../eval/builtins/files.js'
-import { valueToXML } from '../eval/xml.js'
+import { writeValueAsXML } from '../eval/xml.js'
+import { filterANSIEscapes } from '../eval/terminal.js'
 import { NodeEvalIO } from './eval-io.js'
 import { attachCliStore } from '../eval-store/cli.js'
 import { type CommandContext, type CommandMain, type Sinks, JsStackOverflow, isJsStackOverflow, processContext, runCommand } from './eval-run.js'
@@ -144,7 +145,7 @@ export const main: CommandMain = (args: string[], sinks: Sinks, ctx: CommandCont
       throw e
     }
     if (e instanceof EvalError && st) {
-      sinks.stderr(renderError(e, st.positions, { showTrace: st.settings.showTrace }) + '\n')
+      sinks.stderr(filterANSIEscapes(renderError(e, st.positions, { showTrace: st.settings.showTrace })) + '\n')
       // C++ exits with an error's own status where it has one (102 for hash mismatches)
       return (e as { exitStatus?: number }).exitStatus ?? 1
     }
@@ -254,9 +255,17 @@ function processExpr(st: EvalState, o: Options, autoArgs: Attrs, e: Expr, sinks:
         const s = st.coerceToString(noPos, vRes, new Set(), 'while generating the nix-instantiate output')
         sinks.stdout(s)
       } else if (o.output === 'json') {
-        sinks.stdout(valueToJSON(st, vRes, noPos, new Set()) + '\n')
+        let text: string
+        try {
+          text = valueToJSON(st, vRes, noPos, new Set())
+        } catch (e) {
+          // C++ streams the serialisation: what was written before invalid UTF-8 stays.
+          if (e instanceof JSONSerializationError) sinks.stdout(e.partialOutput)
+          throw e
+        }
+        sinks.stdout(text + '\n')
       } else if (o.output === 'xml') {
-        sinks.stdout(valueToXML(st, vRes, o.strict, o.location, new Set()))
+        writeValueAsXML(st, vRes, o.strict, o.location, new Set(), s => sinks.stdout(s))
       } else {
         if (o.strict) st.forceDeep(vRes)
         sinks.stdout(printAmbiguous(st.force(vRes)) + '\n')

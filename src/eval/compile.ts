@@ -18,13 +18,14 @@ import { noPos, type PosIdx } from './pos.js'
 import { printIdentifier, showAttrPath, showExpr } from './show.js'
 import {
   Attrs, Shape, type Code, type Formal, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, Thunk, type Value,
-  type ContextElem, intFromBig, showType, withCodePos,
+  type ContextElem, intFromBig, showType,
 } from './value.js'
 import { printValue } from './print.js'
 
 type Lazy = (env: Env) => Value
 
 const MAX_SAFE = 9007199254740991
+const EMPTY_LIST: Value[] = []
 
 export class Compiler {
   constructor(private readonly st: EvalState) {}
@@ -95,9 +96,14 @@ export class Compiler {
         const v = c(null as unknown as Env)
         return () => v
       }
+      case 'list': {
+        // C++ ExprList::maybeThunk: `[ ]` is the shared empty list, never a thunk.
+        if (e.elems.length > 0) break
+        return () => EMPTY_LIST
+      }
       case 'var': {
         if (e.fromWith) break
-        const code = withCodePos(this.compile(e), e.pos)
+        const code = this.compile(e)
         const d = e.displ + 1
         switch (e.level) {
           case 0: return env => { const v = env[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env) }
@@ -117,11 +123,10 @@ export class Compiler {
     }
     // Compiled on first force: most of a big file (nixpkgs) is never evaluated.
     let code: Code | undefined
-    const pos = exprPos(e)
-    const stub: Code = withCodePos((env, p, a) => {
-      if (code === undefined) code = withCodePos(this.compile(e), pos)
+    const stub: Code = (env, p, a) => {
+      if (code === undefined) code = this.compile(e)
       return code(env, p, a)
-    }, pos)
+    }
     return env => new Thunk(code ?? stub, env)
   }
 
@@ -302,7 +307,7 @@ export class Compiler {
       }
     }
 
-    const shape = new Shape([...a.attrs.keys()], [...a.attrs.values()].map(d => d.pos))
+    const shape = new Shape([...a.attrs.keys()], [...a.attrs.values()].map(d => d.pos), a.pos)
     if (!a.rec) {
       const entries = [...a.attrs.entries()].map(([name, def]) => ({ name, lazy: this.lazy(def.e), fromInherit: def.kind === 'inheritedFrom' }))
       const n = entries.length
@@ -348,7 +353,7 @@ export class Compiler {
       const map = new Map<string, Value>()
       for (const d of defs) {
         let v: Value
-        if (overrides && d.kind !== 'inherited') v = new Thunk(withCodePos(this.compile(d.expr), d.pos), d.kind === 'inheritedFrom' ? fromEnv : env2)
+        if (overrides && d.kind !== 'inherited') v = new Thunk(this.compile(d.expr), d.kind === 'inheritedFrom' ? fromEnv : env2)
         else v = d.lazy(d.kind === 'plain' ? env2 : d.kind === 'inherited' ? env : fromEnv)
         env2[d.displ + 1] = v
         map.set(d.name, v)
@@ -536,7 +541,40 @@ export class Compiler {
     }
   }
 
+  private compileUpdate(e1: Expr, e2: Expr): Code {
+    const st = this.st
+    // C++ 2.34 (ExprOpUpdate::evalForUpdate) flattens a chain of `//` into a queue and
+    // evaluates its operands rightmost first; each frame names the operand's side in its
+    // own `//` and reports the operand's position (none for literals).
+    const ops: Array<{ code: Code; pos: PosIdx; ctx: string }> = []
+    const collect = (x: Expr, side: 'left' | 'right'): void => {
+      if (x.kind === 'binop' && x.op === '//') {
+        collect(x.e2, 'right')
+        collect(x.e1, 'left')
+        return
+      }
+      ops.push({ code: this.compile(x), pos: exprPos(x), ctx: `in the ${side} operand of the update (//) operator` })
+    }
+    collect(e2, 'right')
+    collect(e1, 'left')
+    if (ops.length === 2) {
+      const [r, l] = ops as [typeof ops[0], typeof ops[0]]
+      return env => {
+        const y = st.evalAttrs(r.code, env, r.pos, r.ctx)
+        const x = st.evalAttrs(l.code, env, l.pos, l.ctx)
+        return st.updateAttrs(x, y)
+      }
+    }
+    return env => {
+      const vals = ops.map(o => st.evalAttrs(o.code, env, o.pos, o.ctx))
+      let acc = vals[vals.length - 1]!
+      for (let i = vals.length - 2; i >= 0; i--) acc = st.updateAttrs(acc, vals[i]!)
+      return acc
+    }
+  }
+
   private compileBinOp(op: string, e1: Expr, e2: Expr, pos: PosIdx): Code {
+    if (op === '//') return this.compileUpdate(e1, e2)
     const st = this.st
     const a = this.compile(e1)
     const b = this.compile(e2)
@@ -546,16 +584,6 @@ export class Compiler {
       case '&&': return env => st.evalBool(a, env, pos, 'in the left operand of the AND (&&) operator') && st.evalBool(b, env, pos, 'in the right operand of the AND (&&) operator')
       case '||': return env => st.evalBool(a, env, pos, 'in the left operand of the OR (||) operator') || st.evalBool(b, env, pos, 'in the right operand of the OR (||) operator')
       case '->': return env => !st.evalBool(a, env, pos, 'in the left operand of the IMPL (->) operator') || st.evalBool(b, env, pos, 'in the right operand of the IMPL (->) operator')
-      case '//': {
-        // C++ reports the operand's own position here (none for literals).
-        const p1 = exprPos(e1)
-        const p2 = exprPos(e2)
-        return env => {
-          const x = st.evalAttrs(a, env, p1, 'in the left operand of the update (//) operator')
-          const y = st.evalAttrs(b, env, p2, 'in the right operand of the update (//) operator')
-          return st.updateAttrs(x, y)
-        }
-      }
       case '++': return env => {
         const x = a(env)
         const y = b(env)
@@ -577,18 +605,22 @@ export class Compiler {
     if (!forceString && n === 2) {
       const a = codes[0]!
       const b = codes[1]!
-      const pa = poss[0]!
-      const pb = poss[1]!
       return env => {
         const x = a(env)
-        const y = b(env)
-        if (typeof x === 'number' && typeof y === 'number') {
-          const r = x + y
-          if (r <= MAX_SAFE && r >= -MAX_SAFE) return r
-        } else if (typeof x === 'string' && typeof y === 'string') {
-          return x + y
+        if (typeof x === 'number') {
+          const y = b(env)
+          if (typeof y === 'number') {
+            const r = x + y
+            if (r <= MAX_SAFE && r >= -MAX_SAFE) return r
+          }
+          return st.concatStrings(2, i => (i === 0 ? x : y), poss, false, pos)
         }
-        return st.concatStrings([x, y], [pa, pb], false, pos)
+        if (typeof x === 'string') {
+          const y = b(env)
+          if (typeof y === 'string') return x + y
+          return st.concatStrings(2, i => (i === 0 ? x : y), poss, false, pos)
+        }
+        return st.concatStrings(2, i => (i === 0 ? x : b(env)), poss, false, pos)
       }
     }
     if (forceString) {
@@ -610,11 +642,7 @@ export class Compiler {
         return ctx === undefined || ctx.size === 0 ? s : new NixString(s, ctx)
       }
     }
-    return env => {
-      const vals = new Array<Value>(n)
-      for (let i = 0; i < n; i++) vals[i] = codes[i]!(env)
-      return st.concatStrings(vals, poss, forceString, pos)
-    }
+    return env => st.concatStrings(n, i => codes[i]!(env), poss, forceString, pos)
   }
 }
 

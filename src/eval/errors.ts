@@ -124,8 +124,8 @@ function posBlock(positions: PosTable, idx: PosIdx, indent: string): string | un
 
 export interface RenderOptions {
   showTrace: boolean
-  /** Prefix word: `error` (default) or `warning`. */
-  level?: 'error' | 'warning'
+  /** Prefix: `error` (default), `warning`, or `evaluation warning` (builtins.warn). */
+  level?: 'error' | 'warning' | 'evaluation warning'
 }
 
 /** The text C++ Nix prints for an error (without the trailing newline). */
@@ -137,10 +137,10 @@ export function renderError(e: EvalError, positions: PosTable, opts: RenderOptio
     const seen = new Set<string>()
     let skipped: TraceFrame[] = []
     let count = 0
-    // C++ counts a printed frame once, and once more when it shows a position; without
-    // --show-trace, ordinary frames stop after the count passes 3.
+    // C++ counts a printed frame once, and once more when it shows a position (duplicates
+    // printed late count only their position); without --show-trace, ordinary frames stop
+    // after the count passes 3.
     const printTrace = (t: TraceFrame): void => {
-      count++
       oss += `\n\xe2\x80\xa6 ${t.hint}\n`
       const pb = posBlock(positions, t.pos, '  ')
       if (pb !== undefined) { oss += pb; count++ }
@@ -163,6 +163,7 @@ export function renderError(e: EvalError, positions: PosTable, opts: RenderOptio
       if (seen.has(key)) { skipped.push(t); continue }
       seen.add(key)
       flushSkipped()
+      count++
       printTrace(t)
     }
     flushSkipped()
@@ -175,7 +176,7 @@ export function renderError(e: EvalError, positions: PosTable, opts: RenderOptio
     if (pb !== undefined) oss += pb
   }
   if (e.suggestions !== undefined) oss += e.suggestions + '\n'
-  return indentAndTrim(prefix, oss.replace(/\n+$/, ''))
+  return indentAndTrim(prefix, oss.replace(/[ \n\r\t]+$/, ''))
 }
 
 function traceKey(positions: PosTable, t: TraceFrame): string {
@@ -184,9 +185,11 @@ function traceKey(positions: PosTable, t: TraceFrame): string {
 }
 
 /** C++ `indent(prefix, spaces, text)`, then trailing whitespace removed from every line. */
+/** C++ `indent` over an already chomped text: each line prefixed, then chomped; "" stays "". */
 function indentAndTrim(first: string, s: string): string {
+  if (s === '') return ''
   const rest = ' '.repeat(first.length)
-  return s.split('\n').map((l, i) => ((i === 0 ? first : rest) + l).replace(/[ \t]+$/, '')).join('\n')
+  return s.split('\n').map((l, i) => ((i === 0 ? first : rest) + l).replace(/[ \t\r]+$/, '')).join('\n')
 }
 
 /** A warning in C++ format (`warning: msg` + position block). */

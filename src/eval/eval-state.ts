@@ -20,7 +20,7 @@ import type { EvalIO } from './io.js'
 import { parseText, type LintLevel } from './parser/parser.js'
 import { noPos, type OriginKind, type PosIdx, PosTable, showPos } from './pos.js'
 import { errorPrintOptions, printValue } from './print.js'
-import { floatToString, showFloat } from './printf/index.js'
+import { formatFixed6, formatG, printIdentifier } from './show.js'
 import { SymbolTable } from './symbols.js'
 import {
   Attrs, type Context, type ContextElem, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, PrimOp, PrimOpApp,
@@ -199,11 +199,10 @@ export class EvalState {
 
   /** C++ Value::determinePos: where a value comes from, for errors while forcing it. */
   determinePos(v: Value, fallback: PosIdx = noPos): PosIdx {
-    if (v instanceof Thunk && (v.code === this.appCode || v.code === this.app2Code)) {
-      const f = v.env as unknown as Value
-      if (f instanceof Lambda) return f.info.pos
-    }
+    if (v instanceof Thunk && (v.code === this.appCode || v.code === this.app2Code)) v = v.env as unknown as Value
     if (v instanceof Lambda) return v.info.pos
+    // Sets built other than from a literal carry no position (as C++ `//` results).
+    if (v instanceof Attrs) return v.shape?.setPos ?? noPos
     return fallback
   }
 
@@ -339,9 +338,9 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   warn(msg: string, pos: PosIdx = noPos): void {
     this.io.writeStderr(renderError(new EvalError(msg, pos), this.positions, { showTrace: false, level: 'warning' }) + '\n')
   }
-  /** `builtins.warn` (C++ logWarning of an error-like message from an expression). */
-  warnAt(msg: string, pos: PosIdx): void {
-    this.warn(msg, pos)
+  /** `builtins.warn` (C++ logWarning of an error-like message from an expression: no position shown). */
+  warnAt(msg: string, _pos: PosIdx): void {
+    this.io.writeStderr(renderError(new EvalError(msg, noPos), this.positions, { showTrace: false, level: 'evaluation warning' }) + '\n')
   }
 
   printValueForError(v: Value): string {
@@ -484,7 +483,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
             try {
               go(vals[i]!)
             } catch (e) {
-              if (e instanceof EvalError) e.addTrace(sh.pos[i]!, `while evaluating the attribute '${sh.names[i]!}'`)
+              if (e instanceof EvalError) e.addTrace(sh.pos[i]!, `while evaluating the attribute '${printIdentifier(sh.names[i]!)}'`)
               throw e
             }
           }
@@ -493,7 +492,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
             try {
               go(w.get(k)!)
             } catch (e) {
-              if (e instanceof EvalError) e.addTrace(w.posOf(k), `while evaluating the attribute '${k}'`)
+              if (e instanceof EvalError) e.addTrace(w.posOf(k), `while evaluating the attribute '${printIdentifier(k)}'`)
               throw e
             }
           }
@@ -596,8 +595,14 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
         }
       } else if (cur instanceof Attrs && cur.has('__functor')) {
         const functor = cur.get('__functor')!
-        // C++: call the functor with the set, then with the argument (one two-argument call).
-        cur = this.callFunctionN(functor, [cur, args[i++]!], pos)
+        // C++: call the functor with the set, then with the argument (one two-argument call),
+        // at the position of the `__functor` attribute.
+        try {
+          cur = this.callFunctionN(functor, [cur, args[i++]!], cur.posOf('__functor'))
+        } catch (e) {
+          if (e instanceof EvalError) e.addTrace(pos, "while calling a functor (an attribute set with a '__functor' attribute)")
+          throw e
+        }
       } else {
         throw new NixTypeError(`attempt to call something which is not a function but ${showType(cur)}: ${this.printValueForError(cur)}`, pos)
       }
@@ -607,7 +612,13 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   }
 
   private bindFormals(info: LambdaInfoX, env: Env, arg: Value, pos: PosIdx): void {
-    const attrs = this.forceAttrs(arg, info.pos, 'while evaluating the value passed for the lambda argument')
+    let attrs: Attrs
+    try {
+      attrs = this.forceAttrs(arg, info.pos, 'while evaluating the value passed for the lambda argument')
+    } catch (e) {
+      if (e instanceof EvalError && pos !== noPos) e.addTrace(pos, 'from call site')
+      throw e
+    }
     let slot = 1
     if (info.arg !== undefined) env[slot++] = arg
     const formals = info.formals!
@@ -621,7 +632,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       } else if (f.def !== undefined) {
         env[slot + k] = info.defLazies[k]!(env)
       } else {
-        const e = new MissingArgumentError(`function '${info.name ?? 'anonymous lambda'}' called without required argument '${f.name}'`, info.pos)
+        const e = new MissingArgumentError(`function '${info.name ?? 'anonymous lambda'}' called without required argument '${printIdentifier(f.name)}'`, info.pos)
         e.addTrace(pos, 'from call site')
         throw e
       }
@@ -630,7 +641,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       for (const k of attrsSymbolOrder(this, attrs)) {
         if (formals.some(f => f.name === k)) continue
         const sugg = bestMatches(formals.map(f => f.name), k)
-        const e = new NixTypeError(`function '${info.name ?? 'anonymous lambda'}' called with unexpected argument '${k}'`, info.pos)
+        const e = new NixTypeError(`function '${info.name ?? 'anonymous lambda'}' called with unexpected argument '${printIdentifier(k)}'`, info.pos)
         if (sugg.length > 0) e.suggestions = suggestionText(sugg)
         e.addTrace(pos, 'from call site')
         throw e
@@ -658,7 +669,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
 
   missingAttr(attrs: Attrs, name: string, pos: PosIdx): EvalError {
     const sugg = bestMatches(attrs.keys(), name)
-    const e = new EvalError(`attribute '${name}' missing`, pos)
+    const e = new EvalError(`attribute '${printIdentifier(name)}' missing`, pos)
     if (sugg.length > 0) e.suggestions = suggestionText(sugg)
     return e
   }
@@ -686,15 +697,20 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   }
 
   /** `+` and string interpolation (C++ ExprConcatStrings::eval). */
-  concatStrings(vals: Value[], poss: PosIdx[], forceString: boolean, pos: PosIdx): Value {
+  /**
+   * C++ ExprConcatStrings::eval (`+` and interpolation): part `i` is evaluated by `get(i)` only
+   * after the parts before it were coerced, so a bad first operand is reported before a
+   * failing second one.
+   */
+  concatStrings(count: number, get: (i: number) => Value, poss: PosIdx[], forceString: boolean, pos: PosIdx): Value {
     let first = !forceString
     let firstType: 'string' | 'int' | 'float' | 'path' = 'string'
     let n: number | bigint = 0
     let nf = 0
     let s = ''
     const ctx = new Set<ContextElem>()
-    for (let i = 0; i < vals.length; i++) {
-      const v = this.force(vals[i]!, poss[i])
+    for (let i = 0; i < count; i++) {
+      const v = this.force(get(i), poss[i])
       const ipos = poss[i]!
       if (first) {
         firstType = typeof v === 'number' || typeof v === 'bigint' ? 'int' : v instanceof NixFloat ? 'float' : v instanceof NixPath ? 'path' : 'string'
@@ -768,7 +784,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       if (v === true) return '1'
       if (v === false || v === null) return ''
       if (typeof v === 'number' || typeof v === 'bigint') return String(v)
-      if (v instanceof NixFloat) return floatToString(v.value)
+      if (v instanceof NixFloat) return formatFixed6(v.value)
       if (Array.isArray(v)) {
         let result = ''
         for (let k = 0; k < v.length; k++) {
@@ -794,8 +810,18 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
 
   /** C++ coerceToPath: a path value, or a string starting with `/`. */
   coerceToPath(pos: PosIdx, v: Value, ctxOut: Set<ContextElem> | undefined, errCtx: string): string {
-    v = this.force(v, pos)
+    try {
+      v = this.force(v, pos)
+    } catch (e) {
+      if (e instanceof EvalError) e.addTrace(pos, errCtx)
+      throw e
+    }
     if (v instanceof NixPath) return v.path
+    if (v instanceof Attrs) {
+      // A `__toString` result may itself be a path.
+      const f = v.get('__toString')
+      if (f !== undefined) return this.coerceToPath(pos, this.callFunction(this.force(f, pos), v, pos), ctxOut, errCtx)
+    }
     const s = this.coerceToString(pos, v, ctxOut, errCtx, false, false)
     if (!s.startsWith('/')) {
       const e = new EvalError(`string '${s}' doesn't represent an absolute path`, pos)
@@ -957,7 +983,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
             if (e instanceof EvalError) {
               if (sb.posOf(k) !== noPos) e.addTrace(sb.posOf(k), 'where right hand side is')
               if (sa.posOf(k) !== noPos) e.addTrace(sa.posOf(k), 'where left hand side is')
-              e.addTrace(pos, `while comparing attribute '${k}'`)
+              e.addTrace(pos, `while comparing attribute '${printIdentifier(k)}'`)
             }
             throw e
           }
@@ -974,17 +1000,18 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   /** `{ file, line, column }` of a position (`__curPos`, unsafeGetAttrPos), or null. */
   mkPosAttrs(pos: PosIdx): Value {
     const p = this.positions.resolve(pos)
-    if (!p) return null
+    // C++ mkPos: only positions in files are reported; `-E` strings and stdin give null.
+    if (!p || p.origin.kind !== 'file') return null
     const m = new Map<string, Value>()
     m.set('column', p.column)
-    m.set('file', p.origin.kind === 'file' ? p.origin.path : p.origin.kind === 'stdin' ? '\xc2\xabstdin\xc2\xbb' : '\xc2\xabstring\xc2\xbb')
+    m.set('file', p.origin.path)
     m.set('line', p.line)
     return new Attrs(m)
   }
 
   /** Float formatting as `toString` does (C++ std::to_string: `%f`). */
-  static floatToString(x: number): string { return floatToString(x) }
-  static floatToShow(x: number): string { return showFloat(x) }
+  static floatToString(x: number): string { return formatFixed6(x) }
+  static floatToShow(x: number): string { return formatG(x) }
 }
 
 function typeName(v: Value): string {

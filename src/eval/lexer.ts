@@ -238,6 +238,17 @@ export class Lexer {
     this.locEnd = this.stashEnd
   }
 
+  private floatLit(text: string): Token {
+    const f = Number(text)
+    // C++ strtod sets ERANGE on overflow and on an inexact result below the smallest normal
+    // double (any decimal literal that lands there, or underflows to zero, is inexact).
+    const tiny = Math.abs(f) < 2.2250738585072014e-308 && /[1-9]/.test(text.replace(/[eE].*/, ''))
+    if (!Number.isFinite(f) || tiny) throw new ParseError(`invalid float '${text}'`, this.posBase + this.locBegin)
+    const t = this.tok(Tok.FLOAT_LIT, text)
+    t.float = f
+    return t
+  }
+
   private tok(kind: number, text = ''): Token {
     return { kind, begin: this.locBegin, end: this.locEnd, text }
   }
@@ -323,9 +334,7 @@ export class Lexer {
         }
         const text = s.slice(i, i + fl)
         this.adjust(fl)
-        const t = this.tok(Tok.FLOAT_LIT, text)
-        t.float = Number(text)
-        return t
+        return this.floatLit(text)
       }
     }
 
@@ -401,11 +410,7 @@ export class Lexer {
       }
       case 6: {
         this.adjust(bestLen)
-        const f = Number(text)
-        if (!Number.isFinite(f)) throw new ParseError(`invalid float '${text}'`, this.posBase + this.locBegin)
-        const t = this.tok(Tok.FLOAT_LIT, text)
-        t.float = f
-        return t
+        return this.floatLit(text)
       }
       case 7: this.adjust(2); this.push(S.DEFAULT); return this.tok(Tok.DOLLAR_CURLY)
       case 8: this.adjust(1); if (this.state !== S.INITIAL) this.pop(); return this.tok(125)

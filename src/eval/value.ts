@@ -63,7 +63,8 @@ export class Shape {
   symOrder: string[] | undefined
   /** Slots in symbol order (deep forcing). */
   symOrderIdx: number[] | undefined
-  constructor(readonly names: readonly string[], readonly pos: readonly PosIdx[]) {
+  /** `setPos`: position of the literal the sets come from (C++ `Bindings::pos`). */
+  constructor(readonly names: readonly string[], readonly pos: readonly PosIdx[], readonly setPos: PosIdx = 0) {
     this.index = new Map(names.map((n, i) => [n, i]))
   }
 }
@@ -225,7 +226,7 @@ export const FAILED: Code = () => { throw new Error('failed code must not run') 
 
 /**
  * A suspended computation. `code === null` means evaluated (`value` holds the result);
- * `BLACKHOLE` means being forced (`value` holds the original code, for its position);
+ * `BLACKHOLE` means being forced;
  * `FAILED` means forcing threw (`value` holds the error).
  * Before evaluation `value` may hold an extra operand for the code (lazy applications keep
  * the function in `env` and the argument in `value`, saving an array per element).
@@ -248,20 +249,6 @@ export class Thunk {
     t.value = v
     return t
   }
-}
-
-/** Positions of thunk code: C++ reports infinite recursion at the blackholed thunk's expression. */
-const codePositions = new WeakMap<Code, PosIdx>()
-
-/** Record that thunks running `code` evaluate the expression at `pos`; returns `code`. */
-export function withCodePos(code: Code, pos: PosIdx): Code {
-  if (pos !== 0) codePositions.set(code, pos)
-  return code
-}
-
-/** The position recorded for a thunk's code (0 if none). */
-export function codePos(code: unknown): PosIdx {
-  return typeof code === 'function' ? codePositions.get(code as Code) ?? 0 : 0
 }
 
 /** Whether the forced thunk `t` was visited by the deep force `epoch`; marks it. */
@@ -316,8 +303,8 @@ export function typeOf(v: Value): NixTypeName {
 /** C++ `showType(Value)`: "an integer", "a set", "a string with context", … */
 export function showType(v: Value): string {
   if (v instanceof NixString) return 'a string with context'
-  if (v instanceof PrimOp) return 'a built-in function'
-  if (v instanceof PrimOpApp) return 'a partially applied built-in function'
+  if (v instanceof PrimOp) return `the built-in function '${v.name}'`
+  if (v instanceof PrimOpApp) return `the partially applied built-in function '${v.primop.name}'`
   return showTypeName(typeOf(v))
 }
 

@@ -4,7 +4,7 @@
  */
 import type { EvalState } from './eval-state.js'
 import { type PosIdx, noPos } from './pos.js'
-import { showFloat } from './printf/index.js'
+import { formatG } from './show.js'
 import { Attrs, type ContextElem, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value } from './value.js'
 
 function escapeAttr(s: string): string {
@@ -34,6 +34,9 @@ class XMLWriter {
     const name = this.stack.pop()!
     this.out += `${'  '.repeat(this.stack.length)}</${name}>\n`
   }
+  closeAll(): void {
+    while (this.stack.length > 0) this.close()
+  }
   empty(name: string, a: Record<string, string> = {}): void {
     this.out += `${'  '.repeat(this.stack.length)}<${name}${this.attrs(a)} />\n`
   }
@@ -41,6 +44,28 @@ class XMLWriter {
 
 export function valueToXML(st: EvalState, v: Value, strict: boolean, location: boolean, ctx: Set<ContextElem>, pos: PosIdx = noPos): string {
   const doc = new XMLWriter()
+  printXML(doc, st, v, strict, location, ctx, pos)
+  return doc.out
+}
+
+/**
+ * `nix-instantiate --xml`: C++ streams the document, so when evaluation fails halfway the part
+ * written so far reaches stdout, with every open element closed (RAII) — `write` gets that
+ * text before the error propagates.
+ */
+export function writeValueAsXML(st: EvalState, v: Value, strict: boolean, location: boolean, ctx: Set<ContextElem>, write: (s: string) => void): void {
+  const doc = new XMLWriter()
+  try {
+    printXML(doc, st, v, strict, location, ctx, noPos)
+  } catch (e) {
+    doc.closeAll()
+    write(doc.out)
+    throw e
+  }
+  write(doc.out)
+}
+
+function printXML(doc: XMLWriter, st: EvalState, v: Value, strict: boolean, location: boolean, ctx: Set<ContextElem>, pos: PosIdx): void {
   const drvsSeen = new Set<string>()
   const posAttrs = (a: Record<string, string>, p: PosIdx): void => {
     const r = st.positions.resolve(p)
@@ -68,7 +93,7 @@ export function valueToXML(st: EvalState, v: Value, strict: boolean, location: b
     else if (v instanceof NixString) { for (const c of v.context) ctx.add(c); doc.empty('string', { value: v.s }) }
     else if (v instanceof NixPath) doc.empty('path', { value: v.path })
     else if (v === null) doc.empty('null')
-    else if (v instanceof NixFloat) doc.empty('float', { value: showFloat(v.value) })
+    else if (v instanceof NixFloat) doc.empty('float', { value: formatG(v.value) })
     else if (v instanceof Attrs) {
       if (st.isDerivation(v)) {
         const a: Record<string, string> = {}
@@ -114,5 +139,4 @@ export function valueToXML(st: EvalState, v: Value, strict: boolean, location: b
   doc.open('expr')
   go(v, pos)
   doc.close()
-  return doc.out
 }

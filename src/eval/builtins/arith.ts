@@ -5,6 +5,7 @@
 import { EvalError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import type { PosIdx } from '../pos.js'
+import { formatG } from '../show.js'
 import { Attrs, NixFloat, NixPath, NixString, type Value, intFromBig, showType } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
 
@@ -118,15 +119,15 @@ function bitOp(name: string, op: (a: bigint, b: bigint) => bigint, fast: (a: num
 
 function rounding(name: string, f: (x: number) => number) {
   return (st: EvalState, args: Value[], pos: PosIdx): Value => {
+    const x = st.forceFloat(args[0]!, pos, `while evaluating the first argument passed to builtins.${name}`)
     const v = st.force(args[0]!, pos)
-    const x = st.forceFloat(v, pos, `while evaluating the first argument passed to builtins.${name}`)
     const r = f(x)
     if (r >= -9223372036854775808 && r < 9223372036854775808) {
       if (Number.isSafeInteger(r)) return r + 0
       return intFromBig(BigInt(r))!
     }
     if (typeof v === 'number' || typeof v === 'bigint') return v
-    throw new EvalError(`NixFloat argument ${x} is not in the range of NixInt`, pos)
+    throw new EvalError(`NixFloat argument ${formatG(x)} is not in the range of NixInt`, pos)
   }
 }
 

@@ -3,6 +3,7 @@ import { EvalError, NixTypeError } from '../errors.js'
 import { attrsSymbolOrder } from '../eval-state.js'
 import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
+import { printIdentifier } from '../show.js'
 import { Attrs, Lambda, PrimOp, PrimOpApp, type Value } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
 
@@ -10,7 +11,7 @@ import type { BuiltinGroup } from './registry.js'
 export function getAttrOrThrow(st: EvalState, name: string, a: Attrs, errCtx: string, pos: PosIdx = noPos): Value {
   const v = a.get(name)
   if (v !== undefined) return v
-  const e = new EvalError(`attribute '${name}' missing`, pos)
+  const e = new EvalError(`attribute '${printIdentifier(name)}' missing`, pos)
   e.addTrace(noPos, errCtx)
   throw e
 }

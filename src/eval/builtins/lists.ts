@@ -6,40 +6,90 @@ import { Attrs, PrimOp, type Value } from '../value.js'
 import { lessThan } from './arith.js'
 import type { BuiltinGroup } from './registry.js'
 
-/** Stable bottom-up merge sort calling `less(b, a)` once per comparison (like C++ peeksort, a merge sort). */
-export function mergeSort<T>(xs: T[], less: (a: T, b: T) => boolean): T[] {
-  let a = xs.slice()
+/**
+ * Nix's `peeksort` (libutil sort.hh, after Wild's PeekSort): a stable natural merge sort with
+ * insertion sort below 17 elements. Reproduced step by step rather than "any stable sort":
+ * with a comparator that is no strict weak order (`a <= b`, or one that traces), the result and
+ * the sequence of comparator calls are those of C++ Nix.
+ */
+export function peeksort<T>(a: T[], comp: (x: T, y: T) => boolean): void {
   const n = a.length
-  if (n < 2) return a
-  // Insertion sort on small runs, then merge.
-  const RUN = 16
-  for (let lo = 0; lo < n; lo += RUN) {
-    const hi = Math.min(lo + RUN, n)
-    for (let i = lo + 1; i < hi; i++) {
-      const x = a[i]!
-      let j = i - 1
-      while (j >= lo && less(x, a[j]!)) { a[j + 1] = a[j]!; j-- }
-      a[j + 1] = x
+  if (n < 2) return
+  if (n === 2) {
+    if (comp(a[1]!, a[0]!)) { const t = a[0]!; a[0] = a[1]!; a[1] = t }
+    return
+  }
+  const buf = new Array<T>(n)
+  const swap = (i: number, j: number): void => { const t = a[i]!; a[i] = a[j]!; a[j] = t }
+  const merge = (begin: number, middle: number, end: number): void => {
+    for (let i = begin; i < end; i++) buf[i - begin] = a[i]!
+    const wm = middle - begin
+    const we = end - begin
+    let l = 0
+    let r = wm
+    let out = begin
+    // `!comp(right, left)` takes the left element on ties: stable.
+    while (l < wm && r < we) a[out++] = !comp(buf[r]!, buf[l]!) ? buf[l++]! : buf[r++]!
+    while (l < wm) a[out++] = buf[l++]!
+    while (r < we) a[out++] = buf[r++]!
+  }
+  const insertion = (begin: number, end: number): void => {
+    for (let cur = begin + 1; cur < end; cur++) {
+      for (let ip = cur; ip !== begin && comp(a[ip]!, a[ip - 1]!); ip--) swap(ip, ip - 1)
     }
   }
-  let b = new Array<T>(n)
-  for (let width = RUN; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n)
-      const hi = Math.min(lo + 2 * width, n)
-      let i = lo
-      let j = mid
-      let k = lo
-      while (i < mid && j < hi) {
-        if (less(a[j]!, a[i]!)) b[k++] = a[j++]!
-        else b[k++] = a[i++]!
-      }
-      while (i < mid) b[k++] = a[i++]!
-      while (j < hi) b[k++] = a[j++]!
-    }
-    const t = a; a = b; b = t
+  type Cmp = (x: T, y: T) => boolean
+  const notComp: Cmp = (x, y) => !comp(x, y)
+  const decreasingPrefix = (begin: number, end: number, c: Cmp): number => {
+    if (begin === end) return begin
+    while (begin + 1 !== end && c(a[begin + 1]!, a[begin]!)) begin++
+    return begin + 1
   }
-  return a
+  const decreasingSuffix = (begin: number, end: number, c: Cmp): number => {
+    if (begin === end) return end
+    while (end - 1 > begin && c(a[end - 1]!, a[end - 2]!)) end--
+    return end - 1
+  }
+  const reverse = (i: number, j: number): void => { for (j--; i < j; i++, j--) swap(i, j) }
+  // Sorts [begin, end) given that [begin, leftRunEnd) and [rightRunBegin, end) are sorted.
+  const impl = (begin: number, end: number, leftRunEnd: number, rightRunBegin: number): void => {
+    if (leftRunEnd === end || rightRunBegin === begin) return
+    const length = end - begin
+    if (length <= 16) { insertion(begin, end); return }
+    const middle = begin + Math.floor(length / 2)
+    if (middle <= leftRunEnd) {
+      impl(leftRunEnd, end, leftRunEnd + 1, rightRunBegin)
+      merge(begin, leftRunEnd, end)
+      return
+    }
+    if (middle >= rightRunBegin) {
+      impl(begin, rightRunBegin, leftRunEnd, rightRunBegin - 1)
+      merge(begin, rightRunBegin, end)
+      return
+    }
+    // The run containing middle - 1.
+    let i: number
+    let j: number
+    if (!comp(a[middle]!, a[middle - 1]!)) {
+      i = decreasingSuffix(leftRunEnd, middle, notComp)
+      j = decreasingPrefix(middle - 1, rightRunBegin, notComp)
+    } else {
+      i = decreasingSuffix(leftRunEnd, middle, comp)
+      j = decreasingPrefix(middle - 1, rightRunBegin, comp)
+      reverse(i, j)
+    }
+    if (i === begin && j === end) return
+    if (middle - i < j - middle) {
+      impl(begin, i, leftRunEnd, i - 1)
+      impl(i, end, j, rightRunBegin)
+      merge(begin, i, end)
+    } else {
+      impl(begin, j, leftRunEnd, i)
+      impl(j, end, j + 1, rightRunBegin)
+      merge(begin, j, end)
+    }
+  }
+  impl(0, n, 0, n)
 }
 
 export const listBuiltins: BuiltinGroup = {
@@ -151,14 +201,17 @@ export const listBuiltins: BuiltinGroup = {
         const l = st.forceList(args[1]!, pos, 'while evaluating the second argument passed to builtins.sort')
         if (l.length === 0) return l
         const f = st.forceFunction(args[0]!, pos, 'while evaluating the first argument passed to builtins.sort')
-        const xs = l.map(x => st.force(x, pos))
+        // C++ sorts the element values themselves (forced first), not copies of them.
+        for (const x of l) st.force(x, pos)
+        const xs = l.slice()
         let less: (a: Value, b: Value) => boolean
         if (f instanceof PrimOp && f.name === 'lessThan') {
           less = (a, b) => lessThan(st, a, b, noPos, 'while evaluating the ordering function passed to builtins.sort')
         } else {
           less = (a, b) => st.forceBool(st.callFunctionN(f, [a, b], noPos), pos, 'while evaluating the return value of the sorting function passed to builtins.sort')
         }
-        return mergeSort(xs, less)
+        peeksort(xs, less)
+        return xs
       },
     },
     {

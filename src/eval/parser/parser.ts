@@ -10,7 +10,7 @@ import {
 import { ParseError } from '../errors.js'
 import { Lexer, Tok, type Token } from '../lexer.js'
 import { type Origin, type PosIdx, type PosTable, noPos, resolveOffset, showPos } from '../pos.js'
-import { showAttrPath } from '../show.js'
+import { printIdentifier, showAttrPath } from '../show.js'
 import type { SymbolTable } from '../symbols.js'
 import { ACCEPT, TERMINALS } from './grammar.js'
 import type { Tables } from './lalr.js'
@@ -132,7 +132,7 @@ class ParserState {
   }
 
   dupAttr(name: string, pos: PosIdx, prevPos: PosIdx): never {
-    throw new ParseError(`attribute '${name}' already defined at ${this.showAny(prevPos)}`, pos)
+    throw new ParseError(`attribute '${printIdentifier(name)}' already defined at ${this.showAny(prevPos)}`, pos)
   }
 
   private showAny(p: PosIdx): string {
@@ -148,7 +148,7 @@ class ParserState {
         const j = attrs.attrs.get(a.name)
         if (j !== undefined) {
           if (j.kind !== 'inherited' && j.e.kind === 'attrs') attrs = j.e
-          else this.dupAttrPath(path, pos, j.pos)
+          else this.dupAttrPath(path.slice(0, i + 1), pos, j.pos)
         } else {
           const nested = mkAttrs()
           attrs.attrs.set(a.name, { kind: 'plain', e: nested, pos, displ: 0 })

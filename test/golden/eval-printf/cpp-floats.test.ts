@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { floatToJson, floatToString, showFloat } from '../../../src/eval/printf/index.js'
+import { jsonFloat as floatToJson } from '../../../src/eval/builtins/json.js'
+import { formatFixed6 as floatToString, formatG as showFloat } from '../../../src/eval/show.js'
 import { repoRoot } from '../../support/paths.js'
 import { floats, fromBits, SEED, toBits } from './capture.js'
 
