@@ -53,6 +53,7 @@ export const SETTING_PARSERS = {
   'experimental-features': list,
   'auto-optimise-store': bool,
   'fsync-metadata': bool,
+  'fsync-store-paths': bool,
   'use-sqlite-wal': bool,
   'min-free': uint,
   'max-free': uint,
@@ -128,6 +129,8 @@ export function defaultSettings(isRoot: boolean): Settings {
     'experimental-features': [],
     'auto-optimise-store': false,
     'fsync-metadata': true,
+    // C++ (2.19+) default: store contents are not fsynced, only the database is
+    'fsync-store-paths': false,
     'use-sqlite-wal': true,
     'min-free': 0,
     'max-free': 0,

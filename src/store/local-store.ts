@@ -290,7 +290,7 @@ export class LocalStore implements Store {
       await deletePathCounting(real)
     }
     await mkdir(this.realStoreDir, { recursive: true })
-    await materialise(root, real, this.deps.blobs, this.deps.dirs, { hardLinks: true, linkDir: this.deps.linkDir })
+    await materialise(root, real, this.deps.blobs, this.deps.dirs, { hardLinks: true, linkDir: this.deps.linkDir, fsync: this.deps.settings['fsync-store-paths'] })
   }
 
   private async register(regs: ValidPathRegistration[]): Promise<void> {

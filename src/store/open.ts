@@ -39,7 +39,8 @@ export async function openLocalStore(opts: OpenLocalStoreOptions): Promise<Local
   }
 
   const castoreDir = settings['tsnix-castore-dir'] || `${state}/castore`
-  const objects = await FsObjectStore.open(castoreDir)
+  // castore objects get the durability C++ gives store paths (`fsync-store-paths`, default off)
+  const objects = await FsObjectStore.open(castoreDir, { fsync: settings['fsync-store-paths'] })
   const blobs = await FsBlobService.open(objects)
   const dirs = await FsDirectoryService.open(objects)
   const linkDir = `${castoreDir}/links`

@@ -97,5 +97,5 @@ export async function repairPath(store: LocalStore, path: StorePath): Promise<vo
   const { deletePathCounting } = await import('./gc/index.js')
   const { materialise } = await import('../castore/index.js')
   await deletePathCounting(store.realPath(path))
-  await materialise(root, store.realPath(path), store.internals.blobs, store.internals.dirs, { hardLinks: true, linkDir: store.internals.linkDir })
+  await materialise(root, store.realPath(path), store.internals.blobs, store.internals.dirs, { hardLinks: true, linkDir: store.internals.linkDir, fsync: store.internals.settings['fsync-store-paths'] })
 }
