@@ -9,6 +9,7 @@
  * any point leaves no partially registered path. Concurrent adds of one path are serialised by
  * `<path>.lock` files compatible with C++ Nix.
  */
+import { lstatSync, mkdirSync } from 'node:fs'
 import { lstat, mkdir, readFile, rm, symlink, readlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { decodeRootNode, encodeRootNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
@@ -67,6 +68,7 @@ export class LocalStore implements Store {
   readonly realStoreDir: string
   readonly stateDir: string
   private readonly deps: LocalStoreDeps
+  private storeDirMade = false
 
   constructor(deps: LocalStoreDeps) {
     this.deps = deps
@@ -284,12 +286,13 @@ export class LocalStore implements Store {
   /** Materialise `root` at the path's real location, replacing a leftover (invalid) copy. */
   private async publish(path: StorePath, root: Node, replace: boolean): Promise<void> {
     const real = this.realPath(path)
-    const exists = await lstat(real).then(() => true, () => false)
+    const exists = lstatExists(real)
     if (exists) {
       if (!replace && (await this.isValidPath(path))) return
       await deletePathCounting(real)
     }
-    await mkdir(this.realStoreDir, { recursive: true })
+    // once per store object (it is reopened when its directories vanish, see cli/daemon.ts)
+    if (!this.storeDirMade) { mkdirSync(this.realStoreDir, { recursive: true }); this.storeDirMade = true }
     await materialise(root, real, this.deps.blobs, this.deps.dirs, { hardLinks: true, linkDir: this.deps.linkDir, fsync: this.deps.settings['fsync-store-paths'] })
   }
 
@@ -472,6 +475,11 @@ export class LocalStore implements Store {
     await this.deps.tempRoots.close()
     await this.deps.onClose?.()
   }
+}
+
+/** Whether something is at `p` (synchronous: a metadata call on the add path, see os/file-lock.ts). */
+function lstatExists(p: string): boolean {
+  try { lstatSync(p); return true } catch { return false }
 }
 
 function alreadyValid(path: DerivedPath): KeyedBuildResult {

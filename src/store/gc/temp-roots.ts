@@ -15,6 +15,7 @@
  * it in memory, and adding a root that is being deleted waits for the deletion to finish
  * (C++ `shared->pending`).
  */
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -68,17 +69,19 @@ export class TempRoots {
       this.collector.tempRoots.add(path.hashPart)
       await this.collector.waitNotPending(path.hashPart)
     } else {
-      const gc = (await openLockFile(this.gcLockPath, true))!
+      // Synchronous calls: a few µs each, where promise-based ones cost a thread-pool round trip
+      // per call — and every path a client adds takes a temporary root.
+      const gc = openSync(this.gcLockPath, 'a+', 0o600)
       try {
-        if (!tryLockFd(gc.fd, 'read')) await this.tellForeignCollector(printed)
+        if (!tryLockFd(gc, 'read')) await this.tellForeignCollector(printed)
         // Hold the shared lock until the root is in our file, so no collector misses it.
-        if (isNew) await fh.appendFile(printed + '\0')
+        if (isNew) writeSync(fh.fd, printed + '\0')
       } finally {
-        await gc.close()
+        closeSync(gc)
       }
       return
     }
-    if (isNew) await fh.appendFile(printed + '\0')
+    if (isNew) writeSync(fh.fd, printed + '\0')
   }
 
   /** A collector in another process holds gc.lock: send it the root and wait for "1". */
