@@ -33,7 +33,9 @@ fi
 
 # install the dependencies unless node_modules matches the lockfile already
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: npm 11 may leave other platforms' optional packages out of
+  # the lock file, which `npm ci` then refuses (see .ci/run)
+  npm install --no-audit --no-fund
 fi
 npm run build --silent
 exec node dist/src/cli/main.js daemon "$@"

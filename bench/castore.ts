@@ -35,7 +35,7 @@ const MiB = 1024 * 1024
 // ---- helpers ---------------------------------------------------------------------------------
 
 /** Allocated bytes under the given roots, each inode once (hard links shared across roots). */
-async function diskUsage(roots: string[], skip: (p: string) => boolean = () => false): Promise<number> {
+export async function diskUsage(roots: string[], skip: (p: string) => boolean = () => false): Promise<number> {
   const seen = new Set<string>()
   let total = 0
   const walk = async (p: string): Promise<void> => {
@@ -49,13 +49,13 @@ async function diskUsage(roots: string[], skip: (p: string) => boolean = () => f
   return total
 }
 
-class Rng {
+export class Rng {
   private s: number
   constructor(seed: number) { this.s = seed | 0 || 1 }
   int(n: number): number { let x = this.s; x ^= x << 13; x ^= x >>> 17; x ^= x << 5; this.s = x; return (x >>> 0) % n }
 }
 
-async function listFiles(root: string): Promise<Array<{ path: string; size: number }>> {
+export async function listFiles(root: string): Promise<Array<{ path: string; size: number }>> {
   const out: Array<{ path: string; size: number }> = []
   const walk = async (p: string): Promise<void> => {
     const st = await lstat(p)
@@ -67,7 +67,7 @@ async function listFiles(root: string): Promise<Array<{ path: string; size: numb
 }
 
 /** Copy the benchmark source tree into `dest` (regular files, dirs, symlinks only). */
-async function prepareTree(dest: string, quick: boolean): Promise<void> {
+export async function prepareTree(dest: string, quick: boolean): Promise<void> {
   const custom = process.env['TSNIX_BENCH_TREE']
   const nm = join(repo, 'node_modules')
   const parts: Array<[string, string]> = custom ? [[custom, 'tree']] : [
@@ -83,7 +83,7 @@ async function prepareTree(dest: string, quick: boolean): Promise<void> {
 }
 
 /** One version step: a few small edits, optionally one in the largest file. */
-async function editTree(root: string, rng: Rng, step: number, editBig: boolean): Promise<void> {
+export async function editTree(root: string, rng: Rng, step: number, editBig: boolean): Promise<void> {
   const files = await listFiles(root)
   const small = files.filter(f => f.size > 0 && f.size < 256 * 1024)
   const insertLine = async (path: string, text: string): Promise<void> => {
@@ -224,12 +224,14 @@ async function throughput(opts: BenchOptions, cpp: string | undefined): Promise<
     const label = `${what} (${mib(bytes)} MiB)`
     let root: Node | undefined
     const castoreDir = join(base, 'castore')
-    const ingest = await median(reps, async () => {
+    const ingestWith = (fsync: boolean): Promise<number> => median(reps, async () => {
       await removeTree(castoreDir)
-      const store = await FsObjectStore.open(castoreDir)
+      const store = await FsObjectStore.open(castoreDir, { fsync })
       const blobs = await FsBlobService.open(store), dirs = await FsDirectoryService.open(store)
       return timeIt(async () => { root = await ingestPath(src, blobs, dirs) })
     })
+    const ingestNoSync = await ingestWith(false)
+    const ingest = await ingestWith(true)
     let cppAdd: number | undefined, cppRestore: number | undefined
     const narFile = join(base, 'nar')
     if (cpp) {
@@ -258,20 +260,22 @@ async function throughput(opts: BenchOptions, cpp: string | undefined): Promise<
     // NAR into a fresh castore (sha256 computed on the way) vs C++ restoring it to disk.
     if (cpp === undefined) await writeFile(narFile, await collectBytes(renderNar(root!, blobs, dirs)))
     const narSize = statSync(narFile).size
-    const narIn = await median(reps, async () => {
+    const narInWith = (fsync: boolean): Promise<number> => median(reps, async () => {
       const d = join(base, 'castore-nar')
       await removeTree(d)
-      const st = await FsObjectStore.open(d)
+      const st = await FsObjectStore.open(d, { fsync })
       const b = await FsBlobService.open(st), ds = await FsDirectoryService.open(st)
       return timeIt(async () => { await ingestNar(createReadStream(narFile, { highWaterMark: MiB }), b, ds) })
     })
+    const narInNoSync = await narInWith(false)
+    const narIn = await narInWith(true)
     const matNoSync = await render({ fsync: false, hardLinks: false })
     const matSync = await render({ fsync: true, hardLinks: false })
     const matLinks = await render({ fsync: false, hardLinks: true })
     const mbs = (s: number): number => Math.round(bytes / MiB / s)
     results.push({
       workload: `ingest ${label} into the castore vs nix-store --add`,
-      tsnix: { seconds: ingest, label: 'ingestPath → FsBlobService/FsDirectoryService (fsync on)', extra: { 'MiB/s': mbs(ingest) } },
+      tsnix: { seconds: ingest, label: 'ingestPath → FsBlobService/FsDirectoryService (fsync on)', extra: { 'MiB/s': mbs(ingest), 'no fsync s': Math.round(ingestNoSync * 1000) / 1000, 'no fsync MiB/s': mbs(ingestNoSync) } },
       cpp: cppAdd === undefined ? undefined : { seconds: cppAdd, label: `nix-store --add (${cpp})`, extra: { 'MiB/s': mbs(cppAdd) } },
       ...(cpp ? {} : { note: 'C++ Nix not installed' }),
     })
@@ -283,7 +287,7 @@ async function throughput(opts: BenchOptions, cpp: string | undefined): Promise<
     })
     results.push({
       workload: `ingest the NAR of ${label} into the castore vs nix-store --restore`,
-      tsnix: { seconds: narIn, label: 'ingestNar from a file stream (+ sha256, fsync on)', extra: { 'MiB/s': nmbs(narIn) } },
+      tsnix: { seconds: narIn, label: 'ingestNar from a file stream (+ sha256, fsync on)', extra: { 'MiB/s': nmbs(narIn), 'no fsync s': Math.round(narInNoSync * 1000) / 1000, 'no fsync MiB/s': nmbs(narInNoSync) } },
       cpp: cppRestore === undefined ? undefined : { seconds: cppRestore, label: `nix-store --restore (${cpp}, no hash, no fsync)`, extra: { 'MiB/s': nmbs(cppRestore) } },
     })
     results.push({

@@ -10,6 +10,8 @@
  *   - 32 clients querying in parallel (QueryPathInfo)
  *
  * Ratios are C++ seconds / tsnix seconds (above 1 = tsnix faster). `--quick` shrinks the counts.
+ * Both daemons run with the same nix.conf, plus `fsync-store-paths = false` for tsnix: Nix 2.8
+ * does not fsync store paths at all, so that is the like-for-like durability.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
@@ -46,7 +48,9 @@ async function start(kind: Kind, dir: string): Promise<Daemon> {
   const socket = join(dir, 'daemon.sock')
   const conf = join(dir, 'conf')
   mkdirSync(conf, { recursive: true })
-  writeFileSync(join(conf, 'nix.conf'), CONF)
+  // Same durability for both: Nix 2.8 never fsyncs store paths; tsnix does by default
+  // (`fsync-store-paths = true`), so the comparison turns that off.
+  writeFileSync(join(conf, 'nix.conf'), CONF + (kind === 'tsnix' ? 'fsync-store-paths = false\n' : ''))
   const log = openSync(join(dir, 'daemon.log'), 'a')
   const child = kind === 'tsnix'
     ? spawn(process.execPath, [tsnixMain, 'daemon'], { env: env({ NIX_CONF_DIR: conf, NIX_CONFIG: `store = local?root=${root}`, NIX_DAEMON_SOCKET_PATH: socket }), stdio: ['ignore', log, log] })

@@ -10,6 +10,8 @@
  *   closure of 10k paths   tsnix computeClosure vs `nix-store -qR`
  *   lookups at scale       µs per queryPathInfo / isValidPath / referrers / hash-part lookup
  *                          at 10k, 100k (and 1M with TSNIX_BENCH_1M=1): flat means indexed
+ *   PostgreSQL             with TSNIX_BENCH_PG=1: register / query / closure of 10k paths on a
+ *                          throwaway server (test/support/postgres.ts); no C++ equivalent
  *
  * The graph: path i refers to up to 5 earlier paths (seeded pseudo-random) and every tenth to
  * itself; names are not `.drv` (C++ would read derivation files on registration).
@@ -18,7 +20,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { join } from 'node:path'
-import { openSqlitePathInfoService } from '../src/pathinfo/index.js'
+import { openPostgresPathInfoService, openSqlitePathInfoService } from '../src/pathinfo/index.js'
 import type { SqlPathInfoService } from '../src/pathinfo/sql-path-info-service.js'
 import { encodeNix32, NixHash, type PathInfo, sha256, StoreDir, StorePath } from '../src/store-path/index.js'
 import type { BenchOptions, BenchResult, Measurement } from './types.js'
@@ -220,5 +222,34 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       note: 'no C++ equivalent run: µs per operation should stay flat as the store grows',
     })
   }
+  if (process.env['TSNIX_BENCH_PG'] === '1') results.push(...await postgres(reps))
   return results
+}
+
+async function postgres(reps: number): Promise<BenchResult[]> {
+  const { acquirePostgres, releasePostgres } = await import('../test/support/postgres.js')
+  const server = await acquirePostgres()
+  try {
+    if (typeof server === 'string') return [{ workload: 'PostgreSQL', tsnix: { seconds: 0, label: 'skipped' }, note: server }]
+    const n = 10_000
+    const infos = makeGraph(n)
+    const out: BenchResult[] = []
+    let conn = await server.createDatabase()
+    const reg = await time(reps, async () => {
+      conn = await server.createDatabase()
+      const svc = await openPostgresPathInfoService({ connection: conn, storeDir })
+      await svc.registerValidPaths(infos.map(info => ({ info })))
+      await svc.close()
+    })
+    out.push({ workload: `PostgreSQL: register ${n} paths in one transaction`, tsnix: { seconds: reg, label: 'registerValidPaths (pg)', extra: { pathsPerSec: Math.round(n / reg) } }, note: 'no C++ equivalent' })
+    const svc = await openPostgresPathInfoService({ connection: conn, storeDir })
+    const q = await time(reps, async () => { for (const i of infos) await svc.queryPathInfo(i.path) })
+    out.push({ workload: `PostgreSQL: queryPathInfo for ${n} paths, one at a time`, tsnix: { seconds: q, label: 'queryPathInfo (pg)', extra: { usPerPath: Math.round((q / n) * 1e6) } }, note: 'no C++ equivalent' })
+    const c = await time(reps, async () => { await svc.computeClosure([infos[n - 1]!.path]) })
+    out.push({ workload: `PostgreSQL: closure of a ${n}-path graph`, tsnix: { seconds: c, label: 'computeClosure (pg)' }, note: 'no C++ equivalent' })
+    await svc.close()
+    return out
+  } finally {
+    await releasePostgres()
+  }
 }

@@ -16,17 +16,11 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { canonicalise } from '../src/sandbox/canonicalise.js'
-import { ColdRunner } from '../src/sandbox/cold.js'
-import { DirectRunner } from '../src/sandbox/direct.js'
-import { ensureHelper } from '../src/sandbox/native.js'
-import { findRunc, Runc } from '../src/sandbox/runc.js'
-import { makeSpec } from '../src/sandbox/spec.js'
-import { ensureRootfs, prepareScratch, rootfsMountPoints, writeBundle } from '../src/sandbox/bundle.js'
-import { findStaticBusybox, simpleRequest } from '../src/sandbox/testing.js'
-import type { BuildRequest, SandboxRunner } from '../src/sandbox/types.js'
-import { UidPool } from '../src/sandbox/uid-pool.js'
-import { WarmPool } from '../src/sandbox/warm.js'
+import {
+  type BuildRequest, canonicalise, ColdRunner, DirectRunner, ensureHelper, ensureRootfs, findRunc, makeSpec, prepareScratch, rootfsMountPoints, Runc,
+  type SandboxRunner, UidPool, WarmPool, writeBundle,
+} from '../src/sandbox/index.js'
+import { findStaticBusybox, simpleRequest } from '../test/support/sandbox.js'
 import { referenceNix } from '../test/support/env.js'
 import { sharedRoot } from '../test/support/paths.js'
 import type { BenchOptions, BenchResult, Measurement } from './types.js'
@@ -41,8 +35,10 @@ const ms = (s: number): number => Math.round(s * 10000) / 10
 
 let nonceCounter = 0
 function trivialRequests(n: number, busybox: string, extra: Partial<Parameters<typeof simpleRequest>[1]> = {}): BuildRequest[] {
-  const nonce = `${Date.now()}-${nonceCounter++}`
-  return Array.from({ length: n }, (_, i) => simpleRequest({ name: `trivial-${i}`, script: `echo ${nonce}-${i} > $out` }, { busybox, ...extra }))
+  const batch = nonceCounter++
+  const nonce = `${Date.now()}-${batch}`
+  // The batch number is part of the name and so of the (made-up) output path: no reuse across reps.
+  return Array.from({ length: n }, (_, i) => simpleRequest({ name: `t${batch}-${i}`, script: `echo ${nonce}-${i} > $out` }, { busybox, ...extra }))
 }
 
 /** Seconds per build for `reqs` on `runner` with `jobs` concurrent builds. */

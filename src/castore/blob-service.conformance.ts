@@ -53,7 +53,10 @@ export function blobServiceSuite(make: () => Promise<BlobService>, opts: { chunk
   it('readAll() is undefined for an absent blob and refuses one above maxSize', async () => {
     assert.equal(await svc.readAll(B3Digest.of(BLOB_A)), undefined)
     const d = await svc.put(BLOB_C)
-    await assert.rejects(svc.readAll(d, 1000), CastoreError)
+    await assert.rejects(svc.readAll(d, { maxSize: 1000 }), CastoreError)
+    assert.equal((await svc.readAll(d, { expectedSize: 5 }))!.length, BLOB_C.length, 'a wrong expectedSize is only a hint')
+    const b = await svc.put(BLOB_B)
+    for (const n of [10, BLOB_B.length - 1, BLOB_B.length, BLOB_B.length + 1]) assert.equal((await svc.readAll(b, { expectedSize: n }))!.length, BLOB_B.length)
   })
 
   it('gives the same digest however the bytes are split, and put() agrees', async () => {

@@ -38,9 +38,10 @@ export interface BlobService {
   open(digest: B3Digest): Promise<BlobReader | undefined>
   /**
    * The whole blob in memory (verified like a whole read); meant for small blobs. A blob
-   * longer than `maxSize` is refused with CorruptObjectError rather than loaded.
+   * longer than `maxSize` is refused with CorruptObjectError rather than loaded;
+   * `expectedSize` (e.g. from a file node) lets a backend skip a stat.
    */
-  readAll(digest: B3Digest, maxSize?: number): Promise<Uint8Array | undefined>
+  readAll(digest: B3Digest, opts?: { maxSize?: number; expectedSize?: number }): Promise<Uint8Array | undefined>
   openWrite(): BlobWriter
   /** Store bytes already in memory. */
   put(data: Uint8Array): Promise<B3Digest>
@@ -61,7 +62,7 @@ export interface ChunkedBlobServiceOptions {
   verify?: boolean
   /** Chunk writes in flight per writer (default 4). */
   writeConcurrency?: number
-  /** Chunks read ahead of the consumer (default 4). */
+  /** Chunks read ahead of the consumer (default 16). */
   readAhead?: number
 }
 
@@ -80,7 +81,7 @@ export class ChunkedBlobService implements BlobService {
     this.wholeMax = opts.wholeMax ?? (this.chunking ? Math.max(DEFAULT_WHOLE_MAX, this.chunking.max) : Infinity)
     this.verify = opts.verify ?? true
     this.writeConcurrency = opts.writeConcurrency ?? 4
-    this.readAhead = opts.readAhead ?? 4
+    this.readAhead = opts.readAhead ?? 16
   }
 
   async has(d: B3Digest): Promise<boolean> {
@@ -101,14 +102,16 @@ export class ChunkedBlobService implements BlobService {
     return this.chunkedReader(d, decodeBlobIndex(idx))
   }
 
-  async readAll(d: B3Digest, maxSize = Infinity): Promise<Uint8Array | undefined> {
+  async readAll(d: B3Digest, opts: { maxSize?: number; expectedSize?: number } = {}): Promise<Uint8Array | undefined> {
+    const maxSize = opts.maxSize ?? Infinity
     // One read for a blob stored whole (the common case for small blobs): no stat first,
     // unless whole objects may be larger than the caller wants in memory.
     if (this.wholeMax > maxSize) {
       const size = await this.store.size('blob', d)
       if (size !== undefined && size > maxSize) throw new CorruptObjectError(`blob ${d.hex} has ${size} bytes, more than the ${maxSize} expected`)
     }
-    const whole = await this.store.get('blob', d)
+    const hint = opts.expectedSize !== undefined && opts.expectedSize <= Math.min(maxSize, this.wholeMax) ? opts.expectedSize : undefined
+    const whole = await this.store.get('blob', d, hint)
     if (whole !== undefined) {
       if (this.verify && !B3Digest.adopt(blake3(whole)).equals(d)) throw new CorruptObjectError(`blob ${d.hex} does not match its digest`)
       return whole
@@ -171,7 +174,7 @@ export class ChunkedBlobService implements BlobService {
         const whole = verify && start === 0 && end === size
         const h = whole ? blake3Hasher() : undefined
         let i = upperBound(offsets, start) - 1
-        const fetch = (j: number): Promise<Uint8Array> => store.get('blob', chunks[j]!.digest).then(b => {
+        const fetch = (j: number): Promise<Uint8Array> => store.get('blob', chunks[j]!.digest, chunks[j]!.size).then(b => {
           const c = chunks[j]!
           if (b === undefined) throw new CorruptObjectError(`blob ${d.hex}: chunk ${c.digest.hex} is missing`)
           if (b.length !== c.size) throw new CorruptObjectError(`blob ${d.hex}: chunk ${c.digest.hex} has ${b.length} bytes, index says ${c.size}`)

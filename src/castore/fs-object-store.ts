@@ -15,8 +15,8 @@
  * back, so a materialiser may set mtime to 1 on a hard-linked blob without hiding it from GC.
  */
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants as fsc, fdatasyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises'
+import { constants as fsc, statSync, utimesSync } from 'node:fs'
+import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
@@ -25,13 +25,6 @@ import { CastoreConfigError, NotFoundError } from './errors.js'
 import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
 
 export type Compression = 'none' | 'deflate' | 'brotli'
-
-/**
- * Objects up to this size are written, and existence checks made, with synchronous calls: a
- * few µs of blocking each, where every promise-based call is a thread-pool round trip (≈ 60 µs,
- * far more on a loaded machine) — the cost that dominated adding small paths in the daemon.
- */
-const SYNC_WRITE_MAX = 64 * 1024
 
 export interface FsObjectStoreOptions {
   /** How blob objects are stored; fixed when the store is created (default 'none'). */
@@ -44,6 +37,8 @@ const FORMAT_VERSION = 1
 const NS_DIR: Record<Namespace, string> = { blob: 'blobs', index: 'index', dir: 'dirs' }
 const HEX64 = /^[0-9a-f]{64}$/
 const READ_PIECE = 1024 * 1024
+const TMP_PREFIX = randomBytes(6).toString('hex') + '-'
+let tmpCounter = 0
 
 const deflate = promisify(zlib.deflateRaw), inflate = promisify(zlib.inflateRaw)
 const brotli = promisify(zlib.brotliCompress), unbrotli = promisify(zlib.brotliDecompress)
@@ -115,13 +110,25 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async has(ns: Namespace, d: B3Digest): Promise<boolean> {
-    try { statSync(this.path(ns, d)); return true } catch (e) { if (isErrno(e, 'ENOENT')) return false; throw e }
+    try { await stat(this.path(ns, d)); return true } catch (e) { if (isErrno(e, 'ENOENT')) return false; throw e }
   }
 
-  async get(ns: Namespace, d: B3Digest): Promise<Uint8Array | undefined> {
-    let raw: Buffer
-    try { raw = await readFile(this.path(ns, d)) } catch (e) { if (isErrno(e, 'ENOENT')) return undefined; throw e }
-    return this.compressed(ns) ? this.decompress(raw) : raw
+  async get(ns: Namespace, d: B3Digest, sizeHint?: number): Promise<Uint8Array | undefined> {
+    const compressed = this.compressed(ns)
+    try {
+      if (sizeHint !== undefined && !compressed) {
+        // open + one read + close; a short or long read falls back to reading it all.
+        const fh = await open(this.path(ns, d), 'r')
+        try {
+          const buf = Buffer.allocUnsafe(sizeHint + 1)
+          const { bytesRead } = await fh.read(buf, 0, sizeHint + 1, 0)
+          if (bytesRead === sizeHint) return buf.subarray(0, bytesRead)
+          return await fh.readFile()
+        } finally { await fh.close() }
+      }
+      const raw = await readFile(this.path(ns, d))
+      return compressed ? this.decompress(raw) : raw
+    } catch (e) { if (isErrno(e, 'ENOENT')) return undefined; throw e }
   }
 
   async size(ns: Namespace, d: B3Digest): Promise<number | undefined> {
@@ -155,10 +162,9 @@ export class FsObjectStore implements ObjectStore {
   put(ns: Namespace, d: B3Digest, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     return this.gate.shared(async () => {
       const target = this.path(ns, d)
-      if (this.touchSync(target)) return
+      if (await this.touch(target)) return
       const body = this.compressed(ns) ? [await this.compress(joinParts(data))] : data instanceof Uint8Array ? [data] : data
       const tmp = this.tmpName()
-      if (body.reduce((a, b) => a + b.length, 0) <= SYNC_WRITE_MAX) { this.putSmall(tmp, target, body); return }
       const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
       try {
         await writeAll(fh, body)
@@ -210,11 +216,17 @@ export class FsObjectStore implements ObjectStore {
     const dirs = [...this.dirty]
     this.dirty = new Set()
     if (!this.fsync) return
-    await Promise.all(dirs.map(async (dir) => {
+    const mine = Promise.all(dirs.map(async (dir) => {
       const fh = await open(dir, 'r')
       try { await fh.sync() } finally { await fh.close() }
     }))
+    // A concurrent caller may have taken our directories into its own sync, still running:
+    // wait for every sync in flight, not only ours, before saying the objects are durable.
+    const all = Promise.all([this.syncing, mine]).then(() => {})
+    this.syncing = all.catch(() => {})
+    await all
   }
+  private syncing: Promise<void> = Promise.resolve()
 
   async *list(ns: Namespace): AsyncIterable<ListedObject> {
     const base = join(this.root, NS_DIR[ns])
@@ -253,7 +265,9 @@ export class FsObjectStore implements ObjectStore {
   async localPath(ns: Namespace, d: B3Digest): Promise<string | undefined> {
     if (this.compressed(ns)) return undefined
     const p = this.path(ns, d)
-    return (await this.has(ns, d)) ? p : undefined
+    // A synchronous stat (microseconds, no thread-pool round trip, no Error for a miss): this
+    // runs once per materialised file.
+    return statSync(p, { throwIfNoEntry: false }) ? p : undefined
   }
 
   /** Temp files left by a crash (older than `olderThanMs`) are removed by GC. */
@@ -268,51 +282,21 @@ export class FsObjectStore implements ObjectStore {
     return n
   }
 
-  /** `put` of a small object, all synchronous (see SYNC_WRITE_MAX). */
-  private putSmall(tmp: string, target: string, body: readonly Uint8Array[]): void {
-    const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
-    try {
-      for (const b of body) { let off = 0; while (off < b.length) off += writeSync(fd, b, off, b.length - off) }
-      if (this.fsync) fdatasyncSync(fd)
-    } catch (e) {
-      closeSync(fd); try { unlinkSync(tmp) } catch { /* gone */ }
-      throw e
-    }
-    closeSync(fd)
-    const dir = target.slice(0, target.length - 65)
-    try {
-      renameSync(tmp, target)
-    } catch (e) {
-      if (!isErrno(e, 'ENOENT')) throw e
-      mkdirSync(dir, { recursive: true })
-      this.dirty.add(dirname(dir))
-      renameSync(tmp, target)
-    }
-    this.dirty.add(dir)
-  }
-
-  /** `touch`, synchronously (two metadata calls). */
-  private touchSync(p: string): boolean {
-    try {
-      const st = statSync(p)
-      utimesSync(p, new Date(), st.mtime)
-      return true
-    } catch (e) {
-      if (isErrno(e, 'ENOENT')) return false
-      throw e
-    }
-  }
-
-  /** Refresh the stamp of an existing object; false if it does not exist. */
+  /**
+   * Refresh the stamp of an existing object; false if it does not exist. Synchronous: two
+   * metadata calls per stored object, cheaper than two thread-pool round trips (and a miss
+   * costs no Error).
+   */
   private async touch(p: string): Promise<boolean> {
+    const st = statSync(p, { throwIfNoEntry: false })
+    if (st === undefined) return false
     try {
-      const st = await stat(p)
-      await utimes(p, new Date(), st.mtime)
-      return true
+      utimesSync(p, new Date(), st.mtime)
     } catch (e) {
-      if (isErrno(e, 'ENOENT')) return false
+      if (isErrno(e, 'ENOENT')) return false // swept meanwhile: write it again
       throw e
     }
+    return true
   }
 
   private async place(tmp: string, target: string): Promise<void> {
@@ -329,8 +313,9 @@ export class FsObjectStore implements ObjectStore {
     this.dirty.add(dir)
   }
 
+  /** Unique within the process without asking the kernel for randomness each time. */
   private tmpName(): string {
-    return join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`)
+    return join(this.tmpDir, `${process.pid}-${TMP_PREFIX}${(tmpCounter++).toString(36)}`)
   }
 
   private async compress(data: Uint8Array): Promise<Buffer> {

@@ -16,9 +16,9 @@
  * set to the policy's), everything else to a copy kept once per key in `linkDir`.
  */
 import { randomBytes } from 'node:crypto'
-import { chmodSync, constants as fsc, linkSync, lstatSync, lutimesSync, mkdirSync, renameSync, statSync, symlinkSync, utimesSync } from 'node:fs'
+import { chmodSync, constants as fsc, lstatSync, statSync, utimesSync } from 'node:fs'
 import {
-  chmod, link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, stat, symlink, utimes,
+  chmod, link, lstat, lutimes, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, utimes,
 } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { BlobService } from './blob-service.js'
@@ -62,7 +62,7 @@ export async function ingestPath(path: string, blobs: BlobService, dirs: Directo
     opts.signal?.throwIfAborted()
     const st = await lstat(p)
     if (st.isSymbolicLink()) return symlinkNode(await readlink(p, { encoding: 'buffer' }))
-    if (st.isFile()) return limiter.run(() => ingestFile(p, (st.mode & 0o100) !== 0, blobs))
+    if (st.isFile()) return limiter.run(() => ingestFile(p, st.size, (st.mode & 0o100) !== 0, blobs))
     if (!st.isDirectory()) throw new UnsupportedFileTypeError(p.toString())
     const names = await readdir(p, { encoding: 'buffer' })
     const nodes = await Promise.all(names.map(n => visit(joinBytes(p, n))))
@@ -88,14 +88,14 @@ function joinBytes(parent: Buffer, name: Uint8Array): Buffer {
   return Buffer.concat([parent, SLASH, name])
 }
 
-async function ingestFile(p: Buffer, executable: boolean, blobs: BlobService): Promise<FileNode> {
+async function ingestFile(p: Buffer, sizeSeen: number, executable: boolean, blobs: BlobService): Promise<FileNode> {
+  if (sizeSeen <= SMALL_FILE) {
+    // One readFile (what we read is what we store, even if the file changed since lstat).
+    const data = await readFile(p)
+    return fileNode(await blobs.put(data), data.length, executable)
+  }
   const fh = await open(p, 'r')
   try {
-    const size = (await fh.stat()).size
-    if (size <= SMALL_FILE) {
-      const data = await fh.readFile()
-      return fileNode(await blobs.put(data), data.length, executable)
-    }
     const w = blobs.openWrite()
     try {
       const buf = Buffer.allocUnsafe(READ_PIECE)
@@ -136,6 +136,11 @@ export interface MaterialiseOptions {
   linkDir?: string
   /** fsync files and directories before the final rename (default true). */
   fsync?: boolean
+  /**
+   * fsync the destination's parent after the rename (default: as `fsync`). A caller placing many
+   * trees in one directory turns this off and syncs the directory once.
+   */
+  syncParent?: boolean
   /** Files written at once (default 8). */
   concurrency?: number
   signal?: AbortSignal
@@ -147,6 +152,7 @@ export interface MaterialiseStats { files: number; linked: number; bytesWritten:
 export async function materialise(node: Node, dest: string, blobs: BlobService, dirs: DirectoryService, opts: MaterialiseOptions = {}): Promise<MaterialiseStats> {
   const policy = opts.policy ?? NIX_METADATA
   const fsyncOn = opts.fsync ?? true
+  const syncParent = opts.syncParent ?? fsyncOn
   const limiter = new Limiter(opts.concurrency ?? 8)
   const stats: MaterialiseStats = { files: 0, linked: 0, bytesWritten: 0 }
   let canLink = opts.hardLinks ?? false
@@ -157,7 +163,7 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     if (!closure.has(node.digest.hex)) throw new NotFoundError(`directory ${node.digest.hex}`)
   }
 
-  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${randomBytes(6).toString('hex')}`)
+  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${uniqueSuffix()}`)
   const createdDirs: Buffer[] = []
 
   const writeFile = async (p: Buffer, n: FileNode): Promise<void> => {
@@ -166,7 +172,7 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     if (canLink) {
       const src = await linkSource(n)
       if (src !== undefined) {
-        try { linkSync(src, p); stats.linked++; return } catch (e) {
+        try { await link(src, p); stats.linked++; return } catch (e) {
           const code = (e as NodeJS.ErrnoException).code
           if (code === 'EXDEV' || code === 'EPERM') canLink = false
           // EMLINK: too many links to one inode; ENOENT: GC removed the source meanwhile. Copy.
@@ -178,12 +184,16 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
   }
 
   const copyBlob = async (p: string | Buffer, n: FileNode): Promise<void> => {
-    const r = await blobs.open(n.digest)
-    if (r === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
-    if (BigInt(r.size) !== n.size) throw new CorruptObjectError(`blob ${n.digest.hex} has ${r.size} bytes, the node says ${n.size}`)
+    // Small blobs in one read (no stat); large ones streamed.
+    const small = n.size <= BigInt(SMALL_FILE)
+    const data = small ? await blobs.readAll(n.digest, { maxSize: SMALL_FILE, expectedSize: Number(n.size) }) : undefined
+    const r = small ? undefined : await blobs.open(n.digest)
+    if (data === undefined && r === undefined) throw new NotFoundError(`blob ${n.digest.hex}`)
+    const got = data?.length ?? r!.size
+    if (BigInt(got) !== n.size) throw new CorruptObjectError(`blob ${n.digest.hex} has ${got} bytes, the node says ${n.size}`)
     const fh = await open(p, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600)
     try {
-      for await (const piece of r.read()) {
+      for await (const piece of data !== undefined ? [data] : r!.read()) {
         let off = 0
         while (off < piece.length) off += (await fh.write(piece, off, piece.length - off)).bytesWritten
         stats.bytesWritten += piece.length
@@ -206,16 +216,17 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     }
     if (opts.linkDir === undefined) return undefined
     const xp = join(opts.linkDir, n.digest.hex.slice(0, 2), n.digest.hex + (n.executable ? '.x' : ''))
-    try { statSync(xp); return xp } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e }
+    try { await stat(xp); return xp } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e }
     await mkdir(dirname(xp), { recursive: true })
-    const t = `${xp}.tmp-${randomBytes(6).toString('hex')}`
+    const t = `${xp}.tmp-${uniqueSuffix()}`
     await copyBlob(t, n)
     await rename(t, xp)
     return xp
   }
 
-  // Metadata calls below are synchronous: a few µs each, where a promise-based call costs a
-  // thread-pool round trip (≈ 60 µs, more under load) — most of the time of small adds.
+  // The link source's metadata is read and set with synchronous calls: microseconds each, once
+  // per file, where a thread-pool round trip costs more than the call. (Creating entries — the
+  // link, the renames — stays asynchronous: those wait on directory locks under load.)
   const conform = async (p: string, mode: number): Promise<void> => {
     const st = statSync(p)
     if ((st.mode & 0o7777) !== mode) chmodSync(p, mode)
@@ -224,44 +235,55 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
 
   const writeNode = async (p: Buffer, n: Node): Promise<void> => {
     if (n.kind === 'symlink') {
-      symlinkSync(Buffer.from(n.target), p)
-      if (policy.mtime !== undefined) lutimesSync(p, policy.mtime, policy.mtime)
+      await symlink(Buffer.from(n.target), p)
+      if (policy.mtime !== undefined) await lutimes(p, policy.mtime, policy.mtime)
     } else if (n.kind === 'file') {
       await limiter.run(() => writeFile(p, n))
     } else {
       const d = closure.get(n.digest.hex)
       if (d === undefined) throw new CorruptObjectError(`directory ${n.digest.hex} missing from the closure`)
-      mkdirSync(p, { mode: 0o700 })
+      await mkdir(p, { mode: 0o700 })
       createdDirs.push(p)
       await Promise.all(d.entries().map((e: Entry) => writeNode(joinBytes(p, e.name), e.node)))
     }
   }
 
-  // A single file whose inode can be lent: linking it in place is already atomic (its metadata
-  // is set on the shared inode first), so the temporary name and the rename are skipped.
-  if (node.kind === 'file' && canLink && !fsyncOn) {
+  // A single file that can be linked appears at `dest` complete in one step (link(2) creates
+  // the name atomically and refuses an existing one): no temporary name, no rename.
+  if (node.kind === 'file' && canLink) {
     const src = await linkSource(node)
     if (src !== undefined) {
       try {
-        linkSync(src, dest)
-        return { files: 1, linked: 1, bytesWritten: 0 }
+        await link(src, dest)
+        stats.files++
+        stats.linked++
+        if (syncParent) { const fh = await open(dirname(dest), 'r'); try { await fh.sync() } finally { await fh.close() } }
+        return stats
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new DestinationExistsError(dest)
-        // anything else: the general path below copies or reports it
+        const code = (e as NodeJS.ErrnoException).code
+        if (code === 'EEXIST') throw new DestinationExistsError(dest)
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOENT') throw e
+        if (code === 'ENOENT' && lstatSync(dirname(dest), { throwIfNoEntry: false }) === undefined) throw e
+        // otherwise fall back to the general path below (copy)
       }
     }
   }
 
   try {
     await writeNode(Buffer.from(tmp), node)
-    // Directories last, deepest first: setting their mode and mtime after all entries exist.
-    for (const p of createdDirs.reverse()) {
-      if (fsyncOn) { const fh = await open(p, 'r'); try { await fh.sync() } finally { await fh.close() } }
-      chmodSync(p, policy.dirMode)
-      if (policy.mtime !== undefined) utimesSync(p, policy.mtime, policy.mtime)
+    // Directories last, once all entries exist: their fsyncs at once (they share journal
+    // commits), then mode and mtime, deepest first.
+    if (fsyncOn) {
+      await Promise.all(createdDirs.map(p => limiter.run(async () => {
+        const fh = await open(p, 'r'); try { await fh.sync() } finally { await fh.close() }
+      })))
     }
-    renameNoReplaceSync(tmp, dest)
-    if (fsyncOn) { const fh = await open(dirname(dest), 'r'); try { await fh.sync() } finally { await fh.close() } }
+    for (const p of createdDirs.reverse()) {
+      await chmod(p, policy.dirMode)
+      if (policy.mtime !== undefined) await utimes(p, policy.mtime, policy.mtime)
+    }
+    await renameNoReplace(tmp, dest)
+    if (syncParent) { const fh = await open(dirname(dest), 'r'); try { await fh.sync() } finally { await fh.close() } }
   } catch (e) {
     await removeTree(tmp)
     throw e
@@ -269,11 +291,16 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
   return stats
 }
 
-function renameNoReplaceSync(from: string, to: string): void {
-  let exists = true
-  try { lstatSync(to) } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') exists = false; else throw e }
-  if (exists) throw new DestinationExistsError(to)
-  renameSync(from, to)
+/** A hex suffix unique within the process (random per process, then counted: no syscall each time). */
+const SUFFIX_BASE = randomBytes(4).toString('hex')
+let suffixCounter = 0
+function uniqueSuffix(): string { return SUFFIX_BASE + (suffixCounter++).toString(16).padStart(4, '0') }
+
+async function renameNoReplace(from: string, to: string): Promise<void> {
+  // The existence check is a synchronous lstat (no Error for the usual miss); the rename
+  // changes a directory others write to as well, so it goes to the thread pool.
+  if (lstatSync(to, { throwIfNoEntry: false }) !== undefined) throw new DestinationExistsError(to)
+  await rename(from, to)
 }
 
 /** Remove a (possibly read-only) tree we were writing. */

@@ -41,7 +41,8 @@ export interface ListedObject {
 
 export interface ObjectStore {
   has(ns: Namespace, digest: B3Digest): Promise<boolean>
-  get(ns: Namespace, digest: B3Digest): Promise<Uint8Array | undefined>
+  /** The whole object; `sizeHint` (the expected length, e.g. from a chunk list) saves a stat. */
+  get(ns: Namespace, digest: B3Digest, sizeHint?: number): Promise<Uint8Array | undefined>
   /** Content length without reading the object; undefined if absent. */
   size(ns: Namespace, digest: B3Digest): Promise<number | undefined>
   /** Bytes [start, end) of an object, in pieces; the object must exist. */

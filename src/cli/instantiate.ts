@@ -15,6 +15,7 @@ import { valueToJSON } from '../eval/builtins/json.js'
 import { findFile } from '../eval/builtins/files.js'
 import { valueToXML } from '../eval/xml.js'
 import { NodeEvalIO } from './eval-io.js'
+import { attachCliStore } from '../eval-store/cli.js'
 import { type CommandContext, type CommandMain, type Sinks, JsStackOverflow, isJsStackOverflow, processContext, runCommand } from './eval-run.js'
 import { applyConfigEntry, EvalSettingsError, isBoolSetting, isSettingName, loadConfig, toEvalSettings } from './eval-settings.js'
 
@@ -34,6 +35,8 @@ interface Options {
   attrPaths: string[]
   autoArgs: Array<{ name: string; expr?: string; str?: string }>
   findFile: boolean
+  /** C++ settings.readOnlyMode: `--eval`/`--parse` unless `--read-write-mode`; `--readonly-mode`. */
+  readWrite: boolean | undefined
 }
 
 class UsageError extends Error {}
@@ -43,7 +46,7 @@ const USAGE = `Usage: tsnix instantiate [--parse | --eval [--strict] [--json | -
 function parseArgs(args: string[], config: Map<string, string>, includes: string[]): Options {
   const o: Options = {
     parseOnly: false, evalOnly: false, strict: false, output: 'nix', location: true, fromArgs: false, readStdin: false,
-    files: [], attrPaths: [], autoArgs: [], findFile: false,
+    files: [], attrPaths: [], autoArgs: [], findFile: false, readWrite: undefined,
   }
   const need = (i: number, flag: string): string => {
     const v = args[i]
@@ -60,7 +63,9 @@ function parseArgs(args: string[], config: Map<string, string>, includes: string
       case '--xml': o.output = 'xml'; break
       case '--raw': o.output = 'raw'; break
       case '--no-location': o.location = false; break
-      case '--read-write-mode': case '--readonly-mode': case '--dry-run': break
+      case '--read-write-mode': o.readWrite = true; break
+      case '--readonly-mode': o.readWrite = false; break
+      case '--dry-run': break
       case '--find-file': o.findFile = true; break
       case '-E': case '--expr': o.fromArgs = true; break
       case '-A': case '--attr': o.attrPaths.push(need(++i, a)); break
@@ -107,6 +112,7 @@ export const main: CommandMain = (args: string[], sinks: Sinks, ctx: CommandCont
   try {
     const settings = toEvalSettings({ config, includes }, ctx.env, ctx.cwd)
     st = new EvalState(new NodeEvalIO(sinks.stderr, ctx.env), settings)
+    attachCliStore(st, { config, env: ctx.env, readOnly: o.readWrite === undefined ? o.evalOnly : !o.readWrite })
     const cwdB = settings.cwd!
     const autoArgs = buildAutoArgs(st, o, cwdB)
 
@@ -139,7 +145,8 @@ export const main: CommandMain = (args: string[], sinks: Sinks, ctx: CommandCont
     }
     if (e instanceof EvalError && st) {
       sinks.stderr(renderError(e, st.positions, { showTrace: st.settings.showTrace }) + '\n')
-      return 1
+      // C++ exits with an error's own status where it has one (102 for hash mismatches)
+      return (e as { exitStatus?: number }).exitStatus ?? 1
     }
     if (e instanceof EvalSettingsError) {
       sinks.stderr(`error: ${e.message}\n`)
@@ -247,7 +254,7 @@ function processExpr(st: EvalState, o: Options, autoArgs: Attrs, e: Expr, sinks:
         const s = st.coerceToString(noPos, vRes, new Set(), 'while generating the nix-instantiate output')
         sinks.stdout(s)
       } else if (o.output === 'json') {
-        sinks.stdout(valueToJSON(st, vRes, noPos, new Set(), false) + '\n')
+        sinks.stdout(valueToJSON(st, vRes, noPos, new Set()) + '\n')
       } else if (o.output === 'xml') {
         sinks.stdout(valueToXML(st, vRes, o.strict, o.location, new Set()))
       } else {

@@ -17,8 +17,8 @@ import { forceAt, forceThunk } from './force.js'
 import { noPos, type PosIdx } from './pos.js'
 import { printIdentifier, showAttrPath, showExpr } from './show.js'
 import {
-  Attrs, type Code, type Formal, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, Thunk, type Value,
-  type ContextElem, intFromBig, showType,
+  Attrs, Shape, type Code, type Formal, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, Thunk, type Value,
+  type ContextElem, intFromBig, showType, withCodePos,
 } from './value.js'
 import { printValue } from './print.js'
 
@@ -97,28 +97,32 @@ export class Compiler {
       }
       case 'var': {
         if (e.fromWith) break
-        const code = this.compile(e)
-        const pos = e.pos
+        const code = withCodePos(this.compile(e), e.pos)
         const d = e.displ + 1
         switch (e.level) {
-          case 0: return env => { const v = env[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env, pos) }
-          case 1: return env => { const v = (env[0] as Env)[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env, pos) }
+          case 0: return env => { const v = env[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env) }
+          case 1: return env => { const v = (env[0] as Env)[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env) }
           default: {
             const level = e.level
             return env => {
               let en = env
               for (let l = level; l > 0; l--) en = en[0] as Env
               const v = en[d] as Value | undefined
-              return v !== undefined ? v : new Thunk(code, env, pos)
+              return v !== undefined ? v : new Thunk(code, env)
             }
           }
         }
       }
       default: break
     }
-    const code = this.compile(e)
+    // Compiled on first force: most of a big file (nixpkgs) is never evaluated.
+    let code: Code | undefined
     const pos = exprPos(e)
-    return env => new Thunk(code, env, pos)
+    const stub: Code = withCodePos((env, p, a) => {
+      if (code === undefined) code = withCodePos(this.compile(e), pos)
+      return code(env, p, a)
+    }, pos)
+    return env => new Thunk(code ?? stub, env)
   }
 
   private compileVar(e: ExprVar): Code {
@@ -153,7 +157,7 @@ export class Compiler {
       let w: ExprWithRef | undefined = fromWith
       for (;;) {
         const attrs = st.forceAttrs(en[1] as Value, w.pos, 'while evaluating the first subexpression of a with expression')
-        const v = attrs.map.get(name)
+        const v = attrs.get(name)
         if (v !== undefined) return forceAt(v, pos)
         if (!w.parentWith) throw new UndefinedVarError(`undefined variable '${name}'`, pos)
         for (let l = w.prevWith; l > 0; l--) en = en[0] as Env
@@ -194,10 +198,21 @@ export class Compiler {
     // Fast path: one static name, no default.
     if (n === 1 && path[0]!.name !== undefined && !defCode) {
       const name = path[0]!.name
+      // Inline cache: the slot of `name` in the last shape seen here.
+      let icShape: Shape | undefined
+      let icIdx = 0
       return env => {
         const a = obj(env)
         if (a instanceof Attrs) {
-          const v = a.map.get(name)
+          let v: Value | undefined
+          const sh = a.shape
+          if (sh !== undefined) {
+            if (sh !== icShape) {
+              const i = sh.index.get(name)
+              if (i !== undefined) { icShape = sh; icIdx = i }
+              v = i === undefined ? undefined : a.vals![i]
+            } else v = a.vals![icIdx]
+          } else v = a.get(name)
           if (v !== undefined) {
             if (!(v instanceof Thunk)) return v
             if (v.code === null) return v.value as Value
@@ -224,13 +239,13 @@ export class Compiler {
           const name = names[i]!(env)
           if (defCode) {
             cur = st.force(cur, pos)
-            const j = cur instanceof Attrs ? cur.map.get(name) : undefined
+            const j = cur instanceof Attrs ? cur.get(name) : undefined
             if (j === undefined) return defCode(env)
             pos2 = (cur as Attrs).posOf(name)
             cur = j
           } else {
             const attrs = st.forceAttrs(cur, pos, 'while selecting an attribute')
-            const j = attrs.map.get(name)
+            const j = attrs.get(name)
             if (j === undefined) throw st.missingAttr(attrs, name, pos)
             pos2 = attrs.posOf(name)
             cur = j
@@ -253,7 +268,7 @@ export class Compiler {
         v = st.force(v)
         const name = nm(env)
         if (!(v instanceof Attrs)) return false
-        const j = v.map.get(name)
+        const j = v.get(name)
         if (j === undefined) return false
         v = j
       }
@@ -287,21 +302,26 @@ export class Compiler {
       }
     }
 
+    const shape = new Shape([...a.attrs.keys()], [...a.attrs.values()].map(d => d.pos))
     if (!a.rec) {
       const entries = [...a.attrs.entries()].map(([name, def]) => ({ name, lazy: this.lazy(def.e), fromInherit: def.kind === 'inheritedFrom' }))
       const n = entries.length
       if (dyn.length === 0 && !buildFromEnv) {
+        const lazies = entries.map(e => e.lazy)
+        if (n === 0) return () => Attrs.fromShape(shape, [])
         return env => {
-          const map = new Map<string, Value>()
-          for (let i = 0; i < n; i++) { const en = entries[i]!; map.set(en.name, en.lazy(env)) }
-          return new Attrs(map, staticPos)
+          const vals = new Array<Value>(n)
+          for (let i = 0; i < n; i++) vals[i] = lazies[i]!(env)
+          return Attrs.fromShape(shape, vals)
         }
       }
       return env => {
-        const map = new Map<string, Value>()
         const fromEnv = buildFromEnv ? buildFromEnv(env) : env
-        for (const en of entries) map.set(en.name, en.lazy(en.fromInherit ? fromEnv : env))
-        if (dyn.length === 0) return new Attrs(map, staticPos)
+        const vals = new Array<Value>(n)
+        for (let i = 0; i < n; i++) { const en = entries[i]!; vals[i] = en.lazy(en.fromInherit ? fromEnv : env) }
+        if (dyn.length === 0) return Attrs.fromShape(shape, vals)
+        const map = new Map<string, Value>()
+        for (let i = 0; i < n; i++) map.set(entries[i]!.name, vals[i]!)
         const pos = new Map(staticPos)
         addDynamic(map, pos, env)
         return new Attrs(map, pos)
@@ -310,27 +330,36 @@ export class Compiler {
 
     // rec { … }: one frame holding every static attribute; `inherit x` evaluates outside it.
     const defs = [...a.attrs.entries()].map(([name, def]) => ({
-      name, displ: def.displ, kind: def.kind, lazy: this.lazy(def.e), code: def.kind !== 'inherited' ? this.compile(def.e) : undefined, pos: exprPos(def.e),
+      name, displ: def.displ, kind: def.kind, lazy: this.lazy(def.e), expr: def.e, pos: exprPos(def.e),
     }))
     const size = defs.length
     const overrides = a.attrs.get('__overrides')
+    if (!overrides && dyn.length === 0 && !buildFromEnv && defs.every(d => d.kind === 'plain')) {
+      const lazies = defs.map(d => d.lazy)
+      return env => {
+        const env2 = newEnv(env, size)
+        for (let i = 0; i < size; i++) env2[i + 1] = lazies[i]!(env2)
+        return Attrs.fromShape(shape, env2.slice(1) as Value[])
+      }
+    }
     return env => {
       const env2 = newEnv(env, size)
       const fromEnv = buildFromEnv ? buildFromEnv(env2) : env2
       const map = new Map<string, Value>()
       for (const d of defs) {
         let v: Value
-        if (overrides && d.kind !== 'inherited') v = new Thunk(d.code!, d.kind === 'inheritedFrom' ? fromEnv : env2, d.pos)
+        if (overrides && d.kind !== 'inherited') v = new Thunk(withCodePos(this.compile(d.expr), d.pos), d.kind === 'inheritedFrom' ? fromEnv : env2)
         else v = d.lazy(d.kind === 'plain' ? env2 : d.kind === 'inherited' ? env : fromEnv)
         env2[d.displ + 1] = v
         map.set(d.name, v)
       }
+      if (!overrides && dyn.length === 0) return Attrs.fromShape(shape, env2.slice(1) as Value[])
       let pos: Map<string, PosIdx> = staticPos
       if (overrides) {
         const vo = map.get('__overrides')!
         const o = st.forceAttrs(vo, noPos, 'while evaluating the `__overrides` attribute')
         pos = new Map(staticPos)
-        for (const [k, v] of o.map) {
+        for (const [k, v] of o.entries()) {
           const def = a.attrs.get(k)
           if (def) env2[def.displ + 1] = v
           map.set(k, v)
@@ -370,29 +399,45 @@ export class Compiler {
   }
 
   private compileLambda(e: ExprLambda): Code {
+    const info = this.lambdaInfo(e)
+    return env => new Lambda(info, env)
+  }
+
+  /** The static part of a lambda; its name is read from the AST (dynamic attributes rename at run time). */
+  lambdaInfo(e: ExprLambda): LambdaInfo {
     const formals: Formal[] | undefined = e.formals?.map(f => ({
       name: f.name, def: f.def ? this.compile(f.def) : undefined, pos: f.pos,
     }))
-    const defLazies = e.formals?.map(f => (f.def ? this.lazy(f.def) : undefined))
+    const defLazies = e.formals?.map(f => (f.def ? this.lazy(f.def) : undefined)) ?? []
     const envSize = (e.arg !== undefined ? 1 : 0) + (formals?.length ?? 0)
     const formalSlots = formals ? formals.map((_, i) => i + (e.arg !== undefined ? 1 : 0)) : []
-    const info: LambdaInfo & { defLazies?: typeof defLazies; expr: ExprLambda } = {
-      name: e.name,
+    const info: LambdaInfo = {
+      get name() { return e.name },
+      set name(n) { e.name = n },
       pos: e.pos,
       arg: e.arg,
       formals,
       ellipsis: e.ellipsis,
       envSize,
       formalSlots,
-      body: null as unknown as Code,
       defLazies,
-      expr: e,
+      body: null as unknown as Code,
+      inner: undefined,
     }
-    info.body = this.compile(e.body)
-    return env => {
-      if (info.name !== e.name) info.name = e.name
-      return new Lambda(info, env)
+    if (e.body.kind === 'lambda') {
+      const inner = this.lambdaInfo(e.body)
+      info.inner = inner
+      info.body = env => new Lambda(inner, env)
+    } else {
+      // Compiled on the first call.
+      const body = e.body
+      info.body = (env, p, a) => {
+        const c = this.compile(body)
+        info.body = c
+        return c(env, p, a)
+      }
     }
+    return info
   }
 
   private compileCall(e: ExprCall): Code {
@@ -502,8 +547,9 @@ export class Compiler {
       case '||': return env => st.evalBool(a, env, pos, 'in the left operand of the OR (||) operator') || st.evalBool(b, env, pos, 'in the right operand of the OR (||) operator')
       case '->': return env => !st.evalBool(a, env, pos, 'in the left operand of the IMPL (->) operator') || st.evalBool(b, env, pos, 'in the right operand of the IMPL (->) operator')
       case '//': {
-        const p1 = exprPos(e1) || pos
-        const p2 = exprPos(e2) || pos
+        // C++ reports the operand's own position here (none for literals).
+        const p1 = exprPos(e1)
+        const p2 = exprPos(e2)
         return env => {
           const x = st.evalAttrs(a, env, p1, 'in the left operand of the update (//) operator')
           const y = st.evalAttrs(b, env, p2, 'in the right operand of the update (//) operator')

@@ -137,11 +137,13 @@ export function renderError(e: EvalError, positions: PosTable, opts: RenderOptio
     const seen = new Set<string>()
     let skipped: TraceFrame[] = []
     let count = 0
+    // C++ counts a printed frame once, and once more when it shows a position; without
+    // --show-trace, ordinary frames stop after the count passes 3.
     const printTrace = (t: TraceFrame): void => {
       count++
       oss += `\n\xe2\x80\xa6 ${t.hint}\n`
       const pb = posBlock(positions, t.pos, '  ')
-      if (pb !== undefined) oss += pb
+      if (pb !== undefined) { oss += pb; count++ }
     }
     const flushSkipped = (): void => {
       if (skipped.length > 0) {

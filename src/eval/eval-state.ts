@@ -7,6 +7,7 @@
 import type { Expr, ExprVar } from './ast.js'
 import { bindVars, StaticEnv } from './bind.js'
 import { builtinGroups } from './builtins/index.js'
+import { copySourcePath } from './builtins/store-paths.js'
 import type { BuiltinGroup, PrimOpDef } from './builtins/registry.js'
 import { Compiler } from './compile.js'
 import { COREPKGS } from './corepkgs.js'
@@ -19,11 +20,11 @@ import type { EvalIO } from './io.js'
 import { parseText, type LintLevel } from './parser/parser.js'
 import { noPos, type OriginKind, type PosIdx, PosTable, showPos } from './pos.js'
 import { errorPrintOptions, printValue } from './print.js'
-import { formatG } from './show.js'
+import { floatToString, showFloat } from './printf/index.js'
 import { SymbolTable } from './symbols.js'
 import {
   Attrs, type Context, type ContextElem, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, PrimOp, PrimOpApp,
-  Thunk, type Value, compareBytes, intFromBig, isFunction, showType,
+  Thunk, type Value, compareBytes, intFromBig, isFunction, markForcedThunk, showType,
 } from './value.js'
 
 export interface LookupPathEntry {
@@ -86,7 +87,7 @@ export interface EvalHooks {
   copyPathToStore?: (st: EvalState, path: string, pos: PosIdx) => string
 }
 
-type LambdaInfoX = LambdaInfo & { defLazies?: Array<((env: Env) => Value) | undefined> }
+type LambdaInfoX = LambdaInfo
 
 export class EvalState {
   readonly positions = new PosTable()
@@ -198,8 +199,8 @@ export class EvalState {
 
   /** C++ Value::determinePos: where a value comes from, for errors while forcing it. */
   determinePos(v: Value, fallback: PosIdx = noPos): PosIdx {
-    if (v instanceof Thunk && (v.code === this.appCode || v.code === this.app2Code) && v.env) {
-      const f = v.env[0]
+    if (v instanceof Thunk && (v.code === this.appCode || v.code === this.app2Code)) {
+      const f = v.env as unknown as Value
       if (f instanceof Lambda) return f.info.pos
     }
     if (v instanceof Lambda) return v.info.pos
@@ -208,13 +209,19 @@ export class EvalState {
 
   /** A lazy application `f x` (C++ `mkApp`): used for map, genList, mapAttrs results. */
   mkApp(f: Value, x: Value): Thunk {
-    return new Thunk(this.appCode, [f, x])
+    const t = new Thunk(this.appCode, f as unknown as Env)
+    t.value = x
+    return t
   }
-  private readonly appCode = (env: Env, pos: PosIdx = noPos): Value => this.callFunction(this.force(env[0] as Value, pos), env[1] as Value, pos)
+  private readonly appCode = (f: Env, pos: PosIdx = noPos, x?: unknown): Value =>
+    this.callFunction(this.force(f as unknown as Value, pos), x as Value, pos)
   mkApp2(f: Value, x: Value, y: Value): Thunk {
-    return new Thunk(this.app2Code, [f, x, y])
+    const t = new Thunk(this.app2Code, f as unknown as Env)
+    t.value = [x, y]
+    return t
   }
-  private readonly app2Code = (env: Env, pos: PosIdx = noPos): Value => this.callFunctionN(env[0] as Value, [env[1] as Value, env[2] as Value], pos)
+  private readonly app2Code = (f: Env, pos: PosIdx = noPos, xy?: unknown): Value =>
+    this.callFunctionN(f as unknown as Value, xy as Value[], pos)
 
   // ---- parsing and evaluating -----------------------------------------------------------------
 
@@ -231,6 +238,7 @@ export class EvalState {
       lintAbsolutePathLiterals: s.lintAbsolutePathLiterals,
       experimentalFeatures: s.experimentalFeatures,
       warn: (msg, pos) => this.warn(msg, pos),
+      rawWarn: msg => this.io.writeStderr(`warning: ${msg}\n`),
       symbols: this.symbols,
     })
     bindVars(e, staticEnv)
@@ -248,16 +256,16 @@ export class EvalState {
   autoCallFunction(args: Attrs, fun: Value): Value {
     fun = this.force(fun)
     if (fun instanceof Attrs) {
-      const f = fun.map.get('__functor')
+      const f = fun.get('__functor')
       if (f !== undefined) return this.autoCallFunction(args, this.force(this.callFunction(this.force(f), fun, noPos)))
     }
     if (!(fun instanceof Lambda) || fun.info.formals === undefined) return fun
     const m = new Map<string, Value>()
     if (fun.info.ellipsis) {
-      for (const [k, v] of args.map) m.set(k, v)
+      for (const [k, v] of args.entries()) m.set(k, v)
     } else {
       for (const f of fun.info.formals) {
-        const v = args.map.get(f.name)
+        const v = args.get(f.name)
         if (v !== undefined) m.set(f.name, v)
         else if (f.def === undefined) {
           throw new MissingArgumentError(`cannot evaluate a function that has an argument without a value ('${f.name}')
@@ -454,23 +462,40 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
 
   /** Force a value and everything inside it (C++ forceValueDeep; each level is a call-depth level). */
   forceDeep(v: Value): void {
-    const seen = new Set<unknown>()
+    // Visited thunks and sets are marked with this walk's epoch (C++ keeps a set of Value*).
+    const epoch = ++deepEpoch
     const max = this.settings.maxCallDepth
     const go = (v: Value): void => {
       const vpos = this.determinePos(v)
       if (this.depth++ > max) this.callDepthExceeded(vpos)
-      if (typeof v === 'object' && v !== null) {
-        if (seen.has(v)) { this.depth--; return }
-        seen.add(v)
+      let w = v
+      if (v instanceof Thunk) {
+        w = forceThunk(v, vpos)
+        if (markForcedThunk(v, epoch)) { this.depth--; return }
       }
-      const w = this.force(v, vpos)
       if (w instanceof Attrs) {
-        for (const k of attrsSymbolOrder(this, w)) {
-          try {
-            go(w.map.get(k)!)
-          } catch (e) {
-            if (e instanceof EvalError) e.addTrace(w.posOf(k), `while evaluating the attribute '${k}'`)
-            throw e
+        if (w.mark === epoch) { this.depth--; return }
+        w.mark = epoch
+        const sh = w.shape
+        if (sh !== undefined) {
+          if (sh.symOrderIdx === undefined) sh.symOrderIdx = attrsSymbolOrder(this, w).map(k => sh.index.get(k)!)
+          const vals = w.vals!
+          for (const i of sh.symOrderIdx) {
+            try {
+              go(vals[i]!)
+            } catch (e) {
+              if (e instanceof EvalError) e.addTrace(sh.pos[i]!, `while evaluating the attribute '${sh.names[i]!}'`)
+              throw e
+            }
+          }
+        } else {
+          for (const k of attrsSymbolOrder(this, w)) {
+            try {
+              go(w.get(k)!)
+            } catch (e) {
+              if (e instanceof EvalError) e.addTrace(w.posOf(k), `while evaluating the attribute '${k}'`)
+              throw e
+            }
           }
         }
       } else if (Array.isArray(w)) {
@@ -515,27 +540,37 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     if (pos !== noPos) e.addTrace(pos, 'from call site')
   }
 
-  /** Apply `fn` to `args` in turn (C++ callFunction with several arguments). */
+  /** Apply `fn` to `args` in turn (C++ callFunction with several arguments: one call-depth level). */
   callFunctionN(fn: Value, args: Value[], pos: PosIdx): Value {
     if (this.depth++ > this.settings.maxCallDepth) this.callDepthExceeded(pos)
-    let cur = fn instanceof Thunk ? forceThunk(fn, pos) : fn
-    let i = 0
+    const r = this.applyArgs(fn instanceof Thunk ? forceThunk(fn, pos) : fn, args, 0, pos)
+    this.depth--
+    return r
+  }
+
+  /** Apply a forced function to args[i…] without touching the call depth. */
+  private applyArgs(cur: Value, args: Value[], i: number, pos: PosIdx): Value {
     const n = args.length
     while (i < n) {
       if (cur instanceof Lambda) {
-        const info = cur.info as LambdaInfoX
-        const env = newEnv(cur.env, info.envSize)
-        const arg = args[i++]!
-        if (info.formals === undefined) {
-          env[1] = arg
-        } else {
-          this.bindFormals(info, env, arg, pos)
-        }
-        try {
-          cur = info.body(env)
-        } catch (e) {
-          if (this.settings.showTrace && e instanceof EvalError) this.addCallTraces(e, info, pos)
-          throw e
+        // Enter the lambda, and directly its inner lambdas while arguments remain (`a: b: …`
+        // called with two arguments): the intermediate closures are never observable.
+        let info = cur.info as LambdaInfoX
+        let parent = cur.env
+        for (;;) {
+          const env = newEnv(parent, info.envSize)
+          const arg = args[i++]!
+          if (info.formals === undefined) env[1] = arg
+          else this.bindFormals(info, env, arg, pos)
+          const inner = info.inner
+          if (inner !== undefined && i < n) { parent = env; info = inner as LambdaInfoX; continue }
+          try {
+            cur = info.body(env)
+          } catch (e) {
+            if (this.settings.showTrace && e instanceof EvalError) this.addCallTraces(e, info, pos)
+            throw e
+          }
+          break
         }
       } else if (cur instanceof PrimOp) {
         const arity = cur.arity
@@ -560,16 +595,14 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
           i = n
         }
       } else if (cur instanceof Attrs && cur.has('__functor')) {
-        const functor = cur.map.get('__functor')!
-        // C++: call functor with the set, then with the argument (two arguments at once).
-        const f2 = this.callFunctionN(functor, [cur, args[i++]!], pos)
-        cur = f2
+        const functor = cur.get('__functor')!
+        // C++: call the functor with the set, then with the argument (one two-argument call).
+        cur = this.callFunctionN(functor, [cur, args[i++]!], pos)
       } else {
         throw new NixTypeError(`attempt to call something which is not a function but ${showType(cur)}: ${this.printValueForError(cur)}`, pos)
       }
       if (i < n && cur instanceof Thunk) cur = forceThunk(cur, pos)
     }
-    this.depth--
     return cur
   }
 
@@ -581,12 +614,12 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     let used = 0
     for (let k = 0; k < formals.length; k++) {
       const f = formals[k]!
-      const v = attrs.map.get(f.name)
+      const v = attrs.get(f.name)
       if (v !== undefined) {
         env[slot + k] = v
         used++
       } else if (f.def !== undefined) {
-        env[slot + k] = info.defLazies![k]!(env)
+        env[slot + k] = info.defLazies[k]!(env)
       } else {
         const e = new MissingArgumentError(`function '${info.name ?? 'anonymous lambda'}' called without required argument '${f.name}'`, info.pos)
         e.addTrace(pos, 'from call site')
@@ -618,7 +651,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   /** `a.name` after the compiled fast path missed: a type error or "attribute missing". */
   selectOne(a: Value, name: string, pos: PosIdx): Value {
     const attrs = this.forceAttrs(a, pos, 'while selecting an attribute')
-    const j = attrs.map.get(name)
+    const j = attrs.get(name)
     if (j === undefined) throw this.missingAttr(attrs, name, pos)
     return this.force(j, attrs.posOf(name) !== noPos ? attrs.posOf(name) : pos)
   }
@@ -641,10 +674,9 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   updateAttrs(a: Attrs, b: Attrs): Attrs {
     if (a.size === 0) return b
     if (b.size === 0) return a
-    const map = new Map(a.map)
-    const pos = new Map<string, PosIdx>()
-    if (a.pos) for (const [k, p] of a.pos) pos.set(k, p)
-    for (const [k, v] of b.map) {
+    const map = new Map(a.entries())
+    const pos = a.positions()
+    for (const [k, v] of b.entries()) {
       map.set(k, v)
       const p = b.posOf(k)
       if (p !== noPos) pos.set(k, p)
@@ -719,12 +751,12 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       return v.path
     }
     if (v instanceof Attrs) {
-      const ts = v.map.get('__toString')
+      const ts = v.get('__toString')
       if (ts !== undefined) {
         const r = this.callFunction(this.force(ts, pos), v, pos)
         return this.coerceToString(pos, r, ctxOut, 'while evaluating the result of the `__toString` attribute', coerceMore, copyToStore)
       }
-      const op = v.map.get('outPath')
+      const op = v.get('outPath')
       if (op === undefined) {
         const e = new NixTypeError(`cannot coerce ${showType(v)} to a string: ${this.printValueForError(v)}`, noPos)
         e.addTrace(pos, errCtx)
@@ -736,7 +768,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       if (v === true) return '1'
       if (v === false || v === null) return ''
       if (typeof v === 'number' || typeof v === 'bigint') return String(v)
-      if (v instanceof NixFloat) return v.value.toFixed(6)
+      if (v instanceof NixFloat) return floatToString(v.value)
       if (Array.isArray(v)) {
         let result = ''
         for (let k = 0; k < v.length; k++) {
@@ -776,9 +808,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   copyPathToStore(path: string, pos: PosIdx): string {
     const cached = this.srcToStore.get(path)
     if (cached !== undefined) return cached
-    const hook = this.hooks.copyPathToStore
-    if (!hook) throw new EvalError(`cannot copy '${path}' to the store: this evaluator has no store support for paths yet`, pos)
-    const sp = hook(this, path, pos)
+    const sp = (this.hooks.copyPathToStore ?? copySourcePath)(this, path, pos)
     this.srcToStore.set(path, sp)
     return sp
   }
@@ -823,15 +853,15 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     if (a instanceof Attrs) {
       if (!(b instanceof Attrs)) return false
       if (this.isDerivation(a) && this.isDerivation(b)) {
-        const i = a.map.get('outPath')
-        const j = b.map.get('outPath')
+        const i = a.get('outPath')
+        const j = b.get('outPath')
         if (i !== undefined && j !== undefined) return this.eqValues(i, j, pos, ctx)
       }
       if (a.size !== b.size) return false
       for (const k of attrsSymbolOrder(this, a)) {
-        const y = b.map.get(k)
+        const y = b.get(k)
         if (y === undefined) return false
-        const x = a.map.get(k)!
+        const x = a.get(k)!
         if (x === y) continue
         if (!this.eqValues(x, y, pos, ctx)) return false
       }
@@ -841,7 +871,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   }
 
   isDerivation(a: Attrs): boolean {
-    const t = a.map.get('type')
+    const t = a.get('type')
     if (t === undefined) return false
     const v = this.force(t)
     return v === 'derivation' || (v instanceof NixString && v.s === 'derivation')
@@ -900,8 +930,8 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
         const sa = a as Attrs
         const sb = b as Attrs
         if (this.isDerivation(sa) && this.isDerivation(sb)) {
-          const i = sa.map.get('outPath')
-          const j = sb.map.get('outPath')
+          const i = sa.get('outPath')
+          const j = sb.get('outPath')
           if (i !== undefined && j !== undefined) {
             try {
               this.assertEqValues(i, j, pos, ctx)
@@ -922,7 +952,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
             fail(`attribute name '${kb[n]!}' is missing in '${pv(a)}', but is contained in '${pv(b)}'`)
           }
           try {
-            this.assertEqValues(sa.map.get(k)!, sb.map.get(k)!, pos, ctx)
+            this.assertEqValues(sa.get(k)!, sb.get(k)!, pos, ctx)
           } catch (e) {
             if (e instanceof EvalError) {
               if (sb.posOf(k) !== noPos) e.addTrace(sb.posOf(k), 'where right hand side is')
@@ -953,8 +983,8 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   }
 
   /** Float formatting as `toString` does (C++ std::to_string: `%f`). */
-  static floatToString(x: number): string { return x.toFixed(6) }
-  static floatToShow(x: number): string { return formatG(x) }
+  static floatToString(x: number): string { return floatToString(x) }
+  static floatToShow(x: number): string { return showFloat(x) }
 }
 
 function typeName(v: Value): string {
@@ -969,9 +999,11 @@ function typeName(v: Value): string {
   return 'lambda'
 }
 
+let deepEpoch = 0
+
 /** Attribute names in C++ Bindings order (symbol creation order). */
 export function attrsSymbolOrder(st: EvalState, a: Attrs): string[] {
-  return [...a.map.keys()].sort(st.symbols.compare)
+  return a.symbolOrder(names => [...names].sort(st.symbols.compare)) as string[]
 }
 
 export function dirOf(p: string): string {

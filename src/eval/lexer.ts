@@ -289,6 +289,46 @@ export class Lexer {
       return undefined
     }
 
+    // Fast path for identifiers, keywords and numbers: when the run of path characters that
+    // starts here is not followed by '/' or ':', no PATH, URI or PATH_SEG rule can match, so
+    // the longest match is the ID/keyword or INT/FLOAT one.
+    if (isIdStart(c) || isDigit(c)) {
+      let j = i + 1
+      for (;;) {
+        const d = s.charCodeAt(j)
+        if (isPathChar(d) || d === 39) j++
+        else break
+      }
+      const nx = s.charCodeAt(j)
+      if (nx !== 47 && nx !== 58) {
+        if (isIdStart(c)) {
+          let k = i + 1
+          while (k < s.length && isIdChar(s.charCodeAt(k))) k++
+          const word = s.slice(i, k)
+          this.adjust(k - i)
+          const kw = KEYWORDS[word]
+          return kw !== undefined ? this.tok(kw) : this.tok(Tok.ID, word)
+        }
+        let k = i + 1
+        while (isDigit(s.charCodeAt(k))) k++
+        const fl = matchFloat(s, i)
+        if (fl <= k - i) {
+          const text = s.slice(i, k)
+          this.adjust(k - i)
+          const n = parseIntLit(text)
+          if (n === undefined) throw new ParseError(`invalid integer '${text}'`, this.posBase + this.locBegin)
+          const t = this.tok(Tok.INT_LIT, text)
+          t.int = n
+          return t
+        }
+        const text = s.slice(i, i + fl)
+        this.adjust(fl)
+        const t = this.tok(Tok.FLOAT_LIT, text)
+        t.float = Number(text)
+        return t
+      }
+    }
+
     // Candidate rules in lexer.l order; pick the longest match, the earliest rule on ties.
     let bestLen = 0
     let bestRule = 0

@@ -50,22 +50,117 @@ export class NixPath {
  * A compiled expression: evaluates in `env` to a forced value. `pos` is the position of the
  * forcing site when run as a thunk (used by lazy applications for their call frames).
  */
-export type Code = (env: Env, pos?: PosIdx) => Value
+export type Code = (env: Env, pos?: PosIdx, arg?: unknown) => Value
 
-/** Attribute sets: a Map plus optional definition positions (for unsafeGetAttrPos and traces). */
+/**
+ * The static layout of attribute sets built by one `{ … }` expression: names, their slots and
+ * definition positions, shared by every set the expression builds (so such a set is just a
+ * values array), plus caches of the name orders.
+ */
+export class Shape {
+  readonly index: Map<string, number>
+  sorted: string[] | undefined
+  symOrder: string[] | undefined
+  /** Slots in symbol order (deep forcing). */
+  symOrderIdx: number[] | undefined
+  constructor(readonly names: readonly string[], readonly pos: readonly PosIdx[]) {
+    this.index = new Map(names.map((n, i) => [n, i]))
+  }
+}
+
+/**
+ * Attribute sets. Two layouts behind one interface: a Shape plus a values array (sets written
+ * literally), or a Map plus optional positions (sets computed by `//`, builtins, dynamic
+ * attributes). Values may be thunks.
+ */
 export class Attrs {
+  /** Shaped layout (read by inline caches in compiled code; do not mutate). */
+  readonly shape: Shape | undefined
+  readonly vals: Value[] | undefined
+  private m: Map<string, Value> | undefined
+  private p: Map<string, PosIdx> | undefined
   private sorted: string[] | undefined
-  constructor(readonly map: Map<string, Value>, public pos?: Map<string, PosIdx>) {}
+  /** Epoch of the last deep force that visited this set (EvalState.forceDeep). */
+  mark = 0
 
-  get size(): number { return this.map.size }
-  get(name: string): Value | undefined { return this.map.get(name) }
-  has(name: string): boolean { return this.map.has(name) }
-  posOf(name: string): PosIdx { return this.pos?.get(name) ?? 0 }
+  constructor(map: Map<string, Value>, pos?: Map<string, PosIdx>)
+  /** Shaped layout: use `Attrs.fromShape`. */
+  constructor(map: undefined, pos: undefined, shape: Shape, vals: Value[])
+  constructor(map: Map<string, Value> | undefined, pos?: Map<string, PosIdx>, shape?: Shape, vals?: Value[]) {
+    // One constructor for both layouts keeps a single hidden class with in-object fields
+    // (an Object.create'd instance stores its fields in a separate property array).
+    this.shape = shape
+    this.vals = vals
+    this.m = map
+    this.p = pos
+    this.sorted = undefined
+  }
+
+  static fromShape(shape: Shape, vals: Value[]): Attrs {
+    return new Attrs(undefined, undefined, shape, vals)
+  }
+
+  get size(): number { return this.shape !== undefined ? this.shape.names.length : this.m!.size }
+
+  get(name: string): Value | undefined {
+    if (this.shape !== undefined) {
+      const i = this.shape.index.get(name)
+      return i === undefined ? undefined : this.vals![i]
+    }
+    return this.m!.get(name)
+  }
+
+  has(name: string): boolean { return this.shape !== undefined ? this.shape.index.has(name) : this.m!.has(name) }
+
+  posOf(name: string): PosIdx {
+    if (this.shape !== undefined) {
+      const i = this.shape.index.get(name)
+      return i === undefined ? 0 : this.shape.pos[i]!
+    }
+    return this.p?.get(name) ?? 0
+  }
+
+  /** Names in no particular order. */
+  names(): readonly string[] {
+    return this.shape !== undefined ? this.shape.names : [...this.m!.keys()]
+  }
+
+  entries(): Iterable<[string, Value]> {
+    if (this.shape === undefined) return this.m!
+    const names = this.shape.names
+    const vals = this.vals!
+    return names.map((n, i) => [n, vals[i]!] as [string, Value])
+  }
+
+  /** The contents as a Map (copied for shaped sets; do not mutate). */
+  get map(): ReadonlyMap<string, Value> {
+    if (this.m === undefined) this.m = new Map(this.entries())
+    return this.m
+  }
+
+  /** Positions as a Map (for building derived sets). */
+  positions(): Map<string, PosIdx> {
+    if (this.shape !== undefined) return new Map(this.shape.names.map((n, i) => [n, this.shape!.pos[i]!]))
+    return new Map(this.p ?? [])
+  }
 
   /** Names in byte order (C++ `lexicographicOrder`). */
   keys(): readonly string[] {
-    if (this.sorted === undefined) this.sorted = [...this.map.keys()].sort(compareBytes)
+    if (this.shape !== undefined) {
+      if (this.shape.sorted === undefined) this.shape.sorted = [...this.shape.names].sort(compareBytes)
+      return this.shape.sorted
+    }
+    if (this.sorted === undefined) this.sorted = [...this.m!.keys()].sort(compareBytes)
     return this.sorted
+  }
+
+  /** Names in symbol order, cached per shape (`order` computes it). */
+  symbolOrder(order: (names: readonly string[]) => string[]): readonly string[] {
+    if (this.shape !== undefined) {
+      if (this.shape.symOrder === undefined) this.shape.symOrder = order(this.shape.names)
+      return this.shape.symOrder
+    }
+    return order([...this.m!.keys()])
   }
 
   static readonly empty = new Attrs(new Map())
@@ -97,7 +192,11 @@ export interface LambdaInfo {
   readonly envSize: number
   /** Slot of each formal in the frame, parallel to `formals`. */
   readonly formalSlots: readonly number[]
+  /** Lazy defaults of the formals, parallel to `formals`. */
+  readonly defLazies: ReadonlyArray<((env: Env) => Value) | undefined>
   body: Code
+  /** When the body is itself a lambda (`a: b: …`): its info, so calls with more arguments can enter it directly. */
+  inner: LambdaInfo | undefined
 }
 
 export class Lambda {
@@ -126,19 +225,22 @@ export const FAILED: Code = () => { throw new Error('failed code must not run') 
 
 /**
  * A suspended computation. `code === null` means evaluated (`value` holds the result);
- * `BLACKHOLE` means being forced; `FAILED` means forcing threw (`value` holds the error).
+ * `BLACKHOLE` means being forced (`value` holds the original code, for its position);
+ * `FAILED` means forcing threw (`value` holds the error).
+ * Before evaluation `value` may hold an extra operand for the code (lazy applications keep
+ * the function in `env` and the argument in `value`, saving an array per element).
+ * Once evaluated, `env` is free and holds the epoch of the last deep force that visited the
+ * thunk (EvalState.forceDeep). Three fields only: thunks are the most numerous heap objects,
+ * and V8's scavenger cost grows with their size.
  */
 export class Thunk {
   code: Code | null
   env: Env | null
   value: Value | unknown
-  /** Position of the expression, for "infinite recursion" errors. */
-  pos: PosIdx
-  constructor(code: Code, env: Env, pos: PosIdx = 0) {
+  constructor(code: Code, env: Env) {
     this.code = code
     this.env = env
     this.value = undefined
-    this.pos = pos
   }
   static done(v: Value): Thunk {
     const t = new Thunk(BLACKHOLE, null as unknown as Env)
@@ -146,6 +248,28 @@ export class Thunk {
     t.value = v
     return t
   }
+}
+
+/** Positions of thunk code: C++ reports infinite recursion at the blackholed thunk's expression. */
+const codePositions = new WeakMap<Code, PosIdx>()
+
+/** Record that thunks running `code` evaluate the expression at `pos`; returns `code`. */
+export function withCodePos(code: Code, pos: PosIdx): Code {
+  if (pos !== 0) codePositions.set(code, pos)
+  return code
+}
+
+/** The position recorded for a thunk's code (0 if none). */
+export function codePos(code: unknown): PosIdx {
+  return typeof code === 'function' ? codePositions.get(code as Code) ?? 0 : 0
+}
+
+/** Whether the forced thunk `t` was visited by the deep force `epoch`; marks it. */
+export function markForcedThunk(t: Thunk, epoch: number): boolean {
+  const m = t as unknown as { env: unknown }
+  if (m.env === epoch) return true
+  m.env = epoch
+  return false
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  */
 import type { EvalState } from './eval-state.js'
 import { type PosIdx, noPos } from './pos.js'
-import { formatG } from './show.js'
+import { showFloat } from './printf/index.js'
 import { Attrs, type ContextElem, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value } from './value.js'
 
 function escapeAttr(s: string): string {
@@ -54,7 +54,7 @@ export function valueToXML(st: EvalState, v: Value, strict: boolean, location: b
       const a: Record<string, string> = { name: k }
       if (location && s.posOf(k) !== noPos) posAttrs(a, s.posOf(k))
       doc.open('attr', a)
-      go(s.map.get(k)!, s.posOf(k))
+      go(s.get(k)!, s.posOf(k))
       doc.close()
     }
   }
@@ -68,18 +68,18 @@ export function valueToXML(st: EvalState, v: Value, strict: boolean, location: b
     else if (v instanceof NixString) { for (const c of v.context) ctx.add(c); doc.empty('string', { value: v.s }) }
     else if (v instanceof NixPath) doc.empty('path', { value: v.path })
     else if (v === null) doc.empty('null')
-    else if (v instanceof NixFloat) doc.empty('float', { value: formatG(v.value) })
+    else if (v instanceof NixFloat) doc.empty('float', { value: showFloat(v.value) })
     else if (v instanceof Attrs) {
       if (st.isDerivation(v)) {
         const a: Record<string, string> = {}
         let drvPath = ''
-        const dp = v.map.get('drvPath')
+        const dp = v.get('drvPath')
         if (dp !== undefined) {
           const x = strict ? st.force(dp, v.posOf('drvPath')) : dp
           const s = strOf(x)
           if (s !== undefined) { a['drvPath'] = s; drvPath = s }
         }
-        const op = v.map.get('outPath')
+        const op = v.get('outPath')
         if (op !== undefined) {
           const s = strOf(strict ? st.force(op, v.posOf('outPath')) : op)
           if (s !== undefined) a['outPath'] = s

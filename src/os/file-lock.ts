@@ -5,13 +5,14 @@
  * knows the file is stale and retries on a fresh one (C++ `PathLocks::lockPaths`).
  *
  * flock() is called non-blocking and waited for by polling with backoff, so the event loop is
- * never blocked. PathLocks opens, checks and removes its lock files with synchronous calls:
- * they are tiny metadata operations (a few µs), while each promise-based call costs a
- * thread-pool round trip (≈ 60 µs, far more under load) — and a daemon adding a path takes
- * several of them.
+ * never blocked. PathLocks checks, marks and closes its lock files with synchronous calls (a
+ * few µs each, where a promise-based call costs a thread-pool round trip — and a daemon adding
+ * a path takes the lock); creating and removing the files, which wait on the directory's lock
+ * when the filesystem is busy, stay asynchronous (as in castore/fs.ts).
  */
-import { closeSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs'
-import { open, type FileHandle } from 'node:fs/promises'
+import { closeSync, fstatSync, open as openFd, writeSync } from 'node:fs'
+import { open, unlink, type FileHandle } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { NixError } from '../errors.js'
 import { nativeAddon } from './native.js'
@@ -56,6 +57,8 @@ export async function openLockFile(path: string, create: boolean): Promise<FileH
   }
 }
 
+const openRawFd = promisify(openFd) as (path: string, flags: string, mode: number) => Promise<number>
+
 /** Exclusive locks on `<path>.lock` for a set of paths, taken in sorted order (no deadlocks). */
 export class PathLocks {
   private held: Array<{ lockPath: string; fd: number }> = []
@@ -68,10 +71,11 @@ export class PathLocks {
       for (const path of [...new Set(paths)].sort()) {
         const lockPath = `${path}.lock`
         for (;;) {
-          const fd = openSync(lockPath, 'a+', 0o600)
+          // a plain descriptor (a FileHandle would close it again when collected)
+          const fd = await openRawFd(lockPath, 'a+', 0o600)
           try {
             if (!tryLockFd(fd, 'write')) {
-              if (opts.wait === false) { closeSync(fd); locks.release(); return undefined }
+              if (opts.wait === false) { closeSync(fd); await locks.release(); return undefined }
               await lockFd(fd, 'write', { signal: opts.signal, onWait: () => opts.onWait?.(path) })
             }
           } catch (e) { closeSync(fd); throw e }
@@ -83,7 +87,7 @@ export class PathLocks {
       }
       return locks
     } catch (e) {
-      locks.release()
+      await locks.release()
       throw e
     }
   }
@@ -91,20 +95,18 @@ export class PathLocks {
   /** Delete the lock files when releasing (after the paths became valid). */
   setDeletion(del: boolean): void { this.deleteOnRelease = del }
 
-  /** Release every lock (synchronous; returns a promise for the callers that await it). */
-  release(): Promise<void> {
+  async release(): Promise<void> {
     const held = this.held
     this.held = []
     for (const { lockPath, fd } of held) {
       try {
         if (this.deleteOnRelease) {
-          try { unlinkSync(lockPath) } catch { /* already gone */ }
+          await unlink(lockPath).catch(() => undefined)
           writeSync(fd, 'd')
         }
       } finally {
         closeSync(fd)
       }
     }
-    return Promise.resolve()
   }
 }

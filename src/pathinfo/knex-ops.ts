@@ -38,9 +38,9 @@ export class KnexOps implements HotOps {
   }
 
   async pathInfo(path: string): Promise<RawPathInfo | undefined> {
-    const [row] = await this.raw<ValidPathRow>(q.QUERY_ROW, [path])
+    const [row] = await this.raw<ValidPathRow & { refs: string | null }>(q.queryPathInfo(this.dialect), [path])
     if (!row) return undefined
-    return { row, refs: await this.references(toInt(row.id)) }
+    return { row, refs: row.refs ? row.refs.split(' ') : [] }
   }
 
   async validId(path: string): Promise<number | undefined> {

@@ -144,7 +144,7 @@ describe('pathinfo: opening a Nix state directory', () => {
     const h = new Database(db(), { readonly: true })
     try {
       const statements: Array<[string, string, unknown]> = [
-        ['queryPathInfo', q.SQLITE_QUERY_PATH_INFO, 'x'],
+        ['queryPathInfo', q.queryPathInfo('sqlite'), 'x'],
         ['isValidPath', q.QUERY_ID, 'x'],
         ['references', q.QUERY_REFERENCES, 1],
         ['referrers', q.QUERY_REFERRERS, 'x'],

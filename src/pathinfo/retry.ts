@@ -31,20 +31,23 @@ export interface RetryOptions {
   readonly giveUpMs: number
   /** Further PostgreSQL SQLSTATEs that mean "try the whole transaction again" here. */
   readonly extraPgCodes?: readonly string[]
-  /** Cap on attempts for the extra codes (they signal races, which settle quickly). */
+  /** Cap on retries for the extra codes (they signal races, which settle quickly). */
   readonly maxAttempts?: number | undefined
 }
 
 export async function withRetry<T>(what: string, opts: RetryOptions, fn: () => Promise<T>): Promise<T> {
   const start = Date.now()
   let delay = 5
-  for (let attempt = 1; ; attempt++) {
+  let raced = 0
+  for (;;) {
     try {
       return await fn()
     } catch (e) {
       if (!isRetryable(e, opts.extraPgCodes)) throw e
       const waited = Date.now() - start
-      if (waited >= opts.giveUpMs || attempt >= (opts.maxAttempts ?? Infinity)) {
+      // Busy databases wait up to giveUpMs; the extra (race) codes only get maxAttempts tries.
+      if (!isRetryable(e) && ++raced >= (opts.maxAttempts ?? Infinity)) throw e
+      if (waited >= opts.giveUpMs) {
         if (isSqliteBusy(e)) throw new DbBusyError(what, waited, { cause: e })
         throw e
       }

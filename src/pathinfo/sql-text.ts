@@ -18,13 +18,17 @@ export function listParam(dialect: Dialect, values: readonly string[] | readonly
   return '{' + values.map(v => typeof v === 'number' ? String(v) : '"' + v.replace(/[\\"]/g, c => '\\' + c) + '"').join(',') + '}'
 }
 
-/** Row of a path, with the printed paths of its references space-joined (store paths have no spaces). */
-export const SQLITE_QUERY_PATH_INFO = `
-select id, hash, registrationTime, deriver, narSize, ultimate, sigs, ca,
-  (select group_concat(v.path, ' ') from Refs r join ValidPaths v on v.id = r.reference where r.referrer = ValidPaths.id) as refs
-from ValidPaths where path = ?`
+/**
+ * Row of a path with the printed paths of its references space-joined (store paths have no
+ * spaces) — one statement, one round trip.
+ */
+export function queryPathInfo(d: Dialect): string {
+  const agg = d === 'sqlite' ? `group_concat(w."path", ' ')` : `string_agg(w."path", ' ')`
+  return `select v."id", v."hash", v."registrationTime", v."deriver", v."narSize", v."ultimate", v."sigs", v."ca",
+  (select ${agg} from "Refs" r join "ValidPaths" w on w."id" = r."reference" where r."referrer" = v."id") as "refs"
+from "ValidPaths" v where v."path" = ?`
+}
 
-export const QUERY_ROW = `select "id", "hash", "registrationTime", "deriver", "narSize", "ultimate", "sigs", "ca" from "ValidPaths" where "path" = ?`
 export const QUERY_ID = `select "id" from "ValidPaths" where "path" = ?`
 export const QUERY_REFERENCES = `select v."path" from "Refs" r join "ValidPaths" v on v."id" = r."reference" where r."referrer" = ?`
 export const QUERY_REFERRERS = `select v."path" from "Refs" r join "ValidPaths" v on v."id" = r."referrer" where r."reference" = (select "id" from "ValidPaths" where "path" = ?)`

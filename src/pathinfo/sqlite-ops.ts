@@ -40,7 +40,7 @@ class Statements {
   readonly putRoot: SqliteStatement
 
   constructor(readonly db: SqliteDatabase) {
-    this.pathInfo = db.prepare(q.SQLITE_QUERY_PATH_INFO)
+    this.pathInfo = db.prepare(q.queryPathInfo('sqlite'))
     this.validId = db.prepare<number>(q.QUERY_ID).pluck()
     this.references = db.prepare<string>(q.QUERY_REFERENCES).pluck()
     this.referrers = db.prepare<string>(q.QUERY_REFERRERS).pluck()

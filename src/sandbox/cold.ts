@@ -95,6 +95,8 @@ export class ColdRunner implements SandboxRunner {
         logBytes: run.logBytes,
         outputs: await outputsOf(req, scratch.store),
         scratchStore: scratch.store,
+        builderHostUid: lease.ids.buildUid,
+        builderHostGid: lease.ids.buildGid,
       }
       return { outcome, cleanup: () => rm(workDir, { recursive: true, force: true }) }
     } catch (e) {

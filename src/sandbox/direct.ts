@@ -65,6 +65,8 @@ export class DirectRunner implements SandboxRunner {
         return { name: o.name, path: o.path, hostPath: o.path, exists }
       })),
       scratchStore: req.storeDir,
+      builderHostUid: req.uid,
+      builderHostGid: req.gid,
     }
     return { outcome, cleanup: () => rm(req.buildDir, { recursive: true, force: true }) }
   }

@@ -6,16 +6,17 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isRoot, skipBecause, which } from '../../test/support/env.js'
 import { sharedRoot } from '../../test/support/paths.js'
+import { canonicalise } from './canonicalise.js'
 import { ColdRunner } from './cold.js'
 import { ensureHelper } from './native.js'
 import { findRunc } from './runc.js'
-import { cgroupsNamed, findStaticBusybox, processesMatching, processesOfUids, simpleRequest, SimpleDrv } from './testing.js'
+import { cgroupsNamed, findStaticBusybox, processesMatching, processesOfUids, simpleRequest, type SimpleDrv } from '../../test/support/sandbox.js'
 import type { BuildLimits, BuildOutcome, BuildRequest, SandboxRunner } from './types.js'
 import { DEFAULT_ID_BASE } from './uid-pool.js'
 import { WarmPool } from './warm.js'
@@ -66,12 +67,20 @@ for (const kind of ['cold', 'warm'] as const) {
     const input = (base: string) => ({ path: `/nix/store/${base}`, hostPath: join(hostStore, base) })
     const req = (d: SimpleDrv, limits: BuildLimits = {}): BuildRequest => simpleRequest({ inputs: [input(IN)], ...d }, { busybox, limits })
 
-    async function build(r: BuildRequest, signal?: AbortSignal): Promise<{ outcome: BuildOutcome; log: string; out: string | undefined }> {
+    async function build(r: BuildRequest, signal?: AbortSignal): Promise<{ outcome: BuildOutcome; log: string; out: string | undefined; mode?: number }> {
       let log = ''
       const b = await runner.build(r, { onLog: c => { log += Buffer.from(c).toString('utf8') }, ...(signal ? { signal } : {}) })
       try {
         const o = b.outcome.outputs[0]!
         const out = o.exists ? readFileSync(o.hostPath, 'utf8') : undefined
+        if (o.exists) {
+          // The glue's next step: outputs are the builder's until canonicalised.
+          assert.equal(lstatSync(o.hostPath).uid, b.outcome.builderHostUid)
+          await canonicalise(o.hostPath, { buildUid: b.outcome.builderHostUid! })
+          const st = lstatSync(o.hostPath)
+          assert.equal(st.uid, 0)
+          return { outcome: b.outcome, log, out, mode: st.mode & 0o7777 }
+        }
         return { outcome: b.outcome, log, out }
       } finally {
         await b.cleanup()
@@ -79,19 +88,21 @@ for (const kind of ['cold', 'warm'] as const) {
     }
 
     it('runs the builder as nixbld in /build, argv[0] = basename, and collects $out', async () => {
-      const { outcome, log, out } = await build(req({ name: 'hello', script: 'echo "$0 $(id -u):$(id -g) $(id -un) $(pwd) $(hostname) $(umask) $(cat /proc/self/personality)"; echo err >&2; echo hi > $out' }))
+      const r = await build(req({ name: 'hello', script: 'echo "$0 $(id -u):$(id -g) $(id -un) $(pwd) $(hostname) $(umask) $(cat /proc/self/personality)"; echo err >&2; echo hi > $out' }))
+      const { outcome, log, out } = r
       assert.equal(outcome.exitCode, 0, log)
       assert.equal(outcome.signal, null)
       assert.equal(outcome.setupError, null)
       assert.match(log, /^sh 1000:100 nixbld \/build localhost 0022 00040000\nerr\n$/)
       assert.equal(out, 'hi\n')
+      assert.equal(r.mode, 0o444)
     })
 
     it('reports exit codes and a builder that cannot be executed', async () => {
       assert.equal((await build(req({ name: 'exit3', script: 'exit 3' }))).outcome.exitCode, 3)
       const r = await build(req({ name: 'nobuilder', script: '', builder: '/no/such/builder' }))
       assert.equal(r.outcome.exitCode, 1)
-      assert.match(r.log, /executing '\/no\/such\/builder': No such file or directory/)
+      assert.match(r.log.replace(/\x1b\[[0-9;]*m/g, ''), /executing '\/no\/such\/builder': No such file or directory/)
     })
 
     it('enforces timeout, max-silent-time and max-build-log-size, and honours abort', async () => {
@@ -181,6 +192,25 @@ for (const kind of ['cold', 'warm'] as const) {
       assert.ok(!a.log.includes('LEFTOVER') && !b.log.includes('LEFTOVER'), a.log + b.log)
       assert.match(b.log, /^drwxrwxrwt .* \/tmp$/m)
       assert.match(b.log, /^drwx------ .* nixbld .* \/build$/m)
+    })
+
+    it('builds requests needing unexposed host paths anyway (warm: on the cold fallback)', async () => {
+      const other = join(root, 'elsewhere', '5rw4wd0ylx7g8c6a0i5hbkgvyrm1m2vp-other')
+      mkdirSync(other, { recursive: true })
+      writeFileSync(join(other, 'data'), 'other data\n')
+      const r = await build(req({ name: 'unexposed', script: 'cat /nix/store/*-other/data > $out', inputs: [{ path: '/nix/store/5rw4wd0ylx7g8c6a0i5hbkgvyrm1m2vp-other', hostPath: other }] }))
+      assert.equal(r.outcome.exitCode, 0, r.log)
+      assert.equal(r.out, 'other data\n')
+    })
+
+    it('keeps outputs collectable when the runner closes first', async () => {
+      const own = kind === 'cold' ? new ColdRunner({ root: join(root, 'own') }) : new WarmPool({ root: join(root, 'own'), expose: [hostStore, busybox], slots: 1 })
+      const b = await own.build(req({ name: 'closing', script: 'echo kept > $out' }))
+      await own.close()
+      assert.equal(readFileSync(b.outcome.outputs[0]!.hostPath, 'utf8'), 'kept\n')
+      await b.cleanup()
+      assert.ok(!existsSync(b.outcome.scratchStore))
+      if (kind === 'warm') assert.deepEqual(readdirSync(join(root, 'own', 'slots')), [])
     })
 
     it('runs concurrent builds under distinct host uids', async () => {

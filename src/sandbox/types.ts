@@ -122,8 +122,14 @@ export interface BuildOutcome {
   logBytes: number
   /** Where each output is on the host (in the scratch store), and whether it exists. */
   outputs: Array<{ name: string; path: string; hostPath: string; exists: boolean }>
-  /** The scratch store directory on the host (same filesystem as `scratchRoot`). */
+  /** The scratch store directory on the host (same filesystem as the runner's root). */
   scratchStore: string
+  /**
+   * Host uid/gid the builder ran as: its files in the scratch store are owned by them
+   * (pass `buildUid` to `canonicalise`). Null when unknown.
+   */
+  builderHostUid: number | null
+  builderHostGid: number | null
 }
 
 /** A chunk of builder output; may return a promise to apply backpressure. */

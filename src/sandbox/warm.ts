@@ -55,6 +55,8 @@ class Slot {
   readonly dir: string
   readonly work: string
   dead = false
+  /** Finished builds whose scratch area has not been cleaned up yet. */
+  private uncollected = 0
   private child: ChildProcess | undefined
   private handler: FrameHandler | undefined
   private onDeath: ((e: Error) => void) | undefined
@@ -136,7 +138,19 @@ class Slot {
       await writeFile(join(bdir, 'request'), encodeRequest(tokens), { mode: 0o644 })
       const outcome = await this.execute(req, options, `${SLOT_ROOT}/work/${bid}/request`, scratch.store)
       outcome.outputs = await outputsOf(req, scratch.store)
-      return { outcome, cleanup }
+      // The scratch area outlives the slot if need be: a slot destroyed now (crash, close)
+      // must not delete outputs the glue is still collecting.
+      this.uncollected++
+      let done = false
+      return {
+        outcome,
+        cleanup: async () => {
+          if (done) return
+          done = true
+          await cleanup()
+          if (--this.uncollected === 0 && this.dead) await rm(this.dir, { recursive: true, force: true })
+        },
+      }
     } catch (e) {
       await cleanup()
       throw e
@@ -174,6 +188,8 @@ class Slot {
           logBytes: limiter.logBytes,
           outputs: [],
           scratchStore,
+          builderHostUid: this.lease.ids.buildUid,
+          builderHostGid: this.lease.ids.buildGid,
         })
       }
       this.handler = async f => {
@@ -216,7 +232,10 @@ class Slot {
     this.child?.stdin?.end()
     await this.pool.runc.destroy(this.id).catch(() => undefined)
     await this.reader?.catch(() => undefined)
-    await rm(this.dir, { recursive: true, force: true })
+    // Builds whose outputs are not collected yet keep the directory; their cleanup removes it.
+    if (this.uncollected === 0) await rm(this.dir, { recursive: true, force: true })
+    else await rm(join(this.dir, 'bundle'), { recursive: true, force: true })
+    // No process of this slot is left, and its scratch dirs are reachable by no other build.
     this.lease.release()
   }
 }
@@ -342,4 +361,14 @@ export class WarmPool implements SandboxRunner {
     for (const w of this.waiters.splice(0)) w(undefined)
     await this.fallback.close()
   }
+}
+
+/**
+ * The runner a daemon should use: warm slots when the helper binary is available (prebuilt
+ * or compiled with gcc), otherwise one `runc run` per build.
+ */
+export async function createRunner(opts: WarmPoolOptions): Promise<SandboxRunner> {
+  const helper = opts.helper === null ? undefined : opts.helper ?? (await ensureHelper())
+  if (!helper) return new ColdRunner({ ...opts, helper: null })
+  return new WarmPool({ ...opts, helper })
 }

@@ -75,6 +75,8 @@ export const SETTING_PARSERS = {
   'tsnix-database': str,
   'tsnix-castore-dir': str,
   'tsnix-materialise': z.enum(['eager', 'none']),
+  /** Sandboxed builds: warm runc slots (default) or one `runc run` per build. */
+  'tsnix-sandbox-runner': z.enum(['warm', 'cold']),
 } as const satisfies Record<string, z.ZodType<unknown, string>>
 
 export type SettingName = keyof typeof SETTING_PARSERS
@@ -129,8 +131,8 @@ export function defaultSettings(isRoot: boolean): Settings {
     'experimental-features': [],
     'auto-optimise-store': false,
     'fsync-metadata': true,
-    // C++ (2.19+) default: store contents are not fsynced, only the database is
-    'fsync-store-paths': false,
+    // C++ Nix (2.20+) defaults to false; tsnix makes a path durable before it is valid unless told otherwise.
+    'fsync-store-paths': true,
     'use-sqlite-wal': true,
     'min-free': 0,
     'max-free': 0,
@@ -151,6 +153,7 @@ export function defaultSettings(isRoot: boolean): Settings {
     'tsnix-database': '',
     'tsnix-castore-dir': '',
     'tsnix-materialise': 'eager',
+    'tsnix-sandbox-runner': 'warm',
   }
 }
 

@@ -8,7 +8,8 @@
  * that decodes to the right size. BLAKE3 is accepted without Nix's `blake3-hashes` gate.
  */
 import { createHash } from 'node:crypto'
-import { Blake3Hasher } from '@napi-rs/blake-hash'
+import type { Blake3Hasher as Blake3HasherT } from '@napi-rs/blake-hash'
+import { createRequire } from 'node:module'
 import { BadHashError } from './errors.js'
 import { decodeNix32Any, encodeNix32, nix32Length } from './nixbase32.js'
 
@@ -132,8 +133,16 @@ class NodeHasher implements Hasher {
   digest(): NixHash { return NixHash.fromDigest(this.algo, new Uint8Array(this.h.digest())) }
 }
 
+// The native BLAKE3 addon is loaded on first use: importing it costs ~25 ms of CPU (CJS lexing,
+// dlopen), which every CLI start-up would otherwise pay even when it never hashes with BLAKE3.
+let blake3Ctor: (new () => Blake3HasherT) | undefined
+function newBlake3Hasher(): Blake3HasherT {
+  blake3Ctor ??= (createRequire(import.meta.url)('@napi-rs/blake-hash') as { Blake3Hasher: new () => Blake3HasherT }).Blake3Hasher
+  return new blake3Ctor()
+}
+
 class Blake3 implements Hasher {
-  private readonly h = new Blake3Hasher()
+  private readonly h = newBlake3Hasher()
   update(data: Uint8Array | string): this {
     this.h.update(typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength))
     return this

@@ -16,17 +16,21 @@ export const NIX32_DIGIT: Readonly<Uint8Array> = (() => {
 /** Length of the nix32 form of `n` bytes. */
 export function nix32Length(n: number): number { return Math.ceil((n * 8) / 5) }
 
+const ALPHABET_CODES = Uint8Array.from(NIX32_ALPHABET, ch => ch.charCodeAt(0))
+
 export function encodeNix32(bytes: Uint8Array): string {
   const len = nix32Length(bytes.length)
-  let out = ''
-  for (let n = len - 1; n >= 0; n--) {
+  // Build the characters first: `out += c` in a loop makes a rope that V8 walks on every
+  // comparison (hash parts are compared and hashed a lot); fromCharCode gives a flat string.
+  const codes = new Array<number>(len)
+  for (let n = len - 1, k = 0; n >= 0; n--, k++) {
     const b = n * 5
     const i = b >> 3
     const j = b & 7
     const c = (bytes[i]! >> j) | (i + 1 < bytes.length ? bytes[i + 1]! << (8 - j) : 0)
-    out += NIX32_ALPHABET[c & 0x1f]
+    codes[k] = ALPHABET_CODES[c & 0x1f]!
   }
-  return out
+  return String.fromCharCode(...codes)
 }
 
 function digitAt(s: string, k: number): number {

@@ -7,6 +7,7 @@
  * Policy that depends on who asks (trust, signatures, repair rights) is decided here from the
  * `OpContext`, not in the protocol layer.
  */
+import type { BasicDerivation } from '../derivation/index.js'
 import type { Logger } from '../logger.js'
 import type {
   BuildResult,
@@ -123,6 +124,11 @@ export interface Store {
 
   // Building
   buildPaths(ctx: OpContext, targets: readonly DerivedPath[], mode: BuildMode): Promise<KeyedBuildResult[]>
+  /**
+   * BuildDerivation: build a derivation the client sends (its inputs must already be valid);
+   * `drvPath` names it. Optional: stores that cannot build leave it out.
+   */
+  buildDerivation?(ctx: OpContext, drvPath: StorePath, drv: BasicDerivation, mode: BuildMode): Promise<BuildResult>
   ensurePath(ctx: OpContext, path: StorePath): Promise<void>
 
   // Roots and GC

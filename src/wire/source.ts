@@ -148,6 +148,12 @@ export class ByteSource {
   /** Hand back bytes that a consumer read too far (e.g. after a framed terminator). */
   unshift(b: Uint8Array): void {
     if (b.length === 0) return
+    // The tail of what was just read, still in place in our buffer: step back, copying nothing
+    // (a reader that took a whole chunk and used the start of it hands the rest back per item).
+    if (b.buffer === this.buf.buffer && b.byteOffset + b.length === this.buf.byteOffset + this.start && b.length <= this.start) {
+      this.start -= b.length
+      return
+    }
     const have = this.buf.subarray(this.start, this.end)
     const next = new Uint8Array(b.length + have.length)
     next.set(b)

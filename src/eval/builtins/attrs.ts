@@ -8,7 +8,7 @@ import type { BuiltinGroup } from './registry.js'
 
 /** C++ EvalState::getAttr: the attribute or "attribute 'x' missing" with a trace. */
 export function getAttrOrThrow(st: EvalState, name: string, a: Attrs, errCtx: string, pos: PosIdx = noPos): Value {
-  const v = a.map.get(name)
+  const v = a.get(name)
   if (v !== undefined) return v
   const e = new EvalError(`attribute '${name}' missing`, pos)
   e.addTrace(noPos, errCtx)
@@ -26,7 +26,7 @@ export const attrsBuiltins: BuiltinGroup = {
       name: '__attrValues', arity: 1, args: ['set'],
       impl: (st, args, pos) => {
         const a = st.forceAttrs(args[0]!, pos, 'while evaluating the argument passed to builtins.attrValues')
-        return a.keys().map(k => a.map.get(k)!)
+        return a.keys().map(k => a.get(k)!)
       },
     },
     {
@@ -60,9 +60,9 @@ export const attrsBuiltins: BuiltinGroup = {
         const l = st.forceList(args[1]!, pos, 'while evaluating the second argument passed to builtins.removeAttrs')
         const names = l.map(x => st.forceStringNoCtx(x, pos, 'while evaluating the values of the second argument passed to builtins.removeAttrs'))
         if (!names.some(n => a.has(n))) return a
-        const map = new Map(a.map)
+        const map = new Map(a.entries())
         for (const n of names) map.delete(n)
-        return new Attrs(map, a.pos)
+        return new Attrs(map, a.positions())
       },
     },
     {
@@ -96,8 +96,8 @@ export const attrsBuiltins: BuiltinGroup = {
         const map = new Map<string, Value>()
         const poss = new Map<string, PosIdx>()
         const small = l.size < r.size ? l : r
-        for (const k of small.map.keys()) {
-          const v = r.map.get(k)
+        for (const k of small.names()) {
+          const v = r.get(k)
           if (v !== undefined && l.has(k)) { map.set(k, v); poss.set(k, r.posOf(k)) }
         }
         return new Attrs(map, poss)
@@ -110,7 +110,7 @@ export const attrsBuiltins: BuiltinGroup = {
         const l = st.forceList(args[1]!, pos, 'while evaluating the second argument passed to builtins.catAttrs')
         const out: Value[] = []
         for (const x of l) {
-          const v = st.forceAttrs(x, pos, 'while evaluating an element in the list passed as second argument to builtins.catAttrs').map.get(name)
+          const v = st.forceAttrs(x, pos, 'while evaluating an element in the list passed as second argument to builtins.catAttrs').get(name)
           if (v !== undefined) out.push(v)
         }
         return out
@@ -136,8 +136,8 @@ export const attrsBuiltins: BuiltinGroup = {
         const a = st.forceAttrs(args[1]!, pos, 'while evaluating the second argument passed to builtins.mapAttrs')
         const f = args[0]!
         const map = new Map<string, Value>()
-        for (const [k, v] of a.map) map.set(k, st.mkApp2(f, k, v))
-        return new Attrs(map, a.pos)
+        for (const [k, v] of a.entries()) map.set(k, st.mkApp2(f, k, v))
+        return new Attrs(map)
       },
     },
     {
@@ -151,7 +151,7 @@ export const attrsBuiltins: BuiltinGroup = {
           for (const k of attrsSymbolOrder(st, a)) {
             let g = seen.get(k)
             if (!g) { g = []; seen.set(k, g) }
-            g.push(a.map.get(k)!)
+            g.push(a.get(k)!)
           }
         }
         const map = new Map<string, Value>()

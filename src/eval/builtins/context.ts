@@ -135,15 +135,15 @@ function appendContext(st: EvalState, args: Value[], pos: number): Value {
   for (const name of a.keys()) {
     const ipos = a.posOf(name)
     if (!isStorePath(storeDir, name)) throw new EvalError(`context key '${name}' is not a store path`, ipos)
-    const info = st.forceAttrs(a.map.get(name)!, ipos, 'while evaluating the value of a string context')
-    const p = info.map.get('path')
+    const info = st.forceAttrs(a.get(name)!, ipos, 'while evaluating the value of a string context')
+    const p = info.get('path')
     if (p !== undefined && st.forceBool(p, info.posOf('path'), 'while evaluating the `path` attribute of a string context')) ctx.add(name)
-    const ao = info.map.get('allOutputs')
+    const ao = info.get('allOutputs')
     if (ao !== undefined && st.forceBool(ao, info.posOf('allOutputs'), 'while evaluating the `allOutputs` attribute of a string context')) {
       if (!name.endsWith('.drv')) throw new EvalError(`tried to add all-outputs context of ${name}, which is not a derivation, to a string`, ipos)
       ctx.add(`=${name}`)
     }
-    const outs = info.map.get('outputs')
+    const outs = info.get('outputs')
     if (outs !== undefined) {
       const l = st.forceList(outs, info.posOf('outputs'), 'while evaluating the `outputs` attribute of a string context')
       if (l.length > 0 && !name.endsWith('.drv')) throw new EvalError(`tried to add derivation output context of ${name}, which is not a derivation, to a string`, ipos)

@@ -11,12 +11,21 @@ import { canonPathStr, dirOf } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
 import { Attrs, type ContextElem, NixPath, NixString, Thunk, type Value, mkString } from '../value.js'
 import { isStorePath } from './context.js'
+import { realiseContext, referencesInContents } from './store-common.js'
 import type { BuiltinGroup } from './registry.js'
 
-/** C++ realisePath: coerce to a path (string context would be realised here; read-only). */
+/** C++ realisePath: coerce to a path; the paths of its string context must be valid. */
 export function realisePath(st: EvalState, pos: PosIdx, v: Value, resolveSymlinks = true): string {
   const ctx = new Set<ContextElem>()
   const p = st.coerceToPath(noPos, v, ctx, 'while realising the context of a path')
+  if (ctx.size > 0) {
+    try {
+      realiseContext(st, ctx)
+    } catch (e) {
+      if (e instanceof EvalError) e.addTrace(pos, `while realising the context of path '${p}'`)
+      throw e
+    }
+  }
   if (resolveSymlinks && st.io.realPath) {
     try { return st.io.realPath(p) } catch { return p }
   }
@@ -48,7 +57,7 @@ function importFile(st: EvalState, pos: PosIdx, vPath: Value, vScope: Value | un
   const vars = new Map<string, number>()
   const env: Env = new Array(names.length + 1)
   env[0] = st.baseEnv
-  names.forEach((n, i) => { vars.set(n, i); env[i + 1] = scope.map.get(n) })
+  names.forEach((n, i) => { vars.set(n, i); env[i + 1] = scope.get(n) })
   const file = resolveExprPath(st, path)
   const text = st.readFileText(file, pos)
   const e = st.parse(text, 'file', file, dirOf(file), new StaticEnv(st.staticBaseEnv, vars))
@@ -105,7 +114,7 @@ export const fileBuiltins: BuiltinGroup = {
         const path = realisePath(st, pos, args[0]!)
         const s = st.readFileText(path, pos)
         if (s.indexOf('\0') >= 0) throw new EvalError(`the contents of the file '${path}' cannot be represented as a Nix string`, pos)
-        return s
+        return mkString(s, referencesInContents(st, path, s))
       },
     },
     {
@@ -171,9 +180,9 @@ export const fileBuiltins: BuiltinGroup = {
         const lookup: Array<{ prefix: string; path: string }> = []
         for (const x of l) {
           const a = st.forceAttrs(x, pos, 'while evaluating an element of the list passed to builtins.findFile')
-          const pv = a.map.get('prefix')
+          const pv = a.get('prefix')
           const prefix = pv === undefined ? '' : st.forceStringNoCtx(pv, pos, 'while evaluating the `prefix` attribute of an element of the list passed to builtins.findFile')
-          const pathV = a.map.get('path')
+          const pathV = a.get('path')
           if (pathV === undefined) {
             const e = new EvalError("attribute 'path' missing", noPos)
             e.addTrace(noPos, 'in an element of the __nixPath')

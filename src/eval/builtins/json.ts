@@ -6,31 +6,14 @@
 import { EvalError, NixTypeError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
-import { Attrs, type ContextElem, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value, mkString, showType } from '../value.js'
+import { Attrs, type ContextElem, NixFloat, NixPath, NixString, type Value, mkString, showType } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
+import { floatToJson } from '../printf/index.js'
 
 // ---- serialising ----------------------------------------------------------------------------
 
-/** nlohmann::json's `dump` of a double (Grisu2 shortest digits, its own layout). */
-export function jsonFloat(x: number): string {
-  if (!Number.isFinite(x)) return 'null'
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0'
-  const neg = x < 0
-  const [m, e] = Math.abs(x).toExponential().split('e') as [string, string]
-  const digits = m.replace('.', '')
-  const k = digits.length
-  const n = Number(e) + 1 // value = 0.digits × 10^n
-  let s: string
-  if (k <= n && n <= 15) s = digits + '0'.repeat(n - k) + '.0'
-  else if (n > 0 && n <= 15) s = digits.slice(0, n) + '.' + digits.slice(n)
-  else if (n > -4 && n <= 0) s = '0.' + '0'.repeat(-n) + digits
-  else {
-    const ex = n - 1
-    const mant = k === 1 ? digits : digits[0] + '.' + digits.slice(1)
-    s = `${mant}e${ex < 0 ? '-' : '+'}${String(Math.abs(ex)).padStart(2, '0')}`
-  }
-  return neg ? '-' + s : s
-}
+/** nlohmann::json's `dump` of a double (its Grisu2 digits and layout; see ../printf). */
+export const jsonFloat = floatToJson
 
 /** A JSON string literal of a binary string holding UTF-8 (nlohmann escaping and validation). */
 export function jsonString(s: string): string {
@@ -96,18 +79,18 @@ export function valueToJSON(st: EvalState, v: Value, pos: PosIdx, ctx: Set<Conte
   else if (v instanceof NixPath) {
     if (copyToStore) { const sp = st.copyPathToStore(v.path, pos); ctx.add(sp); r = jsonString(sp) } else r = jsonString(v.path)
   } else if (v instanceof Attrs) {
-    const ts = v.map.get('__toString')
+    const ts = v.get('__toString')
     if (ts !== undefined) {
       const res = st.callFunction(st.force(ts, pos), v, pos)
       r = jsonString(st.coerceToString(pos, res, ctx, 'while evaluating the result of the `__toString` attribute', false, false))
     } else if (v.has('outPath')) {
       st.depth--
-      return valueToJSON(st, v.map.get('outPath')!, v.posOf('outPath'), ctx, copyToStore)
+      return valueToJSON(st, v.get('outPath')!, v.posOf('outPath'), ctx, copyToStore)
     } else {
       const parts: string[] = []
       for (const k of v.keys()) {
         try {
-          parts.push(jsonString(k) + ':' + valueToJSON(st, v.map.get(k)!, v.posOf(k), ctx, copyToStore))
+          parts.push(jsonString(k) + ':' + valueToJSON(st, v.get(k)!, v.posOf(k), ctx, copyToStore))
         } catch (e) {
           if (e instanceof EvalError) e.addTrace(v.posOf(k), `while evaluating attribute '${k}'`)
           throw e
@@ -126,9 +109,9 @@ export function valueToJSON(st: EvalState, v: Value, pos: PosIdx, ctx: Set<Conte
       }
     }
     r = '[' + parts.join(',') + ']'
-  } else if (v instanceof Lambda || v instanceof PrimOp || v instanceof PrimOpApp || v instanceof Thunk) {
-    throw new NixTypeError(`cannot convert ${showType(v)} to JSON`, pos)
-  } else throw new NixTypeError(`cannot convert ${showType(v)} to JSON`, pos)
+  } else {
+    throw new NixTypeError(`cannot convert ${showType(v)} to JSON`, st.determinePos(v, pos))
+  }
   st.depth--
   return r
 }
@@ -145,7 +128,8 @@ export function parseJSON(st: EvalState, s: string): Value {
   const n = s.length
   let tokenStart = 0
   const fail = (kind: string, detail: string): never => {
-    const col = i - lineStart + (i < n ? 1 : 0)
+    // nlohmann counts the offending character (or the end of input) as read.
+    const col = i - lineStart + 1
     const lastRead = s.slice(tokenStart, Math.min(i + 1, n))
     void lastRead
     throw new JSONParseError(`[json.exception.parse_error.101] parse error at line ${line}, column ${col}: syntax error while parsing ${kind} - ${detail}`)

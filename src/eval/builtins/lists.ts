@@ -197,8 +197,10 @@ export const listBuiltins: BuiltinGroup = {
         const f = st.forceFunction(args[0]!, pos, 'while evaluating the first argument passed to builtins.concatMap')
         const l = st.forceList(args[1]!, pos, 'while evaluating the second argument passed to builtins.concatMap')
         const out: Value[] = []
+        const fpos = st.determinePos(f, pos)
         for (const x of l) {
-          const r = st.forceList(st.callFunction(f, x, pos), pos, 'while evaluating the return value of the function passed to builtins.concatMap')
+          const res = st.callFunction(f, x, pos)
+          const r = st.forceList(res, st.determinePos(res, fpos), 'while evaluating the return value of the function passed to builtins.concatMap')
           for (const y of r) out.push(y)
         }
         return out

@@ -2,7 +2,8 @@
  * genericClosure, placeholder and the builtin constants (true, false, null, nixVersion,
  * langVersion, storeDir, currentSystem, currentTime, nixPath).
  */
-import { encodeNix32, sha256 } from '../../store-path/index.js'
+import { sha256 } from '../../store-path/hash.js'
+import { encodeNix32 } from '../../store-path/nixbase32.js'
 import { EvalError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { noPos } from '../pos.js'

@@ -8,6 +8,9 @@
  */
 import { Tok } from '../lexer.js'
 
+/** Table action encoding: shift s → s + 1 (≥ 1); reduce p → -(p + 1); explicit error → 0; accept → ACCEPT. */
+export const ACCEPT = 1 << 30
+
 export interface TerminalInfo {
   readonly code: number
   /** Bison's display name (the alias), e.g. `'if'`, `identifier`, `'"'`. */

@@ -20,8 +20,8 @@ export interface Tables {
   gotos: Array<Array<[number, number]>>
 }
 
-/** Action encoding: shift s → s + 1 (≥ 1); reduce p → -(p + 1); explicit error → 0; accept → ACCEPT. */
-export const ACCEPT = 1 << 30
+import { ACCEPT } from './grammar.js'
+export { ACCEPT }
 
 interface Item { prod: number; dot: number }
 

@@ -63,7 +63,7 @@ describe('golden: castore NAR ingest/render and materialise vs C++ Nix 2.8', fun
       paths.push(p)
     }
     familyNar = execFileSync(nix.nixStore, ['--dump', trees], { maxBuffer: 1 << 30 })
-    const store = await FsObjectStore.open(join(work, 'castore'))
+    const store = await FsObjectStore.open(join(work, 'castore'), { fsync: false })
     blobs = await FsBlobService.open(store); dirs = await FsDirectoryService.open(store)
   })
   after(async () => { if (work) await removeTree(work) })

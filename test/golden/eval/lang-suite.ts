@@ -98,10 +98,11 @@ export function runCase(d: SuiteDir, main: Main, c: { kind: CaseResult['kind']; 
   const postprocess = (text: string): string => {
     const pp = join(lang, `${c.name}.postprocess`)
     if (!existsSync(pp)) return text
+    // upstream's scripts edit "$1.err" in place (lang.sh passes the case's base name)
     const tmp = join(d.root, 'pp-out')
-    writeFileSync(tmp, Buffer.from(text, 'latin1'))
+    writeFileSync(`${tmp}.err`, Buffer.from(text, 'latin1'))
     spawnSync('bash', [pp, tmp], { cwd: d.functional })
-    return readFileSync(tmp).toString('latin1')
+    return readFileSync(`${tmp}.err`).toString('latin1')
   }
   const result = (failsAt: Level | undefined, detail?: string): CaseResult =>
     (detail === undefined ? { name: c.name, kind: c.kind, failsAt } : { name: c.name, kind: c.kind, failsAt, detail })

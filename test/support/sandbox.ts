@@ -4,9 +4,7 @@
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs'
 import { join } from 'node:path'
-import type { DerivationKind } from './env.js'
-import { makeBuildRequest, RequestOptions } from './request.js'
-import type { BuildRequest, InputPath } from './types.js'
+import { type BuildRequest, type DerivationKind, type InputPath, makeBuildRequest, type RequestOptions } from '../../src/sandbox/index.js'
 
 /** True for an ELF executable without a program interpreter (i.e. statically linked). */
 export function isStaticElf(path: string): boolean {

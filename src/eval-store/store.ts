@@ -1,0 +1,216 @@
+/**
+ * The evaluator's store (`EvalStoreIO`, src/eval/io.ts) in three flavours:
+ *
+ * - `DummyEvalStore`: read-only, nothing is valid (C++ `dummy://`, and `nix-instantiate --eval`
+ *   without `--read-write-mode`): source paths and `.drv` files only get their paths computed.
+ * - `MemoryEvalStore`: keeps what is added in memory (tests, and what a real store would see).
+ * - a store behind a synchronous bridge (bridge.ts) for the CLI.
+ *
+ * All share how a source path becomes a store path: NAR (or flat) SHA-256 through
+ * `makeFixedOutputPath`, as C++ `fetchToStore` does.
+ */
+import { EvalError } from '../eval/errors.js'
+import type { AddSourcePathRequest, EvalStoreIO } from '../eval/io.js'
+import { type NixHash, StoreDir, type StorePath, makeFixedOutputPath } from '../store-path/index.js'
+import { dumpSource, hashFlat } from './dump.js'
+import { nodeSource, type SourceAccessor } from './source.js'
+import type { StoreWorkerData } from './store-worker.js'
+import { SyncWorker } from './sync-worker.js'
+
+/** What a writable store receives for a source path. */
+export interface SourceAddition {
+  /** The store path we computed (the store computes it again from the dump). */
+  readonly path: string
+  readonly name: string
+  readonly method: 'nar' | 'flat'
+  /** The NAR (`nar`) or the file's bytes (`flat`). */
+  readonly dump: readonly Uint8Array[]
+}
+
+export abstract class BaseEvalStore implements EvalStoreIO {
+  readonly storeDir: StoreDir
+
+  constructor(storeDir: string | StoreDir, readonly source: SourceAccessor, readonly readOnly: boolean) {
+    this.storeDir = typeof storeDir === 'string' ? new StoreDir(storeDir) : storeDir
+  }
+
+  addSourcePath(req: AddSourcePathRequest): string {
+    return this.addSourcePathWithHash(req).path
+  }
+
+  addSourcePathWithHash(req: AddSourcePathRequest): { path: string; narHash: NixHash } {
+    const src = req.followLinks === true ? this.source.resolveFull(req.path) : this.source.resolveAncestors(req.path)
+    const keep = !this.readOnly || req.force === true
+    const d = dumpSource(this.source, src, { filter: req.filter, keep })
+    let dump: readonly Uint8Array[] | undefined = d.nar
+    let caHash = d.narHash
+    if (req.method === 'flat') {
+      caHash = hashFlat(this.source, src)
+      if (keep) dump = [this.source.readFile(src)]
+    }
+    const printed = this.storeDir.print(this.makePath(req.name, req.method, caHash))
+    if (dump !== undefined && !this.isValidPath(printed)) this.writeSource({ path: printed, name: req.name, method: req.method, dump })
+    return { path: printed, narHash: d.narHash }
+  }
+
+  private makePath(name: string, method: 'nar' | 'flat', hash: NixHash): StorePath {
+    try {
+      return makeFixedOutputPath(this.storeDir, name, method, hash)
+    } catch (e) {
+      throw new EvalError((e as Error).message)
+    }
+  }
+
+  abstract isValidPath(path: string): boolean
+  abstract queryReferences(path: string): readonly string[]
+  abstract readDerivation(drvPath: string): string
+  abstract addTextToStore(path: string, contents: Uint8Array, references: readonly string[]): void
+  protected abstract writeSource(a: SourceAddition): void
+}
+
+const notValid = (p: string): EvalError => new EvalError(`path '${p}' is not valid`)
+
+/** A build for import from derivation failed: exit status 100, as C++ (`BuildError`). */
+export class BuildFailedError extends EvalError {
+  readonly exitStatus = 100
+}
+
+/**
+ * Empty, and nothing can be added (C++ `dummy://`). Read-only evaluation only computes paths;
+ * with `readOnly = false` (instantiating against `dummy://`) writing fails as in C++.
+ */
+export class DummyEvalStore extends BaseEvalStore {
+  constructor(storeDir: string | StoreDir = '/nix/store', source: SourceAccessor = nodeSource, readOnly = true) {
+    super(storeDir, source, readOnly)
+  }
+  isValidPath(): boolean { return false }
+  queryReferences(path: string): readonly string[] { throw notValid(path) }
+  readDerivation(path: string): string { throw notValid(path) }
+  addTextToStore(path: string): void {
+    throw new EvalError(`operation '${path.endsWith('.drv') ? 'writeDerivation' : 'addToStore'}' is not supported by store 'dummy://'`)
+  }
+  protected writeSource(a: SourceAddition): void {
+    // C++ adds NAR-hashed trees with addToStoreFromDump and flat files (fetchurl) with addToStore
+    throw new EvalError(`operation '${a.method === 'nar' ? 'addToStoreFromDump' : 'addToStore'}' is not supported by store 'dummy://'`)
+  }
+}
+
+export interface MemoryObject {
+  readonly references: readonly string[]
+  /** Text files (`toFile`, `.drv`) and flat sources: their bytes; NAR sources: their NAR. */
+  readonly contents: Uint8Array
+  readonly kind: 'text' | 'nar' | 'flat'
+}
+
+/** Everything added is kept in a map (tests; what a store would have received). */
+export class MemoryEvalStore extends BaseEvalStore {
+  readonly objects = new Map<string, MemoryObject>()
+  /** Builds for import from derivation (tests): given `drv!out` targets, make their outputs valid. */
+  builder: ((targets: readonly string[], store: MemoryEvalStore) => void) | undefined
+
+  constructor(storeDir: string | StoreDir = '/nix/store', source: SourceAccessor = nodeSource) {
+    super(storeDir, source, false)
+  }
+
+  isValidPath(path: string): boolean { return this.objects.has(path) }
+  queryReferences(path: string): readonly string[] {
+    const o = this.objects.get(path)
+    if (o === undefined) throw notValid(path)
+    return o.references
+  }
+  readDerivation(path: string): string {
+    const o = this.objects.get(path)
+    if (o === undefined || o.kind !== 'text') throw notValid(path)
+    return Buffer.from(o.contents).toString('latin1')
+  }
+  addTextToStore(path: string, contents: Uint8Array, references: readonly string[]): void {
+    this.objects.set(path, { references: [...references], contents, kind: 'text' })
+  }
+  buildPaths(targets: readonly string[]): void {
+    if (this.builder === undefined) throw new EvalError(`cannot build '${targets[0] ?? ''}': this store has no builder`)
+    this.builder(targets, this)
+  }
+  protected writeSource(a: SourceAddition): void {
+    this.objects.set(a.path, { references: [], contents: Buffer.concat(a.dump), kind: a.method })
+  }
+}
+
+/**
+ * A real store (daemon or local) reached synchronously through a worker thread (sync-worker.ts,
+ * store-worker.ts). What it adds also gets a temporary GC root for the worker's lifetime.
+ */
+export class BridgedEvalStore extends BaseEvalStore {
+  private worker: SyncWorker | undefined
+  private readonly valid = new Set<string>()
+
+  /** The worker starts at the first call (read-only evaluation rarely needs the store). */
+  constructor(private readonly data: StoreWorkerData, source: SourceAccessor = nodeSource, readOnly = false) {
+    super(data.storeDir, source, readOnly)
+  }
+
+  private call<T>(op: string, ...args: unknown[]): T {
+    try {
+      if (this.worker === undefined) this.worker = sharedStoreWorker(this.data)
+      return this.worker.call<T>(op, ...args)
+    } catch (e) {
+      // the store's messages may carry terminal colours; C++ drops them when not on a terminal
+      const msg = (e as Error).message.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+      throw op === 'buildPaths' ? new BuildFailedError(msg) : new EvalError(msg)
+    }
+  }
+
+  isValidPath(path: string): boolean {
+    if (this.valid.has(path)) return true
+    const v = this.call<boolean>('isValidPath', path)
+    if (v) this.valid.add(path)
+    return v
+  }
+  queryReferences(path: string): readonly string[] {
+    const r = this.call<string[] | null>('references', path)
+    if (r === null) throw notValid(path)
+    return r
+  }
+  readDerivation(path: string): string {
+    return Buffer.from(this.call<Uint8Array>('readFile', path)).toString('latin1')
+  }
+  addTextToStore(path: string, contents: Uint8Array, references: readonly string[]): void {
+    if (this.isValidPath(path)) return
+    const name = path.slice(this.storeDir.path.length + 1 + 33)
+    this.checkSame(path, this.call<string>('addToStore', name, 'text', [...references], [contents]))
+  }
+  protected writeSource(a: SourceAddition): void {
+    this.checkSame(a.path, this.call<string>('addToStore', a.name, a.method, [], a.dump))
+  }
+  buildPaths(paths: readonly string[]): void {
+    this.call('buildPaths', [...paths])
+  }
+  private checkSame(want: string, got: string): void {
+    if (want !== got) throw new EvalError(`the store added '${got}' where the evaluator computed '${want}'`)
+    this.valid.add(got)
+  }
+  /** Stop the worker (it is shared by every BridgedEvalStore of the same store in this process). */
+  close(): void {
+    if (this.worker === undefined) return
+    workers.delete(workerKey(this.data))
+    this.worker.close()
+    this.worker = undefined
+  }
+}
+
+/**
+ * One worker per store and process: opening a store (worker start, database, castore) costs
+ * far more than an evaluation's queries, and in-process callers (tests, a REPL) evaluate often.
+ */
+const workers = new Map<string, SyncWorker>()
+const workerKey = (d: StoreWorkerData): string => JSON.stringify([d.storeUrl, d.storeDir, d.isRoot, d.env])
+
+function sharedStoreWorker(d: StoreWorkerData): SyncWorker {
+  const key = workerKey(d)
+  let w = workers.get(key)
+  if (w === undefined) {
+    w = new SyncWorker(new URL('./store-worker.js', import.meta.url), d)
+    w.call('open')
+    workers.set(key, w)
+  }
+  return w
+}

@@ -1,0 +1,418 @@
+/**
+ * `derivationStrict`, the `derivation` wrapper and `outputOf` (C++ primops.cc "Derivations",
+ * `derivationStrictInternal`, and primops/derivation.nix).
+ *
+ * The attribute set becomes a store derivation: attributes are visited in byte order, `args`
+ * goes to the builder's arguments, `__structuredAttrs` turns everything else into one JSON
+ * object, the other attributes into environment variables; the string contexts met on the way
+ * become `inputSrcs`/`inputDrvs`. The output paths and the `.drv` path come from
+ * src/derivation (`finalizeDerivation`, `derivationStoreInfo`); the `.drv` is written through
+ * the injected store unless it is read-only.
+ */
+import {
+  type Derivation, type DerivationOutput, type DerivedPathMapNode, DownstreamPlaceholder, type InputDrv,
+  StructuredAttrs, derivationStoreInfo, finalizeDerivation, outputPath, parseJson, type JsonValue,
+} from '../../derivation/index.js'
+import { type ContentAddressMethod, type HashAlgo, type StorePath, checkName } from '../../store-path/index.js'
+import { EvalError } from '../errors.js'
+import type { EvalState } from '../eval-state.js'
+import { type PosIdx, noPos } from '../pos.js'
+import { Attrs, type ContextElem, NixString, type Value, binaryToUtf8, utf8ToBinary } from '../value.js'
+import { valueToJSON } from './json.js'
+import { sortContext } from './context.js'
+import type { BuiltinGroup } from './registry.js'
+import {
+  computeFSClosure, newHashAllowEmpty, parseHashAlgoOpt, readDerivation, readStoreDerivation, requireFeature, storeSession, isReadOnly,
+} from './store-common.js'
+
+/**
+ * The `derivation` function, as C++ Nix 2.34 ships it (`«nix-internal»/derivation-internal.nix`).
+ * Its code lines sit on the same line numbers as upstream's, because error traces print them.
+ */
+export const DERIVATION_NIX = `
+# The \`derivation\` builtin: a Nix-level wrapper over the \`derivationStrict\` primop.
+#
+# \`derivationStrict\` takes the attribute set, builds the store derivation and returns
+# its \`drvPath\` and one attribute per output with that output's path. This wrapper
+# returns instead the attribute set itself, extended so that it stands for one output:
+#
+#   - every output name is an attribute holding the same set for that output,
+#   - \`all\` lists those per-output sets, \`drvAttrs\` is the argument,
+#   - \`outPath\`, \`drvPath\`, \`outputName\` and \`type = "derivation"\` are added.
+#
+# Only \`outPath\` and \`drvPath\` force \`derivationStrict\`, so forcing a derivation
+# value to weak head normal form does not evaluate its attributes.
+#
+# The first output listed in \`outputs\` (default \`[ "out" ]\`) is the one returned.
+#
+# This text reproduces the layout of C++ Nix 2.34's derivation.nix: the lines of
+# code below are at the same line numbers, which error traces show.
+#
+#
+#
+#
+#
+#
+#
+#
+#
+#
+#
+drvAttrs@{
+  outputs ? [ "out" ],
+  ...
+}:
+
+let
+
+  strict = derivationStrict drvAttrs;
+
+  commonAttrs =
+    drvAttrs
+    // (builtins.listToAttrs outputsList)
+    // {
+      all = map (x: x.value) outputsList;
+      inherit drvAttrs;
+    };
+
+  outputToAttrListElement = outputName: {
+    name = outputName;
+    value = commonAttrs // {
+      outPath = builtins.getAttr outputName strict;
+      drvPath = strict.drvPath;
+      type = "derivation";
+      inherit outputName;
+    };
+  };
+
+  outputsList = map outputToAttrListElement outputs;
+
+in
+(builtins.head outputsList).value
+`
+
+const DERIVATION_PATH = '\xc2\xabnix-internal\xc2\xbb/derivation-internal.nix'
+
+const NON_ASCII = /[^\x00-\x7f]/
+/** Bytes (binary string) → the JS string src/derivation works with; ASCII needs no decoding. */
+function u(s: string): string {
+  return NON_ASCII.test(s) ? binaryToUtf8(s) : s
+}
+
+/** Attributes that structured attrs make ineffective (C++ warns about each). */
+const OUTPUT_CHECKS = ['allowedReferences', 'allowedRequisites', 'disallowedReferences', 'disallowedRequisites', 'maxSize', 'maxClosureSize']
+
+function prefixed(e: unknown, pos: PosIdx, hint: string): unknown {
+  if (e instanceof EvalError) e.addTrace(pos, hint)
+  return e
+}
+
+function derivationStrict(st: EvalState, args: Value[], pos: PosIdx): Value {
+  const attrs = st.forceAttrs(args[0]!, pos, 'while evaluating the argument passed to builtins.derivationStrict')
+  const nameV = attrs.map.get('name')
+  if (nameV === undefined) {
+    const e = new EvalError("attribute 'name' missing")
+    e.addTrace(noPos, 'in the attrset passed as argument to builtins.derivationStrict')
+    throw e
+  }
+  const namePos = attrs.posOf('name')
+  let drvName: string
+  try {
+    drvName = st.forceStringNoCtx(nameV, pos, 'while evaluating the `name` attribute passed to builtins.derivationStrict')
+  } catch (e) {
+    throw prefixed(e, namePos, "while evaluating the derivation attribute 'name'")
+  }
+  try {
+    return derivationStrictInternal(st, drvName, attrs)
+  } catch (e) {
+    throw prefixed(e, noPos, `while evaluating derivation '${drvName}'\n  whose name attribute is located at ${st.showPosIdx(namePos)}`)
+  }
+}
+
+/** `__json` as C++ reads it (nlohmann): a JSON object, with nlohmann's type error otherwise. */
+function parseJsonEnv(text: string): StructuredAttrs {
+  let v: unknown
+  try { v = JSON.parse(text) } catch { v = undefined }
+  if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) {
+    const t = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'boolean' : typeof v === 'number' ? 'number' : 'string'
+    throw new EvalError(`cannot process __json attribute: [json.exception.type_error.302] type must be object, but is ${t}`)
+  }
+  try {
+    return StructuredAttrs.parse(text)
+  } catch (e) {
+    throw new EvalError((e as Error).message)
+  }
+}
+
+/** Mutable form of an `inputDrvs` entry while the context is collected. */
+interface NodeBuilder { outputs: Set<string>; dynamic: Map<string, NodeBuilder> }
+
+function newNode(): NodeBuilder { return { outputs: new Set(), dynamic: new Map() } }
+
+function freezeNode(n: NodeBuilder): DerivedPathMapNode {
+  return { outputs: [...n.outputs], dynamicOutputs: new Map([...n.dynamic].map(([k, v]) => [k, freezeNode(v)])) }
+}
+
+/** `!o1!!o2!/…drv` → root drv path and the chain of outputs, outermost last. */
+function splitBuilt(elem: string): { drvPath: string; chain: string[] } {
+  const chain: string[] = []
+  let rest = elem
+  while (rest.startsWith('!')) {
+    const i = rest.indexOf('!', 1)
+    chain.push(rest.slice(1, i))
+    rest = rest.slice(i + 1)
+  }
+  return { drvPath: rest, chain: chain.reverse() }
+}
+
+function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs): Value {
+  try {
+    checkName(drvName)
+  } catch (e) {
+    throw new EvalError(`invalid derivation name: ${(e as Error).message}. Please pass a different 'name'.`)
+  }
+  const session = storeSession(st)
+  const storeDir = session.storeDir
+
+  let structured: Map<string, JsonValue> | undefined
+  const sa = attrs.map.get('__structuredAttrs')
+  if (sa !== undefined && st.forceBool(sa, noPos, 'while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict')) structured = new Map()
+
+  let ignoreNulls = false
+  const inv = attrs.map.get('__ignoreNulls')
+  if (inv !== undefined) ignoreNulls = st.forceBool(inv, noPos, 'while evaluating the `__ignoreNulls` attribute passed to builtins.derivationStrict')
+
+  const context = new Set<ContextElem>()
+  const env = new Map<string, string>()
+  const drvArgs: string[] = []
+  let builder = ''
+  let platform = ''
+  let jsonEnv: string | undefined
+  let contentAddressed = false
+  let impure = false
+  let outputHash: string | undefined
+  let outputHashAlgo: HashAlgo | undefined
+  let ingestionMethod: ContentAddressMethod | undefined
+  let outputs = new Set<string>(['out'])
+
+  const handleHashMode = (s: string): void => {
+    if (s === 'recursive' || s === 'nar') ingestionMethod = 'nar'
+    else if (s === 'flat' || s === 'text' || s === 'git') ingestionMethod = s
+    else throw new EvalError(`invalid value '${s}' for 'outputHashMode' attribute`)
+    if (ingestionMethod === 'text') requireFeature(st, 'dynamic-derivations', `text-hashed derivation '${drvName}', outputHashMode = "text"`)
+    if (ingestionMethod === 'git') requireFeature(st, 'git-hashing')
+  }
+  const handleOutputs = (ss: readonly string[]): void => {
+    outputs = new Set()
+    for (const j of ss) {
+      if (outputs.has(j)) throw new EvalError(`duplicate derivation output '${j}'`)
+      if (j === 'drvPath') throw new EvalError("invalid derivation output name 'drvPath'")
+      outputs.add(j)
+    }
+    if (outputs.size === 0) throw new EvalError('derivation cannot have an empty set of outputs')
+  }
+
+  for (const key of attrs.keys()) {
+    if (key === '__ignoreNulls') continue
+    const v = attrs.map.get(key)!
+    try {
+      if (ignoreNulls && st.force(v, noPos) === null) continue
+      if (key === '__contentAddressed') {
+        if (st.forceBool(v, noPos, '')) { contentAddressed = true; requireFeature(st, 'ca-derivations') }
+      } else if (key === '__impure') {
+        if (st.forceBool(v, noPos, '')) { impure = true; requireFeature(st, 'impure-derivations') }
+      } else if (key === 'args') {
+        for (const elem of st.forceList(v, noPos, '')) {
+          drvArgs.push(u(st.coerceToString(noPos, elem, context, 'while evaluating an element of the argument list', true)))
+        }
+      } else if (structured !== undefined) {
+        if (key === '__structuredAttrs') continue
+        structured.set(u(key), parseJson(u(valueToJSON(st, v, noPos, context, true))))
+        switch (key) {
+          case 'builder': {
+            const r = st.forceStringCtx(v, noPos, '')
+            if (r.ctx !== undefined) for (const c of r.ctx) context.add(c)
+            builder = u(r.s)
+            break
+          }
+          case 'system': platform = u(st.forceStringNoCtx(v, noPos, '')); break
+          case 'outputHash': outputHash = st.forceStringNoCtx(v, noPos, ''); break
+          case 'outputHashAlgo': outputHashAlgo = parseHashAlgoOpt(st, st.forceStringNoCtx(v, noPos, '')); break
+          case 'outputHashMode': handleHashMode(st.forceStringNoCtx(v, noPos, '')); break
+          case 'outputs': handleOutputs(st.forceList(v, noPos, '').map(x => st.forceStringNoCtx(x, noPos, ''))); break
+        }
+        if (OUTPUT_CHECKS.includes(key)) {
+          st.warn(`In a derivation named '${drvName}', 'structuredAttrs' disables the effect of the derivation attribute '${key}'; use 'outputChecks.<output>.${key}' instead`)
+        }
+      } else {
+        const s = st.coerceToString(noPos, v, context, '', true)
+        if (key === '__json') {
+          st.warn(`In derivation '${drvName}': setting structured attributes via '__json' is deprecated, and may be disallowed in future versions of Nix. Set '__structuredAttrs = true' instead.`)
+          jsonEnv = u(s)
+        } else {
+          const value = u(s)
+          env.set(u(key), value)
+          switch (key) {
+            case 'builder': builder = value; break
+            case 'system': platform = value; break
+            case 'outputHash': outputHash = s; break
+            case 'outputHashAlgo': outputHashAlgo = parseHashAlgoOpt(st, s); break
+            case 'outputHashMode': handleHashMode(s); break
+            case 'outputs': handleOutputs(s.split(/[ \t\n\r]+/).filter(x => x !== '')); break
+          }
+        }
+      }
+    } catch (e) {
+      throw prefixed(e, attrs.posOf(key), `while evaluating attribute '${key}' of derivation '${drvName}'`)
+    }
+  }
+
+  let structuredAttrs: StructuredAttrs | undefined
+  if (structured !== undefined) structuredAttrs = StructuredAttrs.fromValue(structured)
+  else if (jsonEnv !== undefined) {
+    structuredAttrs = parseJsonEnv(jsonEnv)
+  }
+
+  // Context → inputs, in C++'s std::set order (opaque, then all-outputs, then built outputs).
+  const inputSrcs = new Map<string, StorePath>()
+  const inputDrvs = new Map<string, { path: StorePath; node: NodeBuilder }>()
+  const drvNode = (p: string): NodeBuilder => {
+    let d = inputDrvs.get(p)
+    if (d === undefined) { d = { path: storeDir.parse(p), node: newNode() }; inputDrvs.set(p, d) }
+    return d.node
+  }
+  for (const c of sortContext(context)) {
+    if (c.kind === 'opaque') inputSrcs.set(c.path, storeDir.parse(c.path))
+    else if (c.kind === 'drvDeep') {
+      for (const j of computeFSClosure(st, c.drvPath)) {
+        inputSrcs.set(j, storeDir.parse(j))
+        if (j.endsWith('.drv')) {
+          const node = drvNode(j)
+          node.outputs = new Set(readDerivation(st, j).outputs.keys())
+        }
+      }
+    } else {
+      const { drvPath, chain } = splitBuilt(`!${c.output}!${c.drvPath}`)
+      let node = drvNode(drvPath)
+      for (let i = 0; i < chain.length - 1; i++) {
+        const o = chain[i]!
+        let next = node.dynamic.get(o)
+        if (next === undefined) { next = newNode(); node.dynamic.set(o, next) }
+        node = next
+      }
+      node.outputs.add(chain[chain.length - 1]!)
+    }
+  }
+
+  if (builder === '') throw new EvalError("required attribute 'builder' missing")
+  if (platform === '') throw new EvalError("required attribute 'system' missing")
+  if (drvName.endsWith('.drv') && !(ingestionMethod === 'text' && outputs.size === 1 && outputs.has('out'))) {
+    throw new EvalError("derivation names are allowed to end in '.drv' only if they produce a single derivation file")
+  }
+
+  const drvOutputs = new Map<string, DerivationOutput>()
+  if (outputHash !== undefined) {
+    if (outputs.size !== 1 || !outputs.has('out')) throw new EvalError('multiple outputs are not supported in fixed-output derivations')
+    const hash = newHashAllowEmpty(st, outputHash, outputHashAlgo)
+    drvOutputs.set('out', { kind: 'caFixed', ca: { method: ingestionMethod ?? 'flat', hash } })
+  } else if (contentAddressed || impure) {
+    if (contentAddressed && impure) throw new EvalError('derivation cannot be both content-addressed and impure')
+    const hashAlgo = outputHashAlgo ?? 'sha256'
+    const method = ingestionMethod ?? 'nar'
+    for (const o of outputs) drvOutputs.set(u(o), impure ? { kind: 'impure', method, hashAlgo } : { kind: 'caFloating', method, hashAlgo })
+  } else {
+    for (const o of outputs) drvOutputs.set(u(o), { kind: 'deferred' })
+  }
+
+  const draft: Derivation = {
+    name: u(drvName),
+    outputs: drvOutputs,
+    inputSrcs: [...inputSrcs.values()],
+    inputDrvs: [...inputDrvs.values()].map((d): InputDrv => ({ path: d.path, ...freezeNode(d.node) })),
+    platform,
+    builder,
+    args: drvArgs,
+    env,
+    ...(structuredAttrs !== undefined ? { structuredAttrs } : {}),
+  }
+  let drv: Derivation
+  let info: ReturnType<typeof derivationStoreInfo>
+  try {
+    drv = finalizeDerivation(draft, session.drvHashes.lookup, { storeDir })
+    info = derivationStoreInfo(drv, storeDir)
+  } catch (e) {
+    if (e instanceof EvalError) throw e
+    throw new EvalError((e as Error).message)
+  }
+  const drvPathS = storeDir.print(info.path)
+  if (!isReadOnly(st)) {
+    st.io.store!.addTextToStore!(drvPathS, Buffer.from(info.text, 'utf8'), info.references.map(r => storeDir.print(r)))
+  }
+  // dependents get its hash modulo from the cache, which reads it from here when first asked
+  // (C++ computes it eagerly; most derivations never have a dependent in the same evaluation)
+  session.derivations.set(drvPathS, drv)
+
+  const result = new Map<string, Value>()
+  result.set('drvPath', new NixString(drvPathS, new Set([`=${drvPathS}`])))
+  for (const [name, o] of drv.outputs) {
+    const known = outputPath(storeDir, drv.name, name, o)
+    const s = known !== undefined ? storeDir.print(known) : DownstreamPlaceholder.unknownCaOutput(info.path, name).render()
+    const bname = utf8ToBinary(name)
+    result.set(bname, new NixString(s, new Set([`!${bname}!${drvPathS}`])))
+  }
+  return new Attrs(result)
+}
+
+// ---- builtins.outputOf (dynamic derivations) ------------------------------------------------
+
+/** C++ `coerceToSingleDerivedPath`: a string whose context is exactly one opaque or built element. */
+function coerceToSingleDerivedPath(st: EvalState, pos: PosIdx, v: Value, errCtx: string): string {
+  const ctx = new Set<ContextElem>()
+  const s = st.coerceToString(pos, v, ctx, errCtx, false, false)
+  if (ctx.size !== 1) throw new EvalError(`string '${s}' has ${ctx.size} entries in its context. It should only have exactly one entry`, pos).addTrace(pos, errCtx)
+  const elem = [...ctx][0]!
+  if (elem.startsWith('=')) {
+    throw new EvalError(`string '${s}' has a context which refers to a complete source and binary closure. This is not supported at this time`, pos).addTrace(pos, errCtx)
+  }
+  const expected = singleDerivedPathString(st, elem)
+  if (s !== expected) {
+    if (!elem.startsWith('!')) throw new EvalError(`path string '${s}' has context with the different path '${expected}'`, pos).addTrace(pos, errCtx)
+    const i = elem.indexOf('!', 1)
+    throw new EvalError(`string '${s}' has context with the output '${elem.slice(1, i)}' from derivation '${elem.slice(i + 1)}', but the string is not the right placeholder for this derivation output. It should be '${expected}'`, pos)
+      .addTrace(pos, errCtx)
+  }
+  return elem
+}
+
+/** C++ `mkSingleDerivedPathStringRaw`. */
+function singleDerivedPathString(st: EvalState, elem: string): string {
+  const session = storeSession(st)
+  if (!elem.startsWith('!')) return elem
+  const { drvPath, chain } = splitBuilt(elem)
+  if (chain.length === 1) {
+    const drv = readStoreDerivation(st, drvPath)
+    const out = u(chain[0]!)
+    const o = drv.outputs.get(out)
+    if (o === undefined) throw new EvalError(`derivation '${drvPath}' does not have output '${chain[0]!}'`)
+    const known = outputPath(session.storeDir, drv.name, out, o)
+    if (known !== undefined) return session.storeDir.print(known)
+  }
+  requireFeature(st, 'ca-derivations')
+  return DownstreamPlaceholder.forChain(session.storeDir.parse(drvPath), chain.map(binaryToUtf8) as [string, ...string[]]).render()
+}
+
+function outputOf(st: EvalState, args: Value[], pos: PosIdx): Value {
+  const elem = coerceToSingleDerivedPath(st, pos, args[0]!, 'while evaluating the first argument to builtins.outputOf')
+  const out = st.forceStringNoCtx(args[1]!, pos, 'while evaluating the second argument to builtins.outputOf')
+  const built = `!${out}!${elem}`
+  return new NixString(singleDerivedPathString(st, built), new Set([built]))
+}
+
+export const derivationBuiltins: BuiltinGroup = {
+  name: 'derivations',
+  primops: [
+    { name: 'derivationStrict', arity: 1, impl: derivationStrict },
+    { name: '__outputOf', arity: 2, args: ['derivation-reference', 'output-name'], impl: outputOf, experimentalFeature: 'dynamic-derivations' },
+  ],
+  nixSources: [{ name: 'derivation', path: DERIVATION_PATH, source: DERIVATION_NIX }],
+}
