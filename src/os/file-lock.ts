@@ -5,14 +5,15 @@
  * knows the file is stale and retries on a fresh one (C++ `PathLocks::lockPaths`).
  *
  * flock() is called non-blocking and waited for by polling with backoff, so the event loop is
- * never blocked. PathLocks checks, marks and closes its lock files with synchronous calls (a
- * few µs each, where a promise-based call costs a thread-pool round trip — and a daemon adding
- * a path takes the lock); creating and removing the files, which wait on the directory's lock
- * when the filesystem is busy, stay asynchronous (as in castore/fs.ts).
+ * never blocked. PathLocks opens, checks, marks and removes its lock files with synchronous
+ * calls: each is a few µs, where a promise-based call costs a thread-pool round trip (≈ 60 µs
+ * idle, milliseconds on a loaded machine) and the daemon takes one lock per path it adds — the
+ * lock was a fifth of an import's time. The price: a create or unlink stuck behind a busy
+ * filesystem's journal briefly holds up the other connections too (C++ does the same calls,
+ * synchronously, in a process per connection).
  */
-import { closeSync, fstatSync, open as openFd, writeSync } from 'node:fs'
-import { open, unlink, type FileHandle } from 'node:fs/promises'
-import { promisify } from 'node:util'
+import { closeSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { NixError } from '../errors.js'
 import { nativeAddon } from './native.js'
@@ -57,8 +58,6 @@ export async function openLockFile(path: string, create: boolean): Promise<FileH
   }
 }
 
-const openRawFd = promisify(openFd) as (path: string, flags: string, mode: number) => Promise<number>
-
 /** Exclusive locks on `<path>.lock` for a set of paths, taken in sorted order (no deadlocks). */
 export class PathLocks {
   private held: Array<{ lockPath: string; fd: number }> = []
@@ -72,7 +71,7 @@ export class PathLocks {
         const lockPath = `${path}.lock`
         for (;;) {
           // a plain descriptor (a FileHandle would close it again when collected)
-          const fd = await openRawFd(lockPath, 'a+', 0o600)
+          const fd = openSync(lockPath, 'a+', 0o600)
           try {
             if (!tryLockFd(fd, 'write')) {
               if (opts.wait === false) { closeSync(fd); await locks.release(); return undefined }
@@ -101,7 +100,7 @@ export class PathLocks {
     for (const { lockPath, fd } of held) {
       try {
         if (this.deleteOnRelease) {
-          await unlink(lockPath).catch(() => undefined)
+          try { unlinkSync(lockPath) } catch { /* already gone */ }
           writeSync(fd, 'd')
         }
       } finally {
