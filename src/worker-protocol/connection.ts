@@ -192,6 +192,7 @@ export class ServerConnection implements FrameSink {
 
   private startWork(): void {
     this.working = true
+    if (this.pending.length === 0) return
     for (const p of this.pending) this.out.raw(p)
     this.pending = []
     this.scheduleFlush()

@@ -15,6 +15,7 @@
  * it in memory, and adding a root that is being deleted waits for the deletion to finish
  * (C++ `shared->pending`).
  */
+import { writeSync } from 'node:fs'
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -86,14 +87,15 @@ export class TempRoots {
     if (this.collector) {
       this.collector.tempRoots.add(path.hashPart)
       await this.collector.waitNotPending(path.hashPart)
-      await fh.appendFile(printed + '\0')
+      writeSync(fh.fd, printed + '\0')
       return
     }
     const shared = await this.holdShared()
     try {
       if (!shared) await this.tellForeignCollector(printed)
-      // Hold the shared lock until the root is in our file, so no collector misses it.
-      await fh.appendFile(printed + '\0')
+      // Hold the shared lock until the root is in our file, so no collector misses it. A
+      // synchronous append (a few µs) rather than a thread-pool round trip per added path.
+      writeSync(fh.fd, printed + '\0')
     } finally {
       if (shared) this.releaseShared()
     }

@@ -158,17 +158,22 @@ export function hello(minor = 38): Uint8Array {
 }
 const pathBytes = (i: number) => `/nix/store/${i.toString(32).padStart(32, '0').replace(/[eotu]/g, 'a')}-p`
 
-/** Oversized and degenerate requests, each on its own connection. */
-export function bigInputs(): BigInput[] {
+/**
+ * Oversized and degenerate requests, each on its own connection. `heavy` makes the two slowest
+ * (the large QueryValidPaths and SetOptions) four and ten times larger.
+ */
+export function bigInputs(heavy = false): BigInput[] {
   const MiB = 1024 * 1024
+  const paths = heavy ? 400_000 : 100_000
+  const overrides = heavy ? 1_000_000 : 100_000
   return [
     {
-      name: 'QueryValidPaths with 400,000 paths (25 MiB request, must be answered)', expect: 'answer',
+      name: `QueryValidPaths with ${paths.toLocaleString('en')} paths (${Math.round(paths * 64 / MiB)} MiB request, must be answered)`, expect: 'answer',
       *chunks() {
         yield hello()
-        const head = w().u64(31).u64(400_000)
+        const head = w().u64(31).u64(paths)
         yield head.finish()
-        for (let i = 0; i < 400_000; i += 10_000) {
+        for (let i = 0; i < paths; i += 10_000) {
           const x = w()
           for (let j = i; j < i + 10_000; j++) x.string(pathBytes(j))
           yield x.finish()
@@ -252,13 +257,13 @@ export function bigInputs(): BigInput[] {
       },
     },
     {
-      name: 'SetOptions with 1,000,000 overrides', expect: 'answer',
+      name: `SetOptions with ${overrides.toLocaleString('en')} overrides`, expect: 'answer',
       *chunks() {
         const x = w().u64(0x6e697863).u64(0x126).u64(0).u64(0).u64(0).u64(19)
         for (const v of [0, 0, 0, 3, 1, 0, 1, 0, 0, 0, 0, 1]) x.u64(v)
-        x.u64(1_000_000)
+        x.u64(overrides)
         yield x.finish()
-        for (let i = 0; i < 100; i++) { const y = w(); for (let j = 0; j < 10_000; j++) y.string(`opt-${i}-${j}`).string('v'); yield y.finish() }
+        for (let i = 0; i < overrides / 10_000; i++) { const y = w(); for (let j = 0; j < 10_000; j++) y.string(`opt-${i}-${j}`).string('v'); yield y.finish() }
         yield w().u64(1).string('/nix/store/00000000000000000000000000000000-x').finish()
       },
     },
