@@ -362,6 +362,7 @@ export class LocalStore implements Store {
     try {
       await this.publish(path, root, true)
       if (this.deps.settings['fsync-store-paths']) await fsyncDir(this.realStoreDir)
+      locks.setDeletion(true)
     } finally {
       await locks.release()
     }
