@@ -37,7 +37,7 @@ function which(cmd: string): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined
 }
 
-function makeTree(root: string, opts: { bigFiles: number; bigSize: number; smallDirs: number; smallPerDir: number; smallMax: number }): number {
+export function makeTree(root: string, opts: { bigFiles: number; bigSize: number; smallDirs: number; smallPerDir: number; smallMax: number }): number {
   const block = randomBytes(MiB)
   let total = 0
   mkdirSync(root)

@@ -8,7 +8,7 @@
  */
 import { createReadStream, readSync, writeSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { dumpPath, listingAt, listingToJson, listNar, type NarListing, restorePath } from '../nar/index.js'
+import { dumpPathSync, listingAt, listingToJson, listNar, type NarListing, restorePath } from '../nar/index.js'
 
 const USAGE = `usage: tsnix nar dump PATH
        tsnix nar restore PATH < NAR
@@ -43,33 +43,33 @@ function onePath(args: string[]): string {
 }
 
 /**
- * Write a byte stream to fd 1 with blocking writes, as C++ nix-store does: each chunk is fully
+ * Write the NAR to fd 1 with blocking writes, as C++ nix-store does: each piece is fully
  * written before the next is produced, which is the backpressure (a full pipe blocks us) and
- * lets the producer reuse its buffers. A non-blocking stdout (EAGAIN) is waited on.
+ * lets the producer reuse its buffers; no promise per piece. A non-blocking stdout (EAGAIN,
+ * when a parent shares one with us) is polled every millisecond.
  */
-async function writeStdout(src: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const chunk of src) {
-    let off = 0
-    while (off < chunk.length) {
-      try {
-        off += writeSync(1, chunk, off, chunk.length - off)
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
-        await new Promise(r => setTimeout(r, 1))
-      }
+function writeAllToStdout(piece: Uint8Array): void {
+  let off = 0
+  while (off < piece.length) {
+    try {
+      off += writeSync(1, piece, off, piece.length - off)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
+      Atomics.wait(PAUSE, 0, 0, 1)
     }
   }
 }
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
 
 async function dump(args: string[]): Promise<number> {
-  await writeStdout(dumpPath(onePath(args), { recycle: true, sync: true, readSize: 1024 * 1024 }))
+  dumpPathSync(onePath(args), writeAllToStdout, { readSize: 1024 * 1024 })
   return 0
 }
 
 async function restore(args: string[]): Promise<number> {
   const target = onePath(args)
   // The NAR may end before stdin does; nothing after it is read.
-  await restorePath(target, readStdin())
+  await restorePath(target, readStdin(), { sync: true })
   return 0
 }
 

@@ -16,8 +16,8 @@ import { dirname } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { Builder, type BuilderStore, type BuildRequestContext, DaemonRunners } from '../build/index.js'
 import { decodeRootNode, DestinationExistsError, encodeRootNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
-import { type BasicDerivation, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
-import type { Logger } from '../logger.js'
+import { type BasicDerivation, derivationStoreInfo, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
+import { type Logger, nullLogger } from '../logger.js'
 import { dumpPath } from '../nar/index.js'
 import { PathLocks } from '../os/index.js'
 import type { PathInfoService, ValidPathRegistration } from '../pathinfo/index.js'
@@ -47,7 +47,8 @@ import { GroupCommit } from './group-commit.js'
 import { decodeExportMarker, decodeExportTrailer, encodeExportMarker, encodeExportTrailer } from './export-format.js'
 import type { NarCastoreBridge, StagedNar } from './nar-bridge.js'
 import { ByteSource } from '../wire/index.js'
-import { narOfFile, readAll } from './nar-util.js'
+import { spoolFlatDump } from './flat-dump.js'
+import { readAll } from './nar-util.js'
 import type { AddToStoreNarOptions, BuildMode, GCOptions, GCResults, MissingInfo, OpContext, Roots, Store, SubstitutablePathInfo } from './types.js'
 
 export interface LocalStoreDeps {
@@ -69,8 +70,6 @@ export interface LocalStoreDeps {
   readonly log?: Logger | undefined
 }
 
-/** Bodies of text/flat dumps are held in memory up to this size. */
-const MAX_IN_MEMORY_DUMP = 512 * 1024 * 1024
 /** Paths materialised at once within a batch. */
 const MATERIALISE_CONCURRENCY = 8
 /** Paths (or NAR bytes) an import commits at once. */
@@ -145,7 +144,8 @@ export class LocalStore implements Store {
       seen.add(key)
       if (!(await this.isValidPath(drvPath))) { unknown.push(drvPath); return }
       const drv = await this.readDerivation(drvPath)
-      const paths = outputPaths(this.storeDir, drv)
+      // Static output paths, and floating outputs a build already realised.
+      const paths = await this.queryDerivationOutputMap(drvPath).catch(() => outputPaths(this.storeDir, drv))
       const missing = [...paths].filter(([n]) => wanted === 'all' || wanted.includes(n))
       let anyMissing = false
       for (const [, p] of missing) if (!p || !(await this.isValidPath(p))) anyMissing = true
@@ -259,9 +259,15 @@ export class LocalStore implements Store {
       staged = await this.deps.bridge.stageNar(tee, { signal: ctx.signal })
       ca = { method: 'nar', hash: extra ? extra.digest() : staged.narHash }
     } else if (method.method === 'flat' || method.method === 'text') {
-      const body = await readAll(dump, MAX_IN_MEMORY_DUMP)
-      staged = await this.deps.bridge.stageNar(oneChunk(narOfFile(body, false)), { signal: ctx.signal })
-      ca = { method: method.method, hash: NixHash.of(method.algo, body) }
+      // Held in memory up to 32 MiB, spooled to a temporary file beyond (bounded memory per client).
+      await mkdir(this.stateDir, { recursive: true })
+      const body = await spoolFlatDump(dump, method.algo, { spillDir: this.stateDir })
+      try {
+        staged = await this.deps.bridge.stageNar(body.nar(), { signal: ctx.signal })
+        ca = { method: method.method, hash: body.hash }
+      } finally {
+        await body.dispose()
+      }
     } else {
       await drain(dump)
       throw new UnsupportedError("the 'git' ingestion method is not supported")
@@ -567,22 +573,45 @@ export class LocalStore implements Store {
       queryDerivationOutputMap: p => this.queryDerivationOutputMap(p),
       queryRealisation: id => pi.queryRealisation(id),
       registerRealisation: r => pi.registerRealisation(r),
-      ingestNar: (nar, signal) => this.deps.bridge.ingestNar(nar, { signal }),
       registerBuiltOutputs: entries => this.importBuiltOutputs(entries),
+      writeDerivation: async (clientId, drv) => {
+        const { text, references } = derivationStoreInfo(drv, this.storeDir)
+        const ctx: OpContext = { trusted: true, logger: nullLogger, clientId, settings: { keepFailed: false, keepGoing: false, tryFallback: false, maxBuildJobs: 1, maxSilentTime: 0, buildCores: 0, useSubstitutes: false, overrides: new Map() } }
+        return (await this.addToStore(ctx, `${drv.name}.drv`, { method: 'text', algo: 'sha256' }, references, oneChunk(new TextEncoder().encode(text)), false)).path
+      },
       addTempRoot: (clientId, p) => this.deps.tempRoots.add(clientId, p),
     }
   }
 
   /**
    * Register build outputs that are already materialised at their real path (renamed there
-   * from the build's scratch area) and ingested into castore (`root`).
+   * from the build's scratch area, canonical, hashed and scanned by the builder). They are
+   * valid at once; ingesting them into castore follows in the background (`adopt`, which
+   * checks the NAR hash again), so it is not part of a build's latency.
    */
-  async importBuiltOutputs(entries: ReadonlyArray<{ readonly info: PathInfo; readonly root: Node }>): Promise<void> {
+  async importBuiltOutputs(entries: ReadonlyArray<{ readonly info: PathInfo }>): Promise<void> {
     await this.register(await Promise.all(entries.map(async e => ({
       info: e.info,
-      castoreRoot: encodeRootNode(e.info.path.baseName, e.root),
       derivationOutputs: await this.derivationOutputsOf(e.info.path).catch(() => undefined),
     }))))
+    for (const e of entries) this.adoptLater(e.info.path)
+  }
+
+  private readonly adoptQueue: StorePath[] = []
+  private adopting: Promise<void> | undefined
+  private closing = false
+
+  /** Ingest a valid path into castore soon, one path at a time. */
+  private adoptLater(p: StorePath): void {
+    this.adoptQueue.push(p)
+    this.adopting ??= (async () => {
+      while (this.adoptQueue.length > 0 && !this.closing) {
+        const next = this.adoptQueue.shift()!
+        try { if (await this.isValidPath(next)) await this.adopt(next) } catch (e) {
+          this.deps.log?.warn(`cannot ingest '${this.storeDir.print(next)}' into castore: ${(e as Error).message}`)
+        }
+      }
+    })().finally(() => { this.adopting = undefined })
   }
 
   /** Daemon settings with the client's SetOptions values and overrides (C++ applies them to its process). */
@@ -723,6 +752,8 @@ export class LocalStore implements Store {
   get internals() { return this.deps }
 
   async close(): Promise<void> {
+    this.closing = true
+    await this.adopting
     await this.runners?.close().catch(() => undefined)
     await this.deps.tempRoots.close()
     await this.deps.onClose?.()

@@ -1,0 +1,491 @@
+/**
+ * The NAR of a path on disk as a pull-driven sequence of pieces (C++ `dumpPath`), the engine
+ * behind `dumpPath`, `dumpPathSync` and `hashPath` in fs.ts.
+ *
+ * This thread walks the tree (readdir with entry types, readlink) and encodes. A regular file
+ * (known as one from its directory entry) is handled either here (lstat, open, read, close)
+ * or, once a job is big enough to pay for it, by the helper thread (fs-helper.ts), which does
+ * those calls and puts the file's size, mode and contents into a shared ring while this
+ * thread hashes or writes what came before. Two cores then share the work C++ Nix does on one.
+ *
+ * A file sent to the helper cannot be encoded until its size is known, so from then on walk
+ * results wait as events (with the contents of files read here in the meantime) and are
+ * encoded in order as the helper delivers. Delegated contents enter the encoder as
+ * placeholder pieces (views of HOLE), so the encoder still does all framing and checks, and
+ * `next()` swaps each placeholder for ring bytes. The walk runs ahead of the output (bounded
+ * by LOCAL_LIMIT and MAX_EVENTS); when the helper has AHEAD files queued, this thread does
+ * the next files itself, which keeps both threads busy whichever is faster.
+ */
+import { closeSync, constants, type Dirent, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs'
+import { NarEncoder } from './encoder.js'
+import { NarDumpError } from './errors.js'
+import { type HelperLease, leaseHelper } from './fs-helper-client.js'
+import { MAX_DEPTH } from './format.js'
+
+/** `next()` has nothing to hand out until the helper delivers: call `waitSync`/`waitAsync`. */
+export const WAIT = Symbol('wait')
+
+export type HelperMode = 'auto' | 'always' | 'never'
+
+export interface DumperOptions {
+  chunkSize?: number
+  readSize?: number
+  recycle?: boolean
+  maxDepth?: number
+  /** Use the helper thread: when the job is big enough (auto, default), from the start, or never. */
+  helper?: HelperMode
+  signal?: AbortSignal
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
+/** Placeholder contents: pieces that are views of this stand for bytes the helper reads. */
+const HOLE_SIZE = 16 * 1024 * 1024
+let HOLE: Uint8Array | undefined
+/** Contents read here that may wait behind files the helper has not delivered yet. */
+const LOCAL_LIMIT = 4 * 1024 * 1024
+const MAX_EVENTS = 8192
+/** Files the helper may have queued before this thread does the next ones itself. */
+const AHEAD = 128
+/** auto: lease the helper once this many files or bytes have been seen. */
+const AUTO_FILES = 64
+const AUTO_BYTES = 2 * 1024 * 1024
+const SLAB_SIZE = 1024 * 1024
+/** The ring for files read here while earlier ones are with the helper (recycle). */
+const SLAB_CAP = 2 * LOCAL_LIMIT
+
+/** Walk results waiting to be encoded. */
+const EV_ENTRY = 0, EV_DIR = 1, EV_END = 2, EV_LINK = 3, EV_FILE = 4, EV_HELPER = 5, EV_BIG = 6, EV_RANGE = 7
+
+class Ev {
+  constructor(
+    readonly kind: number,
+    /** ENTRY: the name; LINK: the target; FILE: the contents; BIG: the path. HELPER and RANGE: from the helper. */
+    readonly bytes: Uint8Array | undefined,
+    readonly size: number,
+    readonly executable: boolean,
+  ) {}
+
+  /** FILE: where its contents end in the slab. */
+  slabEnd = 0
+}
+
+/**
+ * A directory being walked: its path is the first `end` bytes of the dumper's path buffer
+ * (entries are written after it), its entries sorted by name, and their names as bytes.
+ */
+interface Frame { end: number; entries: Dirent[]; bytes: Buffer; i: number; off: number }
+interface BigFile { fd: number; off: number; size: number; path: Buffer }
+
+export class NarDumper {
+  private readonly enc: NarEncoder
+  private readonly chunkSize: number
+  private readonly readSize: number
+  private readonly recycle: boolean
+  private readonly maxDepth: number
+  private readonly mode: HelperMode
+  private readonly signal: AbortSignal | undefined
+  // The walk.
+  private readonly stack: Frame[] = []
+  /** The path of the node being walked; a directory's entries are written after its path. */
+  private path: Buffer
+  /** Length of the root path until the root has been walked, then -1. */
+  private rootLength: number
+  private walkDone = false
+  private finished = false
+  // Walk results not yet encoded (from index ei), and the contents of files read for them.
+  private events: Ev[] = []
+  private ei = 0
+  /**
+   * Where files read here wait while earlier files are with the helper: a ring (recycle) or
+   * fresh slabs. Counters: allocated up to slabW, free up to slabR; `slabDone` is the end
+   * of the last encoded file's contents, free once the pieces handed out so far are consumed.
+   */
+  private slab: Buffer | undefined
+  private slabW = 0
+  private slabR = 0
+  private slabDone = 0
+  private deferredBytes = 0
+  // The output: pieces taken from the encoder, not handed out yet (from index pi).
+  private pieces: Uint8Array[] = []
+  private pi = 0
+  /** Bytes of the current placeholder still to come from the helper. */
+  private holeLeft = 0
+  private big: BigFile | undefined
+  /** BIG events not yet encoded: until then no request may be made, so that they can still go to the helper in order. */
+  private bigQueued = 0
+  private helper: HelperLease | undefined
+  private nextLease: number
+  private seenFiles = 0
+  private seenBytes = 0
+  /** Buffers for big files read here: in use by pieces not yet released, and free. */
+  private lentBufs: Buffer[] = []
+  private freeBufs: Buffer[] = []
+  private steps = 0
+  private leaseTried = false
+
+  constructor(path: string | Buffer, opts: DumperOptions = {}) {
+    this.chunkSize = Math.max(opts.chunkSize ?? 256 * 1024, 8192)
+    this.readSize = opts.readSize ?? 1024 * 1024
+    this.recycle = opts.recycle ?? false
+    this.maxDepth = opts.maxDepth ?? MAX_DEPTH
+    this.mode = opts.helper ?? 'auto'
+    this.signal = opts.signal
+    this.enc = new NarEncoder({ chunkSize: this.chunkSize, passThrough: 1, recycle: this.recycle })
+    const root = typeof path === 'string' ? Buffer.from(path) : path
+    this.path = Buffer.allocUnsafe(Math.max(4096, root.length * 2))
+    root.copy(this.path)
+    this.rootLength = root.length
+    this.nextLease = this.mode === 'always' ? 0 : this.mode === 'auto' ? AUTO_FILES : Infinity
+  }
+
+  /**
+   * The next piece of the NAR (valid until the next call unless `recycle` is off), WAIT if
+   * the helper must deliver first, or undefined at the end.
+   */
+  next(): Uint8Array | undefined | typeof WAIT {
+    this.helper?.release()
+    for (;;) {
+      if (this.holeLeft > 0) {
+        const helper = this.helper!
+        const v = helper.take(Math.min(this.holeLeft, this.readSize))
+        if (v !== undefined) {
+          this.holeLeft -= v.length
+          if (this.recycle) return v
+          const copy = new Uint8Array(v)
+          helper.release()
+          return copy
+        }
+        if (this.canProduce()) this.produce()
+        else return WAIT
+        continue
+      }
+      if (this.pi < this.pieces.length) {
+        const p = this.pieces[this.pi++]!
+        if (p.buffer === HOLE?.buffer) { this.holeLeft = p.length; continue }
+        return p
+      }
+      // Everything handed out has been consumed.
+      this.pieces = []
+      this.pi = 0
+      if (this.recycle) {
+        this.enc.release()
+        this.slabR = this.slabDone
+        if (this.lentBufs.length > 0) { for (const b of this.lentBufs) this.freeBufs.push(b); this.lentBufs = [] }
+      }
+      if (this.big !== undefined) {
+        const h = this.helper
+        if (h !== undefined && h.ready && h.canRequest(this.big.path.length)) this.handOff(this.big, h)
+        else this.readBig(this.big)
+      } else if (this.ei < this.events.length) {
+        const ev = this.events[this.ei]!
+        if (ev.kind === EV_HELPER) {
+          if (!this.helper!.takeHeader()) {
+            if (this.canProduce()) this.produce()
+            else return WAIT
+            continue
+          }
+          this.encodeHelperFile(this.helper!.fileSize, this.helper!.fileExecutable)
+        } else {
+          this.encode(ev)
+        }
+        if (++this.ei === this.events.length) this.drained()
+      } else if (this.walkDone) {
+        if (this.finished) return undefined
+        this.finished = true
+        this.enc.end()
+        this.pieces = this.enc.take()
+        continue
+      } else if (this.mode === 'always' && this.helper === undefined && !this.leaseTried) {
+        this.leaseTried = true
+        this.tryLease()
+      } else if (this.mode === 'always' && this.helper !== undefined && !this.helper.ready && this.helper.alive) {
+        return WAIT // 'always' (tests): let the helper start rather than begin without it
+      } else {
+        this.produce()
+      }
+      this.pieces = this.enc.takeFull()
+    }
+  }
+
+  /** Block until `next()` may have something (the helper progressed). */
+  waitSync(): void {
+    if (this.helper !== undefined && this.helper.ready) this.helper.waitSync()
+    else Atomics.wait(PAUSE, 0, 0, 1)
+  }
+
+  async waitAsync(): Promise<void> {
+    if (this.helper !== undefined && this.helper.ready) await this.helper.waitAsync()
+    else await new Promise(r => setTimeout(r, 1))
+  }
+
+  /** Release the helper and close a file still open (call when done or abandoning). */
+  close(): void {
+    this.helper?.end()
+    this.helper = undefined
+    if (this.big !== undefined) {
+      closeSync(this.big.fd)
+      this.big = undefined
+    }
+    this.walkDone = true
+    this.finished = true
+  }
+
+  /** Encode straight away while nothing waits to be encoded before. */
+  private get direct(): boolean { return this.ei === this.events.length && this.big === undefined }
+
+  private canProduce(): boolean {
+    return !this.walkDone && this.events.length - this.ei < MAX_EVENTS && this.deferredBytes < LOCAL_LIMIT
+  }
+
+  private drained(): void {
+    this.events = []
+    this.ei = 0
+  }
+
+  private tryLease(): void {
+    if (this.helper !== undefined) return
+    this.helper = leaseHelper()
+    if (this.helper === undefined) this.nextLease = this.seenFiles + AUTO_FILES
+    else HOLE ??= new Uint8Array(HOLE_SIZE)
+  }
+
+  private encode(ev: Ev): void {
+    const enc = this.enc
+    switch (ev.kind) {
+      case EV_ENTRY: return enc.entry(ev.bytes!)
+      case EV_DIR: return enc.directory()
+      case EV_END: return enc.directoryEnd()
+      case EV_LINK: return enc.symlink(ev.bytes!)
+      case EV_FILE:
+        this.deferredBytes -= ev.size
+        this.slabDone = ev.slabEnd
+        enc.regular(ev.executable, ev.size)
+        if (ev.size > 0) enc.contents(ev.bytes!)
+        return
+      case EV_BIG: {
+        this.bigQueued--
+        enc.regular(ev.executable, ev.size)
+        const path = ev.bytes as Buffer
+        const h = this.helper
+        if (h !== undefined && h.ready && h.canRequest(path.length)) {
+          h.requestRange(path, 0, ev.size)
+          return this.holes(ev.size)
+        }
+        this.big = { fd: openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW), off: 0, size: ev.size, path }
+        return this.readBig(this.big)
+      }
+      case EV_RANGE:
+        enc.regular(ev.executable, ev.size)
+        return this.holes(ev.size)
+    }
+  }
+
+  /** The helper became ready while a big file was being read here: it reads the rest. */
+  private handOff(b: BigFile, h: HelperLease): void {
+    h.requestRange(b.path, b.off, b.size - b.off)
+    this.holes(b.size - b.off)
+    closeSync(b.fd)
+    this.big = undefined
+  }
+
+  /** `size` bytes of contents the helper will deliver, as placeholders. */
+  private holes(size: number): void {
+    const hole = HOLE!
+    for (let left = size; left > 0;) {
+      const k = Math.min(left, HOLE_SIZE)
+      this.enc.contents(k === HOLE_SIZE ? hole : hole.subarray(0, k))
+      left -= k
+    }
+  }
+
+  /** Requests must follow NAR order: none while a big file may still go to the helper. */
+  private mayRequest(h: HelperLease): boolean {
+    return h.ready && this.bigQueued === 0 && this.big === undefined
+  }
+
+  private encodeHelperFile(size: number, executable: boolean): void {
+    this.enc.regular(executable, size)
+    this.holes(size)
+  }
+
+  private emit(kind: number, bytes: Uint8Array | undefined, size = 0, executable = false): void {
+    const ev = new Ev(kind, bytes, size, executable)
+    if (this.direct) this.encode(ev)
+    else this.events.push(ev)
+  }
+
+  /** One step of the walk: one directory entry (or the end of a directory). */
+  private produce(): void {
+    if ((++this.steps & 255) === 0) this.signal?.throwIfAborted()
+    if (this.rootLength >= 0) {
+      const n = this.rootLength
+      this.rootLength = -1
+      const st = lstatSync(this.path.subarray(0, n))
+      if (st.isFile()) this.fileHere(n, st.size, (st.mode & 0o100) !== 0)
+      else if (st.isDirectory()) this.directory(n)
+      else if (st.isSymbolicLink()) this.symlink(n)
+      else throw new NarDumpError(`file '${this.show(n)}' has an unsupported type`)
+      return
+    }
+    const top = this.stack[this.stack.length - 1]
+    if (top === undefined) {
+      this.walkDone = true
+      return
+    }
+    if (top.i === top.entries.length) {
+      this.emit(EV_END, undefined)
+      this.stack.pop()
+      return
+    }
+    const d = top.entries[top.i++]!
+    const len = d.name.length
+    const name = top.bytes.subarray(top.off, top.off + len)
+    top.off += len
+    const at = top.end + 1
+    const n = at + len
+    if (n > this.path.length) this.growPath(n)
+    this.path[top.end] = 0x2f // '/'
+    this.path.set(name, at)
+    if (this.stack.length >= this.maxDepth) throw new NarDumpError(`path '${this.show(n)}' exceeds maximum NAR directory depth of ${this.maxDepth}`)
+    this.emit(EV_ENTRY, name)
+    if (d.isFile()) this.file(n)
+    else if (d.isDirectory()) this.directory(n)
+    else if (d.isSymbolicLink()) this.symlink(n)
+    else throw new NarDumpError(`file '${this.show(n)}' has an unsupported type`)
+  }
+
+  private directory(n: number): void {
+    this.emit(EV_DIR, undefined)
+    // Names as latin1 strings: one byte per character, so comparing them is byte order, and
+    // no Buffer is made per name (far less garbage than encoding: 'buffer').
+    const entries = readdirSync(this.path.subarray(0, n), { encoding: 'latin1', withFileTypes: true })
+    entries.sort(byName)
+    let names = ''
+    for (const e of entries) names += e.name
+    this.stack.push({ end: n, entries, bytes: Buffer.from(names, 'latin1'), i: 0, off: 0 })
+  }
+
+  private symlink(n: number): void {
+    this.emit(EV_LINK, readlinkSync(this.path.subarray(0, n), { encoding: 'buffer' }))
+  }
+
+  /** A directory entry that is a regular file: to the helper, or done here. */
+  private file(n: number): void {
+    this.seenFiles++
+    if (this.helper === undefined && (this.seenFiles >= this.nextLease || (this.mode === 'auto' && this.seenBytes >= AUTO_BYTES))) this.tryLease()
+    const h = this.helper
+    if (h !== undefined && this.mayRequest(h) && h.fewerOutstandingThan(AHEAD) && h.canRequest(n)) {
+      h.requestRead(this.path.subarray(0, n))
+      this.events.push(new Ev(EV_HELPER, undefined, 0, false))
+      return
+    }
+    const st = lstatSync(this.path.subarray(0, n))
+    // Replaced since the directory was read: dump what is there now.
+    if (!st.isFile()) {
+      if (st.isDirectory()) this.directory(n)
+      else if (st.isSymbolicLink()) this.symlink(n)
+      else throw new NarDumpError(`file '${this.show(n)}' has an unsupported type`)
+      return
+    }
+    this.fileHere(n, st.size, (st.mode & 0o100) !== 0)
+  }
+
+  /** A regular file read by this thread. */
+  private fileHere(n: number, size: number, executable: boolean): void {
+    this.seenBytes += size
+    const p = this.path.subarray(0, n)
+    if (size > this.chunkSize) {
+      if (this.helper === undefined && this.mode === 'auto') this.tryLease()
+      const h = this.helper
+      if (h !== undefined && this.mayRequest(h) && h.canRequest(n)) {
+        h.requestRange(p, 0, size)
+        this.emit(EV_RANGE, undefined, size, executable)
+      } else {
+        this.bigQueued++
+        this.emit(EV_BIG, Buffer.from(p), size, executable)
+      }
+    } else if (this.direct) {
+      this.enc.regular(executable, size)
+      if (size > 0) readSmall(p, this.enc.contentsBuffer(size))
+    } else {
+      let data: Uint8Array | undefined
+      if (size > 0) {
+        data = this.slabAlloc(size)
+        this.deferredBytes += size
+        readSmall(p, data)
+      }
+      const ev = new Ev(EV_FILE, data, size, executable)
+      ev.slabEnd = this.slabW
+      this.events.push(ev)
+    }
+  }
+
+  private slabAlloc(size: number): Uint8Array {
+    if (!this.recycle) {
+      // The consumer keeps the pieces: never reuse the memory.
+      if (this.slab === undefined || this.slab.length - this.slabW < size) {
+        this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, size))
+        this.slabW = 0
+      }
+      this.slabW += size
+      return this.slab.subarray(this.slabW - size, this.slabW)
+    }
+    this.slab ??= Buffer.allocUnsafeSlow(SLAB_CAP)
+    let at = this.slabW % SLAB_CAP
+    let w = this.slabW
+    if (SLAB_CAP - at < size) { w += SLAB_CAP - at; at = 0 }
+    if (w + size - this.slabR > SLAB_CAP) return Buffer.allocUnsafe(size) // full (rare): spill
+    this.slabW = w + size
+    return this.slab.subarray(at, at + size)
+  }
+
+  private growPath(n: number): void {
+    const bigger = Buffer.allocUnsafe(Math.max(n, this.path.length * 2))
+    this.path.copy(bigger)
+    this.path = bigger
+  }
+
+  private show(n: number): string { return this.path.toString('utf8', 0, n) }
+
+  /** The next chunk of a big file read on this thread. */
+  private readBig(b: BigFile): void {
+    const n = Math.min(this.readSize, b.size - b.off)
+    const buf = this.recycle ? (this.freeBufs.pop() ?? Buffer.allocUnsafeSlow(this.readSize)) : Buffer.allocUnsafeSlow(n)
+    try {
+      readFully(b.fd, buf, n, b.off, b.path)
+    } catch (e) {
+      closeSync(b.fd)
+      this.big = undefined
+      throw e
+    }
+    b.off += n
+    if (this.recycle) this.lentBufs.push(buf)
+    if (b.off === b.size) {
+      closeSync(b.fd)
+      this.big = undefined
+    }
+    this.enc.contents(n === buf.length ? buf : buf.subarray(0, n))
+  }
+}
+
+const byName = (a: Dirent, b: Dirent): number => a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+
+/** Fill `into` from the start of a small file; the file must still be exactly that long. */
+function readSmall(p: Buffer, into: Uint8Array): void {
+  const fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW)
+  try {
+    readFully(fd, into, into.length, 0, p)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Read exactly n bytes at `position` into the start of `into`. */
+function readFully(fd: number, into: Uint8Array, n: number, position: number, p: Buffer): void {
+  let off = 0
+  while (off < n) {
+    const k = readSync(fd, into, off, n - off, position + off)
+    if (k === 0) throw new NarDumpError(`file '${p.toString('utf8')}' changed while it was being read (shorter than expected)`)
+    off += k
+  }
+}

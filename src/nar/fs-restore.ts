@@ -1,0 +1,176 @@
+/**
+ * Unpacking a NAR onto disk (C++ `RestoreSink`), the engine behind `restoreSink` and
+ * `restorePath` in fs.ts.
+ *
+ * This thread decodes and creates directories and symlinks. A regular file is created here,
+ * or, once the job is big enough to pay for it, by the helper thread (fs-helper.ts): this
+ * thread copies the contents into the shared ring and goes on decoding while the helper
+ * creates, writes, chmods and closes. When the helper has AHEAD files queued, this thread
+ * writes the next ones itself. Any order of file creation is fine: a file's directory exists
+ * before the file is handed over, and names are unique within a directory.
+ */
+import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs'
+import type { HelperMode } from './fs-dump.js'
+import { type HelperLease, leaseHelper } from './fs-helper-client.js'
+import type { NarFileContents, NarPath, NarSink } from './stream.js'
+
+/** Files the helper may have queued before this thread writes the next ones itself. */
+const AHEAD = 128
+/** auto: lease the helper once this many files or bytes have been seen. */
+const AUTO_FILES = 64
+const AUTO_BYTES = 2 * 1024 * 1024
+
+const SLASH = Buffer.from('/')
+const join = (dir: Buffer, name: Buffer): Buffer => Buffer.concat([dir, SLASH, name], dir.length + 1 + name.length)
+const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+const FLAGS_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+
+export interface RestoreSinkOptions {
+  /** Create files on the helper thread: when the job is big enough (auto), from the start, or never (default). */
+  helper?: HelperMode
+  /** Wait for the helper by blocking this thread (default false: let the event loop run). */
+  sync?: boolean
+}
+
+/**
+ * A sink that creates the decoded tree at `target`. Nothing is written outside `target`: the
+ * decoder has already refused names that are empty, `.`, `..` or contain `/`, every path is
+ * created fresh (O_EXCL files, mkdir, symlink — never through an existing entry, never
+ * following a symlink), and entries are unique per directory. Files get mode 0666 and
+ * directories 0777, less the umask; executables add 0111, as C++ does.
+ *
+ * With a helper, call `finish()` after the NAR ends (it waits for the helper's files and
+ * reports its errors) and `abandon()` when decoding failed.
+ */
+export class FsRestoreSink implements NarSink {
+  private readonly root: Buffer
+  /** Buffer paths of the open directories by depth, so a child path is one concat. */
+  private readonly dirs: Buffer[] = []
+  private readonly mode: HelperMode
+  private readonly sync: boolean
+  private helper: HelperLease | undefined
+  private nextLease: number
+  private files = 0
+  private bytes = 0
+
+  constructor(target: string | Buffer, opts: RestoreSinkOptions = {}) {
+    this.root = typeof target === 'string' ? Buffer.from(target) : target
+    this.mode = opts.helper ?? 'never'
+    this.sync = opts.sync ?? false
+    this.nextLease = this.mode === 'always' ? 0 : this.mode === 'auto' ? AUTO_FILES : Infinity
+  }
+
+  private full(p: NarPath): Buffer {
+    return p.length === 0 ? this.root : join(this.dirs[p.length - 1]!, asBuffer(p[p.length - 1]!))
+  }
+
+  createDirectory(p: NarPath): void {
+    const full = this.full(p)
+    mkdirSync(full, 0o777)
+    this.dirs[p.length] = full
+  }
+
+  createSymlink(p: NarPath, target: Uint8Array): void {
+    symlinkSync(asBuffer(target), this.full(p))
+  }
+
+  createRegularFile(p: NarPath, executable: boolean, contents: NarFileContents): Promise<void> | undefined {
+    const full = this.full(p)
+    this.files++
+    this.bytes += contents.size
+    if (this.helper === undefined && (this.files >= this.nextLease || (this.mode === 'auto' && this.bytes >= AUTO_BYTES))) {
+      this.helper = leaseHelper()
+      if (this.helper === undefined) this.nextLease = this.files + AUTO_FILES
+    }
+    const h = this.helper
+    if (this.mode === 'always' && h !== undefined && !h.ready && h.alive) return this.whenReady(h, p, executable, contents)
+    if (h !== undefined && h.ready && contents.size > 0 && (h.fewerOutstandingThan(AHEAD) || contents.size > 64 * 1024) && h.canRequest(full.length)) {
+      h.requestWrite(full, contents.size, executable)
+      return this.toHelper(h, contents)
+    }
+    return writeHere(full, executable, contents)
+  }
+
+  /** 'always' (tests): wait for the helper to start rather than begin without it. */
+  private async whenReady(h: HelperLease, p: NarPath, executable: boolean, contents: NarFileContents): Promise<void> {
+    while (!h.ready && h.alive) await new Promise(r => setTimeout(r, 1))
+    this.files--
+    this.bytes -= contents.size
+    await this.createRegularFile(p, executable, contents)
+  }
+
+  /** Copy a file's contents into the ring for the helper (waiting while it is full). */
+  private toHelper(h: HelperLease, contents: NarFileContents): Promise<void> | undefined {
+    for (let c = contents.readBuffered(); c !== undefined; c = contents.readBuffered()) {
+      for (let off = h.put(c); off < c.length; off += h.put(c.subarray(off))) {
+        if (this.sync) h.waitSync()
+        else return this.toHelperAsync(h, contents, c.subarray(off))
+      }
+    }
+    if (contents.remaining === 0) return undefined
+    return this.toHelperAsync(h, contents, undefined)
+  }
+
+  private async toHelperAsync(h: HelperLease, contents: NarFileContents, pending: Uint8Array | undefined): Promise<void> {
+    for (let c = pending ?? await contents.read(); c !== undefined; c = await contents.read()) {
+      for (let off = h.put(c); off < c.length; off += h.put(c.subarray(off))) {
+        if (this.sync) h.waitSync()
+        else await h.waitAsync()
+      }
+    }
+  }
+
+  /** After the NAR's end: wait until the helper has written every file, and release it. */
+  async finish(): Promise<void> {
+    const h = this.helper
+    if (h === undefined) return
+    try {
+      while (h.outstanding > 0) {
+        if (this.sync) h.waitSync()
+        else await h.waitAsync()
+      }
+      h.check()
+    } finally {
+      this.helper = undefined
+      await h.endAndWait(this.sync)
+    }
+  }
+
+  /** Decoding failed: stop the helper (files it has not started are not created). */
+  async abandon(): Promise<void> {
+    const h = this.helper
+    this.helper = undefined
+    if (h !== undefined) await h.endAndWait(this.sync)
+  }
+}
+
+/** A regular file written by this thread. */
+function writeHere(full: Buffer, executable: boolean, contents: NarFileContents): Promise<void> | undefined {
+  const fd = openSync(full, FLAGS_NEW, 0o666)
+  let closed = false
+  const finish = (): void => {
+    if (executable) fchmodSync(fd, (fstatSync(fd).mode & 0o7777) | 0o111)
+    closed = true
+    closeSync(fd)
+  }
+  try {
+    for (let c = contents.readBuffered(); c !== undefined; c = contents.readBuffered()) writeAll(fd, c)
+    if (contents.remaining === 0) { finish(); return undefined }
+  } catch (e) {
+    if (!closed) closeSync(fd)
+    throw e
+  }
+  return (async () => {
+    try {
+      for (let c = await contents.read(); c !== undefined; c = await contents.read()) writeAll(fd, c)
+      finish()
+    } finally {
+      if (!closed) closeSync(fd)
+    }
+  })()
+}
+
+function writeAll(fd: number, b: Uint8Array): void {
+  let off = 0
+  while (off < b.length) off += writeSync(fd, b, off, b.length - off)
+}
