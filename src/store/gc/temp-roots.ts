@@ -86,14 +86,14 @@ export class TempRoots {
     if (this.collector) {
       this.collector.tempRoots.add(path.hashPart)
       await this.collector.waitNotPending(path.hashPart)
-      await fh.appendFile(printed + '\0')
+      await this.serial(() => fh.appendFile(printed + '\0'))
       return
     }
     const shared = await this.holdShared()
     try {
       if (!shared) await this.tellForeignCollector(printed)
       // Hold the shared lock until the root is in our file, so no collector misses it.
-      await fh.appendFile(printed + '\0')
+      await this.serial(() => fh.appendFile(printed + '\0'))
     } finally {
       if (shared) this.releaseShared()
     }
@@ -146,20 +146,57 @@ export class TempRoots {
     }
   }
 
-  /** Forget a client's roots; rewrite our file without them when no collector is running. */
+  /**
+   * Forget a client's roots and rewrite our file without them — under the shared gc.lock, so
+   * no collector reads it half-written. While a collector holds gc.lock the rewrite is retried
+   * until it can run (keeping extra roots meanwhile is safe; keeping them forever is a leak).
+   */
   async release(clientId: string): Promise<void> {
-    if (!this.byClient.delete(clientId) || !this.fh || this.collector) return
-    const gc = (await openLockFile(this.gcLockPath, true))!
+    if (!this.byClient.delete(clientId) || !this.fh) return
+    await this.rewrite()
+  }
+
+  private rewriting = false
+  private rewriteAgain = false
+  private retryTimer: NodeJS.Timeout | undefined
+
+  private async rewrite(): Promise<void> {
+    if (this.rewriting || this.retryTimer) { this.rewriteAgain = true; return }
+    this.rewriting = true
     try {
-      if (!tryLockFd(gc.fd, 'read')) return // a collector is reading; keeping extra roots is safe
-      const all = new Set<string>()
-      for (const s of this.byClient.values()) for (const p of s) all.add(p)
-      await this.fh.truncate(0)
-      const body = [...all].map(p => p + '\0').join('')
-      if (body) await this.fh.write(body, 0)
+      do {
+        this.rewriteAgain = false
+        const fh = this.fh
+        if (!fh) return
+        if (!(await this.holdShared())) {
+          // A collector is running: try again shortly (not blocking the caller).
+          this.retryTimer = setTimeout(() => { this.retryTimer = undefined; void this.rewrite() }, 100)
+          this.retryTimer.unref()
+          return
+        }
+        try {
+          await this.serial(async () => {
+            const all = new Set<string>()
+            for (const set of this.byClient.values()) for (const p of set) all.add(p)
+            await fh.truncate(0)
+            const body = [...all].map(p => p + '\0').join('')
+            if (body) await fh.write(body, 0)
+          })
+        } finally {
+          this.releaseShared()
+        }
+      } while (this.rewriteAgain)
     } finally {
-      await gc.close()
+      this.rewriting = false
     }
+  }
+
+  /** Mutations of our file, one at a time (an append must not land between a rewrite's truncate and write). */
+  private fileQueue: Promise<void> = Promise.resolve()
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const r = this.fileQueue.then(fn)
+    this.fileQueue = r.catch(() => {})
+    return r
   }
 
   /** Our own roots (printed paths), for FindRoots. */
@@ -209,6 +246,8 @@ export class TempRoots {
   }
 
   async close(): Promise<void> {
+    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = undefined }
+    await this.fileQueue
     const gc = this.gcFh
     this.gcFh = undefined
     await gc?.close()
