@@ -73,8 +73,8 @@ export interface LocalStoreDeps {
 /** Paths materialised at once within a batch. */
 const MATERIALISE_CONCURRENCY = 8
 /** Paths (or NAR bytes) an import commits at once. */
-const IMPORT_BATCH = 256
-const IMPORT_BATCH_BYTES = 256 * 1024 * 1024
+const IMPORT_BATCH = 32
+const IMPORT_BATCH_BYTES = 64 * 1024 * 1024
 
 export class LocalStore implements Store {
   readonly storeDir: StoreDir
@@ -368,6 +368,7 @@ export class LocalStore implements Store {
     try {
       await this.publish(path, root, true)
       if (this.deps.settings['fsync-store-paths']) await fsyncDir(this.realStoreDir)
+      locks.setDeletion(true)
     } finally {
       await locks.release()
     }

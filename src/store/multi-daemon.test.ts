@@ -69,6 +69,18 @@ async function stopDaemon(d: Daemon): Promise<void> {
   clearTimeout(t)
 }
 
+/** Delete `p` through `c`, retrying while a closed client's temp root may still hold it (up to 20 s). */
+async function deleteWhenReleased(c: WorkerClient, p: StorePath) {
+  for (const until = Date.now() + 20_000; ;) {
+    try {
+      return await c.collectGarbage({ action: 'deleteSpecific', pathsToDelete: { kind: 'specific', paths: [p], deleteReferrers: false }, ignoreLiveness: false, maxFreed: ALL })
+    } catch (e) {
+      if (!/still alive/.test((e as Error).message) || Date.now() > until) throw e
+      await new Promise(r => setTimeout(r, 100))
+    }
+  }
+}
+
 describe('two tsnix daemons sharing one PostgreSQL database and one store', function () {
   this.timeout(180_000)
   let dir: string
@@ -123,17 +135,15 @@ describe('two tsnix daemons sharing one PostgreSQL database and one store', func
     const q = ia('unrooted'), qn = narOf('unrooted')
     const adder = await connect(b)
     await adder.addToStoreNar(infoOf(q, qn), qn, { dontCheckSigs: true })
-    adder.close()
-    await new Promise(r => setTimeout(r, 300)) // the daemon notices the closed connection and drops its roots
-    const r1 = await gcClient.collectGarbage({ action: 'deleteSpecific', pathsToDelete: { kind: 'specific', paths: [q], deleteReferrers: false }, ignoreLiveness: false, maxFreed: ALL })
+    adder.close() // the daemon notices the closed connection and drops its roots (soon)
+    const r1 = await deleteWhenReleased(gcClient, q)
     assert.deepEqual(r1.paths, [storeDir.print(q)])
     await assert.rejects(
       gcClient.collectGarbage({ action: 'deleteSpecific', pathsToDelete: { kind: 'specific', paths: [p], deleteReferrers: false }, ignoreLiveness: false, maxFreed: ALL }),
       /since it is still alive/)
     assert.ok(await held.isValidPath(p))
     held.close()
-    await new Promise(r => setTimeout(r, 300))
-    const r2 = await gcClient.collectGarbage({ action: 'deleteSpecific', pathsToDelete: { kind: 'specific', paths: [p], deleteReferrers: false }, ignoreLiveness: false, maxFreed: ALL })
+    const r2 = await deleteWhenReleased(gcClient, p)
     assert.deepEqual(r2.paths, [storeDir.print(p)])
     const c = await connect(b)
     assert.equal(await c.isValidPath(p), false)

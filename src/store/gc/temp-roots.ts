@@ -15,7 +15,7 @@
  * it in memory, and adding a root that is being deleted waits for the deletion to finish
  * (C++ `shared->pending`).
  */
-import { writeSync } from 'node:fs'
+import { ftruncateSync, writeSync } from 'node:fs'
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -148,19 +148,47 @@ export class TempRoots {
     }
   }
 
-  /** Forget a client's roots; rewrite our file without them when no collector is running. */
+  /**
+   * Forget a client's roots and rewrite our file without them — under the shared gc.lock, so
+   * no collector reads it half-written. While a collector holds gc.lock the rewrite is retried
+   * until it can run (keeping extra roots meanwhile is safe; keeping them forever is a leak).
+   */
   async release(clientId: string): Promise<void> {
-    if (!this.byClient.delete(clientId) || !this.fh || this.collector) return
-    const gc = (await openLockFile(this.gcLockPath, true))!
+    if (!this.byClient.delete(clientId) || !this.fh) return
+    await this.rewrite()
+  }
+
+  private rewriting = false
+  private rewriteAgain = false
+  private retryTimer: NodeJS.Timeout | undefined
+
+  private async rewrite(): Promise<void> {
+    if (this.rewriting || this.retryTimer) { this.rewriteAgain = true; return }
+    this.rewriting = true
     try {
-      if (!tryLockFd(gc.fd, 'read')) return // a collector is reading; keeping extra roots is safe
-      const all = new Set<string>()
-      for (const s of this.byClient.values()) for (const p of s) all.add(p)
-      await this.fh.truncate(0)
-      const body = [...all].map(p => p + '\0').join('')
-      if (body) await this.fh.write(body, 0)
+      do {
+        this.rewriteAgain = false
+        const fh = this.fh
+        if (!fh) return
+        if (!(await this.holdShared())) {
+          // A collector is running: try again shortly (not blocking the caller).
+          this.retryTimer = setTimeout(() => { this.retryTimer = undefined; void this.rewrite() }, 100)
+          this.retryTimer.unref()
+          return
+        }
+        try {
+          // Synchronous, like the appends, so no append can land between the truncate and the write.
+          const all = new Set<string>()
+          for (const set of this.byClient.values()) for (const p of set) all.add(p)
+          ftruncateSync(fh.fd, 0)
+          const body = [...all].map(p => p + '\0').join('')
+          if (body) writeSync(fh.fd, body)
+        } finally {
+          this.releaseShared()
+        }
+      } while (this.rewriteAgain)
     } finally {
-      await gc.close()
+      this.rewriting = false
     }
   }
 
@@ -211,6 +239,8 @@ export class TempRoots {
   }
 
   async close(): Promise<void> {
+    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = undefined }
+    await this.fileQueue
     const gc = this.gcFh
     this.gcFh = undefined
     await gc?.close()
