@@ -45,7 +45,7 @@ let HOLE: Uint8Array | undefined
 const LOCAL_LIMIT = 4 * 1024 * 1024
 const MAX_EVENTS = 8192
 /** Files the helper may have queued before this thread does the next ones itself. */
-const AHEAD = 128
+const AHEAD = 1024
 /** auto: lease the helper once this many files or bytes have been seen. */
 const AUTO_FILES = 64
 const AUTO_BYTES = 2 * 1024 * 1024

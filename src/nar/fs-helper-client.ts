@@ -125,8 +125,8 @@ export class HelperLease {
   /** Ring bytes handed out by `take` and not yet released. */
   private lent = 0
   /**
-   * What the last call that could not proceed saw (take: DATA_W; put: DATA_R; outstanding:
-   * DONE), so a wait sleeps only while that has not changed.
+   * What the last call that could not proceed saw (take/takeHeader: DATA_W; put: DATA_R;
+   * allDone: DONE), so a wait sleeps only while that has not changed.
    */
   private waitIndex: number = C.DONE
   private waitValue = 0
@@ -156,11 +156,21 @@ export class HelperLease {
 
   /** Requests not yet finished by the helper. */
   get outstanding(): number {
-    const done = Atomics.load(this.c, C.DONE)
-    this.done = done
-    this.waitIndex = C.DONE
-    this.waitValue = done
-    return this.requested - done
+    this.done = Atomics.load(this.c, C.DONE)
+    return this.requested - this.done
+  }
+
+  /** Restore: wait until the helper has finished every request (and throw what it failed with). */
+  async allDone(sync: boolean): Promise<void> {
+    for (;;) {
+      const done = Atomics.load(this.c, C.DONE)
+      if (done === this.requested) break
+      this.waitIndex = C.DONE
+      this.waitValue = done
+      if (sync) this.waitSync()
+      else await this.waitAsync()
+    }
+    this.check()
   }
 
   /** Whether fewer than `n` requests are unfinished (reads the shared counter only when needed). */
@@ -194,7 +204,7 @@ export class HelperLease {
   /** Dump: consume the next file's header (false if it is not there yet). */
   takeHeader(): boolean {
     this.release()
-    if (this.available() < FILE_HEADER) return false
+    if (this.available(FILE_HEADER) < FILE_HEADER) return false
     const at = this.dataPos & DATA_MASK
     if (DATA_CAP - at >= FILE_HEADER) {
       this.header.set(this.data.subarray(at, at + FILE_HEADER))
@@ -253,7 +263,7 @@ export class HelperLease {
    */
   take(max: number): Uint8Array | undefined {
     this.release()
-    const avail = this.available()
+    const avail = this.available(1)
     if (avail === 0) return undefined
     const at = this.dataPos & DATA_MASK
     const n = Math.min(avail, max, DATA_CAP - at)
@@ -261,14 +271,17 @@ export class HelperLease {
     return this.data.subarray(at, at + n)
   }
 
-  /** Dump: bytes delivered and not consumed yet (reads DATA_W only when the last value is used up). */
-  private available(): number {
+  /**
+   * Dump: bytes delivered and not consumed yet, reading DATA_W only when fewer than `min`
+   * were known; when still fewer, a wait after this call sleeps until DATA_W changes.
+   */
+  private available(min: number): number {
     let avail = (this.seen - this.dataPos) | 0
-    if (avail > 0) return avail
+    if (avail >= min) return avail
     const w = Atomics.load(this.c, C.DATA_W)
     this.seen = w
     avail = (w - this.dataPos) | 0
-    if (avail === 0) {
+    if (avail < min) {
       this.waitIndex = C.DATA_W
       this.waitValue = w
       this.publish()
@@ -297,8 +310,8 @@ export class HelperLease {
   }
 
   /**
-   * Restore: copy as much of `bytes` into the ring as fits; returns how many (0 when full:
-   * wait, or do other work).
+   * Restore: copy as much of `bytes` into the ring as fits; returns how many (0 when the ring
+   * is full: wait, or do other work).
    */
   put(bytes: Uint8Array): number {
     const c = this.c
@@ -314,9 +327,11 @@ export class HelperLease {
         return 0
       }
     }
+    const n = Math.min(free, bytes.length)
     const at = this.dataPos & DATA_MASK
-    const n = Math.min(free, bytes.length, DATA_CAP - at)
-    this.data.set(n === bytes.length ? bytes : bytes.subarray(0, n), at)
+    const first = Math.min(n, DATA_CAP - at)
+    this.data.set(first === bytes.length ? bytes : bytes.subarray(0, first), at)
+    if (first < n) this.data.set(bytes.subarray(first, n), 0)
     this.dataPos = (this.dataPos + n) | 0
     Atomics.store(c, C.DATA_W, this.dataPos)
     if (Atomics.load(c, C.W_SLEEP) !== 0 && ((this.dataPos - Atomics.load(c, C.DATA_R)) | 0) >= Atomics.load(c, C.NEED)) {
@@ -346,7 +361,7 @@ export class HelperLease {
     return Atomics.load(c, this.waitIndex) === this.waitValue && Atomics.load(c, C.ERR) === 0 && Atomics.load(c, C.STATE) !== STATE_EXITED
   }
 
-  /** Block until the helper has made progress since the last take/put/outstanding/canRequest. */
+  /** Block until the helper has made progress since the last take/takeHeader/put that could not proceed. */
   waitSync(): void {
     if (this.unrung > 0) this.wake()
     this.publish()

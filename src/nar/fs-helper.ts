@@ -135,7 +135,7 @@ function writeFile(path: Buffer, size: number, executable: boolean): void {
     for (let left = size; left > 0;) {
       let avail = (Atomics.load(c, C.DATA_W) - dataPos) | 0
       if (avail === 0) {
-        const need = Math.min(left, DATA_CAP / 4)
+        const need = Math.min(left, 256 * 1024)
         while (avail === 0) {
           sleep(ringShort(need), need)
           avail = (Atomics.load(c, C.DATA_W) - dataPos) | 0
