@@ -449,6 +449,7 @@ export class NarDumper {
 
   /** The next chunk of a big file read on this thread. */
   private readBig(b: BigFile): void {
+    this.signal?.throwIfAborted()
     const n = Math.min(this.readSize, b.size - b.off)
     const buf = this.recycle ? (this.freeBufs.pop() ?? Buffer.allocUnsafeSlow(this.readSize)) : Buffer.allocUnsafeSlow(n)
     try {
