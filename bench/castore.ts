@@ -35,7 +35,7 @@ const MiB = 1024 * 1024
 // ---- helpers ---------------------------------------------------------------------------------
 
 /** Allocated bytes under the given roots, each inode once (hard links shared across roots). */
-async function diskUsage(roots: string[], skip: (p: string) => boolean = () => false): Promise<number> {
+export async function diskUsage(roots: string[], skip: (p: string) => boolean = () => false): Promise<number> {
   const seen = new Set<string>()
   let total = 0
   const walk = async (p: string): Promise<void> => {
@@ -49,13 +49,13 @@ async function diskUsage(roots: string[], skip: (p: string) => boolean = () => f
   return total
 }
 
-class Rng {
+export class Rng {
   private s: number
   constructor(seed: number) { this.s = seed | 0 || 1 }
   int(n: number): number { let x = this.s; x ^= x << 13; x ^= x >>> 17; x ^= x << 5; this.s = x; return (x >>> 0) % n }
 }
 
-async function listFiles(root: string): Promise<Array<{ path: string; size: number }>> {
+export async function listFiles(root: string): Promise<Array<{ path: string; size: number }>> {
   const out: Array<{ path: string; size: number }> = []
   const walk = async (p: string): Promise<void> => {
     const st = await lstat(p)
@@ -67,7 +67,7 @@ async function listFiles(root: string): Promise<Array<{ path: string; size: numb
 }
 
 /** Copy the benchmark source tree into `dest` (regular files, dirs, symlinks only). */
-async function prepareTree(dest: string, quick: boolean): Promise<void> {
+export async function prepareTree(dest: string, quick: boolean): Promise<void> {
   const custom = process.env['TSNIX_BENCH_TREE']
   const nm = join(repo, 'node_modules')
   const parts: Array<[string, string]> = custom ? [[custom, 'tree']] : [
@@ -83,7 +83,7 @@ async function prepareTree(dest: string, quick: boolean): Promise<void> {
 }
 
 /** One version step: a few small edits, optionally one in the largest file. */
-async function editTree(root: string, rng: Rng, step: number, editBig: boolean): Promise<void> {
+export async function editTree(root: string, rng: Rng, step: number, editBig: boolean): Promise<void> {
   const files = await listFiles(root)
   const small = files.filter(f => f.size > 0 && f.size < 256 * 1024)
   const insertLine = async (path: string, text: string): Promise<void> => {

@@ -119,7 +119,8 @@ static int cmd_exec(int argc, char **argv) {
     argv[3] = (char *)base_name(builder);
     extern char **environ;
     execve(builder, argv + 3, environ);
-    fprintf(stderr, "error: executing '%s': %s\n", builder, strerror(errno));
+    /* Nix's wording and colours (the daemon quotes this line in the failure message). */
+    fprintf(stderr, "\033[31;1merror:\033[0m executing '\033[35;1m%s\033[0m': \033[35;1m%s\033[0m\n", builder, strerror(errno));
     return 1;
 }
 
@@ -403,7 +404,7 @@ static void build_child(const struct request *r, int log_w) {
     execve(r->exe, r->argv, r->envp);
     /* Like Nix: a builder that cannot be executed is a failed build with the reason in its log. */
     char msg[8192];
-    int n = snprintf(msg, sizeof msg, "error: executing '%s': %s\n", r->exe, strerror(errno));
+    int n = snprintf(msg, sizeof msg, "\033[31;1merror:\033[0m executing '\033[35;1m%s\033[0m': \033[35;1m%s\033[0m\n", r->exe, strerror(errno));
     if (n > 0) write_all(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
     _exit(1);
 }

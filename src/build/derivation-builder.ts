@@ -25,11 +25,13 @@ import {
 } from '../store-path/index.js'
 import type { BuildMode } from '../store/types.js'
 import { runBuiltin } from './builtins/index.js'
-import { BuildError, BuiltinBuilderError } from './errors.js'
+import { BuildCancelledError, BuildError, BuiltinBuilderError } from './errors.js'
 import { BuildLog } from './log.js'
 import { LogFile } from './log-file.js'
-import { cannotBuild, exitReason, formatError, hl } from './messages.js'
+import { cannotBuild, exitReason, formatError, hl, red } from './messages.js'
 import { registerOutputs, type ScratchOutput } from './outputs.js'
+import { exists } from './fs-util.js'
+import { PhaseTimer } from './profile.js'
 import type { BuilderStore, BuildRequestContext } from './types.js'
 
 /** Where builds run: the sandbox (runc) or directly on the host, chosen per build. */
@@ -56,6 +58,7 @@ export interface BuildOneOptions {
   readonly validOutputs: ReadonlySet<string>
   readonly mode: BuildMode
   readonly signingKeys: readonly SecretKey[]
+  readonly timer?: PhaseTimer | undefined
 }
 
 export interface BuildOneResult {
@@ -82,32 +85,47 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
   const builtin = isBuiltin(drv)
   const required = [...o.options.requiredSystemFeatures]
   const features = new Set(settings['system-features'])
-  if ((!builtin && !platforms.has(drv.platform) && drv.platform !== 'builtin') || required.some(f => !features.has(f))) {
-    const outs = [...o.knownPaths.values()].filter((p): p is StorePath => p !== undefined).map(p => sd.print(p))
-    throw new BuildError(BuildStatus.InputRejected, cannotBuild(drvPrinted,
-      `required system or feature not available\nRequired system: '${drv.platform}' with features {${required.join(', ')}}\nCurrent system: '${system}' with features {${[...features].sort().join(', ')}}`,
-      outs, undefined, true))
+  if (!builtin && !platforms.has(drv.platform) && drv.platform !== 'builtin') {
+    throw new BuildError(BuildStatus.InputRejected,
+      `Cannot build '${hl(drvPrinted)}'.\nReason: ${red('platform mismatch')}\nRequired system: '${hl(drv.platform)}'\nCurrent system: '${hl(system)}'`)
+  }
+  // `ca-derivations` counts as a system feature when the experimental feature is on.
+  if (settings['experimental-features'].includes('ca-derivations')) features.add('ca-derivations')
+  const missing = required.filter(f => !features.has(f))
+  if (missing.length > 0) {
+    throw new BuildError(BuildStatus.InputRejected,
+      `Cannot build '${hl(drvPrinted)}'.\nReason: ${red('missing system features')}\nRequired features: {${[...new Set(required)].sort().join(', ')}}\nAvailable features: {${[...features].sort().join(', ')}}`)
   }
 
-  // Output paths during the build.
-  const scratch = new Map<string, StorePath>()
-  const rewrites: Array<[string, string]> = []
-  for (const name of drv.outputs.keys()) {
-    const known = o.knownPaths.get(name)
-    const p = known ?? fallbackPath(store, drvPath, drv.name, name)
-    scratch.set(name, p)
-    if (!known) rewrites.push([hashPlaceholder(name), sd.print(p)])
-  }
-
-  // The input closure and what exportReferencesGraph needs from it.
-  const inputClosure = await store.computeClosure([...drv.inputSrcs])
   const sandboxMode = settings.sandbox
   const relocated = sd.path !== store.realStoreDir
   const sandboxed = !builtin && (relocated || sandboxMode === 'true' || (sandboxMode === 'relaxed' && drvIsSandboxed(type) && !o.options.noChroot))
   if (sandboxMode === 'true' && o.options.noChroot && !relocated) {
     throw new BuildError(BuildStatus.InputRejected, `derivation '${drvPrinted}' has '__noChroot' set, but that's not allowed when 'sandbox' is 'true'`)
   }
+
+  // Output paths during the build (C++ `scratchOutputs`): the final path where that is safe;
+  // unknown paths and, outside the sandbox, paths that exist and must not be overwritten get a
+  // stand-in whose hash part is rewritten back afterwards.
+  const scratch = new Map<string, StorePath>()
+  const rewrites: Array<[string, string]> = []
+  for (const name of drv.outputs.keys()) {
+    const known = o.knownPaths.get(name)
+    let p: StorePath
+    if (!known) p = fallbackPath(store, drvPath, drv.name, name)
+    else if (sandboxed || builtin || !(await exists(`${store.realStoreDir}/${known.baseName}`))) p = known
+    else if (o.mode !== 'repair' && !(await store.isValidPath(known))) p = known
+    else p = makeStorePath(sd, `rewrite:${drvPath.baseName}:${known.baseName}`, NixHash.fromDigest('sha256', new Uint8Array(32)), known.name)
+    scratch.set(name, p)
+    if (!known) rewrites.push([hashPlaceholder(name), sd.print(p)])
+    else if (!p.equals(known)) rewrites.push([known.hashPart, p.hashPart])
+  }
+
+  // The input closure and what exportReferencesGraph needs from it.
+  const inputClosure = await store.computeClosure([...drv.inputSrcs])
   const graph = await referencesGraphs(store, drv)
+  const timer = o.timer ?? new PhaseTimer('')
+  timer.mark('closure')
 
   const act = ctx.logger.startActivity(ActivityType.Build, Verbosity.Info,
     `${o.mode === 'repair' ? 'repairing outputs of' : o.mode === 'check' ? 'checking outputs of' : 'building'} '${drvPrinted}'`, [drvPrinted, '', 1, 1])
@@ -118,6 +136,7 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
   let buildUser: Awaited<ReturnType<Runners['acquireBuildUser']>>
   try {
     logFile = await LogFile.open(store.logDir, drvPath, settings['compress-build-log'])
+    timer.mark('logfile')
     const onLog = (chunk: Uint8Array): void | Promise<void> => {
       log.push(chunk)
       return logFile!.write(chunk)
@@ -181,7 +200,24 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
         req = { ...req, storeDir: store.realStoreDir }
         runner = o.runners.direct()
       }
-      finished = await runner.build(req, { onLog, ...(ctx.signal ? { signal: ctx.signal } : {}) })
+      timer.mark('request')
+      try {
+        finished = await runner.build(req, { onLog, ...(ctx.signal ? { signal: ctx.signal } : {}) })
+      } catch (e) {
+        // Unsandboxed, a builder that cannot be executed surfaces as a spawn error; report it
+        // as Nix does: a failed build (exit 1) with the reason in its log.
+        const code = (e as NodeJS.ErrnoException).code
+        if (sandboxed || (code !== 'ENOENT' && code !== 'EACCES' && code !== 'ENOEXEC')) throw e
+        await rmTree(req.buildDir)
+        const reason = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : 'Exec format error'
+        await onLog(new TextEncoder().encode(`${formatError(`executing '${hl(drv.builder)}': ${hl(reason)}`)}\n`))
+        const t = Date.now()
+        finished = {
+          outcome: { exitCode: 1, signal: null, limit: null, setupError: null, startTime: t, stopTime: t, logBytes: 0, outputs: [], scratchStore: store.realStoreDir, builderHostUid: null, builderHostGid: null },
+          cleanup: async () => {},
+        }
+      }
+      timer.mark('run')
       outcome = finished.outcome
       hostPaths = new Map(outcome.outputs.map(x => [x.name, x.hostPath]))
       builderUid = outcome.builderHostUid ?? undefined
@@ -189,6 +225,7 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
     log.end()
     await logFile.close()
     logFile = undefined
+    timer.mark('logclose')
 
     const outPaths = [...drv.outputs.keys()].map(n => sd.print(o.knownPaths.get(n) ?? scratch.get(n)!))
     if (outcome.setupError !== null) {
@@ -202,7 +239,7 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
     if (outcome.limit === 'max-log-size') {
       throw new BuildError(BuildStatus.LogLimitExceeded, `${hl(`building derivation '${drvPrinted}'`)} killed after writing more than ${hl(settings['max-build-log-size'])} bytes of log output`)
     }
-    if (ctx.signal?.aborted) throw new BuildError(BuildStatus.MiscFailure, `build of '${drvPrinted}' was interrupted`)
+    if (ctx.signal?.aborted) throw new BuildCancelledError(`build of '${drvPrinted}' was interrupted`)
     if (outcome.exitCode !== 0) {
       const status = isFixedOutput(type) || isImpure(type) ? BuildStatus.TransientFailure : BuildStatus.PermanentFailure
       throw new BuildError(status, cannotBuild(drvPrinted, exitReason(outcome.exitCode, outcome.signal), outPaths, log.tail))
@@ -219,6 +256,7 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
       store, drvPath, drvName: drv.name, outputs, inputClosure, options: o.options, mode: o.mode,
       keepFailed: ctx.keepFailed, builderUid, signingKeys: o.signingKeys, signal: ctx.signal,
     })
+    timer.mark('register')
     return { outputs: finalPaths, startTime: outcome.startTime, stopTime: outcome.stopTime }
   } catch (e) {
     if (ctx.keepFailed && finished && e instanceof BuildError) {
@@ -231,7 +269,15 @@ export async function buildOne(o: BuildOneOptions): Promise<BuildOneResult> {
     act.stop()
     await logFile?.close().catch(() => undefined)
     if (finished && !keep) await finished.cleanup().catch(() => undefined)
+    // Unsandboxed, outputs are built in the real store: whatever is there and not valid now
+    // (stand-ins, results of a failed build) goes.
+    if (!sandboxed && !builtin) {
+      for (const p of scratch.values()) {
+        if (!(await store.isValidPath(p))) await rmTree(`${store.realStoreDir}/${p.baseName}`).catch(() => undefined)
+      }
+    }
     await buildUser?.release()
+    timer.mark('cleanup')
   }
 }
 

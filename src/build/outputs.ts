@@ -9,7 +9,6 @@
  * a fixed-output result with the wrong hash, which C++ also keeps (under its own path).
  */
 import { lstat } from 'node:fs/promises'
-import type { Node } from '../castore/index.js'
 import { type DerivationOptions, type DerivationOutput } from '../derivation/index.js'
 import { dumpPath, hashFile } from '../nar/index.js'
 import { canonicalise, CanonicaliseError } from '../sandbox/index.js'
@@ -59,8 +58,8 @@ interface Scanned {
   readonly out: ScratchOutput
   /** Hash parts found. */
   readonly found: Set<string>
-  /** Castore root, NAR hash and size of the tree as it is now (undefined in check mode). */
-  tree: { root: Node | undefined; narHash: NixHash; narSize: number }
+  /** NAR hash and size of the tree as it is now. */
+  tree: { narHash: NixHash; narSize: number }
   /** Hash modulo the scratch hash part, for `nar` CA outputs (computed in the same pass). */
   modulo: NixHash | undefined
 }
@@ -104,7 +103,6 @@ export async function registerOutputs(o: RegisterOutputsOptions): Promise<Map<st
   // 4. Final path info per output.
   const rewrites = new Map<string, string>() // scratch hash part → final hash part
   const infos = new Map<string, PathInfo>()
-  const roots = new Map<string, Node>()
   let delayed: BuildError | undefined
   for (const x of order) {
     let s = scanned.get(x.name)!
@@ -132,6 +130,11 @@ export async function registerOutputs(o: RegisterOutputsOptions): Promise<Map<st
     const kind = x.output.kind
     if (kind === 'inputAddressed' || kind === 'deferred') {
       const path = x.knownPath!
+      if (!path.equals(x.scratchPath) && s.found.has(x.scratchPath.hashPart)) {
+        // Built under a stand-in name (unsandboxed check/repair): give it its real name back.
+        await rewriteTree(x.hostPath, new Map([[x.scratchPath.hashPart, path.hashPart]]))
+        s = await scanOutput(o, x, candidateHashes)
+      }
       rewrites.set(x.scratchPath.hashPart, path.hashPart)
       const refs = refsOf(path)
       info = mkInfo(path, s, [...refs.others, ...(refs.self ? [path] : [])], undefined, o.drvPath)
@@ -179,7 +182,6 @@ export async function registerOutputs(o: RegisterOutputsOptions): Promise<Map<st
       throw new BuildError(BuildStatus.OutputRejected, `unknown output kind of '${x.name}'`)
     }
     infos.set(x.name, info)
-    if (s.tree.root) roots.set(x.name, s.tree.root)
   }
 
   // 5. Check mode: compare with what is registered, then stop.
@@ -200,9 +202,7 @@ export async function registerOutputs(o: RegisterOutputsOptions): Promise<Map<st
       }
       if (!old.ultimate) {
         const sigs = o.signingKeys.map(k => signPathInfo(sd, old, k))
-        const root = roots.get(x.name)
-        const upd: PathInfo = { ...old, ultimate: true, sigs: [...new Set([...old.sigs, ...sigs])] }
-        if (root) await store.registerBuiltOutputs([{ info: upd, root }])
+        await store.registerBuiltOutputs([{ info: { ...old, ultimate: true, sigs: [...new Set([...old.sigs, ...sigs])] } }])
       }
       result.set(x.name, info.path)
     }
@@ -211,7 +211,7 @@ export async function registerOutputs(o: RegisterOutputsOptions): Promise<Map<st
 
   // 6. Output checks (before anything lands in the store), then move and register.
   if (!delayed) await checkOutputs({ storeDir: sd, queryPathInfo: p => store.queryPathInfo(p) }, o.options.outputChecks, infos)
-  const register: Array<{ info: PathInfo; root: Node }> = []
+  const register: Array<{ info: PathInfo }> = []
   for (const x of order) {
     const info0 = infos.get(x.name)!
     const info = { ...info0, sigs: o.signingKeys.map(k => signPathInfo(sd, info0, k)) }
@@ -234,7 +234,7 @@ export async function registerOutputs(o: RegisterOutputsOptions): Promise<Map<st
         await movePath(x.hostPath, real)
       }
     }
-    register.push({ info, root: roots.get(x.name)! })
+    register.push({ info })
     result.set(x.name, info.path)
   }
   await store.registerBuiltOutputs(register)
@@ -255,34 +255,26 @@ function outputByHash(outputs: readonly ScratchOutput[], infos: ReadonlyMap<stri
   return undefined
 }
 
-/** Dump the output once: NAR hash and size, references, castore ingestion, hash modulo. */
+/**
+ * Dump the output once: NAR hash and size, references and (CA outputs) the hash modulo the
+ * scratch hash part. Castore ingestion happens after registration, off the build's path.
+ */
 async function scanOutput(o: RegisterOutputsOptions, x: ScratchOutput, candidates: readonly string[]): Promise<Scanned> {
   const scanner = new RefScanner(candidates)
   const kind = x.output.kind
   const caNar = (kind === 'caFixed' && x.output.ca.method === 'nar') || ((kind === 'caFloating' || kind === 'impure') && x.output.method === 'nar')
   const algo = kind === 'caFixed' ? x.output.ca.hash.algo : kind === 'caFloating' || kind === 'impure' ? x.output.hashAlgo : 'sha256'
   const modulo = caNar ? new HashModuloSink(algo, x.scratchPath.hashPart) : undefined
-  const checkOnly = o.mode === 'check'
-  const sha = checkOnly ? createHasher('sha256') : undefined
+  const sha = createHasher('sha256')
   let size = 0
-  async function* tee(): AsyncGenerator<Uint8Array> {
-    for await (const c of dumpPath(x.hostPath, checkOnly ? { sync: true } : {})) {
-      scanner.push(c)
-      modulo?.push(c)
-      sha?.update(c)
-      size += c.length
-      yield c
-    }
+  // recycle: each piece is consumed before the next is produced.
+  for await (const c of dumpPath(x.hostPath, { sync: true, recycle: true, ...(o.signal ? { signal: o.signal } : {}) })) {
+    scanner.push(c)
+    modulo?.push(c)
+    sha.update(c)
+    size += c.length
   }
-  let tree: Scanned['tree']
-  if (checkOnly) {
-    for await (const _ of tee()) { /* hashed in tee */ }
-    tree = { root: undefined, narHash: sha!.digest(), narSize: size }
-  } else {
-    const t = await o.store.ingestNar(tee(), o.signal)
-    tree = { root: t.root, narHash: t.narHash, narSize: t.narSize }
-  }
-  return { out: x, found: new Set(scanner.found), tree, modulo: modulo?.finish().hash }
+  return { out: x, found: new Set(scanner.found), tree: { narHash: sha.digest(), narSize: size }, modulo: modulo?.finish().hash }
 }
 
 async function flatModulo(path: string, algo: NixHash['algo'], modulus: string): Promise<NixHash> {

@@ -5,7 +5,7 @@
  * latter. Work directories live under `build-dir` (default `<stateDir>/builds`), on the
  * store's filesystem, so outputs are renamed into the store rather than copied.
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import type { Settings } from '../settings/index.js'
 import { ColdRunner, DirectRunner, parseSandboxPaths, type SandboxRunner, UidPool, WarmPool } from '../sandbox/index.js'
 import { BuildUserPool } from './build-users.js'
@@ -29,6 +29,13 @@ export class DaemonRunners implements Runners {
     mkdirSync(this.workRoot, { recursive: true, mode: 0o755 })
     const group = opts.settings['build-users-group']
     this.users = group ? new BuildUserPool(group, opts.stateDir) : undefined
+    // Build users create outputs in the store directory: C++ makes it root:<group> 1775.
+    if (group && process.getuid?.() === 0) {
+      const gid = groupId(group)
+      if (gid !== undefined) {
+        try { chownSync(opts.realStoreDir, 0, gid); chmodSync(opts.realStoreDir, 0o1775) } catch { /* not ours to fix */ }
+      }
+    }
   }
 
   sandboxed(): SandboxRunner {
@@ -57,4 +64,12 @@ export class DaemonRunners implements Runners {
     await this.sandbox?.close()
     await this.directRunner?.close()
   }
+}
+
+function groupId(name: string): number | undefined {
+  try {
+    const line = readFileSync('/etc/group', 'utf8').split('\n').find(l => l.split(':')[0] === name)
+    const gid = line ? Number(line.split(':')[2]) : NaN
+    return Number.isInteger(gid) ? gid : undefined
+  } catch { return undefined }
 }

@@ -3,17 +3,10 @@
  * per-request context. The builder never imports the store: the store composes the builder
  * (tvix `glue` style), handing it this view.
  */
-import type { Node } from '../castore/index.js'
 import type { Derivation } from '../derivation/index.js'
 import type { Logger } from '../logger.js'
 import type { Settings } from '../settings/index.js'
-import type { DrvOutput, NixHash, PathInfo, Realisation, StoreDir, StorePath } from '../store-path/index.js'
-
-export interface IngestedTree {
-  readonly root: Node
-  readonly narHash: NixHash
-  readonly narSize: number
-}
+import type { DrvOutput, PathInfo, Realisation, StoreDir, StorePath } from '../store-path/index.js'
 
 export interface BuilderStore {
   readonly storeDir: StoreDir
@@ -32,13 +25,14 @@ export interface BuilderStore {
   queryDerivationOutputMap(drvPath: StorePath): Promise<Map<string, StorePath | undefined>>
   queryRealisation(id: DrvOutput): Promise<Realisation | undefined>
   registerRealisation(r: Realisation): Promise<void>
-  /** Ingest a NAR into castore, hashing it in the same pass. */
-  ingestNar(nar: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<IngestedTree>
   /**
-   * Register built outputs whose trees are already at their real location, canonical, and
-   * ingested (`root`). Atomic for the batch (C++ `registerValidPaths`).
+   * Register built outputs whose trees are already at their real location and canonical.
+   * Atomic for the batch (C++ `registerValidPaths`); the store ingests them into castore
+   * afterwards.
    */
-  registerBuiltOutputs(entries: ReadonlyArray<{ readonly info: PathInfo; readonly root: Node }>): Promise<void>
+  registerBuiltOutputs(entries: ReadonlyArray<{ readonly info: PathInfo }>): Promise<void>
+  /** Add a derivation to the store as a `.drv` text path (C++ `writeDerivation`); its path. */
+  writeDerivation(clientId: string, drv: Derivation): Promise<StorePath>
   /** Keep a path alive for the requesting client (C++ temp roots). */
   addTempRoot(clientId: string, p: StorePath): Promise<void>
 }

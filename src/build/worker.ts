@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs'
 import {
-  type BasicDerivation, type Derivation, derivationOptions, DrvHashCache, hashDerivationModuloAsync,
+  type BasicDerivation, type Derivation, derivationOptions, derivationType, DrvHashCache, hashDerivationModuloAsync,
   type DrvHash, isBuiltin, outputPaths as drvOutputPaths, tryResolve, tryResolveOptions, type DerivationOptions,
 } from '../derivation/index.js'
 import { type Activity, ActivityType, type Logger, ResultType, Verbosity } from '../logger.js'
@@ -20,8 +20,9 @@ import {
 } from '../store-path/index.js'
 import type { BuildMode } from '../store/types.js'
 import { buildOne, type Runners } from './derivation-builder.js'
-import { BuildError } from './errors.js'
-import { cannotBuild, dependenciesFailed, hl } from './messages.js'
+import { BuildCancelledError, BuildError } from './errors.js'
+import { cannotBuild, dependenciesFailed, hl, red } from './messages.js'
+import { PhaseTimer } from './profile.js'
 import { Semaphore } from './semaphore.js'
 import type { BuilderStore, BuildRequestContext } from './types.js'
 
@@ -47,7 +48,7 @@ const nowSec = (): number => Math.floor(Date.now() / 1000)
 export class Builder {
   private readonly store: BuilderStore
   private readonly runners: Runners
-  private readonly hashes: DrvHashCache
+  private hashes: DrvHashCache
   private keys: SecretKey[] | undefined
 
   constructor(private readonly opts: BuilderOptions) {
@@ -102,6 +103,8 @@ export class Builder {
   }
 
   private async drvHash(drvPath: StorePath, drv?: Derivation): Promise<DrvHash> {
+    // Bounded: a long-running daemon sees many derivations; recomputing is cheap enough.
+    if (this.hashes.size > 50_000) this.hashes = new DrvHashCache(undefined, this.store.storeDir)
     const read = (p: StorePath): Promise<Derivation> => this.store.readDerivation(p)
     const lookupAsync = async (p: StorePath): Promise<DrvHash> => {
       try { return this.hashes.lookup(p) } catch { /* not cached yet */ }
@@ -132,12 +135,16 @@ export class Builder {
     return out
   }
 
+  /**
+   * The result as a client gets it. `timesBuilt` is 0 whatever happened, as C++ 2.34 reports
+   * it (its per-output goal does not copy the count from the goal that built; 2.8 said 1).
+   */
   private async toResult(o: GoalOutcome, drvPath: StorePath, drv: Derivation | undefined, wanted: readonly string[] | undefined): Promise<BuildResult> {
     if (!o.ok) {
-      return { status: o.error.status, errorMsg: o.error.message, timesBuilt: o.timesBuilt, isNonDeterministic: o.error.status === BuildStatus.NotDeterministic, startTime: o.startTime, stopTime: o.stopTime, builtOutputs: new Map() }
+      return { status: o.error.status, errorMsg: o.error.message, timesBuilt: 0, isNonDeterministic: o.error.status === BuildStatus.NotDeterministic, startTime: o.startTime, stopTime: o.stopTime, builtOutputs: new Map() }
     }
     const outs = new Map([...o.outputs].filter(([n]) => wanted === undefined || wanted.includes(n)))
-    return { status: o.status, errorMsg: '', timesBuilt: o.timesBuilt, isNonDeterministic: false, startTime: o.startTime, stopTime: o.stopTime, builtOutputs: await this.realisations(drvPath, outs, drv) }
+    return { status: o.status, errorMsg: '', timesBuilt: 0, isNonDeterministic: false, startTime: o.startTime, stopTime: o.stopTime, builtOutputs: await this.realisations(drvPath, outs, drv) }
   }
 
   // ---- what a Run needs from the builder --------------------------------------------------
@@ -237,9 +244,14 @@ class Run {
   }
 
   private failed(e: unknown, top: boolean, timesBuilt = 0, startTime = nowSec(), stopTime = nowSec()): GoalOutcome {
+    // Stopped because another build failed (no keep-going): failed, but without an error of
+    // its own (C++ cancels such goals; they count as failed and say nothing).
+    if (this.abort.signal.aborted && !this.ctx.signal?.aborted && (e === this.abort.signal.reason || e instanceof BuildCancelledError)) {
+      return { ok: false, error: new BuildError(BuildStatus.MiscFailure, ''), timesBuilt, startTime, stopTime }
+    }
     const error = e instanceof BuildError ? e : new BuildError(BuildStatus.MiscFailure, (e as Error).message ?? String(e))
     // Failures of inputs are reported as they happen (C++ logs a failed goal that has waiters).
-    if (!top && !(error.status === BuildStatus.MiscFailure && this.abort.signal.aborted)) this.ctx.logger.log(Verbosity.Error, errorLine(error.message))
+    if (!top) this.ctx.logger.log(Verbosity.Error, errorLine(error.message))
     this.fail()
     return { ok: false, error, timesBuilt, startTime, stopTime }
   }
@@ -261,11 +273,13 @@ class Run {
     const sd = this.store.storeDir
     const drvPrinted = sd.print(drvPath)
     const want = wanted ?? [...drv.outputs.keys()]
+    const timer = new PhaseTimer(drvPath.name)
     try {
       for (const w of want) {
         if (!drv.outputs.has(w)) throw new BuildError(BuildStatus.MiscFailure, `derivation '${hl(drvPrinted)}' does not have wanted outputs '${hl(w)}'`)
       }
       const state = await this.outputState(drvPath, drv)
+      timer.mark('state')
       const alreadyValid = (): GoalOutcome | undefined => {
         if (mode !== 'normal' || !want.every(w => state.valid.has(w))) return undefined
         const t = nowSec()
@@ -290,6 +304,7 @@ class Run {
         if (!(await this.store.isValidPath(src))) throw new BuildError(BuildStatus.MiscFailure, `path '${hl(sd.print(src))}' is required, but there is no substituter that can build it`)
       }
 
+      timer.mark('inputs')
       // Resolve: input derivations → the paths their outputs were built at.
       const built = new Map(inputs.map(x => [x.i.path.baseName, x.o.ok ? x.o.outputs : new Map<string, StorePath>()]))
       const lookup = (p: { kind: 'opaque'; path: StorePath } | { kind: 'built' }, out: string): StorePath | undefined =>
@@ -301,9 +316,30 @@ class Run {
       // Deferred outputs got their paths from resolution.
       for (const [n, o] of resolved.outputs) if (o.kind === 'inputAddressed' && state.paths.get(n) === undefined) state.paths.set(n, o.path)
 
+      // C++ builds some derivations only in resolved form, as a derivation of their own:
+      // deferred input-addressed ones, floating CA and impure ones with input derivations,
+      // and (with ca-derivations) fixed-output ones with input derivations.
+      const type = derivationType(drv)
+      const mustResolve = drv.inputDrvs.length > 0 && (type.kind === 'inputAddressed' ? type.deferred : type.kind === 'impure' || !type.fixed || this.caEnabled())
+      if (mustResolve) {
+        const full: Derivation = { ...resolved, inputDrvs: [] }
+        const resolvedPath = await this.store.writeDerivation(this.ctx.clientId, full)
+        this.ctx.logger.startActivity(ActivityType.BuildWaiting, Verbosity.Info, `resolved derivation: '${drvPrinted}' -> '${sd.print(resolvedPath)}'`).stop()
+        timer.report()
+        const sub = await this.goalFor(resolvedPath, full, wanted, mode, top)
+        if (!sub.ok) return sub
+        // The original derivation's outputs are those of the resolved one (C++ registers
+        // realisations under the original's hash modulo).
+        if (this.caEnabled()) {
+          const rs = await this.builder.realisations(drvPath, sub.outputs, drv)
+          for (const r of rs.values()) await this.store.registerRealisation(r).catch(() => undefined)
+        }
+        return { ...sub, status: sub.status === BuildStatus.AlreadyValid ? BuildStatus.ResolvesToAlreadyValid : sub.status }
+      }
+
       if (this.ctx.maxJobs === 0 && !isBuiltin(drv)) {
-        const outs = [...state.paths.values()].filter((p): p is StorePath => p !== undefined).map(p => sd.print(p))
-        throw new BuildError(BuildStatus.InputRejected, cannotBuild(drvPrinted, `local builds are disabled (max-jobs = 0)\nHint: set 'max-jobs' to a non-zero value to enable local builds, or configure remote builders via 'builders'`, outs, undefined, true))
+        throw new BuildError(BuildStatus.InputRejected,
+          `Cannot build '${hl(drvPrinted)}'.\nReason: ${red('local builds are disabled')} (max-jobs = 0)\nHint: set 'max-jobs' to a non-zero value to enable local builds, or configure remote builders via 'builders'`)
       }
 
       // Output locks (as C++ names them), then validity again: someone may have beaten us.
@@ -311,12 +347,14 @@ class Run {
         const p = state.paths.get(n)
         return p ? `${this.store.realStoreDir}/${p.baseName}` : `${this.store.realStoreDir}/${drvPath.baseName}.${n}`
       })
+      timer.mark('resolve')
       let waiting: ReturnType<Logger['startActivity']> | undefined
       const locks = await PathLocks.acquire(lockPaths, {
         signal: this.signal,
         onWait: () => { waiting ??= this.ctx.logger.startActivity(ActivityType.BuildWaiting, Verbosity.Warn, `waiting for lock on ${lockPaths.map(p => `'${hl(p)}'`).join(', ')}`) },
       })
       waiting?.stop()
+      timer.mark('lock')
       try {
         const again = await this.outputState(drvPath, drv)
         for (const [n, p] of again.paths) if (p) state.paths.set(n, p)
@@ -338,13 +376,15 @@ class Run {
           const known = new Map<string, StorePath | undefined>()
           for (const [n, o] of resolved.outputs) known.set(n, o.kind === 'inputAddressed' ? o.path : o.kind === 'caFixed' ? st2.paths.get(n) : undefined)
           const ctx = this.signal === this.ctx.signal ? this.ctx : { ...this.ctx, signal: this.signal }
+          timer.mark('slot')
           const r = await buildOne({
             store: this.store, runners: this.builder._runners, ctx, drvPath, drv: resolved, options,
-            knownPaths: known, validOutputs: st2.valid, mode, signingKeys: this.builder._signingKeys(this.ctx.settings),
+            knownPaths: known, validOutputs: st2.valid, mode, signingKeys: this.builder._signingKeys(this.ctx.settings), timer,
           })
           const outcome: GoalOutcome = { ok: true, status: BuildStatus.Built, outputs: r.outputs, startTime: Math.floor(r.startTime / 1000), stopTime: Math.floor(r.stopTime / 1000), timesBuilt: 1 }
           await this.afterBuild(drvPath, drv, r.outputs)
           await this.tempRoots(outcome)
+          timer.mark('after')
           ok = true
           if (want.length < r.outputs.size) return { ...outcome, outputs: new Map(want.map(w => [w, r.outputs.get(w)!])) }
           return outcome
@@ -358,6 +398,8 @@ class Run {
       } finally {
         locks!.setDeletion(true)
         await locks!.release()
+        timer.mark('unlock')
+        timer.report()
       }
     } catch (e) {
       return this.failed(e, top, e instanceof BuildError && e.status !== BuildStatus.DependencyFailed && e.status !== BuildStatus.InputRejected ? 1 : 0)

@@ -15,8 +15,8 @@
  * back, so a materialiser may set mtime to 1 on a hard-linked blob without hiding it from GC.
  */
 import { randomBytes } from 'node:crypto'
-import { constants as fsc } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises'
+import { constants as fsc, statSync, utimesSync } from 'node:fs'
+import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
@@ -37,6 +37,8 @@ const FORMAT_VERSION = 1
 const NS_DIR: Record<Namespace, string> = { blob: 'blobs', index: 'index', dir: 'dirs' }
 const HEX64 = /^[0-9a-f]{64}$/
 const READ_PIECE = 1024 * 1024
+const TMP_PREFIX = randomBytes(6).toString('hex') + '-'
+let tmpCounter = 0
 
 const deflate = promisify(zlib.deflateRaw), inflate = promisify(zlib.inflateRaw)
 const brotli = promisify(zlib.brotliCompress), unbrotli = promisify(zlib.brotliDecompress)
@@ -214,11 +216,17 @@ export class FsObjectStore implements ObjectStore {
     const dirs = [...this.dirty]
     this.dirty = new Set()
     if (!this.fsync) return
-    await Promise.all(dirs.map(async (dir) => {
+    const mine = Promise.all(dirs.map(async (dir) => {
       const fh = await open(dir, 'r')
       try { await fh.sync() } finally { await fh.close() }
     }))
+    // A concurrent caller may have taken our directories into its own sync, still running:
+    // wait for every sync in flight, not only ours, before saying the objects are durable.
+    const all = Promise.all([this.syncing, mine]).then(() => {})
+    this.syncing = all.catch(() => {})
+    await all
   }
+  private syncing: Promise<void> = Promise.resolve()
 
   async *list(ns: Namespace): AsyncIterable<ListedObject> {
     const base = join(this.root, NS_DIR[ns])
@@ -257,7 +265,9 @@ export class FsObjectStore implements ObjectStore {
   async localPath(ns: Namespace, d: B3Digest): Promise<string | undefined> {
     if (this.compressed(ns)) return undefined
     const p = this.path(ns, d)
-    return (await this.has(ns, d)) ? p : undefined
+    // A synchronous stat (microseconds, no thread-pool round trip, no Error for a miss): this
+    // runs once per materialised file.
+    return statSync(p, { throwIfNoEntry: false }) ? p : undefined
   }
 
   /** Temp files left by a crash (older than `olderThanMs`) are removed by GC. */
@@ -272,16 +282,21 @@ export class FsObjectStore implements ObjectStore {
     return n
   }
 
-  /** Refresh the stamp of an existing object; false if it does not exist. */
+  /**
+   * Refresh the stamp of an existing object; false if it does not exist. Synchronous: two
+   * metadata calls per stored object, cheaper than two thread-pool round trips (and a miss
+   * costs no Error).
+   */
   private async touch(p: string): Promise<boolean> {
+    const st = statSync(p, { throwIfNoEntry: false })
+    if (st === undefined) return false
     try {
-      const st = await stat(p)
-      await utimes(p, new Date(), st.mtime)
-      return true
+      utimesSync(p, new Date(), st.mtime)
     } catch (e) {
-      if (isErrno(e, 'ENOENT')) return false
+      if (isErrno(e, 'ENOENT')) return false // swept meanwhile: write it again
       throw e
     }
+    return true
   }
 
   private async place(tmp: string, target: string): Promise<void> {
@@ -298,8 +313,9 @@ export class FsObjectStore implements ObjectStore {
     this.dirty.add(dir)
   }
 
+  /** Unique within the process without asking the kernel for randomness each time. */
   private tmpName(): string {
-    return join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`)
+    return join(this.tmpDir, `${process.pid}-${TMP_PREFIX}${(tmpCounter++).toString(36)}`)
   }
 
   private async compress(data: Uint8Array): Promise<Buffer> {

@@ -16,7 +16,7 @@
  * set to the policy's), everything else to a copy kept once per key in `linkDir`.
  */
 import { randomBytes } from 'node:crypto'
-import { constants as fsc } from 'node:fs'
+import { chmodSync, constants as fsc, lstatSync, statSync, utimesSync } from 'node:fs'
 import {
   chmod, link, lstat, lutimes, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, utimes,
 } from 'node:fs/promises'
@@ -136,6 +136,11 @@ export interface MaterialiseOptions {
   linkDir?: string
   /** fsync files and directories before the final rename (default true). */
   fsync?: boolean
+  /**
+   * fsync the destination's parent after the rename (default: as `fsync`). A caller placing many
+   * trees in one directory turns this off and syncs the directory once.
+   */
+  syncParent?: boolean
   /** Files written at once (default 8). */
   concurrency?: number
   signal?: AbortSignal
@@ -147,6 +152,7 @@ export interface MaterialiseStats { files: number; linked: number; bytesWritten:
 export async function materialise(node: Node, dest: string, blobs: BlobService, dirs: DirectoryService, opts: MaterialiseOptions = {}): Promise<MaterialiseStats> {
   const policy = opts.policy ?? NIX_METADATA
   const fsyncOn = opts.fsync ?? true
+  const syncParent = opts.syncParent ?? fsyncOn
   const limiter = new Limiter(opts.concurrency ?? 8)
   const stats: MaterialiseStats = { files: 0, linked: 0, bytesWritten: 0 }
   let canLink = opts.hardLinks ?? false
@@ -157,7 +163,7 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     if (!closure.has(node.digest.hex)) throw new NotFoundError(`directory ${node.digest.hex}`)
   }
 
-  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${randomBytes(6).toString('hex')}`)
+  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${uniqueSuffix()}`)
   const createdDirs: Buffer[] = []
 
   const writeFile = async (p: Buffer, n: FileNode): Promise<void> => {
@@ -212,16 +218,19 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     const xp = join(opts.linkDir, n.digest.hex.slice(0, 2), n.digest.hex + (n.executable ? '.x' : ''))
     try { await stat(xp); return xp } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e }
     await mkdir(dirname(xp), { recursive: true })
-    const t = `${xp}.tmp-${randomBytes(6).toString('hex')}`
+    const t = `${xp}.tmp-${uniqueSuffix()}`
     await copyBlob(t, n)
     await rename(t, xp)
     return xp
   }
 
+  // The link source's metadata is read and set with synchronous calls: microseconds each, once
+  // per file, where a thread-pool round trip costs more than the call. (Creating entries — the
+  // link, the renames — stays asynchronous: those wait on directory locks under load.)
   const conform = async (p: string, mode: number): Promise<void> => {
-    const st = await stat(p)
-    if ((st.mode & 0o7777) !== mode) await chmod(p, mode)
-    if (policy.mtime !== undefined && st.mtimeMs !== policy.mtime * 1000) await utimes(p, policy.mtime, policy.mtime)
+    const st = statSync(p)
+    if ((st.mode & 0o7777) !== mode) chmodSync(p, mode)
+    if (policy.mtime !== undefined && st.mtimeMs !== policy.mtime * 1000) utimesSync(p, policy.mtime, policy.mtime)
   }
 
   const writeNode = async (p: Buffer, n: Node): Promise<void> => {
@@ -239,16 +248,42 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     }
   }
 
+  // A single file that can be linked appears at `dest` complete in one step (link(2) creates
+  // the name atomically and refuses an existing one): no temporary name, no rename.
+  if (node.kind === 'file' && canLink) {
+    const src = await linkSource(node)
+    if (src !== undefined) {
+      try {
+        await link(src, dest)
+        stats.files++
+        stats.linked++
+        if (syncParent) { const fh = await open(dirname(dest), 'r'); try { await fh.sync() } finally { await fh.close() } }
+        return stats
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code
+        if (code === 'EEXIST') throw new DestinationExistsError(dest)
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOENT') throw e
+        if (code === 'ENOENT' && lstatSync(dirname(dest), { throwIfNoEntry: false }) === undefined) throw e
+        // otherwise fall back to the general path below (copy)
+      }
+    }
+  }
+
   try {
     await writeNode(Buffer.from(tmp), node)
-    // Directories last, deepest first: setting their mode and mtime after all entries exist.
+    // Directories last, once all entries exist: their fsyncs at once (they share journal
+    // commits), then mode and mtime, deepest first.
+    if (fsyncOn) {
+      await Promise.all(createdDirs.map(p => limiter.run(async () => {
+        const fh = await open(p, 'r'); try { await fh.sync() } finally { await fh.close() }
+      })))
+    }
     for (const p of createdDirs.reverse()) {
-      if (fsyncOn) { const fh = await open(p, 'r'); try { await fh.sync() } finally { await fh.close() } }
       await chmod(p, policy.dirMode)
       if (policy.mtime !== undefined) await utimes(p, policy.mtime, policy.mtime)
     }
     await renameNoReplace(tmp, dest)
-    if (fsyncOn) { const fh = await open(dirname(dest), 'r'); try { await fh.sync() } finally { await fh.close() } }
+    if (syncParent) { const fh = await open(dirname(dest), 'r'); try { await fh.sync() } finally { await fh.close() } }
   } catch (e) {
     await removeTree(tmp)
     throw e
@@ -256,10 +291,15 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
   return stats
 }
 
+/** A hex suffix unique within the process (random per process, then counted: no syscall each time). */
+const SUFFIX_BASE = randomBytes(4).toString('hex')
+let suffixCounter = 0
+function uniqueSuffix(): string { return SUFFIX_BASE + (suffixCounter++).toString(16).padStart(4, '0') }
+
 async function renameNoReplace(from: string, to: string): Promise<void> {
-  let exists = true
-  try { await lstat(to) } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') exists = false; else throw e }
-  if (exists) throw new DestinationExistsError(to)
+  // The existence check is a synchronous lstat (no Error for the usual miss); the rename
+  // changes a directory others write to as well, so it goes to the thread pool.
+  if (lstatSync(to, { throwIfNoEntry: false }) !== undefined) throw new DestinationExistsError(to)
   await rename(from, to)
 }
 

@@ -148,6 +148,10 @@ export async function run(argv: string[]): Promise<number> {
     track: sock => { sockets.add(sock); sock.once('close', () => sockets.delete(sock)) },
   })
   process.stderr.write(`tsnix daemon: listening on ${fd !== undefined ? `systemd socket (fd ${fd})` : locations.socketPath}\n`)
+  if (locations.root !== undefined && fd === undefined) {
+    // a chroot store: clients must be told where both the socket and the store files are
+    process.stderr.write(`tsnix daemon: serving the chroot store ${locations.root}; clients use --store 'unix://${locations.socketPath}?root=${locations.root}'\n`)
+  }
 
   await new Promise<void>(resolve => {
     const stop = (sig: string) => {

@@ -145,7 +145,8 @@ export const main: CommandMain = (args: string[], sinks: Sinks, ctx: CommandCont
     }
     if (e instanceof EvalError && st) {
       sinks.stderr(renderError(e, st.positions, { showTrace: st.settings.showTrace }) + '\n')
-      return 1
+      // C++ exits with an error's own status where it has one (102 for hash mismatches)
+      return (e as { exitStatus?: number }).exitStatus ?? 1
     }
     if (e instanceof EvalSettingsError) {
       sinks.stderr(`error: ${e.message}\n`)
@@ -253,7 +254,7 @@ function processExpr(st: EvalState, o: Options, autoArgs: Attrs, e: Expr, sinks:
         const s = st.coerceToString(noPos, vRes, new Set(), 'while generating the nix-instantiate output')
         sinks.stdout(s)
       } else if (o.output === 'json') {
-        sinks.stdout(valueToJSON(st, vRes, noPos, new Set(), false) + '\n')
+        sinks.stdout(valueToJSON(st, vRes, noPos, new Set()) + '\n')
       } else if (o.output === 'xml') {
         sinks.stdout(valueToXML(st, vRes, o.strict, o.location, new Set()))
       } else {

@@ -5,6 +5,10 @@
  *
  * Each subcommand module exports `run(args: string[]): Promise<number>` (the exit status).
  */
+// fsyncs hold a libuv thread-pool thread for milliseconds; with the default 4 threads, every
+// other file operation queues behind a few of them. libuv sizes the pool on first use, so this
+// must run before any asynchronous I/O.
+process.env['UV_THREADPOOL_SIZE'] ??= '16'
 const COMMANDS: Record<string, { module: string; help: string }> = {
   nar: { module: './nar.js', help: 'dump | restore | ls — NAR serialisation (as nix-store --dump/--restore)' },
   hash: { module: './hash.js', help: 'path | file | convert — hashing (as nix-hash / nix hash)' },

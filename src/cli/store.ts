@@ -5,6 +5,13 @@
  */
 const SUBCOMMANDS: Record<string, { load: () => Promise<{ run(args: string[]): Promise<number> }>; help: string }> = {
   'path-of': { load: () => import('./store-path-of.js'), help: 'print the store path a file or tree would get (as nix-store --add/--add-fixed)' },
+  add: { load: () => import('./store-add.js'), help: 'add files or trees to the store (as nix-store --add)' },
+  export: { load: () => import('./store-export.js'), help: 'write paths in the export format to stdout (as nix-store --export)' },
+  import: { load: () => import('./store-import.js'), help: 'add the paths of an export read from stdin (as nix-store --import)' },
+  verify: { load: () => import('./store-verify.js'), help: 'check the store [--check-contents] [--repair] (as nix-store --verify)' },
+  gc: { load: () => import('./store-gc.js'), help: 'collect garbage (as nix-store --gc)' },
+  delete: { load: async () => ({ run: (await import('./store-gc.js')).runDelete }), help: 'delete paths if unreachable (as nix-store --delete)' },
+  adopt: { load: () => import('./store-adopt.js'), help: 'ingest paths registered by C++ Nix into castore' },
 }
 
 function usage(): string {

@@ -5,7 +5,11 @@
  */
 import type { EvalState } from '../eval/eval-state.js'
 import { attachEvalStore } from './attach.js'
-import { DummyEvalStore } from './store.js'
+import { existsSync } from 'node:fs'
+import { NodeFetchIO } from './fetch.js'
+import { mapStorePathsInIO, mapStorePathsInSource, realStoreDirOf } from './real-paths.js'
+import { nodeSource } from './source.js'
+import { BridgedEvalStore } from './store.js'
 
 export interface CliStoreOptions {
   readonly config: ReadonlyMap<string, string>
@@ -18,6 +22,23 @@ export function attachCliStore(st: EvalState, o: CliStoreOptions): void {
   attachEvalStore(st, {
     storeUrl,
     readOnly: o.readOnly,
-    openStore: (url, storeDir) => new DummyEvalStore(storeDir, undefined, false),
+    openStore: (url, storeDir, readOnly) => {
+      const real = realStoreDirOf(url, storeDir, o.env, existsSync(daemonSocket(o.env)))
+      mapStorePathsInIO(st.io, storeDir, real)
+      const source = mapStorePathsInSource(nodeSource, storeDir, real)
+      return new BridgedEvalStore({ storeUrl: url, storeDir, env: stringEnv(o.env), isRoot: process.getuid?.() === 0 }, source, readOnly)
+    },
+    storeReachable: url => url !== '' && url !== 'auto' ? true : existsSync(daemonSocket(o.env)),
+    fetch: new NodeFetchIO({ env: o.env }),
   })
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v
+  return out
+}
+
+function daemonSocket(env: NodeJS.ProcessEnv): string {
+  return env['NIX_DAEMON_SOCKET_PATH'] ?? `${env['NIX_STATE_DIR'] ?? '/nix/var/nix'}/daemon-socket/socket`
 }

@@ -45,7 +45,7 @@ export function dumpSource(acc: SourceAccessor, path: string, opts: DumpOptions 
       case 'regular': {
         const c = acc.readFile(p)
         enc.regular(executable, c.length)
-        enc.contents(c)
+        if (c.length > 0) enc.contents(c)
         break
       }
       case 'symlink':

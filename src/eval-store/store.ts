@@ -11,18 +11,20 @@
  */
 import { EvalError } from '../eval/errors.js'
 import type { AddSourcePathRequest, EvalStoreIO } from '../eval/io.js'
-import { type NixHash, StoreDir, type StorePath, makeFixedOutputPath, printContentAddress } from '../store-path/index.js'
-import { dumpSource, hashFlat, type NarDump } from './dump.js'
+import { type NixHash, StoreDir, type StorePath, makeFixedOutputPath } from '../store-path/index.js'
+import { dumpSource, hashFlat } from './dump.js'
 import { nodeSource, type SourceAccessor } from './source.js'
+import type { StoreWorkerData } from './store-worker.js'
+import { SyncWorker } from './sync-worker.js'
 
 /** What a writable store receives for a source path. */
 export interface SourceAddition {
+  /** The store path we computed (the store computes it again from the dump). */
   readonly path: string
-  readonly narHash: NixHash
-  readonly narSize: number
-  readonly nar: readonly Uint8Array[]
-  /** The content address, e.g. `fixed:r:sha256:…`. */
-  readonly ca: string
+  readonly name: string
+  readonly method: 'nar' | 'flat'
+  /** The NAR (`nar`) or the file's bytes (`flat`). */
+  readonly dump: readonly Uint8Array[]
 }
 
 export abstract class BaseEvalStore implements EvalStoreIO {
@@ -33,29 +35,22 @@ export abstract class BaseEvalStore implements EvalStoreIO {
   }
 
   addSourcePath(req: AddSourcePathRequest): string {
+    return this.addSourcePathWithHash(req).path
+  }
+
+  addSourcePathWithHash(req: AddSourcePathRequest): { path: string; narHash: NixHash } {
     const src = req.followLinks === true ? this.source.resolveFull(req.path) : this.source.resolveAncestors(req.path)
-    const keep = !this.readOnly
-    let dump: NarDump | undefined
-    let caHash: NixHash
-    if (req.method === 'nar') {
-      dump = dumpSource(this.source, src, { filter: req.filter, keep })
-      caHash = dump.narHash
-    } else {
+    const keep = !this.readOnly || req.force === true
+    const d = dumpSource(this.source, src, { filter: req.filter, keep })
+    let dump: readonly Uint8Array[] | undefined = d.nar
+    let caHash = d.narHash
+    if (req.method === 'flat') {
       caHash = hashFlat(this.source, src)
-      if (keep) dump = dumpSource(this.source, src, { keep })
+      if (keep) dump = [this.source.readFile(src)]
     }
-    const sp = this.makePath(req.name, req.method, caHash)
-    const printed = this.storeDir.print(sp)
-    if (keep && dump?.nar !== undefined && !this.isValidPath(printed)) {
-      this.writeSource({
-        path: printed,
-        narHash: dump.narHash,
-        narSize: dump.narSize,
-        nar: dump.nar,
-        ca: printContentAddress({ method: req.method, hash: caHash }),
-      })
-    }
-    return printed
+    const printed = this.storeDir.print(this.makePath(req.name, req.method, caHash))
+    if (dump !== undefined && !this.isValidPath(printed)) this.writeSource({ path: printed, name: req.name, method: req.method, dump })
+    return { path: printed, narHash: d.narHash }
   }
 
   private makePath(name: string, method: 'nar' | 'flat', hash: NixHash): StorePath {
@@ -75,6 +70,11 @@ export abstract class BaseEvalStore implements EvalStoreIO {
 
 const notValid = (p: string): EvalError => new EvalError(`path '${p}' is not valid`)
 
+/** A build for import from derivation failed: exit status 100, as C++ (`BuildError`). */
+export class BuildFailedError extends EvalError {
+  readonly exitStatus = 100
+}
+
 /**
  * Empty, and nothing can be added (C++ `dummy://`). Read-only evaluation only computes paths;
  * with `readOnly = false` (instantiating against `dummy://`) writing fails as in C++.
@@ -89,20 +89,24 @@ export class DummyEvalStore extends BaseEvalStore {
   addTextToStore(path: string): void {
     throw new EvalError(`operation '${path.endsWith('.drv') ? 'writeDerivation' : 'addToStore'}' is not supported by store 'dummy://'`)
   }
-  protected writeSource(): void { throw new EvalError("operation 'addToStore' is not supported by store 'dummy://'") }
+  protected writeSource(a: SourceAddition): void {
+    // C++ adds NAR-hashed trees with addToStoreFromDump and flat files (fetchurl) with addToStore
+    throw new EvalError(`operation '${a.method === 'nar' ? 'addToStoreFromDump' : 'addToStore'}' is not supported by store 'dummy://'`)
+  }
 }
 
 export interface MemoryObject {
   readonly references: readonly string[]
-  /** Text files (`toFile`, `.drv`): their bytes; source paths: their NAR. */
+  /** Text files (`toFile`, `.drv`) and flat sources: their bytes; NAR sources: their NAR. */
   readonly contents: Uint8Array
-  readonly kind: 'text' | 'nar'
-  readonly ca?: string
+  readonly kind: 'text' | 'nar' | 'flat'
 }
 
 /** Everything added is kept in a map (tests; what a store would have received). */
 export class MemoryEvalStore extends BaseEvalStore {
   readonly objects = new Map<string, MemoryObject>()
+  /** Builds for import from derivation (tests): given `drv!out` targets, make their outputs valid. */
+  builder: ((targets: readonly string[], store: MemoryEvalStore) => void) | undefined
 
   constructor(storeDir: string | StoreDir = '/nix/store', source: SourceAccessor = nodeSource) {
     super(storeDir, source, false)
@@ -122,11 +126,91 @@ export class MemoryEvalStore extends BaseEvalStore {
   addTextToStore(path: string, contents: Uint8Array, references: readonly string[]): void {
     this.objects.set(path, { references: [...references], contents, kind: 'text' })
   }
-  protected writeSource(a: SourceAddition): void {
-    const total = a.nar.reduce((n, p) => n + p.length, 0)
-    const nar = new Uint8Array(total)
-    let off = 0
-    for (const p of a.nar) { nar.set(p, off); off += p.length }
-    this.objects.set(a.path, { references: [], contents: nar, kind: 'nar', ca: a.ca })
+  buildPaths(targets: readonly string[]): void {
+    if (this.builder === undefined) throw new EvalError(`cannot build '${targets[0] ?? ''}': this store has no builder`)
+    this.builder(targets, this)
   }
+  protected writeSource(a: SourceAddition): void {
+    this.objects.set(a.path, { references: [], contents: Buffer.concat(a.dump), kind: a.method })
+  }
+}
+
+/**
+ * A real store (daemon or local) reached synchronously through a worker thread (sync-worker.ts,
+ * store-worker.ts). What it adds also gets a temporary GC root for the worker's lifetime.
+ */
+export class BridgedEvalStore extends BaseEvalStore {
+  private worker: SyncWorker | undefined
+  private readonly valid = new Set<string>()
+
+  /** The worker starts at the first call (read-only evaluation rarely needs the store). */
+  constructor(private readonly data: StoreWorkerData, source: SourceAccessor = nodeSource, readOnly = false) {
+    super(data.storeDir, source, readOnly)
+  }
+
+  private call<T>(op: string, ...args: unknown[]): T {
+    try {
+      if (this.worker === undefined) this.worker = sharedStoreWorker(this.data)
+      return this.worker.call<T>(op, ...args)
+    } catch (e) {
+      // the store's messages may carry terminal colours; C++ drops them when not on a terminal
+      const msg = (e as Error).message.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+      throw op === 'buildPaths' ? new BuildFailedError(msg) : new EvalError(msg)
+    }
+  }
+
+  isValidPath(path: string): boolean {
+    if (this.valid.has(path)) return true
+    const v = this.call<boolean>('isValidPath', path)
+    if (v) this.valid.add(path)
+    return v
+  }
+  queryReferences(path: string): readonly string[] {
+    const r = this.call<string[] | null>('references', path)
+    if (r === null) throw notValid(path)
+    return r
+  }
+  readDerivation(path: string): string {
+    return Buffer.from(this.call<Uint8Array>('readFile', path)).toString('latin1')
+  }
+  addTextToStore(path: string, contents: Uint8Array, references: readonly string[]): void {
+    if (this.isValidPath(path)) return
+    const name = path.slice(this.storeDir.path.length + 1 + 33)
+    this.checkSame(path, this.call<string>('addToStore', name, 'text', [...references], [contents]))
+  }
+  protected writeSource(a: SourceAddition): void {
+    this.checkSame(a.path, this.call<string>('addToStore', a.name, a.method, [], a.dump))
+  }
+  buildPaths(paths: readonly string[]): void {
+    this.call('buildPaths', [...paths])
+  }
+  private checkSame(want: string, got: string): void {
+    if (want !== got) throw new EvalError(`the store added '${got}' where the evaluator computed '${want}'`)
+    this.valid.add(got)
+  }
+  /** Stop the worker (it is shared by every BridgedEvalStore of the same store in this process). */
+  close(): void {
+    if (this.worker === undefined) return
+    workers.delete(workerKey(this.data))
+    this.worker.close()
+    this.worker = undefined
+  }
+}
+
+/**
+ * One worker per store and process: opening a store (worker start, database, castore) costs
+ * far more than an evaluation's queries, and in-process callers (tests, a REPL) evaluate often.
+ */
+const workers = new Map<string, SyncWorker>()
+const workerKey = (d: StoreWorkerData): string => JSON.stringify([d.storeUrl, d.storeDir, d.isRoot, d.env])
+
+function sharedStoreWorker(d: StoreWorkerData): SyncWorker {
+  const key = workerKey(d)
+  let w = workers.get(key)
+  if (w === undefined) {
+    w = new SyncWorker(new URL('./store-worker.js', import.meta.url), d)
+    w.call('open')
+    workers.set(key, w)
+  }
+  return w
 }

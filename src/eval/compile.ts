@@ -18,7 +18,7 @@ import { noPos, type PosIdx } from './pos.js'
 import { printIdentifier, showAttrPath, showExpr } from './show.js'
 import {
   Attrs, Shape, type Code, type Formal, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, Thunk, type Value,
-  type ContextElem, intFromBig, showType,
+  type ContextElem, intFromBig, showType, withCodePos,
 } from './value.js'
 import { printValue } from './print.js'
 
@@ -97,19 +97,18 @@ export class Compiler {
       }
       case 'var': {
         if (e.fromWith) break
-        const code = this.compile(e)
-        const pos = e.pos
+        const code = withCodePos(this.compile(e), e.pos)
         const d = e.displ + 1
         switch (e.level) {
-          case 0: return env => { const v = env[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env, pos) }
-          case 1: return env => { const v = (env[0] as Env)[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env, pos) }
+          case 0: return env => { const v = env[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env) }
+          case 1: return env => { const v = (env[0] as Env)[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env) }
           default: {
             const level = e.level
             return env => {
               let en = env
               for (let l = level; l > 0; l--) en = en[0] as Env
               const v = en[d] as Value | undefined
-              return v !== undefined ? v : new Thunk(code, env, pos)
+              return v !== undefined ? v : new Thunk(code, env)
             }
           }
         }
@@ -118,12 +117,12 @@ export class Compiler {
     }
     // Compiled on first force: most of a big file (nixpkgs) is never evaluated.
     let code: Code | undefined
-    const stub: Code = (env, p, a) => {
-      if (code === undefined) code = this.compile(e)
-      return code(env, p, a)
-    }
     const pos = exprPos(e)
-    return env => new Thunk(code ?? stub, env, pos)
+    const stub: Code = withCodePos((env, p, a) => {
+      if (code === undefined) code = withCodePos(this.compile(e), pos)
+      return code(env, p, a)
+    }, pos)
+    return env => new Thunk(code ?? stub, env)
   }
 
   private compileVar(e: ExprVar): Code {
@@ -349,7 +348,7 @@ export class Compiler {
       const map = new Map<string, Value>()
       for (const d of defs) {
         let v: Value
-        if (overrides && d.kind !== 'inherited') v = new Thunk(this.compile(d.expr), d.kind === 'inheritedFrom' ? fromEnv : env2, d.pos)
+        if (overrides && d.kind !== 'inherited') v = new Thunk(withCodePos(this.compile(d.expr), d.pos), d.kind === 'inheritedFrom' ? fromEnv : env2)
         else v = d.lazy(d.kind === 'plain' ? env2 : d.kind === 'inherited' ? env : fromEnv)
         env2[d.displ + 1] = v
         map.set(d.name, v)

@@ -20,11 +20,11 @@ import type { EvalIO } from './io.js'
 import { parseText, type LintLevel } from './parser/parser.js'
 import { noPos, type OriginKind, type PosIdx, PosTable, showPos } from './pos.js'
 import { errorPrintOptions, printValue } from './print.js'
-import { formatG } from './show.js'
+import { floatToString, showFloat } from './printf/index.js'
 import { SymbolTable } from './symbols.js'
 import {
   Attrs, type Context, type ContextElem, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, PrimOp, PrimOpApp,
-  Thunk, type Value, compareBytes, intFromBig, isFunction, showType,
+  Thunk, type Value, compareBytes, intFromBig, isFunction, markForcedThunk, showType,
 } from './value.js'
 
 export interface LookupPathEntry {
@@ -468,11 +468,11 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     const go = (v: Value): void => {
       const vpos = this.determinePos(v)
       if (this.depth++ > max) this.callDepthExceeded(vpos)
+      let w = v
       if (v instanceof Thunk) {
-        if (v.mark === epoch) { this.depth--; return }
-        v.mark = epoch
+        w = forceThunk(v, vpos)
+        if (markForcedThunk(v, epoch)) { this.depth--; return }
       }
-      const w = v instanceof Thunk ? forceThunk(v, vpos) : v
       if (w instanceof Attrs) {
         if (w.mark === epoch) { this.depth--; return }
         w.mark = epoch
@@ -768,7 +768,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       if (v === true) return '1'
       if (v === false || v === null) return ''
       if (typeof v === 'number' || typeof v === 'bigint') return String(v)
-      if (v instanceof NixFloat) return v.value.toFixed(6)
+      if (v instanceof NixFloat) return floatToString(v.value)
       if (Array.isArray(v)) {
         let result = ''
         for (let k = 0; k < v.length; k++) {
@@ -983,8 +983,8 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   }
 
   /** Float formatting as `toString` does (C++ std::to_string: `%f`). */
-  static floatToString(x: number): string { return x.toFixed(6) }
-  static floatToShow(x: number): string { return formatG(x) }
+  static floatToString(x: number): string { return floatToString(x) }
+  static floatToShow(x: number): string { return showFloat(x) }
 }
 
 function typeName(v: Value): string {

@@ -6,17 +6,19 @@
  */
 import { EvalError, InfiniteRecursionError } from './errors.js'
 import { noPos, type PosIdx } from './pos.js'
-import { BLACKHOLE, FAILED, Thunk, type Value } from './value.js'
+import { BLACKHOLE, FAILED, Thunk, type Value, codePos } from './value.js'
 
 export function forceThunk(t: Thunk, pos: PosIdx = noPos): Value {
   const code = t.code
   if (code === null) return t.value as Value
-  if (code === BLACKHOLE) throw new InfiniteRecursionError('infinite recursion encountered', pos !== noPos ? pos : t.pos)
+  if (code === BLACKHOLE) throw new InfiniteRecursionError('infinite recursion encountered', pos !== noPos ? pos : codePos(t.value))
   if (code === FAILED) throw (t.value as EvalError).clone()
+  const operand = t.value
   t.code = BLACKHOLE
+  t.value = code
   let v: Value
   try {
-    v = code(t.env!, pos, t.value)
+    v = code(t.env!, pos, operand)
   } catch (e) {
     if (e instanceof EvalError) {
       if (e instanceof InfiniteRecursionError && e.pos === noPos) e.pos = pos
@@ -25,6 +27,7 @@ export function forceThunk(t: Thunk, pos: PosIdx = noPos): Value {
       t.env = null
     } else {
       t.code = code
+      t.value = operand
     }
     throw e
   }

@@ -4,6 +4,7 @@
  * (src/cli/eval-io.ts); tests use `MemoryEvalIO`. Paths are binary strings (one char per
  * byte), file contents are bytes.
  */
+import type { NixHash } from '../store-path/index.js'
 
 export type FileType = 'regular' | 'directory' | 'symlink' | 'unknown'
 
@@ -29,6 +30,8 @@ export interface EvalIO {
    * (`NIX_REMOTE=dummy://` mode). Implemented by the store glue.
    */
   store?: EvalStoreIO
+  /** Fetchers' access to the network, archives and Git (absent: fetchers fail). */
+  fetch?: EvalFetchIO
 }
 
 export interface EvalStoreIO {
@@ -44,10 +47,14 @@ export interface EvalStoreIO {
    * store; returns the store path (C++ `fetchToStore`/`addToStore` of a source path).
    */
   addSourcePath?(req: AddSourcePathRequest): string
+  /** `addSourcePath`, also giving the NAR hash (fetchers report it as `narHash`). */
+  addSourcePathWithHash?(req: AddSourcePathRequest): { path: string; narHash: NixHash }
   /** References of a valid store path; throws an `EvalError` if it is not valid. */
   queryReferences?(storePath: string): readonly string[]
   /** The ATerm text of a valid `.drv` (binary string); throws an `EvalError` if it is not valid. */
   readDerivation?(drvPath: string): string
+  /** Build derivation outputs (`/nix/store/…drv!out`) for import from derivation. */
+  buildPaths?(paths: readonly string[]): void
 }
 
 /** What `builtins.path`, `filterSource` and `"${./p}"` ask the store to add. */
@@ -65,6 +72,46 @@ export interface AddSourcePathRequest {
   readonly followLinks?: boolean
   /** Called for every entry below `path` with its path and type; false leaves it out. */
   readonly filter?: (path: string, type: FileType) => boolean
+  /** Write even in read-only mode (fetchers add what they fetch, as C++ does). */
+  readonly force?: boolean
+}
+
+/**
+ * Fetching for `fetchurl`/`fetchTarball`/`fetchGit`/`fetchTree` (implemented by the glue):
+ * everything lands in local temporary files or directories, which the builtins then add to
+ * the store through `EvalStoreIO.addSourcePath`.
+ */
+export interface EvalFetchIO {
+  /** A local file with the contents of `url` (a `file://` path as it is, others downloaded). */
+  download(url: string): { path: string; temporary: boolean }
+  /** Unpack an archive (tar with any compression, zip) into a new temporary directory. */
+  unpack(archive: string, url: string): { root: string; lastModified: number }
+  /** A Git tree checked out into a new temporary directory. */
+  git(req: GitFetchRequest): GitFetchResult
+  /** The newest modification time in a tree, seconds since the epoch (fetchTree `path`). */
+  lastModified(path: string): number
+  /** Delete a temporary file or directory made by the methods above. */
+  remove(path: string): void
+}
+
+export interface GitFetchRequest {
+  readonly url: string
+  readonly ref: string | undefined
+  readonly rev: string | undefined
+  readonly submodules: boolean
+  readonly shallow: boolean
+  readonly allRefs: boolean
+  readonly exportIgnore: boolean
+}
+
+export interface GitFetchResult {
+  readonly root: string
+  /** The commit, or undefined for a dirty working tree. */
+  readonly rev: string | undefined
+  readonly revCount: number | undefined
+  readonly lastModified: number
+  /** `<HEAD>-dirty` when the working tree has uncommitted changes. */
+  readonly dirtyRev: string | undefined
 }
 
 class NotFound extends Error {

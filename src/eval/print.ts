@@ -7,7 +7,8 @@
  *   `«thunk»`, `«lambda f @ file:1:2»`, `«primop map»`, with depth and size limits.
  */
 import { PosTable, showPos } from './pos.js'
-import { formatG, printIdentifier, printLiteralString } from './show.js'
+import { printAttributeName, printLiteralString } from './show.js'
+import { showFloat } from './printf/index.js'
 import { Attrs, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value, BLACKHOLE, FAILED } from './value.js'
 
 /** The value of an evaluated thunk, or the thunk itself. */
@@ -30,14 +31,14 @@ export function printAmbiguous(v: Value, seen: Set<object> = new Set(), depth = 
     }
     if (v === null) { out.push('null'); return }
     if (v instanceof NixString) { out.push(printLiteralString(v.s)); return }
-    if (v instanceof NixFloat) { out.push(formatG(v.value)); return }
+    if (v instanceof NixFloat) { out.push(showFloat(v.value)); return }
     if (v instanceof NixPath) { out.push(v.path); return }
     if (v instanceof Attrs) {
       if (v.size > 0 && seen.has(v)) { out.push('\xc2\xabrepeated\xc2\xbb'); return }
       seen.add(v)
       out.push('{ ')
       for (const k of v.keys()) {
-        out.push(k, ' = ')
+        out.push(printAttributeName(k), ' = ')
         go(v.get(k)!, depth - 1)
         out.push('; ')
       }
@@ -110,7 +111,7 @@ export function printValue(v: Value, opts: PrintOptions = errorPrintOptions): st
     }
     if (v === null) { out.push('null'); return }
     if (v instanceof NixString) { str(v.s); return }
-    if (v instanceof NixFloat) { out.push(formatG(v.value)); return }
+    if (v instanceof NixFloat) { out.push(showFloat(v.value)); return }
     if (v instanceof NixPath) { out.push(v.path); return }
     if (v instanceof Attrs) {
       if (opts.trackRepeated && v.size > 0) {
@@ -134,7 +135,7 @@ export function printValue(v: Value, opts: PrintOptions = errorPrintOptions): st
           out.push(E(`${n} attribute${n === 1 ? '' : 's'} elided`))
           break
         }
-        out.push(printIdentifier(k), ' = ')
+        out.push(printAttributeName(k), ' = ')
         go(v.get(k)!, depth + 1)
         out.push(';')
         attrsPrinted++

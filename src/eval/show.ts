@@ -36,6 +36,25 @@ export function printIdentifier(s: string): string {
   return s
 }
 
+const KEYWORDS = new Set(['if', 'then', 'else', 'assert', 'with', 'let', 'in', 'rec', 'inherit', 'or'])
+
+/** C++ `isValidIdentifier`: a name that needs no quotes as an attribute name. */
+export function isValidIdentifier(s: string): boolean {
+  if (s === '' || KEYWORDS.has(s)) return false
+  const c = s.charCodeAt(0)
+  if ((c >= 48 && c <= 57) || c === 45 || c === 39) return false
+  for (let i = 0; i < s.length; i++) {
+    const d = s.charCodeAt(i)
+    if (!((d >= 97 && d <= 122) || (d >= 65 && d <= 90) || (d >= 48 && d <= 57) || d === 95 || d === 45 || d === 39)) return false
+  }
+  return true
+}
+
+/** C++ `printAttributeName`, used when printing values (printIdentifier is for expressions). */
+export function printAttributeName(s: string): string {
+  return isValidIdentifier(s) ? s : printLiteralString(s)
+}
+
 /** C `%g` with the given precision (what `std::ostream << double` prints with precision 6). */
 export function formatG(x: number, precision = 6): string {
   if (Number.isNaN(x)) return x < 0 ? '-nan' : 'nan'

@@ -83,22 +83,21 @@ export class Attrs {
   /** Epoch of the last deep force that visited this set (EvalState.forceDeep). */
   mark = 0
 
-  constructor(map: Map<string, Value>, pos?: Map<string, PosIdx>) {
-    this.shape = undefined
-    this.vals = undefined
+  constructor(map: Map<string, Value>, pos?: Map<string, PosIdx>)
+  /** Shaped layout: use `Attrs.fromShape`. */
+  constructor(map: undefined, pos: undefined, shape: Shape, vals: Value[])
+  constructor(map: Map<string, Value> | undefined, pos?: Map<string, PosIdx>, shape?: Shape, vals?: Value[]) {
+    // One constructor for both layouts keeps a single hidden class with in-object fields
+    // (an Object.create'd instance stores its fields in a separate property array).
+    this.shape = shape
+    this.vals = vals
     this.m = map
     this.p = pos
+    this.sorted = undefined
   }
 
   static fromShape(shape: Shape, vals: Value[]): Attrs {
-    const a = Object.create(Attrs.prototype) as { shape: Shape; vals: Value[]; m: undefined; p: undefined; sorted: undefined; mark: number }
-    a.shape = shape
-    a.vals = vals
-    a.m = undefined
-    a.p = undefined
-    a.sorted = undefined
-    a.mark = 0
-    return a as unknown as Attrs
+    return new Attrs(undefined, undefined, shape, vals)
   }
 
   get size(): number { return this.shape !== undefined ? this.shape.names.length : this.m!.size }
@@ -226,24 +225,22 @@ export const FAILED: Code = () => { throw new Error('failed code must not run') 
 
 /**
  * A suspended computation. `code === null` means evaluated (`value` holds the result);
- * `BLACKHOLE` means being forced; `FAILED` means forcing threw (`value` holds the error).
+ * `BLACKHOLE` means being forced (`value` holds the original code, for its position);
+ * `FAILED` means forcing threw (`value` holds the error).
  * Before evaluation `value` may hold an extra operand for the code (lazy applications keep
  * the function in `env` and the argument in `value`, saving an array per element).
+ * Once evaluated, `env` is free and holds the epoch of the last deep force that visited the
+ * thunk (EvalState.forceDeep). Three fields only: thunks are the most numerous heap objects,
+ * and V8's scavenger cost grows with their size.
  */
 export class Thunk {
   code: Code | null
   env: Env | null
   value: Value | unknown
-  /** Position of the expression, for "infinite recursion" errors. */
-  pos: PosIdx
-  /** Epoch of the last deep force that visited this thunk (EvalState.forceDeep). */
-  mark: number
-  constructor(code: Code, env: Env, pos: PosIdx = 0) {
+  constructor(code: Code, env: Env) {
     this.code = code
     this.env = env
     this.value = undefined
-    this.pos = pos
-    this.mark = 0
   }
   static done(v: Value): Thunk {
     const t = new Thunk(BLACKHOLE, null as unknown as Env)
@@ -251,6 +248,28 @@ export class Thunk {
     t.value = v
     return t
   }
+}
+
+/** Positions of thunk code: C++ reports infinite recursion at the blackholed thunk's expression. */
+const codePositions = new WeakMap<Code, PosIdx>()
+
+/** Record that thunks running `code` evaluate the expression at `pos`; returns `code`. */
+export function withCodePos(code: Code, pos: PosIdx): Code {
+  if (pos !== 0) codePositions.set(code, pos)
+  return code
+}
+
+/** The position recorded for a thunk's code (0 if none). */
+export function codePos(code: unknown): PosIdx {
+  return typeof code === 'function' ? codePositions.get(code as Code) ?? 0 : 0
+}
+
+/** Whether the forced thunk `t` was visited by the deep force `epoch`; marks it. */
+export function markForcedThunk(t: Thunk, epoch: number): boolean {
+  const m = t as unknown as { env: unknown }
+  if (m.env === epoch) return true
+  m.env = epoch
+  return false
 }
 
 // ---------------------------------------------------------------------------------------------

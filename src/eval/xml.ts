@@ -4,7 +4,7 @@
  */
 import type { EvalState } from './eval-state.js'
 import { type PosIdx, noPos } from './pos.js'
-import { formatG } from './show.js'
+import { showFloat } from './printf/index.js'
 import { Attrs, type ContextElem, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value } from './value.js'
 
 function escapeAttr(s: string): string {
@@ -68,7 +68,7 @@ export function valueToXML(st: EvalState, v: Value, strict: boolean, location: b
     else if (v instanceof NixString) { for (const c of v.context) ctx.add(c); doc.empty('string', { value: v.s }) }
     else if (v instanceof NixPath) doc.empty('path', { value: v.path })
     else if (v === null) doc.empty('null')
-    else if (v instanceof NixFloat) doc.empty('float', { value: formatG(v.value) })
+    else if (v instanceof NixFloat) doc.empty('float', { value: showFloat(v.value) })
     else if (v instanceof Attrs) {
       if (st.isDerivation(v)) {
         const a: Record<string, string> = {}

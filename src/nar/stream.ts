@@ -145,7 +145,7 @@ export class NarReader {
     this.last = undefined
     let trailing = EMPTY
     if (this.ownSource) trailing = new Uint8Array(rest)
-    else this.source.unshift(new Uint8Array(rest))
+    else this.source.unshift(rest) // copies unless `rest` is still in place in the source's buffer
     const narHash = this.hasher && this.algo ? NixHash.fromDigest(this.algo, new Uint8Array(this.hasher.digest())) : undefined
     this.result = { narSize: this.dec.position, narHash, rest: trailing }
   }

@@ -25,7 +25,8 @@ import { migrate } from './migrations.js'
 import { withRetry } from './retry.js'
 import { NIX_CA_SCHEMA_VERSION, NIX_SCHEMA_VERSION } from './schema.js'
 import { SqlPathInfoService } from './sql-path-info-service.js'
-import { knexOnHandle, openSqliteHandle, type SqliteDatabase, type SqlitePragmas } from './sqlite-driver.js'
+import { driverPath, knexOnHandle, openSqliteHandle, type SqliteDatabase, type SqlitePragmas } from './sqlite-driver.js'
+import { WalCheckpointer } from './wal-checkpointer.js'
 import { SqliteOps } from './sqlite-ops.js'
 import { readVersionFile, writeVersionFile } from './state-files.js'
 
@@ -52,6 +53,8 @@ export interface SqlitePathInfoOptions extends CommonOptions, SqlitePragmas {
   readonly preparedStatements?: boolean | undefined
   /** Largest registration done in one synchronous transaction (default 256 paths). */
   readonly maxPathsPerTick?: number | undefined
+  /** WAL checkpoints in a worker thread instead of inside our commits (default true). */
+  readonly backgroundCheckpoints?: boolean | undefined
 }
 
 /** Nix's own upgrades from schema 7, 8 and 9 (C++ `LocalStore::LocalStore`). */
@@ -125,16 +128,22 @@ export async function openSqlitePathInfoService(opts: SqlitePathInfoOptions): Pr
 
   const prepared = opts.preparedStatements ?? true
   const handles: SqliteDatabase[] = []
+  let checkpointer: WalCheckpointer | undefined
   const closeHandles = async (): Promise<void> => {
+    await checkpointer?.close()
+    checkpointer = undefined
     for (const h of handles.splice(0)) if (h.open) h.close()
     await bigLock?.close()
     bigLock = undefined
   }
   try {
-    const main = openSqliteHandle(filename, opts)
+    // A file in WAL mode gets its checkpoints from a worker thread (wal-checkpointer.ts).
+    const background = filename !== ':memory:' && opts.wal !== false && opts.backgroundCheckpoints !== false
+    const pragmas = { ...opts, autoCheckpoint: !background }
+    const main = openSqliteHandle(filename, pragmas)
     handles.push(main)
     const memory = main.memory
-    const knexHandle = prepared && !memory ? openSqliteHandle(filename, opts) : main
+    const knexHandle = prepared && !memory ? openSqliteHandle(filename, pragmas) : main
     if (knexHandle !== main) handles.push(knexHandle)
     const knex = knexOnHandle(knexHandle)
     const giveUpMs = opts.busyGiveUpMs ?? 3_600_000
@@ -146,6 +155,11 @@ export async function openSqlitePathInfoService(opts: SqlitePathInfoOptions): Pr
     } catch (e) {
       await knex.destroy()
       throw e
+    }
+    if (background && !memory) {
+      checkpointer = new WalCheckpointer(filename, driverPath, () => {
+        for (const h of handles) if (h.open) h.pragma('wal_autocheckpoint = 40000')
+      })
     }
     if (dbDir !== undefined) {
       if (nixSchema !== NIX_SCHEMA_VERSION) writeVersionFile(join(dbDir, 'schema'), NIX_SCHEMA_VERSION)
@@ -167,6 +181,7 @@ export async function openSqlitePathInfoService(opts: SqlitePathInfoOptions): Pr
       busyGiveUpMs: giveUpMs,
       now: opts.now,
       onClose: closeHandles,
+      afterBulkWrite: checkpointer ? () => checkpointer?.nudge() : undefined,
     })
   } catch (e) {
     await closeHandles()
@@ -184,7 +199,9 @@ export async function openPostgresPathInfoService(opts: PostgresPathInfoOptions)
   const knexFactory = require('knex') as (c: Knex.Config) => Knex
   const knex = knexFactory({
     client: 'pg',
-    connection: opts.connection,
+    // A string goes to pg's own parser (libpq forms such as `postgresql://user@/db?host=/run/…`);
+    // knex's would take a URL without a host name for an SQLite file name and connect to localhost.
+    connection: typeof opts.connection === 'string' ? { connectionString: opts.connection } : opts.connection,
     pool: { min: opts.pool?.min ?? 0, max: opts.pool?.max ?? 10 },
   })
   const giveUpMs = opts.busyGiveUpMs ?? 3_600_000

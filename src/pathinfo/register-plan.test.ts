@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { mkInfo, sp, storeDir } from '../../test/support/pathinfo.js'
 import { ReferenceCycleError } from './errors.js'
-import { checkAcyclic, planRegistration, type PlannedPath } from './register-plan.js'
+import { checkAcyclic, planRegistration, planRegistrationInChunks, type PlannedPath } from './register-plan.js'
 import { StorePath } from '../store-path/index.js'
 
 const path = sp
@@ -20,6 +20,21 @@ describe('pathinfo: registration planning', () => {
     assert.deepEqual(plans.map(p => p.key), [storeDir.print(a), storeDir.print(b)].sort())
     assert.equal(plans.find(p => p.key === storeDir.print(b))!.cols.narSize, 2)
     assert.deepEqual(plans.find(p => p.key === storeDir.print(a))!.refs, [storeDir.print(a), storeDir.print(b)].sort())
+  })
+
+  it('plans a large batch in yielding chunks exactly as in one go', async () => {
+    const ps = Array.from({ length: 5000 }, (_, i) => sp(`many-${i}`))
+    const regs = ps.map((p, i) => ({ info: mkInfo(p, { references: i > 0 ? [ps[i - 1]!, ps[(i * 7919) % i]!] : [] }) }))
+    const direct = planRegistration(storeDir, regs, 0)
+    let turns = 0
+    const ticking = setInterval(() => turns++, 0)
+    const chunked = await planRegistrationInChunks(storeDir, regs, 0, 100)
+    clearInterval(ticking)
+    assert.deepEqual(chunked.map(p => p.key), direct.map(p => p.key))
+    assert.deepEqual(direct.map(p => p.key), [...direct.map(p => p.key)].sort())
+    assert.ok(turns > 0, 'the event loop turned while planning')
+    const cyclic = [...regs, { info: mkInfo(ps[0]!, { references: [ps[4999]!] }) }]
+    await assert.rejects(planRegistrationInChunks(storeDir, cyclic, 0, 100), ReferenceCycleError)
   })
 
   it('ignores self-references and references outside the batch', () => {

@@ -66,7 +66,9 @@ export async function planRegistrationInChunks(storeDir: StoreDir, regs: readonl
 function* planSteps(storeDir: StoreDir, regs: readonly ValidPathRegistration[], now: number, chunk: number): Generator<void, PlannedPath[], void> {
   // Last registration of each path wins; keyed by hash part, names compared on collision.
   const byHash = new Map<string, ValidPathRegistration[]>()
+  let sinceYield = 0
   for (const r of regs) {
+    if (++sinceYield >= chunk) { sinceYield = 0; yield }
     const p = r.info.path
     const same = byHash.get(p.hashPart)
     if (!same) byHash.set(p.hashPart, [r])
@@ -76,7 +78,6 @@ function* planSteps(storeDir: StoreDir, regs: readonly ValidPathRegistration[], 
     }
   }
   const plans: PlannedPath[] = []
-  let sinceYield = 0
   for (const group of byHash.values()) {
     for (const { info, derivationOutputs, castoreRoot } of group) {
       checkRegistrable(storeDir, info)
@@ -92,9 +93,45 @@ function* planSteps(storeDir: StoreDir, regs: readonly ValidPathRegistration[], 
       if (++sinceYield >= chunk) { sinceYield = 0; yield }
     }
   }
-  plans.sort((a, b) => comparePaths(a.path, b.path))
-  yield* acyclicSteps(plans, chunk === Infinity ? Infinity : chunk * 8)
-  return plans
+  const sorted = yield* mergeSortSteps(plans, (a, b) => comparePaths(a.path, b.path), chunk)
+  yield* acyclicSteps(sorted, chunk)
+  return sorted
+}
+
+/**
+ * A stable merge sort that yields every `budget` elements placed, so sorting a 100k-path batch
+ * does not hold the event loop for its whole length (Array.prototype.sort cannot be paused).
+ * Runs of 1024 are sorted natively first.
+ */
+function* mergeSortSteps<T>(xs: T[], cmp: (a: T, b: T) => number, budget: number): Generator<void, T[], void> {
+  const RUN = 1024
+  if (xs.length <= RUN || budget === Infinity) return xs.sort(cmp)
+  let spent = 0
+  for (let i = 0; i < xs.length; i += RUN) {
+    const run = xs.slice(i, i + RUN).sort(cmp)
+    for (let k = 0; k < run.length; k++) xs[i + k] = run[k]!
+    spent += run.length
+    if (spent >= budget) { spent = 0; yield }
+  }
+  let src = xs
+  let dst = new Array<T>(xs.length)
+  for (let width = RUN; width < xs.length; width *= 2) {
+    for (let lo = 0; lo < xs.length; lo += 2 * width) {
+      const mid = Math.min(lo + width, xs.length)
+      const hi = Math.min(lo + 2 * width, xs.length)
+      let i = lo, j = mid, k = lo
+      while (i < mid && j < hi) {
+        dst[k++] = cmp(src[j]!, src[i]!) < 0 ? src[j++]! : src[i++]!
+        if (++spent >= budget) { spent = 0; yield }
+      }
+      while (i < mid) dst[k++] = src[i++]!
+      while (j < hi) dst[k++] = src[j++]!
+    }
+    const t = src
+    src = dst
+    dst = t
+  }
+  return src
 }
 
 /**
@@ -118,6 +155,7 @@ function* acyclicSteps(plans: ReadonlyArray<Pick<PlannedPath, 'path' | 'key' | '
     const j = index.get(p.hashPart)
     if (j === undefined) index.set(p.hashPart, i)
     else (collided ??= new Map([[plans[j]!.path.baseName, j]])).set(p.baseName, i)
+    if (++spent >= budget) { spent = 0; yield }
   }
   const find = (r: StorePath): number | undefined => {
     const j = index.get(r.hashPart)

@@ -40,11 +40,15 @@ export interface SqlPathInfoServiceInit {
   readonly now?: (() => number) | undefined
   /** Runs after knex is destroyed (closes SQLite handles). */
   readonly onClose?: (() => void | Promise<void>) | undefined
+  /** Runs after a large registration (SQLite: ask for a WAL checkpoint). */
+  readonly afterBulkWrite?: (() => void) | undefined
 }
 
 const DEFAULT_BATCH = 1000
 /** Paths planned between yields to the event loop (planning is ~10 µs per path). */
 const PLAN_CHUNK = 1000
+/** Registrations at least this large refresh PostgreSQL's planner statistics. */
+const ANALYZE_AFTER = 1000
 
 /** Parsed paths by printed form: references repeat across queries (every path refers to libc). */
 class PathCache {
@@ -75,6 +79,7 @@ export class SqlPathInfoService implements PathInfoService {
   private readonly onClose: (() => void | Promise<void>) | undefined
   private closed = false
   private readonly paths: PathCache
+  private readonly afterBulkWrite: (() => void) | undefined
 
   constructor(init: SqlPathInfoServiceInit) {
     this.storeDir = init.storeDir
@@ -86,6 +91,7 @@ export class SqlPathInfoService implements PathInfoService {
     this.now = init.now ?? (() => Math.floor(Date.now() / 1000))
     this.onClose = init.onClose
     this.paths = new PathCache(init.storeDir)
+    this.afterBulkWrite = init.afterBulkWrite
   }
 
   // ---- plumbing -------------------------------------------------------------------------
@@ -280,6 +286,12 @@ export class SqlPathInfoService implements PathInfoService {
       ? planRegistration(this.storeDir, regs, this.now())
       : await planRegistrationInChunks(this.storeDir, regs, this.now(), PLAN_CHUNK)
     await this.write('registering valid paths', () => this.hot.register(plans))
+    // PostgreSQL plans by statistics; after a large load they are stale until autovacuum runs,
+    // and the references subquery of queryPathInfo turns into a sequential scan meanwhile.
+    if (plans.length >= ANALYZE_AFTER) {
+      if (this.dialect === 'pg') await this.knex.raw('analyze "ValidPaths", "Refs", "DerivationOutputs"').catch(() => undefined)
+      this.afterBulkWrite?.()
+    }
   }
 
   async addSignatures(path: StorePath, sigs: Iterable<string>): Promise<void> {

@@ -46,6 +46,8 @@ interface DatabaseCtor {
 }
 
 export const Database = require('better-sqlite3') as DatabaseCtor
+/** Where the driver lives, for worker threads that load it themselves. */
+export const driverPath = require.resolve('better-sqlite3')
 
 /** SQLITE_BUSY and SQLITE_LOCKED (and their extended codes): another connection holds a lock. */
 export function isSqliteBusy(e: unknown): boolean {
@@ -67,6 +69,11 @@ export interface SqlitePragmas {
   readonly cacheKiB?: number
   /** `mmap_size` in bytes; default 256 MiB. */
   readonly mmapBytes?: number
+  /**
+   * Checkpoint the WAL from our commits (`wal_autocheckpoint = 40000`, as C++), or leave it to a
+   * background checkpointer (false; see wal-checkpointer.ts).
+   */
+  readonly autoCheckpoint?: boolean
 }
 
 /** Open a handle and apply C++ Nix's PRAGMAs in its order, then ours. */
@@ -80,7 +87,7 @@ export function openSqliteHandle(filename: string, p: SqlitePragmas = {}): Sqlit
       // As C++: query first and only switch when different (switching needs an exclusive lock).
       const prev = db.pragma('main.journal_mode', { simple: true })
       if (prev !== mode) db.pragma(`main.journal_mode = ${mode}`)
-      if (mode === 'wal') db.pragma('wal_autocheckpoint = 40000')
+      if (mode === 'wal') db.pragma(`wal_autocheckpoint = ${p.autoCheckpoint === false ? 0 : 40000}`)
     }
     db.pragma(`cache_size = -${p.cacheKiB ?? 65536}`)
     if (!db.memory) db.pragma(`mmap_size = ${p.mmapBytes ?? 268435456}`)

@@ -102,7 +102,7 @@ for (const kind of ['cold', 'warm'] as const) {
       assert.equal((await build(req({ name: 'exit3', script: 'exit 3' }))).outcome.exitCode, 3)
       const r = await build(req({ name: 'nobuilder', script: '', builder: '/no/such/builder' }))
       assert.equal(r.outcome.exitCode, 1)
-      assert.match(r.log, /executing '\/no\/such\/builder': No such file or directory/)
+      assert.match(r.log.replace(/\x1b\[[0-9;]*m/g, ''), /executing '\/no\/such\/builder': No such file or directory/)
     })
 
     it('enforces timeout, max-silent-time and max-build-log-size, and honours abort', async () => {

@@ -53,6 +53,7 @@ export const SETTING_PARSERS = {
   'experimental-features': list,
   'auto-optimise-store': bool,
   'fsync-metadata': bool,
+  'fsync-store-paths': bool,
   'use-sqlite-wal': bool,
   'min-free': uint,
   'max-free': uint,
@@ -130,6 +131,8 @@ export function defaultSettings(isRoot: boolean): Settings {
     'experimental-features': [],
     'auto-optimise-store': false,
     'fsync-metadata': true,
+    // C++ Nix (2.20+) defaults to false; tsnix makes a path durable before it is valid unless told otherwise.
+    'fsync-store-paths': true,
     'use-sqlite-wal': true,
     'min-free': 0,
     'max-free': 0,

@@ -117,6 +117,12 @@ export class StoreDir {
 
   /** Parse an absolute store path (canonicalised, then exactly `<storeDir>/<base>`; C++ `parseStorePath`). */
   parse(abs: string): StorePath {
+    // fast path for the canonical form (every path a client sends): nothing to canonicalise
+    const prefix = this.path.length + 1
+    if (abs.length > prefix && abs.startsWith(this.path) && abs.charCodeAt(prefix - 1) === 0x2f && abs.indexOf('/', prefix) < 0 && this.path !== '/') {
+      const base = abs.slice(prefix)
+      if (base !== '.' && base !== '..') return StorePath.fromBaseName(base)
+    }
     const p = abs.startsWith('/') ? canonPath(abs) : abs
     const slash = p.lastIndexOf('/')
     if (slash < 0 || (slash === 0 ? '/' : p.slice(0, slash)) !== this.path) throw new InvalidPathError(`path '${p}' is not in the Nix store`)

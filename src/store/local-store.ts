@@ -9,13 +9,15 @@
  * any point leaves no partially registered path. Concurrent adds of one path are serialised by
  * `<path>.lock` files compatible with C++ Nix.
  */
-import { lstat, mkdir, readFile, rm, symlink, readlink } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { lstatSync } from 'node:fs'
+import { lstat, mkdir, open, readFile, readlink, rename, symlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { Builder, type BuilderStore, type BuildRequestContext, DaemonRunners } from '../build/index.js'
-import { decodeRootNode, encodeRootNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
-import { type BasicDerivation, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
-import type { Logger } from '../logger.js'
+import { decodeRootNode, DestinationExistsError, encodeRootNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
+import { type BasicDerivation, derivationStoreInfo, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
+import { type Logger, nullLogger } from '../logger.js'
 import { dumpPath } from '../nar/index.js'
 import { PathLocks } from '../os/index.js'
 import type { PathInfoService, ValidPathRegistration } from '../pathinfo/index.js'
@@ -28,7 +30,6 @@ import {
   type ContentAddressMethodWithAlgo,
   type DerivedPath,
   type KeyedBuildResult,
-  makeFixedOutputPath,
   makeTextPath,
   NixHash,
   type PathInfo,
@@ -40,9 +41,14 @@ import {
   encodeNix32,
 } from '../store-path/index.js'
 import { HashMismatchError, InvalidStorePathError, NotPrivilegedError, StoreError, UnsupportedError, UntrustedPathError } from './errors.js'
-import { collectGarbage, deletePathCounting, findPermanentRoots, findRuntimeRoots, type GCStore, type RootMap, type TempRoots } from './gc/index.js'
-import type { NarCastoreBridge } from './nar-bridge.js'
-import { narOfFile, readAll } from './nar-util.js'
+import { collectGarbage, deletePathCounting, deletePathCountingSync, findPermanentRoots, findRuntimeRoots, type GCStore, type RootMap, type TempRoots } from './gc/index.js'
+import { mapLimit } from './concurrency.js'
+import { GroupCommit } from './group-commit.js'
+import { decodeExportMarker, decodeExportTrailer, encodeExportMarker, encodeExportTrailer } from './export-format.js'
+import type { NarCastoreBridge, StagedNar } from './nar-bridge.js'
+import { ByteSource } from '../wire/index.js'
+import { spoolFlatDump } from './flat-dump.js'
+import { readAll } from './nar-util.js'
 import type { AddToStoreNarOptions, BuildMode, GCOptions, GCResults, MissingInfo, OpContext, Roots, Store, SubstitutablePathInfo } from './types.js'
 
 export interface LocalStoreDeps {
@@ -64,8 +70,11 @@ export interface LocalStoreDeps {
   readonly log?: Logger | undefined
 }
 
-/** Bodies of text/flat dumps are held in memory up to this size. */
-const MAX_IN_MEMORY_DUMP = 512 * 1024 * 1024
+/** Paths materialised at once within a batch. */
+const MATERIALISE_CONCURRENCY = 8
+/** Paths (or NAR bytes) an import commits at once. */
+const IMPORT_BATCH = 256
+const IMPORT_BATCH_BYTES = 256 * 1024 * 1024
 
 export class LocalStore implements Store {
   readonly storeDir: StoreDir
@@ -135,7 +144,8 @@ export class LocalStore implements Store {
       seen.add(key)
       if (!(await this.isValidPath(drvPath))) { unknown.push(drvPath); return }
       const drv = await this.readDerivation(drvPath)
-      const paths = outputPaths(this.storeDir, drv)
+      // Static output paths, and floating outputs a build already realised.
+      const paths = await this.queryDerivationOutputMap(drvPath).catch(() => outputPaths(this.storeDir, drv))
       const missing = [...paths].filter(([n]) => wanted === 'all' || wanted.includes(n))
       let anyMissing = false
       for (const [, p] of missing) if (!p || !(await this.isValidPath(p))) anyMissing = true
@@ -181,23 +191,28 @@ export class LocalStore implements Store {
       try {
         if (!opts.repair && (await this.isValidPath(info.path))) return
         consumed = true
-        const ingested = await this.deps.bridge.ingestNar(nar, { signal: ctx.signal })
-        const p = this.storeDir.print(info.path)
-        if (!ingested.narHash.equals(info.narHash)) {
-          throw new HashMismatchError(`hash mismatch importing path '${p}';\n  specified: ${info.narHash.format('nix32')}\n  got:       ${ingested.narHash.format('nix32')}`)
-        }
-        if (ingested.narSize !== info.narSize) {
-          throw new HashMismatchError(`size mismatch importing path '${p}';\n  specified: ${info.narSize}\n  got:       ${ingested.narSize}`)
-        }
-        if (info.ca) await this.checkContentAddress(info, ingested.root, ingested.narHash)
-        await this.publish(info.path, ingested.root, opts.repair)
-        await this.register([{ info, castoreRoot: encodeRootNode(info.path.baseName, ingested.root), derivationOutputs: await this.derivationOutputsOf(info.path) }])
+        const staged = await this.deps.bridge.stageNar(nar, { signal: ctx.signal })
+        const root = await staged.root
+        this.checkStatedNar(info, staged)
+        if (info.ca) await this.checkContentAddress(info, root, staged.narHash)
+        await this.commitPaths([{ info, root }], opts.repair)
         locks.setDeletion(true)
       } finally {
         await locks.release()
       }
     } finally {
       if (!consumed) await drain(nar)
+    }
+  }
+
+  /** The NAR received must be the one the caller described (C++ "hash mismatch importing path"). */
+  private checkStatedNar(info: PathInfo, got: { narHash: NixHash; narSize: number }): void {
+    const p = this.storeDir.print(info.path)
+    if (!got.narHash.equals(info.narHash)) {
+      throw new HashMismatchError(`hash mismatch importing path '${p}';\n  specified: ${info.narHash.format('nix32')}\n  got:       ${got.narHash.format('nix32')}`)
+    }
+    if (got.narSize !== info.narSize) {
+      throw new HashMismatchError(`size mismatch importing path '${p}';\n  specified: ${info.narSize}\n  got:       ${got.narSize}`)
     }
   }
 
@@ -235,47 +250,42 @@ export class LocalStore implements Store {
   }
 
   async addToStore(ctx: OpContext, name: string, method: ContentAddressMethodWithAlgo, references: readonly StorePath[], dump: AsyncIterable<Uint8Array>, repair: boolean): Promise<PathInfo> {
-    let root: Node
-    let narHash: NixHash
-    let narSize: number
+    let staged: StagedNar
     let ca: ContentAddress
     if (method.method === 'nar') {
       const { createHasher } = await import('../store-path/index.js')
       const extra = method.algo === 'sha256' ? undefined : createHasher(method.algo)
       const tee = extra ? teeInto(dump, c => extra.update(c)) : dump
-      const ingested = await this.deps.bridge.ingestNar(tee, { signal: ctx.signal })
-      root = ingested.root
-      narHash = ingested.narHash
-      narSize = ingested.narSize
-      ca = { method: 'nar', hash: extra ? extra.digest() : narHash }
+      staged = await this.deps.bridge.stageNar(tee, { signal: ctx.signal })
+      ca = { method: 'nar', hash: extra ? extra.digest() : staged.narHash }
     } else if (method.method === 'flat' || method.method === 'text') {
-      const body = await readAll(dump, MAX_IN_MEMORY_DUMP)
-      const nar = narOfFile(body, false)
-      const ingested = await this.deps.bridge.ingestNar(oneChunk(nar), { signal: ctx.signal })
-      root = ingested.root
-      narHash = ingested.narHash
-      narSize = ingested.narSize
-      ca = { method: method.method, hash: NixHash.of(method.algo, body) }
+      // Held in memory up to 32 MiB, spooled to a temporary file beyond (bounded memory per client).
+      await mkdir(this.stateDir, { recursive: true })
+      const body = await spoolFlatDump(dump, method.algo, { spillDir: this.stateDir })
+      try {
+        staged = await this.deps.bridge.stageNar(body.nar(), { signal: ctx.signal })
+        ca = { method: method.method, hash: body.hash }
+      } finally {
+        await body.dispose()
+      }
     } else {
       await drain(dump)
       throw new UnsupportedError("the 'git' ingestion method is not supported")
     }
+    const root = await staged.root
     const refs = [...references]
     const path = ca.method === 'text'
       ? makeTextPath(this.storeDir, name, ca.hash, refs)
       : storePathForContentAddress(this.storeDir, name, ca, refs)
     const info: PathInfo = {
-      path, deriver: undefined, narHash, references: refs.sort((a, b) => (a.baseName < b.baseName ? -1 : a.baseName > b.baseName ? 1 : 0)),
-      registrationTime: 0, narSize, ultimate: false, sigs: [], ca,
+      path, deriver: undefined, narHash: staged.narHash, references: refs.sort(byBaseName),
+      registrationTime: 0, narSize: staged.narSize, ultimate: false, sigs: [], ca,
     }
     await this.deps.tempRoots.add(ctx.clientId, path)
     if (repair || !(await this.isValidPath(path))) {
       const locks = (await PathLocks.acquire([this.realPath(path)], { signal: ctx.signal }))!
       try {
-        if (repair || !(await this.isValidPath(path))) {
-          await this.publish(path, root, repair)
-          await this.register([{ info, castoreRoot: encodeRootNode(path.baseName, root), derivationOutputs: await this.derivationOutputsOf(path) }])
-        }
+        if (repair || !(await this.isValidPath(path))) await this.commitPaths([{ info, root }], repair)
         locks.setDeletion(true)
       } finally {
         await locks.release()
@@ -293,20 +303,179 @@ export class LocalStore implements Store {
     return out
   }
 
-  /** Materialise `root` at the path's real location, replacing a leftover (invalid) copy. */
+  /**
+   * Make paths whose contents are stored in castore valid, as one batch; the caller holds
+   * their locks, and every `root` has resolved. Each is materialised (a few at once), then the
+   * batch joins a group commit: castore and the store directory are synced once and the group
+   * is registered in one transaction — a path is valid only once its contents are durable, and
+   * a crash leaves none of the batch registered.
+   */
+  private async commitPaths(items: ReadonlyArray<{ readonly info: PathInfo; readonly root: Node }>, repair: boolean): Promise<void> {
+    if (items.length === 0) return
+    await mapLimit(items, MATERIALISE_CONCURRENCY, it => this.publish(it.info.path, it.root, repair))
+    const regs: ValidPathRegistration[] = []
+    for (const it of items) {
+      regs.push({ info: it.info, castoreRoot: encodeRootNode(it.info.path.baseName, it.root), derivationOutputs: await this.derivationOutputsOf(it.info.path) })
+    }
+    await this.commits.submit(regs)
+  }
+
+  /** Durability barrier and registration, shared by concurrent commits (group-commit.ts). */
+  private readonly commits = new GroupCommit<ValidPathRegistration>(async regs => {
+    await Promise.all([this.deps.bridge.sync(), this.deps.settings['fsync-store-paths'] ? fsyncDir(this.realStoreDir) : undefined])
+    await this.register([...regs])
+  })
+
+  /**
+   * Materialise `root` at the path's real location. A leftover copy of an invalid path is
+   * moved aside before it is deleted, and a valid one being repaired is swapped for the new
+   * copy, so the final name never shows a half-written or half-deleted tree.
+   */
   private async publish(path: StorePath, root: Node, replace: boolean): Promise<void> {
     const real = this.realPath(path)
-    const exists = await lstat(real).then(() => true, () => false)
-    if (exists) {
-      if (!replace && (await this.isValidPath(path))) return
-      await deletePathCounting(real)
+    // The store directory itself is synced once per group commit.
+    const opts = { hardLinks: true, linkDir: this.deps.linkDir, syncParent: false, fsync: this.deps.settings['fsync-store-paths'] }
+    if (!replace) {
+      // Usually nothing is there: materialise straight away (it refuses an existing name).
+      try {
+        await materialise(root, real, this.deps.blobs, this.deps.dirs, opts)
+        return
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && lstatSync(this.realStoreDir, { throwIfNoEntry: false }) === undefined) {
+          await mkdir(this.realStoreDir, { recursive: true }) // the store directory was removed
+          await materialise(root, real, this.deps.blobs, this.deps.dirs, opts)
+          return
+        }
+        if (!(e instanceof DestinationExistsError)) throw e
+        if (await this.isValidPath(path)) return // valid meanwhile (another writer of a shared store)
+      }
+    } else if (lstatSync(real, { throwIfNoEntry: false }) === undefined) {
+      await materialise(root, real, this.deps.blobs, this.deps.dirs, opts)
+      return
     }
-    await mkdir(this.realStoreDir, { recursive: true })
-    await materialise(root, real, this.deps.blobs, this.deps.dirs, { hardLinks: true, linkDir: this.deps.linkDir })
+    // A leftover copy of an invalid path, or a valid one being repaired: swap in a new copy.
+    const fresh = this.asideName(path, 'new')
+    await materialise(root, fresh, this.deps.blobs, this.deps.dirs, opts)
+    const old = this.asideName(path, 'old')
+    await rename(real, old)
+    await rename(fresh, real)
+    await deletePathCounting(old)
+  }
+
+  /** Replace the materialised copy of a valid path with a fresh one from castore (repair). */
+  async rematerialise(path: StorePath, root: Node): Promise<void> {
+    const locks = (await PathLocks.acquire([this.realPath(path)]))!
+    try {
+      await this.publish(path, root, true)
+      if (this.deps.settings['fsync-store-paths']) await fsyncDir(this.realStoreDir)
+    } finally {
+      await locks.release()
+    }
+  }
+
+  /** A hidden sibling name for a path being replaced (cleaned up at open if a crash leaves it). */
+  private asideName(path: StorePath, what: 'new' | 'old'): string {
+    return `${this.realStoreDir}/.${path.baseName}.${what}-${randomBytes(6).toString('hex')}`
   }
 
   private async register(regs: ValidPathRegistration[]): Promise<void> {
     await this.deps.pathInfo.registerValidPaths(regs)
+  }
+
+  // ---- export / import (C++ Store::exportPaths / importPaths) -------------------------------------
+
+  /**
+   * `nix-store --export`: the paths in Nix's export format, referenced paths first. A path whose
+   * contents no longer match its NAR hash is refused (C++: "hash of path … has changed").
+   */
+  async *exportPaths(paths: readonly StorePath[]): AsyncGenerator<Uint8Array> {
+    const infos = new Map<string, PathInfo>()
+    for (const p of paths) {
+      const info = await this.queryPathInfo(p)
+      if (!info) throw new InvalidStorePathError(`path '${this.storeDir.print(p)}' is not valid`)
+      infos.set(p.baseName, info)
+    }
+    const { createHasher } = await import('../store-path/index.js')
+    for (const info of topoSortReferencesFirst([...infos.values()])) {
+      yield encodeExportMarker(true)
+      const h = createHasher('sha256')
+      for await (const c of this.narOf(info.path)) { h.update(c); yield c }
+      const got = h.digest()
+      if (!got.equals(info.narHash)) {
+        throw new StoreError(`hash of path '${this.storeDir.print(info.path)}' has changed from '${info.narHash.format('nix32', true)}' to '${got.format('nix32', true)}'!`)
+      }
+      yield encodeExportTrailer(this.storeDir, info)
+    }
+    yield encodeExportMarker(false)
+  }
+
+  /**
+   * `nix-store --import`: add the paths of an export stream (signatures are not checked, as
+   * `nix-store --import` does not), returning them in stream order. Paths already valid are
+   * skipped. Decoding runs ahead of committing: paths are made valid in batches of up to
+   * IMPORT_BATCH, each batch materialised, synced and registered at once, in stream order (so
+   * references come first) — a failure leaves the failing batch and all later ones unregistered.
+   */
+  async importPaths(ctx: OpContext, src: AsyncIterable<Uint8Array>): Promise<StorePath[]> {
+    const bs = new ByteSource(src)
+    const out: StorePath[] = []
+    let batch: Array<{ info: PathInfo; staged: StagedNar }> = []
+    let committing: Promise<void> = Promise.resolve()
+    const flush = (items: typeof batch): void => {
+      const prev = committing
+      committing = (async () => { await prev; await this.importBatch(ctx, items) })()
+      committing.catch(() => {})
+    }
+    try {
+      for (;;) {
+        if (!(await bs.decode(r => decodeExportMarker(r), 'export marker'))) break
+        const staged = await this.deps.bridge.stageNar(bs, { signal: ctx.signal })
+        staged.root.catch(() => {})
+        const t = await bs.decode(r => decodeExportTrailer(r, this.storeDir), 'export trailer')
+        const info: PathInfo = {
+          path: t.path, deriver: t.deriver, narHash: staged.narHash, narSize: staged.narSize,
+          references: [...t.references].sort(byBaseName), registrationTime: 0, ultimate: false, sigs: [], ca: undefined,
+        }
+        batch.push({ info, staged })
+        out.push(t.path)
+        let stored = 0
+        for (const b of batch) stored += b.staged.narSize
+        if (batch.length >= IMPORT_BATCH || stored >= IMPORT_BATCH_BYTES) {
+          await committing // at most one batch committing while the next is decoded
+          flush(batch)
+          batch = []
+        }
+      }
+      flush(batch)
+      await committing
+    } catch (e) {
+      await Promise.allSettled([committing, ...batch.map(b => b.staged.root)])
+      throw e
+    }
+    return out
+  }
+
+  /** Commit one batch of an import: skip paths already valid (or repeated), lock the rest. */
+  private async importBatch(ctx: OpContext, items: ReadonlyArray<{ info: PathInfo; staged: StagedNar }>): Promise<void> {
+    const fresh = new Map<string, { info: PathInfo; staged: StagedNar }>()
+    for (const it of items) if (!fresh.has(it.info.path.baseName)) fresh.set(it.info.path.baseName, it)
+    for (const it of fresh.values()) await this.deps.tempRoots.add(ctx.clientId, it.info.path)
+    await Promise.all(items.map(it => it.staged.root)) // every upload done, even of skipped paths
+    const pending = async () => {
+      const valid = new Set((await this.queryValidPaths([...fresh.values()].map(it => it.info.path))).map(p => p.baseName))
+      return [...fresh.values()].filter(it => !valid.has(it.info.path.baseName))
+    }
+    let todo = await pending()
+    if (todo.length === 0) return
+    const locks = (await PathLocks.acquire(todo.map(it => this.realPath(it.info.path)), { signal: ctx.signal }))!
+    try {
+      todo = await pending()
+      const ready = await Promise.all(todo.map(async it => ({ info: it.info, root: await it.staged.root })))
+      await this.commitPaths(ready, false)
+      locks.setDeletion(true)
+    } finally {
+      await locks.release()
+    }
   }
 
   async addSignatures(_ctx: OpContext, path: StorePath, sigs: readonly string[]): Promise<void> {
@@ -334,6 +503,20 @@ export class LocalStore implements Store {
     }
     // The materialised copy is the fast path (as C++ dumps from disk); castore backs it up.
     yield* dumpPath(this.realPath(path))
+  }
+
+  /**
+   * The NAR of a path known to be valid: dumped from its materialised copy (as C++ does), or
+   * rendered from castore when that copy is missing. Small output pieces: most paths are small,
+   * and each dump allocates one piece up front.
+   */
+  private async *narOf(path: StorePath): AsyncGenerator<Uint8Array> {
+    const real = this.realPath(path)
+    if (lstatSync(real, { throwIfNoEntry: false }) === undefined) {
+      const root = await this.castoreRoot(path)
+      if (root) { yield* this.deps.bridge.renderNar(root); return }
+    }
+    yield* dumpPath(real, { chunkSize: 16 * 1024 })
   }
 
   /** The castore root of a valid path, adopting paths C++ Nix registered on first need. */
@@ -389,22 +572,45 @@ export class LocalStore implements Store {
       queryDerivationOutputMap: p => this.queryDerivationOutputMap(p),
       queryRealisation: id => pi.queryRealisation(id),
       registerRealisation: r => pi.registerRealisation(r),
-      ingestNar: (nar, signal) => this.deps.bridge.ingestNar(nar, { signal }),
       registerBuiltOutputs: entries => this.importBuiltOutputs(entries),
+      writeDerivation: async (clientId, drv) => {
+        const { text, references } = derivationStoreInfo(drv, this.storeDir)
+        const ctx: OpContext = { trusted: true, logger: nullLogger, clientId, settings: { keepFailed: false, keepGoing: false, tryFallback: false, maxBuildJobs: 1, maxSilentTime: 0, buildCores: 0, useSubstitutes: false, overrides: new Map() } }
+        return (await this.addToStore(ctx, `${drv.name}.drv`, { method: 'text', algo: 'sha256' }, references, oneChunk(new TextEncoder().encode(text)), false)).path
+      },
       addTempRoot: (clientId, p) => this.deps.tempRoots.add(clientId, p),
     }
   }
 
   /**
    * Register build outputs that are already materialised at their real path (renamed there
-   * from the build's scratch area) and ingested into castore (`root`).
+   * from the build's scratch area, canonical, hashed and scanned by the builder). They are
+   * valid at once; ingesting them into castore follows in the background (`adopt`, which
+   * checks the NAR hash again), so it is not part of a build's latency.
    */
-  async importBuiltOutputs(entries: ReadonlyArray<{ readonly info: PathInfo; readonly root: Node }>): Promise<void> {
+  async importBuiltOutputs(entries: ReadonlyArray<{ readonly info: PathInfo }>): Promise<void> {
     await this.register(await Promise.all(entries.map(async e => ({
       info: e.info,
-      castoreRoot: encodeRootNode(e.info.path.baseName, e.root),
       derivationOutputs: await this.derivationOutputsOf(e.info.path).catch(() => undefined),
     }))))
+    for (const e of entries) this.adoptLater(e.info.path)
+  }
+
+  private readonly adoptQueue: StorePath[] = []
+  private adopting: Promise<void> | undefined
+  private closing = false
+
+  /** Ingest a valid path into castore soon, one path at a time. */
+  private adoptLater(p: StorePath): void {
+    this.adoptQueue.push(p)
+    this.adopting ??= (async () => {
+      while (this.adoptQueue.length > 0 && !this.closing) {
+        const next = this.adoptQueue.shift()!
+        try { if (await this.isValidPath(next)) await this.adopt(next) } catch (e) {
+          this.deps.log?.warn(`cannot ingest '${this.storeDir.print(next)}' into castore: ${(e as Error).message}`)
+        }
+      }
+    })().finally(() => { this.adopting = undefined })
   }
 
   /** Daemon settings with the client's SetOptions values and overrides (C++ applies them to its process). */
@@ -515,7 +721,8 @@ export class LocalStore implements Store {
       computeFSClosure: (p, o) => pi.computeClosure([p], { includeOutputs: o.includeOutputs, includeDerivers: o.includeDerivers }),
       topoSortPaths: async paths => topoSortReferrersFirst(paths, p => pi.queryReferrers(p)),
       invalidatePathChecked: p => pi.invalidatePaths([p]),
-      deleteEntry: base => deletePathCounting(`${this.realStoreDir}/${base}`),
+      invalidatePaths: ps => pi.invalidatePaths(ps),
+      deleteEntry: async base => deletePathCountingSync(`${this.realStoreDir}/${base}`),
       afterDeletion: async () => { if (this.deps.castoreGc) await this.deps.castoreGc(this.allCastoreRoots()) },
     }
   }
@@ -544,6 +751,8 @@ export class LocalStore implements Store {
   get internals() { return this.deps }
 
   async close(): Promise<void> {
+    this.closing = true
+    await this.adopting
     await this.runners?.close().catch(() => undefined)
     await this.deps.tempRoots.close()
     await this.deps.onClose?.()
@@ -600,3 +809,39 @@ async function topoSortReferrersFirst(paths: readonly StorePath[], referrers: (p
 }
 
 
+
+function byBaseName(a: StorePath, b: StorePath): number {
+  return a.baseName < b.baseName ? -1 : a.baseName > b.baseName ? 1 : 0
+}
+
+/**
+ * The order `exportPaths` writes paths in, exactly as C++ (`topoSortPaths` reversed): a
+ * depth-first post-order over the set in path order, references (within the set) in path order
+ * — so every path comes after the paths it refers to.
+ */
+function topoSortReferencesFirst(infos: readonly PathInfo[]): PathInfo[] {
+  const byName = new Map(infos.map(i => [i.path.baseName, i]))
+  const done = new Set<string>()
+  const active = new Set<string>()
+  const out: PathInfo[] = []
+  const visit = (info: PathInfo): void => {
+    const name = info.path.baseName
+    if (active.has(name)) throw new StoreError(`cycle detected in the references of '${name}'`)
+    if (done.has(name)) return
+    done.add(name)
+    active.add(name)
+    for (const r of [...info.references].sort(byBaseName)) {
+      const ri = byName.get(r.baseName)
+      if (ri && r.baseName !== name) visit(ri)
+    }
+    active.delete(name)
+    out.push(info)
+  }
+  for (const i of [...infos].sort((a, b) => byBaseName(a.path, b.path))) visit(i)
+  return out
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r')
+  try { await fh.sync() } finally { await fh.close() }
+}

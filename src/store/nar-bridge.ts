@@ -1,11 +1,16 @@
 /**
- * What the store needs from the NAR ⇄ castore bridge: ingest a NAR stream into castore (blobs
- * and directories made durable) while computing its SHA-256 and size in the same pass, and
- * render a castore root node back to NAR bytes identical to the ingested ones.
+ * What the store needs from the NAR ⇄ castore bridge: ingest a NAR stream into castore while
+ * computing its SHA-256 and size in the same pass, and render a castore root node back to NAR
+ * bytes identical to the ingested ones.
+ *
+ * Ingestion comes in two steps so that batches pay for durability once: `stageNar` returns
+ * when the NAR has been read (its uploads may still run; `root` resolves when they are done),
+ * and `sync` makes everything stored so far durable. `ingestNar` is both in one call.
  */
 import type { BlobService, DirectoryService, Node } from '../castore/index.js'
-import { ingestNar, renderNar } from './nar-castore.js'
+import { ingestNar, renderNar, stageNar, syncCastore } from './nar-castore.js'
 import type { NixHash } from '../store-path/index.js'
+import type { ByteSource } from '../wire/index.js'
 
 export interface IngestedNar {
   readonly root: Node
@@ -13,8 +18,18 @@ export interface IngestedNar {
   readonly narSize: number
 }
 
+export interface StagedNar {
+  readonly narHash: NixHash
+  readonly narSize: number
+  /** Resolves once the contents are stored (not yet durable: see `sync`). */
+  readonly root: Promise<Node>
+}
+
 export interface NarCastoreBridge {
   ingestNar(src: AsyncIterable<Uint8Array>, opts?: { signal?: AbortSignal | undefined }): Promise<IngestedNar>
+  stageNar(src: AsyncIterable<Uint8Array> | ByteSource, opts?: { signal?: AbortSignal | undefined }): Promise<StagedNar>
+  /** Make every staged root that has resolved durable. */
+  sync(): Promise<void>
   renderNar(root: Node): AsyncIterable<Uint8Array>
 }
 
@@ -25,6 +40,11 @@ export function makeNarCastoreBridge(blobs: BlobService, dirs: DirectoryService)
       const r = await ingestNar(src, blobs, dirs, opts.signal ? { signal: opts.signal } : {})
       return { root: r.root, narHash: r.narSha256, narSize: r.narSize }
     },
+    async stageNar(src, opts = {}) {
+      const r = await stageNar(src, blobs, dirs, opts.signal ? { signal: opts.signal } : {})
+      return { root: r.root, narHash: r.narSha256, narSize: r.narSize }
+    },
+    sync: () => syncCastore(blobs, dirs),
     renderNar: root => renderNar(root, blobs, dirs),
   }
 }

@@ -38,6 +38,38 @@ interface DirBuilder { entries: Array<{ name: Uint8Array; node: Promise<Node> }>
 
 /** Decode a NAR into the castore; returns the root node (durable) and the NAR's size and sha256. */
 export async function ingestNar(src: AsyncIterable<Uint8Array> | ByteSource, blobs: BlobService, dirs: DirectoryService, opts: IngestNarOptions = {}): Promise<IngestNarResult> {
+  const staged = await stageNar(src, blobs, dirs, opts)
+  const root = await staged.root
+  await syncCastore(blobs, dirs)
+  return { root, narSize: staged.narSize, narSha256: staged.narSha256 }
+}
+
+/** A NAR decoded into the castore, its uploads possibly still running. */
+export interface StagedNar {
+  narSize: number
+  narSha256: NixHash
+  /**
+   * The root node, once every blob and directory is stored — but not yet durable: call
+   * `syncCastore` before anything durable names it.
+   */
+  root: Promise<Node>
+}
+
+/**
+ * Make what was stored so far durable (blobs before the directories that name them). One call
+ * covers every staged NAR whose root has resolved, so a batch pays for it once.
+ */
+export async function syncCastore(blobs: BlobService, dirs: DirectoryService): Promise<void> {
+  await blobs.sync()
+  await dirs.sync()
+}
+
+/**
+ * Decode a NAR into the castore and return as soon as its last byte is read (the source is then
+ * positioned after it), with the uploads finishing in the background (`root`). Lets a caller
+ * decode the next NAR of a stream while this one's files are still being written.
+ */
+export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blobs: BlobService, dirs: DirectoryService, opts: IngestNarOptions = {}): Promise<StagedNar> {
   const maxInFlight = opts.concurrency ?? 32
   const putter = dirs.putMultiple()
   const stack: DirBuilder[] = []
@@ -94,16 +126,24 @@ export async function ingestNar(src: AsyncIterable<Uint8Array> | ByteSource, blo
     },
   }
 
-  const res = await decodeNar(src, sink, { hash: 'sha256', ...(opts.signal ? { signal: opts.signal } : {}) })
-  const node = await root!
-  await Promise.all(inFlight)
-  // Blobs before the directories that name them, directories before the caller's reference.
-  await blobs.sync()
-  if (anyDir) {
-    await putter.close()
-    await dirs.sync()
+  let res
+  try {
+    res = await decodeNar(src, sink, { hash: 'sha256', ...(opts.signal ? { signal: opts.signal } : {}) })
+  } catch (e) {
+    // Let uploads already started settle before the caller sees the error (nothing dangles).
+    await Promise.allSettled([...inFlight, ...(root ? [root] : [])])
+    if (anyDir) await putter.close().catch(() => {})
+    throw e
   }
-  return { root: node, narSize: res.narSize, narSha256: res.narHash! }
+  const top = root!
+  const settled = (async (): Promise<Node> => {
+    const node = await top
+    await Promise.all(inFlight)
+    if (anyDir) await putter.close()
+    return node
+  })()
+  settled.catch(() => {})
+  return { root: settled, narSize: res.narSize, narSha256: res.narHash! }
 }
 
 /** All of a small file's contents as one owned buffer (chunks from the reader are views). */

@@ -12,6 +12,7 @@ import type { Settings, StoreLocations } from '../settings/index.js'
 import { PublicKey, publicKeysOf } from '../signing/index.js'
 import type { Logger } from '../logger.js'
 import { TempRoots } from './gc/index.js'
+import { cleanLeftovers } from './leftovers.js'
 import { LocalStore } from './local-store.js'
 import { makeNarCastoreBridge, type NarCastoreBridge } from './nar-bridge.js'
 
@@ -39,11 +40,19 @@ export async function openLocalStore(opts: OpenLocalStoreOptions): Promise<Local
   }
 
   const castoreDir = settings['tsnix-castore-dir'] || `${state}/castore`
-  const objects = await FsObjectStore.open(castoreDir)
-  const blobs = await FsBlobService.open(objects)
+  // `fsync-store-paths = false` (C++ Nix's default) trades durability across a power loss for
+  // speed; a killed process still leaves no half-written object or path (temp names + rename).
+  const objects = await FsObjectStore.open(castoreDir, { fsync: settings['fsync-store-paths'] })
+  // With every path materialised, a large file's bytes must exist whole in the store anyway:
+  // stored whole, castore's object *is* the materialised file (a hard link). Chunks would be a
+  // second copy (castore's chunks plus a whole linked copy) and cost the chunker's CPU; they
+  // only pay where paths are not materialised (src/store/README.md, "Dedup").
+  const blobs = await FsBlobService.open(objects, settings['tsnix-materialise'] === 'eager' ? { chunking: false, wholeMax: 1024 * 1024 } : {})
   const dirs = await FsDirectoryService.open(objects)
   const linkDir = `${castoreDir}/links`
   await mkdir(linkDir, { recursive: true })
+  // Leftovers of a crashed writer (hidden temporary names only; nothing valid is touched).
+  if (nativeAddon()) await cleanLeftovers(locations.realStoreDir, `${castoreDir}/tmp`)
 
   let pathInfo: PathInfoService
   const db = settings['tsnix-database']

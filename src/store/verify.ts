@@ -94,8 +94,5 @@ export async function repairPath(store: LocalStore, path: StorePath): Promise<vo
   const h = createHasher(info.narHash.algo)
   for await (const c of store.internals.bridge.renderNar(root)) h.update(c)
   if (!h.digest().equals(info.narHash)) throw new Error(`cannot repair path '${shown}': its castore copy does not match the recorded NAR hash`)
-  const { deletePathCounting } = await import('./gc/index.js')
-  const { materialise } = await import('../castore/index.js')
-  await deletePathCounting(store.realPath(path))
-  await materialise(root, store.realPath(path), store.internals.blobs, store.internals.dirs, { hardLinks: true, linkDir: store.internals.linkDir })
+  await store.rematerialise(path, root)
 }

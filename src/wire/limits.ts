@@ -13,6 +13,12 @@ export const LIMITS = {
   listCount: 16 * 1024 * 1024,
   /** One frame of a framed stream (stock clients send ≤ 32 KiB; be generous). */
   frame: 64 * 1024 * 1024,
+  /**
+   * Everything one request may need buffered at once (a daemon's bound per connection; the
+   * largest legitimate one is an AddTextToStore body of LIMITS.text, or a QueryValidPaths of
+   * about a million paths). Uploads that follow a request stream and are not counted.
+   */
+  request: 96 * 1024 * 1024,
 } as const
 
 export type LimitName = keyof typeof LIMITS

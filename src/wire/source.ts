@@ -3,9 +3,26 @@
  * decode on top (`decode(fn)`), so codecs stay synchronous over a WireReader and the source
  * only reads when a decoder needs more bytes (backpressure comes for free: nothing is read
  * from the iterator until asked).
+ *
+ * A restart re-parses everything buffered, so a large value arriving in many chunks would cost
+ * quadratic time (a 2.7 MiB QueryValidPaths took 5 s). Once the buffer is large, a restart
+ * therefore waits until the buffer has doubled — or until the peer pauses, since it may have
+ * sent the whole value and be waiting for the answer. A pause only counts if it is longer than
+ * twice the last attempt took, so re-parsing never takes more than a third of the time even for
+ * a peer that sends in bursts; with a steady sender the total work is linear.
  */
-import { IncompleteError, UnexpectedEofError } from './errors.js'
+import { IncompleteError, UnexpectedEofError, WireLimitError } from './errors.js'
 import { WireReader } from './reader.js'
+
+export interface ByteSourceOptions {
+  /** Refuse a single decode that needs more than this many bytes buffered (default: no limit). */
+  readonly maxDecode?: number
+}
+
+/** Below this many buffered bytes a restart is cheap and happens as soon as bytes arrive. */
+const REPARSE_THRESHOLD = 256 * 1024
+/** The least time the peer must be quiet before a restart goes ahead without the buffer doubling. */
+const QUIET_MS = 5
 
 export class ByteSource {
   private readonly it: AsyncIterator<Uint8Array>
@@ -13,9 +30,13 @@ export class ByteSource {
   private start = 0
   private end = 0
   private eof = false
+  /** A read from the iterator started by `pullWhileFlowing` that has not been consumed yet. */
+  private pending: Promise<IteratorResult<Uint8Array>> | undefined
+  private readonly maxDecode: number
 
-  constructor(src: AsyncIterable<Uint8Array>) {
+  constructor(src: AsyncIterable<Uint8Array>, opts: ByteSourceOptions = {}) {
     this.it = src[Symbol.asyncIterator]()
+    this.maxDecode = opts.maxDecode ?? Number.POSITIVE_INFINITY
   }
 
   /** Bytes buffered and not yet consumed. */
@@ -25,10 +46,27 @@ export class ByteSource {
   /** Pull one more chunk into the buffer; false at end of input. */
   private async pull(): Promise<boolean> {
     if (this.eof) return false
-    const r = await this.it.next()
+    const next = this.pending ?? this.it.next()
+    this.pending = undefined
+    const r = await next
     if (r.done) { this.eof = true; return false }
     this.append(r.value)
     return true
+  }
+
+  /** Pull chunks until `target` bytes are buffered, as long as each arrives within `quietMs`. */
+  private async pullWhileFlowing(target: number, quietMs: number): Promise<void> {
+    while (this.buffered < target && !this.eof) {
+      const next = this.pending ?? this.it.next()
+      this.pending = next
+      let timer: NodeJS.Timeout | undefined
+      const quiet = new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(false), quietMs) })
+      // a failed read is reported by the pull() that consumes it
+      const arrived = await Promise.race([next.then(() => true, () => true), quiet])
+      clearTimeout(timer)
+      if (!arrived) return // the read stays pending for the next pull()
+      await this.pull()
+    }
   }
 
   private append(chunk: Uint8Array): void {
@@ -68,15 +106,21 @@ export class ByteSource {
    * On success the bytes it read are consumed; at end of input → UnexpectedEofError.
    */
   async decode<T>(fn: (r: WireReader) => T, what = 'value'): Promise<T> {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const r = new WireReader(this.buf.subarray(this.start, this.end))
+      const started = performance.now()
       try {
         const v = fn(r)
         this.start += r.pos
         return v
       } catch (e) {
         if (!(e instanceof IncompleteError)) throw e
+        if (e.needed > this.maxDecode) throw new WireLimitError(what, e.needed, this.maxDecode)
+        const took = performance.now() - started
         if (!(await this.fill(e.needed))) throw new UnexpectedEofError(what)
+        if (attempt > 0 && this.buffered >= REPARSE_THRESHOLD) {
+          await this.pullWhileFlowing(Math.min(2 * this.buffered, this.maxDecode), Math.max(QUIET_MS, 2 * took))
+        }
       }
     }
   }
@@ -104,6 +148,12 @@ export class ByteSource {
   /** Hand back bytes that a consumer read too far (e.g. after a framed terminator). */
   unshift(b: Uint8Array): void {
     if (b.length === 0) return
+    // The tail of what was just read, still in place in our buffer: step back, copying nothing
+    // (a reader that took a whole chunk and used the start of it hands the rest back per item).
+    if (b.buffer === this.buf.buffer && b.byteOffset + b.length === this.buf.byteOffset + this.start && b.length <= this.start) {
+      this.start -= b.length
+      return
+    }
     const have = this.buf.subarray(this.start, this.end)
     const next = new Uint8Array(b.length + have.length)
     next.set(b)

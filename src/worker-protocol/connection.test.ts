@@ -113,6 +113,30 @@ describe('ServerConnection with WorkerClient', () => {
     assert.equal((await ended).kind, 'eof')
   })
 
+  /*
+   * Regression: a bad NAR inside intact frames (a client whose dump failed sends an empty
+   * stream; C++ answers "end of string reached" and the 2.8 client goes on with "error
+   * (ignored)") closed the connection, because NAR errors are ProtocolErrors. The frames are
+   * read to their terminator, as C++ FramedSource does, so the connection stays usable.
+   */
+  it('keeps the connection when the contents of a framed upload are rejected as a bad NAR', async () => {
+    const { BadArchiveError } = await import('../nar/index.js')
+    const { client, ended } = await connect({
+      AddToStore: {
+        async run(_req, io) {
+          for await (const _ of io.upload!) throw new BadArchiveError("input doesn't look like a Nix archive")
+          throw new BadArchiveError('end of string reached')
+        },
+      },
+      IsValidPath: { run: async () => true },
+    })
+    await assert.rejects(client.addToStore('x', { method: 'nar', algo: 'sha256' }, [], new Uint8Array(200_000).fill(1)), /doesn't look like a Nix archive/)
+    await assert.rejects(client.addToStore('x', { method: 'nar', algo: 'sha256' }, [], new Uint8Array(0)), /end of string reached/)
+    assert.equal(await client.isValidPath(P), true)
+    client.close()
+    assert.equal((await ended).kind, 'eof')
+  })
+
   it('delivers log lines filtered by the client verbosity, and activities with ids and parents', async () => {
     const frames: StderrFrame[] = []
     const { client } = await connect({

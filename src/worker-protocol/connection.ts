@@ -14,7 +14,7 @@
  */
 import { NixError } from '../errors.js'
 import { StoreDir } from '../store-path/index.js'
-import { ByteSource, LIMITS, ProtocolError, UnexpectedEofError, WireWriter } from '../wire/index.js'
+import { ByteSource, LIMITS, ProtocolError, WireWriter } from '../wire/index.js'
 import {
   type ClientHandshakeInfo, ClientHandshakeInfoCodec, ClientMagicCodec, ClientOptionsCodec, type ClientSettings, type CodecContext,
   DaemonHelloCodec, DEFAULT_CLIENT_SETTINGS, FeaturesCodec, oldFormatErrorText, type OpDef, opDef, type StderrFrame, StderrFrameCodec,
@@ -73,12 +73,15 @@ export class ServerConnection implements FrameSink {
   private ctx: CodecContext
   private clientVersion: ProtocolVersion = 0
   private settings: ClientSettings = DEFAULT_CLIENT_SETTINGS
+  /** After a failed op with an upload: whether all of its data was read (set by performOp). */
+  private dataInSync: boolean | undefined
   private readonly abort = new AbortController()
   readonly logger: Logger = new FrameLogger(this)
   ops = 0
 
   constructor(src: AsyncIterable<Uint8Array>, sink: ByteSink, opts: ServerOptions) {
-    this.in = new ByteSource(src)
+    // one request is buffered whole while it is decoded: bound it (the memory bound per client)
+    this.in = new ByteSource(src, { maxDecode: LIMITS.request })
     this.sink = sink
     this.opts = opts
     this.storeDir = opts.storeDir ?? new StoreDir()
@@ -132,13 +135,16 @@ export class ServerConnection implements FrameSink {
     const errorAllowed = this.working
     const wire = toWireError(e)
     this.stopWork(wire)
-    let goOn = errorAllowed && e instanceof NixError && !(e instanceof ProtocolError)
+    // A ProtocolError means the input can no longer be followed — unless it concerned the
+    // contents of an upload that was then read to its end (dataInSync).
+    const inSync = this.dataInSync ?? !(e instanceof ProtocolError)
+    this.dataInSync = undefined
+    let goOn = errorAllowed && e instanceof NixError && inSync
     if (!errorAllowed) {
       // C++ rethrows here and processConnection's outer handler sends the error once more
       this.stopWork(wire)
       goOn = false
     }
-    if (e instanceof UnexpectedEofError) goOn = false
     await this.flush().catch(() => {})
     return goOn && this.writeFailed === undefined
   }
@@ -234,7 +240,11 @@ export class ServerConnection implements FrameSink {
     try {
       reply = handler ? await handler.run(req, this.io(upload, def)) : undefined
     } catch (e) {
-      if (upload && !upload.finished && !(e instanceof ProtocolError)) await upload.drain()
+      // As C++ FramedSource's destructor: read the rest of the data so the next op is read from
+      // the right place — also after the data's *contents* were rejected (a bad NAR inside
+      // intact frames), so the error does not cost the connection.
+      if (upload && !upload.finished && !upload.broken) await upload.drain().catch(() => undefined)
+      this.dataInSync = upload ? upload.finished : undefined
       throw e
     }
     if (upload && !upload.finished) await upload.drain()

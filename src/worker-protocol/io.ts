@@ -12,9 +12,14 @@ export interface ByteSink {
   end(): Promise<void>
 }
 
-/** Pull chunks from a readable stream (its async iterator reads on demand; no 'data' listener). */
+/**
+ * Pull chunks from a readable stream (its async iterator reads on demand; no 'data' listener).
+ * Reaching the end must not destroy the stream: for a socket that would also close the side we
+ * still write the reply to, so a client that half-closes after its last request never got the
+ * answer. Whoever owns the stream closes it.
+ */
 export function readableSource(r: Readable): AsyncIterable<Uint8Array> {
-  return r
+  return { [Symbol.asyncIterator]: () => r.iterator({ destroyOnReturn: false }) }
 }
 
 export class WritableSink implements ByteSink {

@@ -85,7 +85,10 @@ export async function serveSocket(sock: Socket, opts: DaemonOptions): Promise<vo
     const end = await serveConnection(readableSource(sock), new WritableSink(sock), client, opts, abort.signal)
     if (end.kind === 'closed' && opts.log) opts.log(`connection of ${client.user} closed: ${(end.error as Error)?.message ?? end.error}`)
   } finally {
-    sock.end()
+    // Not just end(): with allowHalfOpen the socket would stay open until its read side ended,
+    // which never happens when the client's unread bytes are left over (a failed upload) —
+    // one leaked descriptor per such connection. Flush what we wrote, then close.
+    sock.destroySoon()
   }
 }
 

@@ -16,6 +16,11 @@ export interface Upload extends AsyncIterable<Uint8Array> {
   drain(): Promise<void>
   /** True once all of the data has been read. */
   readonly finished: boolean
+  /**
+   * True once reading the data itself failed (bad framing, the connection ended, a raw NAR that
+   * breaks the grammar): where the data ends is unknown, so the connection cannot go on.
+   */
+  readonly broken: boolean
 }
 
 const CHUNK = 64 * 1024
@@ -26,6 +31,7 @@ export class FramedUpload implements Upload {
   private left = 0
   private done = false
   private iterating = false
+  broken = false
 
   constructor(src: ByteSource) { this.src = src }
 
@@ -33,6 +39,10 @@ export class FramedUpload implements Upload {
 
   /** The next chunk of payload, or undefined after the terminator. */
   async next(): Promise<Uint8Array | undefined> {
+    try { return await this.read() } catch (e) { this.broken = true; throw e }
+  }
+
+  private async read(): Promise<Uint8Array | undefined> {
     while (this.left === 0) {
       if (this.done) return undefined
       const n = await this.src.decode(r => r.u64(), 'frame length')
@@ -61,6 +71,7 @@ export class NarUpload implements Upload {
   private readonly giveBack: (rest: Uint8Array) => void
   private readonly scanner = new NarScanner()
   private iterating = false
+  broken = false
 
   /** `pull` returns up to `max` bytes; `giveBack` returns bytes read past the end of the NAR. */
   constructor(pull: (max: number) => Promise<Uint8Array | undefined>, giveBack: (rest: Uint8Array) => void) {
@@ -75,6 +86,10 @@ export class NarUpload implements Upload {
   get finished(): boolean { return this.scanner.done }
 
   async next(): Promise<Uint8Array | undefined> {
+    try { return await this.read() } catch (e) { this.broken = true; throw e }
+  }
+
+  private async read(): Promise<Uint8Array | undefined> {
     if (this.scanner.done) return undefined
     const b = await this.pull(CHUNK)
     if (!b) { this.scanner.end(); return undefined }

@@ -79,10 +79,14 @@ class LocalServer implements PgServer {
 
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
+      // The child was unref'd so it cannot keep a test run alive; while we wait for it to exit it
+      // must keep the event loop alive, or a script with nothing else pending would just end.
+      this.child.ref()
       const exited = new Promise(resolve => this.child.once('exit', resolve))
+      const kill = setTimeout(() => this.child.kill('SIGKILL'), 10_000)
       this.child.kill('SIGINT') // fast shutdown
-      await Promise.race([exited, sleep(10_000, undefined, { ref: false })])
-      if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL')
+      await exited
+      clearTimeout(kill)
     }
     rmSync(this.dir, { recursive: true, force: true })
   }

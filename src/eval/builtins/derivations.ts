@@ -22,7 +22,7 @@ import { valueToJSON } from './json.js'
 import { sortContext } from './context.js'
 import type { BuiltinGroup } from './registry.js'
 import {
-  computeFSClosure, newHashAllowEmpty, parseHashAlgoOpt, readDerivation, requireFeature, storeSession, isReadOnly,
+  computeFSClosure, newHashAllowEmpty, parseHashAlgoOpt, readDerivation, readStoreDerivation, requireFeature, storeSession, isReadOnly,
 } from './store-common.js'
 
 /**
@@ -93,6 +93,12 @@ in
 
 const DERIVATION_PATH = '\xc2\xabnix-internal\xc2\xbb/derivation-internal.nix'
 
+const NON_ASCII = /[^\x00-\x7f]/
+/** Bytes (binary string) → the JS string src/derivation works with; ASCII needs no decoding. */
+function u(s: string): string {
+  return NON_ASCII.test(s) ? binaryToUtf8(s) : s
+}
+
 /** Attributes that structured attrs make ineffective (C++ warns about each). */
 const OUTPUT_CHECKS = ['allowedReferences', 'allowedRequisites', 'disallowedReferences', 'disallowedRequisites', 'maxSize', 'maxClosureSize']
 
@@ -120,6 +126,21 @@ function derivationStrict(st: EvalState, args: Value[], pos: PosIdx): Value {
     return derivationStrictInternal(st, drvName, attrs)
   } catch (e) {
     throw prefixed(e, noPos, `while evaluating derivation '${drvName}'\n  whose name attribute is located at ${st.showPosIdx(namePos)}`)
+  }
+}
+
+/** `__json` as C++ reads it (nlohmann): a JSON object, with nlohmann's type error otherwise. */
+function parseJsonEnv(text: string): StructuredAttrs {
+  let v: unknown
+  try { v = JSON.parse(text) } catch { v = undefined }
+  if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) {
+    const t = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'boolean' : typeof v === 'number' ? 'number' : 'string'
+    throw new EvalError(`cannot process __json attribute: [json.exception.type_error.302] type must be object, but is ${t}`)
+  }
+  try {
+    return StructuredAttrs.parse(text)
+  } catch (e) {
+    throw new EvalError((e as Error).message)
   }
 }
 
@@ -202,19 +223,19 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
         if (st.forceBool(v, noPos, '')) { impure = true; requireFeature(st, 'impure-derivations') }
       } else if (key === 'args') {
         for (const elem of st.forceList(v, noPos, '')) {
-          drvArgs.push(binaryToUtf8(st.coerceToString(noPos, elem, context, 'while evaluating an element of the argument list', true)))
+          drvArgs.push(u(st.coerceToString(noPos, elem, context, 'while evaluating an element of the argument list', true)))
         }
       } else if (structured !== undefined) {
         if (key === '__structuredAttrs') continue
-        structured.set(binaryToUtf8(key), parseJson(binaryToUtf8(valueToJSON(st, v, noPos, context, true))))
+        structured.set(u(key), parseJson(u(valueToJSON(st, v, noPos, context, true))))
         switch (key) {
           case 'builder': {
             const r = st.forceStringCtx(v, noPos, '')
             if (r.ctx !== undefined) for (const c of r.ctx) context.add(c)
-            builder = binaryToUtf8(r.s)
+            builder = u(r.s)
             break
           }
-          case 'system': platform = binaryToUtf8(st.forceStringNoCtx(v, noPos, '')); break
+          case 'system': platform = u(st.forceStringNoCtx(v, noPos, '')); break
           case 'outputHash': outputHash = st.forceStringNoCtx(v, noPos, ''); break
           case 'outputHashAlgo': outputHashAlgo = parseHashAlgoOpt(st, st.forceStringNoCtx(v, noPos, '')); break
           case 'outputHashMode': handleHashMode(st.forceStringNoCtx(v, noPos, '')); break
@@ -227,13 +248,13 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
         const s = st.coerceToString(noPos, v, context, '', true)
         if (key === '__json') {
           st.warn(`In derivation '${drvName}': setting structured attributes via '__json' is deprecated, and may be disallowed in future versions of Nix. Set '__structuredAttrs = true' instead.`)
-          jsonEnv = binaryToUtf8(s)
+          jsonEnv = u(s)
         } else {
-          const u = binaryToUtf8(s)
-          env.set(binaryToUtf8(key), u)
+          const value = u(s)
+          env.set(u(key), value)
           switch (key) {
-            case 'builder': builder = u; break
-            case 'system': platform = u; break
+            case 'builder': builder = value; break
+            case 'system': platform = value; break
             case 'outputHash': outputHash = s; break
             case 'outputHashAlgo': outputHashAlgo = parseHashAlgoOpt(st, s); break
             case 'outputHashMode': handleHashMode(s); break
@@ -249,11 +270,7 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
   let structuredAttrs: StructuredAttrs | undefined
   if (structured !== undefined) structuredAttrs = StructuredAttrs.fromValue(structured)
   else if (jsonEnv !== undefined) {
-    try {
-      structuredAttrs = StructuredAttrs.parse(jsonEnv)
-    } catch (e) {
-      throw new EvalError((e as Error).message)
-    }
+    structuredAttrs = parseJsonEnv(jsonEnv)
   }
 
   // Context → inputs, in C++'s std::set order (opaque, then all-outputs, then built outputs).
@@ -302,13 +319,13 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
     if (contentAddressed && impure) throw new EvalError('derivation cannot be both content-addressed and impure')
     const hashAlgo = outputHashAlgo ?? 'sha256'
     const method = ingestionMethod ?? 'nar'
-    for (const o of outputs) drvOutputs.set(binaryToUtf8(o), impure ? { kind: 'impure', method, hashAlgo } : { kind: 'caFloating', method, hashAlgo })
+    for (const o of outputs) drvOutputs.set(u(o), impure ? { kind: 'impure', method, hashAlgo } : { kind: 'caFloating', method, hashAlgo })
   } else {
-    for (const o of outputs) drvOutputs.set(binaryToUtf8(o), { kind: 'deferred' })
+    for (const o of outputs) drvOutputs.set(u(o), { kind: 'deferred' })
   }
 
   const draft: Derivation = {
-    name: binaryToUtf8(drvName),
+    name: u(drvName),
     outputs: drvOutputs,
     inputSrcs: [...inputSrcs.values()],
     inputDrvs: [...inputDrvs.values()].map((d): InputDrv => ({ path: d.path, ...freezeNode(d.node) })),
@@ -331,8 +348,9 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
   if (!isReadOnly(st)) {
     st.io.store!.addTextToStore!(drvPathS, Buffer.from(info.text, 'utf8'), info.references.map(r => storeDir.print(r)))
   }
+  // dependents get its hash modulo from the cache, which reads it from here when first asked
+  // (C++ computes it eagerly; most derivations never have a dependent in the same evaluation)
   session.derivations.set(drvPathS, drv)
-  session.drvHashes.record(info.path, drv)
 
   const result = new Map<string, Value>()
   result.set('drvPath', new NixString(drvPathS, new Set([`=${drvPathS}`])))
@@ -372,8 +390,8 @@ function singleDerivedPathString(st: EvalState, elem: string): string {
   if (!elem.startsWith('!')) return elem
   const { drvPath, chain } = splitBuilt(elem)
   if (chain.length === 1) {
-    const drv = readDerivation(st, drvPath)
-    const out = binaryToUtf8(chain[0]!)
+    const drv = readStoreDerivation(st, drvPath)
+    const out = u(chain[0]!)
     const o = drv.outputs.get(out)
     if (o === undefined) throw new EvalError(`derivation '${drvPath}' does not have output '${chain[0]!}'`)
     const known = outputPath(session.storeDir, drv.name, out, o)

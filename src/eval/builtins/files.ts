@@ -11,12 +11,21 @@ import { canonPathStr, dirOf } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
 import { Attrs, type ContextElem, NixPath, NixString, Thunk, type Value, mkString } from '../value.js'
 import { isStorePath } from './context.js'
+import { realiseContext, referencesInContents } from './store-common.js'
 import type { BuiltinGroup } from './registry.js'
 
-/** C++ realisePath: coerce to a path (string context would be realised here; read-only). */
+/** C++ realisePath: coerce to a path; the paths of its string context must be valid. */
 export function realisePath(st: EvalState, pos: PosIdx, v: Value, resolveSymlinks = true): string {
   const ctx = new Set<ContextElem>()
   const p = st.coerceToPath(noPos, v, ctx, 'while realising the context of a path')
+  if (ctx.size > 0) {
+    try {
+      realiseContext(st, ctx)
+    } catch (e) {
+      if (e instanceof EvalError) e.addTrace(pos, `while realising the context of path '${p}'`)
+      throw e
+    }
+  }
   if (resolveSymlinks && st.io.realPath) {
     try { return st.io.realPath(p) } catch { return p }
   }
@@ -105,7 +114,7 @@ export const fileBuiltins: BuiltinGroup = {
         const path = realisePath(st, pos, args[0]!)
         const s = st.readFileText(path, pos)
         if (s.indexOf('\0') >= 0) throw new EvalError(`the contents of the file '${path}' cannot be represented as a Nix string`, pos)
-        return s
+        return mkString(s, referencesInContents(st, path, s))
       },
     },
     {

@@ -9,6 +9,8 @@ import { contextBuiltins } from './context.js'
 import { controlBuiltins } from './control.js'
 import { derivationBuiltins } from './derivations.js'
 import { storePathBuiltins } from './store-paths.js'
+import { fetcherBuiltins } from './fetchers.js'
+import { flakeRefBuiltins } from './flake-refs.js'
 import { fileBuiltins } from './files.js'
 import { jsonBuiltins } from './json.js'
 import { listBuiltins } from './lists.js'
@@ -17,6 +19,8 @@ import type { BuiltinGroup } from './registry.js'
 import { stringBuiltins } from './strings.js'
 import { typeBuiltins } from './types.js'
 import { xmlBuiltins } from './xml.js'
+import { regexBuiltins } from './regex.js'
+import { tomlBuiltins } from './toml.js'
 
 export const builtinGroups: readonly BuiltinGroup[] = [
   miscBuiltins,
@@ -31,7 +35,11 @@ export const builtinGroups: readonly BuiltinGroup[] = [
   jsonBuiltins,
   xmlBuiltins,
   storePathBuiltins,
+  fetcherBuiltins,
+  flakeRefBuiltins,
   derivationBuiltins,
+  regexBuiltins,
+  tomlBuiltins,
 ]
 
 export type { BuiltinGroup, PrimOpDef, ConstantDef, NixSourceDef } from './registry.js'

@@ -8,29 +8,12 @@ import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
 import { Attrs, type ContextElem, NixFloat, NixPath, NixString, type Value, mkString, showType } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
+import { floatToJson } from '../printf/index.js'
 
 // ---- serialising ----------------------------------------------------------------------------
 
-/** nlohmann::json's `dump` of a double (Grisu2 shortest digits, its own layout). */
-export function jsonFloat(x: number): string {
-  if (!Number.isFinite(x)) return 'null'
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0'
-  const neg = x < 0
-  const [m, e] = Math.abs(x).toExponential().split('e') as [string, string]
-  const digits = m.replace('.', '')
-  const k = digits.length
-  const n = Number(e) + 1 // value = 0.digits × 10^n
-  let s: string
-  if (k <= n && n <= 15) s = digits + '0'.repeat(n - k) + '.0'
-  else if (n > 0 && n <= 15) s = digits.slice(0, n) + '.' + digits.slice(n)
-  else if (n > -4 && n <= 0) s = '0.' + '0'.repeat(-n) + digits
-  else {
-    const ex = n - 1
-    const mant = k === 1 ? digits : digits[0] + '.' + digits.slice(1)
-    s = `${mant}e${ex < 0 ? '-' : '+'}${String(Math.abs(ex)).padStart(2, '0')}`
-  }
-  return neg ? '-' + s : s
-}
+/** nlohmann::json's `dump` of a double (its Grisu2 digits and layout; see ../printf). */
+export const jsonFloat = floatToJson
 
 /** A JSON string literal of a binary string holding UTF-8 (nlohmann escaping and validation). */
 export function jsonString(s: string): string {

@@ -54,11 +54,14 @@ export function isValidPath(st: EvalState, path: string): boolean {
 
 /** A derivation by `.drv` path: one made by this evaluation, else read from the store. */
 export function readDerivation(st: EvalState, drvPath: string): Derivation {
+  return storeSession(st).derivations.get(drvPath) ?? readStoreDerivation(st, drvPath)
+}
+
+/** A derivation read from the store (C++ `Store::readDerivation`), as `builtins.outputOf` does. */
+export function readStoreDerivation(st: EvalState, drvPath: string): Derivation {
   const s = storeSession(st)
-  const mine = s.derivations.get(drvPath)
-  if (mine !== undefined) return mine
   const io = st.io.store
-  if (io?.readDerivation === undefined || !isValidPath(st, drvPath)) throw notValid(drvPath)
+  if (io?.readDerivation === undefined || !isValidPath(st, drvPath)) throw new EvalError(`derivation '${drvPath}' is not valid`)
   const text = io.readDerivation(drvPath)
   const sp = s.storeDir.parse(drvPath)
   return parseDerivation(Buffer.from(text, 'latin1'), { name: sp.name.slice(0, -'.drv'.length), storeDir: s.storeDir })
@@ -131,4 +134,63 @@ export function parseHashAny(hash: string, algo: HashAlgo | undefined): NixHash 
 
 export function isDerivationPath(p: string): boolean {
   return p.endsWith('.drv')
+}
+
+/**
+ * C++ `EvalState::realiseContext` for paths read during evaluation (readFile, import, …): every
+ * path in the context must be valid, and derivation outputs would have to be built first
+ * (import from derivation) through the store.
+ */
+export function realiseContext(st: EvalState, ctx: ReadonlySet<string>): void {
+  const storeDir = storeSession(st).storeDir.path + '/'
+  const base = (p: string): string => (p.startsWith(storeDir) ? p.slice(storeDir.length) : p)
+  const order = (c: string): number => (c.startsWith('=') ? 1 : c.startsWith('!') ? 2 : 0)
+  const built: string[] = []
+  for (const c of [...ctx].sort((a, b) => order(a) - order(b) || (a < b ? -1 : a > b ? 1 : 0))) {
+    const p = c.startsWith('=') ? c.slice(1) : c.startsWith('!') ? c.slice(c.lastIndexOf('!') + 1) : c
+    if (!isValidPath(st, p)) throw new EvalError(`path '${base(p)}' is not valid`)
+    if (c.startsWith('!')) built.push(c)
+  }
+  if (built.length === 0) return
+  const io = st.io.store
+  if (io?.buildPaths === undefined || io.readOnly) {
+    const [first] = built
+    const i = first!.indexOf('!', 1)
+    throw new EvalError(`cannot build '${first!.slice(i + 1)}^${first!.slice(1, i)}' during evaluation: import from derivation needs a writable store`)
+  }
+  // `!out!/…drv` → `/…drv!out` (DerivedPath), each output's path known in advance
+  const targets: string[] = []
+  for (const c of built) {
+    const i = c.indexOf('!', 1)
+    const out = c.slice(1, i)
+    const drvPath = c.slice(i + 1)
+    if (drvPath.startsWith('!')) throw new EvalError(`cannot build '${c}' during evaluation: dynamic derivations are not supported`)
+    const drv = readDerivation(st, drvPath)
+    const o = drv.outputs.get(out)
+    if (o === undefined) throw new EvalError(`derivation '${drvPath}' does not have output '${out}'`)
+    if (o.kind !== 'inputAddressed' && o.kind !== 'caFixed') throw new EvalError(`cannot build '${drvPath}^${out}' during evaluation: its output path is not known in advance`)
+    targets.push(`${drvPath}!${out}`)
+  }
+  io.buildPaths(targets)
+}
+
+/**
+ * The context `builtins.readFile` gives a store file's contents (C++ prim_readFile): the
+ * references of its store path that occur (by hash part) in the contents.
+ */
+export function referencesInContents(st: EvalState, path: string, contents: string): Set<string> | undefined {
+  const sd = storeSession(st).storeDir
+  if (!sd.isInStore(path)) return undefined
+  let refs: readonly string[]
+  try {
+    refs = queryReferences(st, sd.print(sd.toStorePath(path).path))
+  } catch {
+    return undefined
+  }
+  const found = new Set<string>()
+  for (const r of refs) {
+    const hashPart = r.slice(sd.path.length + 1, sd.path.length + 33)
+    if (contents.includes(hashPart)) found.add(r)
+  }
+  return found.size > 0 ? found : undefined
 }

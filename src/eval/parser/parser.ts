@@ -50,6 +50,8 @@ interface Decoded {
   prodLhs: Int32Array
   prodLen: Int32Array
   prodAction: string[]
+  /** Semantic action of each production. */
+  prodFn: Action[]
   /** States whose only action is the default reduction (Bison reads no lookahead there). */
   rowEmpty: Uint8Array
 }
@@ -72,6 +74,11 @@ function tables(): Decoded {
     prodLhs: Int32Array.from(t.prods.map(p => p[0])),
     prodLen: Int32Array.from(t.prods.map(p => p[1])),
     prodAction: t.prods.map(p => p[2]),
+    prodFn: t.prods.map(p => {
+      const f = ACTIONS[p[2]]
+      if (f === undefined) throw new Error(`parser: no action ${p[2]}`)
+      return f
+    }),
     rowEmpty: Uint8Array.from(t.actions.map(l => (l.length === 0 ? 1 : 0))),
   }
   return decoded
@@ -342,6 +349,217 @@ function syntaxError(tab: Decoded, state: number, tok: Token, termIdx: number): 
 }
 
 /** Parse a whole text; throws ParseError. The result still needs variable binding (bind.ts). */
+/** The right-hand side of the production being reduced, as the semantic actions see it. */
+class Rhs {
+  readonly vals: unknown[] = [undefined]
+  /** Stack index of the first right-hand-side symbol. */
+  sp = 0
+  /** End offset of the right-hand side. */
+  end = 0
+  constructor(readonly base: number, readonly ps: ParserState, readonly opts: ParseOptions, public begins: Int32Array) {}
+  /** Semantic value of the k-th symbol (1-based, like Bison's `$k`). */
+  v(k: number): unknown { return this.vals[this.sp + k - 1] }
+  /** Begin position of the k-th symbol (`@k.begin`). */
+  bAt(k: number): PosIdx { return this.base + this.begins[this.sp + k - 1]! }
+  at(off: number): PosIdx { return this.base + off }
+}
+
+type Action = (p: Rhs, CUR: PosIdx) => unknown
+
+/**
+ * The semantic actions, one small function per production kind (named in grammar.ts): small
+ * functions get optimised early, where one big switch took V8 ~170 ms to compile, too late to
+ * help a single parse.
+ */
+const ACTIONS: Record<string, Action> = {
+  accept: () => { throw new Error('parser: the accepting production is never reduced') },
+  start: p => p.v(1),
+  pass: p => p.v(1),
+  lambdaSimple: (p, CUR) => {
+    const name = (p.v(1) as Token).text
+    p.opts.symbols.intern(name)
+    return lambda(CUR, name, undefined, p.v(3) as Expr)
+  },
+  lambdaFormals: (p, CUR) => {
+    const fs = p.v(1) as FormalSet
+    p.ps.validateFormals(fs)
+    return lambda(CUR, undefined, fs, p.v(3) as Expr)
+  },
+  lambdaFormalsAt: (p, CUR) => {
+    const fs = p.v(1) as FormalSet
+    const arg = (p.v(3) as Token).text
+    p.opts.symbols.intern(arg)
+    p.ps.validateFormals(fs, CUR, arg)
+    return lambda(CUR, arg, fs, p.v(5) as Expr)
+  },
+  lambdaAtFormals: (p, CUR) => {
+    const fs = p.v(3) as FormalSet
+    const arg = (p.v(1) as Token).text
+    p.opts.symbols.intern(arg)
+    p.ps.validateFormals(fs, CUR, arg)
+    return lambda(CUR, arg, fs, p.v(5) as Expr)
+  },
+  assert: (p, CUR) => ({ kind: 'assert', pos: CUR, cond: p.v(2), body: p.v(4) }),
+  with: (p, CUR) => ({ kind: 'with', pos: CUR, attrs: p.v(2), body: p.v(4), prevWith: 0, parentWith: undefined }),
+  let: (p, CUR) => {
+    const attrs = p.v(2) as ExprAttrs
+    if (attrs.dynamic.length > 0) throw new ParseError('dynamic attributes not allowed in let', CUR)
+    return { kind: 'let', attrs, body: p.v(4) }
+  },
+  if: (p, CUR) => ({ kind: 'if', pos: CUR, cond: p.v(2), then: p.v(4), else: p.v(6) }),
+  pipeFrom: p => makeCall(p.bAt(2), p.v(1) as Expr, p.v(3) as Expr),
+  pipeInto: p => makeCall(p.bAt(2), p.v(3) as Expr, p.v(1) as Expr),
+  not: p => ({ kind: 'not', e: p.v(2) }),
+  negate: (p, CUR) => call(CUR, '__sub', [{ kind: 'int', value: 0 }, p.v(2) as Expr]),
+  eq: p => ({ kind: 'binop', op: '==', pos: noPos, e1: p.v(1), e2: p.v(3) }),
+  neq: p => ({ kind: 'binop', op: '!=', pos: noPos, e1: p.v(1), e2: p.v(3) }),
+  lt: p => call(p.bAt(2), '__lessThan', [p.v(1) as Expr, p.v(3) as Expr]),
+  leq: p => ({ kind: 'not', e: call(p.bAt(2), '__lessThan', [p.v(3) as Expr, p.v(1) as Expr]) }),
+  gt: p => call(p.bAt(2), '__lessThan', [p.v(3) as Expr, p.v(1) as Expr]),
+  geq: p => ({ kind: 'not', e: call(p.bAt(2), '__lessThan', [p.v(1) as Expr, p.v(3) as Expr]) }),
+  and: p => ({ kind: 'binop', op: '&&', pos: p.bAt(2), e1: p.v(1), e2: p.v(3) }),
+  or: p => ({ kind: 'binop', op: '||', pos: p.bAt(2), e1: p.v(1), e2: p.v(3) }),
+  impl: p => ({ kind: 'binop', op: '->', pos: p.bAt(2), e1: p.v(1), e2: p.v(3) }),
+  update: p => ({ kind: 'binop', op: '//', pos: p.bAt(2), e1: p.v(1), e2: p.v(3) }),
+  concatLists: p => ({ kind: 'binop', op: '++', pos: p.bAt(2), e1: p.v(1), e2: p.v(3) }),
+  hasAttr: p => ({ kind: 'hasAttr', e: p.v(1), path: p.v(3) }),
+  plus: p => ({ kind: 'concatStrings', pos: p.bAt(2), forceString: false, parts: [[p.bAt(1), p.v(1)], [p.bAt(3), p.v(3)]] }),
+  sub: p => call(p.bAt(2), '__sub', [p.v(1) as Expr, p.v(3) as Expr]),
+  mul: p => call(p.bAt(2), '__mul', [p.v(1) as Expr, p.v(3) as Expr]),
+  div: p => call(p.bAt(2), '__div', [p.v(1) as Expr, p.v(3) as Expr]),
+  app: (p, CUR) => { p.ps.warnIfCursedOr(p.v(2) as Expr); return makeCall(CUR, p.v(1) as Expr, p.v(2) as Expr) },
+  appSingle: p => { const x = p.v(1) as Expr; if (x.kind === 'call') delete x.cursedOrEndPos; return x },
+  select: (p, CUR) => ({ kind: 'select', pos: CUR, e: p.v(1), path: p.v(3), def: undefined }),
+  selectOr: (p, CUR) => { p.ps.warnIfCursedOr(p.v(5) as Expr); return { kind: 'select', pos: CUR, e: p.v(1), path: p.v(3), def: p.v(5) } },
+  cursedOr: (p, CUR) => {
+    const c: ExprCall = { kind: 'call', pos: CUR, fn: p.v(1) as Expr, args: [mkVar(CUR, 'or')], cursedOrEndPos: p.at(p.end) }
+    return c
+  },
+  var: (p, CUR) => {
+    const name = (p.v(1) as Token).text
+    p.opts.symbols.intern(name)
+    return name === '__curPos' ? { kind: 'curPos', pos: CUR } : mkVar(CUR, name)
+  },
+  int: p => ({ kind: 'int', value: (p.v(1) as Token).int! }),
+  float: p => ({ kind: 'float', value: (p.v(1) as Token).float! }),
+  string: p => stringyToExpr(p.v(2) as Stringy),
+  indString: (p, CUR) => p.ps.stripIndentation(CUR, p.v(2) as IndPart[]),
+  pathInterp: (p, CUR) => {
+    const parts = p.v(2) as Array<[PosIdx, Expr]>
+    parts.unshift([p.bAt(1), p.v(1) as Expr])
+    return { kind: 'concatStrings', pos: CUR, forceString: false, parts }
+  },
+  spath: (p, CUR) => {
+    const t = (p.v(1) as Token).text
+    return call(CUR, '__findFile', [mkVar(noPos, '__nixPath'), { kind: 'string', value: t.slice(1, -1) }])
+  },
+  uri: (p, CUR) => {
+    const t = (p.v(1) as Token).text
+    p.ps.diagnose(p.opts.lintUrlLiterals, 'lint-url-literals', fatal =>
+      `URL literals are ${fatal ? 'disallowed' : 'discouraged'}. Consider using a string literal "${t}" instead`, CUR)
+    return { kind: 'string', value: t }
+  },
+  paren: p => p.v(2),
+  letBody: (p, CUR) => {
+    const a = p.v(3) as ExprAttrs
+    a.rec = true
+    a.pos = CUR
+    p.opts.symbols.intern('body')
+    return { kind: 'select', pos: noPos, e: a, path: [{ name: 'body' }], def: undefined }
+  },
+  recAttrs: (p, CUR) => { const a = p.v(3) as ExprAttrs; a.rec = true; a.pos = CUR; return a },
+  attrs: (p, CUR) => { const a = p.v(2) as ExprAttrs; a.pos = CUR; return a },
+  emptyAttrs: (_p, CUR) => mkAttrs(CUR),
+  list: p => ({ kind: 'list', elems: p.v(2) }),
+  strPartsStr: p => ({ s: (p.v(1) as Token).text } satisfies Stringy),
+  strPartsInterp: (p, CUR) => ({ e: { kind: 'concatStrings', pos: CUR, forceString: true, parts: p.v(1) as Array<[PosIdx, Expr]> } } satisfies Stringy),
+  strPartsEmpty: () => ({ s: '' } satisfies Stringy),
+  interpAddStr: p => {
+    const l = p.v(1) as Array<[PosIdx, Expr]>
+    l.push([p.bAt(2), { kind: 'string', value: (p.v(2) as Token).text }])
+    return l
+  },
+  interpAddExpr: p => { const l = p.v(1) as Array<[PosIdx, Expr]>; l.push([p.bAt(2), p.v(3) as Expr]); return l },
+  interpFirstExpr: p => [[p.bAt(1), p.v(2)]],
+  interpFirstStrExpr: p => [[p.bAt(1), { kind: 'string', value: (p.v(1) as Token).text }], [p.bAt(2), p.v(3)]],
+  path: (p, CUR) => p.ps.pathLiteral((p.v(1) as Token).text, CUR),
+  hpath: (p, CUR) => p.ps.homePathLiteral((p.v(1) as Token).text, CUR),
+  indAddStr: p => {
+    const l = p.v(1) as IndPart[]
+    const t = p.v(2) as Token
+    l.push({ pos: p.bAt(2), str: { text: t.text, hasIndentation: t.hasIndentation === true } })
+    return l
+  },
+  indAddExpr: p => { const l = p.v(1) as IndPart[]; l.push({ pos: p.bAt(2), e: p.v(3) as Expr }); return l },
+  indEmpty: () => [],
+  bindsEmpty: () => mkAttrs(),
+  bindAttr: p => {
+    const a = p.v(1) as ExprAttrs
+    p.ps.addAttr(a, p.v(2) as AttrName[], p.bAt(2), p.v(4) as Expr)
+    return a
+  },
+  bindFirstAttr: p => {
+    const a = mkAttrs()
+    p.ps.addAttr(a, p.v(1) as AttrName[], p.bAt(1), p.v(3) as Expr)
+    return a
+  },
+  bindInherit: p => {
+    const a = p.v(1) as ExprAttrs
+    for (const [name, iPos] of p.v(3) as Array<[string, PosIdx]>) {
+      const prev = a.attrs.get(name)
+      if (prev) p.ps.dupAttr(name, iPos, prev.pos)
+      a.attrs.set(name, { kind: 'inherited', e: mkVar(iPos, name), pos: iPos, displ: 0 })
+    }
+    return a
+  },
+  bindInheritFrom: p => {
+    const a = p.v(1) as ExprAttrs
+    if (!a.inheritFrom) a.inheritFrom = []
+    a.inheritFrom.push(p.v(4) as Expr)
+    const from: Expr = { kind: 'inheritFrom', pos: p.bAt(4), displ: a.inheritFrom.length - 1, level: 0 }
+    for (const [name, iPos] of p.v(6) as Array<[string, PosIdx]>) {
+      const prev = a.attrs.get(name)
+      if (prev) p.ps.dupAttr(name, iPos, prev.pos)
+      a.attrs.set(name, { kind: 'inheritedFrom', e: { kind: 'select', pos: iPos, e: from, path: [{ name }], def: undefined }, pos: iPos, displ: 0 })
+    }
+    return a
+  },
+  attrsAddAttr: p => {
+    const l = p.v(1) as Array<[string, PosIdx]>
+    const name = p.v(2) as string
+    p.opts.symbols.intern(name)
+    l.push([name, p.bAt(2)])
+    return l
+  },
+  attrsAddString: p => {
+    const l = p.v(1) as Array<[string, PosIdx]>
+    const s = stringyStatic(p.v(2) as Stringy)
+    if (s === undefined) throw new ParseError('dynamic attributes not allowed in inherit', p.bAt(2))
+    p.opts.symbols.intern(s)
+    l.push([s, p.bAt(2)])
+    return l
+  },
+  attrsEmpty: () => [],
+  attrpathAddAttr: p => { const l = p.v(1) as AttrName[]; l.push({ name: p.v(3) as string }); return l },
+  attrpathAddString: p => { const l = p.v(1) as AttrName[]; l.push(attrNameOf(p.v(3) as Stringy, p.opts.symbols)); return l },
+  attrpathFirstAttr: p => [{ name: p.v(1) as string }],
+  attrpathFirstString: p => [attrNameOf(p.v(1) as Stringy, p.opts.symbols)],
+  attrId: p => { const n = (p.v(1) as Token).text; p.opts.symbols.intern(n); return n },
+  attrOr: () => 'or',
+  stringAttrStr: p => p.v(2),
+  stringAttrExpr: p => ({ e: p.v(2) as Expr } satisfies Stringy),
+  listAdd: p => { const l = p.v(1) as Expr[]; p.ps.warnIfCursedOr(p.v(2) as Expr); l.push(p.v(2) as Expr); return l },
+  listEmpty: () => [],
+  formalSetEllipsis: p => ({ formals: p.v(2) as Formal[], ellipsis: true } satisfies FormalSet),
+  formalSetOnlyEllipsis: () => ({ formals: [], ellipsis: true } satisfies FormalSet),
+  formalSet: p => ({ formals: p.v(2) as Formal[], ellipsis: false } satisfies FormalSet),
+  formalSetEmpty: () => ({ formals: [], ellipsis: false } satisfies FormalSet),
+  formalsAdd: p => { const l = p.v(1) as Formal[]; l.push(p.v(3) as Formal); return l },
+  formalsFirst: p => [p.v(1)],
+  formal: (p, CUR) => { const n = (p.v(1) as Token).text; p.opts.symbols.intern(n); return { pos: CUR, name: n, def: undefined } satisfies Formal },
+  formalDefault: (p, CUR) => { const n = (p.v(1) as Token).text; p.opts.symbols.intern(n); return { pos: CUR, name: n, def: p.v(3) as Expr } satisfies Formal },
+}
+
 export function parseText(positions: PosTable, origin: Origin, opts: ParseOptions): Expr {
   const tab = tables()
   const ps = new ParserState(positions, origin, opts)
@@ -353,18 +571,17 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
   let states = new Int32Array(256)
   let begins = new Int32Array(256)
   let ends = new Int32Array(256)
-  const vals: unknown[] = [undefined]
+  const rhs = new Rhs(base, ps, opts, begins)
+  const vals = rhs.vals
   let top = 0
   states[0] = 0
   let la: Token | undefined
   let laTerm = 0
   let sp = 0
-  const v = (k: number): unknown => vals[sp + k - 1]
-  const bAt = (k: number): PosIdx => base + begins[sp + k - 1]!
   const grow = (): void => {
     const n = states.length * 2
     const s2 = new Int32Array(n); s2.set(states); states = s2
-    const b2 = new Int32Array(n); b2.set(begins); begins = b2
+    const b2 = new Int32Array(n); b2.set(begins); begins = b2; rhs.begins = b2
     const e2 = new Int32Array(n); e2.set(ends); ends = e2
   }
 
@@ -415,213 +632,9 @@ export function parseText(positions: PosTable, origin: Origin, opts: ParseOption
     const b = len > 0 ? begins[sp]! : ends[sp - 1]!
     const e = len > 0 ? ends[top]! : ends[sp - 1]!
     const CUR = at(b)
-    let r: unknown
-    switch (tab.prodAction[prod]!) {
-      case 'start': case 'pass': r = v(1); break
-      case 'lambdaSimple': {
-        const name = (v(1) as Token).text
-        opts.symbols.intern(name)
-        r = lambda(CUR, name, undefined, v(3) as Expr)
-        break
-      }
-      case 'lambdaFormals': {
-        const fs = v(1) as FormalSet
-        ps.validateFormals(fs)
-        r = lambda(CUR, undefined, fs, v(3) as Expr)
-        break
-      }
-      case 'lambdaFormalsAt': {
-        const fs = v(1) as FormalSet
-        const arg = (v(3) as Token).text
-        opts.symbols.intern(arg)
-        ps.validateFormals(fs, CUR, arg)
-        r = lambda(CUR, arg, fs, v(5) as Expr)
-        break
-      }
-      case 'lambdaAtFormals': {
-        const fs = v(3) as FormalSet
-        const arg = (v(1) as Token).text
-        opts.symbols.intern(arg)
-        ps.validateFormals(fs, CUR, arg)
-        r = lambda(CUR, arg, fs, v(5) as Expr)
-        break
-      }
-      case 'assert': r = { kind: 'assert', pos: CUR, cond: v(2), body: v(4) }; break
-      case 'with': r = { kind: 'with', pos: CUR, attrs: v(2), body: v(4), prevWith: 0, parentWith: undefined }; break
-      case 'let': {
-        const attrs = v(2) as ExprAttrs
-        if (attrs.dynamic.length > 0) throw new ParseError('dynamic attributes not allowed in let', CUR)
-        r = { kind: 'let', attrs, body: v(4) }
-        break
-      }
-      case 'if': r = { kind: 'if', pos: CUR, cond: v(2), then: v(4), else: v(6) }; break
-      case 'pipeFrom': r = makeCall(bAt(2), v(1) as Expr, v(3) as Expr); break
-      case 'pipeInto': r = makeCall(bAt(2), v(3) as Expr, v(1) as Expr); break
-      case 'not': r = { kind: 'not', e: v(2) }; break
-      case 'negate': r = call(CUR, '__sub', [{ kind: 'int', value: 0 }, v(2) as Expr]); break
-      case 'eq': r = { kind: 'binop', op: '==', pos: noPos, e1: v(1), e2: v(3) }; break
-      case 'neq': r = { kind: 'binop', op: '!=', pos: noPos, e1: v(1), e2: v(3) }; break
-      case 'lt': r = call(bAt(2), '__lessThan', [v(1) as Expr, v(3) as Expr]); break
-      case 'leq': r = { kind: 'not', e: call(bAt(2), '__lessThan', [v(3) as Expr, v(1) as Expr]) }; break
-      case 'gt': r = call(bAt(2), '__lessThan', [v(3) as Expr, v(1) as Expr]); break
-      case 'geq': r = { kind: 'not', e: call(bAt(2), '__lessThan', [v(1) as Expr, v(3) as Expr]) }; break
-      case 'and': r = { kind: 'binop', op: '&&', pos: bAt(2), e1: v(1), e2: v(3) }; break
-      case 'or': r = { kind: 'binop', op: '||', pos: bAt(2), e1: v(1), e2: v(3) }; break
-      case 'impl': r = { kind: 'binop', op: '->', pos: bAt(2), e1: v(1), e2: v(3) }; break
-      case 'update': r = { kind: 'binop', op: '//', pos: bAt(2), e1: v(1), e2: v(3) }; break
-      case 'concatLists': r = { kind: 'binop', op: '++', pos: bAt(2), e1: v(1), e2: v(3) }; break
-      case 'hasAttr': r = { kind: 'hasAttr', e: v(1), path: v(3) }; break
-      case 'plus': r = { kind: 'concatStrings', pos: bAt(2), forceString: false, parts: [[bAt(1), v(1)], [bAt(3), v(3)]] }; break
-      case 'sub': r = call(bAt(2), '__sub', [v(1) as Expr, v(3) as Expr]); break
-      case 'mul': r = call(bAt(2), '__mul', [v(1) as Expr, v(3) as Expr]); break
-      case 'div': r = call(bAt(2), '__div', [v(1) as Expr, v(3) as Expr]); break
-      case 'app': ps.warnIfCursedOr(v(2) as Expr); r = makeCall(CUR, v(1) as Expr, v(2) as Expr); break
-      case 'appSingle': { const x = v(1) as Expr; if (x.kind === 'call') delete x.cursedOrEndPos; r = x; break }
-      case 'select': r = { kind: 'select', pos: CUR, e: v(1), path: v(3), def: undefined }; break
-      case 'selectOr': ps.warnIfCursedOr(v(5) as Expr); r = { kind: 'select', pos: CUR, e: v(1), path: v(3), def: v(5) }; break
-      case 'cursedOr': {
-        const c: ExprCall = { kind: 'call', pos: CUR, fn: v(1) as Expr, args: [mkVar(CUR, 'or')], cursedOrEndPos: at(e) }
-        r = c
-        break
-      }
-      case 'var': {
-        const name = (v(1) as Token).text
-        opts.symbols.intern(name)
-        r = name === '__curPos' ? { kind: 'curPos', pos: CUR } : mkVar(CUR, name)
-        break
-      }
-      case 'int': r = { kind: 'int', value: (v(1) as Token).int! }; break
-      case 'float': r = { kind: 'float', value: (v(1) as Token).float! }; break
-      case 'string': r = stringyToExpr(v(2) as Stringy); break
-      case 'indString': r = ps.stripIndentation(CUR, v(2) as IndPart[]); break
-      case 'pathInterp': {
-        const parts = v(2) as Array<[PosIdx, Expr]>
-        parts.unshift([bAt(1), v(1) as Expr])
-        r = { kind: 'concatStrings', pos: CUR, forceString: false, parts }
-        break
-      }
-      case 'spath': {
-        const t = (v(1) as Token).text
-        r = call(CUR, '__findFile', [mkVar(noPos, '__nixPath'), { kind: 'string', value: t.slice(1, -1) }])
-        break
-      }
-      case 'uri': {
-        const t = (v(1) as Token).text
-        ps.diagnose(opts.lintUrlLiterals, 'lint-url-literals', fatal =>
-          `URL literals are ${fatal ? 'disallowed' : 'discouraged'}. Consider using a string literal "${t}" instead`, CUR)
-        r = { kind: 'string', value: t }
-        break
-      }
-      case 'paren': r = v(2); break
-      case 'letBody': {
-        const a = v(3) as ExprAttrs
-        a.rec = true
-        a.pos = CUR
-        opts.symbols.intern('body')
-        r = { kind: 'select', pos: noPos, e: a, path: [{ name: 'body' }], def: undefined }
-        break
-      }
-      case 'recAttrs': { const a = v(3) as ExprAttrs; a.rec = true; a.pos = CUR; r = a; break }
-      case 'attrs': { const a = v(2) as ExprAttrs; a.pos = CUR; r = a; break }
-      case 'emptyAttrs': r = mkAttrs(CUR); break
-      case 'list': r = { kind: 'list', elems: v(2) }; break
-      case 'strPartsStr': r = { s: (v(1) as Token).text } satisfies Stringy; break
-      case 'strPartsInterp': r = { e: { kind: 'concatStrings', pos: CUR, forceString: true, parts: v(1) as Array<[PosIdx, Expr]> } } satisfies Stringy; break
-      case 'strPartsEmpty': r = { s: '' } satisfies Stringy; break
-      case 'interpAddStr': {
-        const l = v(1) as Array<[PosIdx, Expr]>
-        l.push([bAt(2), { kind: 'string', value: (v(2) as Token).text }])
-        r = l
-        break
-      }
-      case 'interpAddExpr': { const l = v(1) as Array<[PosIdx, Expr]>; l.push([bAt(2), v(3) as Expr]); r = l; break }
-      case 'interpFirstExpr': r = [[bAt(1), v(2)]]; break
-      case 'interpFirstStrExpr': r = [[bAt(1), { kind: 'string', value: (v(1) as Token).text }], [bAt(2), v(3)]]; break
-      case 'path': r = ps.pathLiteral((v(1) as Token).text, CUR); break
-      case 'hpath': r = ps.homePathLiteral((v(1) as Token).text, CUR); break
-      case 'indAddStr': {
-        const l = v(1) as IndPart[]
-        const t = v(2) as Token
-        l.push({ pos: bAt(2), str: { text: t.text, hasIndentation: t.hasIndentation === true } })
-        r = l
-        break
-      }
-      case 'indAddExpr': { const l = v(1) as IndPart[]; l.push({ pos: bAt(2), e: v(3) as Expr }); r = l; break }
-      case 'indEmpty': r = []; break
-      case 'bindsEmpty': r = mkAttrs(); break
-      case 'bindAttr': {
-        const a = v(1) as ExprAttrs
-        ps.addAttr(a, v(2) as AttrName[], bAt(2), v(4) as Expr)
-        r = a
-        break
-      }
-      case 'bindFirstAttr': {
-        const a = mkAttrs()
-        ps.addAttr(a, v(1) as AttrName[], bAt(1), v(3) as Expr)
-        r = a
-        break
-      }
-      case 'bindInherit': {
-        const a = v(1) as ExprAttrs
-        for (const [name, iPos] of v(3) as Array<[string, PosIdx]>) {
-          const prev = a.attrs.get(name)
-          if (prev) ps.dupAttr(name, iPos, prev.pos)
-          a.attrs.set(name, { kind: 'inherited', e: mkVar(iPos, name), pos: iPos, displ: 0 })
-        }
-        r = a
-        break
-      }
-      case 'bindInheritFrom': {
-        const a = v(1) as ExprAttrs
-        if (!a.inheritFrom) a.inheritFrom = []
-        a.inheritFrom.push(v(4) as Expr)
-        const from: Expr = { kind: 'inheritFrom', pos: bAt(4), displ: a.inheritFrom.length - 1, level: 0 }
-        for (const [name, iPos] of v(6) as Array<[string, PosIdx]>) {
-          const prev = a.attrs.get(name)
-          if (prev) ps.dupAttr(name, iPos, prev.pos)
-          a.attrs.set(name, { kind: 'inheritedFrom', e: { kind: 'select', pos: iPos, e: from, path: [{ name }], def: undefined }, pos: iPos, displ: 0 })
-        }
-        r = a
-        break
-      }
-      case 'attrsAddAttr': {
-        const l = v(1) as Array<[string, PosIdx]>
-        const name = v(2) as string
-        opts.symbols.intern(name)
-        l.push([name, bAt(2)])
-        r = l
-        break
-      }
-      case 'attrsAddString': {
-        const l = v(1) as Array<[string, PosIdx]>
-        const s = stringyStatic(v(2) as Stringy)
-        if (s === undefined) throw new ParseError('dynamic attributes not allowed in inherit', bAt(2))
-        opts.symbols.intern(s)
-        l.push([s, bAt(2)])
-        r = l
-        break
-      }
-      case 'attrsEmpty': r = []; break
-      case 'attrpathAddAttr': { const l = v(1) as AttrName[]; l.push({ name: v(3) as string }); r = l; break }
-      case 'attrpathAddString': { const l = v(1) as AttrName[]; l.push(attrNameOf(v(3) as Stringy, opts.symbols)); r = l; break }
-      case 'attrpathFirstAttr': r = [{ name: v(1) as string }]; break
-      case 'attrpathFirstString': r = [attrNameOf(v(1) as Stringy, opts.symbols)]; break
-      case 'attrId': { const n = (v(1) as Token).text; opts.symbols.intern(n); r = n; break }
-      case 'attrOr': r = 'or'; break
-      case 'stringAttrStr': r = v(2); break
-      case 'stringAttrExpr': r = { e: v(2) as Expr } satisfies Stringy; break
-      case 'listAdd': { const l = v(1) as Expr[]; ps.warnIfCursedOr(v(2) as Expr); l.push(v(2) as Expr); r = l; break }
-      case 'listEmpty': r = []; break
-      case 'formalSetEllipsis': r = { formals: v(2) as Formal[], ellipsis: true } satisfies FormalSet; break
-      case 'formalSetOnlyEllipsis': r = { formals: [], ellipsis: true } satisfies FormalSet; break
-      case 'formalSet': r = { formals: v(2) as Formal[], ellipsis: false } satisfies FormalSet; break
-      case 'formalSetEmpty': r = { formals: [], ellipsis: false } satisfies FormalSet; break
-      case 'formalsAdd': { const l = v(1) as Formal[]; l.push(v(3) as Formal); r = l; break }
-      case 'formalsFirst': r = [v(1)]; break
-      case 'formal': { const n = (v(1) as Token).text; opts.symbols.intern(n); r = { pos: CUR, name: n, def: undefined } satisfies Formal; break }
-      case 'formalDefault': { const n = (v(1) as Token).text; opts.symbols.intern(n); r = { pos: CUR, name: n, def: v(3) as Expr } satisfies Formal; break }
-      default: throw new Error(`parser: no action ${tab.prodAction[prod]}`)
-    }
+    rhs.sp = sp
+    rhs.end = e
+    const r = tab.prodFn[prod]!(rhs, CUR)
     const lhs = tab.prodLhs[prod]!
     const target = tab.goto[states[sp - 1]! * tab.nNonterms + lhs]!
     top = sp

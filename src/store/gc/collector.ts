@@ -23,6 +23,7 @@ import { NixError } from '../../errors.js'
 import type { StoreDir, StorePath } from '../../store-path/index.js'
 import { lockFd, openLockFile, tryLockFd } from '../../os/index.js'
 import type { GCOptions, GCResults } from '../types.js'
+import { tempEntryOwner } from '../leftovers.js'
 import { findPermanentRoots, findRuntimeRoots, type RootMap } from './roots.js'
 import type { ActiveCollector, TempRoots } from './temp-roots.js'
 
@@ -45,6 +46,11 @@ export interface GCStore {
   topoSortPaths(paths: readonly StorePath[]): Promise<StorePath[]>
   /** Remove the path from the metadata; fails if it still has live referrers. */
   invalidatePathChecked(p: StorePath): Promise<void>
+  /**
+   * The same for a set at once (referrers within the set are fine); invalid paths are skipped.
+   * Optional: without it paths are invalidated one by one.
+   */
+  invalidatePaths?(paths: readonly StorePath[]): Promise<void>
   /** Remove the physical entry `<realStoreDir>/<baseName>` (and what only it used); bytes freed. */
   deleteEntry(baseName: string): Promise<bigint>
   /** After deletions: drop unreferenced shared data (castore objects, `.links`). */
@@ -61,16 +67,27 @@ class GCLimitReached extends Error {}
 
 class Shared implements ActiveCollector {
   readonly tempRoots = new Set<string>()
+  /** The path being examined (C++ `shared->pending`). */
   pending: string | undefined
+  /** Paths found dead and queued for deletion (a batch not yet deleted). */
+  readonly queued = new Set<string>()
   private waiters: Array<() => void> = []
   setPending(h: string | undefined): void {
     this.pending = h
-    if (h === undefined) { const w = this.waiters; this.waiters = []; for (const f of w) f() }
+    if (h === undefined) this.wake()
   }
+  clearQueued(): void { this.queued.clear(); this.wake() }
+  private wake(): void { const w = this.waiters; this.waiters = []; for (const f of w) f() }
+  /** A root for a path being examined or queued waits until that is over (then it is gone). */
   async waitNotPending(h: string): Promise<void> {
-    while (this.pending === h) await new Promise<void>(r => this.waiters.push(r))
+    while (this.pending === h || this.queued.has(h)) await new Promise<void>(r => this.waiters.push(r))
   }
 }
+
+/** Dead paths are invalidated (one transaction) and deleted in batches of this many. */
+const DELETE_BATCH = 512
+/** Deletions between turns of the event loop (the file deletions are synchronous). */
+const DELETIONS_PER_TURN = 64
 
 /** Listen on gc-socket so other processes can add roots while we hold gc.lock. */
 async function startRootsServer(path: string, shared: Shared): Promise<Server> {
@@ -188,13 +205,36 @@ export async function collectGarbage(store: GCStore, tempRoots: TempRoots, optio
           if (dead.has(path.baseName)) continue
           dead.add(path.baseName)
           if (shouldDelete) {
-            if (await store.isValidPath(path)) await store.invalidatePathChecked(path)
-            await deleteFromStore(path.baseName)
+            // Queued, referrers first; roots arriving for it wait until it is deleted.
+            queue.push(path)
+            shared.queued.add(path.hashPart)
             referrersCache.delete(path.baseName)
           }
         }
       } finally {
         shared.setPending(undefined)
+      }
+      if (queue.length >= DELETE_BATCH) await flush()
+    }
+
+    /**
+     * Delete the queued dead paths: invalidate them in one transaction (C++ does one per path;
+     * the set is closed under referrers, so the check is the same), then delete their files,
+     * stopping once more than `maxFreed` bytes were freed.
+     */
+    const queue: StorePath[] = []
+    const flush = async (): Promise<void> => {
+      if (queue.length === 0) return
+      const batch = queue.splice(0)
+      try {
+        if (store.invalidatePaths) await store.invalidatePaths(batch)
+        else for (const p of batch) if (await store.isValidPath(p)) await store.invalidatePathChecked(p)
+        for (const [i, p] of batch.entries()) {
+          await deleteFromStore(p.baseName)
+          if (i % DELETIONS_PER_TURN === DELETIONS_PER_TURN - 1) await new Promise(r => setImmediate(r))
+        }
+      } finally {
+        shared.clearQueued()
       }
     }
 
@@ -203,6 +243,7 @@ export async function collectGarbage(store: GCStore, tempRoots: TempRoots, optio
         for (const p of options.pathsToDelete) {
           if (shouldDelete) await deleteReferrersClosure(p)
           if (options.action === 'deleteSpecific' && !dead.has(p.baseName)) {
+            await flush()
             throw new GCError(`Cannot delete path '${store.storeDir.print(p)}' since it is still alive. To find out why, use: nix-store --query --roots`)
           }
         }
@@ -217,9 +258,10 @@ export async function collectGarbage(store: GCStore, tempRoots: TempRoots, optio
           let sp: StorePath | undefined
           try { sp = store.storeDir.parse(`${store.storeDir.path}/${name}`) } catch { sp = undefined }
           if (sp) await deleteReferrersClosure(sp)
-          else if (shouldDelete && !shared.tempRoots.has(name.slice(0, 32))) await deleteFromStore(name)
+          else if (shouldDelete && !shared.tempRoots.has((tempEntryOwner(name) ?? name).slice(0, 32))) await deleteFromStore(name)
         }
       }
+      await flush()
     } catch (e) {
       if (!(e instanceof GCLimitReached)) throw e
     }

@@ -28,21 +28,40 @@ export interface ActiveCollector {
   waitNotPending(hashPart: string): Promise<void>
 }
 
+let instances = 0
+
 export class TempRoots {
   private fh: FileHandle | undefined
   private readonly byClient = new Map<string, Set<string>>()
   private collector: ActiveCollector | undefined
   private readonly fileName: string
+  /** Our file's name: the pid, with a suffix for a second store opened by the same process. */
+  private readonly name: string
 
   constructor(private readonly stateDir: string, private readonly storeDir: StoreDir, private readonly pid = process.pid) {
-    this.fileName = `${stateDir}/temproots/${pid}`
+    // C++ collectors read every file and parse the leading number as the pid (`std::stoi`).
+    const n = instances++
+    this.name = n === 0 ? String(pid) : `${pid}-${n}`
+    this.fileName = `${stateDir}/temproots/${this.name}`
   }
 
   get gcLockPath(): string { return `${this.stateDir}/gc.lock` }
   get gcSocketPath(): string { return `${this.stateDir}/gc-socket/socket` }
 
-  private async ensureFile(): Promise<FileHandle> {
-    if (this.fh) return this.fh
+  private opening: Promise<FileHandle> | undefined
+
+  /**
+   * Our temproots file, created once: concurrent first calls share one creation (each would
+   * otherwise unlink the file another had just created and locked, leaving roots in a file no
+   * collector can see).
+   */
+  private ensureFile(): Promise<FileHandle> {
+    if (this.fh) return Promise.resolve(this.fh)
+    this.opening ??= this.createFile().finally(() => { this.opening = undefined })
+    return this.opening
+  }
+
+  private async createFile(): Promise<FileHandle> {
     await mkdir(`${this.stateDir}/temproots`, { recursive: true })
     for (;;) {
       await unlink(this.fileName).catch(() => undefined) // a file with our pid must be stale
@@ -61,24 +80,42 @@ export class TempRoots {
     const printed = this.storeDir.print(path)
     let set = this.byClient.get(clientId)
     if (!set) this.byClient.set(clientId, (set = new Set()))
-    const isNew = !set.has(printed)
+    if (set.has(printed)) return // already in our file (or told to our collector): nothing to do
     set.add(printed)
     const fh = await this.ensureFile()
     if (this.collector) {
       this.collector.tempRoots.add(path.hashPart)
       await this.collector.waitNotPending(path.hashPart)
-    } else {
-      const gc = (await openLockFile(this.gcLockPath, true))!
-      try {
-        if (!tryLockFd(gc.fd, 'read')) await this.tellForeignCollector(printed)
-        // Hold the shared lock until the root is in our file, so no collector misses it.
-        if (isNew) await fh.appendFile(printed + '\0')
-      } finally {
-        await gc.close()
-      }
+      await fh.appendFile(printed + '\0')
       return
     }
-    if (isNew) await fh.appendFile(printed + '\0')
+    const shared = await this.holdShared()
+    try {
+      if (!shared) await this.tellForeignCollector(printed)
+      // Hold the shared lock until the root is in our file, so no collector misses it.
+      await fh.appendFile(printed + '\0')
+    } finally {
+      if (shared) this.releaseShared()
+    }
+  }
+
+  /** One gc.lock descriptor for all our adds, shared-locked while any add is in progress. */
+  private gcFh: FileHandle | undefined
+  private gcOpening: Promise<FileHandle> | undefined
+  private sharedHolders = 0
+
+  /** Take (or join) the shared lock on gc.lock without waiting; false if a collector holds it. */
+  private async holdShared(): Promise<boolean> {
+    if (!this.gcFh) {
+      this.gcOpening ??= openLockFile(this.gcLockPath, true).then(f => f!)
+      this.gcFh = await this.gcOpening
+    }
+    if (this.sharedHolders > 0 || tryLockFd(this.gcFh.fd, 'read')) { this.sharedHolders++; return true }
+    return false
+  }
+
+  private releaseShared(): void {
+    if (--this.sharedHolders === 0 && this.gcFh) tryLockFd(this.gcFh.fd, 'none')
   }
 
   /** A collector in another process holds gc.lock: send it the root and wait for "1". */
@@ -146,7 +183,7 @@ export class TempRoots {
     let names: string[] = []
     try { names = await readdir(dir) } catch { return out }
     for (const name of names) {
-      if (name.startsWith('.') || name === String(this.pid)) continue
+      if (name.startsWith('.') || name === this.name) continue
       const path = `${dir}/${name}`
       let fh: FileHandle
       try { fh = await open(path, 'r+') } catch { continue }
@@ -172,6 +209,9 @@ export class TempRoots {
   }
 
   async close(): Promise<void> {
+    const gc = this.gcFh
+    this.gcFh = undefined
+    await gc?.close()
     if (this.fh) {
       await unlink(this.fileName).catch(() => undefined)
       await this.fh.close()

@@ -7,7 +7,7 @@
 import { derivationStoreInfo, derivationType, isContentAddressed } from '../../derivation/index.js'
 import { NixError } from '../../errors.js'
 import { Verbosity } from '../../logger.js'
-import { isSuccess, printDerivedPath } from '../../store-path/index.js'
+import { isSuccess } from '../../store-path/index.js'
 import type { BuildMode } from '../../store/types.js'
 import { NotPrivilegedError } from '../errors.js'
 import { type Handler, type HandlerDeps, opContext } from './context.js'
@@ -24,12 +24,17 @@ export function buildPaths(d: HandlerDeps): Handler<'BuildPaths'> {
   return {
     precheck: req => checkRepair(d, req.mode),
     async run(req, io) {
+      // C++ `Store::buildPaths`: failed targets are those not successful (also builds cancelled
+      // because another failed, which carry no message); with exactly one, and it has an
+      // error, that error is thrown; otherwise the errors are logged and one summary thrown.
       const results = await d.store.buildPaths(opContext(d, io), req.paths, req.mode)
       const failed = results.filter(r => !isSuccess(r.status))
-      if (failed.length === 1) throw new BuildFailedError(failed[0]!.errorMsg)
-      if (failed.length > 1) {
-        for (const f of failed) io.logger.log(Verbosity.Error, f.errorMsg)
-        throw new BuildFailedError(`build of ${failed.map(f => `'${printDerivedPath(d.store.storeDir, f.path)}'`).join(', ')} failed`)
+      const errors = failed.filter(r => r.errorMsg !== '')
+      if (failed.length === 1 && errors.length === 1) throw new BuildFailedError(errors[0]!.errorMsg)
+      if (failed.length > 0) {
+        for (const f of [...errors.slice(1), ...errors.slice(0, 1)]) io.logger.log(Verbosity.Error, `\x1b[31;1merror:\x1b[0m ${f.errorMsg.replace(/\n/g, '\n       ')}`)
+        const names = [...new Set(failed.map(f => d.store.storeDir.print(f.path.kind === 'opaque' ? f.path.path : f.path.drvPath)))].sort()
+        throw new BuildFailedError(`build of \x1b[35;1m${names.map(n => `'${n}'`).join(', ')}\x1b[0m failed`)
       }
       return undefined
     },

@@ -68,12 +68,18 @@ in rec {
     url = httpUrl; outputHashMode = "flat"; outputHashAlgo = "sha256";
     outputHash = sha256Of "payload\n"; inherit nonce;
   };
+  # What `nix-channel --update` builds: the tarball unpacked, its single entry renamed.
+  unpackChannel = derivation {
+    name = "channel"; system = "builtin"; builder = "builtin:unpack-channel";
+    src = /. + "${srcDir}/channel.tar"; channelName = "mychannel"; inherit nonce;
+  };
   caFloating = mk "ca-floating" "mkdir $out; echo floating > $out/f" {
     __contentAddressed = true; outputHashMode = "recursive"; outputHashAlgo = "sha256";
   };
   caSelfRef = mk "ca-self-ref" "mkdir $out; echo $out > $out/me; ln -s $out/me $out/link" {
     __contentAddressed = true; outputHashMode = "recursive"; outputHashAlgo = "sha256";
   };
+  caDependent = mk "ca-dependent" "cat ${caFloating}/f > $out; echo ${caFloating} >> $out" {};
   caFlat = mk "ca-flat" "echo flat > $out" {
     __contentAddressed = true; outputHashMode = "flat"; outputHashAlgo = "sha256";
   };
@@ -106,6 +112,8 @@ in rec {
   disallowedOk = mk "disallowed-ok" "echo ${simple} > $out" { disallowedReferences = [ chain1 ]; };
   env = mk "env" "env | sort | grep -v '^PWD=\\|^SHLVL=' > $out" { NIX_BUILD_CORES_IGNORED = "1"; };
 
+  # Who the builder runs as (sandbox = false with build users: the first free nixbld user).
+  whoami = mk "whoami" "id -u > $out; id -g >> $out" {};
   nondeterministic = mk "nondeterministic" "cat /proc/sys/kernel/random/uuid > $out" {};
 
   # --- builds that fail -----------------------------------------------------------------
@@ -124,6 +132,10 @@ in rec {
   noOutput = mk "no-output" "echo nothing" {};
   depFailed = mk "dep-failed" "cat ${failing} > $out" {};
   logLimit = mk "log-limit" ''i=0; while [ $i -lt 200 ]; do echo 0123456789012345678901234567890123456789; i=$((i+1)); done; echo > $out'' {};
+  jobsZero = mk "jobs-zero" "echo > $out" {};
+  wrongSystem = mk "wrong-system" "echo > $out" { system = "riscv64-linux"; };
+  missingFeature = mk "missing-feature" "echo > $out" { requiredSystemFeatures = [ "gpu" ]; };
+  builderMissing = derivation { name = "builder-missing"; system = "x86_64-linux"; builder = "/nonexistent/builder"; inherit nonce; };
   fetchMissing = derivation {
     name = "fetch-missing"; system = "builtin"; builder = "builtin:fetchurl";
     url = "file://${srcDir}/does-not-exist"; outputHashMode = "flat"; outputHashAlgo = "sha256";

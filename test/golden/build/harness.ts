@@ -8,7 +8,7 @@
  * builder path included — are identical for both daemons.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { distRoot, sharedRoot } from '../../support/paths.js'
@@ -47,6 +47,11 @@ export function makeWorkspace(tree: string | undefined, busybox: string): Worksp
   spawnSyncOk('chmod', ['755', join(host, 'busybox')])
   mkdirSync(join(host, 'src'), { mode: 0o755 })
   writeFileSync(join(host, 'src', 'payload.txt'), 'payload\n', { mode: 0o644 })
+  // A channel tarball for builtin:unpack-channel: one top-level directory.
+  mkdirSync(join(host, 'chan', 'nixexprs', 'lib'), { recursive: true })
+  writeFileSync(join(host, 'chan', 'nixexprs', 'default.nix'), '{ }: { hello = 1; }\n')
+  writeFileSync(join(host, 'chan', 'nixexprs', 'lib', 'x.nix'), '42\n')
+  spawnSyncOk('tar', ['-cf', join(host, 'src', 'channel.tar'), '-C', join(host, 'chan'), '--owner=0', '--group=0', '--mtime=@1', 'nixexprs'])
   mkdirSync(join(host, 'client-conf'))
   writeFileSync(join(host, 'client-conf', 'nix.conf'), 'experimental-features = nix-command ca-derivations\nsubstituters =\n')
   mkdirSync(join(host, 'home'))
@@ -72,18 +77,37 @@ export interface Daemon {
   /** Store root and socket as clients see them. */
   readonly root: string
   readonly sock: string
+  /** The `--store` URI clients use. */
+  readonly clientStore: string
+  /** The process we started (for CPU accounting); for 2.34, the in-tree wrapper. */
+  readonly pid: number | undefined
   stop(): Promise<void>
 }
 
+export interface DaemonOptions {
+  /** More nix.conf lines. */
+  readonly extraConf?: string
+  /**
+   * `sandbox = false`: the store is not relocated (a chroot store forces the sandbox), so it
+   * lives at `<ws>/<name>/store` with that as its store directory; default true (chroot store).
+   */
+  readonly sandbox?: boolean
+  /** Name suffix (several daemons of one kind in a workspace). */
+  readonly tag?: string
+  /** Directory name of the store under the workspace (default: the daemon's name). */
+  readonly dir?: string
+}
+
 /** The nix.conf both daemons get. */
-function daemonConf(ws: Workspace, root: string, extra: string): string {
+function daemonConf(ws: Workspace, store: string, sandbox: boolean, extra: string): string {
   return [
-    `store = local?root=${root}`,
-    'sandbox = true',
+    `store = ${store}`,
+    `sandbox = ${sandbox}`,
     `sandbox-paths = /bin/sh=${ws.busybox} ${ws.busybox} ${ws.srcDir}`,
     'build-users-group =',
     'substituters =',
     'experimental-features = nix-command ca-derivations',
+    'system-features = nixos-test benchmark big-parallel',
     extra,
   ].join('\n') + '\n'
 }
@@ -108,19 +132,26 @@ function stopper(child: ChildProcess): () => Promise<void> {
   }
 }
 
-export async function startDaemon(ws: Workspace, impl: 'cpp' | 'tsnix', version: Version, extraConf = ''): Promise<Daemon> {
-  const name = `${impl}${version.replace('.', '')}`
-  const root = `${ws.view}/${name}`
-  const hostRoot = `${ws.host}/${name}`
+export async function startDaemon(ws: Workspace, impl: 'cpp' | 'tsnix', version: Version, opts: DaemonOptions = {}): Promise<Daemon> {
+  const sandbox = opts.sandbox ?? true
+  const name = `${impl}${version.replace('.', '')}${opts.tag ?? ''}`
+  // 2.8 runs on the host, where C++ refuses a store under a symlink: give it the real path.
+  const root = `${version === '2.8' ? ws.host : ws.view}/${opts.dir ?? name}`
+  const hostRoot = `${ws.host}/${opts.dir ?? name}`
   const conf = `${ws.host}/conf-${name}`
-  mkdirSync(conf)
-  writeFileSync(`${conf}/nix.conf`, daemonConf(ws, impl === 'tsnix' ? hostRoot : root, extraConf))
-  const sock = `${ws.view}/${name}.sock`
+  mkdirSync(conf, { recursive: true })
+  const r = impl === 'tsnix' ? hostRoot : root
+  const store = sandbox ? `local?root=${r}` : `local?store=${root}/store&state=${r}/var&log=${r}/log`
+  writeFileSync(`${conf}/nix.conf`, daemonConf(ws, store, sandbox, opts.extraConf ?? ''))
+  const sock = `${version === '2.8' ? ws.host : ws.view}/${name}.sock`
   let child: ChildProcess
   let out = ''
   if (impl === 'tsnix') {
     child = spawn(process.execPath, [join(distRoot, 'src', 'cli', 'main.js'), 'daemon'], {
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', NIX_CONF_DIR: conf, NIX_DAEMON_SOCKET_PATH: `${ws.host}/${name}.sock` },
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin', NIX_CONF_DIR: conf, NIX_DAEMON_SOCKET_PATH: `${ws.host}/${name}.sock`,
+        ...(process.env['TSNIX_BUILD_PROFILE'] ? { TSNIX_BUILD_PROFILE: process.env['TSNIX_BUILD_PROFILE'] } : {}),
+      },
       stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     })
   } else if (version === '2.8') {
@@ -135,18 +166,30 @@ export async function startDaemon(ws: Workspace, impl: 'cpp' | 'tsnix', version:
       stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     })
   }
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr!.on('data', (c: Buffer) => { out += c.toString() })
+  // The daemon's own output, kept for debugging (`<ws>/<name>.log`).
+  const logFile = createWriteStream(`${ws.host}/${name}.log`)
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); logFile.write(c) })
+  child.stderr!.on('data', (c: Buffer) => { out += c.toString(); logFile.write(c) })
   await waitForSocket(`${ws.host}/${name}.sock`, child, () => out)
-  return { name, version, impl, root, sock, stop: stopper(child) }
+  const clientStore = sandbox ? `unix://${sock}?root=${root}` : `unix://${sock}?store=${root}/store`
+  return { name, version, impl, root, sock, clientStore, pid: child.pid, stop: stopper(child) }
 }
 
 export interface ClientResult { code: number; stdout: string; stderr: string }
 
-/** Run a stock client of `d.version` against `d` (`--store unix://…?root=…` is added). */
-export async function client(ws: Workspace, d: Daemon, cmd: string, args: readonly string[], timeoutMs = 120_000): Promise<ClientResult> {
-  const store = `unix://${d.sock}?root=${d.root}`
-  const full = [cmd, '--store', store, ...args]
+/**
+ * Run a stock client of `d.version` against `d` (`--store unix://…?root=…` is added). With
+ * `mountStore`, the client runs in a private mount namespace where the daemon's store is
+ * bind-mounted at /nix, for tools that read store paths through plain file access (nix-env's
+ * profiles and manifests); the host's /nix is not touched.
+ */
+export async function client(ws: Workspace, d: Daemon, cmd: string, args: readonly string[], timeoutMs = 120_000, opts: { mountStore?: boolean } = {}): Promise<ClientResult> {
+  const store = opts.mountStore ? `unix://${d.sock}` : d.clientStore
+  let full = [cmd, '--store', store, ...args]
+  if (opts.mountStore) {
+    if (d.version !== '2.8') throw new Error('mountStore is for host (2.8) clients')
+    full = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mkdir -p '${ws.host}/${d.name}/nix/store' && mount --bind '${ws.host}/${d.name}/nix' /nix && exec "$@"`, 'sh', ...full]
+  }
   const env = { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', HOME: `${ws.view}/home`, NIX_CONF_DIR: `${ws.view}/client-conf` }
   const child = d.version === '2.8'
     ? spawn(full[0]!, full.slice(1), { env, cwd: ws.host, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -165,6 +208,7 @@ export async function client(ws: Workspace, d: Daemon, cmd: string, args: readon
 export function normalise(s: string, ws: Workspace): string {
   return s
     .replace(/\x1b\[[0-9;]*m/g, '')
+    .replaceAll(ws.host, '<ws>')
     .replaceAll(ws.view, '<ws>')
     .replace(/<ws>\/(cpp|tsnix)(28|234)\b/g, '<root>')
 }

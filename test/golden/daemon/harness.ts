@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { createRequire } from 'node:module'
@@ -121,6 +122,22 @@ export interface DaemonOptions {
   args?: string[]
 }
 
+/** Wait until `socket` accepts a connection (the file appears at bind(), before listen()). */
+export async function waitForSocket(socket: string, what: string, child?: ChildProcess, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms
+  for (;;) {
+    const ok = await new Promise<boolean>(resolve => {
+      const s = createConnection(socket)
+      s.once('connect', () => { s.destroy(); resolve(true) })
+      s.once('error', () => resolve(false))
+    })
+    if (ok) return
+    if (child && child.exitCode !== null) throw new Error(`${what}: the process exited with status ${child.exitCode}`)
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(r => setTimeout(r, 25))
+  }
+}
+
 async function waitFor(cond: () => boolean, what: string, child?: ChildProcess, ms = 20_000): Promise<void> {
   const until = Date.now() + ms
   while (!cond()) {
@@ -161,7 +178,7 @@ export async function startDaemon(ws: Workspace, runDir: string, kind: DaemonKin
     child = spawn(cmd!, rest, { stdio: ['ignore', logFd, logFd], detached: true })
   }
   closeSync(logFd)
-  await waitFor(() => existsSync(socket), `the ${kind} daemon's socket`, child)
+  await waitForSocket(socket, `the ${kind} daemon's socket`, child).catch(e => { throw new Error(`${(e as Error).message}\n${readFileSync(logFile, 'utf8')}`) })
   const exited = new Promise<void>(r => { if (child.exitCode !== null) r(); else child.once('exit', () => r()) })
   return {
     kind, version, socket, root, logFile,
@@ -373,7 +390,7 @@ export async function startSshNg(ws: Workspace, runDir: string, kind: DaemonKind
     const child = spawn('systemd-socket-activate', ['-l', socket, '--accept', '--inetd', '-E', `NIX_CONF_DIR=${confDir}`,
       process.execPath, tsnixMain, 'daemon', '--stdio', '--store', `local?root=${root}`], { stdio: ['ignore', logFd, logFd], detached: true, env: cleanEnv() })
     closeSync(logFd)
-    await waitFor(() => existsSync(socket), 'systemd-socket-activate', child)
+    await waitForSocket(socket, 'systemd-socket-activate', child)
     const exited = new Promise<void>(r => child.once('exit', () => r()))
     stop = async () => { try { process.kill(-child.pid!, 'SIGTERM') } catch { /* gone */ } await exited }
   }

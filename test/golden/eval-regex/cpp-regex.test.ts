@@ -9,9 +9,13 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { compilePosixEre, type PosixRegex, type SplitPiece } from '../../../src/eval/regex/index.js'
 import { repoRoot } from '../../support/paths.js'
+import { generateCases, handPicked } from './generate.js'
 
 interface Golden {
   capturedWith: string
+  seed: number
+  generated: number
+  tooSlowInCpp: string[]
   cases: Array<{
     pattern: string
     error?: string
@@ -36,6 +40,12 @@ describe(`regex: match and split against ${golden.capturedWith}`, () => {
     const pairs = golden.cases.reduce((n, c) => n + (c.results?.length ?? 0), 0)
     assert.ok(pairs >= 300, `${pairs} pairs`)
     assert.ok(golden.cases.filter((c) => c.error !== undefined).length >= 50)
+  })
+
+  it('was captured from the current generator (regenerate with capture.ts after changing it)', () => {
+    const ours = new Set([...handPicked, ...generateCases(golden.seed, golden.generated)].map((c) => c.pattern))
+    const theirs = new Set([...golden.cases.map((c) => c.pattern), ...golden.tooSlowInCpp])
+    assert.deepEqual(theirs, ours)
   })
 
   for (const c of golden.cases) {

@@ -113,7 +113,10 @@ export function generateCases(seed: number, count: number): RegexCase[] {
       if (c === '[') {
         const neg = p[i + 1] === '^'
         let j = i + 1 + (neg ? 1 : 0) + 1
-        while (j < p.length && p[j] !== ']') j += p[j] === '[' && ':.='.includes(p[j + 1] ?? '') ? p.indexOf(']', p.indexOf(p[j + 1]!, j + 2)) - j + 1 : 1
+        while (j < p.length && p[j] !== ']') {
+          const step = p[j] === '[' && ':.='.includes(p[j + 1] ?? '') ? p.indexOf(']', p.indexOf(p[j + 1]!, j + 2)) - j + 1 : 1
+          j += step > 0 ? step : 1 // an unterminated `[:` (mutated patterns) has no ']' to skip to
+        }
         const body = p.slice(i + 1, j)
         out += neg ? pick(['q', '#', '\n']) : /[a-z]/.test(body) ? 'b' : /[0-9]|digit/.test(body) ? '7' : body.includes('space') ? ' ' : (body.replace(/[[\]^:]/g, '')[0] ?? 'a')
         i = j

@@ -1,0 +1,238 @@
+/**
+ * `parseFlakeRef`, `flakeRefToString` and `getFlake` (C++ libflake flake-primops.cc,
+ * flakeref.cc, and the fetchers' `Input::fromURL`/`toURL`). C++ 2.34 lists them in `builtins`
+ * whatever the configuration (they are "extra primops") and refuses a call unless the `flakes`
+ * feature is on. Flake references are parsed in their common forms: indirect (`nixpkgs`,
+ * `flake:id/ref`), `github:`/`gitlab:`/`sourcehut:`, `path:` and absolute paths,
+ * `git+…`, `tarball+…`/`file+…` and plain archive URLs.
+ */
+import { EvalError } from '../errors.js'
+import type { EvalState } from '../eval-state.js'
+import { type PosIdx, noPos } from '../pos.js'
+import { Attrs, NixString, type Value, showType } from '../value.js'
+import type { BuiltinGroup } from './registry.js'
+import { requireFeature } from './store-common.js'
+
+type RefAttr = string | boolean | number | bigint
+type RefAttrs = Map<string, RefAttr>
+
+const REV = /^[0-9a-f]{40}$/
+const INDIRECT = /^([a-zA-Z][a-zA-Z0-9_-]*)(?:\/([a-zA-Z0-9_.+\-][a-zA-Z0-9_.+/\-]*?))?(?:\/([0-9a-f]{40}))?$/
+const ARCHIVE = /\.(zip|tar|tgz|tar\.gz|tar\.xz|tar\.bz2|tar\.zst)$/
+/** Query parameters that are Booleans or integers in input attributes. */
+const BOOL_PARAMS = new Set(['shallow', 'submodules', 'lfs', 'exportIgnore', 'allRefs', 'verifyCommit'])
+const INT_PARAMS = new Set(['revCount', 'lastModified'])
+
+function parseQuery(q: string, into: RefAttrs): void {
+  if (q === '') return
+  for (const kv of q.split('&')) {
+    if (kv === '') continue
+    const i = kv.indexOf('=')
+    const k = decodeURIComponent(i < 0 ? kv : kv.slice(0, i))
+    const v = decodeURIComponent(i < 0 ? '' : kv.slice(i + 1))
+    if (BOOL_PARAMS.has(k)) into.set(k, v === '1' || v === 'true')
+    else if (INT_PARAMS.has(k) && /^[0-9]+$/.test(v)) into.set(k, Number(v))
+    else into.set(k, v)
+  }
+}
+
+function splitQuery(s: string): [string, string] {
+  const noFrag = s.replace(/#.*$/, '')
+  const i = noFrag.indexOf('?')
+  return i < 0 ? [noFrag, ''] : [noFrag.slice(0, i), noFrag.slice(i + 1)]
+}
+
+/** C++ `parseFlakeRef` (with `allowMissing`, no base directory) → its attributes. */
+export function parseFlakeRef(ref: string): RefAttrs {
+  const a: RefAttrs = new Map()
+  const ind = INDIRECT.exec(ref)
+  if (ind) {
+    a.set('type', 'indirect')
+    a.set('id', ind[1]!)
+    if (ind[2] !== undefined) a.set(REV.test(ind[2]) ? 'rev' : 'ref', ind[2])
+    if (ind[3] !== undefined) a.set('rev', ind[3])
+    return a
+  }
+  if (ref.startsWith('/')) {
+    const [path, q] = splitQuery(ref)
+    a.set('type', 'path')
+    a.set('path', decodeURIComponent(path))
+    parseQuery(q, a)
+    return a
+  }
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):(.*)$/.exec(ref)
+  if (!m) throw new EvalError(`flake reference '${ref}' is not an absolute path`)
+  const scheme = m[1]!.toLowerCase()
+  const [rest, q] = splitQuery(m[2]!)
+  switch (scheme) {
+    case 'flake': {
+      const i = INDIRECT.exec(rest)
+      if (!i) throw new EvalError(`'${ref}' is not a valid URL-like flake reference`)
+      a.set('type', 'indirect')
+      a.set('id', i[1]!)
+      if (i[2] !== undefined) a.set(REV.test(i[2]) ? 'rev' : 'ref', i[2])
+      if (i[3] !== undefined) a.set('rev', i[3])
+      parseQuery(q, a)
+      return a
+    }
+    case 'github': case 'gitlab': case 'sourcehut': {
+      const parts = rest.split('/')
+      if (parts.length < 2 || parts[0] === '' || parts[1] === '') throw new EvalError(`flake reference '${ref}' is not an absolute path`)
+      a.set('type', scheme)
+      a.set('owner', decodeURIComponent(parts[0]!))
+      a.set('repo', decodeURIComponent(parts[1]!))
+      if (parts.length > 2) {
+        const r = decodeURIComponent(parts.slice(2).join('/'))
+        a.set(REV.test(r) ? 'rev' : 'ref', r)
+      }
+      parseQuery(q, a)
+      return a
+    }
+    case 'path':
+      a.set('type', 'path')
+      a.set('path', decodeURIComponent(rest))
+      parseQuery(q, a)
+      return a
+    default: {
+      const plus = scheme.indexOf('+')
+      const kind = plus < 0 ? undefined : scheme.slice(0, plus)
+      const inner = plus < 0 ? scheme : scheme.slice(plus + 1)
+      const url = `${inner}:${rest}`
+      let type: string
+      if (kind === 'git') type = 'git'
+      else if (kind === 'tarball' || kind === 'file') type = kind
+      else if (kind === undefined && ['http', 'https', 'file'].includes(inner)) type = ARCHIVE.test(rest) ? 'tarball' : 'file'
+      else throw new EvalError(`input '${ref}' is unsupported`)
+      a.set('type', type)
+      a.set('url', url)
+      parseQuery(q, a)
+      return a
+    }
+  }
+}
+
+/** The attributes each scheme accepts (C++ `InputScheme::allowedAttrs`); `dir` is the flake's. */
+const ALLOWED: Record<string, readonly string[]> = {
+  indirect: ['type', 'id', 'ref', 'rev', 'narHash'],
+  github: ['type', 'owner', 'repo', 'ref', 'rev', 'narHash', 'lastModified', 'host', 'treeHash'],
+  gitlab: ['type', 'owner', 'repo', 'ref', 'rev', 'narHash', 'lastModified', 'host', 'treeHash'],
+  sourcehut: ['type', 'owner', 'repo', 'ref', 'rev', 'narHash', 'lastModified', 'host', 'treeHash'],
+  path: ['type', 'path', 'rev', 'revCount', 'lastModified', 'narHash'],
+  git: ['type', 'url', 'ref', 'rev', 'shallow', 'submodules', 'lfs', 'exportIgnore', 'lastModified', 'revCount', 'narHash', 'allRefs', 'name', 'dirtyRev', 'dirtyShortRev', 'verifyCommit', 'keytype', 'publicKey', 'publicKeys'],
+  tarball: ['type', 'url', 'narHash', 'name', 'unpack', 'rev', 'revCount', 'lastModified'],
+  file: ['type', 'url', 'narHash', 'name', 'unpack', 'rev', 'revCount', 'lastModified'],
+}
+const REQUIRED: Record<string, readonly string[]> = {
+  indirect: ['id'], github: ['owner', 'repo'], gitlab: ['owner', 'repo'], sourcehut: ['owner', 'repo'], path: ['path'], git: ['url'], tarball: ['url'], file: ['url'],
+}
+
+function jsonOf(a: RefAttrs): string {
+  const o: Record<string, unknown> = {}
+  for (const k of [...a.keys()].sort()) { const v = a.get(k)!; o[k] = typeof v === 'bigint' ? Number(v) : v }
+  return JSON.stringify(o)
+}
+
+/** C++ `FlakeRef::fromAttrs` / `Input::fromAttrs` checks. */
+function checkAttrs(st: EvalState, a: RefAttrs): void {
+  if (!a.has('type')) throw new EvalError("'type' attribute to specify input scheme is required but not provided")
+  const type = str(a, 'type')!
+  // the indirect scheme (flake registries) is part of the `flakes` feature
+  if (type === 'indirect') requireFeature(st, 'flakes')
+  const allowed = ALLOWED[type]
+  if (allowed === undefined) throw new EvalError(`cannot show unsupported input '${jsonOf(a)}'`)
+  for (const k of a.keys()) if (k !== 'dir' && !allowed.includes(k)) throw new EvalError(`input attribute '${k}' not supported by scheme '${type}'`)
+  for (const k of REQUIRED[type]!) if (!a.has(k)) throw new EvalError(`input attribute '${k}' is missing`)
+}
+
+function queryEncode(s: string): string {
+  return encodeURIComponent(s).replace(/%2F/g, '/').replace(/%3A/g, ':').replace(/%40/g, '@')
+}
+
+function queryOf(a: RefAttrs, skip: readonly string[]): string {
+  const parts: string[] = []
+  for (const k of [...a.keys()].sort()) {
+    if (skip.includes(k)) continue
+    const v = a.get(k)!
+    parts.push(`${queryEncode(k)}=${typeof v === 'boolean' ? (v ? '1' : '0') : queryEncode(String(v))}`)
+  }
+  return parts.length > 0 ? `?${parts.join('&')}` : ''
+}
+
+function str(a: RefAttrs, k: string): string | undefined {
+  const v = a.get(k)
+  return typeof v === 'string' ? v : undefined
+}
+
+/** C++ `FlakeRef::fromAttrs(…).to_string()`. */
+export function flakeRefToString(st: EvalState, a: RefAttrs): string {
+  checkAttrs(st, a)
+  const type = str(a, 'type')!
+  switch (type) {
+    case 'indirect': {
+      const id = str(a, 'id') ?? ''
+      const ref = str(a, 'ref')
+      const rev = str(a, 'rev')
+      return `flake:${id}${ref !== undefined ? `/${ref}` : ''}${rev !== undefined ? `/${rev}` : ''}${queryOf(a, ['type', 'id', 'ref', 'rev'])}`
+    }
+    case 'github': case 'gitlab': case 'sourcehut': {
+      const rr = str(a, 'ref') ?? str(a, 'rev')
+      const skip = ['type', 'owner', 'repo', str(a, 'ref') !== undefined ? 'ref' : 'rev']
+      return `${type}:${str(a, 'owner') ?? ''}/${str(a, 'repo') ?? ''}${rr !== undefined ? `/${rr}` : ''}${queryOf(a, skip)}`
+    }
+    case 'path':
+      return `path:${str(a, 'path') ?? ''}${queryOf(a, ['type', 'path'])}`
+    case 'git':
+      return `git+${str(a, 'url') ?? ''}${queryOf(a, ['type', 'url'])}`
+    case 'tarball': case 'file':
+      return `${str(a, 'url') ?? ''}${queryOf(a, ['type', 'url'])}`
+    default:
+      throw new EvalError(`cannot show unsupported input '${JSON.stringify(Object.fromEntries([...a].map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])))}'`)
+  }
+}
+
+function toNix(a: RefAttrs): Attrs {
+  const m = new Map<string, Value>()
+  for (const [k, v] of a) m.set(k, typeof v === 'bigint' ? Number(v) : v)
+  return new Attrs(m)
+}
+
+export const flakeRefBuiltins: BuiltinGroup = {
+  name: 'flake-refs',
+  primops: [
+    {
+      name: '__parseFlakeRef', arity: 1, args: ['flake-ref'],
+      impl: (st, args, pos) => {
+        const s = st.forceStringNoCtx(args[0]!, pos, 'while evaluating the argument passed to builtins.parseFlakeRef')
+        const a = parseFlakeRef(s)
+        checkAttrs(st, a)
+        return toNix(a)
+      },
+    },
+    {
+      name: '__flakeRefToString', arity: 1, args: ['attrs'],
+      impl: (st, args, pos) => {
+        const v = st.forceAttrs(args[0]!, noPos, 'while evaluating the argument passed to builtins.flakeRefToString')
+        const a: RefAttrs = new Map()
+        for (const k of v.keys()) {
+          const x = st.force(v.map.get(k)!, pos)
+          if (typeof x === 'string' || x instanceof NixString) a.set(k, typeof x === 'string' ? x : x.s)
+          else if (typeof x === 'boolean') a.set(k, x)
+          else if (typeof x === 'number' || typeof x === 'bigint') {
+            if (x < 0) throw new EvalError(`negative value given for flake ref attr ${k}: ${x}`, pos)
+            a.set(k, x)
+          } else {
+            throw new EvalError(`flake reference attribute sets may only contain integers, Booleans, and strings, but attribute '${k}' is ${showType(x)}`, pos)
+          }
+        }
+        return flakeRefToString(st, a)
+      },
+    },
+    {
+      name: '__getFlake', arity: 1, args: ['args'],
+      impl: (st: EvalState, _args: Value[], _pos: PosIdx) => {
+        requireFeature(st, 'flakes')
+        throw new EvalError('builtins.getFlake is not supported by this evaluator yet')
+      },
+    },
+  ],
+}

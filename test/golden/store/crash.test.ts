@@ -1,0 +1,235 @@
+/**
+ * Crash test (issue 3, acceptance 4): 20 runs, each `kill -9`ing a process that imports paths
+ * into one store at a (seeded) random moment — alternately `tsnix store import` reading an
+ * export, and a `tsnix daemon` receiving `nix-store --import` from a stock C++ 2.8 client
+ * (one AddToStoreNar per path). After every kill:
+ *
+ *  - stock `nix-store --verify --check-contents` (C++ 2.8) is clean;
+ *  - no path is partially registered: every valid path has its references valid, a castore
+ *    root whose rendered NAR has the recorded hash, and a materialised copy with that hash;
+ *  - nothing half-written sits under a final name: every store-path entry in the store
+ *    directory, valid or not, is complete (its NAR hash is the one the export says);
+ *  - reopening the store removes the hidden temporary leftovers, and `tsnix store verify
+ *    --check-contents` is clean.
+ *
+ * Each run imports its own set of paths (a chain of small paths and a few larger trees), so
+ * every run has work to interrupt. The kill comes after a random fraction (0.1–1.0) of the time
+ * an uninterrupted import of the same kind took (measured first, on a scratch store).
+ *
+ * The suite runs 6 runs by default (time budget); TSNIX_CRASH_RUNS=20 is the acceptance run.
+ * TSNIX_CRASH_SEED changes the seed.
+ */
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { nullLogger } from '../../../src/logger.js'
+import { collectBytes, dumpPath, encodeNarTree, narDirectory, narFile, narSymlink, type NarNode } from '../../../src/nar/index.js'
+import { nativeAddon } from '../../../src/os/index.js'
+import { loadSettings } from '../../../src/settings/index.js'
+import { openLocalStore, type LocalStore, type OpContext } from '../../../src/store/index.js'
+import { NixHash, StoreDir, type StorePath } from '../../../src/store-path/index.js'
+import { nix28, skipBecause } from '../../support/env.js'
+import { distRoot } from '../../support/paths.js'
+
+const RUNS = Number(process.env['TSNIX_CRASH_RUNS'] ?? 6)
+const SEED = Number(process.env['TSNIX_CRASH_SEED'] ?? 20261121)
+const PATHS_PER_RUN = 120
+const storeDir = new StoreDir()
+const tsnixMain = join(distRoot, 'src', 'cli', 'main.js')
+
+const ctx: OpContext = {
+  trusted: true, logger: nullLogger, clientId: 'crash-test',
+  settings: { keepFailed: false, keepGoing: false, tryFallback: false, maxBuildJobs: 1, maxSilentTime: 0, buildCores: 1, useSubstitutes: false, overrides: new Map() },
+}
+
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1
+  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 2 ** 32 }
+}
+
+async function* bytes(b: Uint8Array): AsyncGenerator<Uint8Array> { yield b }
+
+/** The NAR of path `i` of run `run`: mostly small files, every 25th a tree with a few MiB. */
+function narFor(run: number, i: number, refText: string): Uint8Array {
+  const tag = `run ${run} path ${i}`
+  if (i % 25 !== 7) return encodeNarTree(narFile(`${tag}\n${refText}\n`, i % 3 === 0))
+  const entries: Record<string, NarNode> = { 'refs.txt': narFile(refText) }
+  for (let f = 0; f < 40; f++) entries[`f${f}`] = narFile(`${tag} file ${f}\n`.repeat(1 + f * 20), f % 5 === 0)
+  entries['large'] = narFile(new Uint8Array(1536 * 1024 + run).fill(i % 251))
+  entries['sub'] = narDirectory({ deeper: narDirectory({ x: narFile(tag) }), l: narSymlink('../refs.txt') })
+  return encodeNarTree(narDirectory(entries))
+}
+
+interface RunSet { exportFile: string; expected: Map<string, NixHash> }
+
+/** Make each run's paths in a scratch store and export them (a chain: path i refers to i-1). */
+async function prepare(work: string): Promise<RunSet[]> {
+  const scratch = await openAt(join(work, 'scratch'))
+  const sets: RunSet[] = []
+  try {
+    for (let run = 0; run <= RUNS; run++) { // the last set calibrates
+      const paths: StorePath[] = []
+      const expected = new Map<string, NixHash>()
+      for (let i = 0; i < PATHS_PER_RUN; i++) {
+        const prev = paths[paths.length - 1]
+        const nar = narFor(run, i, prev ? storeDir.print(prev) : '')
+        const info = await scratch.addToStore(ctx, `r${run}-p${i}`, { method: 'nar', algo: 'sha256' }, prev ? [prev] : [], bytes(nar), false)
+        paths.push(info.path)
+        expected.set(info.path.baseName, info.narHash)
+      }
+      const exportFile = join(work, `run-${run}.export`)
+      writeFileSync(exportFile, await collectBytes(scratch.exportPaths(paths)))
+      sets.push({ exportFile, expected })
+    }
+  } finally {
+    await scratch.close()
+  }
+  return sets
+}
+
+async function openAt(root: string): Promise<LocalStore> {
+  const { settings, locations } = loadSettings({ env: { NIX_CONFIG: `store = local?root=${root}\nrequire-sigs = false` }, isRoot: true, readFile: () => undefined })
+  return openLocalStore({ locations, settings })
+}
+
+function cleanEnv(extra: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('NIX_')) out[k] = v
+  return { ...out, ...extra }
+}
+
+/** Wait until the child exits or `ms` pass; true if it exited by itself. */
+function exitedWithin(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true)
+  return new Promise(resolve => {
+    const t = setTimeout(() => resolve(false), ms)
+    child.once('exit', () => { clearTimeout(t); resolve(true) })
+  })
+}
+
+async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const gone = new Promise(r => child.once('exit', r))
+  child.kill('SIGKILL')
+  await gone
+}
+
+/**
+ * One run: start the importer, kill it `delayMs` after the import started (for the daemon:
+ * after its client started); `interrupted` if it was still running, `ms` how long it ran.
+ */
+async function crashRun(mode: 'cli' | 'daemon', work: string, root: string, set: RunSet, delayMs: number, run: number): Promise<{ interrupted: boolean; ms: number }> {
+  const conf = `store = local?root=${root}\nrequire-sigs = false\nbuild-users-group =\nsandbox = false\nsubstituters =\n`
+  const input = openSync(set.exportFile, 'r')
+  const log = openSync(join(work, `run-${run}.log`), 'w')
+  try {
+    if (mode === 'cli') {
+      const t = Date.now()
+      const child = spawn(process.execPath, [tsnixMain, 'store', 'import'], { env: cleanEnv({ NIX_CONFIG: conf }), stdio: [input, 'ignore', log] })
+      const finished = await exitedWithin(child, delayMs)
+      const ms = Date.now() - t
+      await killHard(child)
+      return { interrupted: !finished, ms }
+    }
+    const socket = join(work, `daemon-${run}.sock`)
+    const confDir = join(work, `conf-${run}`)
+    mkdirSync(confDir, { recursive: true })
+    const daemon = spawn(process.execPath, [tsnixMain, 'daemon', '--force-trusted'], { env: cleanEnv({ NIX_CONFIG: conf, NIX_CONF_DIR: confDir, NIX_DAEMON_SOCKET_PATH: socket }), stdio: ['ignore', log, log] })
+    try {
+      const until = Date.now() + 30_000
+      while (!existsSync(socket)) {
+        if (daemon.exitCode !== null || Date.now() > until) throw new Error(`the daemon did not start: ${readFileSync(join(work, `run-${run}.log`), 'utf8')}`)
+        await new Promise(r => setTimeout(r, 20))
+      }
+      const t = Date.now()
+      const client = spawn('nix-store', ['--import'], { env: cleanEnv({ NIX_REMOTE: 'daemon', NIX_DAEMON_SOCKET_PATH: socket, NIX_CONF_DIR: confDir }), stdio: [input, 'ignore', 'ignore'] })
+      const finished = await exitedWithin(client, delayMs)
+      const ms = Date.now() - t
+      await killHard(daemon)
+      await exitedWithin(client, 10_000)
+      await killHard(client)
+      return { interrupted: !finished, ms }
+    } finally {
+      await killHard(daemon)
+    }
+  } finally {
+    closeSync(input)
+    closeSync(log)
+  }
+}
+
+describe('golden: kill -9 during imports leaves a consistent store (C++ 2.8 verifies it)', function () {
+  this.timeout(1_200_000)
+  let work: string
+  let sets: RunSet[]
+
+  before(async function () {
+    if (!nix28()) skipBecause(this, 'C++ Nix 2.8 (nix-store) is not installed')
+    if (!nativeAddon()) skipBecause(this, 'native addon not built (node native/build.mjs)')
+    work = mkdtempSync(join(tmpdir(), 'tsnix-crash-'))
+    sets = await prepare(work)
+  })
+  after(() => { if (work) rmSync(work, { recursive: true, force: true }) })
+
+  it(`${RUNS} runs, each killed at a random moment`, async () => {
+    const root = join(work, 'root')
+    const realStore = join(root, 'nix', 'store')
+    const expected = new Map<string, NixHash>()
+    for (const s of sets) for (const [k, v] of s.expected) expected.set(k, v)
+    const random = rng(SEED)
+    // How long an uninterrupted import takes, per kind (on a scratch store, with the spare set).
+    const full: Record<'cli' | 'daemon', number> = { cli: 0, daemon: 0 }
+    for (const mode of ['cli', 'daemon'] as const) {
+      const r = await crashRun(mode, work, join(work, `calibrate-${mode}`), sets[RUNS]!, 120_000, mode === 'cli' ? 1000 : 1001)
+      assert.equal(r.interrupted, false, `uninterrupted ${mode} import`)
+      full[mode] = r.ms
+    }
+    let interrupted = 0
+    const seen = new Set<string>()
+    for (let run = 0; run < RUNS; run++) {
+      const mode = run % 2 === 0 ? 'cli' : 'daemon'
+      const delay = Math.round(full[mode] * (0.1 + 0.9 * random()))
+      const what = `run ${run} (${mode}, killed after ${delay} ms of ~${full[mode]}, seed ${SEED})`
+      if ((await crashRun(mode, work, root, sets[run]!, delay, run)).interrupted) interrupted++
+
+      // Stock C++ Nix on the store exactly as the crash left it.
+      const v = spawnSync('nix-store', ['--store', root, '--verify', '--check-contents'], { env: cleanEnv({}), encoding: 'utf8' })
+      assert.equal(v.status, 0, `${what}: nix-store --verify --check-contents: ${v.stderr}`)
+      assert.doesNotMatch(v.stderr, /modified|disappeared|error/, what)
+
+      // Nothing half-written under a final name, valid or not.
+      for (const name of readdirSync(realStore)) {
+        if (name.startsWith('.') || name.endsWith('.lock') || seen.has(name)) continue
+        const want = expected.get(name)
+        assert.ok(want, `${what}: unexpected entry ${name}`)
+        const got = NixHash.of('sha256', await collectBytes(dumpPath(join(realStore, name))))
+        assert.ok(got.equals(want), `${what}: ${name} is incomplete under its final name`)
+      }
+
+      // Reopen (cleans leftovers): every valid path is complete in the database, castore and on disk.
+      const store = await openAt(root)
+      try {
+        assert.deepEqual(readdirSync(realStore).filter(n => n.startsWith('.') && n !== '.links' && !n.endsWith('.lock')), [], `${what}: hidden leftovers after reopening`)
+        for (const p of await store.queryAllValidPaths()) {
+          if (seen.has(p.baseName)) continue // checked after an earlier run
+          seen.add(p.baseName)
+          const info = (await store.queryPathInfo(p))!
+          assert.ok(info.narHash.equals(expected.get(p.baseName)!), `${what}: ${p.baseName} registered with the wrong hash`)
+          for (const r of info.references) assert.ok(await store.isValidPath(r), `${what}: ${p.baseName} refers to invalid ${r.baseName}`)
+          const root = await store.castoreRoot(p)
+          assert.ok(root, `${what}: ${p.baseName} has no castore root`)
+          const nar = await collectBytes(store.internals.bridge.renderNar(root))
+          assert.ok(NixHash.of('sha256', nar).equals(info.narHash), `${what}: ${p.baseName}: castore copy incomplete`)
+        }
+        assert.equal(await store.verifyStore(ctx, true, false), false, `${what}: tsnix verify`)
+        if (process.env['TSNIX_CRASH_VERBOSE']) console.log(`${what}: ${(await store.queryAllValidPaths()).length} valid paths`)
+      } finally {
+        await store.close()
+      }
+    }
+    // The kills must mostly land mid-import for the test to mean anything.
+    assert.ok(interrupted >= Math.ceil(RUNS * 0.6), `only ${interrupted} of ${RUNS} runs were interrupted`)
+  })
+})
