@@ -151,6 +151,9 @@ export class HelperLease {
     return this.isReady
   }
 
+  /** True while the helper sleeps (it has caught up with the requests, or waits for space). */
+  get sleeping(): boolean { return Atomics.load(this.c, C.W_SLEEP) !== 0 }
+
   /** False once the helper thread is known to be gone (then it never becomes ready). */
   get alive(): boolean { return !this.h.dead && Atomics.load(this.c, C.STATE) !== STATE_EXITED }
 
@@ -201,17 +204,14 @@ export class HelperLease {
   fileSize = 0
   fileExecutable = false
 
-  /** Dump: consume the next file's header (false if it is not there yet). */
+  /** Dump: consume the next file's header into fileSize/fileExecutable (false if it is not there yet). */
   takeHeader(): boolean {
     this.release()
     if (this.available(FILE_HEADER) < FILE_HEADER) return false
     const at = this.dataPos & DATA_MASK
-    if (DATA_CAP - at >= FILE_HEADER) {
-      this.header.set(this.data.subarray(at, at + FILE_HEADER))
-    } else {
-      this.header.set(this.data.subarray(at, DATA_CAP))
-      this.header.set(this.data.subarray(0, FILE_HEADER - (DATA_CAP - at)), DATA_CAP - at)
-    }
+    const first = Math.min(FILE_HEADER, DATA_CAP - at)
+    this.header.set(this.data.subarray(at, at + first))
+    if (first < FILE_HEADER) this.header.set(this.data.subarray(0, FILE_HEADER - first), first)
     this.fileSize = this.headerView.getFloat64(0, true)
     this.fileExecutable = this.headerView.getUint32(8, true) !== 0
     this.lent = FILE_HEADER

@@ -119,14 +119,24 @@ function readContents(fd: number, path: Buffer, offset: number, end: number, unp
   }
 }
 
+/** The file of the last range, kept open: a big file comes as consecutive ranges. */
+let rangePath: Buffer | undefined
+let rangeFd = -1
+
+function closeRange(): void {
+  if (rangeFd >= 0) closeSync(rangeFd)
+  rangeFd = -1
+  rangePath = undefined
+}
+
 /** Part of a big file whose size the main thread knows. */
 function readRange(path: Buffer, offset: number, size: number): void {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
-  try {
-    readContents(fd, path, offset, offset + size, 0)
-  } finally {
-    closeSync(fd)
+  if (rangePath === undefined || !rangePath.equals(path)) {
+    closeRange()
+    rangeFd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+    rangePath = Buffer.from(path)
   }
+  readContents(rangeFd, path, offset, offset + size, 0)
 }
 
 function writeFile(path: Buffer, size: number, executable: boolean): void {
@@ -213,6 +223,8 @@ function main(): void {
       serve()
     } catch (e) {
       if (!(e instanceof JobEnded)) report(e)
+    } finally {
+      closeRange()
     }
     while (Atomics.load(c, C.END) !== job) {
       const bell = Atomics.load(c, C.W_BELL)
