@@ -285,7 +285,7 @@ export class NarDumper {
 
   private tryLease(): void {
     if (this.helper !== undefined) return
-    this.helper = leaseHelper()
+    this.helper = leaseHelper(this.mode === 'always')
     if (this.helper === undefined) this.nextLease = this.seenFiles + AUTO_FILES
     else HOLE ??= new Uint8Array(HOLE_SIZE)
   }

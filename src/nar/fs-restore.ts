@@ -79,7 +79,7 @@ export class FsRestoreSink implements NarSink {
     this.files++
     this.bytes += contents.size
     if (this.helper === undefined && (this.files >= this.nextLease || (this.mode === 'auto' && this.bytes >= AUTO_BYTES))) {
-      this.helper = leaseHelper()
+      this.helper = leaseHelper(this.mode === 'always')
       if (this.helper === undefined) this.nextLease = this.files + AUTO_FILES
     }
     const h = this.helper
