@@ -168,6 +168,7 @@ function writeFile(path: Buffer, size: number, executable: boolean): void {
 /** Work through the job's requests until the main thread ends it (JobEnded) or one fails. */
 function serve(): void {
   for (;;) {
+    if (Atomics.load(c, C.END) === job) throw new JobEnded()
     while (noRequest()) sleep(noRequest, NO_DATA_NEEDED)
     const at = reqR & REQ_MASK
     const kind = reqView.getUint32(at, true)
