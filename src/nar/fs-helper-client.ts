@@ -72,7 +72,7 @@ let spare = { at: -Infinity, value: false }
  * Whether a second core is likely free for the helper. On a machine whose cores are all busy
  * (builds, other users) the helper only adds hand-offs that wait for the scheduler: measured
  * under load 8–11 on 2 cores, jobs ran slower with it than without. So: a core must be idle
- * most of the time (Linux PSI: tasks waited for a CPU less than 40% of the last 10 s; without
+ * most of the time (Linux PSI: tasks waited for a CPU in less than 60% of the last 10 s; without
  * PSI, a load average below the number of cores − 0.5), unless this thread has a real-time
  * scheduling policy (it gets its cores whatever else runs). Re-checked at most once a second.
  */
@@ -85,7 +85,7 @@ function spareCpu(): boolean {
   else if (realTime()) value = true
   else {
     const psi = cpuPressure()
-    value = psi !== undefined ? psi < 40 : (loadavg()[0] ?? 0) < cores - 0.5
+    value = psi !== undefined ? psi < 60 : (loadavg()[0] ?? 0) < cores - 0.5
   }
   spare = { at: now, value }
   return value
