@@ -70,6 +70,7 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
       } else {
         yield p
       }
+      opts.signal?.throwIfAborted()
     }
   } finally {
     d.close()
@@ -92,6 +93,7 @@ export function dumpPathSync(path: string | Buffer, write: (piece: Uint8Array) =
         write(p)
         size += p.length
       }
+      opts.signal?.throwIfAborted()
     }
   } finally {
     d.close()
@@ -114,6 +116,7 @@ export async function hashPath(path: string | Buffer, algo: HashAlgo = 'sha256',
         h.update(p)
         narSize += p.length
       }
+      opts.signal?.throwIfAborted()
     }
   } finally {
     d.close()
