@@ -13,6 +13,7 @@
  */
 import { parseArgs } from 'node:util'
 import { hashFile, hashPath } from '../nar/index.js'
+import { narHelperMode } from './nar-helper-mode.js'
 import {
   BadHashError, compressHash, encodeBase16, encodeBase64, encodeNix32, HASH_SIZE, type HashAlgo, type HashFormat,
   nix32Length, NixHash, parseHashAlgo,
@@ -58,7 +59,7 @@ async function hashPaths(args: string[], mode: 'nar' | 'flat'): Promise<number> 
   for (const t of tokens) if (t.kind === 'option' && FORMAT_FLAGS[t.name]) format = FORMAT_FLAGS[t.name]!
   const algo = parseHashAlgo(values.type ?? 'md5')
   for (const p of positionals) {
-    const h = mode === 'nar' ? (await hashPath(p, algo)).hash : (await hashFile(p, algo)).hash
+    const h = mode === 'nar' ? (await hashPath(p, algo, { helper: narHelperMode() })).hash : (await hashFile(p, algo)).hash
     process.stdout.write(printHash(h, format, values.truncate === true) + '\n')
   }
   return 0

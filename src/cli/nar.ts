@@ -9,6 +9,7 @@
 import { createReadStream, readSync, writeSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { dumpPathSync, listingAt, listingToJson, listNar, type NarListing, restorePath } from '../nar/index.js'
+import { narHelperMode } from './nar-helper-mode.js'
 
 const USAGE = `usage: tsnix nar dump PATH
        tsnix nar restore PATH < NAR
@@ -62,14 +63,14 @@ function writeAllToStdout(piece: Uint8Array): void {
 const PAUSE = new Int32Array(new SharedArrayBuffer(4))
 
 async function dump(args: string[]): Promise<number> {
-  dumpPathSync(onePath(args), writeAllToStdout, { readSize: 1024 * 1024 })
+  dumpPathSync(onePath(args), writeAllToStdout, { readSize: 1024 * 1024, helper: narHelperMode() })
   return 0
 }
 
 async function restore(args: string[]): Promise<number> {
   const target = onePath(args)
   // The NAR may end before stdin does; nothing after it is read.
-  await restorePath(target, readStdin(), { sync: true })
+  await restorePath(target, readStdin(), { sync: true, helper: narHelperMode() })
   return 0
 }
 

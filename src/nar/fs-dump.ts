@@ -44,22 +44,29 @@ let HOLE: Uint8Array | undefined
 /** Contents read here that may wait behind files the helper has not delivered yet. */
 const LOCAL_LIMIT = 4 * 1024 * 1024
 const MAX_EVENTS = 8192
-/** Files the helper may have queued before this thread does the next ones itself. */
-const AHEAD = 128
+/**
+ * Files the helper may have queued before this thread does the next ones itself: adapted
+ * between these bounds, halved when this thread had to wait for the helper (it is the slower
+ * one) and doubled when the helper was found idle (this thread is).
+ */
+const AHEAD_MIN = 16
+const AHEAD_MAX = 1024
 /** auto: lease the helper once this many files or bytes have been seen. */
 const AUTO_FILES = 64
 const AUTO_BYTES = 2 * 1024 * 1024
 const SLAB_SIZE = 1024 * 1024
+/** How far ahead (bytes not yet handed out) the helper is asked to read a big file. */
+const BIG_AHEAD = 4 * 1024 * 1024
 /** The ring for files read here while earlier ones are with the helper (recycle). */
 const SLAB_CAP = 2 * LOCAL_LIMIT
 
 /** Walk results waiting to be encoded. */
-const EV_ENTRY = 0, EV_DIR = 1, EV_END = 2, EV_LINK = 3, EV_FILE = 4, EV_HELPER = 5, EV_BIG = 6, EV_RANGE = 7
+const EV_ENTRY = 0, EV_DIR = 1, EV_END = 2, EV_LINK = 3, EV_FILE = 4, EV_HELPER = 5, EV_BIG = 6
 
 class Ev {
   constructor(
     readonly kind: number,
-    /** ENTRY: the name; LINK: the target; FILE: the contents; BIG: the path. HELPER and RANGE: from the helper. */
+    /** ENTRY: the name; LINK: the target; FILE: the contents; BIG: the path. HELPER: from the helper. */
     readonly bytes: Uint8Array | undefined,
     readonly size: number,
     readonly executable: boolean,
@@ -74,7 +81,8 @@ class Ev {
  * (entries are written after it), its entries sorted by name, and their names as bytes.
  */
 interface Frame { end: number; entries: Dirent[]; bytes: Buffer; i: number; off: number }
-interface BigFile { fd: number; off: number; size: number; path: Buffer }
+/** A big file being encoded: bytes before `next` are assigned (to the helper or read here). */
+interface BigFile { fd: number; next: number; size: number; path: Buffer }
 
 export class NarDumper {
   private readonly enc: NarEncoder
@@ -110,8 +118,15 @@ export class NarDumper {
   private pi = 0
   /** Bytes of the current placeholder still to come from the helper. */
   private holeLeft = 0
+  /** Placeholder bytes in the output not yet handed out: how far the helper is asked ahead. */
+  private holeBytes = 0
   private big: BigFile | undefined
-  /** BIG events not yet encoded: until then no request may be made, so that they can still go to the helper in order. */
+  /** Pieces of big files read here since the output was last drained. */
+  private bigHere = 0
+  /**
+   * BIG events not yet finished: requests must follow NAR order, so while one is pending no
+   * request for a later file is made (its pieces are assigned as the output reaches it).
+   */
   private bigQueued = 0
   private helper: HelperLease | undefined
   private nextLease: number
@@ -122,6 +137,7 @@ export class NarDumper {
   private freeBufs: Buffer[] = []
   private steps = 0
   private leaseTried = false
+  private ahead = AHEAD_MAX
 
   constructor(path: string | Buffer, opts: DumperOptions = {}) {
     this.chunkSize = Math.max(opts.chunkSize ?? 256 * 1024, 8192)
@@ -145,18 +161,24 @@ export class NarDumper {
   next(): Uint8Array | undefined | typeof WAIT {
     this.helper?.release()
     for (;;) {
+      // Keep the helper a few pieces ahead in a big file.
+      if (this.big !== undefined && this.holeBytes < BIG_AHEAD) this.assignBig(false)
       if (this.holeLeft > 0) {
         const helper = this.helper!
         const v = helper.take(Math.min(this.holeLeft, this.readSize))
         if (v !== undefined) {
           this.holeLeft -= v.length
+          this.holeBytes -= v.length
           if (this.recycle) return v
           const copy = new Uint8Array(v)
           helper.release()
           return copy
         }
-        if (this.canProduce()) this.produce()
-        else return WAIT
+        // Nothing from the helper yet: read a piece of the big file here, or walk on.
+        if (this.big !== undefined && this.bigHere * this.readSize < LOCAL_LIMIT) this.assignBig(true)
+        else if (this.canProduce()) this.produce()
+        else return this.waiting()
+        this.takeFromEncoder()
         continue
       }
       if (this.pi < this.pieces.length) {
@@ -167,24 +189,25 @@ export class NarDumper {
       // Everything handed out has been consumed.
       this.pieces = []
       this.pi = 0
+      this.bigHere = 0
       if (this.recycle) {
         this.enc.release()
         this.slabR = this.slabDone
         if (this.lentBufs.length > 0) { for (const b of this.lentBufs) this.freeBufs.push(b); this.lentBufs = [] }
       }
       if (this.big !== undefined) {
-        const h = this.helper
-        if (h !== undefined && h.ready && h.canRequest(this.big.path.length)) this.handOff(this.big, h)
-        else this.readBig(this.big)
+        this.assignBig(true)
       } else if (this.ei < this.events.length) {
         const ev = this.events[this.ei]!
         if (ev.kind === EV_HELPER) {
-          if (!this.helper!.takeHeader()) {
+          const h = this.helper!
+          if (!h.takeHeader()) {
             if (this.canProduce()) this.produce()
-            else return WAIT
+            else return this.waiting()
+            this.takeFromEncoder()
             continue
           }
-          this.encodeHelperFile(this.helper!.fileSize, this.helper!.fileExecutable)
+          this.helperFile(h)
         } else {
           this.encode(ev)
         }
@@ -203,7 +226,25 @@ export class NarDumper {
       } else {
         this.produce()
       }
-      this.pieces = this.enc.takeFull()
+      this.takeFromEncoder()
+    }
+  }
+
+  /** This thread has to wait for the helper: give it fewer files. */
+  private waiting(): typeof WAIT {
+    this.ahead = Math.max(AHEAD_MIN, this.ahead >> 1)
+    return WAIT
+  }
+
+  /** Move the encoder's finished pieces to the output (after those not handed out yet). */
+  private takeFromEncoder(): void {
+    const full = this.enc.takeFull()
+    if (full.length === 0) return
+    if (this.pi === this.pieces.length) {
+      this.pieces = full
+      this.pi = 0
+    } else {
+      for (const p of full) this.pieces.push(p)
     }
   }
 
@@ -223,7 +264,7 @@ export class NarDumper {
     this.helper?.end()
     this.helper = undefined
     if (this.big !== undefined) {
-      closeSync(this.big.fd)
+      if (this.big.fd >= 0) closeSync(this.big.fd)
       this.big = undefined
     }
     this.walkDone = true
@@ -244,7 +285,7 @@ export class NarDumper {
 
   private tryLease(): void {
     if (this.helper !== undefined) return
-    this.helper = leaseHelper()
+    this.helper = leaseHelper(this.mode === 'always')
     if (this.helper === undefined) this.nextLease = this.seenFiles + AUTO_FILES
     else HOLE ??= new Uint8Array(HOLE_SIZE)
   }
@@ -263,33 +304,40 @@ export class NarDumper {
         if (ev.size > 0) enc.contents(ev.bytes!)
         return
       case EV_BIG: {
-        this.bigQueued--
         enc.regular(ev.executable, ev.size)
-        const path = ev.bytes as Buffer
-        const h = this.helper
-        if (h !== undefined && h.ready && h.canRequest(path.length)) {
-          h.requestRange(path, 0, ev.size)
-          return this.holes(ev.size)
-        }
-        this.big = { fd: openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW), off: 0, size: ev.size, path }
-        return this.readBig(this.big)
+        this.big = { fd: -1, next: 0, size: ev.size, path: ev.bytes as Buffer }
+        return this.assignBig(true)
       }
-      case EV_RANGE:
-        enc.regular(ev.executable, ev.size)
-        return this.holes(ev.size)
     }
   }
 
-  /** The helper became ready while a big file was being read here: it reads the rest. */
-  private handOff(b: BigFile, h: HelperLease): void {
-    h.requestRange(b.path, b.off, b.size - b.off)
-    this.holes(b.size - b.off)
-    closeSync(b.fd)
-    this.big = undefined
+  /**
+   * Assign the next piece of the big file being encoded: to the helper if it is ready and
+   * fewer than BIG_AHEAD bytes ahead, else (if `here`) read it on this thread, which has
+   * nothing better to do. Pieces enter the encoder in file order either way.
+   */
+  private assignBig(here: boolean): void {
+    const b = this.big!
+    const n = Math.min(this.readSize, b.size - b.next)
+    const h = this.helper
+    if (h !== undefined && h.ready && this.holeBytes < BIG_AHEAD && h.canRequest(b.path.length)) {
+      h.requestRange(b.path, b.next, n)
+      this.holes(n)
+    } else if (here) {
+      this.readBig(b, n)
+    } else {
+      return
+    }
+    b.next += n
+    if (b.next === b.size) {
+      if (b.fd >= 0) closeSync(b.fd)
+      this.big = undefined
+      this.bigQueued--
+    }
   }
-
   /** `size` bytes of contents the helper will deliver, as placeholders. */
   private holes(size: number): void {
+    this.holeBytes += size
     const hole = HOLE!
     for (let left = size; left > 0;) {
       const k = Math.min(left, HOLE_SIZE)
@@ -303,9 +351,10 @@ export class NarDumper {
     return h.ready && this.bigQueued === 0 && this.big === undefined
   }
 
-  private encodeHelperFile(size: number, executable: boolean): void {
-    this.enc.regular(executable, size)
-    this.holes(size)
+  /** A file from the helper, its header taken: its contents stay in the ring (placeholders). */
+  private helperFile(h: HelperLease): void {
+    this.enc.regular(h.fileExecutable, h.fileSize)
+    this.holes(h.fileSize)
   }
 
   private emit(kind: number, bytes: Uint8Array | undefined, size = 0, executable = false): void {
@@ -374,7 +423,8 @@ export class NarDumper {
     this.seenFiles++
     if (this.helper === undefined && (this.seenFiles >= this.nextLease || (this.mode === 'auto' && this.seenBytes >= AUTO_BYTES))) this.tryLease()
     const h = this.helper
-    if (h !== undefined && this.mayRequest(h) && h.fewerOutstandingThan(AHEAD) && h.canRequest(n)) {
+    if (h !== undefined && this.mayRequest(h) && h.fewerOutstandingThan(this.ahead) && h.canRequest(n)) {
+      if (this.ahead < AHEAD_MAX && h.sleeping) this.ahead <<= 1
       h.requestRead(this.path.subarray(0, n))
       this.events.push(new Ev(EV_HELPER, undefined, 0, false))
       return
@@ -396,14 +446,8 @@ export class NarDumper {
     const p = this.path.subarray(0, n)
     if (size > this.chunkSize) {
       if (this.helper === undefined && this.mode === 'auto') this.tryLease()
-      const h = this.helper
-      if (h !== undefined && this.mayRequest(h) && h.canRequest(n)) {
-        h.requestRange(p, 0, size)
-        this.emit(EV_RANGE, undefined, size, executable)
-      } else {
-        this.bigQueued++
-        this.emit(EV_BIG, Buffer.from(p), size, executable)
-      }
+      this.bigQueued++
+      this.emit(EV_BIG, Buffer.from(p), size, executable)
     } else if (this.direct) {
       this.enc.regular(executable, size)
       if (size > 0) readSmall(p, this.enc.contentsBuffer(size))
@@ -447,23 +491,14 @@ export class NarDumper {
 
   private show(n: number): string { return this.path.toString('utf8', 0, n) }
 
-  /** The next chunk of a big file read on this thread. */
-  private readBig(b: BigFile): void {
-    const n = Math.min(this.readSize, b.size - b.off)
+  /** `n` bytes of a big file, from `b.next`, read on this thread. */
+  private readBig(b: BigFile, n: number): void {
+    this.signal?.throwIfAborted()
+    if (b.fd < 0) b.fd = openSync(b.path, constants.O_RDONLY | constants.O_NOFOLLOW)
     const buf = this.recycle ? (this.freeBufs.pop() ?? Buffer.allocUnsafeSlow(this.readSize)) : Buffer.allocUnsafeSlow(n)
-    try {
-      readFully(b.fd, buf, n, b.off, b.path)
-    } catch (e) {
-      closeSync(b.fd)
-      this.big = undefined
-      throw e
-    }
-    b.off += n
+    readFully(b.fd, buf, n, b.next, b.path)
     if (this.recycle) this.lentBufs.push(buf)
-    if (b.off === b.size) {
-      closeSync(b.fd)
-      this.big = undefined
-    }
+    this.bigHere++
     this.enc.contents(n === buf.length ? buf : buf.subarray(0, n))
   }
 }

@@ -151,6 +151,18 @@ describe('NAR and the filesystem, with the helper thread', function () {
     assert.deepEqual(await collectBytes(dumpPath(tree, { helper: 'always' })), nar)
   })
 
+  it('stops on an abort signal with the helper at work, and frees it', async () => {
+    const ac = new AbortController()
+    let n = 0
+    await assert.rejects((async () => {
+      for await (const c of dumpPath(tree, { helper: 'always', chunkSize: 8192, readSize: 65536, signal: ac.signal })) {
+        void c
+        if (++n === 20) ac.abort()
+      }
+    })(), (e: unknown) => (e as Error).name === 'AbortError')
+    assert.deepEqual(await collectBytes(dumpPath(tree, { helper: 'always' })), nar)
+  })
+
   it('reports a file that reads shorter than its size as C++ does, also from the helper', async function () {
     // sysfs files claim 4096 bytes and hold fewer: a file that "changed while it was being read".
     const dir = '/sys/kernel/mm/transparent_hugepage'

@@ -119,14 +119,24 @@ function readContents(fd: number, path: Buffer, offset: number, end: number, unp
   }
 }
 
+/** The file of the last range, kept open: a big file comes as consecutive ranges. */
+let rangePath: Buffer | undefined
+let rangeFd = -1
+
+function closeRange(): void {
+  if (rangeFd >= 0) closeSync(rangeFd)
+  rangeFd = -1
+  rangePath = undefined
+}
+
 /** Part of a big file whose size the main thread knows. */
 function readRange(path: Buffer, offset: number, size: number): void {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
-  try {
-    readContents(fd, path, offset, offset + size, 0)
-  } finally {
-    closeSync(fd)
+  if (rangePath === undefined || !rangePath.equals(path)) {
+    closeRange()
+    rangeFd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+    rangePath = Buffer.from(path)
   }
+  readContents(rangeFd, path, offset, offset + size, 0)
 }
 
 function writeFile(path: Buffer, size: number, executable: boolean): void {
@@ -135,7 +145,7 @@ function writeFile(path: Buffer, size: number, executable: boolean): void {
     for (let left = size; left > 0;) {
       let avail = (Atomics.load(c, C.DATA_W) - dataPos) | 0
       if (avail === 0) {
-        const need = Math.min(left, DATA_CAP / 4)
+        const need = Math.min(left, 256 * 1024)
         while (avail === 0) {
           sleep(ringShort(need), need)
           avail = (Atomics.load(c, C.DATA_W) - dataPos) | 0
@@ -158,6 +168,7 @@ function writeFile(path: Buffer, size: number, executable: boolean): void {
 /** Work through the job's requests until the main thread ends it (JobEnded) or one fails. */
 function serve(): void {
   for (;;) {
+    if (Atomics.load(c, C.END) === job) throw new JobEnded()
     while (noRequest()) sleep(noRequest, NO_DATA_NEEDED)
     const at = reqR & REQ_MASK
     const kind = reqView.getUint32(at, true)
@@ -213,6 +224,8 @@ function main(): void {
       serve()
     } catch (e) {
       if (!(e instanceof JobEnded)) report(e)
+    } finally {
+      closeRange()
     }
     while (Atomics.load(c, C.END) !== job) {
       const bell = Atomics.load(c, C.W_BELL)

@@ -79,7 +79,7 @@ export class FsRestoreSink implements NarSink {
     this.files++
     this.bytes += contents.size
     if (this.helper === undefined && (this.files >= this.nextLease || (this.mode === 'auto' && this.bytes >= AUTO_BYTES))) {
-      this.helper = leaseHelper()
+      this.helper = leaseHelper(this.mode === 'always')
       if (this.helper === undefined) this.nextLease = this.files + AUTO_FILES
     }
     const h = this.helper
@@ -102,8 +102,10 @@ export class FsRestoreSink implements NarSink {
   /** Copy a file's contents into the ring for the helper (waiting while it is full). */
   private toHelper(h: HelperLease, contents: NarFileContents): Promise<void> | undefined {
     for (let c = contents.readBuffered(); c !== undefined; c = contents.readBuffered()) {
-      for (let off = h.put(c); off < c.length; off += h.put(c.subarray(off))) {
-        if (this.sync) h.waitSync()
+      for (let off = 0; off < c.length;) {
+        const n = h.put(off === 0 ? c : c.subarray(off))
+        if (n > 0) off += n
+        else if (this.sync) h.waitSync()
         else return this.toHelperAsync(h, contents, c.subarray(off))
       }
     }
@@ -113,8 +115,10 @@ export class FsRestoreSink implements NarSink {
 
   private async toHelperAsync(h: HelperLease, contents: NarFileContents, pending: Uint8Array | undefined): Promise<void> {
     for (let c = pending ?? await contents.read(); c !== undefined; c = await contents.read()) {
-      for (let off = h.put(c); off < c.length; off += h.put(c.subarray(off))) {
-        if (this.sync) h.waitSync()
+      for (let off = 0; off < c.length;) {
+        const n = h.put(off === 0 ? c : c.subarray(off))
+        if (n > 0) off += n
+        else if (this.sync) h.waitSync()
         else await h.waitAsync()
       }
     }
@@ -125,11 +129,7 @@ export class FsRestoreSink implements NarSink {
     const h = this.helper
     if (h === undefined) return
     try {
-      while (h.outstanding > 0) {
-        if (this.sync) h.waitSync()
-        else await h.waitAsync()
-      }
-      h.check()
+      await h.allDone(this.sync)
     } finally {
       this.helper = undefined
       await h.endAndWait(this.sync)

@@ -1,15 +1,17 @@
 /**
- * NARs and the local filesystem (the only file in src/nar that touches `node:fs`):
+ * NARs and the local filesystem (with fs-*.ts, the only files in src/nar that touch `node:fs`):
  *
  * - `dumpPath(path)`: the NAR of a file, symlink or directory as an async byte stream (C++
- *   `dumpPath`); `hashPath(path)`: its hash and size without holding the NAR.
+ *   `dumpPath`); `dumpPathSync(path, write)` the same for commands; `hashPath(path)`: its
+ *   hash and size without holding the NAR.
  * - `restorePath(target, nar)`: unpack a NAR into a new path (C++ `restorePath`).
  * - `hashFile(path)`: a flat file hash (C++ `hashFile`, `nix-hash --flat`).
  *
- * Names are handled as bytes (Buffer paths), so names that are not UTF-8 survive. Small files
- * are read synchronously straight into the encoder's output (no promise, no extra copy); big
- * files are read asynchronously in large chunks, the next read in flight while the consumer
- * handles the current one (or synchronously, with `sync`, for commands and hashing).
+ * Names are handled as bytes, so names that are not UTF-8 survive. Once a job is big enough,
+ * the per-file system calls move to a helper thread (fs-helper.ts) that shares a ring with
+ * this one: a dump reads files there while this thread walks, encodes and hashes (fs-dump.ts);
+ * a restore writes files there while this thread decodes (fs-restore.ts). C++ Nix does all of
+ * it on one core; the machine has two. `helper: 'never'` keeps everything on this thread.
  */
 import { createHash } from 'node:crypto'
 import { lstatSync } from 'node:fs'
@@ -20,6 +22,8 @@ import { NarRestoreError } from './errors.js'
 import { type HelperMode, NarDumper, WAIT } from './fs-dump.js'
 import { FsRestoreSink, type RestoreSinkOptions } from './fs-restore.js'
 import { decodeNar, type NarReadOptions, type NarResult, type NarSink } from './stream.js'
+
+export type { HelperMode }
 
 export interface DumpOptions {
   /** Size of the output pieces framing and small files are gathered into (default 256 KiB). */
@@ -38,7 +42,8 @@ export interface DumpOptions {
   sync?: boolean
   /**
    * Read file contents on a helper thread while this one encodes and consumes: once the job is
-   * big enough to pay for starting it ('auto', default), from the start ('always'), or never.
+   * big enough to pay for starting it ('auto', default), from the start if no other job has it
+   * ('always'), or never.
    */
   helper?: HelperMode
   /** Refuse entries this deep or deeper (default MAX_DEPTH = 64, as C++ 2.34's dumpPath). */
@@ -65,6 +70,7 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
       } else {
         yield p
       }
+      opts.signal?.throwIfAborted()
     }
   } finally {
     d.close()
@@ -87,6 +93,7 @@ export function dumpPathSync(path: string | Buffer, write: (piece: Uint8Array) =
         write(p)
         size += p.length
       }
+      opts.signal?.throwIfAborted()
     }
   } finally {
     d.close()
@@ -109,6 +116,7 @@ export async function hashPath(path: string | Buffer, algo: HashAlgo = 'sha256',
         h.update(p)
         narSize += p.length
       }
+      opts.signal?.throwIfAborted()
     }
   } finally {
     d.close()
