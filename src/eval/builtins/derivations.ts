@@ -6,12 +6,12 @@
  * goes to the builder's arguments, `__structuredAttrs` turns everything else into one JSON
  * object, the other attributes into environment variables; the string contexts met on the way
  * become `inputSrcs`/`inputDrvs`. The output paths and the `.drv` path come from
- * src/derivation (`finalizeDerivation`, `derivationStoreInfo`); the `.drv` is written through
+ * src/derivation (`instantiateDerivation`); the `.drv` is written through
  * the injected store unless it is read-only.
  */
 import {
   type Derivation, type DerivationOutput, type DerivedPathMapNode, DownstreamPlaceholder, type InputDrv,
-  StructuredAttrs, derivationStoreInfo, finalizeDerivation, outputPath, parseJson, type JsonValue,
+  type InstantiatedDerivation, StructuredAttrs, instantiateDerivation, outputPath, parseJson, type JsonValue,
 } from '../../derivation/index.js'
 import { type ContentAddressMethod, type HashAlgo, type StorePath, checkName } from '../../store-path/index.js'
 import { EvalError } from '../errors.js'
@@ -335,21 +335,20 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
     env,
     ...(structuredAttrs !== undefined ? { structuredAttrs } : {}),
   }
-  let drv: Derivation
-  let info: ReturnType<typeof derivationStoreInfo>
+  let made: InstantiatedDerivation
   try {
-    drv = finalizeDerivation(draft, session.drvHashes.lookup, { storeDir })
-    info = derivationStoreInfo(drv, storeDir)
+    made = instantiateDerivation(draft, session.drvHashes.lookup, storeDir)
   } catch (e) {
     if (e instanceof EvalError) throw e
     throw new EvalError((e as Error).message)
   }
+  const { drv, info } = made
   const drvPathS = storeDir.print(info.path)
   if (!isReadOnly(st)) {
     st.io.store!.addTextToStore!(drvPathS, Buffer.from(info.text, 'utf8'), info.references.map(r => storeDir.print(r)))
   }
-  // dependents get its hash modulo from the cache, which reads it from here when first asked
-  // (C++ computes it eagerly; most derivations never have a dependent in the same evaluation)
+  // as C++ (drvHashes): the hash modulo dependents need, computed with the rest
+  session.drvHashes.set(info.path, made.drvHash)
   session.derivations.set(drvPathS, drv)
 
   const result = new Map<string, Value>()
