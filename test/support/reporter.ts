@@ -6,7 +6,7 @@
 import Mocha from 'mocha'
 import { skipReasons } from './env.js'
 
-const { EVENT_RUN_END, EVENT_TEST_FAIL, EVENT_TEST_PASS, EVENT_TEST_PENDING, EVENT_SUITE_BEGIN } =
+const { EVENT_RUN_END, EVENT_TEST_FAIL, EVENT_TEST_PASS, EVENT_TEST_PENDING, EVENT_SUITE_BEGIN, EVENT_SUITE_END } =
   Mocha.Runner.constants
 
 export class SummaryReporter extends Mocha.reporters.Base {
@@ -18,8 +18,18 @@ export class SummaryReporter extends Mocha.reporters.Base {
     const failures: Array<{ title: string; err: unknown }> = []
     const started = Date.now()
     const verbose = process.env['TSNIX_TEST_VERBOSE'] === '1'
+    // Wall time per top-level suite, to keep the whole run within its budget.
+    const suiteStart = new Map<Mocha.Suite, number>()
+    const suiteTimes: Array<{ title: string; ms: number }> = []
     runner.on(EVENT_SUITE_BEGIN, suite => {
-      if (suite.file && suite.parent?.root) process.stdout.write(`\n${suite.fullTitle()} `)
+      if (suite.file && suite.parent?.root) {
+        suiteStart.set(suite, Date.now())
+        process.stdout.write(`\n${suite.fullTitle()} `)
+      }
+    })
+    runner.on(EVENT_SUITE_END, suite => {
+      const t = suiteStart.get(suite)
+      if (t !== undefined) suiteTimes.push({ title: suite.fullTitle(), ms: Date.now() - t })
     })
     runner.on(EVENT_TEST_PASS, test => {
       passed++
@@ -42,6 +52,11 @@ export class SummaryReporter extends Mocha.reporters.Base {
         const e = f.err as { stack?: string; message?: string }
         console.log(`${i + 1}) ${f.title}\n${indent(e?.stack ?? String(e))}\n`)
       })
+      const slowest = suiteTimes.sort((a, b) => b.ms - a.ms).slice(0, 12)
+      if (slowest.length > 0) {
+        console.log('slowest suites:')
+        for (const x of slowest) console.log(`  ${(x.ms / 1000).toFixed(1).padStart(6)} s  ${x.title}`)
+      }
       const secs = ((Date.now() - started) / 1000).toFixed(1)
       console.log(`${skipped} skipped (reasons above), ${secs} s`)
       console.log(`${passed} passed, ${failed} failed`)
