@@ -19,7 +19,6 @@ import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
 import { Attrs, type ContextElem, NixString, type Value, binaryToUtf8, utf8ToBinary } from '../value.js'
 import { valueToJSON } from './json.js'
-import { sortContext } from './context.js'
 import type { BuiltinGroup } from './registry.js'
 import {
   computeFSClosure, newHashAllowEmpty, parseHashAlgoOpt, readDerivation, readStoreDerivation, requireFeature, storeSession, isReadOnly,
@@ -109,7 +108,7 @@ function prefixed(e: unknown, pos: PosIdx, hint: string): unknown {
 
 function derivationStrict(st: EvalState, args: Value[], pos: PosIdx): Value {
   const attrs = st.forceAttrs(args[0]!, pos, 'while evaluating the argument passed to builtins.derivationStrict')
-  const nameV = attrs.map.get('name')
+  const nameV = attrs.get('name')
   if (nameV === undefined) {
     const e = new EvalError("attribute 'name' missing")
     e.addTrace(noPos, 'in the attrset passed as argument to builtins.derivationStrict')
@@ -149,8 +148,11 @@ interface NodeBuilder { outputs: Set<string>; dynamic: Map<string, NodeBuilder> 
 
 function newNode(): NodeBuilder { return { outputs: new Set(), dynamic: new Map() } }
 
+const NO_DYNAMIC: ReadonlyMap<string, DerivedPathMapNode> = new Map()
+
 function freezeNode(n: NodeBuilder): DerivedPathMapNode {
-  return { outputs: [...n.outputs], dynamicOutputs: new Map([...n.dynamic].map(([k, v]) => [k, freezeNode(v)])) }
+  const dynamicOutputs = n.dynamic.size === 0 ? NO_DYNAMIC : new Map([...n.dynamic].map(([k, v]) => [k, freezeNode(v)]))
+  return { outputs: [...n.outputs], dynamicOutputs }
 }
 
 /** `!o1!!o2!/…drv` → root drv path and the chain of outputs, outermost last. */
@@ -175,11 +177,11 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
   const storeDir = session.storeDir
 
   let structured: Map<string, JsonValue> | undefined
-  const sa = attrs.map.get('__structuredAttrs')
+  const sa = attrs.get('__structuredAttrs')
   if (sa !== undefined && st.forceBool(sa, noPos, 'while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict')) structured = new Map()
 
   let ignoreNulls = false
-  const inv = attrs.map.get('__ignoreNulls')
+  const inv = attrs.get('__ignoreNulls')
   if (inv !== undefined) ignoreNulls = st.forceBool(inv, noPos, 'while evaluating the `__ignoreNulls` attribute passed to builtins.derivationStrict')
 
   const context = new Set<ContextElem>()
@@ -214,7 +216,7 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
 
   for (const key of attrs.keys()) {
     if (key === '__ignoreNulls') continue
-    const v = attrs.map.get(key)!
+    const v = attrs.get(key)!
     try {
       if (ignoreNulls && st.force(v, noPos) === null) continue
       if (key === '__contentAddressed') {
@@ -273,7 +275,9 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
     structuredAttrs = parseJsonEnv(jsonEnv)
   }
 
-  // Context → inputs, in C++'s std::set order (opaque, then all-outputs, then built outputs).
+  // Context → inputs. C++ visits the context in std::set order: opaque paths, then whole
+  // closures (`=drv`: all outputs of each derivation in it), then single outputs — the same
+  // result as closures first and single outputs added after, which needs no sorting.
   const inputSrcs = new Map<string, StorePath>()
   const inputDrvs = new Map<string, { path: StorePath; node: NodeBuilder }>()
   const drvNode = (p: string): NodeBuilder => {
@@ -281,21 +285,26 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
     if (d === undefined) { d = { path: storeDir.parse(p), node: newNode() }; inputDrvs.set(p, d) }
     return d.node
   }
-  for (const c of sortContext(context)) {
-    if (c.kind === 'opaque') inputSrcs.set(c.path, storeDir.parse(c.path))
-    else if (c.kind === 'drvDeep') {
-      for (const j of computeFSClosure(st, c.drvPath)) {
-        inputSrcs.set(j, storeDir.parse(j))
-        if (j.endsWith('.drv')) {
-          const node = drvNode(j)
-          node.outputs = new Set(readDerivation(st, j).outputs.keys())
-        }
+  let built: string[] | undefined
+  for (const c of context) {
+    const c0 = c.charCodeAt(0)
+    if (c0 === 0x21 /* ! */) (built ??= []).push(c)
+    else if (c0 === 0x3d /* = */) {
+      for (const j of computeFSClosure(st, c.slice(1))) {
+        if (!inputSrcs.has(j)) inputSrcs.set(j, storeDir.parse(j))
+        if (j.endsWith('.drv')) drvNode(j).outputs = new Set(readDerivation(st, j).outputs.keys())
       }
-    } else {
-      const { drvPath, chain } = splitBuilt(`!${c.output}!${c.drvPath}`)
+    } else if (!inputSrcs.has(c)) inputSrcs.set(c, storeDir.parse(c))
+  }
+  if (built !== undefined) {
+    for (const c of built) {
+      const i = c.indexOf('!', 1)
+      if (c.charCodeAt(i + 1) !== 0x21) { drvNode(c.slice(i + 1)).outputs.add(c.slice(1, i)); continue }
+      // `!o2!!o1!/…drv`: output o2 of the derivation that output o1 is (dynamic derivations)
+      const { drvPath, chain } = splitBuilt(c)
       let node = drvNode(drvPath)
-      for (let i = 0; i < chain.length - 1; i++) {
-        const o = chain[i]!
+      for (let k = 0; k < chain.length - 1; k++) {
+        const o = chain[k]!
         let next = node.dynamic.get(o)
         if (next === undefined) { next = newNode(); node.dynamic.set(o, next) }
         node = next
