@@ -4,6 +4,7 @@
  * `N passed, N failed`.
  */
 import Mocha from 'mocha'
+import { writeFileSync } from 'node:fs'
 import { skipReasons } from './env.js'
 
 const { EVENT_RUN_END, EVENT_TEST_FAIL, EVENT_TEST_PASS, EVENT_TEST_PENDING, EVENT_SUITE_BEGIN, EVENT_SUITE_END } =
@@ -27,9 +28,13 @@ export class SummaryReporter extends Mocha.reporters.Base {
         process.stdout.write(`\n${suite.fullTitle()} `)
       }
     })
+    const fileTimes = new Map<string, number>()
     runner.on(EVENT_SUITE_END, suite => {
       const t = suiteStart.get(suite)
-      if (t !== undefined) suiteTimes.push({ title: suite.fullTitle(), ms: Date.now() - t })
+      if (t === undefined) return
+      const ms = Date.now() - t
+      suiteTimes.push({ title: suite.fullTitle(), ms })
+      if (suite.file) fileTimes.set(suite.file, (fileTimes.get(suite.file) ?? 0) + ms)
     })
     runner.on(EVENT_TEST_PASS, test => {
       passed++
@@ -52,6 +57,11 @@ export class SummaryReporter extends Mocha.reporters.Base {
         const e = f.err as { stack?: string; message?: string }
         console.log(`${i + 1}) ${f.title}\n${indent(e?.stack ?? String(e))}\n`)
       })
+      // A shard of a parallel run reports its numbers to the parent (test/run.ts).
+      const summaryFile = process.env['TSNIX_TEST_SUMMARY_FILE']
+      if (summaryFile) {
+        writeFileSync(summaryFile, JSON.stringify({ passed, failed, skipped, suiteTimes, fileTimes: Object.fromEntries(fileTimes) }))
+      }
       const slowest = suiteTimes.sort((a, b) => b.ms - a.ms).slice(0, 12)
       if (slowest.length > 0) {
         console.log('slowest suites:')
