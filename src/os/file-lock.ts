@@ -7,6 +7,7 @@
  * flock() is called non-blocking and waited for by polling with backoff, so the event loop is
  * never blocked.
  */
+import { closeSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs'
 import { open, unlink, type FileHandle } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { NixError } from '../errors.js'
@@ -54,8 +55,35 @@ export async function openLockFile(path: string, create: boolean): Promise<FileH
 
 /** Exclusive locks on `<path>.lock` for a set of paths, taken in sorted order (no deadlocks). */
 export class PathLocks {
-  private held: Array<{ lockPath: string; fh: FileHandle }> = []
+  /** Each lock's file, open as a FileHandle (`acquire`) or a bare descriptor (`tryAcquireSync`). */
+  private held: Array<{ lockPath: string; fh: FileHandle } | { lockPath: string; fd: number }> = []
   private deleteOnRelease = false
+
+  /**
+   * `acquire` without waiting and without the thread pool (a few synchronous calls per path):
+   * for a thread that may block, locking many small paths at once. Undefined, holding nothing,
+   * if any lock is taken by someone else (the caller then uses `acquire`).
+   */
+  static tryAcquireSync(paths: Iterable<string>): PathLocks | undefined {
+    const locks = new PathLocks()
+    try {
+      for (const path of [...new Set(paths)].sort()) {
+        const lockPath = `${path}.lock`
+        for (;;) {
+          const fd = openSync(lockPath, 'a+', 0o600)
+          if (!tryLockFd(fd, 'write')) { closeSync(fd); locks.releaseSync(); return undefined }
+          // A non-empty lock file was deleted by its previous holder: retry on a fresh one.
+          if (fstatSync(fd).size !== 0) { closeSync(fd); continue }
+          locks.held.push({ lockPath, fd })
+          break
+        }
+      }
+      return locks
+    } catch (e) {
+      locks.releaseSync()
+      throw e
+    }
+  }
 
   /** Lock all; with `wait: false` returns undefined instead of waiting if any is held. */
   static async acquire(paths: Iterable<string>, opts: { wait?: boolean; signal?: AbortSignal | undefined; onWait?: (path: string) => void } = {}): Promise<PathLocks | undefined> {
@@ -90,15 +118,37 @@ export class PathLocks {
   async release(): Promise<void> {
     const held = this.held
     this.held = []
-    for (const { lockPath, fh } of held) {
+    for (const h of held) {
+      if ('fd' in h) { this.releaseOne(h); continue }
       try {
         if (this.deleteOnRelease) {
-          await unlink(lockPath).catch(() => undefined)
-          await fh.write('d')
+          await unlink(h.lockPath).catch(() => undefined)
+          await h.fh.write('d')
         }
       } finally {
-        await fh.close()
+        await h.fh.close()
       }
+    }
+  }
+
+  /** `release` of locks taken by `tryAcquireSync`, synchronously. */
+  releaseSync(): void {
+    const held = this.held
+    this.held = []
+    for (const h of held) {
+      if (!('fd' in h)) throw new Error('releaseSync of a lock taken asynchronously')
+      this.releaseOne(h)
+    }
+  }
+
+  private releaseOne(h: { lockPath: string; fd: number }): void {
+    try {
+      if (this.deleteOnRelease) {
+        try { unlinkSync(h.lockPath) } catch { /* already gone */ }
+        writeSync(h.fd, 'd')
+      }
+    } finally {
+      closeSync(h.fd)
     }
   }
 }

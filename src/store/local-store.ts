@@ -346,12 +346,17 @@ export class LocalStore implements Store {
     }
     let fresh = await todo()
     if (fresh.length === 0) return paths
-    const locks = (await PathLocks.acquire(fresh.map(m => this.realPath(m.info.path)), { signal: ctx.signal }))!
+    // Locks and blobs by synchronous calls where possible: a few microseconds each, where a
+    // thread-pool round trip costs tens (this runs on a thread that may block, or in batches
+    // small enough not to hold up others).
+    const lockPaths = fresh.map(m => this.realPath(m.info.path))
+    const locks = PathLocks.tryAcquireSync(lockPaths) ?? (await PathLocks.acquire(lockPaths, { signal: ctx.signal }))!
     try {
       fresh = await todo()
+      const blobs = this.deps.blobs
       const ready = await mapLimit(fresh, MATERIALISE_CONCURRENCY, async m => ({
         info: m.info,
-        root: fileNode(await this.deps.blobs.put(m.text), m.text.length, false) as Node,
+        root: fileNode(blobs.putSync?.(m.text) ?? await blobs.put(m.text), m.text.length, false) as Node,
         derivationOutputs: m.info.path.isDerivation() ? this.derivationOutputsFromText(m.info.path, m.text) : undefined,
       }))
       await this.commitPaths(ready, repair)
