@@ -122,7 +122,8 @@ function derivationStrict(st: EvalState, args: Value[], pos: PosIdx): Value {
     throw prefixed(e, namePos, "while evaluating the derivation attribute 'name'")
   }
   try {
-    return derivationStrictInternal(st, drvName, attrs)
+    checkDrvName(drvName)
+    return finishDerivation(st, collectAttrs(st, drvName, attrs))
   } catch (e) {
     throw prefixed(e, noPos, `while evaluating derivation '${drvName}'\n  whose name attribute is located at ${st.showPosIdx(namePos)}`)
   }
@@ -167,112 +168,137 @@ function splitBuilt(elem: string): { drvPath: string; chain: string[] } {
   return { drvPath: rest, chain: chain.reverse() }
 }
 
-function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs): Value {
+/**
+ * What the attributes give, gathered by `collectAttrs` (C++ `derivationStrictInternal` keeps
+ * them as locals). An object rather than locals: evaluating an attribute may instantiate other
+ * derivations, so this function's frame sits on the JS stack once per level of dependencies,
+ * and a small frame lets chains of dependent derivations go deeper.
+ */
+class DrvAttrs {
+  readonly context = new Set<ContextElem>()
+  readonly env = new Map<string, string>()
+  readonly args: string[] = []
+  builder = ''
+  platform = ''
+  jsonEnv: string | undefined = undefined
+  structured: Map<string, JsonValue> | undefined = undefined
+  contentAddressed = false
+  impure = false
+  outputHash: string | undefined = undefined
+  outputHashAlgo: HashAlgo | undefined = undefined
+  ingestionMethod: ContentAddressMethod | undefined = undefined
+  outputs = new Set<string>(['out'])
+  constructor(readonly drvName: string) {}
+}
+
+function checkDrvName(drvName: string): void {
   try {
     checkName(drvName)
   } catch (e) {
     throw new EvalError(`invalid derivation name: ${(e as Error).message}. Please pass a different 'name'.`)
   }
-  const session = storeSession(st)
-  const storeDir = session.storeDir
+}
 
-  let structured: Map<string, JsonValue> | undefined
+function handleHashMode(st: EvalState, d: DrvAttrs, s: string): void {
+  if (s === 'recursive' || s === 'nar') d.ingestionMethod = 'nar'
+  else if (s === 'flat' || s === 'text' || s === 'git') d.ingestionMethod = s
+  else throw new EvalError(`invalid value '${s}' for 'outputHashMode' attribute`)
+  if (d.ingestionMethod === 'text') requireFeature(st, 'dynamic-derivations', `text-hashed derivation '${d.drvName}', outputHashMode = "text"`)
+  if (d.ingestionMethod === 'git') requireFeature(st, 'git-hashing')
+}
+
+function handleOutputs(d: DrvAttrs, ss: readonly string[]): void {
+  const outputs = new Set<string>()
+  for (const j of ss) {
+    if (outputs.has(j)) throw new EvalError(`duplicate derivation output '${j}'`)
+    if (j === 'drvPath') throw new EvalError("invalid derivation output name 'drvPath'")
+    outputs.add(j)
+  }
+  if (outputs.size === 0) throw new EvalError('derivation cannot have an empty set of outputs')
+  d.outputs = outputs
+}
+
+/** The attributes, in byte order, into environment, arguments, context and settings. */
+function collectAttrs(st: EvalState, drvName: string, attrs: Attrs): DrvAttrs {
+  const d = new DrvAttrs(drvName)
   const sa = attrs.get('__structuredAttrs')
-  if (sa !== undefined && st.forceBool(sa, noPos, 'while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict')) structured = new Map()
-
-  let ignoreNulls = false
+  if (sa !== undefined && st.forceBool(sa, noPos, 'while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict')) d.structured = new Map()
   const inv = attrs.get('__ignoreNulls')
-  if (inv !== undefined) ignoreNulls = st.forceBool(inv, noPos, 'while evaluating the `__ignoreNulls` attribute passed to builtins.derivationStrict')
-
-  const context = new Set<ContextElem>()
-  const env = new Map<string, string>()
-  const drvArgs: string[] = []
-  let builder = ''
-  let platform = ''
-  let jsonEnv: string | undefined
-  let contentAddressed = false
-  let impure = false
-  let outputHash: string | undefined
-  let outputHashAlgo: HashAlgo | undefined
-  let ingestionMethod: ContentAddressMethod | undefined
-  let outputs = new Set<string>(['out'])
-
-  const handleHashMode = (s: string): void => {
-    if (s === 'recursive' || s === 'nar') ingestionMethod = 'nar'
-    else if (s === 'flat' || s === 'text' || s === 'git') ingestionMethod = s
-    else throw new EvalError(`invalid value '${s}' for 'outputHashMode' attribute`)
-    if (ingestionMethod === 'text') requireFeature(st, 'dynamic-derivations', `text-hashed derivation '${drvName}', outputHashMode = "text"`)
-    if (ingestionMethod === 'git') requireFeature(st, 'git-hashing')
-  }
-  const handleOutputs = (ss: readonly string[]): void => {
-    outputs = new Set()
-    for (const j of ss) {
-      if (outputs.has(j)) throw new EvalError(`duplicate derivation output '${j}'`)
-      if (j === 'drvPath') throw new EvalError("invalid derivation output name 'drvPath'")
-      outputs.add(j)
-    }
-    if (outputs.size === 0) throw new EvalError('derivation cannot have an empty set of outputs')
-  }
-
+  const ignoreNulls = inv !== undefined && st.forceBool(inv, noPos, 'while evaluating the `__ignoreNulls` attribute passed to builtins.derivationStrict')
   for (const key of attrs.keys()) {
     if (key === '__ignoreNulls') continue
-    const v = attrs.get(key)!
     try {
-      if (ignoreNulls && st.force(v, noPos) === null) continue
-      if (key === '__contentAddressed') {
-        if (st.forceBool(v, noPos, '')) { contentAddressed = true; requireFeature(st, 'ca-derivations') }
-      } else if (key === '__impure') {
-        if (st.forceBool(v, noPos, '')) { impure = true; requireFeature(st, 'impure-derivations') }
-      } else if (key === 'args') {
-        for (const elem of st.forceList(v, noPos, '')) {
-          drvArgs.push(u(st.coerceToString(noPos, elem, context, 'while evaluating an element of the argument list', true)))
-        }
-      } else if (structured !== undefined) {
-        if (key === '__structuredAttrs') continue
-        structured.set(u(key), parseJson(u(valueToJSON(st, v, noPos, context, true))))
-        switch (key) {
-          case 'builder': {
-            const r = st.forceStringCtx(v, noPos, '')
-            if (r.ctx !== undefined) for (const c of r.ctx) context.add(c)
-            builder = u(r.s)
-            break
-          }
-          case 'system': platform = u(st.forceStringNoCtx(v, noPos, '')); break
-          case 'outputHash': outputHash = st.forceStringNoCtx(v, noPos, ''); break
-          case 'outputHashAlgo': outputHashAlgo = parseHashAlgoOpt(st, st.forceStringNoCtx(v, noPos, '')); break
-          case 'outputHashMode': handleHashMode(st.forceStringNoCtx(v, noPos, '')); break
-          case 'outputs': handleOutputs(st.forceList(v, noPos, '').map(x => st.forceStringNoCtx(x, noPos, ''))); break
-        }
-        if (OUTPUT_CHECKS.includes(key)) {
-          st.warn(`In a derivation named '${drvName}', 'structuredAttrs' disables the effect of the derivation attribute '${key}'; use 'outputChecks.<output>.${key}' instead`)
-        }
-      } else {
-        const s = st.coerceToString(noPos, v, context, '', true)
-        if (key === '__json') {
-          st.warn(`In derivation '${drvName}': setting structured attributes via '__json' is deprecated, and may be disallowed in future versions of Nix. Set '__structuredAttrs = true' instead.`)
-          jsonEnv = u(s)
-        } else {
-          const value = u(s)
-          env.set(u(key), value)
-          switch (key) {
-            case 'builder': builder = value; break
-            case 'system': platform = value; break
-            case 'outputHash': outputHash = s; break
-            case 'outputHashAlgo': outputHashAlgo = parseHashAlgoOpt(st, s); break
-            case 'outputHashMode': handleHashMode(s); break
-            case 'outputs': handleOutputs(s.split(/[ \t\n\r]+/).filter(x => x !== '')); break
-          }
-        }
-      }
+      collectAttr(st, d, key, attrs.get(key)!, ignoreNulls)
     } catch (e) {
       throw prefixed(e, attrs.posOf(key), `while evaluating attribute '${key}' of derivation '${drvName}'`)
     }
   }
+  return d
+}
+
+function collectAttr(st: EvalState, d: DrvAttrs, key: string, v: Value, ignoreNulls: boolean): void {
+  if (ignoreNulls && st.force(v, noPos) === null) return
+  if (key === '__contentAddressed') {
+    if (st.forceBool(v, noPos, '')) { d.contentAddressed = true; requireFeature(st, 'ca-derivations') }
+  } else if (key === '__impure') {
+    if (st.forceBool(v, noPos, '')) { d.impure = true; requireFeature(st, 'impure-derivations') }
+  } else if (key === 'args') {
+    for (const elem of st.forceList(v, noPos, '')) {
+      d.args.push(u(st.coerceToString(noPos, elem, d.context, 'while evaluating an element of the argument list', true)))
+    }
+  } else if (d.structured !== undefined) {
+    if (key !== '__structuredAttrs') collectStructured(st, d, key, v)
+  } else {
+    const s = st.coerceToString(noPos, v, d.context, '', true)
+    if (key === '__json') {
+      st.warn(`In derivation '${d.drvName}': setting structured attributes via '__json' is deprecated, and may be disallowed in future versions of Nix. Set '__structuredAttrs = true' instead.`)
+      d.jsonEnv = u(s)
+      return
+    }
+    const value = u(s)
+    d.env.set(u(key), value)
+    switch (key) {
+      case 'builder': d.builder = value; break
+      case 'system': d.platform = value; break
+      case 'outputHash': d.outputHash = s; break
+      case 'outputHashAlgo': d.outputHashAlgo = parseHashAlgoOpt(st, s); break
+      case 'outputHashMode': handleHashMode(st, d, s); break
+      case 'outputs': handleOutputs(d, s.split(/[ \t\n\r]+/).filter(x => x !== '')); break
+    }
+  }
+}
+
+function collectStructured(st: EvalState, d: DrvAttrs, key: string, v: Value): void {
+  d.structured!.set(u(key), parseJson(u(valueToJSON(st, v, noPos, d.context, true))))
+  switch (key) {
+    case 'builder': {
+      const r = st.forceStringCtx(v, noPos, '')
+      if (r.ctx !== undefined) for (const c of r.ctx) d.context.add(c)
+      d.builder = u(r.s)
+      break
+    }
+    case 'system': d.platform = u(st.forceStringNoCtx(v, noPos, '')); break
+    case 'outputHash': d.outputHash = st.forceStringNoCtx(v, noPos, ''); break
+    case 'outputHashAlgo': d.outputHashAlgo = parseHashAlgoOpt(st, st.forceStringNoCtx(v, noPos, '')); break
+    case 'outputHashMode': handleHashMode(st, d, st.forceStringNoCtx(v, noPos, '')); break
+    case 'outputs': handleOutputs(d, st.forceList(v, noPos, '').map(x => st.forceStringNoCtx(x, noPos, ''))); break
+  }
+  if (OUTPUT_CHECKS.includes(key)) {
+    st.warn(`In a derivation named '${d.drvName}', 'structuredAttrs' disables the effect of the derivation attribute '${key}'; use 'outputChecks.<output>.${key}' instead`)
+  }
+}
+
+/** The derivation from what the attributes gave: inputs, outputs, paths; written unless read-only. */
+function finishDerivation(st: EvalState, d: DrvAttrs): Value {
+  const { drvName, context, env, builder, platform, outputHash, outputHashAlgo, ingestionMethod, outputs, contentAddressed, impure } = d
+  const drvArgs = d.args
+  const session = storeSession(st)
+  const storeDir = session.storeDir
 
   let structuredAttrs: StructuredAttrs | undefined
-  if (structured !== undefined) structuredAttrs = StructuredAttrs.fromValue(structured)
-  else if (jsonEnv !== undefined) {
-    structuredAttrs = parseJsonEnv(jsonEnv)
+  if (d.structured !== undefined) structuredAttrs = StructuredAttrs.fromValue(d.structured)
+  else if (d.jsonEnv !== undefined) {
+    structuredAttrs = parseJsonEnv(d.jsonEnv)
   }
 
   // Context → inputs. C++ visits the context in std::set order: opaque paths, then whole
