@@ -62,6 +62,37 @@ function makeTree(dir: string, files: number): void {
   }
 }
 
+/**
+ * The shape of a nixpkgs evaluation: `n` packages built with a `stdenv` (three outputs, about
+ * twenty environment variables, a fixed-output source each, string contexts reaching earlier
+ * packages' `dev` outputs), printed as the SHA-256 of every `.drv` path and `dev` output path.
+ */
+function stdenvLike(n: number): string {
+  return `let
+  system = "x86_64-linux";
+  mk = attrs: derivation ({ inherit system; builder = "/bin/sh"; args = [ "-e" setup ]; } // attrs);
+  setup = builtins.toFile "default-builder.sh" "source $stdenv/setup\\ngenericBuild\\n";
+  bash = mk { name = "bash-5.2"; args = [ "-c" "true" ]; };
+  stdenv = mk { name = "stdenv-linux"; shell = "\${bash}/bin/bash"; preHook = "export NIX_ENFORCE_PURITY=1\\n";
+    initialPath = map (i: mk { name = "tool-\${toString i}"; }) (builtins.genList (x: x) 12); };
+  fetch = i: mk { name = "pkg-\${toString i}-1.0.tar.gz"; builder = "builtin:fetchurl"; url = "https://example.org/pkg-\${toString i}.tar.gz";
+    outputHashMode = "flat"; outputHashAlgo = "sha256"; outputHash = builtins.hashString "sha256" "pkg-\${toString i}"; preferLocalBuild = true; };
+  deps = i: builtins.filter (j: j >= 0 && j < i) [ (i / 2) (i / 3) (i / 5 * 2) (i - 2) ];
+  pkg = i: mk {
+    pname = "pkg-\${toString i}"; version = "1.0"; name = "pkg-\${toString i}-1.0"; outputs = [ "out" "dev" "doc" ];
+    src = fetch i; inherit stdenv;
+    buildInputs = map (j: (builtins.elemAt pkgs j).dev) (deps i);
+    propagatedBuildInputs = if i > 10 then [ (builtins.elemAt pkgs (i / 10)) ] else [ ];
+    nativeBuildInputs = [ bash ];
+    configureFlags = [ "--enable-shared" "--disable-static" "--with-foo=\${toString i}" "--prefix=$out" ];
+    enableParallelBuilding = true; doCheck = false; strictDeps = true; dontStrip = i / 2 * 2 == i; patches = [ ];
+    postInstall = "mkdir -p $dev/lib\\necho \\"Name: pkg-\${toString i}\\" > $dev/lib/pkg.pc\\n";
+    NIX_CFLAGS_COMPILE = "-O2 -g -DFOO=\${toString i}"; meta = null; __ignoreNulls = true;
+  };
+  pkgs = builtins.genList pkg ${n};
+in builtins.hashString "sha256" (builtins.concatStringsSep " " (map (p: p.drvPath + p.dev.outPath) pkgs))`
+}
+
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const runs = opts.quick ? 1 : 3
   const n = opts.quick ? 1000 : 5000
@@ -71,7 +102,18 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const cppDir = '/data/tsnix-bench-eval-store'
   const cppHost = ref ? join(ref, cppDir) : undefined
 
+  const pkgs = opts.quick ? 600 : 3000
+  let stdenvOut: string | undefined
   const exprs: Record<string, { expr: string; check: (out: string) => void }> = {
+    'start-up only (--eval -E 1; included in every row)': {
+      expr: '1',
+      check: out => { if (out !== '1') throw new Error(`unexpected output ${out}`) },
+    },
+    [`${pkgs} stdenv-like packages (~${2 * pkgs} derivations: env, contexts, inputDrvs, fixed-output sources)`]: {
+      expr: stdenvLike(pkgs),
+      // tsnix and C++ must print the same hash of every .drv and output path
+      check: out => { stdenvOut ??= out; if (out !== stdenvOut || !/^"[0-9a-f]{64}"$/.test(out)) throw new Error(`unexpected output ${out} (other run: ${stdenvOut})`) },
+    },
     [`${n} independent derivations (derivationStrict, read-only)`]: {
       expr: `builtins.length (builtins.filter (p: p != "") (builtins.genList (i: (derivation { name = "d\${toString i}"; builder = "/bin/sh"; system = "x86_64-linux"; i = i; args = [ "-c" "echo \${toString i}" ]; }).drvPath) ${n}))`,
       check: out => { if (out !== String(n)) throw new Error(`unexpected output ${out}`) },

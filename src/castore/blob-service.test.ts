@@ -64,6 +64,25 @@ describe('FsBlobService', () => {
     await assert.rejects(readAll((await svc.open(big))!.read(5, 20)), CorruptObjectError)
   })
 
+  it('putSync stores a small blob as put does, and declines big ones, compressed stores and a running sweep', async () => {
+    const store = await FsObjectStore.open(root)
+    const svc = await FsBlobService.open(store)
+    const data = new TextEncoder().encode('Derive([])')
+    const d = svc.putSync(data)!
+    assert.equal(d.hex, (await svc.put(data)).hex)
+    assert.equal(await readFile(join(root, 'blobs', d.hex.slice(0, 2), d.hex), 'utf8'), 'Derive([])')
+    assert.equal(svc.putSync(data)!.hex, d.hex, 'again: the object is only touched')
+    assert.equal(svc.putSync(pseudoRandomBytes(2 * 1024 * 1024, 4)), undefined, 'above wholeMax: chunked, asynchronously')
+    const sweep = store.sweep('blob', [], 0) // exclusive: from now until it settles
+    assert.equal(svc.putSync(new TextEncoder().encode('later')), undefined, 'a sweep running: put instead')
+    await sweep
+    assert.ok(svc.putSync(new TextEncoder().encode('later')))
+    const { readdir } = await import('node:fs/promises')
+    assert.deepEqual(await readdir(join(root, 'tmp')), [])
+    const br = await FsBlobService.open(await mkdtemp(join(tmpdir(), 'tsnix-blobs-br-')), { compression: 'brotli' })
+    assert.equal(br.putSync(data), undefined)
+  })
+
   it('shares one object store between services and leaves no temp files', async () => {
     const store = await FsObjectStore.open(root)
     const a = await FsBlobService.open(store), b = await FsBlobService.open(store)

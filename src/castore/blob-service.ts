@@ -45,6 +45,11 @@ export interface BlobService {
   openWrite(): BlobWriter
   /** Store bytes already in memory. */
   put(data: Uint8Array): Promise<B3Digest>
+  /**
+   * `put` of a small blob by synchronous calls (a thread that may block, adding many small
+   * files); undefined, having stored nothing, when that is not possible now (then `put`).
+   */
+  putSync?(data: Uint8Array): B3Digest | undefined
   /** undefined: absent; []: stored whole, no finer chunking; else the chunks in order. */
   chunks(digest: B3Digest): Promise<ChunkMeta[] | undefined>
   /** Make all blobs written so far durable. Call before anything durable refers to them. */
@@ -126,6 +131,12 @@ export class ChunkedBlobService implements BlobService {
 
   openWrite(): BlobWriter {
     return new ChunkingWriter(this.store, this.chunking, this.wholeMax, this.writeConcurrency)
+  }
+
+  putSync(data: Uint8Array): B3Digest | undefined {
+    if (data.length > this.wholeMax || this.store.putSync === undefined) return undefined
+    const d = B3Digest.adopt(blake3(data))
+    return this.store.putSync('blob', d, data) ? d : undefined
   }
 
   async put(data: Uint8Array): Promise<B3Digest> {

@@ -15,7 +15,7 @@
  * back, so a materialiser may set mtime to 1 on a hard-linked blob without hiding it from GC.
  */
 import { randomBytes } from 'node:crypto'
-import { constants as fsc, statSync, utimesSync } from 'node:fs'
+import { closeSync, constants as fsc, fdatasyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
@@ -177,6 +177,35 @@ export class FsObjectStore implements ObjectStore {
     })
   }
 
+  putSync(ns: Namespace, d: B3Digest, data: Uint8Array): boolean {
+    if (this.compressed(ns) || !this.gate.freeForSync) return false
+    const target = this.path(ns, d)
+    if (this.touchSync(target)) return true
+    const tmp = this.tmpName()
+    const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
+    try {
+      let off = 0
+      while (off < data.length) off += writeSync(fd, data, off, data.length - off)
+      if (this.fsync) fdatasyncSync(fd)
+    } catch (e) {
+      try { closeSync(fd) } catch { /* keep the first error */ }
+      try { unlinkSync(tmp) } catch { /* keep the first error */ }
+      throw e
+    }
+    closeSync(fd)
+    const dir = target.slice(0, target.length - 65)
+    try {
+      renameSync(tmp, target)
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT')) { try { unlinkSync(tmp) } catch { /* keep the first error */ } throw e }
+      mkdirSync(dir, { recursive: true })
+      this.dirty.add(dirname(dir))
+      renameSync(tmp, target)
+    }
+    this.dirty.add(dir)
+    return true
+  }
+
   writer(ns: Namespace): ObjectWriter {
     if (this.compressed(ns)) {
       const parts: Uint8Array[] = []
@@ -291,6 +320,10 @@ export class FsObjectStore implements ObjectStore {
    * costs no Error).
    */
   private async touch(p: string): Promise<boolean> {
+    return this.touchSync(p)
+  }
+
+  private touchSync(p: string): boolean {
     const st = statSync(p, { throwIfNoEntry: false })
     if (st === undefined) return false
     try {

@@ -62,6 +62,12 @@ export interface ObjectStore {
    * batch that no `put` overlaps. Returns how many were deleted and the bytes freed.
    */
   sweep(ns: Namespace, digests: readonly B3Digest[], cutoff: number): Promise<{ deleted: number; freedBytes: number }>
+  /**
+   * `put` of a small object by synchronous calls, for a caller on a thread that may block (no
+   * thread-pool round trips); false, having done nothing, when the backend cannot now (a GC
+   * sweep running or waiting, compression) — the caller then uses `put`.
+   */
+  putSync?(ns: Namespace, digest: B3Digest, data: Uint8Array): boolean
   /** A filesystem path holding exactly the raw bytes of a blob object, if the backend has one. */
   localPath?(ns: Namespace, digest: B3Digest): Promise<string | undefined>
   close?(): Promise<void>
@@ -87,6 +93,12 @@ export class Gate {
       this.next()
     }
   }
+
+  /**
+   * Whether a synchronous shared section may run now: no exclusive section running or waiting.
+   * (It runs to completion before any other code, so it cannot overlap one that starts later.)
+   */
+  get freeForSync(): boolean { return !this.exclusiveHeld && this.waitingExclusive.length === 0 }
 
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.exclusiveHeld || this.active > 0) await new Promise<void>(r => this.waitingExclusive.push(r))

@@ -135,6 +135,7 @@ export const main: CommandMain = (args: string[], sinks: Sinks, ctx: CommandCont
       }
     }
     for (const e of exprs) processExpr(st, o, autoArgs, e, sinks)
+    st.io.store?.flush?.() // writes the store batches (.drv files) are done, or their error shows
     return 0
   } catch (e) {
     if (isJsStackOverflow(e) || e instanceof JsStackOverflow) {

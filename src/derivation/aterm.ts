@@ -427,12 +427,28 @@ export function printMethodAlgo(method: ContentAddressMethod, algo: HashAlgo): s
 // ---------------------------------------------------------------------------------------------
 // Printing
 
-const ESCAPE_RE = /["\\\n\r\t]/g
-const ESCAPES: Readonly<Record<string, string>> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+const NEEDS_ESCAPE = /["\\\n\r\t]/
 
-function esc(s: string): string {
-  ESCAPE_RE.lastIndex = 0
-  return ESCAPE_RE.test(s) ? '"' + s.replace(ESCAPE_RE, c => ESCAPES[c]!) + '"' : '"' + s + '"'
+/** A quoted, escaped string (C++ `printString`). */
+export function atermString(s: string): string {
+  // most strings need no escapes: one native scan decides
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"'
+  let out = '"'
+  let from = 0
+  for (let i = 0; i < s.length; i++) {
+    let e: string
+    switch (s.charCodeAt(i)) {
+      case 0x22: e = '\\"'; break
+      case 0x5c: e = '\\\\'; break
+      case 0x0a: e = '\\n'; break
+      case 0x0d: e = '\\r'; break
+      case 0x09: e = '\\t'; break
+      default: continue
+    }
+    out += s.slice(from, i) + e
+    from = i + 1
+  }
+  return out + s.slice(from) + '"'
 }
 
 function quoted(s: string): string { return '"' + s + '"' }
@@ -443,9 +459,16 @@ function isSortedUnique(keys: readonly string[]): boolean {
   return true
 }
 
+/** Entries in key order (sorted in place unless they already are). */
+function sortEntries<T>(a: Array<[string, T]>): Array<[string, T]> {
+  for (let i = 1; i < a.length; i++) {
+    if (compareUtf8(a[i - 1]![0], a[i]![0]) >= 0) return a.sort((x, y) => compareUtf8(x[0], y[0]))
+  }
+  return a
+}
+
 function byKey<T>(entries: Iterable<[string, T]>): Array<[string, T]> {
-  const a = [...entries]
-  return isSortedUnique(a.map(e => e[0])) ? a : a.sort((x, y) => compareUtf8(x[0], y[0]))
+  return sortEntries([...entries])
 }
 
 function sortedSet(items: readonly string[]): readonly string[] {
@@ -453,7 +476,10 @@ function sortedSet(items: readonly string[]): readonly string[] {
 }
 
 function printStringSet(items: readonly string[]): string {
-  return '[' + sortedSet(items).map(quoted).join(',') + ']'
+  const sorted = sortedSet(items)
+  let s = '['
+  for (let i = 0; i < sorted.length; i++) s += (i === 0 ? '"' : ',"') + sorted[i]! + '"'
+  return s + ']'
 }
 
 function printNode(n: DerivedPathMapNode): string {
@@ -463,7 +489,8 @@ function printNode(n: DerivedPathMapNode): string {
 }
 
 export function hasDynamicDrvDep(drv: Pick<Derivation, 'inputDrvs'>): boolean {
-  return drv.inputDrvs.some(i => i.dynamicOutputs.size > 0)
+  for (const i of drv.inputDrvs) if (i.dynamicOutputs.size > 0) return true
+  return false
 }
 
 /**
@@ -480,53 +507,85 @@ export interface AtermPrintOptions {
 /** The `.drv` text (C++ `Derivation::unparse`). */
 export function printDerivation(drv: Derivation, storeDir: StoreDir = new StoreDir(), opts: AtermPrintOptions = {}): string {
   const mask = opts.maskOutputs === true
-  let s = hasDynamicDrvDep(drv) ? 'DrvWithVersion(' + quoted(DYN_DRV_VERSION) + ',[' : 'Derive(['
+  const outputs = printOutputs(drv, storeDir, mask)
+  const inputs = opts.actualInputs ? printActualInputs(opts.actualInputs) : printInputDrvs(drv, storeDir)
+  const middle = printMiddle(drv, storeDir)
+  const env = printEnv(sortedEnv(drv), mask ? drv.outputs : undefined)
+  return atermHead(drv) + outputs + '],[' + inputs + '],' + middle + ',[' + env + '])'
+}
 
-  let first = true
+// The pieces of the text, for printers of several variants of one derivation
+// (`Derive([<outputs>],[<inputs>],<middle>,[<env>])`).
+
+/** Up to the first output. */
+export function atermHead(drv: Pick<Derivation, 'inputDrvs'>): string {
+  return hasDynamicDrvDep(drv) ? 'DrvWithVersion(' + quoted(DYN_DRV_VERSION) + ',[' : 'Derive(['
+}
+
+/** The outputs, without the brackets. */
+export function printOutputs(drv: BasicDerivation, storeDir: StoreDir, mask: boolean): string {
+  let s = ''
   for (const [name, o] of byKey(drv.outputs)) {
-    if (!first) s += ','
-    first = false
     const [path, algo, hash] = printOutputFields(storeDir, drv.name, name, o, mask)
-    s += '(' + quoted(name) + ',' + quoted(path) + ',' + quoted(algo) + ',' + quoted(hash) + ')'
+    s += (s === '' ? '("' : ',("') + name + '","' + path + '","' + algo + '","' + hash + '")'
   }
+  return s
+}
 
-  s += '],['
-  if (opts.actualInputs) {
-    s += byKey(opts.actualInputs).map(([k, outs]) => '(' + quoted(k) + ',' + printStringSet(outs) + ')').join(',')
-  } else {
-    // base names computed once (StorePath builds them on each access)
-    let drvs = drv.inputDrvs.map(d => [d.path.baseName, d] as const)
-    if (!isSortedUnique(drvs.map(d => d[0]))) {
-      drvs = [...drvs].sort((a, b) => compareUtf8(a[0], b[0]))
-      for (let i = 1; i < drvs.length; i++) {
-        if (drvs[i]![0] === drvs[i - 1]![0]) throw new InvalidDerivationError(`input derivation '${storeDir.path}/${drvs[i]![0]}' listed twice`)
-      }
+/** Input derivations by path, without the brackets. */
+export function printInputDrvs(drv: Pick<Derivation, 'inputDrvs'>, storeDir: StoreDir): string {
+  // base names computed once (StorePath builds them on each access)
+  let drvs = drv.inputDrvs.map(d => [d.path.baseName, d] as [string, InputDrv])
+  if (!isSortedUnique(drvs.map(d => d[0]))) {
+    drvs = drvs.sort((a, b) => compareUtf8(a[0], b[0]))
+    for (let i = 1; i < drvs.length; i++) {
+      if (drvs[i]![0] === drvs[i - 1]![0]) throw new InvalidDerivationError(`input derivation '${storeDir.path}/${drvs[i]![0]}' listed twice`)
     }
-    const prefix = storeDir.path + '/'
-    s += drvs.map(([base, d]) => '("' + prefix + base + '",' + printNode(d) + ')').join(',')
   }
+  const prefix = '("' + storeDir.path + '/'
+  let s = ''
+  for (let i = 0; i < drvs.length; i++) s += (i === 0 ? prefix : ',' + prefix) + drvs[i]![0] + '",' + printNode(drvs[i]![1]) + ')'
+  return s
+}
 
-  s += '],' + printStorePaths(storeDir, drv.inputSrcs)
-  s += ',' + quoted(drv.platform) + ',' + esc(drv.builder) + ',['
-  s += drv.args.map(esc).join(',')
-  s += '],['
+/** Input derivations replaced by `(key, outputs)` pairs (the hashing form), without the brackets. */
+export function printActualInputs(inputs: ReadonlyMap<string, readonly string[]>): string {
+  let s = ''
+  for (const [k, outs] of byKey(inputs)) s += (s === '' ? '("' : ',("') + k + '",' + printStringSet(outs) + ')'
+  return s
+}
 
+/** Input sources, system, builder and arguments: `[…],"…","…",[…]`. */
+export function printMiddle(drv: BasicDerivation, storeDir: StoreDir): string {
+  let s = printStorePaths(storeDir, drv.inputSrcs) + ',' + quoted(drv.platform) + ',' + atermString(drv.builder) + ',['
+  for (let i = 0; i < drv.args.length; i++) s += (i === 0 ? '' : ',') + atermString(drv.args[i]!)
+  return s + ']'
+}
+
+/** The environment in key order, with structured attrs as `__json` (C++ checks the key first). */
+export function sortedEnv(drv: Pick<BasicDerivation, 'env' | 'structuredAttrs'>): Array<[string, string]> {
   checkEnvKeyNotInUse(drv)
-  let env: Iterable<[string, string]> = drv.env
-  if (drv.structuredAttrs) env = [...drv.env, [STRUCTURED_ATTRS_ENV, drv.structuredAttrs.text]]
-  first = true
-  for (const [k, v] of byKey(env)) {
-    if (!first) s += ','
-    first = false
-    s += '(' + esc(k) + ',' + esc(mask && drv.outputs.has(k) ? '' : v) + ')'
+  const a = [...drv.env]
+  if (drv.structuredAttrs) a.push([STRUCTURED_ATTRS_ENV, drv.structuredAttrs.text])
+  return sortEntries(a)
+}
+
+/** The environment, without the brackets; variables named in `maskOutputs` are blanked. */
+export function printEnv(env: ReadonlyArray<readonly [string, string]>, maskOutputs?: ReadonlyMap<string, unknown>): string {
+  let s = ''
+  for (let i = 0; i < env.length; i++) {
+    const [k, v] = env[i]!
+    s += (i === 0 ? '(' : ',(') + atermString(k) + ',' + (maskOutputs?.has(k) === true ? '""' : atermString(v)) + ')'
   }
-  return s + '])'
+  return s
 }
 
 function printStorePaths(storeDir: StoreDir, paths: readonly StorePath[]): string {
   const names = sortedSet(paths.map(p => p.baseName))
   const prefix = '"' + storeDir.path + '/'
-  return '[' + names.map(n => prefix + n + '"').join(',') + ']'
+  let s = '['
+  for (let i = 0; i < names.length; i++) s += (i === 0 ? prefix : ',' + prefix) + names[i]! + '"'
+  return s + ']'
 }
 
 /** C++ `StructuredAttrs::checkKeyNotInUse`: `__json` is reserved. */

@@ -15,7 +15,7 @@
  * input `.drv` from the store and memoises in `drvHashes` — `DrvHashCache` does the same over
  * an injected reader.
  */
-import { NixHash, StoreDir, type StorePath } from '../store-path/index.js'
+import { type ContentAddress, NixHash, StoreDir, type StorePath } from '../store-path/index.js'
 import { printDerivation, printMethodAlgo } from './aterm.js'
 import { InvalidDerivationError } from './errors.js'
 import { type Derivation, derivationType, fixedOutputPath } from './types.js'
@@ -69,11 +69,14 @@ function fixedOutputHashes(drv: Derivation, storeDir: StoreDir): DrvHash | undef
   const hashes = new Map<string, NixHash>()
   for (const [name, o] of drv.outputs) {
     if (o.kind !== 'caFixed') continue
-    const path = fixedOutputPath(storeDir, drv.name, name, o.ca)
-    const s = `fixed:out:${printMethodAlgo(o.ca.method, o.ca.hash.algo)}:${o.ca.hash.toBase16()}:${storeDir.print(path)}`
-    hashes.set(name, NixHash.of('sha256', s))
+    hashes.set(name, fixedOutputModulo(o.ca, storeDir.print(fixedOutputPath(storeDir, drv.name, name, o.ca))))
   }
   return { hashes, kind: 'regular' }
+}
+
+/** The hash modulo of a fixed output at (printed) `path`: its content address and path only. */
+export function fixedOutputModulo(ca: ContentAddress, path: string): NixHash {
+  return NixHash.of('sha256', `fixed:out:${printMethodAlgo(ca.method, ca.hash.algo)}:${ca.hash.toBase16()}:${path}`)
 }
 
 /** The input-derivation map of the hashed form: base-16 hash → output names. */
@@ -138,6 +141,11 @@ export class DrvHashCache {
     const h = hashDerivationModulo(this.read(drvPath), this.lookup, { storeDir: this.storeDir })
     this.cache.set(drvPath.baseName, h)
     return h
+  }
+
+  /** Remember a hash modulo computed elsewhere (`instantiateDerivation`) for `drvPath`. */
+  set(drvPath: StorePath, h: DrvHash): void {
+    this.cache.set(drvPath.baseName, h)
   }
 
   /** Remember the (unmasked) hash modulo of a derivation just written at `drvPath`. */

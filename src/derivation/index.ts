@@ -6,9 +6,10 @@
  * For the evaluator (`derivationStrict`):
  *
  *   const cache = new DrvHashCache(readDrvSync?)        // C++ drvHashes
- *   const drv = finalizeDerivation(draft, cache.lookup) // output paths + env (IA: draft outputs 'deferred')
- *   const { path, text, references } = derivationStoreInfo(drv)  // the .drv to add to the store
- *   cache.record(path, drv)                             // so dependents can hash against it
+ *   const { drv, info, drvHash } = instantiateDerivation(draft, cache.lookup)
+ *                                   // output paths + env (IA: draft outputs 'deferred'), the .drv
+ *   cache.set(info.path, drvHash)   // so dependents can hash against it
+ *   (the same as finalizeDerivation + derivationStoreInfo + cache.record, computed together)
  *   hashPlaceholder(out), DownstreamPlaceholder          // placeholders for `builtins.placeholder`, CA outputs
  *
  * For the store and the builder: parseDerivation / printDerivation, derivationFromJson /
@@ -23,6 +24,7 @@ export * from './structured-attrs.js'
 export * from './aterm.js'
 export * from './hash-modulo.js'
 export * from './output-paths.js'
+export * from './instantiate.js'
 export * from './json.js'
 export * from './placeholder.js'
 export * from './options.js'

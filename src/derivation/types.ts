@@ -89,29 +89,37 @@ export function nameFromDrvPath(drvPath: StorePath): string {
  * exactly one output, `out`; floating outputs share one hash algorithm.
  */
 export function derivationType(drv: Pick<BasicDerivation, 'outputs'>): DerivationType {
-  const names: Record<DerivationOutput['kind'], string[]> = { inputAddressed: [], caFixed: [], caFloating: [], deferred: [], impure: [] }
+  // one pass, no allocation: this is asked several times per derivation the evaluator makes
+  let kind: DerivationOutput['kind'] | undefined
+  let mixed = false
+  let fixedCount = 0
+  let fixedName = ''
   let floatingAlgo: HashAlgo | undefined
   for (const [name, o] of drv.outputs) {
-    names[o.kind].push(name)
-    if (o.kind === 'caFloating') {
+    if (kind === undefined) kind = o.kind
+    else if (kind !== o.kind) mixed = true
+    if (o.kind === 'caFixed') { if (fixedCount++ === 0) fixedName = name }
+    else if (o.kind === 'caFloating') {
       if (floatingAlgo === undefined) floatingAlgo = o.hashAlgo
       else if (floatingAlgo !== o.hashAlgo) throw new InvalidDerivationError('all floating outputs must use the same hash algorithm')
     }
   }
-  const present = (Object.keys(names) as Array<DerivationOutput['kind']>).filter(k => names[k].length > 0)
-  if (present.length === 0) throw new InvalidDerivationError('must have at least one output')
-  if (present.length > 1) throw new InvalidDerivationError("can't mix derivation output types")
-  switch (present[0]!) {
-    case 'inputAddressed': return { kind: 'inputAddressed', deferred: false }
-    case 'deferred': return { kind: 'inputAddressed', deferred: true }
+  if (kind === undefined) throw new InvalidDerivationError('must have at least one output')
+  if (mixed) throw new InvalidDerivationError("can't mix derivation output types")
+  switch (kind) {
+    case 'inputAddressed': return IA
+    case 'deferred': return IA_DEFERRED
     case 'caFloating': return { kind: 'contentAddressed', sandboxed: true, fixed: false }
     case 'impure': return { kind: 'impure' }
     case 'caFixed':
-      if (names.caFixed.length > 1) throw new InvalidDerivationError('only one fixed output is allowed for now')
-      if (names.caFixed[0] !== 'out') throw new InvalidDerivationError('single fixed output must be named "out"')
+      if (fixedCount > 1) throw new InvalidDerivationError('only one fixed output is allowed for now')
+      if (fixedName !== 'out') throw new InvalidDerivationError('single fixed output must be named "out"')
       return { kind: 'contentAddressed', sandboxed: false, fixed: true }
   }
 }
+
+const IA: DerivationType = { kind: 'inputAddressed', deferred: false }
+const IA_DEFERRED: DerivationType = { kind: 'inputAddressed', deferred: true }
 
 export function isFixedOutput(t: DerivationType): boolean { return t.kind === 'contentAddressed' && t.fixed }
 /** C++ `DerivationType::isCA`. */

@@ -82,5 +82,7 @@ export function instantiateHook(st: EvalState, v: Value, autoArgs: Attrs): strin
     }
     lines.push(f.drvPath + (f.outputName !== 'out' ? `!${f.outputName}` : ''))
   }
+  // printed paths are valid paths: writes batched by the store must be done
+  st.io.store?.flush?.()
   return lines
 }

@@ -13,6 +13,7 @@ import { type ContentAddressMethodWithAlgo, type DerivedPath, isSuccess, parseDe
 import { openLocalStore } from '../store/index.js'
 import type { OpContext } from '../store/types.js'
 import { WorkerClient } from '../worker-protocol/client.js'
+import type { TextToAdd } from './store.js'
 import { type Handlers, serveSyncCalls } from './sync-worker.js'
 
 export interface StoreWorkerData {
@@ -28,6 +29,8 @@ interface Backend {
   references(p: StorePath): Promise<StorePath[] | undefined>
   nar(p: StorePath): Promise<Uint8Array>
   addToStore(name: string, method: ContentAddressMethodWithAlgo, refs: StorePath[], dump: Uint8Array[]): Promise<StorePath>
+  /** Text files, in order (references first), each with a temporary root. */
+  addTexts(items: ReadonlyArray<{ name: string; references: StorePath[]; text: Uint8Array }>): Promise<StorePath[]>
   addTempRoot(p: StorePath): Promise<void>
   buildPaths(targets: DerivedPath[]): Promise<void>
   close(): Promise<void>
@@ -50,6 +53,16 @@ async function daemonBackend(socket: string, storeDir: StoreDir): Promise<Backen
       return r instanceof StorePath ? r : r.path
     },
     addTempRoot: async p => { await c.addTempRoot(p) },
+    addTexts: async items => {
+      const out: StorePath[] = []
+      for (const it of items) {
+        const r = await c.addToStore(it.name, { method: 'text', algo: 'sha256' }, it.references, [it.text])
+        const p = r instanceof StorePath ? r : r.path
+        await c.addTempRoot(p)
+        out.push(p)
+      }
+      return out
+    },
     buildPaths: async targets => { await c.buildPaths(targets) },
     close: async () => { c.close() },
   }
@@ -79,6 +92,7 @@ async function localBackend(d: StoreWorkerData, url: string): Promise<Backend> {
     },
     addToStore: async (name, method, refs, dump) => (await store.addToStore(ctx, name, method, refs, chunks(dump), false)).path,
     addTempRoot: p => store.addTempRoot(ctx, p),
+    addTexts: items => store.addTextsToStore(ctx, items.map(it => ({ name: it.name, text: it.text, references: it.references }))),
     buildPaths: async targets => {
       for (const r of await store.buildPaths(ctx, targets, 'normal')) {
         if (!isSuccess(r.status)) throw new Error(r.errorMsg)
@@ -127,6 +141,15 @@ const handlers: Handlers = {
     const path = await b.addToStore(name, { method, algo: 'sha256' }, refs.map(sp), dump)
     await b.addTempRoot(path)
     return storeDir.print(path)
+  },
+  /** Texts from `BridgedEvalStore` (posted in batches; the paths were computed by the evaluator). */
+  addTexts: async (items: TextToAdd[]) => {
+    const added = await (await get()).addTexts(items.map(it => ({ name: it.name, references: it.references.map(sp), text: it.contents })))
+    for (let i = 0; i < items.length; i++) {
+      const got = storeDir.print(added[i]!)
+      if (got !== items[i]!.path) throw new Error(`the store added '${got}' where the evaluator computed '${items[i]!.path}'`)
+    }
+    return true
   },
   buildPaths: async (targets: string[]) => { await (await get()).buildPaths(targets.map(t => parseDerivedPath(storeDir, t))) },
   close: async () => { if (backend) await (await backend).close() },

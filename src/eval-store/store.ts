@@ -15,7 +15,8 @@ import { type NixHash, StoreDir, type StorePath, makeFixedOutputPath } from '../
 import { dumpSource, hashFlat } from './dump.js'
 import { nodeSource, type SourceAccessor } from './source.js'
 import type { StoreWorkerData } from './store-worker.js'
-import { SyncWorker } from './sync-worker.js'
+import { SyncCallError, SyncWorker } from './sync-worker.js'
+import { isMainThread } from 'node:worker_threads'
 
 /** What a writable store receives for a source path. */
 export interface SourceAddition {
@@ -138,25 +139,48 @@ export class MemoryEvalStore extends BaseEvalStore {
 /**
  * A real store (daemon or local) reached synchronously through a worker thread (sync-worker.ts,
  * store-worker.ts). What it adds also gets a temporary GC root for the worker's lifetime.
+ *
+ * Text files (`.drv` files above all: a large evaluation writes thousands) are not written one
+ * round trip each: they are queued and sent in batches that the worker adds while evaluation
+ * goes on (`LocalStore.addTextsToStore`: one lock round, one durability barrier, one
+ * transaction per batch). Anything that reads the store first sends what is queued, and the
+ * worker answers in order, so reads see every earlier write; `flush` waits for all of them
+ * and reports a failed write (C++ would have failed at the write itself).
  */
 export class BridgedEvalStore extends BaseEvalStore {
   private worker: SyncWorker | undefined
   private readonly valid = new Set<string>()
+  /** Texts queued here, not yet sent. */
+  private pending: TextToAdd[] = []
+  private pendingBytes = 0
+  /** Texts queued or sent, not yet known to be added. */
+  private readonly queued = new Set<string>()
 
   /** The worker starts at the first call (read-only evaluation rarely needs the store). */
   constructor(private readonly data: StoreWorkerData, source: SourceAccessor = nodeSource, readOnly = false) {
     super(data.storeDir, source, readOnly)
   }
 
+  private getWorker(): SyncWorker {
+    return (this.worker ??= sharedStoreWorker(this.data))
+  }
+
   private call<T>(op: string, ...args: unknown[]): T {
     try {
-      if (this.worker === undefined) this.worker = sharedStoreWorker(this.data)
-      return this.worker.call<T>(op, ...args)
+      const w = this.getWorker()
+      this.sendQueued(w)
+      const r = w.call<T>(op, ...args)
+      this.settleQueued()
+      return r
     } catch (e) {
-      // the store's messages may carry terminal colours; C++ drops them when not on a terminal
-      const msg = (e as Error).message.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
-      throw op === 'buildPaths' ? new BuildFailedError(msg) : new EvalError(msg)
+      throw this.asEvalError(e, op)
     }
+  }
+
+  private asEvalError(e: unknown, op: string): EvalError {
+    // the store's messages may carry terminal colours; C++ drops them when not on a terminal
+    const msg = (e as Error).message.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+    return ((e instanceof SyncCallError ? e.op : undefined) ?? op) === 'buildPaths' ? new BuildFailedError(msg) : new EvalError(msg)
   }
 
   isValidPath(path: string): boolean {
@@ -174,9 +198,13 @@ export class BridgedEvalStore extends BaseEvalStore {
     return Buffer.from(this.call<Uint8Array>('readFile', path)).toString('latin1')
   }
   addTextToStore(path: string, contents: Uint8Array, references: readonly string[]): void {
-    if (this.isValidPath(path)) return
-    const name = path.slice(this.storeDir.path.length + 1 + 33)
-    this.checkSame(path, this.call<string>('addToStore', name, 'text', [...references], [contents]))
+    if (this.valid.has(path) || this.queued.has(path)) return
+    this.queued.add(path)
+    this.pending.push({ path, name: path.slice(this.storeDir.path.length + 1 + 33), references: [...references], contents })
+    this.pendingBytes += contents.length
+    if (this.pending.length >= TEXT_BATCH || this.pendingBytes >= TEXT_BATCH_BYTES) {
+      try { this.sendQueued(this.getWorker()) } catch (e) { throw this.asEvalError(e, 'addTexts') }
+    }
   }
   protected writeSource(a: SourceAddition): void {
     this.checkSame(a.path, this.call<string>('addToStore', a.name, a.method, [], a.dump))
@@ -184,18 +212,78 @@ export class BridgedEvalStore extends BaseEvalStore {
   buildPaths(paths: readonly string[]): void {
     this.call('buildPaths', [...paths])
   }
+  /** Wait until every queued write is done; throws the first that failed. */
+  flush(): void {
+    if (this.worker === undefined && this.pending.length === 0) return
+    try {
+      const w = this.getWorker()
+      this.sendQueued(w)
+      w.flush()
+      this.settleQueued()
+    } catch (e) {
+      throw this.asEvalError(e, 'addTexts')
+    }
+  }
+  private sendQueued(w: SyncWorker): void {
+    if (this.pending.length === 0) return
+    const batch = this.pending
+    this.pending = []
+    this.pendingBytes = 0
+    w.post('addTexts', batch)
+    flushAtExit(this)
+  }
+  /** Everything sent before a successful call is done. */
+  private settleQueued(): void {
+    if (this.queued.size === 0 || this.pending.length > 0) return
+    for (const p of this.queued) this.valid.add(p)
+    this.queued.clear()
+    unflushed.delete(this)
+  }
   private checkSame(want: string, got: string): void {
     if (want !== got) throw new EvalError(`the store added '${got}' where the evaluator computed '${want}'`)
     this.valid.add(got)
   }
   /** Stop the worker (it is shared by every BridgedEvalStore of the same store in this process). */
   close(): void {
-    if (this.worker === undefined) return
-    workers.delete(workerKey(this.data))
-    this.worker.close()
-    this.worker = undefined
+    if (this.worker === undefined && this.pending.length === 0) return
+    try { this.flush() } finally {
+      workers.delete(workerKey(this.data))
+      this.worker?.close()
+      this.worker = undefined
+    }
   }
 }
+
+/** A text file for the store worker's `addTexts`: where the evaluator computed it goes, and what it is. */
+export interface TextToAdd {
+  readonly path: string
+  readonly name: string
+  readonly references: readonly string[]
+  readonly contents: Uint8Array
+}
+
+/**
+ * Stores with writes sent but not flushed. A process that ends without flushing still
+ * completes them: the worker does not keep the process alive, but it keeps running while the
+ * main thread waits in an exit handler.
+ */
+const unflushed = new Set<BridgedEvalStore>()
+let exitHandler = false
+
+function flushAtExit(s: BridgedEvalStore): void {
+  unflushed.add(s)
+  if (exitHandler || !isMainThread) return
+  exitHandler = true
+  process.once('exit', () => {
+    for (const u of [...unflushed]) {
+      try { u.flush() } catch { /* the command reports failures when it flushes; too late here */ }
+    }
+  })
+}
+
+/** Texts are sent in batches of this many, or of this many bytes. */
+const TEXT_BATCH = 256
+const TEXT_BATCH_BYTES = 4 << 20
 
 /**
  * One worker per store and process: opening a store (worker start, database, castore) costs

@@ -55,6 +55,8 @@ export interface EvalStoreIO {
   readDerivation?(drvPath: string): string
   /** Build derivation outputs (`/nix/store/…drv!out`) for import from derivation. */
   buildPaths?(paths: readonly string[]): void
+  /** Finish writes still in flight (a store may batch them); throws an `EvalError` for a failed one. */
+  flush?(): void
 }
 
 /** What `builtins.path`, `filterSource` and `"${./p}"` ask the store to add. */

@@ -54,4 +54,20 @@ describe('file locks (flock, as C++ Nix)', () => {
     assert.equal(readFileSync(`${p}.lock`, 'utf8'), '')
     await l2.release()
   })
+
+  it('takes PathLocks synchronously when all are free, and not at all otherwise', async () => {
+    const [a, b] = [join(dir, 'a-x'), join(dir, 'b-y')]
+    const held = (await PathLocks.acquire([b]))!
+    assert.equal(PathLocks.tryAcquireSync([a, b]), undefined)
+    const fh = (await openLockFile(`${a}.lock`, true))!
+    try { assert.equal(tryLockFd(fh.fd, 'write'), true, 'the lock on a was given back') } finally { await fh.close() }
+    await held.release()
+    const both = PathLocks.tryAcquireSync([b, a])!
+    assert.equal(await PathLocks.acquire([a], { wait: false }), undefined)
+    both.setDeletion(true)
+    both.releaseSync()
+    assert.equal(existsSync(`${a}.lock`), false)
+    assert.equal(existsSync(`${b}.lock`), false)
+    ;(await PathLocks.acquire([a, b]))!.release()
+  })
 })

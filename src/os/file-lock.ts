@@ -63,6 +63,32 @@ export class PathLocks {
   private held: Array<{ lockPath: string; fd: number }> = []
   private deleteOnRelease = false
 
+  /**
+   * `acquire` without waiting and without the thread pool (a few synchronous calls per path):
+   * for a thread that may block, locking many small paths at once. Undefined, holding nothing,
+   * if any lock is taken by someone else (the caller then uses `acquire`).
+   */
+  static tryAcquireSync(paths: Iterable<string>): PathLocks | undefined {
+    const locks = new PathLocks()
+    try {
+      for (const path of [...new Set(paths)].sort()) {
+        const lockPath = `${path}.lock`
+        for (;;) {
+          const fd = openSync(lockPath, 'a+', 0o600)
+          if (!tryLockFd(fd, 'write')) { closeSync(fd); locks.releaseSync(); return undefined }
+          // A non-empty lock file was deleted by its previous holder: retry on a fresh one.
+          if (fstatSync(fd).size !== 0) { closeSync(fd); continue }
+          locks.held.push({ lockPath, fd })
+          break
+        }
+      }
+      return locks
+    } catch (e) {
+      locks.releaseSync()
+      throw e
+    }
+  }
+
   /** Lock all; with `wait: false` returns undefined instead of waiting if any is held. */
   static async acquire(paths: Iterable<string>, opts: { wait?: boolean; signal?: AbortSignal | undefined; onWait?: (path: string) => void } = {}): Promise<PathLocks | undefined> {
     const locks = new PathLocks()
@@ -97,15 +123,24 @@ export class PathLocks {
   async release(): Promise<void> {
     const held = this.held
     this.held = []
-    for (const { lockPath, fd } of held) {
-      try {
-        if (this.deleteOnRelease) {
-          try { unlinkSync(lockPath) } catch { /* already gone */ }
-          writeSync(fd, 'd')
-        }
-      } finally {
-        closeSync(fd)
+    for (const h of held) this.releaseOne(h)
+  }
+
+  /** `release` of locks taken by `tryAcquireSync`, synchronously. */
+  releaseSync(): void {
+    const held = this.held
+    this.held = []
+    for (const h of held) this.releaseOne(h)
+  }
+
+  private releaseOne(h: { lockPath: string; fd: number }): void {
+    try {
+      if (this.deleteOnRelease) {
+        try { unlinkSync(h.lockPath) } catch { /* already gone */ }
+        writeSync(h.fd, 'd')
       }
+    } finally {
+      closeSync(h.fd)
     }
   }
 }

@@ -7,7 +7,7 @@
  * decoded leniently (stops at `=`, ignores trailing bits) and SRI accepts any base-64 length
  * that decodes to the right size. BLAKE3 is accepted without Nix's `blake3-hashes` gate.
  */
-import { createHash } from 'node:crypto'
+import { createHash, hash as oneShotHash } from 'node:crypto'
 import type { Blake3Hasher as Blake3HasherT } from '@napi-rs/blake-hash'
 import { createRequire } from 'node:module'
 import { BadHashError } from './errors.js'
@@ -38,10 +38,16 @@ export function parseHashFormat(s: string): HashFormat {
 const HEX = '0123456789abcdef'
 
 export function encodeBase16(b: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]! >> 4]! + HEX[b[i]! & 15]!
-  return s
+  // character codes first, then one flat string (a `+=` loop builds a rope of 2n pieces)
+  const codes = new Array<number>(b.length * 2)
+  for (let i = 0; i < b.length; i++) {
+    codes[2 * i] = HEX_CODES[b[i]! >> 4]!
+    codes[2 * i + 1] = HEX_CODES[b[i]! & 15]!
+  }
+  return String.fromCharCode(...codes)
 }
+
+const HEX_CODES = Uint8Array.from(HEX, ch => ch.charCodeAt(0))
 
 function hexDigit(c: number): number {
   if (c >= 48 && c <= 57) return c - 48
@@ -158,6 +164,8 @@ export function createHasher(algo: HashAlgo): Hasher {
 export class NixHash {
   readonly algo: HashAlgo
   readonly digest: Uint8Array
+  /** `toBase16()`, once known (private: not part of structural equality). */
+  #base16: string | undefined
 
   private constructor(algo: HashAlgo, digest: Uint8Array) {
     this.algo = algo
@@ -171,7 +179,11 @@ export class NixHash {
 
   /** Hash bytes (or a UTF-8 string) in one go. */
   static of(algo: HashAlgo, data: Uint8Array | string): NixHash {
-    return createHasher(algo).update(data).digest()
+    if (algo === 'blake3') return createHasher(algo).update(data).digest()
+    const hex = oneShotHash(algo, data, 'hex')
+    const h = new NixHash(algo, decodeHexDigest(hex))
+    h.#base16 = hex
+    return h
   }
 
   /** Decode with a known decoder and check the size (C++ `parseLowLevel`). */
@@ -255,7 +267,7 @@ export class NixHash {
 
   toJSON(): string { return this.toSRI() }
 
-  toBase16(): string { return encodeBase16(this.digest) }
+  toBase16(): string { return (this.#base16 ??= encodeBase16(this.digest)) }
   toNix32(): string { return encodeNix32(this.digest) }
   toBase64(): string { return encodeBase64(this.digest) }
   toSRI(): string { return `${this.algo}-${this.toBase64()}` }
@@ -294,5 +306,20 @@ export function compressHash(digest: Uint8Array, size: number): Uint8Array {
 
 /** One-shot SHA-256 of bytes or a UTF-8 string. */
 export function sha256(data: Uint8Array | string): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(data).digest())
+  return decodeHexDigest(oneShotHash('sha256', data, 'hex'))
+}
+
+/**
+ * Digest bytes from `crypto.hash`'s hex (trusted: lowercase, even length). One-shot hashing
+ * skips the Hash object, and a hex string plus a small typed array (kept on the V8 heap) is
+ * cheaper to collect than the off-heap Buffer a 'buffer' digest comes in.
+ */
+function decodeHexDigest(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1)
+  for (let i = 0; i < out.length; i++) {
+    const hi = hex.charCodeAt(2 * i)
+    const lo = hex.charCodeAt(2 * i + 1)
+    out[i] = ((hi < 97 ? hi - 48 : hi - 87) << 4) | (lo < 97 ? lo - 48 : lo - 87)
+  }
+  return out
 }

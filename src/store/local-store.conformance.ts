@@ -148,6 +148,46 @@ export function localStoreConformance(backend: StoreBackend, scratch: () => stri
       assert.deepEqual((await store.queryValidDerivers(out)).map(p => p.baseName), [drv.path.baseName])
     })
 
+    it('adds text paths in a batch as addToStore adds them one by one (paths, NARs, references, derivation outputs)', async () => {
+      const src = await store.addToStore(ctx, 'src', { method: 'flat', algo: 'sha256' }, [], bytes('source'), false)
+      const out = ia('batched')
+      const drvText = `Derive([("out","${storeDir.print(out)}","","")],[],["${storeDir.print(src.path)}"],"x86_64-linux","/bin/sh",[],[("out","${storeDir.print(out)}")])`
+      const note = (i: number): string => `note ${i} ${storeDir.print(src.path)}`
+      const items = [
+        { name: 'a.drv', text: enc.encode(drvText), references: [src.path] },
+        ...Array.from({ length: 20 }, (_, i) => ({ name: `n${i}`, text: enc.encode(note(i)), references: [src.path] })),
+      ]
+      // an item referring to an earlier one of the same batch, and a repeated item
+      const aPath = makeTextPath(storeDir, 'a.drv', NixHash.of('sha256', drvText), [src.path])
+      items.push({ name: 'uses-a', text: enc.encode(storeDir.print(aPath)), references: [aPath] })
+      items.push(items[1]!)
+      const paths = await store.addTextsToStore(ctx, items)
+      assert.deepEqual(paths.map(p => p.baseName), items.map(it => makeTextPath(storeDir, it.name, NixHash.of('sha256', it.text), it.references).baseName))
+      // the other store, one path at a time, is the reference
+      const other = await backend.open(scratch())
+      if (typeof other === 'string') throw new Error(other)
+      stores.push(other)
+      await other.addToStore(ctx, 'src', { method: 'flat', algo: 'sha256' }, [], bytes('source'), false)
+      for (const it of items) {
+        const want = await other.addToStore(ctx, it.name, { method: 'text', algo: 'sha256' }, it.references, bytes(it.text), false)
+        const got = (await store.queryPathInfo(want.path))!
+        assert.ok(got, `${it.name} valid`)
+        assert.ok(got.narHash.equals(want.narHash))
+        assert.equal(got.narSize, want.narSize)
+        assert.deepEqual(got.references.map(r => r.baseName), want.references.map(r => r.baseName))
+        assert.ok(got.ca?.method === 'text' && got.ca.hash.equals(want.ca!.hash))
+        assert.ok(await store.castoreRoot(want.path), 'castore root recorded')
+        assertCanonical(store.realPath(want.path))
+        assert.ok(NixHash.of('sha256', await collectBytes(store.narFromPath(want.path))).equals(want.narHash), 'NAR out = NAR in')
+      }
+      assert.deepEqual([...await store.queryDerivationOutputMap(aPath)].map(([k, v]) => [k, v?.baseName]), [['out', out.baseName]])
+      // adding them again changes nothing
+      const before = (await store.queryPathInfo(aPath))!.registrationTime
+      await store.addTextsToStore(ctx, items)
+      assert.equal((await store.queryPathInfo(aPath))!.registrationTime, before)
+      await assert.rejects(store.addTextsToStore(ctx, [{ name: 'dangling', text: enc.encode('x'), references: [ia('unknown')] }]), /is not valid|missing|reference/)
+    })
+
     it('exports and imports (Nix export format), referenced paths first', async () => {
       const a = await store.addToStore(ctx, 'a', { method: 'nar', algo: 'sha256' }, [], bytes(treeNar(4)), false)
       const bNar = encodeNarTree(narFile('b refers to ' + storeDir.print(a.path)))

@@ -15,7 +15,7 @@ import { lstat, mkdir, open, readFile, readlink, rename, symlink } from 'node:fs
 import { dirname } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { Builder, type BuilderStore, type BuildRequestContext, DaemonRunners } from '../build/index.js'
-import { decodeRootNode, DestinationExistsError, encodeRootNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
+import { decodeRootNode, DestinationExistsError, encodeRootNode, fileNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
 import { type BasicDerivation, derivationStoreInfo, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
 import { type Logger, nullLogger } from '../logger.js'
 import { dumpPath } from '../nar/index.js'
@@ -39,6 +39,7 @@ import {
   type StorePath,
   storePathForContentAddress,
   encodeNix32,
+  createHasher,
 } from '../store-path/index.js'
 import { HashMismatchError, InvalidStorePathError, NotPrivilegedError, StoreError, UnsupportedError, UntrustedPathError } from './errors.js'
 import { collectGarbage, deletePathCounting, deletePathCountingSync, findPermanentRoots, findRuntimeRoots, type GCStore, type RootMap, type TempRoots } from './gc/index.js'
@@ -47,9 +48,24 @@ import { GroupCommit } from './group-commit.js'
 import { decodeExportMarker, decodeExportTrailer, encodeExportMarker, encodeExportTrailer } from './export-format.js'
 import type { NarCastoreBridge, StagedNar } from './nar-bridge.js'
 import { ByteSource } from '../wire/index.js'
-import { spoolFlatDump } from './flat-dump.js'
+import { narFileHead, narFileTail, spoolFlatDump } from './flat-dump.js'
 import { readAll } from './nar-util.js'
 import type { AddToStoreNarOptions, BuildMode, GCOptions, GCResults, MissingInfo, OpContext, Roots, Store, SubstitutablePathInfo } from './types.js'
+
+/** A text path for `addTextsToStore`: its name, contents and references. */
+export interface TextAddition {
+  readonly name: string
+  readonly text: Uint8Array
+  readonly references: readonly StorePath[]
+}
+
+/** A path whose contents are in castore, ready to be made valid (`commitPaths`). */
+interface CommitItem {
+  readonly info: PathInfo
+  readonly root: Node
+  /** For a `.drv`: its outputs with known paths, when already known (else read from the store). */
+  readonly derivationOutputs?: Map<string, StorePath> | undefined
+}
 
 export interface LocalStoreDeps {
   readonly locations: StoreLocations
@@ -294,6 +310,70 @@ export class LocalStore implements Store {
     return (await this.queryPathInfo(path)) ?? info
   }
 
+  /**
+   * Text paths (`.drv` files, `builtins.toFile`) in one batch: what as many `addToStore(…, text)`
+   * calls would add, with one lock round, one durability barrier and one transaction, and no
+   * NAR streaming (a text path is one small regular file). The evaluator writes thousands of
+   * `.drv` files this way. Each item's references must be valid or earlier in `items`. Returns
+   * the paths, in order.
+   */
+  async addTextsToStore(ctx: OpContext, items: ReadonlyArray<TextAddition>, repair = false): Promise<StorePath[]> {
+    const made = new Map<string, { info: PathInfo; text: Uint8Array }>()
+    const paths = items.map(it => {
+      const hash = NixHash.of('sha256', it.text)
+      const references = [...it.references].sort(byBaseName)
+      const path = makeTextPath(this.storeDir, it.name, hash, references)
+      if (!made.has(path.baseName)) {
+        const head = narFileHead(it.text.length)
+        const tail = narFileTail(it.text.length)
+        const narHash = createHasher('sha256').update(head).update(it.text).update(tail).digest()
+        made.set(path.baseName, {
+          text: it.text,
+          info: {
+            path, deriver: undefined, narHash, references, registrationTime: 0, narSize: head.length + it.text.length + tail.length,
+            ultimate: false, sigs: [], ca: { method: 'text', hash },
+          },
+        })
+      }
+      return path
+    })
+    await this.deps.tempRoots.addAll(ctx.clientId, paths)
+    const todo = async (): Promise<Array<{ info: PathInfo; text: Uint8Array }>> => {
+      const all = [...made.values()]
+      if (repair) return all
+      const valid = new Set((await this.queryValidPaths(all.map(m => m.info.path))).map(p => p.baseName))
+      return all.filter(m => !valid.has(m.info.path.baseName))
+    }
+    let fresh = await todo()
+    if (fresh.length === 0) return paths
+    // Locks and blobs by synchronous calls where possible: a few microseconds each, where a
+    // thread-pool round trip costs tens (this runs on a thread that may block, or in batches
+    // small enough not to hold up others).
+    const lockPaths = fresh.map(m => this.realPath(m.info.path))
+    const locks = PathLocks.tryAcquireSync(lockPaths) ?? (await PathLocks.acquire(lockPaths, { signal: ctx.signal }))!
+    try {
+      fresh = await todo()
+      const blobs = this.deps.blobs
+      const ready = await mapLimit(fresh, MATERIALISE_CONCURRENCY, async m => ({
+        info: m.info,
+        root: fileNode(blobs.putSync?.(m.text) ?? await blobs.put(m.text), m.text.length, false) as Node,
+        derivationOutputs: m.info.path.isDerivation() ? this.derivationOutputsFromText(m.info.path, m.text) : undefined,
+      }))
+      await this.commitPaths(ready, repair)
+      locks.setDeletion(true)
+    } finally {
+      await locks.release()
+    }
+    return paths
+  }
+
+  private derivationOutputsFromText(path: StorePath, text: Uint8Array): Map<string, StorePath> {
+    const drv = parseDerivation(text, { name: nameFromDrvPath(path), storeDir: this.storeDir })
+    const out = new Map<string, StorePath>()
+    for (const [name, p] of outputPaths(this.storeDir, drv)) if (p) out.set(name, p)
+    return out
+  }
+
   /** For a `.drv` being registered: its outputs with known paths (C++ `cacheDrvOutputMapping`). */
   private async derivationOutputsOf(path: StorePath): Promise<Map<string, StorePath> | undefined> {
     if (!path.isDerivation()) return undefined
@@ -310,12 +390,13 @@ export class LocalStore implements Store {
    * is registered in one transaction — a path is valid only once its contents are durable, and
    * a crash leaves none of the batch registered.
    */
-  private async commitPaths(items: ReadonlyArray<{ readonly info: PathInfo; readonly root: Node }>, repair: boolean): Promise<void> {
+  private async commitPaths(items: ReadonlyArray<CommitItem>, repair: boolean): Promise<void> {
     if (items.length === 0) return
     await mapLimit(items, MATERIALISE_CONCURRENCY, it => this.publish(it.info.path, it.root, repair))
     const regs: ValidPathRegistration[] = []
     for (const it of items) {
-      regs.push({ info: it.info, castoreRoot: encodeRootNode(it.info.path.baseName, it.root), derivationOutputs: await this.derivationOutputsOf(it.info.path) })
+      const derivationOutputs = it.derivationOutputs ?? await this.derivationOutputsOf(it.info.path)
+      regs.push({ info: it.info, castoreRoot: encodeRootNode(it.info.path.baseName, it.root), derivationOutputs })
     }
     await this.commits.submit(regs)
   }

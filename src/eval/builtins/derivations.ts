@@ -6,12 +6,12 @@
  * goes to the builder's arguments, `__structuredAttrs` turns everything else into one JSON
  * object, the other attributes into environment variables; the string contexts met on the way
  * become `inputSrcs`/`inputDrvs`. The output paths and the `.drv` path come from
- * src/derivation (`finalizeDerivation`, `derivationStoreInfo`); the `.drv` is written through
+ * src/derivation (`instantiateDerivation`); the `.drv` is written through
  * the injected store unless it is read-only.
  */
 import {
   type Derivation, type DerivationOutput, type DerivedPathMapNode, DownstreamPlaceholder, type InputDrv,
-  StructuredAttrs, derivationStoreInfo, finalizeDerivation, outputPath, parseJson, type JsonValue,
+  type InstantiatedDerivation, StructuredAttrs, instantiateDerivation, outputPath, parseJson, type JsonValue,
 } from '../../derivation/index.js'
 import { type ContentAddressMethod, type HashAlgo, type StorePath, checkName } from '../../store-path/index.js'
 import { EvalError } from '../errors.js'
@@ -19,7 +19,6 @@ import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
 import { Attrs, type ContextElem, NixString, type Value, binaryToUtf8, utf8ToBinary } from '../value.js'
 import { valueToJSON } from './json.js'
-import { sortContext } from './context.js'
 import type { BuiltinGroup } from './registry.js'
 import {
   computeFSClosure, newHashAllowEmpty, parseHashAlgoOpt, readDerivation, readStoreDerivation, requireFeature, storeSession, isReadOnly,
@@ -109,7 +108,7 @@ function prefixed(e: unknown, pos: PosIdx, hint: string): unknown {
 
 function derivationStrict(st: EvalState, args: Value[], pos: PosIdx): Value {
   const attrs = st.forceAttrs(args[0]!, pos, 'while evaluating the argument passed to builtins.derivationStrict')
-  const nameV = attrs.map.get('name')
+  const nameV = attrs.get('name')
   if (nameV === undefined) {
     const e = new EvalError("attribute 'name' missing")
     e.addTrace(noPos, 'in the attrset passed as argument to builtins.derivationStrict')
@@ -123,7 +122,8 @@ function derivationStrict(st: EvalState, args: Value[], pos: PosIdx): Value {
     throw prefixed(e, namePos, "while evaluating the derivation attribute 'name'")
   }
   try {
-    return derivationStrictInternal(st, drvName, attrs)
+    checkDrvName(drvName)
+    return finishDerivation(st, collectAttrs(st, drvName, attrs))
   } catch (e) {
     throw prefixed(e, noPos, `while evaluating derivation '${drvName}'\n  whose name attribute is located at ${st.showPosIdx(namePos)}`)
   }
@@ -149,8 +149,11 @@ interface NodeBuilder { outputs: Set<string>; dynamic: Map<string, NodeBuilder> 
 
 function newNode(): NodeBuilder { return { outputs: new Set(), dynamic: new Map() } }
 
+const NO_DYNAMIC: ReadonlyMap<string, DerivedPathMapNode> = new Map()
+
 function freezeNode(n: NodeBuilder): DerivedPathMapNode {
-  return { outputs: [...n.outputs], dynamicOutputs: new Map([...n.dynamic].map(([k, v]) => [k, freezeNode(v)])) }
+  const dynamicOutputs = n.dynamic.size === 0 ? NO_DYNAMIC : new Map([...n.dynamic].map(([k, v]) => [k, freezeNode(v)]))
+  return { outputs: [...n.outputs], dynamicOutputs }
 }
 
 /** `!o1!!o2!/…drv` → root drv path and the chain of outputs, outermost last. */
@@ -165,115 +168,142 @@ function splitBuilt(elem: string): { drvPath: string; chain: string[] } {
   return { drvPath: rest, chain: chain.reverse() }
 }
 
-function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs): Value {
+/**
+ * What the attributes give, gathered by `collectAttrs` (C++ `derivationStrictInternal` keeps
+ * them as locals). An object rather than locals: evaluating an attribute may instantiate other
+ * derivations, so this function's frame sits on the JS stack once per level of dependencies,
+ * and a small frame lets chains of dependent derivations go deeper.
+ */
+class DrvAttrs {
+  readonly context = new Set<ContextElem>()
+  readonly env = new Map<string, string>()
+  readonly args: string[] = []
+  builder = ''
+  platform = ''
+  jsonEnv: string | undefined = undefined
+  structured: Map<string, JsonValue> | undefined = undefined
+  contentAddressed = false
+  impure = false
+  outputHash: string | undefined = undefined
+  outputHashAlgo: HashAlgo | undefined = undefined
+  ingestionMethod: ContentAddressMethod | undefined = undefined
+  outputs = new Set<string>(['out'])
+  constructor(readonly drvName: string) {}
+}
+
+function checkDrvName(drvName: string): void {
   try {
     checkName(drvName)
   } catch (e) {
     throw new EvalError(`invalid derivation name: ${(e as Error).message}. Please pass a different 'name'.`)
   }
-  const session = storeSession(st)
-  const storeDir = session.storeDir
+}
 
-  let structured: Map<string, JsonValue> | undefined
-  const sa = attrs.map.get('__structuredAttrs')
-  if (sa !== undefined && st.forceBool(sa, noPos, 'while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict')) structured = new Map()
+function handleHashMode(st: EvalState, d: DrvAttrs, s: string): void {
+  if (s === 'recursive' || s === 'nar') d.ingestionMethod = 'nar'
+  else if (s === 'flat' || s === 'text' || s === 'git') d.ingestionMethod = s
+  else throw new EvalError(`invalid value '${s}' for 'outputHashMode' attribute`)
+  if (d.ingestionMethod === 'text') requireFeature(st, 'dynamic-derivations', `text-hashed derivation '${d.drvName}', outputHashMode = "text"`)
+  if (d.ingestionMethod === 'git') requireFeature(st, 'git-hashing')
+}
 
-  let ignoreNulls = false
-  const inv = attrs.map.get('__ignoreNulls')
-  if (inv !== undefined) ignoreNulls = st.forceBool(inv, noPos, 'while evaluating the `__ignoreNulls` attribute passed to builtins.derivationStrict')
-
-  const context = new Set<ContextElem>()
-  const env = new Map<string, string>()
-  const drvArgs: string[] = []
-  let builder = ''
-  let platform = ''
-  let jsonEnv: string | undefined
-  let contentAddressed = false
-  let impure = false
-  let outputHash: string | undefined
-  let outputHashAlgo: HashAlgo | undefined
-  let ingestionMethod: ContentAddressMethod | undefined
-  let outputs = new Set<string>(['out'])
-
-  const handleHashMode = (s: string): void => {
-    if (s === 'recursive' || s === 'nar') ingestionMethod = 'nar'
-    else if (s === 'flat' || s === 'text' || s === 'git') ingestionMethod = s
-    else throw new EvalError(`invalid value '${s}' for 'outputHashMode' attribute`)
-    if (ingestionMethod === 'text') requireFeature(st, 'dynamic-derivations', `text-hashed derivation '${drvName}', outputHashMode = "text"`)
-    if (ingestionMethod === 'git') requireFeature(st, 'git-hashing')
+function handleOutputs(d: DrvAttrs, ss: readonly string[]): void {
+  const outputs = new Set<string>()
+  for (const j of ss) {
+    if (outputs.has(j)) throw new EvalError(`duplicate derivation output '${j}'`)
+    if (j === 'drvPath') throw new EvalError("invalid derivation output name 'drvPath'")
+    outputs.add(j)
   }
-  const handleOutputs = (ss: readonly string[]): void => {
-    outputs = new Set()
-    for (const j of ss) {
-      if (outputs.has(j)) throw new EvalError(`duplicate derivation output '${j}'`)
-      if (j === 'drvPath') throw new EvalError("invalid derivation output name 'drvPath'")
-      outputs.add(j)
-    }
-    if (outputs.size === 0) throw new EvalError('derivation cannot have an empty set of outputs')
-  }
+  if (outputs.size === 0) throw new EvalError('derivation cannot have an empty set of outputs')
+  d.outputs = outputs
+}
 
+/** The attributes, in byte order, into environment, arguments, context and settings. */
+function collectAttrs(st: EvalState, drvName: string, attrs: Attrs): DrvAttrs {
+  const d = new DrvAttrs(drvName)
+  const sa = attrs.get('__structuredAttrs')
+  if (sa !== undefined && st.forceBool(sa, noPos, 'while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict')) d.structured = new Map()
+  const inv = attrs.get('__ignoreNulls')
+  const ignoreNulls = inv !== undefined && st.forceBool(inv, noPos, 'while evaluating the `__ignoreNulls` attribute passed to builtins.derivationStrict')
   for (const key of attrs.keys()) {
     if (key === '__ignoreNulls') continue
-    const v = attrs.map.get(key)!
     try {
-      if (ignoreNulls && st.force(v, noPos) === null) continue
-      if (key === '__contentAddressed') {
-        if (st.forceBool(v, noPos, '')) { contentAddressed = true; requireFeature(st, 'ca-derivations') }
-      } else if (key === '__impure') {
-        if (st.forceBool(v, noPos, '')) { impure = true; requireFeature(st, 'impure-derivations') }
-      } else if (key === 'args') {
-        for (const elem of st.forceList(v, noPos, '')) {
-          drvArgs.push(u(st.coerceToString(noPos, elem, context, 'while evaluating an element of the argument list', true)))
-        }
-      } else if (structured !== undefined) {
-        if (key === '__structuredAttrs') continue
-        structured.set(u(key), parseJson(u(valueToJSON(st, v, noPos, context, true))))
-        switch (key) {
-          case 'builder': {
-            const r = st.forceStringCtx(v, noPos, '')
-            if (r.ctx !== undefined) for (const c of r.ctx) context.add(c)
-            builder = u(r.s)
-            break
-          }
-          case 'system': platform = u(st.forceStringNoCtx(v, noPos, '')); break
-          case 'outputHash': outputHash = st.forceStringNoCtx(v, noPos, ''); break
-          case 'outputHashAlgo': outputHashAlgo = parseHashAlgoOpt(st, st.forceStringNoCtx(v, noPos, '')); break
-          case 'outputHashMode': handleHashMode(st.forceStringNoCtx(v, noPos, '')); break
-          case 'outputs': handleOutputs(st.forceList(v, noPos, '').map(x => st.forceStringNoCtx(x, noPos, ''))); break
-        }
-        if (OUTPUT_CHECKS.includes(key)) {
-          st.warn(`In a derivation named '${drvName}', 'structuredAttrs' disables the effect of the derivation attribute '${key}'; use 'outputChecks.<output>.${key}' instead`)
-        }
-      } else {
-        const s = st.coerceToString(noPos, v, context, '', true)
-        if (key === '__json') {
-          st.warn(`In derivation '${drvName}': setting structured attributes via '__json' is deprecated, and may be disallowed in future versions of Nix. Set '__structuredAttrs = true' instead.`)
-          jsonEnv = u(s)
-        } else {
-          const value = u(s)
-          env.set(u(key), value)
-          switch (key) {
-            case 'builder': builder = value; break
-            case 'system': platform = value; break
-            case 'outputHash': outputHash = s; break
-            case 'outputHashAlgo': outputHashAlgo = parseHashAlgoOpt(st, s); break
-            case 'outputHashMode': handleHashMode(s); break
-            case 'outputs': handleOutputs(s.split(/[ \t\n\r]+/).filter(x => x !== '')); break
-          }
-        }
-      }
+      collectAttr(st, d, key, attrs.get(key)!, ignoreNulls)
     } catch (e) {
       throw prefixed(e, attrs.posOf(key), `while evaluating attribute '${key}' of derivation '${drvName}'`)
     }
   }
+  return d
+}
+
+function collectAttr(st: EvalState, d: DrvAttrs, key: string, v: Value, ignoreNulls: boolean): void {
+  if (ignoreNulls && st.force(v, noPos) === null) return
+  if (key === '__contentAddressed') {
+    if (st.forceBool(v, noPos, '')) { d.contentAddressed = true; requireFeature(st, 'ca-derivations') }
+  } else if (key === '__impure') {
+    if (st.forceBool(v, noPos, '')) { d.impure = true; requireFeature(st, 'impure-derivations') }
+  } else if (key === 'args') {
+    for (const elem of st.forceList(v, noPos, '')) {
+      d.args.push(u(st.coerceToString(noPos, elem, d.context, 'while evaluating an element of the argument list', true)))
+    }
+  } else if (d.structured !== undefined) {
+    if (key !== '__structuredAttrs') collectStructured(st, d, key, v)
+  } else {
+    const s = st.coerceToString(noPos, v, d.context, '', true)
+    if (key === '__json') {
+      st.warn(`In derivation '${d.drvName}': setting structured attributes via '__json' is deprecated, and may be disallowed in future versions of Nix. Set '__structuredAttrs = true' instead.`)
+      d.jsonEnv = u(s)
+      return
+    }
+    const value = u(s)
+    d.env.set(u(key), value)
+    switch (key) {
+      case 'builder': d.builder = value; break
+      case 'system': d.platform = value; break
+      case 'outputHash': d.outputHash = s; break
+      case 'outputHashAlgo': d.outputHashAlgo = parseHashAlgoOpt(st, s); break
+      case 'outputHashMode': handleHashMode(st, d, s); break
+      case 'outputs': handleOutputs(d, s.split(/[ \t\n\r]+/).filter(x => x !== '')); break
+    }
+  }
+}
+
+function collectStructured(st: EvalState, d: DrvAttrs, key: string, v: Value): void {
+  d.structured!.set(u(key), parseJson(u(valueToJSON(st, v, noPos, d.context, true))))
+  switch (key) {
+    case 'builder': {
+      const r = st.forceStringCtx(v, noPos, '')
+      if (r.ctx !== undefined) for (const c of r.ctx) d.context.add(c)
+      d.builder = u(r.s)
+      break
+    }
+    case 'system': d.platform = u(st.forceStringNoCtx(v, noPos, '')); break
+    case 'outputHash': d.outputHash = st.forceStringNoCtx(v, noPos, ''); break
+    case 'outputHashAlgo': d.outputHashAlgo = parseHashAlgoOpt(st, st.forceStringNoCtx(v, noPos, '')); break
+    case 'outputHashMode': handleHashMode(st, d, st.forceStringNoCtx(v, noPos, '')); break
+    case 'outputs': handleOutputs(d, st.forceList(v, noPos, '').map(x => st.forceStringNoCtx(x, noPos, ''))); break
+  }
+  if (OUTPUT_CHECKS.includes(key)) {
+    st.warn(`In a derivation named '${d.drvName}', 'structuredAttrs' disables the effect of the derivation attribute '${key}'; use 'outputChecks.<output>.${key}' instead`)
+  }
+}
+
+/** The derivation from what the attributes gave: inputs, outputs, paths; written unless read-only. */
+function finishDerivation(st: EvalState, d: DrvAttrs): Value {
+  const { drvName, context, env, builder, platform, outputHash, outputHashAlgo, ingestionMethod, outputs, contentAddressed, impure } = d
+  const drvArgs = d.args
+  const session = storeSession(st)
+  const storeDir = session.storeDir
 
   let structuredAttrs: StructuredAttrs | undefined
-  if (structured !== undefined) structuredAttrs = StructuredAttrs.fromValue(structured)
-  else if (jsonEnv !== undefined) {
-    structuredAttrs = parseJsonEnv(jsonEnv)
+  if (d.structured !== undefined) structuredAttrs = StructuredAttrs.fromValue(d.structured)
+  else if (d.jsonEnv !== undefined) {
+    structuredAttrs = parseJsonEnv(d.jsonEnv)
   }
 
-  // Context → inputs, in C++'s std::set order (opaque, then all-outputs, then built outputs).
+  // Context → inputs. C++ visits the context in std::set order: opaque paths, then whole
+  // closures (`=drv`: all outputs of each derivation in it), then single outputs — the same
+  // result as closures first and single outputs added after, which needs no sorting.
   const inputSrcs = new Map<string, StorePath>()
   const inputDrvs = new Map<string, { path: StorePath; node: NodeBuilder }>()
   const drvNode = (p: string): NodeBuilder => {
@@ -281,21 +311,26 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
     if (d === undefined) { d = { path: storeDir.parse(p), node: newNode() }; inputDrvs.set(p, d) }
     return d.node
   }
-  for (const c of sortContext(context)) {
-    if (c.kind === 'opaque') inputSrcs.set(c.path, storeDir.parse(c.path))
-    else if (c.kind === 'drvDeep') {
-      for (const j of computeFSClosure(st, c.drvPath)) {
-        inputSrcs.set(j, storeDir.parse(j))
-        if (j.endsWith('.drv')) {
-          const node = drvNode(j)
-          node.outputs = new Set(readDerivation(st, j).outputs.keys())
-        }
+  let built: string[] | undefined
+  for (const c of context) {
+    const c0 = c.charCodeAt(0)
+    if (c0 === 0x21 /* ! */) (built ??= []).push(c)
+    else if (c0 === 0x3d /* = */) {
+      for (const j of computeFSClosure(st, c.slice(1))) {
+        if (!inputSrcs.has(j)) inputSrcs.set(j, storeDir.parse(j))
+        if (j.endsWith('.drv')) drvNode(j).outputs = new Set(readDerivation(st, j).outputs.keys())
       }
-    } else {
-      const { drvPath, chain } = splitBuilt(`!${c.output}!${c.drvPath}`)
+    } else if (!inputSrcs.has(c)) inputSrcs.set(c, storeDir.parse(c))
+  }
+  if (built !== undefined) {
+    for (const c of built) {
+      const i = c.indexOf('!', 1)
+      if (c.charCodeAt(i + 1) !== 0x21) { drvNode(c.slice(i + 1)).outputs.add(c.slice(1, i)); continue }
+      // `!o2!!o1!/…drv`: output o2 of the derivation that output o1 is (dynamic derivations)
+      const { drvPath, chain } = splitBuilt(c)
       let node = drvNode(drvPath)
-      for (let i = 0; i < chain.length - 1; i++) {
-        const o = chain[i]!
+      for (let k = 0; k < chain.length - 1; k++) {
+        const o = chain[k]!
         let next = node.dynamic.get(o)
         if (next === undefined) { next = newNode(); node.dynamic.set(o, next) }
         node = next
@@ -335,21 +370,20 @@ function derivationStrictInternal(st: EvalState, drvName: string, attrs: Attrs):
     env,
     ...(structuredAttrs !== undefined ? { structuredAttrs } : {}),
   }
-  let drv: Derivation
-  let info: ReturnType<typeof derivationStoreInfo>
+  let made: InstantiatedDerivation
   try {
-    drv = finalizeDerivation(draft, session.drvHashes.lookup, { storeDir })
-    info = derivationStoreInfo(drv, storeDir)
+    made = instantiateDerivation(draft, session.drvHashes.lookup, storeDir)
   } catch (e) {
     if (e instanceof EvalError) throw e
     throw new EvalError((e as Error).message)
   }
+  const { drv, info } = made
   const drvPathS = storeDir.print(info.path)
   if (!isReadOnly(st)) {
     st.io.store!.addTextToStore!(drvPathS, Buffer.from(info.text, 'utf8'), info.references.map(r => storeDir.print(r)))
   }
-  // dependents get its hash modulo from the cache, which reads it from here when first asked
-  // (C++ computes it eagerly; most derivations never have a dependent in the same evaluation)
+  // as C++ (drvHashes): the hash modulo dependents need, computed with the rest
+  session.drvHashes.set(info.path, made.drvHash)
   session.derivations.set(drvPathS, drv)
 
   const result = new Map<string, Value>()

@@ -101,6 +101,31 @@ export class TempRoots {
     }
   }
 
+  /** `add` for many paths with one append (the evaluator's batches of `.drv` files). */
+  async addAll(clientId: string, paths: readonly StorePath[]): Promise<void> {
+    let set = this.byClient.get(clientId)
+    if (!set) this.byClient.set(clientId, (set = new Set()))
+    const fresh = new Set<string>()
+    for (const p of paths) {
+      const printed = this.storeDir.print(p)
+      if (!set.has(printed)) fresh.add(printed)
+    }
+    if (fresh.size === 0) return
+    const fh = await this.ensureFile()
+    const shared = this.collector ? false : await this.holdShared()
+    if (!shared) {
+      // a collector is running (ours or another process's): tell it path by path
+      for (const p of paths) await this.add(clientId, p)
+      return
+    }
+    try {
+      for (const p of fresh) set.add(p)
+      writeSync(fh.fd, [...fresh].join('\0') + '\0')
+    } finally {
+      this.releaseShared()
+    }
+  }
+
   /** One gc.lock descriptor for all our adds, shared-locked while any add is in progress. */
   private gcFh: FileHandle | undefined
   private gcOpening: Promise<FileHandle> | undefined
@@ -240,7 +265,6 @@ export class TempRoots {
 
   async close(): Promise<void> {
     if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = undefined }
-    await this.fileQueue
     const gc = this.gcFh
     this.gcFh = undefined
     await gc?.close()
