@@ -11,6 +11,7 @@
  * The store may be a chroot store, so a runtime path is recognised in either the logical store
  * directory or the physical one (C++ only checks the logical one).
  */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { lstat, readdir, readFile, readlink, unlink } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { StoreDir, StorePath } from '../../store-path/index.js'
@@ -103,9 +104,12 @@ export async function findRuntimeRoots(ctx: RootsContext, censor: boolean, roots
     if (!s) unchecked.set(target, (s = new Set()))
     s.add(link)
   }
-  const readProcLink = async (file: string) => {
+  // Synchronous calls, one process at a time with a turn of the event loop in between: a
+  // promise-based readlink per descriptor is a thread-pool round trip (milliseconds each on a
+  // loaded machine, tens of seconds for a busy /proc), while these take microseconds.
+  const readProcLink = (file: string) => {
     try {
-      const t = await readlink(file)
+      const t = readlinkSync(file)
       if (t.startsWith('/')) note(t, file)
     } catch { /* process gone or not ours */ }
   }
@@ -113,26 +117,30 @@ export async function findRuntimeRoots(ctx: RootsContext, censor: boolean, roots
   const storePathRe = new RegExp(`(?:${dirs.map(escapeRegex).join('|')})/[0-9a-z]+[0-9a-zA-Z+\\-._?=]*`, 'g')
   const mapRe = /^\s*\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+(\/\S+)\s*$/
   let entries: string[] = []
-  try { entries = await readdir(procDir) } catch { /* no procfs */ }
-  for (const pid of entries) {
-    if (!/^\d+$/.test(pid)) continue
-    await readProcLink(`${procDir}/${pid}/exe`)
-    await readProcLink(`${procDir}/${pid}/cwd`)
+  try { entries = readdirSync(procDir) } catch { /* no procfs */ }
+  const scanProcess = (pid: string) => {
+    readProcLink(`${procDir}/${pid}/exe`)
+    readProcLink(`${procDir}/${pid}/cwd`)
     try {
-      for (const fd of await readdir(`${procDir}/${pid}/fd`)) if (fd[0] !== '.') await readProcLink(`${procDir}/${pid}/fd/${fd}`)
-    } catch { continue }
+      for (const fd of readdirSync(`${procDir}/${pid}/fd`)) if (fd[0] !== '.') readProcLink(`${procDir}/${pid}/fd/${fd}`)
+    } catch { return }
     try {
       const mapFile = `${procDir}/${pid}/maps`
-      for (const line of (await readFile(mapFile, 'utf8')).split('\n')) {
+      for (const line of readFileSync(mapFile, 'utf8').split('\n')) {
         const m = mapRe.exec(line)
         if (m) note(m[1]!, mapFile)
       }
       const envFile = `${procDir}/${pid}/environ`
-      for (const m of (await readFile(envFile, 'latin1')).matchAll(storePathRe)) note(m[0], envFile)
-    } catch { continue }
+      for (const m of readFileSync(envFile, 'latin1').matchAll(storePathRe)) note(m[0], envFile)
+    } catch { /* process gone or not ours */ }
+  }
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid)) continue
+    scanProcess(pid)
+    await new Promise(setImmediate)
   }
   for (const f of ['sys/kernel/modprobe', 'sys/kernel/fbsplash', 'sys/kernel/poweroff_cmd']) {
-    try { note((await readFile(`${procDir}/${f}`, 'utf8')).trim(), `${procDir}/${f}`) } catch { /* absent */ }
+    try { note(readFileSync(`${procDir}/${f}`, 'utf8').trim(), `${procDir}/${f}`) } catch { /* absent */ }
   }
   for (const [target0, links] of unchecked) {
     // Map a physical (chroot) path back to its logical store path.
