@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { nix28, skipBecause } from '../../test/support/env.js'
 import { distRoot } from '../../test/support/paths.js'
 import { EvalError } from '../eval/errors.js'
 import { EvalState } from '../eval/eval-state.js'
@@ -12,7 +13,8 @@ import { type EvalIO, MemoryEvalIO } from '../eval/io.js'
 import { Attrs, NixString, type Value } from '../eval/value.js'
 import { main } from '../cli/instantiate.js'
 import { instantiateHook } from './instantiate.js'
-import { memorySource, type MemoryNode } from './source.js'
+import { dumpSource } from './dump.js'
+import { memorySource, nodeSource, type MemoryNode } from './source.js'
 import { BridgedEvalStore, DummyEvalStore, MemoryEvalStore } from './store.js'
 
 /*
@@ -200,5 +202,23 @@ describe('eval-store: the CLI through a daemon', function () {
     assert.equal(rc, 0, err)
     // C++ 2.34.8 printed these for the same expression (private local store)
     assert.equal(out, '/nix/store/7blnnygm8w19jj2q7fvsncj6z5681r87-dep.drv\n/nix/store/w0fimd3lpb9f9fb7v5va55kvlcynmmg6-top.drv\n')
+  })
+})
+
+describe('eval-store: file modes as C++ dumps them', function () {
+  it('only the owner\'s execute bit makes a file executable (nix-hash 2.8 hashes the same tree)', function () {
+    const nix = nix28()
+    if (!nix) return skipBecause(this, 'C++ Nix 2.8 (nix-hash) is not installed')
+    const dir = mkdtempSync(join(tmpdir(), 'tsnix-modes-'))
+    try {
+      for (const [name, mode] of [['g-o-exec', 0o611], ['owner-exec', 0o744], ['plain', 0o644]] as const) {
+        writeFileSync(join(dir, name), `${name}\n`)
+        chmodSync(join(dir, name), mode)
+      }
+      const cpp = execFileSync(nix.nixHash, ['--type', 'sha256', '--base32', dir], { encoding: 'utf8' }).trim()
+      assert.equal(dumpSource(nodeSource, dir).narHash.format('nix32'), `sha256:${cpp}`)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

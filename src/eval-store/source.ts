@@ -45,7 +45,8 @@ export const nodeSource: SourceAccessor = {
     let st
     try { st = lstatSync(fsPath(path)) } catch (e) { throw ioFailure(path, e) }
     const type: FileType = st.isFile() ? 'regular' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'unknown'
-    return { type, executable: type === 'regular' && (st.mode & 0o111) !== 0 }
+    // the owner's execute bit only, as C++ dumpPath (a file with mode 611 is not executable)
+    return { type, executable: type === 'regular' && (st.mode & 0o100) !== 0 }
   },
   readFile(path) {
     try { return readFileSync(fsPath(path)) } catch (e) { throw ioFailure(path, e) }
