@@ -217,13 +217,19 @@ describe('golden/daemon: robustness of tsnix daemon (fuzzing, oversized input, 6
         const { bytes, kinds } = mutate(rng, seed, corpus)
         const r = await sendOne(d.socket, pieces(rng, bytes), 20_000)
         counts[r.outcome]++
-        if (r.outcome !== 'closed') hangs.push(`#${i} ${r.outcome}: ${seed.name} ${kinds.join('+')} (${bytes.length} bytes)`)
+        if (r.outcome !== 'closed') {
+          hangs.push(`#${i} ${r.outcome}: ${seed.name} ${kinds.join('+')} (${bytes.length} bytes)`)
+          // small enough to replay by hand (the input, not its random split into pieces)
+          if (hangs.length <= 2 && bytes.length <= 4096) report.push(`  input #${i} (base64): ${Buffer.from(bytes).toString('base64')}`)
+        }
         if (r.outcome === 'refused') return
       }
     }
     await Promise.all(Array.from({ length: PARALLEL }, worker))
     const secs = (Date.now() - started) / 1000
     report.push(`fuzz: ${INPUTS} inputs from ${corpus.length} seeds in ${secs.toFixed(1)} s: ${JSON.stringify(counts)}; RSS baseline ${(baseline / 1024).toFixed(0)} MiB, peak ${(peak / 1024).toFixed(0)} MiB`)
+    // the inputs that were not answered, where a truncated assertion message cannot hide them
+    for (const h of hangs.slice(0, 20)) report.push(`  not closed: ${h}`)
     assert.ok(alive(d.pid), 'the daemon process is alive')
     assert.deepEqual(hangs, [], 'every connection was closed by the daemon')
     assert.equal(counts.closed, INPUTS)
