@@ -12,6 +12,10 @@
  * Ratios are C++ seconds / tsnix seconds (above 1 = tsnix faster). `--quick` shrinks the counts.
  * Both daemons run with the same nix.conf, plus `fsync-store-paths = false` for tsnix: Nix 2.8
  * does not fsync store paths at all, so that is the like-for-like durability.
+ *
+ * For profiling: TSNIX_BENCH_DAEMON_ROWS=rtt,qR runs only those rows, and
+ * TSNIX_BENCH_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' is passed to the tsnix daemon's node.
+ * Each row also reports the daemon's CPU seconds (from /proc) over the best repetition.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
@@ -34,6 +38,20 @@ const enc = new TextEncoder()
 const CONF = 'build-users-group =\nsandbox = false\nsubstituters =\nfsync-metadata = false\n'
 
 type Kind = 'tsnix' | 'cpp'
+
+function nodeArgs(): string[] { return (process.env['TSNIX_BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(a => a !== '') }
+
+/**
+ * CPU seconds of a process and its reaped children (nix-daemon forks one per connection):
+ * utime + stime + cutime + cstime from Linux /proc; 0 elsewhere.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100 // clock ticks: USER_HZ is 100 on Linux
+  } catch { return 0 }
+}
 interface Daemon { kind: Kind; socket: string; root: string; child: ChildProcess; stop(): Promise<void> }
 
 function env(extra: Record<string, string>): Record<string, string> {
@@ -53,7 +71,7 @@ async function start(kind: Kind, dir: string): Promise<Daemon> {
   writeFileSync(join(conf, 'nix.conf'), CONF + (kind === 'tsnix' ? 'fsync-store-paths = false\n' : ''))
   const log = openSync(join(dir, 'daemon.log'), 'a')
   const child = kind === 'tsnix'
-    ? spawn(process.execPath, [tsnixMain, 'daemon'], { env: env({ NIX_CONF_DIR: conf, NIX_CONFIG: `store = local?root=${root}`, NIX_DAEMON_SOCKET_PATH: socket }), stdio: ['ignore', log, log] })
+    ? spawn(process.execPath, [...nodeArgs(), tsnixMain, 'daemon'], { env: env({ NIX_CONF_DIR: conf, NIX_CONFIG: `store = local?root=${root}`, NIX_DAEMON_SOCKET_PATH: socket }), stdio: ['ignore', log, log] })
     : spawn('nix-daemon', ['--store', `local?root=${root}`], { env: env({ NIX_CONF_DIR: conf, NIX_DAEMON_SOCKET_PATH: socket }), stdio: ['ignore', log, log] })
   closeSync(log)
   for (let i = 0; ; i++) {
@@ -85,7 +103,7 @@ function nixStore(d: Daemon, args: string[], input?: string): Promise<number> {
  * Best of the repetitions: on a shared machine other load only ever adds time, so the minimum
  * estimates each daemon's own cost better than the median (both get the same treatment).
  */
-function best(xs: number[]): number { return Math.min(...xs) }
+function best(xs: Array<[number, number]>): [number, number] { return xs.reduce((a, b) => (b[0] < a[0] ? b : a)) }
 
 async function timed(f: () => Promise<void>): Promise<number> {
   const t = process.hrtime.bigint()
@@ -193,22 +211,28 @@ function workloads(n: Counts): Workload[] {
 }
 
 /** Both daemons up at once; each repetition runs tsnix then C++ back to back, so load drifts hit both. */
-async function measureBoth(base: string, n: Counts): Promise<Record<Kind, Record<string, number>>> {
+async function measureBoth(base: string, n: Counts): Promise<Record<Kind, Record<string, [number, number]>>> {
   const daemons = { tsnix: await start('tsnix', join(base, 'tsnix')), cpp: await start('cpp', join(base, 'cpp')) }
-  const times: Record<Kind, Record<string, number[]>> = { tsnix: {}, cpp: {} }
+  const times: Record<Kind, Record<string, Array<[number, number]>>> = { tsnix: {}, cpp: {} }
+  const only = process.env['TSNIX_BENCH_DAEMON_ROWS']?.split(',')
   try {
     for (const w of workloads(n)) {
+      if (only && !only.includes(w.key)) continue
       for (const k of ['tsnix', 'cpp'] as Kind[]) await w.prepare?.(daemons[k], join(base, k))
       for (let r = 0; r < n.reps; r++) {
-        for (const k of ['tsnix', 'cpp'] as Kind[]) (times[k][w.key] ??= []).push(await w.once(daemons[k], join(base, k), r))
+        for (const k of ['tsnix', 'cpp'] as Kind[]) {
+          const cpu0 = cpuSeconds(daemons[k].child.pid)
+          const s = await w.once(daemons[k], join(base, k), r)
+          ;(times[k][w.key] ??= []).push([s, cpuSeconds(daemons[k].child.pid) - cpu0])
+        }
       }
     }
   } finally {
     await daemons.tsnix.stop()
     await daemons.cpp.stop()
   }
-  const med = (k: Kind) => Object.fromEntries(Object.entries(times[k]).map(([key, xs]) => [key, best(xs)]))
-  return { tsnix: med('tsnix'), cpp: med('cpp') }
+  const pick = (k: Kind) => Object.fromEntries(Object.entries(times[k]).map(([key, xs]) => [key, best(xs)]))
+  return { tsnix: pick('tsnix'), cpp: pick('cpp') }
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
@@ -222,17 +246,23 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const ts = both.tsnix
   const cpp = both.cpp
   const m = (s: number, label: string, extra?: Record<string, number>): Measurement => ({ seconds: s, label, ...(extra ? { extra } : {}) })
-  const row = (key: string, workload: string, ops: number, unit: string, client: string): BenchResult => ({
-    workload,
-    tsnix: m(ts[key]!, 'tsnix daemon', { [unit]: Math.round(ops / ts[key]!) }),
-    cpp: m(cpp[key]!, 'nix-daemon 2.8', { [unit]: Math.round(ops / cpp[key]!) }),
-    note: `client: ${client}; best of ${n.reps}, runs interleaved`,
-  })
-  return [
+  const row = (key: string, workload: string, ops: number, unit: string, client: string): BenchResult | undefined => {
+    const t = ts[key]
+    const c = cpp[key]
+    if (!t || !c) return undefined
+    return {
+      workload,
+      tsnix: m(t[0], 'tsnix daemon', { [unit]: Math.round(ops / t[0]), daemonCpuSeconds: Number(t[1].toFixed(2)) }),
+      cpp: m(c[0], 'nix-daemon 2.8', { [unit]: Math.round(ops / c[0]), daemonCpuSeconds: Number(c[1].toFixed(2)) }),
+      note: `client: ${client}; best of ${n.reps}, runs interleaved`,
+    }
+  }
+  const rows = [
     row('rtt', `${n.rtt} QueryPathInfo round trips on one connection`, n.rtt, 'opsPerSec', 'WorkerClient'),
     row('add', `nix-store --add of ${n.files} files`, n.files, 'pathsPerSec', 'nix-store 2.8'),
     row('import', `nix-store --import of ${n.imports} paths`, n.imports, 'pathsPerSec', 'nix-store 2.8'),
     row('qR', `nix-store -qR over a ${n.closure}-path closure`, n.closure, 'pathsPerSec', 'nix-store 2.8'),
     row('parallel', `${n.clients} clients × ${n.perClient} QueryPathInfo in parallel`, n.clients * n.perClient, 'opsPerSec', 'WorkerClient ×32'),
   ]
+  return rows.filter((r): r is BenchResult => r !== undefined)
 }

@@ -24,6 +24,11 @@ export interface HotOps {
   validPaths(paths: readonly string[]): MaybePromise<string[]>
   closure(paths: readonly string[], flip: boolean): MaybePromise<string[]>
   castoreRoot(path: string): MaybePromise<Uint8Array | undefined>
+  /**
+   * A number that moves whenever another connection or process committed a change (SQLite's
+   * `PRAGMA data_version`); absent where there is no such thing. Lets the service cache.
+   */
+  dataVersion?(): number
   /** All of `registerValidPaths` after planning, atomically. */
   register(plans: readonly PlannedPath[]): Promise<void>
 }

@@ -19,6 +19,7 @@ import {
 } from '../store-path/index.js'
 import { PathInUseError, RealisationError, showPaths } from './errors.js'
 import type { HotOps } from './hot-ops.js'
+import { PathInfoCache } from './info-cache.js'
 import { KnexOps, rawRows } from './knex-ops.js'
 import { planRegistration, planRegistrationInChunks } from './register-plan.js'
 import { AsyncMutex, isRetryable, withRetry } from './retry.js'
@@ -42,6 +43,8 @@ export interface SqlPathInfoServiceInit {
   readonly onClose?: (() => void | Promise<void>) | undefined
   /** Runs after a large registration (SQLite: ask for a WAL checkpoint). */
   readonly afterBulkWrite?: (() => void) | undefined
+  /** Cache path infos where the hot ops can tell when others changed the database (default true). */
+  readonly cachePathInfos?: boolean | undefined
 }
 
 const DEFAULT_BATCH = 1000
@@ -80,6 +83,8 @@ export class SqlPathInfoService implements PathInfoService {
   private closed = false
   private readonly paths: PathCache
   private readonly afterBulkWrite: (() => void) | undefined
+  /** Only where others' commits can be noticed (SQLite's data_version); PostgreSQL has no such counter. */
+  private readonly cache: PathInfoCache | undefined
 
   constructor(init: SqlPathInfoServiceInit) {
     this.storeDir = init.storeDir
@@ -92,6 +97,8 @@ export class SqlPathInfoService implements PathInfoService {
     this.onClose = init.onClose
     this.paths = new PathCache(init.storeDir)
     this.afterBulkWrite = init.afterBulkWrite
+    const hot = this.hot
+    this.cache = hot.dataVersion && init.cachePathInfos !== false ? new PathInfoCache(() => hot.dataVersion!()) : undefined
   }
 
   // ---- plumbing -------------------------------------------------------------------------
@@ -107,9 +114,15 @@ export class SqlPathInfoService implements PathInfoService {
   }
 
   /** A write transaction: one of ours at a time (SQLite), retried whole on contention. */
-  private write<T>(what: string, fn: () => Promise<T>, extraPgCodes: readonly string[] = []): Promise<T> {
+  private async write<T>(what: string, fn: () => Promise<T>, extraPgCodes: readonly string[] = []): Promise<T> {
     const attempt = (): Promise<T> => withRetry(what, { giveUpMs: this.giveUpMs, extraPgCodes, maxAttempts: extraPgCodes.length ? 20 : undefined }, fn)
-    return this.mutex ? this.mutex.run(attempt) : attempt()
+    // Cleared before (lookups while the write runs are not stored) and after (what it changed).
+    this.cache?.invalidate()
+    try {
+      return await (this.mutex ? this.mutex.run(attempt) : attempt())
+    } finally {
+      this.cache?.invalidate()
+    }
   }
 
   private async rows<R>(sql: string, bindings: readonly unknown[], k: Knex | Knex.Transaction = this.knex): Promise<R[]> {
@@ -126,6 +139,17 @@ export class SqlPathInfoService implements PathInfoService {
 
   async queryPathInfo(path: StorePath): Promise<PathInfo | undefined> {
     const printed = this.print(path)
+    const cache = this.cache
+    if (!cache) return this.queryPathInfoUncached(path, printed)
+    const hit = cache.get(printed)
+    if (hit !== undefined) return hit ?? undefined
+    const generation = cache.begin()
+    const info = await this.queryPathInfoUncached(path, printed)
+    cache.set(printed, info ?? null, generation)
+    return info
+  }
+
+  private async queryPathInfoUncached(path: StorePath, printed: string): Promise<PathInfo | undefined> {
     let raw
     try {
       raw = await this.hot.pathInfo(printed)
@@ -138,6 +162,8 @@ export class SqlPathInfoService implements PathInfoService {
 
   async isValidPath(path: StorePath): Promise<boolean> {
     const printed = this.print(path)
+    const hit = this.cache?.get(printed)
+    if (hit !== undefined) return hit !== null
     let id
     try {
       id = await this.hot.validId(printed)

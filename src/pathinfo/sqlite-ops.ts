@@ -38,6 +38,7 @@ class Statements {
   readonly addRef: SqliteStatement
   readonly addDrvOutput: SqliteStatement
   readonly putRoot: SqliteStatement
+  readonly dataVersion: SqliteStatement<number>
 
   constructor(readonly db: SqliteDatabase) {
     this.pathInfo = db.prepare(q.queryPathInfo('sqlite'))
@@ -57,6 +58,7 @@ class Statements {
     this.addRef = db.prepare('insert or ignore into Refs (referrer, reference) values (?, ?)')
     this.addDrvOutput = db.prepare('insert or replace into DerivationOutputs (drv, id, path) values (?, ?, ?)')
     this.putRoot = db.prepare('insert or replace into TsnixCastoreRoots (id, root) values (?, ?)')
+    this.dataVersion = db.prepare<number>('pragma data_version').pluck()
   }
 
   /** Registration as a sequence of synchronous steps of at most `chunk` paths each. */
@@ -115,6 +117,7 @@ export class SqliteOps implements HotOps {
   }
 
   validId(path: string): number | undefined { return this.s.validId.get(path) }
+  dataVersion(): number { return this.s.dataVersion.get()! }
   references(id: number): string[] { return this.s.references.all(id) }
   referrers(path: string): string[] { return this.s.referrers.all(path) }
   firstPathFrom(prefix: string): string | undefined { return this.s.firstPathFrom.get(prefix) }

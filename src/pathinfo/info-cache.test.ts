@@ -1,0 +1,51 @@
+/**
+ * The path-info cache never answers from stale data: writes through the service, and commits by
+ * another connection to the same SQLite file (another process, C++ Nix), are seen at once.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { StoreDir } from '../store-path/index.js'
+import { mkInfo, sp } from '../../test/support/pathinfo.js'
+import { openSqlitePathInfoService } from './open.js'
+import { Database } from './sqlite-driver.js'
+
+const storeDir = new StoreDir()
+
+describe('pathinfo: path-info cache', () => {
+  let dir: string
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tsnix-info-cache-')) })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('sees its own writes and other connections’ commits, for positive and negative answers', async () => {
+    const s = await openSqlitePathInfoService({ stateDir: dir, storeDir })
+    const other = new Database(join(dir, 'db', 'db.sqlite'))
+    try {
+      const p = sp('cached'), q = sp('absent')
+      await s.registerValidPaths([{ info: mkInfo(p) }])
+      assert.deepEqual((await s.queryPathInfo(p))?.sigs, [])
+      assert.equal(await s.queryPathInfo(q), undefined)
+      assert.equal(await s.isValidPath(q), false)
+
+      await s.addSignatures(p, ['k:c2ln'])
+      assert.deepEqual((await s.queryPathInfo(p))?.sigs, ['k:c2ln'])
+
+      // another connection (as another process would) changes and adds rows behind our back
+      other.prepare('update ValidPaths set sigs = ? where path = ?').run('k:b3RoZXI=', storeDir.print(p))
+      assert.deepEqual((await s.queryPathInfo(p))?.sigs, ['k:b3RoZXI='])
+      other.prepare('insert into ValidPaths (path, hash, registrationTime) values (?, ?, 1)').run(storeDir.print(q), mkInfo(q).narHash.format('base16', true))
+      assert.equal(await s.isValidPath(q), true)
+      assert.ok(await s.queryPathInfo(q))
+      other.prepare('delete from ValidPaths where path = ?').run(storeDir.print(q))
+      assert.equal(await s.queryPathInfo(q), undefined)
+
+      await s.invalidatePaths([p])
+      assert.equal(await s.queryPathInfo(p), undefined)
+      assert.equal(await s.isValidPath(p), false)
+    } finally {
+      other.close()
+      await s.close()
+    }
+  })
+})
