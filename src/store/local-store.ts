@@ -252,7 +252,6 @@ export class LocalStore implements Store {
   }
 
   private async hashNar(root: Node, algo: NixHash['algo']): Promise<NixHash> {
-    const { createHasher } = await import('../store-path/index.js')
     const h = createHasher(algo)
     for await (const c of this.deps.bridge.renderNar(root)) h.update(c)
     return h.digest()
@@ -269,7 +268,6 @@ export class LocalStore implements Store {
     let staged: StagedNar
     let ca: ContentAddress
     if (method.method === 'nar') {
-      const { createHasher } = await import('../store-path/index.js')
       const extra = method.algo === 'sha256' ? undefined : createHasher(method.algo)
       const tee = extra ? teeInto(dump, c => extra.update(c)) : dump
       staged = await this.deps.bridge.stageNar(tee, { signal: ctx.signal })

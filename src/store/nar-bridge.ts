@@ -34,14 +34,15 @@ export interface NarCastoreBridge {
 }
 
 /** The bridge over castore's services (src/store/nar-castore.ts). */
-export function makeNarCastoreBridge(blobs: BlobService, dirs: DirectoryService): NarCastoreBridge {
+export function makeNarCastoreBridge(blobs: BlobService, dirs: DirectoryService, tuning: { syncPutMax?: number } = {}): NarCastoreBridge {
+  const sync = tuning.syncPutMax ? { syncPutMax: tuning.syncPutMax } : {}
   return {
     async ingestNar(src, opts = {}) {
-      const r = await ingestNar(src, blobs, dirs, opts.signal ? { signal: opts.signal } : {})
+      const r = await ingestNar(src, blobs, dirs, { ...sync, ...(opts.signal ? { signal: opts.signal } : {}) })
       return { root: r.root, narHash: r.narSha256, narSize: r.narSize }
     },
     async stageNar(src, opts = {}) {
-      const r = await stageNar(src, blobs, dirs, opts.signal ? { signal: opts.signal } : {})
+      const r = await stageNar(src, blobs, dirs, { ...sync, ...(opts.signal ? { signal: opts.signal } : {}) })
       return { root: r.root, narHash: r.narSha256, narSize: r.narSize }
     },
     sync: () => syncCastore(blobs, dirs),

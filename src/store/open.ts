@@ -77,7 +77,8 @@ export async function openLocalStore(opts: OpenLocalStoreOptions): Promise<Local
     pathInfo,
     blobs,
     dirs,
-    bridge: opts.bridge ?? makeNarCastoreBridge(blobs, dirs),
+    // Without per-object fsyncs, small blobs are written synchronously (see IngestNarOptions).
+    bridge: opts.bridge ?? makeNarCastoreBridge(blobs, dirs, { syncPutMax: settings['fsync-store-paths'] ? 0 : 64 * 1024 }),
     tempRoots: new TempRoots(state, locations.storeDir),
     linkDir,
     trustedPublicKeys: trustedKeys,
