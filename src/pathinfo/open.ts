@@ -129,9 +129,12 @@ export async function openSqlitePathInfoService(opts: SqlitePathInfoOptions): Pr
   const prepared = opts.preparedStatements ?? true
   const handles: SqliteDatabase[] = []
   let checkpointer: WalCheckpointer | undefined
+  let ops: SqliteOps | undefined
   const closeHandles = async (): Promise<void> => {
     await checkpointer?.close()
     checkpointer = undefined
+    ops?.close()
+    ops = undefined
     for (const h of handles.splice(0)) if (h.open) h.close()
     await bigLock?.close()
     bigLock = undefined
@@ -166,7 +169,7 @@ export async function openSqlitePathInfoService(opts: SqlitePathInfoOptions): Pr
       if (caSchema === 0) writeVersionFile(join(dbDir, 'ca-schema'), NIX_CA_SCHEMA_VERSION)
       if (bigLock) await lockFd(bigLock.fd, 'read')
     }
-    const hot = prepared
+    const hot = ops = prepared
       ? new SqliteOps(main, {
         maxPathsPerTick: opts.maxPathsPerTick ?? 256,
         bulk: knexHandle !== main ? { db: knexHandle, knex } : undefined,

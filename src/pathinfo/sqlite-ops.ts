@@ -9,6 +9,7 @@
  * Readers on the main connection keep seeing the last committed state (WAL isolation), and the
  * service's write mutex keeps our other writers out until it commits.
  */
+import { closeSync, openSync, readSync } from 'node:fs'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Knex } from 'knex'
 import { InvalidPathError } from '../store-path/index.js'
@@ -102,13 +103,49 @@ export interface BulkConnection {
   readonly knex: Knex
 }
 
+/** Bytes of the WAL-index header's first copy (SQLite wal.c `WalIndexHdr`). */
+const WAL_INDEX_HDR = 48
+
+/**
+ * Notices commits to a WAL-mode database by reading the WAL-index header at the start of the
+ * `-shm` file: SQLite rewrites it on every commit (`iChange`, `mxFrame`, checksums) and on every
+ * WAL restart (salts), writing this first copy last. One pread, where `PRAGMA data_version` costs
+ * a read transaction (two fcntl locks and an fstat). A torn read only reads as a change.
+ */
+class WalIndexProbe {
+  private readonly fd: number
+  private readonly last = Buffer.alloc(WAL_INDEX_HDR)
+  private readonly now = Buffer.alloc(WAL_INDEX_HDR)
+  private version = 0
+  constructor(shmPath: string) {
+    this.fd = openSync(shmPath, 'r')
+    readSync(this.fd, this.last, 0, WAL_INDEX_HDR, 0)
+  }
+  read(): number {
+    const n = readSync(this.fd, this.now, 0, WAL_INDEX_HDR, 0)
+    if (n !== WAL_INDEX_HDR || !this.now.equals(this.last)) { this.now.copy(this.last); this.version++ }
+    return this.version
+  }
+  close(): void { closeSync(this.fd) }
+}
+
 export class SqliteOps implements HotOps {
   private readonly s: Statements
   private bulkStatements: Statements | undefined
+  private readonly probe: WalIndexProbe | undefined
 
   constructor(db: SqliteDatabase, private readonly opts: { maxPathsPerTick: number; bulk?: BulkConnection | undefined }) {
     this.s = new Statements(db)
+    // WAL mode on a file: its -shm exists while we hold the database open.
+    let probe: WalIndexProbe | undefined
+    if (!db.memory && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') {
+      try { probe = new WalIndexProbe(`${db.name}-shm`) } catch { probe = undefined }
+    }
+    this.probe = probe
   }
+
+  /** Release what the constructor opened (the database handles are closed by their owner). */
+  close(): void { this.probe?.close() }
 
   pathInfo(path: string): RawPathInfo | undefined {
     const row = this.s.pathInfo.get(path)
@@ -117,7 +154,7 @@ export class SqliteOps implements HotOps {
   }
 
   validId(path: string): number | undefined { return this.s.validId.get(path) }
-  dataVersion(): number { return this.s.dataVersion.get()! }
+  dataVersion(): number { return this.probe ? this.probe.read() : this.s.dataVersion.get()! }
   references(id: number): string[] { return this.s.references.all(id) }
   referrers(path: string): string[] { return this.s.referrers.all(path) }
   firstPathFrom(prefix: string): string | undefined { return this.s.firstPathFrom.get(prefix) }

@@ -19,6 +19,9 @@ export interface ByteSourceOptions {
   readonly maxDecode?: number
 }
 
+/** What `ByteSource.tryDecode` returns when the buffered bytes do not hold the whole value. */
+export const INCOMPLETE: unique symbol = Symbol('incomplete')
+
 /** Below this many buffered bytes a restart is cheap and happens as soon as bytes arrive. */
 const REPARSE_THRESHOLD = 256 * 1024
 /** The least time the peer must be quiet before a restart goes ahead without the buffer doubling. */
@@ -122,6 +125,24 @@ export class ByteSource {
           await this.pullWhileFlowing(Math.min(2 * this.buffered, this.maxDecode), Math.max(QUIET_MS, 2 * took))
         }
       }
+    }
+  }
+
+  /**
+   * `decode` without waiting, for the common case of a request already buffered whole: the
+   * value (bytes consumed), or INCOMPLETE with nothing consumed — then call `decode`, which
+   * pulls more and applies the size bound. Other decoder errors propagate.
+   */
+  tryDecode<T>(fn: (r: WireReader) => T): T | typeof INCOMPLETE {
+    if (this.start === this.end) return INCOMPLETE
+    const r = new WireReader(this.buf.subarray(this.start, this.end))
+    try {
+      const v = fn(r)
+      this.start += r.pos
+      return v
+    } catch (e) {
+      if (e instanceof IncompleteError) return INCOMPLETE
+      throw e
     }
   }
 

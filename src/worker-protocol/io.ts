@@ -10,6 +10,12 @@ export interface ByteSink {
   write(bytes: Uint8Array): Promise<void>
   /** Half-close (no more writes). */
   end(): Promise<void>
+  /**
+   * Optional synchronous write, in order with `write`: true if the bytes were taken without
+   * backpressure, false if the caller should wait for `drain()` before writing more.
+   */
+  tryWrite?(bytes: Uint8Array): boolean
+  drain?(): Promise<void>
 }
 
 /**
@@ -32,9 +38,18 @@ export class WritableSink implements ByteSink {
   }
 
   async write(bytes: Uint8Array): Promise<void> {
+    if (!this.tryWrite(bytes)) await this.drained()
+  }
+
+  tryWrite(bytes: Uint8Array): boolean {
     if (this.failed) throw this.failed
     if (this.w.destroyed || this.w.writableEnded) throw new Error('write after the connection closed')
-    if (!this.w.write(bytes)) await this.drained()
+    return this.w.write(bytes)
+  }
+
+  drain(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed)
+    return this.w.writableNeedDrain ? this.drained() : Promise.resolve()
   }
 
   /** Wait for 'drain', or fail on 'close' (a destroyed socket never drains); no listener is left behind. */

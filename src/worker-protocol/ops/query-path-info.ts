@@ -2,5 +2,6 @@
 import { type Handler, type HandlerDeps } from './context.js'
 
 export function queryPathInfo(d: HandlerDeps): Handler<'QueryPathInfo'> {
-  return { run: async req => { const i = await d.store.queryPathInfo(req.path); if (!i) return undefined; const { path: _p, ...unkeyed } = i; return unkeyed } }
+  // The reply codec writes the unkeyed fields only: the record goes out as it is (no copy per request).
+  return { run: async req => (await d.store.queryPathInfo(req.path)) ?? undefined }
 }
