@@ -12,7 +12,7 @@ import { peerCredentials } from '../os/index.js'
 import type { StoreDir } from '../store-path/index.js'
 import { type ConnectionEnd, ServerConnection } from './connection.js'
 import type { OpHandlers } from './handler.js'
-import { readableSource, WritableSink } from './io.js'
+import { flowingSource, readableSource, WritableSink } from './io.js'
 import { decideTrust, parseUserDb, type TrustDecision, type UserDb } from './trust.js'
 
 export interface ClientInfo {
@@ -82,7 +82,7 @@ export async function serveSocket(sock: Socket, opts: DaemonOptions): Promise<vo
   const abort = new AbortController()
   sock.once('close', () => abort.abort())
   try {
-    const end = await serveConnection(readableSource(sock), new WritableSink(sock), client, opts, abort.signal)
+    const end = await serveConnection(flowingSource(sock), new WritableSink(sock), client, opts, abort.signal)
     if (end.kind === 'closed' && opts.log) opts.log(`connection of ${client.user} closed: ${(end.error as Error)?.message ?? end.error}`)
   } finally {
     // Not just end(): with allowHalfOpen the socket would stay open until its read side ended,
