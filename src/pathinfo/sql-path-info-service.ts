@@ -162,8 +162,10 @@ export class SqlPathInfoService implements PathInfoService {
 
   async isValidPath(path: StorePath): Promise<boolean> {
     const printed = this.print(path)
-    const hit = this.cache?.get(printed)
+    const cache = this.cache
+    const hit = cache?.get(printed)
     if (hit !== undefined) return hit !== null
+    const generation = cache?.begin() ?? 0
     let id
     try {
       id = await this.hot.validId(printed)
@@ -171,6 +173,8 @@ export class SqlPathInfoService implements PathInfoService {
       if (!isRetryable(e)) throw e
       id = await withRetry('querying path validity', { giveUpMs: this.giveUpMs }, async () => this.hot.validId(printed))
     }
+    // Only the negative answer can be kept (a positive one has no PathInfo to cache).
+    if (id === undefined) cache?.set(printed, null, generation)
     return id !== undefined
   }
 
