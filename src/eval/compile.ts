@@ -459,7 +459,7 @@ export class Compiler {
     if (args.length === 2) {
       const a0 = args[0]!
       const a1 = args[1]!
-      return env => st.callFunctionN(fn(env), [a0(env), a1(env)], pos)
+      return env => st.call2(fn(env), a0(env), a1(env), pos)
     }
     return env => st.callFunctionN(fn(env), args.map(a => a(env)), pos)
   }

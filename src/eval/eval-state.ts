@@ -653,7 +653,33 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   call(fn: Value, arg: Value, pos: PosIdx = noPos): Value {
     return this.callFunction(fn instanceof Thunk ? forceThunk(fn, pos) : fn, arg, pos)
   }
+  /**
+   * `fn a b` as one call (callFunctionN with two arguments). For `x: y: …`, the common case
+   * (foldl', sort comparators, `a + b`-style calls), the two frames are built directly: no
+   * argument array and no trip through applyArgs; the depth and traces are applyArgs's.
+   */
   call2(fn: Value, a: Value, b: Value, pos: PosIdx = noPos): Value {
+    if (fn instanceof Lambda) {
+      const info = fn.info
+      const inner = info.inner
+      if (info.formals === undefined && inner !== undefined && inner.formals === undefined) {
+        if (this.depth++ > this.settings.maxCallDepth) this.callDepthExceeded(pos)
+        let r: Value
+        try {
+          // newEnv, not array literals: a literal's allocation site may get pretenured.
+          const outer = newEnv(fn.env, 1)
+          outer[1] = a
+          const env = newEnv(outer, 1)
+          env[1] = b
+          r = inner.body(env)
+        } catch (e) {
+          if (this.settings.showTrace && e instanceof EvalError) this.addCallTraces(e, inner, pos)
+          throw e
+        }
+        this.depth--
+        return r
+      }
+    }
     return this.callFunctionN(fn, [a, b], pos)
   }
 
