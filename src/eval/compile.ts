@@ -18,7 +18,7 @@ import { noPos, type PosIdx } from './pos.js'
 import { printIdentifier, showAttrPath, showExpr } from './show.js'
 import {
   Attrs, Shape, type Code, type Formal, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, Thunk, type Value,
-  type ContextElem, intFromBig, showType,
+  type ContextElem, intFromBig, isFunction, showType,
 } from './value.js'
 import { printValue } from './print.js'
 
@@ -26,6 +26,22 @@ type Lazy = (env: Env) => Value
 
 const MAX_SAFE = 9007199254740991
 const EMPTY_LIST: Value[] = []
+
+/**
+ * A variable's value to store lazily: an evaluated thunk is replaced by its value, so that the
+ * thunk (and the frame around it) can be collected sooner. Not for lists: deep forcing marks a
+ * list through the thunk holding it (a list has no mark of its own), so a list shared through
+ * one thunk stays visited once. Not for functions: `==` finds two references to one function
+ * equal only by identity of what is stored (C++ compares Value pointers), and a copy stored
+ * before the thunk was forced holds the thunk.
+ */
+function settled(v: Value): Value {
+  if (v instanceof Thunk && v.code === null) {
+    const w = v.value as Value
+    if (!Array.isArray(w) && !isFunction(w)) return w
+  }
+  return v
+}
 
 export class Compiler {
   constructor(private readonly st: EvalState) {}
@@ -106,15 +122,15 @@ export class Compiler {
         const code = this.compile(e)
         const d = e.displ + 1
         switch (e.level) {
-          case 0: return env => { const v = env[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env) }
-          case 1: return env => { const v = (env[0] as Env)[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env) }
+          case 0: return env => { const v = env[d] as Value | undefined; return v !== undefined ? settled(v) : new Thunk(code, env) }
+          case 1: return env => { const v = (env[0] as Env)[d] as Value | undefined; return v !== undefined ? settled(v) : new Thunk(code, env) }
           default: {
             const level = e.level
             return env => {
               let en = env
               for (let l = level; l > 0; l--) en = en[0] as Env
               const v = en[d] as Value | undefined
-              return v !== undefined ? v : new Thunk(code, env)
+              return v !== undefined ? settled(v) : new Thunk(code, env)
             }
           }
         }
