@@ -465,13 +465,14 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     const epoch = ++deepEpoch
     const max = this.settings.maxCallDepth
     const go = (v: Value): void => {
-      const vpos = this.determinePos(v)
-      if (this.depth++ > max) this.callDepthExceeded(vpos)
+      // determinePos only where it is used (a failure, or an unevaluated thunk): it is per value.
+      if (this.depth++ > max) this.callDepthExceeded(this.determinePos(v))
       let w = v
       if (v instanceof Thunk) {
-        w = forceThunk(v, vpos)
+        w = v.code === null ? v.value as Value : forceThunk(v, this.determinePos(v))
         if (markForcedThunk(v, epoch)) { this.depth--; return }
       }
+      if (typeof w !== 'object' || w === null) { this.depth--; return }
       if (w instanceof Attrs) {
         if (w.mark === epoch) { this.depth--; return }
         w.mark = epoch
