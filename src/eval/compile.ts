@@ -432,19 +432,7 @@ export class Compiler {
     const defLazies = e.formals?.map(f => (f.def ? this.lazy(f.def) : undefined)) ?? []
     const envSize = (e.arg !== undefined ? 1 : 0) + (formals?.length ?? 0)
     const formalSlots = formals ? formals.map((_, i) => i + (e.arg !== undefined ? 1 : 0)) : []
-    const info: LambdaInfo = {
-      get name() { return e.name },
-      set name(n) { e.name = n },
-      pos: e.pos,
-      arg: e.arg,
-      formals,
-      ellipsis: e.ellipsis,
-      envSize,
-      formalSlots,
-      defLazies,
-      body: null as unknown as Code,
-      inner: undefined,
-    }
+    const info = new CompiledLambdaInfo(e, formals, envSize, formalSlots, defLazies)
     if (e.body.kind === 'lambda') {
       const inner = this.lambdaInfo(e.body)
       info.inner = inner
@@ -660,6 +648,32 @@ export class Compiler {
     }
     return env => st.concatStrings(n, i => codes[i]!(env), poss, forceString, pos)
   }
+}
+
+/**
+ * LambdaInfo as a class: every call reads its fields, and an object literal with the `name`
+ * accessor was in dictionary mode (each read a hash lookup through a generic load IC).
+ */
+class CompiledLambdaInfo implements LambdaInfo {
+  readonly pos: PosIdx
+  readonly arg: string | undefined
+  readonly ellipsis: boolean
+  body: Code = null as unknown as Code
+  inner: LambdaInfo | undefined = undefined
+  constructor(
+    private readonly e: ExprLambda,
+    readonly formals: readonly Formal[] | undefined,
+    readonly envSize: number,
+    readonly formalSlots: readonly number[],
+    readonly defLazies: ReadonlyArray<((env: Env) => Value) | undefined>,
+  ) {
+    this.pos = e.pos
+    this.arg = e.arg
+    this.ellipsis = e.ellipsis
+  }
+  /** Read from the AST: dynamic attributes rename lambdas at run time. */
+  get name(): string | undefined { return this.e.name }
+  set name(n: string | undefined) { this.e.name = n }
 }
 
 /** The position C++ attaches to a thunk of this expression (for infinite recursion reports). */
