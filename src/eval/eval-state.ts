@@ -464,13 +464,20 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     // Visited thunks and sets are marked with this walk's epoch (C++ keeps a set of Value*).
     const epoch = ++deepEpoch
     const max = this.settings.maxCallDepth
-    const go = (v: Value): void => {
+    // `slots[i]` is where `v` was read from (a list, or a literal set's values): a thunk this
+    // walk evaluates is replaced there by its value before the walk goes inside, so that the
+    // thunk dies young instead of being copied and promoted with the structure. Unobservable
+    // (an evaluated thunk and its value print, compare and force alike), except for lists and
+    // functions, which stay behind their thunks: a list is marked as visited only through its
+    // thunk, and `==` compares functions by what is stored (see compile.ts `settled`).
+    const go = (v: Value, slots?: Value[], i?: number): void => {
       // determinePos only where it is used (a failure, or an unevaluated thunk): it is per value.
       if (this.depth++ > max) this.callDepthExceeded(this.determinePos(v))
       let w = v
       if (v instanceof Thunk) {
         w = v.code === null ? v.value as Value : forceThunk(v, this.determinePos(v))
         if (markForcedThunk(v, epoch)) { this.depth--; return }
+        if (slots !== undefined && !Array.isArray(w) && !isFunction(w)) slots[i!] = w
       }
       if (typeof w !== 'object' || w === null) { this.depth--; return }
       if (w instanceof Attrs) {
@@ -482,7 +489,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
           const vals = w.vals!
           for (const i of sh.symOrderIdx) {
             try {
-              go(vals[i]!)
+              go(vals[i]!, vals, i)
             } catch (e) {
               if (e instanceof EvalError) e.addTrace(sh.pos[i]!, `while evaluating the attribute '${printIdentifier(sh.names[i]!)}'`)
               throw e
@@ -501,7 +508,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       } else if (Array.isArray(w)) {
         for (let i = 0; i < w.length; i++) {
           try {
-            go(w[i]!)
+            go(w[i]!, w, i)
           } catch (e) {
             if (e instanceof EvalError) e.addTrace(noPos, `while evaluating list element at index ${i}`)
             throw e
