@@ -49,8 +49,8 @@ const moduleUrls = {
 }
 
 const entry = [
-  "export { run as instantiate } from './src/cli/instantiate.js'",
-  "export { run as evaluate } from './src/cli/eval.js'",
+  "export { run as instantiate, main as instantiateMain } from './src/cli/instantiate.js'",
+  "export { run as evaluate, main as evalMain } from './src/cli/eval.js'",
 ].join('\n')
 
 const result = await esbuild.build({

@@ -11,6 +11,7 @@
  * `TSNIX_EVAL_BUNDLE=write-cache` (the build) writes the code cache at exit.
  */
 import { createRequire } from 'node:module'
+import type { CommandMain } from './eval-run.js'
 
 // Builtins by require(): an ES import of node:fs builds its ES facade, which reads every export
 // including the lazy stream classes (~4 ms of loading node:stream).
@@ -23,6 +24,9 @@ const { Script } = require('node:vm') as typeof import('node:vm')
 export interface EvalBundle {
   instantiate(args: string[]): Promise<number>
   evaluate(args: string[]): Promise<number>
+  /** The command bodies, for the large-stack Worker (eval-worker.ts). */
+  instantiateMain: CommandMain
+  evalMain: CommandMain
 }
 
 interface Manifest { node: string; inputs: Array<[string, number, number]> }
