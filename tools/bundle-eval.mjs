@@ -81,7 +81,7 @@ const inputs = Object.keys(result.metafile.inputs)
     return [p, s.size, s.mtimeMs]
   })
 rmSync(cache, { force: true })
-writeFileSync(manifest, `${JSON.stringify({ node: process.version, inputs })}\n`)
+writeFileSync(manifest, `${JSON.stringify({ inputs })}\n`)
 
 // The code cache holds the bytecode of every function compiled by the time the process exits,
 // so warm it with an expression touching the usual start-up paths (parser, printer, a few

@@ -7,7 +7,7 @@
  *
  * The bundle is used only if it is fresh: every input listed in eval-bundle.json still has the
  * size and mtime it had when bundled (a `tsc` run without re-bundling falls back to the
- * modules), and for the same Node version. `TSNIX_EVAL_BUNDLE=0` disables it;
+ * modules). `TSNIX_EVAL_BUNDLE=0` disables it;
  * `TSNIX_EVAL_BUNDLE=write-cache` (the build) writes the code cache at exit.
  */
 import { createRequire } from 'node:module'
@@ -29,7 +29,7 @@ export interface EvalBundle {
   evalMain: CommandMain
 }
 
-interface Manifest { node: string; inputs: Array<[string, number, number]> }
+interface Manifest { inputs: Array<[string, number, number]> }
 
 const cliDir = dirname(fileURLToPath(import.meta.url))
 
@@ -45,7 +45,8 @@ export function loadEvalBundle(): EvalBundle | undefined {
   } catch {
     return undefined
   }
-  if (manifest.node !== process.version || !fresh(manifest)) return undefined
+  // (A code cache from another Node version is rejected by V8 and the bundle compiled instead.)
+  if (!fresh(manifest, statSync(file).mtimeMs)) return undefined
   const writeCache = mode === 'write-cache'
   let cachedData: Buffer | undefined
   if (!writeCache) {
@@ -63,11 +64,21 @@ export function loadEvalBundle(): EvalBundle | undefined {
   return module.exports as EvalBundle
 }
 
-function fresh(m: Manifest): boolean {
+/**
+ * Every input has its bundled size, and its bundled mtime — or, in an npm-installed package
+ * (npm gives every file of a tarball one fixed mtime), the bundle's own mtime, which a build
+ * never produces (the bundle is written after its inputs).
+ */
+function fresh(m: Manifest, bundleMtimeMs: number): boolean {
   const dist = `${join(cliDir, '..', '..')}/`
+  let asBuilt = true
+  let asPacked = true
   for (const [path, size, mtimeMs] of m.inputs) {
     const s = statSync(dist + path, { throwIfNoEntry: false })
-    if (s === undefined || s.size !== size || s.mtimeMs !== mtimeMs) return false
+    if (s === undefined || s.size !== size) return false
+    asBuilt &&= s.mtimeMs === mtimeMs
+    asPacked &&= s.mtimeMs === bundleMtimeMs
+    if (!asBuilt && !asPacked) return false
   }
   return true
 }
