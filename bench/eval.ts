@@ -95,6 +95,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     } else {
       note = 'reference C++ Nix 2.34.8 not set up (shared/tools/reference-nix setup); see shared/bench/eval/README.md for its figures'
     }
+    if (workload.startsWith('start-up') && !existsSync(join(repo, 'dist', 'src', 'cli', 'eval-bundle.cjs'))) {
+      note = `${note === undefined ? '' : `${note}; `}no eval bundle (esbuild not installed): tsnix loads its ES modules (see src/cli/eval-bundle.ts)`
+    }
     out.push(note === undefined ? { workload, tsnix, cpp } : { workload, tsnix, cpp, note })
   }
   void readFileSync

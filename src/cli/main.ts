@@ -40,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tsnix: unknown command '${cmd}'\n\n${usage()}`)
     return 1
   }
+  if (cmd === 'instantiate' || cmd === 'eval') {
+    const bundle = (await import('./eval-bundle.js')).loadEvalBundle()
+    if (bundle) return cmd === 'eval' ? bundle.evaluate(rest) : bundle.instantiate(rest)
+  }
   const mod = (await import(entry.module)) as { run(args: string[]): Promise<number> }
   return mod.run(rest)
 }

@@ -15,8 +15,7 @@ import { type NixHash, StoreDir, type StorePath, makeFixedOutputPath } from '../
 import { dumpSource, hashFlat } from './dump.js'
 import { nodeSource, type SourceAccessor } from './source.js'
 import type { StoreWorkerData } from './store-worker.js'
-import { SyncCallError, SyncWorker } from './sync-worker.js'
-import { isMainThread } from 'node:worker_threads'
+import { SyncCallError, SyncWorker, wt } from './sync-worker.js'
 
 /** What a writable store receives for a source path. */
 export interface SourceAddition {
@@ -272,7 +271,7 @@ let exitHandler = false
 
 function flushAtExit(s: BridgedEvalStore): void {
   unflushed.add(s)
-  if (exitHandler || !isMainThread) return
+  if (exitHandler || !wt().isMainThread) return
   exitHandler = true
   process.once('exit', () => {
     for (const u of [...unflushed]) {

@@ -12,8 +12,14 @@
  * The worker side is `serveSyncCalls` (below): it answers each request, in order, from a table
  * of async handlers. Errors cross as `{ message, code }` and are rethrown as `SyncCallError`.
  */
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads'
+import { createRequire } from 'node:module'
+import type * as WorkerThreads from 'node:worker_threads'
+import type { MessagePort, Worker } from 'node:worker_threads'
 import { NixError } from '../errors.js'
+
+// Loaded at first use: evaluations that never reach a store (`-E 1`) skip its load time.
+let workerThreads: typeof WorkerThreads | undefined
+export const wt = (): typeof WorkerThreads => (workerThreads ??= createRequire(import.meta.url)('node:worker_threads') as typeof WorkerThreads)
 
 /** A handler failed in the worker (or the worker did not answer in time). */
 export class SyncCallError extends NixError {
@@ -43,6 +49,7 @@ export class SyncWorker {
   private postedError: SyncCallError | undefined
 
   constructor(url: URL, data: unknown, private readonly timeoutMs = DEFAULT_TIMEOUT_MS) {
+    const { MessageChannel, Worker } = wt()
     const { port1, port2 } = new MessageChannel()
     this.worker = new Worker(url, { workerData: { data, port: port2, flag: this.replied }, transferList: [port2] })
     // neither keeps the process alive: the evaluator's caller decides when it is done
@@ -89,7 +96,7 @@ export class SyncWorker {
       if (left <= 0) throw new SyncCallError(`store worker did not answer '${op}' within ${this.timeoutMs} ms`)
       Atomics.wait(this.replied, 0, this.received, Math.min(left, 1000))
     }
-    const m = receiveMessageOnPort(this.port)
+    const m = wt().receiveMessageOnPort(this.port)
     if (m === undefined) throw new SyncCallError(`store worker counted a reply it did not send (waiting for '${op}')`)
     this.received++
     return m.message as Reply

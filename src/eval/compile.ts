@@ -18,7 +18,7 @@ import { noPos, type PosIdx } from './pos.js'
 import { printIdentifier, showAttrPath, showExpr } from './show.js'
 import {
   Attrs, Shape, type Code, type Formal, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, Thunk, type Value,
-  type ContextElem, intFromBig, showType,
+  type ContextElem, intFromBig, isFunction, showType,
 } from './value.js'
 import { printValue } from './print.js'
 
@@ -26,6 +26,22 @@ type Lazy = (env: Env) => Value
 
 const MAX_SAFE = 9007199254740991
 const EMPTY_LIST: Value[] = []
+
+/**
+ * A variable's value to store lazily: an evaluated thunk is replaced by its value, so that the
+ * thunk (and the frame around it) can be collected sooner. Not for lists: deep forcing marks a
+ * list through the thunk holding it (a list has no mark of its own), so a list shared through
+ * one thunk stays visited once. Not for functions: `==` finds two references to one function
+ * equal only by identity of what is stored (C++ compares Value pointers), and a copy stored
+ * before the thunk was forced holds the thunk.
+ */
+function settled(v: Value): Value {
+  if (v instanceof Thunk && v.code === null) {
+    const w = v.value as Value
+    if (!Array.isArray(w) && !isFunction(w)) return w
+  }
+  return v
+}
 
 export class Compiler {
   constructor(private readonly st: EvalState) {}
@@ -106,15 +122,15 @@ export class Compiler {
         const code = this.compile(e)
         const d = e.displ + 1
         switch (e.level) {
-          case 0: return env => { const v = env[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env) }
-          case 1: return env => { const v = (env[0] as Env)[d] as Value | undefined; return v !== undefined ? v : new Thunk(code, env) }
+          case 0: return env => { const v = env[d] as Value | undefined; return v !== undefined ? settled(v) : new Thunk(code, env) }
+          case 1: return env => { const v = (env[0] as Env)[d] as Value | undefined; return v !== undefined ? settled(v) : new Thunk(code, env) }
           default: {
             const level = e.level
             return env => {
               let en = env
               for (let l = level; l > 0; l--) en = en[0] as Env
               const v = en[d] as Value | undefined
-              return v !== undefined ? v : new Thunk(code, env)
+              return v !== undefined ? settled(v) : new Thunk(code, env)
             }
           }
         }
@@ -416,19 +432,7 @@ export class Compiler {
     const defLazies = e.formals?.map(f => (f.def ? this.lazy(f.def) : undefined)) ?? []
     const envSize = (e.arg !== undefined ? 1 : 0) + (formals?.length ?? 0)
     const formalSlots = formals ? formals.map((_, i) => i + (e.arg !== undefined ? 1 : 0)) : []
-    const info: LambdaInfo = {
-      get name() { return e.name },
-      set name(n) { e.name = n },
-      pos: e.pos,
-      arg: e.arg,
-      formals,
-      ellipsis: e.ellipsis,
-      envSize,
-      formalSlots,
-      defLazies,
-      body: null as unknown as Code,
-      inner: undefined,
-    }
+    const info = new CompiledLambdaInfo(e, formals, envSize, formalSlots, defLazies)
     if (e.body.kind === 'lambda') {
       const inner = this.lambdaInfo(e.body)
       info.inner = inner
@@ -459,7 +463,7 @@ export class Compiler {
     if (args.length === 2) {
       const a0 = args[0]!
       const a1 = args[1]!
-      return env => st.callFunctionN(fn(env), [a0(env), a1(env)], pos)
+      return env => st.call2(fn(env), a0(env), a1(env), pos)
     }
     return env => st.callFunctionN(fn(env), args.map(a => a(env)), pos)
   }
@@ -644,6 +648,32 @@ export class Compiler {
     }
     return env => st.concatStrings(n, i => codes[i]!(env), poss, forceString, pos)
   }
+}
+
+/**
+ * LambdaInfo as a class: every call reads its fields, and an object literal with the `name`
+ * accessor was in dictionary mode (each read a hash lookup through a generic load IC).
+ */
+class CompiledLambdaInfo implements LambdaInfo {
+  readonly pos: PosIdx
+  readonly arg: string | undefined
+  readonly ellipsis: boolean
+  body: Code = null as unknown as Code
+  inner: LambdaInfo | undefined = undefined
+  constructor(
+    private readonly e: ExprLambda,
+    readonly formals: readonly Formal[] | undefined,
+    readonly envSize: number,
+    readonly formalSlots: readonly number[],
+    readonly defLazies: ReadonlyArray<((env: Env) => Value) | undefined>,
+  ) {
+    this.pos = e.pos
+    this.arg = e.arg
+    this.ellipsis = e.ellipsis
+  }
+  /** Read from the AST: dynamic attributes rename lambdas at run time. */
+  get name(): string | undefined { return this.e.name }
+  set name(n: string | undefined) { this.e.name = n }
 }
 
 /** The position C++ attaches to a thunk of this expression (for infinite recursion reports). */

@@ -464,14 +464,22 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     // Visited thunks and sets are marked with this walk's epoch (C++ keeps a set of Value*).
     const epoch = ++deepEpoch
     const max = this.settings.maxCallDepth
-    const go = (v: Value): void => {
-      const vpos = this.determinePos(v)
-      if (this.depth++ > max) this.callDepthExceeded(vpos)
+    // `slots[i]` is where `v` was read from (a list, or a literal set's values): a thunk this
+    // walk evaluates is replaced there by its value before the walk goes inside, so that the
+    // thunk dies young instead of being copied and promoted with the structure. Unobservable
+    // (an evaluated thunk and its value print, compare and force alike), except for lists and
+    // functions, which stay behind their thunks: a list is marked as visited only through its
+    // thunk, and `==` compares functions by what is stored (see compile.ts `settled`).
+    const go = (v: Value, slots?: Value[], i?: number): void => {
+      // determinePos only where it is used (a failure, or an unevaluated thunk): it is per value.
+      if (this.depth++ > max) this.callDepthExceeded(this.determinePos(v))
       let w = v
       if (v instanceof Thunk) {
-        w = forceThunk(v, vpos)
+        w = v.code === null ? v.value as Value : forceThunk(v, this.determinePos(v))
         if (markForcedThunk(v, epoch)) { this.depth--; return }
+        if (slots !== undefined && !Array.isArray(w) && !isFunction(w)) slots[i!] = w
       }
+      if (typeof w !== 'object' || w === null) { this.depth--; return }
       if (w instanceof Attrs) {
         if (w.mark === epoch) { this.depth--; return }
         w.mark = epoch
@@ -481,7 +489,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
           const vals = w.vals!
           for (const i of sh.symOrderIdx) {
             try {
-              go(vals[i]!)
+              go(vals[i]!, vals, i)
             } catch (e) {
               if (e instanceof EvalError) e.addTrace(sh.pos[i]!, `while evaluating the attribute '${printIdentifier(sh.names[i]!)}'`)
               throw e
@@ -500,7 +508,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       } else if (Array.isArray(w)) {
         for (let i = 0; i < w.length; i++) {
           try {
-            go(w[i]!)
+            go(w[i]!, w, i)
           } catch (e) {
             if (e instanceof EvalError) e.addTrace(noPos, `while evaluating list element at index ${i}`)
             throw e
@@ -653,7 +661,33 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   call(fn: Value, arg: Value, pos: PosIdx = noPos): Value {
     return this.callFunction(fn instanceof Thunk ? forceThunk(fn, pos) : fn, arg, pos)
   }
+  /**
+   * `fn a b` as one call (callFunctionN with two arguments). For `x: y: …`, the common case
+   * (foldl', sort comparators, `a + b`-style calls), the two frames are built directly: no
+   * argument array and no trip through applyArgs; the depth and traces are applyArgs's.
+   */
   call2(fn: Value, a: Value, b: Value, pos: PosIdx = noPos): Value {
+    if (fn instanceof Lambda) {
+      const info = fn.info
+      const inner = info.inner
+      if (info.formals === undefined && inner !== undefined && inner.formals === undefined) {
+        if (this.depth++ > this.settings.maxCallDepth) this.callDepthExceeded(pos)
+        let r: Value
+        try {
+          // newEnv, not array literals: a literal's allocation site may get pretenured.
+          const outer = newEnv(fn.env, 1)
+          outer[1] = a
+          const env = newEnv(outer, 1)
+          env[1] = b
+          r = inner.body(env)
+        } catch (e) {
+          if (this.settings.showTrace && e instanceof EvalError) this.addCallTraces(e, inner, pos)
+          throw e
+        }
+        this.depth--
+        return r
+      }
+    }
     return this.callFunctionN(fn, [a, b], pos)
   }
 

@@ -144,11 +144,18 @@ class Slot {
       let done = false
       return {
         outcome,
+        // The removal runs in the background (the pool's close waits for it): the directory
+        // has a name of its own, and a recursive rm is a few ms of thread-pool round trips
+        // that would otherwise sit between this build and the next one.
         cleanup: async () => {
           if (done) return
           done = true
-          await cleanup()
-          if (--this.uncollected === 0 && this.dead) await rm(this.dir, { recursive: true, force: true })
+          const removal = (async () => {
+            await cleanup()
+            if (--this.uncollected === 0 && this.dead) await rm(this.dir, { recursive: true, force: true })
+          })()
+          // once the pool is closed there is no next build to make way for
+          if (!this.pool.track(removal)) await removal
         },
       }
     } catch (e) {
@@ -355,8 +362,19 @@ export class WarmPool implements SandboxRunner {
     if (w) w(undefined)
   }
 
+  /** Background removals of finished builds' directories, awaited by `close`. */
+  private readonly removals = new Set<Promise<void>>()
+  /** Track a removal for `close`; false once the pool is closed (the caller then waits itself). */
+  track(removal: Promise<void>): boolean {
+    if (this.closed) return false
+    const p = removal.catch(() => undefined).finally(() => { this.removals.delete(p) })
+    this.removals.add(p)
+    return true
+  }
+
   async close(): Promise<void> {
     this.closed = true
+    await Promise.all(this.removals)
     await Promise.all([...this.all].map(s => this.discard(s)))
     for (const w of this.waiters.splice(0)) w(undefined)
     await this.fallback.close()

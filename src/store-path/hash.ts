@@ -7,11 +7,15 @@
  * decoded leniently (stops at `=`, ignores trailing bits) and SRI accepts any base-64 length
  * that decodes to the right size. BLAKE3 is accepted without Nix's `blake3-hashes` gate.
  */
-import { createHash, hash as oneShotHash } from 'node:crypto'
+import type * as NodeCrypto from 'node:crypto'
 import type { Blake3Hasher as Blake3HasherT } from '@napi-rs/blake-hash'
 import { createRequire } from 'node:module'
 import { BadHashError } from './errors.js'
 import { decodeNix32Any, encodeNix32, nix32Length } from './nixbase32.js'
+
+// node:crypto is loaded at first use: it costs ~3 ms, and evaluator start-up does not hash.
+let nodeCrypto: typeof NodeCrypto | undefined
+const crypto = (): typeof NodeCrypto => (nodeCrypto ??= createRequire(import.meta.url)('node:crypto') as typeof NodeCrypto)
 
 export type HashAlgo = 'blake3' | 'md5' | 'sha1' | 'sha256' | 'sha512'
 export type HashFormat = 'base16' | 'nix32' | 'base64' | 'sri'
@@ -134,7 +138,7 @@ export interface Hasher {
 
 class NodeHasher implements Hasher {
   private readonly h
-  constructor(private readonly algo: Exclude<HashAlgo, 'blake3'>) { this.h = createHash(algo) }
+  constructor(private readonly algo: Exclude<HashAlgo, 'blake3'>) { this.h = crypto().createHash(algo) }
   update(data: Uint8Array | string): this { this.h.update(data); return this }
   digest(): NixHash { return NixHash.fromDigest(this.algo, new Uint8Array(this.h.digest())) }
 }
@@ -180,7 +184,7 @@ export class NixHash {
   /** Hash bytes (or a UTF-8 string) in one go. */
   static of(algo: HashAlgo, data: Uint8Array | string): NixHash {
     if (algo === 'blake3') return createHasher(algo).update(data).digest()
-    const hex = oneShotHash(algo, data, 'hex')
+    const hex = crypto().hash(algo, data, 'hex')
     const h = new NixHash(algo, decodeHexDigest(hex))
     h.#base16 = hex
     return h
@@ -306,7 +310,7 @@ export function compressHash(digest: Uint8Array, size: number): Uint8Array {
 
 /** One-shot SHA-256 of bytes or a UTF-8 string. */
 export function sha256(data: Uint8Array | string): Uint8Array {
-  return decodeHexDigest(oneShotHash('sha256', data, 'hex'))
+  return decodeHexDigest(crypto().hash('sha256', data, 'hex'))
 }
 
 /**

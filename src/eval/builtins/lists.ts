@@ -172,12 +172,7 @@ export const listBuiltins: BuiltinGroup = {
         const l = st.forceList(args[2]!, pos, 'while evaluating the third argument passed to builtins.foldlStrict')
         if (l.length === 0) return st.force(args[1]!, pos)
         let acc: Value = args[1]!
-        const pair: Value[] = [null, null]
-        for (let i = 0; i < l.length; i++) {
-          pair[0] = acc
-          pair[1] = l[i]!
-          acc = st.callFunctionN(f, pair.slice(), pos)
-        }
+        for (let i = 0; i < l.length; i++) acc = st.call2(f, acc, l[i]!, pos)
         return st.force(acc, pos)
       },
     },
@@ -208,7 +203,7 @@ export const listBuiltins: BuiltinGroup = {
         if (f instanceof PrimOp && f.name === 'lessThan') {
           less = (a, b) => lessThan(st, a, b, noPos, 'while evaluating the ordering function passed to builtins.sort')
         } else {
-          less = (a, b) => st.forceBool(st.callFunctionN(f, [a, b], noPos), pos, 'while evaluating the return value of the sorting function passed to builtins.sort')
+          less = (a, b) => st.forceBool(st.call2(f, a, b, noPos), pos, 'while evaluating the return value of the sorting function passed to builtins.sort')
         }
         peeksort(xs, less)
         return xs

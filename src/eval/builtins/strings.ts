@@ -81,6 +81,10 @@ function legacyBaseNameOf(path: string): string {
 }
 
 export function toStringValue(st: EvalState, v: Value, pos: PosIdx): Value {
+  // Strings without context and ints need no context set (coerceToString forces the same way).
+  v = st.force(v, pos)
+  if (typeof v === 'string') return v
+  if (typeof v === 'number') return String(v)
   const ctx = new Set<ContextElem>()
   const s = st.coerceToString(pos, v, ctx, 'while evaluating the first argument passed to builtins.toString', true, false)
   return mkString(s, ctx)

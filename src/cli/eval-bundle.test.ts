@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { skipBecause } from '../../test/support/env.js'
+import { loadEvalBundle } from './eval-bundle.js'
+
+const cliDir = dirname(fileURLToPath(import.meta.url))
+const mainJs = join(cliDir, 'main.js')
+
+/** `tsnix ARGS` as a process, with the bundle (default) or the ES modules (`TSNIX_EVAL_BUNDLE=0`). */
+function tsnix(args: string[], bundle: boolean, env: NodeJS.ProcessEnv = {}): [number | null, string, string] {
+  const r = spawnSync(process.execPath, [mainJs, ...args], {
+    env: { ...process.env, NIX_REMOTE: 'dummy://', ...env, ...(bundle ? {} : { TSNIX_EVAL_BUNDLE: '0' }) },
+    encoding: 'latin1',
+  })
+  return [r.status, r.stdout, r.stderr]
+}
+
+describe('tsnix eval bundle (start-up fast path)', function () {
+  this.timeout(60_000)
+  before(function () {
+    if (!existsSync(join(cliDir, 'eval-bundle.cjs'))) skipBecause(this, 'no eval bundle (npm run build with esbuild installed makes it)')
+    if (loadEvalBundle() === undefined) skipBecause(this, 'the eval bundle is stale (dist changed since `node tools/bundle-eval.mjs`)')
+  })
+
+  // Expected values worked out by hand (sha256 of "x" is the standard test digest); each case
+  // must also match the unbundled modules byte for byte.
+  const cases: Array<[string, string[], number, string]> = [
+    ['a constant', ['instantiate', '--eval', '--strict', '-E', '1'], 0, '1\n'],
+    ['hashing (node:crypto loaded lazily)', ['eval', '--expr', 'builtins.hashString "sha256" "x"'], 0, '"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"\n'],
+    ['deep recursion (reruns in a Worker, found by the module URL)', ['instantiate', '--eval', '-E', 'let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 9000'], 0, '9000\n'],
+    ['an evaluation error', ['instantiate', '--eval', '-E', 'throw "boom"'], 1, ''],
+  ]
+  for (const [what, args, rc, out] of cases) {
+    it(what, () => {
+      const bundled = tsnix(args, true)
+      assert.equal(bundled[0], rc)
+      assert.equal(bundled[1], out)
+      assert.deepEqual(bundled, tsnix(args, false))
+    })
+  }
+
+  it('instantiates through a real store (store worker found by the module URL)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsnix-bundle-'))
+    try {
+      const expr = 'derivation { name = "x"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ (builtins.toFile "a" "hi") ]; }'
+      const args = ['instantiate', '--store', `local?root=${join(dir, 'root')}`, '-E', expr]
+      const bundled = tsnix(args, true, { NIX_REMOTE: '' })
+      assert.equal(bundled[0], 0, bundled[2])
+      assert.match(bundled[1], /^\/nix\/store\/[0-9a-z]{32}-x\.drv\n$/)
+      assert.deepEqual(bundled, tsnix(args, false, { NIX_REMOTE: '' }))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
