@@ -1,8 +1,9 @@
 /**
  * The upstream Nix language suite against `tsnix instantiate` (see lang-suite.ts and README.md).
- * Cases listed in notyetpassing.txt (or notyetpassing-master.txt for TSNIX_LANG_SUITE=master)
- * must still fail exactly at the listed level; every other case must pass all three levels.
- * So a regression fails the spec, and so does an unrecorded fix.
+ * Both suites run: 2.34.8 (notyetpassing.txt) and master (notyetpassing-master.txt);
+ * TSNIX_LANG_SUITE=2.34.8 or =master runs one. Listed cases must still fail exactly at the
+ * listed level; every other case must pass all three levels. So a regression fails the spec,
+ * and so does an unrecorded fix.
  */
 import assert from 'node:assert/strict'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -13,12 +14,13 @@ import { fixture, skipBecause } from '../../support/env.js'
 import { distRoot, repoRoot } from '../../support/paths.js'
 import { type CaseResult, type Level, listCases, prepareSuite, type SuiteDir } from './lang-suite.js'
 
-const master = process.env['TSNIX_LANG_SUITE'] === 'master'
-const suiteRel = master ? ['nixos-nix', 'tests', 'functional'] : ['nixos-nix-2.34.8', 'tests', 'functional']
-const listFile = join(repoRoot, 'test', 'golden', 'eval', master ? 'notyetpassing-master.txt' : 'notyetpassing.txt')
+const SUITES = [
+  { label: '2.34.8', rel: ['nixos-nix-2.34.8', 'tests', 'functional'], list: 'notyetpassing.txt' },
+  { label: 'master', rel: ['nixos-nix', 'tests', 'functional'], list: 'notyetpassing-master.txt' },
+].filter(s => !process.env['TSNIX_LANG_SUITE'] || process.env['TSNIX_LANG_SUITE'] === s.label)
 const CASE_TIMEOUT_MS = 30_000
 
-function readNotYetPassing(): Map<string, Level> {
+function readNotYetPassing(listFile: string): Map<string, Level> {
   const m = new Map<string, Level>()
   let text = ''
   try { text = readFileSync(listFile, 'utf8') } catch { return m }
@@ -70,42 +72,45 @@ async function runAll(dir: SuiteDir): Promise<CaseResult[]> {
   return results
 }
 
-describe(`golden: Nix language suite (${master ? 'master' : '2.34.8'})`, function () {
-  this.timeout(20 * 60_000)
-  let results: CaseResult[] = []
-  let dir: SuiteDir | undefined
-  const expected = readNotYetPassing()
+for (const { label, rel: suiteRel, list } of SUITES) {
+  const listFile = join(repoRoot, 'test', 'golden', 'eval', list)
+  describe(`golden: Nix language suite (${label})`, function () {
+    this.timeout(20 * 60_000)
+    let results: CaseResult[] = []
+    let dir: SuiteDir | undefined
+    const expected = readNotYetPassing(listFile)
 
-  before(async function () {
-    const suite = fixture(...suiteRel)
-    if (!suite) skipBecause(this, `fixtures ${suiteRel.join('/')} not found`)
-    dir = prepareSuite(suite!)
-    results = await runAll(dir)
-    const out = process.env['TSNIX_LANG_SUITE_OUT']
-    if (out) writeFileSync(out, JSON.stringify(results, null, 1))
+    before(async function () {
+      const suite = fixture(...suiteRel)
+      if (!suite) skipBecause(this, `fixtures ${suiteRel.join('/')} not found`)
+      dir = prepareSuite(suite!)
+      results = await runAll(dir)
+      const out = process.env['TSNIX_LANG_SUITE_OUT']
+      if (out) writeFileSync(out, JSON.stringify(results, null, 1))
+    })
+
+    after(() => { if (dir && !process.env['TSNIX_KEEP']) rmSync(dir.root, { recursive: true, force: true }) })
+
+    it('scores the three levels', () => {
+      const n = results.length
+      const exitOk = results.filter(r => r.failsAt !== 'exit').length
+      const stdoutOk = results.filter(r => r.failsAt === undefined || r.failsAt === 'stderr').length
+      const allOk = results.filter(r => r.failsAt === undefined).length
+      console.log(`\n    lang suite: exit status ${exitOk}/${n}, stdout ${stdoutOk}/${n}, stderr ${allOk}/${n}`)
+      assert.ok(n > 0)
+    })
+
+    it('keeps notyetpassing honest: listed cases still fail at their level, others pass', () => {
+      const problems: string[] = []
+      const seen = new Set<string>()
+      for (const r of results) {
+        seen.add(r.name)
+        const want = expected.get(r.name)
+        if (want === undefined && r.failsAt !== undefined) problems.push(`${r.name}: fails at ${r.failsAt} (not listed)${r.detail ? `\n      ${r.detail.slice(0, 400).replace(/\n/g, '\n      ')}` : ''}`)
+        else if (want !== undefined && r.failsAt !== want) problems.push(`${r.name}: listed as failing at ${want}, now ${r.failsAt === undefined ? 'passes' : `fails at ${r.failsAt}`}: update ${listFile.split('/').pop()}`)
+      }
+      for (const name of expected.keys()) if (!seen.has(name)) problems.push(`${name}: listed but not a case of this suite`)
+      assert.deepEqual(problems, [])
+    })
   })
-
-  after(() => { if (dir && !process.env['TSNIX_KEEP']) rmSync(dir.root, { recursive: true, force: true }) })
-
-  it('scores the three levels', () => {
-    const n = results.length
-    const exitOk = results.filter(r => r.failsAt !== 'exit').length
-    const stdoutOk = results.filter(r => r.failsAt === undefined || r.failsAt === 'stderr').length
-    const allOk = results.filter(r => r.failsAt === undefined).length
-    console.log(`\n    lang suite: exit status ${exitOk}/${n}, stdout ${stdoutOk}/${n}, stderr ${allOk}/${n}`)
-    assert.ok(n > 0)
-  })
-
-  it('keeps notyetpassing honest: listed cases still fail at their level, others pass', () => {
-    const problems: string[] = []
-    const seen = new Set<string>()
-    for (const r of results) {
-      seen.add(r.name)
-      const want = expected.get(r.name)
-      if (want === undefined && r.failsAt !== undefined) problems.push(`${r.name}: fails at ${r.failsAt} (not listed)${r.detail ? `\n      ${r.detail.slice(0, 400).replace(/\n/g, '\n      ')}` : ''}`)
-      else if (want !== undefined && r.failsAt !== want) problems.push(`${r.name}: listed as failing at ${want}, now ${r.failsAt === undefined ? 'passes' : `fails at ${r.failsAt}`}: update ${listFile.split('/').pop()}`)
-    }
-    for (const name of expected.keys()) if (!seen.has(name)) problems.push(`${name}: listed but not a case of this suite`)
-    assert.deepEqual(problems, [])
-  })
-})
+}
