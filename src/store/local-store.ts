@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os'
 import { Builder, type BuilderStore, type BuildRequestContext, DaemonRunners } from '../build/index.js'
 import { decodeRootNode, DestinationExistsError, encodeRootNode, fileNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
 import { type BasicDerivation, derivationStoreInfo, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
-import { type Logger, nullLogger } from '../logger.js'
+import { type Logger, nullLogger, Verbosity } from '../logger.js'
 import { dumpPath } from '../nar/index.js'
 import { PathLocks } from '../os/index.js'
 import type { PathInfoService, ValidPathRegistration } from '../pathinfo/index.js'
@@ -780,10 +780,11 @@ export class LocalStore implements Store {
 
   async collectGarbage(ctx: OpContext, opts: GCOptions): Promise<GCResults> {
     if (opts.ignoreLiveness) throw new StoreError('you are not allowed to ignore liveness')
-    void ctx
     return collectGarbage(this.gcView(), this.deps.tempRoots, opts, {
       keepOutputs: this.deps.settings['keep-outputs'],
       keepDerivations: this.deps.settings['keep-derivations'],
+      // C++ prints its progress at the info level, and its daemon forwards it to the client
+      info: m => ctx.logger.log(Verbosity.Info, m),
     })
   }
 
