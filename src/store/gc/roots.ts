@@ -11,7 +11,7 @@
  * The store may be a chroot store, so a runtime path is recognised in either the logical store
  * directory or the physical one (C++ only checks the logical one).
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { readlinkSync } from 'node:fs'
 import { lstat, readdir, readFile, readlink, unlink } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { StoreDir, StorePath } from '../../store-path/index.js'
@@ -104,12 +104,12 @@ export async function findRuntimeRoots(ctx: RootsContext, censor: boolean, roots
     if (!s) unchecked.set(target, (s = new Set()))
     s.add(link)
   }
-  // Synchronous calls, one process at a time with a turn of the event loop in between: a
-  // promise-based readlink per descriptor is a thread-pool round trip (milliseconds each on a
-  // loaded machine, tens of seconds for a busy /proc), while these take microseconds.
-  const readProcLink = (file: string) => {
+  // Promise-based reads, two processes at a time: a read of /proc/PID/maps or environ can block
+  // while the target holds its memory lock (a process being frozen, killed or exec'ing), so it
+  // must stay off the event loop, and at most two thread-pool threads may wait on such reads.
+  const readProcLink = async (file: string) => {
     try {
-      const t = readlinkSync(file)
+      const t = await readlink(file)
       if (t.startsWith('/')) note(t, file)
     } catch { /* process gone or not ours */ }
   }
@@ -117,30 +117,37 @@ export async function findRuntimeRoots(ctx: RootsContext, censor: boolean, roots
   const storePathRe = new RegExp(`(?:${dirs.map(escapeRegex).join('|')})/[0-9a-z]+[0-9a-zA-Z+\\-._?=]*`, 'g')
   const mapRe = /^\s*\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+(\/\S+)\s*$/
   let entries: string[] = []
-  try { entries = readdirSync(procDir) } catch { /* no procfs */ }
-  const scanProcess = (pid: string) => {
-    readProcLink(`${procDir}/${pid}/exe`)
-    readProcLink(`${procDir}/${pid}/cwd`)
+  try { entries = await readdir(procDir) } catch { /* no procfs */ }
+  const scanProcess = async (pid: string) => {
+    await readProcLink(`${procDir}/${pid}/exe`)
+    await readProcLink(`${procDir}/${pid}/cwd`)
     try {
-      for (const fd of readdirSync(`${procDir}/${pid}/fd`)) if (fd[0] !== '.') readProcLink(`${procDir}/${pid}/fd/${fd}`)
+      const fds = await readdir(`${procDir}/${pid}/fd`)
+      // descriptors are plain kernel lookups that never block: read them in one go
+      for (const fd of fds) {
+        if (fd[0] === '.') continue
+        try {
+          const t = readlinkSync(`${procDir}/${pid}/fd/${fd}`)
+          if (t.startsWith('/')) note(t, `${procDir}/${pid}/fd/${fd}`)
+        } catch { /* closed meanwhile */ }
+      }
     } catch { return }
     try {
       const mapFile = `${procDir}/${pid}/maps`
-      for (const line of readFileSync(mapFile, 'utf8').split('\n')) {
+      for (const line of (await readFile(mapFile, 'utf8')).split('\n')) {
         const m = mapRe.exec(line)
         if (m) note(m[1]!, mapFile)
       }
       const envFile = `${procDir}/${pid}/environ`
-      for (const m of readFileSync(envFile, 'latin1').matchAll(storePathRe)) note(m[0], envFile)
+      for (const m of (await readFile(envFile, 'latin1')).matchAll(storePathRe)) note(m[0], envFile)
     } catch { /* process gone or not ours */ }
   }
-  for (const pid of entries) {
-    if (!/^\d+$/.test(pid)) continue
-    scanProcess(pid)
-    await new Promise(setImmediate)
-  }
+  const pids = entries.filter(e => /^\d+$/.test(e))
+  let next = 0
+  const lane = async () => { while (next < pids.length) await scanProcess(pids[next++]!) }
+  await Promise.all([lane(), lane()])
   for (const f of ['sys/kernel/modprobe', 'sys/kernel/fbsplash', 'sys/kernel/poweroff_cmd']) {
-    try { note(readFileSync(`${procDir}/${f}`, 'utf8').trim(), `${procDir}/${f}`) } catch { /* absent */ }
+    try { note((await readFile(`${procDir}/${f}`, 'utf8')).trim(), `${procDir}/${f}`) } catch { /* absent */ }
   }
   for (const [target0, links] of unchecked) {
     // Map a physical (chroot) path back to its logical store path.
