@@ -16,8 +16,9 @@ import {
   type Entry, type FileNode, type Node,
 } from '../castore/index.js'
 import { decodeNar, NarEncoder, type NarFileContents, type NarPath, type NarSink } from '../nar/index.js'
-import type { NixHash } from '../store-path/index.js'
+import { NixHash } from '../store-path/index.js'
 import type { ByteSource } from '../wire/index.js'
+import { OffloadedSha256, SLOT } from './sha256-offload.js'
 
 /** Files up to this size are gathered in memory and stored in the background. */
 const SMALL_FILE = 1024 * 1024
@@ -139,10 +140,16 @@ export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blob
     },
   }
 
-  let res
+  // An iterable source is hashed on a worker thread once it is large (sha256-offload.ts); a
+  // ByteSource (the daemon's wire) by the decoder, which knows where the NAR ends in it.
+  const sha = isByteSource(src) ? undefined : new OffloadedSha256()
+  let res, narSha256: NixHash
   try {
-    res = await decodeNar(src, sink, { hash: 'sha256', ...(opts.signal ? { signal: opts.signal } : {}) })
+    const input = sha === undefined ? src : teeSha(src as AsyncIterable<Uint8Array>, sha)
+    res = await decodeNar(input, sink, { ...(sha === undefined ? { hash: 'sha256' as const } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })
+    narSha256 = sha === undefined ? res.narHash! : NixHash.fromDigest('sha256', await sha.finish(res.narSize))
   } catch (e) {
+    sha?.abort()
     // Let uploads already started settle before the caller sees the error (nothing dangles).
     await Promise.allSettled([...inFlight, ...(root ? [root] : [])])
     if (anyDir) await putter.close().catch(() => {})
@@ -156,7 +163,26 @@ export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blob
     return node
   })()
   settled.catch(() => {})
-  return { root: settled, narSize: res.narSize, narSha256: res.narHash! }
+  return { root: settled, narSize: res.narSize, narSha256 }
+}
+
+function isByteSource(src: AsyncIterable<Uint8Array> | ByteSource): src is ByteSource {
+  return typeof (src as Partial<ByteSource>).decode === 'function'
+}
+
+/**
+ * Pass `src` through in pieces of at most SLOT bytes, adding each to `sha`. A piece is committed
+ * when the decoder asks for the next one: the NAR ends within the last piece it pulls.
+ */
+async function* teeSha(src: AsyncIterable<Uint8Array>, sha: OffloadedSha256): AsyncGenerator<Uint8Array, void, undefined> {
+  for await (const piece of src) {
+    for (let off = 0; off < piece.length; off += SLOT) {
+      const v = off === 0 && piece.length <= SLOT ? piece : piece.subarray(off, Math.min(piece.length, off + SLOT))
+      sha.commitAll()
+      await sha.add(v)
+      yield v
+    }
+  }
 }
 
 /** All of a small file's contents as one owned buffer (chunks from the reader are views). */

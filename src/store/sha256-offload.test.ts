@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { pseudoRandomBytes } from '../castore/fixtures.js'
+import { OffloadedSha256, SLOT } from './sha256-offload.js'
+
+const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest()
+
+/** Feed `data` in pieces as stageNar does (commit before each new piece) and hash its first n bytes. */
+async function offloaded(data: Uint8Array, piece: number, n: number, reuse = false): Promise<Uint8Array> {
+  const h = new OffloadedSha256()
+  const scratch = new Uint8Array(piece)
+  for (let off = 0; off < data.length; off += piece) {
+    let v = data.subarray(off, Math.min(data.length, off + piece))
+    // A source that reuses its buffer: the hasher must have copied the previous piece.
+    if (reuse) { scratch.set(v); v = scratch.subarray(0, v.length) }
+    h.commitAll()
+    await h.add(v)
+  }
+  return h.finish(n)
+}
+
+describe('OffloadedSha256', () => {
+  it('hashes a small stream on the calling thread, only the first n bytes', async () => {
+    const data = pseudoRandomBytes(100_000, 1)
+    assert.deepEqual(Buffer.from(await offloaded(data, 4096, data.length)), sha256(data))
+    assert.deepEqual(Buffer.from(await offloaded(data, 4096, data.length - 100)), sha256(data.subarray(0, data.length - 100)))
+  })
+
+  it('hashes a large stream on a worker, with reused buffers, uneven pieces and a cut last piece', async function () {
+    this.timeout(60_000)
+    const data = pseudoRandomBytes(40 * SLOT + 12345, 2)
+    for (const piece of [SLOT, 300_001, 65_536]) {
+      assert.deepEqual(Buffer.from(await offloaded(data, piece, data.length, true)), sha256(data), `pieces of ${piece}`)
+    }
+    const lastStart = Math.floor((data.length - 1) / 300_001) * 300_001
+    const n = lastStart + 17
+    assert.deepEqual(Buffer.from(await offloaded(data, 300_001, n, true)), sha256(data.subarray(0, n)))
+  })
+
+  it('refuses to hash fewer bytes than were committed', async () => {
+    const h = new OffloadedSha256()
+    await h.add(new Uint8Array(10))
+    h.commitAll()
+    await h.add(new Uint8Array(10))
+    await assert.rejects(h.finish(5), RangeError)
+  })
+
+  it('is reusable after an abort', async () => {
+    const data = pseudoRandomBytes(8 * SLOT, 3)
+    const h = new OffloadedSha256()
+    for (let off = 0; off < data.length; off += SLOT) { h.commitAll(); await h.add(data.subarray(off, off + SLOT)) }
+    h.abort()
+    assert.deepEqual(Buffer.from(await offloaded(data, SLOT, data.length)), sha256(data))
+  })
+})
