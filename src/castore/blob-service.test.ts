@@ -3,6 +3,8 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { blobServiceSuite, readAll } from './blob-service.conformance.js'
+import { blake3 } from './blake3.js'
+import { B3Digest } from './digest.js'
 import { CorruptObjectError } from './errors.js'
 import { pseudoRandomBytes } from './fixtures.js'
 import { FsBlobService } from './fs-blob-service.js'
@@ -91,5 +93,22 @@ describe('FsBlobService', () => {
     await a.sync()
     const { readdir } = await import('node:fs/promises')
     assert.deepEqual(await readdir(join(root, 'tmp')), [])
+  })
+
+  it('streams a large whole blob through staged writes; the caller may reuse its buffer at once', async function () {
+    this.timeout(30_000)
+    const svc = await FsBlobService.open(root, { chunking: false })
+    const data = pseudoRandomBytes(11 * 1024 * 1024 + 777, 9)
+    const w = svc.openWrite()
+    const scratch = new Uint8Array(300_001)
+    for (let off = 0; off < data.length; off += scratch.length) {
+      const n = Math.min(scratch.length, data.length - off)
+      scratch.set(data.subarray(off, off + n))
+      await w.write(scratch.subarray(0, n))
+      scratch.fill(0xee) // what a recycling producer does to its buffer next
+    }
+    const d = await w.close()
+    assert.equal(d.hex, B3Digest.adopt(blake3(data)).hex)
+    assert.deepEqual(await readFile(join(root, 'blobs', d.hex.slice(0, 2), d.hex)), Buffer.from(data))
   })
 })

@@ -37,6 +37,9 @@ const FORMAT_VERSION = 1
 const NS_DIR: Record<Namespace, string> = { blob: 'blobs', index: 'index', dir: 'dirs' }
 const HEX64 = /^[0-9a-f]{64}$/
 const READ_PIECE = 1024 * 1024
+/** Streamed object writes: writes in flight, and the size of each. */
+const WRITES_IN_FLIGHT = 3
+const WRITE_BUF = 4 * 1024 * 1024
 const TMP_PREFIX = randomBytes(6).toString('hex') + '-'
 let tmpCounter = 0
 
@@ -218,14 +221,52 @@ export class FsObjectStore implements ObjectStore {
     const tmp = this.tmpName()
     let fh: FileHandle | undefined
     let closed = false
+    // Writes are pipelined: pieces are copied into staging buffers of our own, each written at
+    // its offset once full while the caller goes on (hashing, reading the next piece); a few in
+    // flight. Fewer, larger writes also cost less than one per piece.
+    let pos = 0
+    let error: unknown
+    let stage: Buffer | undefined
+    let staged = 0
+    const inflight = new Set<Promise<void>>()
+    const spare: Buffer[] = []
+    const flush = async (): Promise<void> => {
+      if (stage === undefined || staged === 0) return
+      fh ??= await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
+      const h = fh, own = stage, len = staged, at = pos
+      pos += len
+      stage = undefined
+      staged = 0
+      const p: Promise<void> = (async () => {
+        let off = 0
+        while (off < len) off += (await h.write(own, off, len - off, at + off)).bytesWritten
+        if (spare.length < WRITES_IN_FLIGHT) spare.push(own)
+      })().catch((e: unknown) => { error ??= e }).finally(() => inflight.delete(p))
+      inflight.add(p)
+      while (inflight.size >= WRITES_IN_FLIGHT) await Promise.race(inflight)
+      if (error !== undefined) throw error
+    }
+    const settle = async (): Promise<void> => {
+      await flush()
+      await Promise.all(inflight)
+      if (error !== undefined) throw error
+    }
     return {
       write: async (data) => {
-        fh ??= await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
-        let off = 0
-        while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten
+        if (error !== undefined) throw error
+        let from = 0
+        while (from < data.length) {
+          stage ??= spare.pop() ?? Buffer.allocUnsafeSlow(WRITE_BUF)
+          const k = Math.min(data.length - from, WRITE_BUF - staged)
+          stage.set(from === 0 && k === data.length ? data : data.subarray(from, from + k), staged)
+          staged += k
+          from += k
+          if (staged === WRITE_BUF) await flush()
+        }
       },
       commit: (d) => this.gate.shared(async () => {
         closed = true
+        await settle()
         fh ??= await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
         const target = this.path(ns, d)
         if (await this.touch(target)) { await fh.close(); await unlink(tmp); return }
@@ -236,6 +277,7 @@ export class FsObjectStore implements ObjectStore {
       abort: async () => {
         if (closed) return
         closed = true
+        await Promise.allSettled(inflight)
         if (fh) { await fh.close().catch(() => {}); await unlink(tmp).catch(() => {}) }
       },
     }

@@ -1,6 +1,6 @@
 /**
  * Adds one large random file with LocalStore.addToStore and prints the time (a profiling aid for
- * the `large` store bench row: run under `node --cpu-prof dist/bench/large-add-profile.js`).
+ * the `large` store bench row: run under `node --cpu-prof dist/bench/_large-add-profile.js`).
  * Env: TSNIX_LARGE_MIB (default 512), TSNIX_LARGE_DIR (default os.tmpdir()).
  */
 import { randomFillSync } from 'node:crypto'
