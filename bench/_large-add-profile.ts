@@ -25,7 +25,7 @@ try {
     for (let off = 0; off < size; off += buf.length) { randomFillSync(buf); writeSync(fd, buf, 0, Math.min(buf.length, size - off)) }
     closeSync(fd)
   }
-  const conf = `store = local?root=${join(base, 'root')}\nrequire-sigs = false\nfsync-store-paths = false\n`
+  const conf = `store = local?root=${join(base, 'root')}\nrequire-sigs = false\n${process.env['TSNIX_LARGE_FSYNC'] ? '' : 'fsync-store-paths = false\n'}`
   const { settings, locations } = loadSettings({ env: { NIX_CONFIG: conf }, isRoot: process.getuid?.() === 0, readFile: () => undefined })
   const store = await openLocalStore({ locations, settings })
   const ctx: OpContext = {

@@ -37,9 +37,9 @@ const FORMAT_VERSION = 1
 const NS_DIR: Record<Namespace, string> = { blob: 'blobs', index: 'index', dir: 'dirs' }
 const HEX64 = /^[0-9a-f]{64}$/
 const READ_PIECE = 1024 * 1024
-/** Streamed object writes: writes in flight, and the size of each. */
+/** Streamed object writes: buffers queued for writing, and the size of each. */
 const WRITES_IN_FLIGHT = 3
-const WRITE_BUF = 4 * 1024 * 1024
+const WRITE_BUF = 1024 * 1024
 const TMP_PREFIX = randomBytes(6).toString('hex') + '-'
 let tmpCounter = 0
 
@@ -229,6 +229,7 @@ export class FsObjectStore implements ObjectStore {
     let stage: Buffer | undefined
     let staged = 0
     const inflight = new Set<Promise<void>>()
+    let tail: Promise<void> = Promise.resolve()
     const spare: Buffer[] = []
     const flush = async (): Promise<void> => {
       if (stage === undefined || staged === 0) return
@@ -237,11 +238,14 @@ export class FsObjectStore implements ObjectStore {
       pos += len
       stage = undefined
       staged = 0
-      const p: Promise<void> = (async () => {
+      // One write at a time, in order: concurrent writes to one file contend for its lock.
+      const p: Promise<void> = tail.then(async () => {
+        if (error !== undefined) return
         let off = 0
         while (off < len) off += (await h.write(own, off, len - off, at + off)).bytesWritten
         if (spare.length < WRITES_IN_FLIGHT) spare.push(own)
-      })().catch((e: unknown) => { error ??= e }).finally(() => inflight.delete(p))
+      }).catch((e: unknown) => { error ??= e }).finally(() => inflight.delete(p))
+      tail = p
       inflight.add(p)
       while (inflight.size >= WRITES_IN_FLIGHT) await Promise.race(inflight)
       if (error !== undefined) throw error
