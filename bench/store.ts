@@ -20,7 +20,7 @@
  * TSNIX_BENCH_STORE=add,large,export,query,gc,scale,dedup selects steps.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync, openSync, closeSync, createReadStream } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync, openSync, closeSync, createReadStream, fsyncSync } from 'node:fs'
 import { cp, mkdir, writeFile } from 'node:fs/promises'
 import { randomFillSync } from 'node:crypto'
 import { dirname, join, resolve } from 'node:path'
@@ -161,7 +161,11 @@ async function addLarge(o: BenchOptions, reps: number, cpp: string | undefined, 
   const file = join(dir, 'big')
   const buf = Buffer.allocUnsafe(64 * MiB)
   const fd = openSync(file, 'w')
-  try { for (let off = 0; off < size; off += buf.length) { randomFillSync(buf); writeFileSync(fd, buf.subarray(0, Math.min(buf.length, size - off))) } } finally { closeSync(fd) }
+  try {
+    for (let off = 0; off < size; off += buf.length) { randomFillSync(buf); writeFileSync(fd, buf.subarray(0, Math.min(buf.length, size - off))) }
+    // Written back before timing: whichever side runs first would otherwise share the disk with that writeback.
+    fsyncSync(fd)
+  } finally { closeSync(fd) }
   let extra: Record<string, number> = {}
   const ts = await med(reps, async rep => {
     const root = join(o.tmpDir, `large-ts-${rep}`)
