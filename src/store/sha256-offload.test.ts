@@ -37,6 +37,13 @@ describe('OffloadedSha256', () => {
     assert.deepEqual(Buffer.from(await offloaded(data, 300_001, n, true)), sha256(data.subarray(0, n)))
   })
 
+  it('hashes on the calling thread when every worker is busy (many large streams at once)', async function () {
+    this.timeout(60_000)
+    const streams = Array.from({ length: 8 }, (_, i) => pseudoRandomBytes(6 * SLOT + 1000 * i, 10 + i))
+    const got = await Promise.all(streams.map(d => offloaded(d, 250_000, d.length - 3, true)))
+    got.forEach((g, i) => assert.deepEqual(Buffer.from(g), sha256(streams[i]!.subarray(0, streams[i]!.length - 3)), `stream ${i}`))
+  })
+
   it('refuses to hash fewer bytes than were committed', async () => {
     const h = new OffloadedSha256()
     await h.add(new Uint8Array(10))

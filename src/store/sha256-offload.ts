@@ -8,7 +8,8 @@
  * here at the end. Bytes are added before it is known where the stream ends, so the last piece
  * stays uncommitted: `finish(n)` hashes exactly the first n bytes.
  */
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 
 /** Pieces handed to `add` are at most this long (split larger ones). */
@@ -18,6 +19,9 @@ const RING = SLOT * SLOTS
 /** Streams up to this long are hashed on the calling thread. */
 const INLINE = 4 * SLOT
 const IDLE_MAX = 2
+/** Workers hashing at once; further large streams are hashed on their own thread. */
+const ACTIVE_MAX = Math.max(1, Math.min(4, availableParallelism() - 1))
+let active = 0
 
 interface ShaWorker {
   worker: Worker
@@ -36,7 +40,9 @@ const waitAsync = (Atomics as unknown as {
   waitAsync(a: Int32Array, i: number, v: number, timeout: number): { value: Promise<string> | string }
 }).waitAsync
 
-function acquire(): ShaWorker {
+function acquire(): ShaWorker | undefined {
+  if (active >= ACTIVE_MAX) return undefined
+  active++
   const spare = idle.pop()
   if (spare !== undefined) { spare.worker.ref(); return spare }
   const ring = new SharedArrayBuffer(RING), ctl = new SharedArrayBuffer(4)
@@ -48,6 +54,7 @@ function acquire(): ShaWorker {
 }
 
 function release(w: ShaWorker): void {
+  active--
   if (w.failed !== undefined) return
   if (idle.length < IDLE_MAX) { w.worker.unref(); idle.push(w) } else void w.worker.terminate()
 }
@@ -56,6 +63,8 @@ export class OffloadedSha256 {
   private held: Uint8Array[] = []
   private heldBytes = 0
   private w: ShaWorker | undefined
+  /** Large, but every worker busy: hashed here, holding back only the uncommitted last piece. */
+  private local: Hash | undefined
   /** Ring slot (of the worker's life) where this stream's byte 0 went. */
   private base = 0
   private copied = 0
@@ -65,12 +74,24 @@ export class OffloadedSha256 {
 
   /** Add a piece (at most SLOT bytes; copied, so the caller may reuse it). */
   async add(piece: Uint8Array): Promise<void> {
+    if (this.local !== undefined) {
+      this.hashCommitted()
+      this.held.push(Uint8Array.prototype.slice.call(piece))
+      this.heldBytes += piece.length
+      this.copied += piece.length
+      return
+    }
     if (this.w === undefined) {
       this.held.push(Uint8Array.prototype.slice.call(piece))
       this.heldBytes += piece.length
       this.copied += piece.length
       if (this.heldBytes <= INLINE) return
       this.w = acquire()
+      if (this.w === undefined) {
+        this.local = createHash('sha256')
+        this.hashCommitted()
+        return
+      }
       this.base = this.w.posted
       const held = this.held
       this.held = []
@@ -95,8 +116,9 @@ export class OffloadedSha256 {
     if (n < this.committed || n > this.copied) throw new RangeError(`sha256 offload: ${n} bytes hashed, but ${this.committed}..${this.copied} were added`)
     this.closed = true
     if (this.w === undefined) {
-      const h = createHash('sha256')
-      let left = n
+      const h = this.local ?? createHash('sha256')
+      this.local = undefined
+      let left = n - this.hashed
       for (const p of this.held) { if (left === 0) break; const k = Math.min(left, p.length); h.update(k === p.length ? p : p.subarray(0, k)); left -= k }
       this.held = []
       return h.digest()
@@ -104,21 +126,23 @@ export class OffloadedSha256 {
     const w = this.w
     this.w = undefined
     this.committed = n
-    this.post(true, w)
-    if (w.failed !== undefined) throw w.failed
-    const digest = await new Promise<Uint8Array>((resolve, reject) => {
-      const onErr = (e: unknown): void => {
-        w.worker.off('message', onMsg); w.worker.off('error', onErr); w.worker.off('exit', onErr)
-        reject(e instanceof Error ? e : new Error(`sha256 worker exited with code ${String(e)}`))
-      }
-      const onMsg = (d: Uint8Array): void => { w.worker.off('error', onErr); w.worker.off('exit', onErr); resolve(new Uint8Array(d)) }
-      w.worker.once('message', onMsg)
-      w.worker.once('error', onErr)
-      w.worker.once('exit', onErr)
-      w.worker.postMessage({ t: 'end' })
-    })
-    release(w)
-    return digest
+    try {
+      this.post(true, w)
+      if (w.failed !== undefined) throw w.failed
+      return await new Promise<Uint8Array>((resolve, reject) => {
+        const onErr = (e: unknown): void => {
+          w.worker.off('message', onMsg); w.worker.off('error', onErr); w.worker.off('exit', onErr)
+          reject(e instanceof Error ? e : new Error(`sha256 worker exited with code ${String(e)}`))
+        }
+        const onMsg = (d: Uint8Array): void => { w.worker.off('error', onErr); w.worker.off('exit', onErr); resolve(new Uint8Array(d)) }
+        w.worker.once('message', onMsg)
+        w.worker.once('error', onErr)
+        w.worker.once('exit', onErr)
+        w.worker.postMessage({ t: 'end' })
+      })
+    } finally {
+      release(w)
+    }
   }
 
   /** Give up (the stream failed); the worker goes back to the pool once it has caught up. */
@@ -126,11 +150,26 @@ export class OffloadedSha256 {
     if (this.closed) return
     this.closed = true
     this.held = []
+    this.local = undefined
     const w = this.w
     this.w = undefined
     if (w === undefined) return
     w.worker.postMessage({ t: 'reset' })
     release(w)
+  }
+
+  /** Bytes hashed by `local`. */
+  private hashed = 0
+
+  /** Local mode: hash the held pieces wholly committed (all but the last, at most). */
+  private hashCommitted(): void {
+    const h = this.local!
+    while (this.held.length > 0 && this.hashed + this.held[0]!.length <= this.committed) {
+      const p = this.held.shift()!
+      h.update(p)
+      this.hashed += p.length
+      this.heldBytes -= p.length
+    }
   }
 
   private async copyIn(piece: Uint8Array): Promise<void> {
