@@ -25,18 +25,21 @@ try {
     for (let off = 0; off < size; off += buf.length) { randomFillSync(buf); writeSync(fd, buf, 0, Math.min(buf.length, size - off)) }
     closeSync(fd)
   }
-  const conf = `store = local?root=${join(base, 'root')}\nrequire-sigs = false\n${process.env['TSNIX_LARGE_FSYNC'] ? '' : 'fsync-store-paths = false\n'}`
-  const { settings, locations } = loadSettings({ env: { NIX_CONFIG: conf }, isRoot: process.getuid?.() === 0, readFile: () => undefined })
-  const store = await openLocalStore({ locations, settings })
-  const ctx: OpContext = {
-    trusted: true, logger: nullLogger, clientId: 'bench',
-    settings: { keepFailed: false, keepGoing: false, tryFallback: false, maxBuildJobs: 1, maxSilentTime: 0, buildCores: 1, useSubstitutes: false, overrides: new Map() },
+  // TSNIX_LARGE_REPS: adds in one process, each into a fresh store (as the bench row does).
+  for (let rep = 0; rep < Number(process.env['TSNIX_LARGE_REPS'] ?? 1); rep++) {
+    const conf = `store = local?root=${join(base, `root-${rep}`)}\nrequire-sigs = false\n${process.env['TSNIX_LARGE_FSYNC'] ? '' : 'fsync-store-paths = false\n'}`
+    const { settings, locations } = loadSettings({ env: { NIX_CONFIG: conf }, isRoot: process.getuid?.() === 0, readFile: () => undefined })
+    const store = await openLocalStore({ locations, settings })
+    const ctx: OpContext = {
+      trusted: true, logger: nullLogger, clientId: 'bench',
+      settings: { keepFailed: false, keepGoing: false, tryFallback: false, maxBuildJobs: 1, maxSilentTime: 0, buildCores: 1, useSubstitutes: false, overrides: new Map() },
+    }
+    const t0 = performance.now()
+    const info = await store.addToStore(ctx, 'big', { method: 'nar', algo: 'sha256' }, [], dumpPath(file), false)
+    const s = (performance.now() - t0) / 1000
+    console.log(`${info.narHash.toString()} ${(size / 1048576 / s).toFixed(0)} MiB/s (${s.toFixed(3)} s)`)
+    await store.close()
   }
-  const t0 = performance.now()
-  const info = await store.addToStore(ctx, 'big', { method: 'nar', algo: 'sha256' }, [], dumpPath(file), false)
-  const s = (performance.now() - t0) / 1000
-  console.log(`${info.narHash.toString()} ${(size / 1048576 / s).toFixed(0)} MiB/s (${s.toFixed(3)} s)`)
-  await store.close()
 } finally {
   spawnSync('chmod', ['-R', 'u+w', base])
   rmSync(base, { recursive: true, force: true })
