@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { agentPlan, AgentFrame, CLONE_NEWNET, encodeRequest, FrameDecoder, NotExposedError } from './agent-protocol.js'
 import { SandboxRequestError } from './errors.js'
 import { makeBuildRequest } from './request.js'
@@ -22,10 +24,14 @@ function req(network = false) {
   )
 }
 
+// The slot's host directory (any absolute path: only strings are mapped) and where the slot
+// sees it, the agent's SLOT_ROOT.
+const HOST = join(tmpdir(), 'slot')
+const INSIDE = '/.tsnix'
 const view = {
-  rootfs: '/root/rootfs/abc',
-  translate: (h: string): string | undefined => (h.startsWith('/real/') ? '/.tsnix/x0/' + h.slice(6) : h.startsWith('/root/') ? '/.tsnix/' + h.slice(6) : h === '/bb' ? '/.tsnix/x1' : undefined),
-  scratch: new Map([['/build', '/root/work/1/build'], ['/tmp', '/root/work/1/tmp'], [S, '/root/work/1/store']]),
+  rootfs: `${HOST}/rootfs/abc`,
+  translate: (h: string): string | undefined => (h.startsWith('/real/') ? `${INSIDE}/x0/` + h.slice(6) : h.startsWith(`${HOST}/`) ? `${INSIDE}/` + h.slice(HOST.length + 1) : h === '/bb' ? `${INSIDE}/x1` : undefined),
+  scratch: new Map([['/build', `${HOST}/work/1/build`], ['/tmp', `${HOST}/work/1/tmp`], [S, `${HOST}/work/1/store`]]),
 }
 
 describe('sandbox: warm-slot agent protocol', () => {
@@ -59,12 +65,12 @@ describe('sandbox: warm-slot agent protocol', () => {
     const t = agentPlan(req(), view, new Map([['/bin/sh', false]]))
     const clone = Number(t[t.indexOf('c') + 1])
     assert.ok(clone & CLONE_NEWNET)
-    assert.equal(t[t.indexOf('r') + 1], '/.tsnix/rootfs/abc')
+    assert.equal(t[t.indexOf('r') + 1], `${INSIDE}/rootfs/abc`)
     const binds: string[][] = []
     for (let i = 0; i < t.length; i++) if (t[i] === 'b' && !t[i + 1]!.startsWith('/dev/')) binds.push([t[i + 1]!, t[i + 2]!, t[i + 3]!])
     assert.deepEqual(binds.map(b => [b[0], b[1]]), [
-      ['/.tsnix/work/1/store', S], ['/.tsnix/work/1/build', '/build'], ['/.tsnix/work/1/tmp', '/tmp'],
-      ['/.tsnix/x0/0c7lv3ihhbrzn1p4zv9v6d3f4z2q8s5a-input', IN], ['/.tsnix/x1', '/bin/sh'],
+      [`${INSIDE}/work/1/store`, S], [`${INSIDE}/work/1/build`, '/build'], [`${INSIDE}/work/1/tmp`, '/tmp'],
+      [`${INSIDE}/x0/0c7lv3ihhbrzn1p4zv9v6d3f4z2q8s5a-input`, IN], [`${INSIDE}/x1`, '/bin/sh'],
     ])
     // ro (1) | nosuid (2) | nodev (4) for inputs; rw for scratch.
     assert.equal(binds[3]![2], '7')

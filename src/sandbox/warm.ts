@@ -136,7 +136,7 @@ class Slot {
       const rootfs = await ensureRootfs(join(this.pool.opts.root, 'rootfs'), req.etc, rootfsMountPoints(req, extra))
       const tokens = agentPlan({ ...req, extraMounts: extra }, { rootfs, translate: h => this.translate(h), scratch: scratch.dirs }, new Map(extra.map(m => [m.target, m.dir])))
       await writeFile(join(bdir, 'request'), encodeRequest(tokens), { mode: 0o644 })
-      const outcome = await this.execute(req, options, `${SLOT_ROOT}/work/${bid}/request`, scratch.store)
+      const outcome = await this.execute(req, options, join(SLOT_ROOT, 'work', bid, 'request'), scratch.store)
       outcome.outputs = await outputsOf(req, scratch.store)
       // The scratch area outlives the slot if need be: a slot destroyed now (crash, close)
       // must not delete outputs the glue is still collecting.

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ConfigSyntaxError, InvalidSettingError, loadSettings, parseNixConf, type Environment } from './index.js'
 
 function envWith(files: Record<string, string>, env: Record<string, string> = {}, isRoot = true): Environment {
@@ -38,12 +40,14 @@ describe('settings', () => {
   })
 
   it('resolves a chroot store from store = local?root=…, and the env overrides', () => {
-    const { locations } = loadSettings(envWith({ '/c/nix.conf': 'store = local?root=/tmp/r\n' }, { NIX_CONF_DIR: '/c' }))
+    // any absolute root; nothing is read from or written to it
+    const r = join(tmpdir(), 'r')
+    const { locations } = loadSettings(envWith({ '/c/nix.conf': `store = local?root=${r}\n` }, { NIX_CONF_DIR: '/c' }))
     assert.equal(locations.storeDir.path, '/nix/store')
-    assert.equal(locations.realStoreDir, '/tmp/r/nix/store')
-    assert.equal(locations.stateDir, '/tmp/r/nix/var/nix')
-    assert.equal(locations.logDir, '/tmp/r/nix/var/log/nix')
-    assert.equal(locations.socketPath, '/tmp/r/nix/var/nix/daemon-socket/socket')
+    assert.equal(locations.realStoreDir, `${r}/nix/store`)
+    assert.equal(locations.stateDir, `${r}/nix/var/nix`)
+    assert.equal(locations.logDir, `${r}/nix/var/log/nix`)
+    assert.equal(locations.socketPath, `${r}/nix/var/nix/daemon-socket/socket`)
     const plain = loadSettings(envWith({}, { NIX_STORE_DIR: '/s/store', NIX_STATE_DIR: '/s/state', NIX_DAEMON_SOCKET_PATH: '/s/sock' })).locations
     assert.equal(plain.storeDir.path, '/s/store')
     assert.equal(plain.realStoreDir, '/s/store')
