@@ -58,6 +58,17 @@ export async function openLockFile(path: string, create: boolean): Promise<FileH
   }
 }
 
+/**
+ * Whether a freshly locked lock file may be kept: a non-empty one was deleted by its previous
+ * holder (who wrote a byte to say so), so its descriptor is closed and the caller retries on a
+ * fresh file.
+ */
+function keepIfFresh(fd: number): boolean {
+  if (fstatSync(fd).size === 0) return true
+  closeSync(fd)
+  return false
+}
+
 /** Exclusive locks on `<path>.lock` for a set of paths, taken in sorted order (no deadlocks). */
 export class PathLocks {
   private held: Array<{ lockPath: string; fd: number }> = []
@@ -76,8 +87,7 @@ export class PathLocks {
         for (;;) {
           const fd = openSync(lockPath, 'a+', 0o600)
           if (!tryLockFd(fd, 'write')) { closeSync(fd); locks.releaseSync(); return undefined }
-          // A non-empty lock file was deleted by its previous holder: retry on a fresh one.
-          if (fstatSync(fd).size !== 0) { closeSync(fd); continue }
+          if (!keepIfFresh(fd)) continue
           locks.held.push({ lockPath, fd })
           break
         }
@@ -91,6 +101,7 @@ export class PathLocks {
 
   /** Lock all; with `wait: false` returns undefined instead of waiting if any is held. */
   static async acquire(paths: Iterable<string>, opts: { wait?: boolean; signal?: AbortSignal | undefined; onWait?: (path: string) => void } = {}): Promise<PathLocks | undefined> {
+    if (opts.wait === false) return PathLocks.tryAcquireSync(paths)
     const locks = new PathLocks()
     try {
       for (const path of [...new Set(paths)].sort()) {
@@ -98,21 +109,19 @@ export class PathLocks {
         for (;;) {
           // a plain descriptor (a FileHandle would close it again when collected)
           const fd = openSync(lockPath, 'a+', 0o600)
-          try {
-            if (!tryLockFd(fd, 'write')) {
-              if (opts.wait === false) { closeSync(fd); await locks.release(); return undefined }
+          if (!tryLockFd(fd, 'write')) {
+            try {
               await lockFd(fd, 'write', { signal: opts.signal, onWait: () => opts.onWait?.(path) })
-            }
-          } catch (e) { closeSync(fd); throw e }
-          // A non-empty lock file was deleted by its previous holder: retry on a fresh one.
-          if (fstatSync(fd).size !== 0) { closeSync(fd); continue }
+            } catch (e) { closeSync(fd); throw e }
+          }
+          if (!keepIfFresh(fd)) continue
           locks.held.push({ lockPath, fd })
           break
         }
       }
       return locks
     } catch (e) {
-      await locks.release()
+      locks.releaseSync()
       throw e
     }
   }
@@ -120,13 +129,9 @@ export class PathLocks {
   /** Delete the lock files when releasing (after the paths became valid). */
   setDeletion(del: boolean): void { this.deleteOnRelease = del }
 
-  async release(): Promise<void> {
-    const held = this.held
-    this.held = []
-    for (const h of held) this.releaseOne(h)
-  }
+  async release(): Promise<void> { this.releaseSync() }
 
-  /** `release` of locks taken by `tryAcquireSync`, synchronously. */
+  /** `release`, synchronously (every step is a synchronous call). */
   releaseSync(): void {
     const held = this.held
     this.held = []

@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict'
 import { grisu2 } from './grisu2.js'
 import { floatToJson, formatExponential, formatFixed, formatGeneral } from './index.js'
+import { mulberry32 as rng } from '../../../test/support/rng.js'
 
-/** A small seeded PRNG (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomDouble(r: () => number): number {
   const v = new DataView(new ArrayBuffer(8))

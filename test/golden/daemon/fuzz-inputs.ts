@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { LIMITS, WireWriter } from '../../../src/wire/index.js'
+import { mulberry32 } from '../../support/rng.js'
 
 /** One client stream, with the byte ranges of its ops' requests where known. */
 export interface Seed {
@@ -44,15 +45,8 @@ export function captureSeeds(root: string): Seed[] {
 
 /** A small fast PRNG (mulberry32), so a failing run can be replayed from its seed. */
 export class Rng {
-  private s: number
-  constructor(seed: number) { this.s = seed >>> 0 }
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0
-    let t = this.s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  readonly next: () => number
+  constructor(seed: number) { this.next = mulberry32(seed) }
   int(n: number): number { return Math.floor(this.next() * n) }
   pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)]! }
   bytes(n: number): Uint8Array { const b = new Uint8Array(n); for (let i = 0; i < n; i++) b[i] = this.int(256); return b }

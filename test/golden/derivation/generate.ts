@@ -30,17 +30,7 @@ export interface GenerateOptions {
   readonly experimental?: boolean
 }
 
-/** mulberry32: small, fast and good enough to pick test cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { mulberry32 as rng } from '../../support/rng.js'
 
 /** Nix `"…"` literal for any string (escapes `\`, `"`, `$`, and the usual controls). */
 export function nixString(s: string): string {

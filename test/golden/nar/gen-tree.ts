@@ -6,18 +6,13 @@
  * big files, most small). The same seed gives the same trees.
  */
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mulberry32 } from '../../support/rng.js'
 
 /** mulberry32: small, fast, good enough for test data. */
 export class Rng {
-  private s: number
-  constructor(seed: number) { this.s = seed >>> 0 }
-  u32(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0
-    let t = this.s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (t ^ (t >>> 14)) >>> 0
-  }
+  private readonly next: () => number
+  constructor(seed: number) { this.next = mulberry32(seed) }
+  u32(): number { return this.next() * 0x1_0000_0000 }
   /** 0 ≤ n < max */
   int(max: number): number { return this.u32() % max }
   chance(p: number): boolean { return this.u32() / 0x1_0000_0000 < p }

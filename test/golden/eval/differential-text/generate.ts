@@ -7,17 +7,8 @@
 
 type Ty = 'int' | 'float' | 'bool' | 'string' | 'list' | 'attrs' | 'any' | 'fn' | 'misc' | 'path'
 
-/** mulberry32: small, fast, good enough for test generation. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { mulberry32 as rng } from '../../../support/rng.js'
+export { rng }
 
 const INTS = ['0', '1', '2', '3', '7', '10', '42', '100', '255', '1000000', '9223372036854775807', '4611686018427387904',
   '(-1)', '(-9223372036854775807 - 1)', '3037000500', '(-5)']

@@ -8,6 +8,7 @@
  * Cases that read files use the fixture tree `FIXTURE_TREE`, written next to the case files
  * (`./tree/…`) by both the capture script and the spec.
  */
+import { mulberry32 } from '../../../support/rng.js'
 
 export interface DiffCase {
   /** `<category>-<n>`, stable for a given seed. */
@@ -37,16 +38,8 @@ export const FIXTURE_TREE: Readonly<Record<string, FixtureNode>> = {
 }
 
 class Rng {
-  private a: number
-  constructor(seed: number) { this.a = seed >>> 0 }
-  /** mulberry32 */
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0
-    let t = this.a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  readonly next: () => number
+  constructor(seed: number) { this.next = mulberry32(seed) }
   int(lo: number, hi: number): number { return lo + Math.floor(this.next() * (hi - lo + 1)) }
   pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.next() * xs.length)]! }
   chance(p: number): boolean { return this.next() < p }
