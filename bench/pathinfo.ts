@@ -72,8 +72,8 @@ function makeGraph(n: number, seed = 1): PathInfo[] {
   return graphInfos(graphPaths(n, seed), 0, n, seed)
 }
 
-/** `nix-store --dump-db` format, read back by `--load-db`. */
-function dumpDb(infos: readonly PathInfo[]): string {
+/** `nix-store --dump-db` format, read back by `--load-db` (bench/store.ts uses it too). */
+export function dumpDb(infos: readonly PathInfo[]): string {
   const out: string[] = []
   for (const i of infos) {
     out.push(storeDir.print(i.path), i.narHash.toBase16(), String(i.narSize), '', String(i.references.length))

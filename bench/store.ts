@@ -32,6 +32,7 @@ import { type LocalStore, openLocalStore, type OpContext } from '../src/store/in
 import { mapLimit } from '../src/store/concurrency.js'
 import { encodeNix32, NixHash, type PathInfo, sha256, StoreDir, StorePath } from '../src/store-path/index.js'
 import { diskUsage, editTree, listFiles, prepareTree, Rng } from './castore.js'
+import { dumpDb } from './pathinfo.js'
 import type { BenchOptions, BenchResult } from './types.js'
 
 export const name = 'store'
@@ -252,15 +253,6 @@ function graph(n: number, seed: number, from = 0, to = n): PathInfo[] {
     out.push({ path: paths(i), deriver: undefined, narHash: NixHash.of('sha256', `nar ${i}`), narSize: 1000 + i, references: [...refs.values()], registrationTime: 1_700_000_000, ultimate: false, sigs: [], ca: undefined })
   }
   return out
-}
-
-function dumpDb(infos: readonly PathInfo[]): string {
-  const out: string[] = []
-  for (const i of infos) {
-    out.push(storeDir.print(i.path), i.narHash.toBase16(), String(i.narSize), '', String(i.references.length))
-    for (const r of i.references) out.push(storeDir.print(r))
-  }
-  return out.join('\n') + '\n'
 }
 
 async function registerAll(store: LocalStore, n: number, seed: number): Promise<void> {

@@ -366,6 +366,15 @@ class Rhs {
 
 type Action = (p: Rhs, CUR: PosIdx) => unknown
 
+/** `{ formals } @ arg: body` or `arg @ { formals }: body`: the formals and the name at the given symbols. */
+function namedFormalsLambda(p: Rhs, CUR: PosIdx, formalsAt: number, argAt: number): Expr {
+  const fs = p.v(formalsAt) as FormalSet
+  const arg = (p.v(argAt) as Token).text
+  p.opts.symbols.intern(arg)
+  p.ps.validateFormals(fs, CUR, arg)
+  return lambda(CUR, arg, fs, p.v(5) as Expr)
+}
+
 /**
  * The semantic actions, one small function per production kind (named in grammar.ts): small
  * functions get optimised early, where one big switch took V8 ~170 ms to compile, too late to
@@ -385,20 +394,8 @@ const ACTIONS: Record<string, Action> = {
     p.ps.validateFormals(fs)
     return lambda(CUR, undefined, fs, p.v(3) as Expr)
   },
-  lambdaFormalsAt: (p, CUR) => {
-    const fs = p.v(1) as FormalSet
-    const arg = (p.v(3) as Token).text
-    p.opts.symbols.intern(arg)
-    p.ps.validateFormals(fs, CUR, arg)
-    return lambda(CUR, arg, fs, p.v(5) as Expr)
-  },
-  lambdaAtFormals: (p, CUR) => {
-    const fs = p.v(3) as FormalSet
-    const arg = (p.v(1) as Token).text
-    p.opts.symbols.intern(arg)
-    p.ps.validateFormals(fs, CUR, arg)
-    return lambda(CUR, arg, fs, p.v(5) as Expr)
-  },
+  lambdaFormalsAt: (p, CUR) => namedFormalsLambda(p, CUR, 1, 3),
+  lambdaAtFormals: (p, CUR) => namedFormalsLambda(p, CUR, 3, 1),
   assert: (p, CUR) => ({ kind: 'assert', pos: CUR, cond: p.v(2), body: p.v(4) }),
   with: (p, CUR) => ({ kind: 'with', pos: CUR, attrs: p.v(2), body: p.v(4), prevWith: 0, parentWith: undefined }),
   let: (p, CUR) => {

@@ -289,16 +289,27 @@ class Parser {
         continue
       }
       if (c === 0x22) {
-        let q = 0
-        while (this.c(this.pos + q) === 0x22) q++
-        if (q < 3) { out += '"'.repeat(q); this.pos += q; continue }
-        const extra = Math.min(q - 3, 2)
-        out += '"'.repeat(extra)
-        this.pos += 3 + extra
-        return out
+        const run = this.quoteRun(0x22)
+        out += run.text
+        if (run.closed) return out
+        continue
       }
       return this.fail('toml::parse_ml_basic_string: invalid string format', this.here(), 'expected """')
     }
+  }
+
+  /**
+   * At a run of `quote` characters in a multi-line string: the quotes that are content, and
+   * whether the run closes the string (three close it; up to two more before them are content).
+   */
+  private quoteRun(quote: number): { text: string; closed: boolean } {
+    let q = 0
+    while (this.c(this.pos + q) === quote) q++
+    const ch = String.fromCharCode(quote)
+    if (q < 3) { this.pos += q; return { text: ch.repeat(q), closed: false } }
+    const extra = Math.min(q - 3, 2)
+    this.pos += 3 + extra
+    return { text: ch.repeat(extra), closed: true }
   }
 
   private mlLiteralString(): string {
@@ -313,13 +324,10 @@ class Parser {
       const nl2 = this.newlineAt(this.pos)
       if (nl2 >= 0) { out += this.s.slice(this.pos, nl2); this.pos = nl2; continue }
       if (this.c() === 0x27) {
-        let q = 0
-        while (this.c(this.pos + q) === 0x27) q++
-        if (q < 3) { out += "'".repeat(q); this.pos += q; continue }
-        const extra = Math.min(q - 3, 2)
-        out += "'".repeat(extra)
-        this.pos += 3 + extra
-        return out
+        const run = this.quoteRun(0x27)
+        out += run.text
+        if (run.closed) return out
+        continue
       }
       return this.fail('toml::parse_ml_literal_string: invalid string format', this.here(), "expected '''")
     }
