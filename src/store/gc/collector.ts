@@ -277,6 +277,10 @@ export async function collectGarbage(store: GCStore, tempRoots: TempRoots, optio
     return { paths: [...results.paths].sort(), bytesFreed: results.bytesFreed }
   } finally {
     tempRoots.setCollector(undefined)
+    // after a failure too, roots waiting for a path to be deleted go on (the path stays), and
+    // the roots server's connections end, which server.close waits for
+    shared.setPending(undefined)
+    shared.clearQueued()
     if (server) await new Promise<void>(r => server!.close(() => r()))
     await unlink(tempRoots.gcSocketPath).catch(() => undefined)
     await gcLock.close()
