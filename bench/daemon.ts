@@ -52,6 +52,18 @@ function cpuSeconds(pid: number | undefined): number {
     return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100 // clock ticks: USER_HZ is 100 on Linux
   } catch { return 0 }
 }
+/**
+ * Wait (up to 2 s) until the daemon has no child processes: nix-daemon's per-connection child
+ * counts in cutime/cstime only once reaped, which may be just after the client exits.
+ */
+async function childrenReaped(pid: number | undefined): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    let kids = ''
+    try { kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() } catch { return }
+    if (kids === '') return
+    await new Promise(r => setTimeout(r, 10))
+  }
+}
 interface Daemon { kind: Kind; socket: string; root: string; child: ChildProcess; stop(): Promise<void> }
 
 function env(extra: Record<string, string>): Record<string, string> {
@@ -223,6 +235,7 @@ async function measureBoth(base: string, n: Counts): Promise<Record<Kind, Record
         for (const k of ['tsnix', 'cpp'] as Kind[]) {
           const cpu0 = cpuSeconds(daemons[k].child.pid)
           const s = await w.once(daemons[k], join(base, k), r)
+          await childrenReaped(daemons[k].child.pid)
           ;(times[k][w.key] ??= []).push([s, cpuSeconds(daemons[k].child.pid) - cpu0])
         }
       }
