@@ -15,7 +15,7 @@
  *
  * For profiling: TSNIX_BENCH_DAEMON_ROWS=rtt,qR runs only those rows, and
  * TSNIX_BENCH_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' is passed to the tsnix daemon's node.
- * Each row also reports the daemon's CPU seconds (from /proc) over the best repetition.
+ * Each row also reports the daemon's CPU seconds (from /proc; user and system) over the best repetition.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
@@ -45,12 +45,25 @@ function nodeArgs(): string[] { return (process.env['TSNIX_BENCH_DAEMON_NODE_ARG
  * CPU seconds of a process and its reaped children (nix-daemon forks one per connection):
  * utime + stime + cutime + cstime from Linux /proc; 0 elsewhere.
  */
-function cpuSeconds(pid: number | undefined): number {
+function cpuSeconds(pid: number | undefined): { user: number; sys: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100 // clock ticks: USER_HZ is 100 on Linux
-  } catch { return 0 }
+    // clock ticks: USER_HZ is 100 on Linux
+    return { user: (Number(f[11]) + Number(f[13])) / 100, sys: (Number(f[12]) + Number(f[14])) / 100 }
+  } catch { return { user: 0, sys: 0 } }
+}
+/**
+ * Wait (up to 2 s) until the daemon has no child processes: nix-daemon's per-connection child
+ * counts in cutime/cstime only once reaped, which may be just after the client exits.
+ */
+async function childrenReaped(pid: number | undefined): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    let kids = ''
+    try { kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() } catch { return }
+    if (kids === '') return
+    await new Promise(r => setTimeout(r, 10))
+  }
 }
 interface Daemon { kind: Kind; socket: string; root: string; child: ChildProcess; stop(): Promise<void> }
 
@@ -103,7 +116,7 @@ function nixStore(d: Daemon, args: string[], input?: string): Promise<number> {
  * Best of the repetitions: on a shared machine other load only ever adds time, so the minimum
  * estimates each daemon's own cost better than the median (both get the same treatment).
  */
-function best(xs: Array<[number, number]>): [number, number] { return xs.reduce((a, b) => (b[0] < a[0] ? b : a)) }
+function best(xs: Array<[number, number, number]>): [number, number, number] { return xs.reduce((a, b) => (b[0] < a[0] ? b : a)) }
 
 async function timed(f: () => Promise<void>): Promise<number> {
   const t = process.hrtime.bigint()
@@ -211,9 +224,9 @@ function workloads(n: Counts): Workload[] {
 }
 
 /** Both daemons up at once; each repetition runs tsnix then C++ back to back, so load drifts hit both. */
-async function measureBoth(base: string, n: Counts): Promise<Record<Kind, Record<string, [number, number]>>> {
+async function measureBoth(base: string, n: Counts): Promise<Record<Kind, Record<string, [number, number, number]>>> {
   const daemons = { tsnix: await start('tsnix', join(base, 'tsnix')), cpp: await start('cpp', join(base, 'cpp')) }
-  const times: Record<Kind, Record<string, Array<[number, number]>>> = { tsnix: {}, cpp: {} }
+  const times: Record<Kind, Record<string, Array<[number, number, number]>>> = { tsnix: {}, cpp: {} }
   const only = process.env['TSNIX_BENCH_DAEMON_ROWS']?.split(',')
   try {
     for (const w of workloads(n)) {
@@ -223,7 +236,9 @@ async function measureBoth(base: string, n: Counts): Promise<Record<Kind, Record
         for (const k of ['tsnix', 'cpp'] as Kind[]) {
           const cpu0 = cpuSeconds(daemons[k].child.pid)
           const s = await w.once(daemons[k], join(base, k), r)
-          ;(times[k][w.key] ??= []).push([s, cpuSeconds(daemons[k].child.pid) - cpu0])
+          await childrenReaped(daemons[k].child.pid)
+          const cpu1 = cpuSeconds(daemons[k].child.pid)
+          ;(times[k][w.key] ??= []).push([s, cpu1.user - cpu0.user, cpu1.sys - cpu0.sys])
         }
       }
     }
@@ -252,8 +267,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     if (!t || !c) return undefined
     return {
       workload,
-      tsnix: m(t[0], 'tsnix daemon', { [unit]: Math.round(ops / t[0]), daemonCpuSeconds: Number(t[1].toFixed(2)) }),
-      cpp: m(c[0], 'nix-daemon 2.8', { [unit]: Math.round(ops / c[0]), daemonCpuSeconds: Number(c[1].toFixed(2)) }),
+      tsnix: m(t[0], 'tsnix daemon', { [unit]: Math.round(ops / t[0]), daemonCpuSeconds: Number((t[1] + t[2]).toFixed(2)), daemonUserSeconds: Number(t[1].toFixed(2)), daemonSysSeconds: Number(t[2].toFixed(2)) }),
+      cpp: m(c[0], 'nix-daemon 2.8', { [unit]: Math.round(ops / c[0]), daemonCpuSeconds: Number((c[1] + c[2]).toFixed(2)), daemonUserSeconds: Number(c[1].toFixed(2)), daemonSysSeconds: Number(c[2].toFixed(2)) }),
       note: `client: ${client}; best of ${n.reps}, runs interleaved`,
     }
   }

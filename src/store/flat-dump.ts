@@ -64,9 +64,11 @@ export async function spoolFlatDump(dump: AsyncIterable<Uint8Array>, algo: HashA
   }
 }
 
-/** The NAR up to the contents of a regular, non-executable file of `size` bytes. */
-export function narFileHead(size: number): Uint8Array {
-  return new WireWriter(128).string('nix-archive-1').string('(').string('type').string('regular').string('contents').u64(size).finish()
+/** The NAR up to the contents of a regular file of `size` bytes (non-executable unless said). */
+export function narFileHead(size: number, executable = false): Uint8Array {
+  const w = new WireWriter(160).string('nix-archive-1').string('(').string('type').string('regular')
+  if (executable) w.string('executable').string('')
+  return w.string('contents').u64(size).finish()
 }
 
 /** The contents' zero padding and the closing token. */

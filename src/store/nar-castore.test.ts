@@ -6,7 +6,11 @@ import {
 } from '../castore/index.js'
 import { BLOB_B, DIRECTORY_COMPLICATED, DIRECTORY_WITH_KEEP, HELLOWORLD_BLOB, pseudoRandomBytes } from '../castore/fixtures.js'
 import { BadArchiveError, collectBytes, encodeNarTree, narDirectory, narFile, narSymlink, type NarEntry, type NarNode } from '../nar/index.js'
-import { ingestNar, renderNar } from './nar-castore.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FsBlobService, FsObjectStore } from '../castore/index.js'
+import { ingestNar, renderNar, stageNar } from './nar-castore.js'
 
 async function* once(b: Uint8Array, piece = b.length): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < b.length; i += piece) yield b.subarray(i, i + piece)
@@ -101,6 +105,38 @@ describe('NAR ⇄ castore', () => {
     const bad = Buffer.from(nar); bad[bad.length - 9] = 0x41
     await assert.rejects(ingestNar(once(bad), new MemoryBlobService(), new MemoryDirectoryService()), BadArchiveError)
     await assert.rejects(ingestNar(once(nar.subarray(0, nar.length - 8)), new MemoryBlobService(), new MemoryDirectoryService()), BadArchiveError)
+  })
+
+  it('stages a small single-file NAR by synchronous calls as the streaming decoder would, and leaves anything else to it', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'tsnix-stage-'))
+    try {
+      const blobs = await FsBlobService.open(await FsObjectStore.open(join(tmp, 'castore'), { fsync: false }))
+      const dirs = new MemoryDirectoryService()
+      const cases = [
+        narFile(''), narFile('x'), narFile('1234567\n'), narFile('exec', true), narFile(pseudoRandomBytes(70_000, 3)),
+        narSymlink('/nix/store/x'), narDirectory({ a: narFile('x') }),
+      ]
+      for (const [i, tree] of cases.entries()) {
+        const nar = encodeNarTree(tree)
+        const streamed = await stageNar(once(nar), new MemoryBlobService(), new MemoryDirectoryService())
+        // pieces of 5 bytes: the fast path gathers them first
+        const fast = await stageNar(once(nar, 5), blobs, dirs, { syncPutMax: 64 * 1024 })
+        assert.equal(Buffer.from(fast.narSha256.digest).toString('hex'), sha256hex(nar), `case ${i}`)
+        assert.equal(fast.narSize, nar.length, `case ${i}`)
+        assert.equal(Buffer.from(streamed.narSha256.digest).toString('hex'), sha256hex(nar), `case ${i}`)
+        assert.ok(nodesEqual(await fast.root, await streamed.root), `case ${i}`)
+        assert.deepEqual(await collectBytes(renderNar(await fast.root, blobs, dirs)), nar, `case ${i}`)
+      }
+      // Anything but an exact single-file NAR is the decoder's to judge: non-zero padding and a
+      // truncated NAR are refused; bytes after the NAR's end are not read as part of it.
+      const nar = encodeNarTree(narFile('abc'))
+      const badPad = Buffer.from(nar); badPad[nar.length - 17] = 1
+      for (const bad of [badPad, nar.subarray(0, nar.length - 8)]) {
+        await assert.rejects(stageNar(once(bad), blobs, dirs, { syncPutMax: 64 * 1024 }), BadArchiveError)
+      }
+      const trailing = await stageNar(once(Buffer.concat([nar, new Uint8Array(8)])), blobs, dirs, { syncPutMax: 64 * 1024 })
+      assert.equal(trailing.narSize, nar.length)
+    } finally { await rm(tmp, { recursive: true, force: true }) }
   })
 
   it('stores a large file in chunks and shares them with an edited copy', async () => {

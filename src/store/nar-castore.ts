@@ -16,7 +16,9 @@ import {
   type Entry, type FileNode, type Node,
 } from '../castore/index.js'
 import { decodeNar, NarEncoder, type NarFileContents, type NarPath, type NarSink } from '../nar/index.js'
+import { createHash } from 'node:crypto'
 import { NixHash } from '../store-path/index.js'
+import { narFileHead, narFileTail } from './flat-dump.js'
 import type { ByteSource } from '../wire/index.js'
 import { OffloadedSha256, SLOT } from './sha256-offload.js'
 
@@ -78,6 +80,67 @@ export async function syncCastore(blobs: BlobService, dirs: DirectoryService): P
  * decode the next NAR of a stream while this one's files are still being written.
  */
 export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blobs: BlobService, dirs: DirectoryService, opts: IngestNarOptions = {}): Promise<StagedNar> {
+  if (isByteSource(src) || !opts.syncPutMax) return stageNarStream(src, blobs, dirs, opts)
+  // A small NAR (`nix-store --add` of a file, a .drv) is read whole first: a single regular
+  // file is then hashed and stored by synchronous calls, without the streaming decoder.
+  const it = src[Symbol.asyncIterator]()
+  const held: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const r = await it.next()
+    if (r.done) break
+    held.push(r.value)
+    size += r.value.length
+    if (size > opts.syncPutMax) return stageNarStream(prepend(held, it), blobs, dirs, opts)
+  }
+  const nar = held.length === 1 ? held[0]! : Buffer.concat(held, size)
+  opts.signal?.throwIfAborted()
+  const file = singleFileOf(nar)
+  const digest = file && blobs.putSync?.(file.contents)
+  if (file === undefined || digest === undefined) return stageNarStream(prepend([nar], undefined), blobs, dirs, opts)
+  return {
+    narSize: nar.length,
+    narSha256: NixHash.fromDigest('sha256', createHash('sha256').update(nar).digest()),
+    root: Promise.resolve({ kind: 'file', digest, size: BigInt(file.contents.length), executable: file.executable }),
+  }
+}
+
+/** `held`, then the rest of `it`. */
+async function* prepend(held: readonly Uint8Array[], it: AsyncIterator<Uint8Array> | undefined): AsyncGenerator<Uint8Array, void, undefined> {
+  yield* held
+  if (it === undefined) return
+  for (let r = await it.next(); !r.done; r = await it.next()) yield r.value
+}
+
+const NAR_FILE_HEADS = [false, true].map(executable => ({ executable, head: narFileHead(0, executable) }))
+const NAR_FILE_TAIL = narFileTail(0)
+
+/**
+ * The contents of a NAR that is exactly one regular file, or undefined for anything else
+ * (which the streaming decoder then reads, and judges).
+ */
+function singleFileOf(nar: Uint8Array): { executable: boolean; contents: Uint8Array } | undefined {
+  for (const { executable, head } of NAR_FILE_HEADS) {
+    const at = head.length - 8 // the contents' length is the head's last word
+    if (nar.length < head.length + NAR_FILE_TAIL.length || !sameBytes(nar, 0, head, at)) continue
+    const lo = nar[at]! + nar[at + 1]! * 0x100 + nar[at + 2]! * 0x10000 + nar[at + 3]! * 0x1000000
+    const hi = nar[at + 4]! + nar[at + 5]! * 0x100 + nar[at + 6]! * 0x10000 + nar[at + 7]! * 0x1000000
+    if (hi !== 0) return undefined
+    const pad = (8 - (lo % 8)) % 8
+    if (nar.length !== head.length + lo + pad + NAR_FILE_TAIL.length) return undefined
+    for (let i = head.length + lo; i < head.length + lo + pad; i++) if (nar[i] !== 0) return undefined
+    if (!sameBytes(nar, head.length + lo + pad, NAR_FILE_TAIL, NAR_FILE_TAIL.length)) return undefined
+    return { executable, contents: nar.subarray(head.length, head.length + lo) }
+  }
+  return undefined
+}
+
+function sameBytes(a: Uint8Array, at: number, b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[at + i] !== b[i]) return false
+  return true
+}
+
+async function stageNarStream(src: AsyncIterable<Uint8Array> | ByteSource, blobs: BlobService, dirs: DirectoryService, opts: IngestNarOptions): Promise<StagedNar> {
   const maxInFlight = opts.concurrency ?? 32
   const syncPutMax = opts.syncPutMax ?? 0
   const putter = dirs.putMultiple()

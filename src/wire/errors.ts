@@ -31,7 +31,11 @@ export class WireRangeError extends ProtocolError {
 export class IncompleteError extends NixError {
   readonly needed: number
   constructor(needed: number) {
-    super('ERR_WIRE_INCOMPLETE', `need ${needed} bytes`)
+    // Thrown and caught once per value that arrives in pieces (control flow, not a failure):
+    // without a stack trace, whose capture is most of its cost.
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    try { super('ERR_WIRE_INCOMPLETE', `need ${needed} bytes`) } finally { Error.stackTraceLimit = limit }
     this.needed = needed
   }
 }
