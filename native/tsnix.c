@@ -7,13 +7,21 @@
  *   flock(fd, op) -> boolean
  *     op 0 = unlock, 1 = shared, 2 = exclusive; never blocks (LOCK_NB): false when the lock
  *     is held elsewhere. C++ Nix locks `.lock` files, gc.lock and temproots with flock(), so
- *     we must use the same primitive to interoperate with it.
+ *     we must use the same primitive to interoperate with it;
+ *   sendfile(outFd, inFd, position, length) -> bytes sent
+ *     copies a file range to outFd inside the kernel (a pipe gets references to the page
+ *     cache, /dev/null nothing to do), so `tsnix nar dump` does not read big files' contents
+ *     into memory only to write them out again. Loops until `length` bytes are sent, the file
+ *     ends (fewer: the caller decides) or an error; an error with nothing sent throws an Error
+ *     whose code is the errno name (EINVAL/ENOSYS/…: outFd does not take sendfile, fall back;
+ *     EAGAIN: a non-blocking outFd is full).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <node_api.h>
@@ -77,12 +85,54 @@ static napi_value do_flock(napi_env env, napi_callback_info info) {
   return yes;
 }
 
+static napi_value do_sendfile(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  int32_t out_fd, in_fd;
+  int64_t position, length;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+      napi_get_value_int32(env, argv[0], &out_fd) != napi_ok || napi_get_value_int32(env, argv[1], &in_fd) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &position) != napi_ok || napi_get_value_int64(env, argv[3], &length) != napi_ok ||
+      out_fd < 0 || in_fd < 0 || position < 0 || length < 0) {
+    napi_throw_type_error(env, NULL, "sendfile(outFd, inFd, position, length): non-negative integers expected");
+    return NULL;
+  }
+  off_t off = (off_t)position;
+  int64_t sent = 0;
+  while (sent < length) {
+    int64_t want = length - sent;
+    ssize_t n = sendfile(out_fd, in_fd, &off, want > 0x40000000 ? 0x40000000 : (size_t)want);
+    if (n > 0) { sent += n; continue; }
+    if (n == 0) break; /* the file ended */
+    if (errno == EINTR) continue;
+    if (sent > 0) break; /* report progress; the next call meets the error again */
+    int err = errno;
+    const char *code = err == EINVAL ? "EINVAL" : err == ENOSYS ? "ENOSYS" : err == EAGAIN ? "EAGAIN" : err == EPIPE ? "EPIPE" :
+                       err == EBADF ? "EBADF" : err == EIO ? "EIO" : err == ENOSPC ? "ENOSPC" : err == EOVERFLOW ? "EOVERFLOW" : "ERR_SENDFILE";
+    char msg[256];
+    snprintf(msg, sizeof msg, "sendfile: %s", strerror(err));
+    napi_value c, m, e, no;
+    napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c);
+    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+    napi_create_error(env, c, m, &e);
+    napi_create_int32(env, -err, &no);
+    napi_set_named_property(env, e, "errno", no);
+    napi_throw(env, e);
+    return NULL;
+  }
+  napi_value r;
+  napi_create_int64(env, sent, &r);
+  return r;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "peercred", NAPI_AUTO_LENGTH, get_peercred, NULL, &fn);
   napi_set_named_property(env, exports, "peercred", fn);
   napi_create_function(env, "flock", NAPI_AUTO_LENGTH, do_flock, NULL, &fn);
   napi_set_named_property(env, exports, "flock", fn);
+  napi_create_function(env, "sendfile", NAPI_AUTO_LENGTH, do_sendfile, NULL, &fn);
+  napi_set_named_property(env, exports, "sendfile", fn);
   return exports;
 }
 

@@ -15,6 +15,11 @@
  * `next()` swaps each placeholder for ring bytes. The walk runs ahead of the output (bounded
  * by LOCAL_LIMIT and MAX_EVENTS); when the helper has AHEAD files queued, this thread does
  * the next files itself, which keeps both threads busy whichever is faster.
+ *
+ * With `ranges` (a consumer that writes to a file descriptor), big files are not read at all:
+ * their contents enter the encoder as placeholders (views of RANGE) matched by file ranges
+ * (an open fd, a position, a length) that the consumer copies to its output inside the kernel
+ * (sendfile), which is cheaper than any read on either thread.
  */
 import { closeSync, constants, type Dirent, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs'
 import { NarEncoder } from './encoder.js'
@@ -34,6 +39,10 @@ export interface DumperOptions {
   maxDepth?: number
   /** Use the helper thread: when the job is big enough (auto, default), from the start, or never. */
   helper?: HelperMode
+  /** Hand big files' contents out as file ranges (see `isRange`/`sendRange`), unread. */
+  ranges?: boolean
+  /** Largest file range (default and at most 64 MiB). */
+  rangeSize?: number
   signal?: AbortSignal
 }
 
@@ -41,6 +50,9 @@ const PAUSE = new Int32Array(new SharedArrayBuffer(4))
 /** Placeholder contents: pieces that are views of this stand for bytes the helper reads. */
 const HOLE_SIZE = 16 * 1024 * 1024
 let HOLE: Uint8Array | undefined
+/** Placeholder contents for file ranges (`ranges`): never written or read. */
+const RANGE_SIZE = 64 * 1024 * 1024
+let RANGE: Uint8Array | undefined
 /** Contents read here that may wait behind files the helper has not delivered yet. */
 const LOCAL_LIMIT = 4 * 1024 * 1024
 const MAX_EVENTS = 8192
@@ -83,6 +95,8 @@ class Ev {
 interface Frame { end: number; entries: Dirent[]; bytes: Buffer; i: number; off: number }
 /** A big file being encoded: bytes before `next` are assigned (to the helper or read here). */
 interface BigFile { fd: number; next: number; size: number; path: Buffer }
+/** Contents handed out as a file range: `length` bytes of `fd` from `position`; `last` closes it. */
+export interface FileRange { fd: number; position: number; length: number; last: boolean; path: Buffer }
 
 export class NarDumper {
   private readonly enc: NarEncoder
@@ -91,6 +105,11 @@ export class NarDumper {
   private readonly recycle: boolean
   private readonly maxDepth: number
   private readonly mode: HelperMode
+  private readonly ranges: boolean
+  private readonly rangeSize: number
+  /** File ranges in the output (placeholders handed out or not), in order, from index ri. */
+  private rangeQueue: FileRange[] = []
+  private ri = 0
   private readonly signal: AbortSignal | undefined
   // The walk.
   private readonly stack: Frame[] = []
@@ -145,6 +164,9 @@ export class NarDumper {
     this.recycle = opts.recycle ?? false
     this.maxDepth = opts.maxDepth ?? MAX_DEPTH
     this.mode = opts.helper ?? 'auto'
+    this.ranges = opts.ranges ?? false
+    if (this.ranges) RANGE ??= new Uint8Array(RANGE_SIZE)
+    this.rangeSize = Math.min(Math.max(opts.rangeSize ?? RANGE_SIZE, 1), RANGE_SIZE)
     this.signal = opts.signal
     this.enc = new NarEncoder({ chunkSize: this.chunkSize, passThrough: 1, recycle: this.recycle })
     const root = typeof path === 'string' ? Buffer.from(path) : path
@@ -259,12 +281,35 @@ export class NarDumper {
     else await new Promise(r => setTimeout(r, 1))
   }
 
+  /** Whether a piece from `next()` stands for a file range: pass it to `sendRange`, do not write it. */
+  isRange(piece: Uint8Array): boolean {
+    return piece.buffer === RANGE?.buffer
+  }
+
+  /**
+   * Send the file range of the piece `next()` returned (for which `isRange` holds) with
+   * `send`, which returns how many bytes it sent (fewer only if the file ended).
+   */
+  sendRange(send: (r: FileRange) => number): void {
+    const r = this.rangeQueue[this.ri++]!
+    if (this.ri === this.rangeQueue.length) { this.rangeQueue = []; this.ri = 0 }
+    let sent: number
+    try {
+      sent = send(r)
+    } finally {
+      if (r.last) closeSync(r.fd)
+    }
+    if (sent !== r.length) throw new NarDumpError(`file '${r.path.toString('utf8')}' changed while it was being read (shorter than expected)`)
+  }
+
   /** Release the helper and close a file still open (call when done or abandoning). */
   close(): void {
     this.helper?.end()
     this.helper = undefined
+    for (let i = this.ri; i < this.rangeQueue.length; i++) if (this.rangeQueue[i]!.last) closeSync(this.rangeQueue[i]!.fd)
+    this.rangeQueue = []
     if (this.big !== undefined) {
-      if (this.big.fd >= 0) closeSync(this.big.fd)
+      if (this.big.fd >= 0) closeSync(this.big.fd) // (its last range, which would close it, is not queued)
       this.big = undefined
     }
     this.walkDone = true
@@ -318,6 +363,7 @@ export class NarDumper {
    */
   private assignBig(here: boolean): void {
     const b = this.big!
+    if (this.ranges) return this.rangeBig(b)
     const n = Math.min(this.readSize, b.size - b.next)
     const h = this.helper
     if (h !== undefined && h.ready && this.holeBytes < BIG_AHEAD && h.canRequest(b.path.length)) {
@@ -335,6 +381,20 @@ export class NarDumper {
       this.bigQueued--
     }
   }
+  /** The next piece of a big file as a file range (the last one owns the fd). */
+  private rangeBig(b: BigFile): void {
+    if (b.fd < 0) b.fd = openSync(b.path, constants.O_RDONLY | constants.O_NOFOLLOW)
+    const n = Math.min(this.rangeSize, b.size - b.next)
+    const last = b.next + n === b.size
+    this.rangeQueue.push({ fd: b.fd, position: b.next, length: n, last, path: b.path })
+    this.enc.contents(n === RANGE_SIZE ? RANGE! : RANGE!.subarray(0, n))
+    b.next += n
+    if (last) {
+      this.big = undefined
+      this.bigQueued--
+    }
+  }
+
   /** `size` bytes of contents the helper will deliver, as placeholders. */
   private holes(size: number): void {
     this.holeBytes += size
@@ -445,7 +505,7 @@ export class NarDumper {
     this.seenBytes += size
     const p = this.path.subarray(0, n)
     if (size > this.chunkSize) {
-      if (this.helper === undefined && this.mode === 'auto') this.tryLease()
+      if (this.helper === undefined && this.mode === 'auto' && !this.ranges) this.tryLease()
       this.bigQueued++
       this.emit(EV_BIG, Buffer.from(p), size, executable)
     } else if (this.direct) {

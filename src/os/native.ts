@@ -11,6 +11,12 @@ export interface NativeAddon {
   peercred(fd: number): PeerCredentials
   /** 0 unlock, 1 shared, 2 exclusive; non-blocking: false when held elsewhere. */
   flock(fd: number, op: 0 | 1 | 2): boolean
+  /**
+   * Copy `length` bytes of `inFd` from `position` to `outFd` in the kernel; bytes sent (fewer
+   * if the file ended). Throws an Error with `code` (EINVAL: outFd does not take it; EAGAIN).
+   * Optional: an addon built before it was added lacks it.
+   */
+  sendfile?(outFd: number, inFd: number, position: number, length: number): number
 }
 
 let addon: NativeAddon | null | undefined
