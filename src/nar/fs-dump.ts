@@ -21,11 +21,12 @@
  * (an open fd, a position, a length) that the consumer copies to its output inside the kernel
  * (sendfile), which is cheaper than any read on either thread.
  */
-import { closeSync, constants, type Dirent, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs'
+import { closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs'
 import { NarEncoder } from './encoder.js'
 import { NarDumpError } from './errors.js'
 import { type HelperLease, leaseHelper } from './fs-helper-client.js'
 import { MAX_DEPTH } from './format.js'
+import { nativeAddon } from '../os/native.js'
 
 /** `next()` has nothing to hand out until the helper delivers: call `waitSync`/`waitAsync`. */
 export const WAIT = Symbol('wait')
@@ -43,6 +44,8 @@ export interface DumperOptions {
   ranges?: boolean
   /** Largest file range (default and at most 64 MiB). */
   rangeSize?: number
+  /** Read small files with the native addon's readFileAt when built (default true). */
+  native?: boolean
   signal?: AbortSignal
 }
 
@@ -92,7 +95,23 @@ class Ev {
  * A directory being walked: its path is the first `end` bytes of the dumper's path buffer
  * (entries are written after it), its entries sorted by name, and their names as bytes.
  */
-interface Frame { end: number; entries: Dirent[]; bytes: Buffer; i: number; off: number }
+interface Frame { end: number; entries: Dirent[]; bytes: Buffer; i: number; off: number; fd: number }
+
+type ReadFileAt = (dirFd: number, name: Uint8Array, into: Uint8Array) => number
+/**
+ * The native addon's per-file call (open relative to the directory, fstat, read, close), when
+ * built: on the 30k-file bench tree it takes `nar dump` from 0.47 to 0.36 s of CPU (Node's four
+ * calls per file build a Stats object with four Dates and look the path up twice).
+ * TSNIX_NAR_NATIVE=0 turns it off.
+ */
+let readFileAt: ReadFileAt | null | undefined
+function nativeReadFileAt(): ReadFileAt | null {
+  if (readFileAt === undefined) {
+    const addon = process.env['TSNIX_NAR_NATIVE'] === '0' ? null : nativeAddon()
+    readFileAt = addon?.readFileAt?.bind(addon) ?? null
+  }
+  return readFileAt
+}
 /** A big file being encoded: bytes before `next` are assigned (to the helper or read here). */
 interface BigFile { fd: number; next: number; size: number; path: Buffer }
 /** Contents handed out as a file range: `length` bytes of `fd` from `position`; `last` closes it. */
@@ -157,6 +176,9 @@ export class NarDumper {
   private steps = 0
   private leaseTried = false
   private ahead = AHEAD_MAX
+  private readonly readFileAt: ReadFileAt | null
+  /** Small files' contents as readFileAt reads them (chunkSize bytes). */
+  private scratch: Buffer | undefined
 
   constructor(path: string | Buffer, opts: DumperOptions = {}) {
     this.chunkSize = Math.max(opts.chunkSize ?? 256 * 1024, 8192)
@@ -165,6 +187,7 @@ export class NarDumper {
     this.maxDepth = opts.maxDepth ?? MAX_DEPTH
     this.mode = opts.helper ?? 'auto'
     this.ranges = opts.ranges ?? false
+    this.readFileAt = opts.native === false ? null : nativeReadFileAt()
     if (this.ranges) RANGE ??= new Uint8Array(RANGE_SIZE)
     this.rangeSize = Math.min(Math.max(opts.rangeSize ?? RANGE_SIZE, 1), RANGE_SIZE)
     this.signal = opts.signal
@@ -312,6 +335,8 @@ export class NarDumper {
       if (this.big.fd >= 0) closeSync(this.big.fd) // (its last range, which would close it, is not queued)
       this.big = undefined
     }
+    for (const f of this.stack) if (f.fd >= 0) closeSync(f.fd)
+    this.stack.length = 0
     this.walkDone = true
     this.finished = true
   }
@@ -443,6 +468,7 @@ export class NarDumper {
     }
     if (top.i === top.entries.length) {
       this.emit(EV_END, undefined)
+      if (top.fd >= 0) closeSync(top.fd)
       this.stack.pop()
       return
     }
@@ -457,7 +483,7 @@ export class NarDumper {
     this.path.set(name, at)
     if (this.stack.length >= this.maxDepth) throw new NarDumpError(`path '${this.show(n)}' exceeds maximum NAR directory depth of ${this.maxDepth}`)
     this.emit(EV_ENTRY, name)
-    if (d.isFile()) this.file(n)
+    if (d.isFile()) this.file(n, name, top.fd)
     else if (d.isDirectory()) this.directory(n)
     else if (d.isSymbolicLink()) this.symlink(n)
     else throw new NarDumpError(`file '${this.show(n)}' has an unsupported type`)
@@ -471,15 +497,23 @@ export class NarDumper {
     entries.sort(byName)
     let names = ''
     for (const e of entries) names += e.name
-    this.stack.push({ end: n, entries, bytes: Buffer.from(names, 'latin1'), i: 0, off: 0 })
+    // For readFileAt: files are opened relative to their directory.
+    let fd = -1
+    if (this.readFileAt !== null) {
+      try { fd = openSync(this.path.subarray(0, n), OPEN_DIR) } catch { /* the path-based way, then */ }
+    }
+    this.stack.push({ end: n, entries, bytes: Buffer.from(names, 'latin1'), i: 0, off: 0, fd })
   }
 
   private symlink(n: number): void {
     this.emit(EV_LINK, readlinkSync(this.path.subarray(0, n), { encoding: 'buffer' }))
   }
 
-  /** A directory entry that is a regular file: to the helper, or done here. */
-  private file(n: number): void {
+  /**
+   * A directory entry that is a regular file (at `n` in the path buffer, `name` in the
+   * directory open as `dirFd`, or -1): to the helper, or done here.
+   */
+  private file(n: number, name: Uint8Array, dirFd: number): void {
     this.seenFiles++
     if (this.helper === undefined && (this.seenFiles >= this.nextLease || (this.mode === 'auto' && this.seenBytes >= AUTO_BYTES))) this.tryLease()
     const h = this.helper
@@ -489,7 +523,26 @@ export class NarDumper {
       this.events.push(new Ev(EV_HELPER, undefined, 0, false))
       return
     }
-    const st = lstatSync(this.path.subarray(0, n))
+    if (dirFd >= 0) {
+      const scratch = this.scratch ??= Buffer.allocUnsafeSlow(this.chunkSize)
+      const r = this.readFileAt!(dirFd, name, scratch)
+      if (r >= 0) return this.fileHere(n, Math.floor(r / 2), r % 2 === 1, -1, scratch)
+      if (r === -2) throw new NarDumpError(`file '${this.show(n)}' changed while it was being read (shorter than expected)`)
+      // -1: not a regular file (any more), or an error: the path-based way finds out which.
+    }
+    // Open, then fstat the fd: one path lookup per file where lstat + open make two (C++
+    // nix-store does the latter). Non-blocking: a FIFO that replaced the file must not hang
+    // the open; anything but a regular file is looked at again below.
+    const p = this.path.subarray(0, n)
+    let fd = -1
+    try { fd = openSync(p, OPEN_FILE) } catch { /* a symlink now (ELOOP), gone, unreadable…: see below */ }
+    if (fd >= 0) {
+      let st
+      try { st = fstatSync(fd) } catch (e) { closeSync(fd); throw e }
+      if (st.isFile()) return this.fileHere(n, st.size, (st.mode & 0o100) !== 0, fd)
+      closeSync(fd)
+    }
+    const st = lstatSync(p)
     // Replaced since the directory was read: dump what is there now.
     if (!st.isFile()) {
       if (st.isDirectory()) this.directory(n)
@@ -500,23 +553,33 @@ export class NarDumper {
     this.fileHere(n, st.size, (st.mode & 0o100) !== 0)
   }
 
-  /** A regular file read by this thread. */
-  private fileHere(n: number, size: number, executable: boolean): void {
+  /**
+   * A regular file read by this thread, from `fd` if open (this closes it); a small file's
+   * contents may have been read already, into the start of `read`.
+   */
+  private fileHere(n: number, size: number, executable: boolean, fd = -1, read?: Uint8Array): void {
     this.seenBytes += size
     const p = this.path.subarray(0, n)
     if (size > this.chunkSize) {
+      // Opened again when its turn comes: queued events must not hold descriptors.
+      if (fd >= 0) closeSync(fd)
       if (this.helper === undefined && this.mode === 'auto' && !this.ranges) this.tryLease()
       this.bigQueued++
       this.emit(EV_BIG, Buffer.from(p), size, executable)
     } else if (this.direct) {
       this.enc.regular(executable, size)
-      if (size > 0) readSmall(p, this.enc.contentsBuffer(size))
+      if (size === 0) { if (fd >= 0) closeSync(fd) }
+      else if (read !== undefined) this.enc.contentsBuffer(size).set(read.subarray(0, size))
+      else readSmall(p, this.enc.contentsBuffer(size), fd)
     } else {
       let data: Uint8Array | undefined
       if (size > 0) {
         data = this.slabAlloc(size)
         this.deferredBytes += size
-        readSmall(p, data)
+        if (read !== undefined) data.set(read.subarray(0, size))
+        else readSmall(p, data, fd)
+      } else if (fd >= 0) {
+        closeSync(fd)
       }
       const ev = new Ev(EV_FILE, data, size, executable)
       ev.slabEnd = this.slabW
@@ -565,9 +628,15 @@ export class NarDumper {
 
 const byName = (a: Dirent, b: Dirent): number => a.name < b.name ? -1 : a.name > b.name ? 1 : 0
 
-/** Fill `into` from the start of a small file; the file must still be exactly that long. */
-function readSmall(p: Buffer, into: Uint8Array): void {
-  const fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW)
+const OPEN_FILE = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK
+const OPEN_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW
+
+/**
+ * Fill `into` from the start of a small file (open as `fd`, or opened here); the file must still
+ * be at least that long. Closes the file.
+ */
+function readSmall(p: Buffer, into: Uint8Array, fd = -1): void {
+  if (fd < 0) fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW)
   try {
     readFully(fd, into, into.length, 0, p)
   } finally {

@@ -34,6 +34,23 @@ describe('NAR and the filesystem', () => {
     assert.deepEqual(await collectBytes(dumpPath(t)), encodeNarTree(expected))
   })
 
+  it('dumps the same with and without the native per-file call, on this thread or with the helper', async () => {
+    const t = Buffer.from(join(tmp, 't'))
+    mkdirSync(join(tmp, 't', 'sub', 'deeper'), { recursive: true })
+    writeFileSync(Buffer.concat([t, Buffer.from('/'), Buffer.from([0x66, 0xff, 0xfe, 0x0a])]), 'not utf-8')
+    writeFileSync(join(tmp, 't', 'sub', 'empty'), '')
+    writeFileSync(join(tmp, 't', 'sub', 'deeper', 'x'), '#!/bin/sh\n')
+    chmodSync(join(tmp, 't', 'sub', 'deeper', 'x'), 0o700)
+    writeFileSync(join(tmp, 't', 'sub', 'big'), randomBytes(300_000))
+    symlinkSync('sub/big', join(tmp, 't', 'ln'))
+    for (let i = 0; i < 100; i++) writeFileSync(join(tmp, 't', `f${i}`), randomBytes(i * 37))
+    const want = await collectBytes(dumpPath(t, { native: false, helper: 'never' }))
+    for (const helper of ['never', 'always'] as const) {
+      assert.deepEqual(await collectBytes(dumpPath(t, { helper })), want, helper)
+      assert.equal((await hashPath(t, 'sha256', { helper })).hash.toBase16(), createHash('sha256').update(want).digest('hex'), helper)
+    }
+  })
+
   it('dumps a top-level symlink as the link, not its target', async () => {
     symlinkSync('/etc', join(tmp, 'l'))
     assert.deepEqual(await collectBytes(dumpPath(join(tmp, 'l'))), encodeNarTree(narSymlink('/etc')))

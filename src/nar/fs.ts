@@ -49,6 +49,11 @@ export interface DumpOptions {
   helper?: HelperMode
   /** Refuse entries this deep or deeper (default MAX_DEPTH = 64, as C++ 2.34's dumpPath). */
   maxDepth?: number
+  /**
+   * Read small files with one native call each (open relative to the directory, fstat, read,
+   * close) when the addon is built (default true; TSNIX_NAR_NATIVE=0 turns it off).
+   */
+  native?: boolean
   signal?: AbortSignal
 }
 

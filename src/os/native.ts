@@ -17,6 +17,13 @@ export interface NativeAddon {
    * Optional: an addon built before it was added lacks it.
    */
   sendfile?(outFd: number, inFd: number, position: number, length: number): number
+  /**
+   * A NAR dump's per-file calls in one: open `name` in directory `dirFd` (no symlinks), fstat,
+   * read the contents into `into` if they fit, close. size * 2 + 1 if the owner may execute;
+   * -1 not a regular file or any error (look again the slow way); -2 shorter than its size.
+   * Optional, as `sendfile`.
+   */
+  readFileAt?(dirFd: number, name: Uint8Array, into: Uint8Array): number
 }
 
 let addon: NativeAddon | null | undefined
