@@ -21,7 +21,13 @@
  *     and a lookup of the whole path twice. Reads the contents into `into` only if they fit
  *     (bigger files are the caller's to stream). -1: not a regular file, or any error (the
  *     caller looks again its own way and reports what it finds); -2: the file ended before
- *     its size (it changed while being read).
+ *     its size (it changed while being read);
+ *   writeFileAt(dirFd, name, data, executable, keepOpen) -> 0, an fd, or -1
+ *     the same for a NAR restore: create `name` in directory `dirFd` (O_EXCL, no symlinks,
+ *     mode 0666 less the umask), write `data`, add the x bits as C++ RestoreSink does (fstat,
+ *     fchmod), close. -1 if it could not be created (nothing happened: the caller retries its
+ *     own way and reports what it finds); with keepOpen, the open fd after writing `data`
+ *     (the caller writes the rest, chmods and closes); errors after creating throw.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -183,6 +189,64 @@ static napi_value read_file_at(napi_env env, napi_callback_info info) {
   return number(env, (double)size * 2 + ((st.st_mode & S_IXUSR) ? 1 : 0));
 }
 
+static napi_value throw_code(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  const char *code = err == ENOSPC ? "ENOSPC" : err == EIO ? "EIO" : err == EDQUOT ? "EDQUOT" : err == EFBIG ? "EFBIG" :
+                     err == EPERM ? "EPERM" : err == EACCES ? "EACCES" : "ERR_NATIVE";
+  napi_value c, m, e;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, c, m, &e);
+  napi_throw(env, e);
+  return NULL;
+}
+
+static napi_value write_file_at(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  int32_t dir_fd;
+  bool executable, keep_open;
+  napi_typedarray_type t1, t2;
+  size_t name_len, data_len;
+  void *name_data, *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 ||
+      napi_get_value_int32(env, argv[0], &dir_fd) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &t1, &name_len, &name_data, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &t2, &data_len, &data, NULL, NULL) != napi_ok ||
+      napi_get_value_bool(env, argv[3], &executable) != napi_ok || napi_get_value_bool(env, argv[4], &keep_open) != napi_ok ||
+      t1 != napi_uint8_array || t2 != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "writeFileAt(dirFd, name, data, executable, keepOpen): an fd, two Uint8Arrays and two booleans expected");
+    return NULL;
+  }
+  char name[NAME_MAX + 1];
+  if (name_len == 0 || name_len > NAME_MAX || memchr(name_data, 0, name_len) != NULL || memchr(name_data, '/', name_len) != NULL) return number(env, -1);
+  memcpy(name, name_data, name_len);
+  name[name_len] = 0;
+  int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) return number(env, -1);
+  size_t done = 0;
+  while (done < data_len) {
+    ssize_t n = write(fd, (const char *)data + done, data_len - done);
+    if (n >= 0) { done += (size_t)n; continue; }
+    if (errno == EINTR) continue;
+    int err = errno;
+    close(fd);
+    return throw_code(env, "write", err);
+  }
+  if (keep_open) return number(env, fd);
+  if (executable) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || fchmod(fd, (st.st_mode & 07777) | S_IXUSR | S_IXGRP | S_IXOTH) != 0) {
+      int err = errno;
+      close(fd);
+      return throw_code(env, "fchmod", err);
+    }
+  }
+  if (close(fd) != 0 && errno != EINTR) return throw_code(env, "close", errno);
+  return number(env, 0);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "peercred", NAPI_AUTO_LENGTH, get_peercred, NULL, &fn);
@@ -193,6 +257,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "sendfile", fn);
   napi_create_function(env, "readFileAt", NAPI_AUTO_LENGTH, read_file_at, NULL, &fn);
   napi_set_named_property(env, exports, "readFileAt", fn);
+  napi_create_function(env, "writeFileAt", NAPI_AUTO_LENGTH, write_file_at, NULL, &fn);
+  napi_set_named_property(env, exports, "writeFileAt", fn);
   return exports;
 }
 

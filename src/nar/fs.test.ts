@@ -116,6 +116,41 @@ describe('NAR and the filesystem', () => {
     assert.ok(readdirSync(join(tmp, 'r'), { encoding: 'buffer' }).some(n => n.equals(odd)))
   })
 
+  it('restores the same with and without the native per-file call, NAR chunks splitting files anywhere', async () => {
+    const t = join(tmp, 't')
+    mkdirSync(join(t, 'a', 'b'), { recursive: true })
+    mkdirSync(join(t, 'empty-dir'))
+    writeFileSync(join(t, 'a', 'b', 'x'), '#!/bin/sh\n')
+    chmodSync(join(t, 'a', 'b', 'x'), 0o755)
+    writeFileSync(join(t, 'a', 'empty'), '')
+    writeFileSync(join(t, 'a', 'big'), randomBytes(50_000))
+    writeFileSync(join(t, 'a', 'bigx'), randomBytes(20_000))
+    chmodSync(join(t, 'a', 'bigx'), 0o700)
+    symlinkSync('a/b/x', join(t, 'ln'))
+    for (let i = 0; i < 40; i++) writeFileSync(join(t, `f${i}`), randomBytes(i * 53))
+    const nar = await collectBytes(dumpPath(t))
+    const modes = (root: string): string[] => {
+      const out: string[] = []
+      const walk = (p: string, rel: string): void => {
+        const st = lstatSync(p)
+        out.push(`${rel} ${st.mode.toString(8)}`)
+        if (st.isDirectory()) for (const n of readdirSync(p).sort()) walk(join(p, n), `${rel}/${n}`)
+      }
+      walk(root, '.')
+      return out
+    }
+    async function* pieces(size: number): AsyncGenerator<Uint8Array> {
+      for (let o = 0; o < nar.length; o += size) yield nar.subarray(o, o + size)
+    }
+    await restorePath(join(tmp, 'slow'), pieces(nar.length), { native: false })
+    for (const size of [nar.length, 4096, 999]) {
+      const out = join(tmp, `r${size}`)
+      await restorePath(out, pieces(size))
+      assert.deepEqual(await collectBytes(dumpPath(out)), nar, String(size))
+      assert.deepEqual(modes(out), modes(join(tmp, 'slow')), String(size))
+    }
+  })
+
   it('restores a single file or symlink at the target itself', async () => {
     await restorePath(join(tmp, 'f'), once(encodeNarTree(narFile('data', true))))
     assert.equal(readFileSync(join(tmp, 'f'), 'utf8'), 'data')

@@ -167,7 +167,8 @@ export async function hashFile(path: string | Buffer, algo: HashAlgo = 'sha256',
  * the guarantees. Files are written on this thread.
  */
 export function restoreSink(target: string | Buffer): NarSink {
-  return new FsRestoreSink(target)
+  // (No native calls: they hold directory fds until finish(), which a NarSink does not have.)
+  return new FsRestoreSink(target, { native: false })
 }
 
 export interface RestoreOptions extends NarReadOptions, RestoreSinkOptions {}
@@ -184,7 +185,9 @@ export async function restorePath(target: string | Buffer, src: AsyncIterable<Ui
     exists = false
   }
   if (exists) throw new NarRestoreError(`cannot restore a NAR to '${show(typeof target === 'string' ? Buffer.from(target) : target)}': it already exists`)
-  const sink = new FsRestoreSink(target, { helper: opts.helper ?? 'auto', ...(opts.sync !== undefined ? { sync: opts.sync } : {}) })
+  const sink = new FsRestoreSink(target, {
+    helper: opts.helper ?? 'auto', ...(opts.sync !== undefined ? { sync: opts.sync } : {}), ...(opts.native !== undefined ? { native: opts.native } : {}),
+  })
   let result: NarResult
   try {
     result = await decodeNar(src, sink, opts)

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { nativeAddon } from './index.js'
 import { skipBecause, which } from '../../test/support/env.js'
 
-describe('native addon: NAR dump calls (readFileAt, sendfile)', () => {
+describe('native addon: NAR calls (readFileAt, writeFileAt, sendfile)', () => {
   let dir: string
   let dirFd = -1
   beforeEach(function () {
-    if (!nativeAddon()?.readFileAt || !nativeAddon()?.sendfile) skipBecause(this, 'native addon not built (node native/build.mjs)')
+    if (!nativeAddon()?.readFileAt || !nativeAddon()?.writeFileAt || !nativeAddon()?.sendfile) skipBecause(this, 'native addon not built (node native/build.mjs)')
     dir = mkdtempSync(join(tmpdir(), 'tsnix-native-'))
     dirFd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
   })
@@ -58,6 +58,27 @@ describe('native addon: NAR dump calls (readFileAt, sendfile)', () => {
       assert.equal(a.readFileAt!(dirFd, name('p'), into), -1)
     }
     assert.throws(() => a.readFileAt!(dirFd, 'f' as unknown as Uint8Array, into), TypeError)
+  })
+
+  it('writeFileAt creates a new file as C++ RestoreSink does, or answers -1 having done nothing', () => {
+    const a = nativeAddon()!
+    const umask = process.umask()
+    assert.equal(a.writeFileAt!(dirFd, name('f'), Buffer.from('data'), false, false), 0)
+    assert.equal(readFileSync(join(dir, 'f'), 'latin1'), 'data')
+    assert.equal(lstatSync(join(dir, 'f')).mode & 0o7777, 0o666 & ~umask)
+    assert.equal(a.writeFileAt!(dirFd, name('x'), new Uint8Array(0), true, false), 0)
+    assert.equal(lstatSync(join(dir, 'x')).mode & 0o7777, (0o666 & ~umask) | 0o111)
+    // keepOpen: the caller gets the fd to write the rest.
+    const fd = a.writeFileAt!(dirFd, name('k'), Buffer.from('ab'), false, true)
+    assert.ok(fd > 2)
+    writeSync(fd, 'cd')
+    closeSync(fd)
+    assert.equal(readFileSync(join(dir, 'k'), 'latin1'), 'abcd')
+    // Never through or over an existing entry; bad names are refused before any system call.
+    symlinkSync('elsewhere', join(dir, 'l'))
+    for (const n of ['f', 'l', '', 'a/b', 'f\0x', 'missing-dir/f']) assert.equal(a.writeFileAt!(dirFd, name(n), Buffer.from('z'), false, false), -1, JSON.stringify(n))
+    assert.equal(readFileSync(join(dir, 'f'), 'latin1'), 'data')
+    assert.equal(existsSync(join(dir, 'elsewhere')), false)
   })
 
   it('sendfile copies a file range to a file, and names the errno of a refusal', () => {

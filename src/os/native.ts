@@ -24,6 +24,14 @@ export interface NativeAddon {
    * Optional, as `sendfile`.
    */
   readFileAt?(dirFd: number, name: Uint8Array, into: Uint8Array): number
+  /**
+   * A NAR restore's per-file calls in one: create `name` in directory `dirFd` (O_EXCL, no
+   * symlinks, 0666 less the umask), write `data`, add 0111 if `executable` (fstat + fchmod, as
+   * C++), close. 0; -1 if it could not be created (nothing done: retry the slow way for the
+   * error); with `keepOpen` the fd after writing `data`. Errors after creating throw.
+   * Optional, as `sendfile`.
+   */
+  writeFileAt?(dirFd: number, name: Uint8Array, data: Uint8Array, executable: boolean, keepOpen: boolean): number
 }
 
 let addon: NativeAddon | null | undefined
