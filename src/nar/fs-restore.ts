@@ -23,6 +23,8 @@ const AHEAD = 128
 /** auto: lease the helper once this many files or bytes have been seen. */
 const AUTO_FILES = 64
 const AUTO_BYTES = 2 * 1024 * 1024
+/** Files above this size go to the helper whenever it is ready. */
+const BIG = 64 * 1024
 
 const SLASH = Buffer.from('/')
 const join = (dir: Buffer, name: Buffer): Buffer => Buffer.concat([dir, SLASH, name], dir.length + 1 + name.length)
@@ -110,20 +112,25 @@ export class FsRestoreSink implements NarSink {
   createRegularFile(p: NarPath, executable: boolean, contents: NarFileContents): Promise<void> | undefined {
     this.files++
     this.bytes += contents.size
-    if (this.helper === undefined && (this.files >= this.nextLease || (this.mode === 'auto' && this.bytes >= AUTO_BYTES))) {
+    const dirFd = p.length > 0 ? this.dirFds[p.length - 1] ?? -1 : -1
+    // With the native call, this thread writes a small file for less than handing it to the
+    // helper costs (30k files at real-time priority: the same wall time for 40% more CPU), so
+    // in auto mode the helper then only takes big files (1 GiB tree: 1.27 -> 0.83 s).
+    const smallHere = dirFd >= 0 && this.mode !== 'always'
+    const big = contents.size > BIG
+    if (this.helper === undefined && (smallHere ? big : this.files >= this.nextLease || (this.mode === 'auto' && this.bytes >= AUTO_BYTES))) {
       this.helper = leaseHelper(this.mode === 'always')
       if (this.helper === undefined) this.nextLease = this.files + AUTO_FILES
     }
     const h = this.helper
     if (this.mode === 'always' && h !== undefined && !h.ready && h.alive) return this.whenReady(h, p, executable, contents)
-    if (h !== undefined && h.ready && contents.size > 0 && (h.fewerOutstandingThan(AHEAD) || contents.size > 64 * 1024)) {
+    if (h !== undefined && h.ready && contents.size > 0 && (big || (!smallHere && h.fewerOutstandingThan(AHEAD)))) {
       const full = this.full(p)
       if (h.canRequest(full.length)) {
         h.requestWrite(full, contents.size, executable)
         return this.toHelper(h, contents)
       }
     }
-    const dirFd = p.length > 0 ? this.dirFds[p.length - 1] ?? -1 : -1
     if (dirFd < 0) return writeHere(this.full(p), executable, contents)
     // The first chunk (all of a small file) goes with the native call.
     const first = contents.size === 0 ? EMPTY : contents.readBuffered()
