@@ -37,6 +37,10 @@ describe('StorePath', () => {
     const odd = store.parse(`/nix/store/${HASH}Xfoo`)
     assert.equal(odd.baseName, `${HASH}Xfoo`)
     assert.equal(odd.name, 'foo')
+    // a non-ASCII character is several bytes: C++ takes all but the first as the name's start
+    // (worked out from C++ StorePath::StorePath, which indexes bytes) and rejects the name
+    assert.throws(() => store.parse(`/nix/store/${HASH}\u00e9foo`), InvalidPathError)
+    assert.throws(() => store.parse(`/nix/store/${HASH}\ufffdfoo`), InvalidPathError)
     assert.equal(canonPath('/a/./b/../../c//d/'), '/c/d')
   })
 

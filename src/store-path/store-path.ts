@@ -53,13 +53,19 @@ export class StorePath {
 
   /**
    * Parse a base name `<hash>-<name>` with C++'s checks and messages. Like C++ it does not look
-   * at the character between hash and name (only `makeStorePath` ever writes it, as `-`).
+   * at the character between hash and name (only `makeStorePath` ever writes it, as `-`) — but
+   * C++ counts bytes: a non-ASCII character there is several bytes in UTF-8, the rest of which
+   * C++ reads as the start of the name, so it is an illegal name character. (Accepting it would
+   * put a path into the database that C++ Nix cannot read back.)
    */
   static fromBaseName(base: string): StorePath {
     if (base.length < HASH_PART_LEN + 1) throw new InvalidPathError(`'${base}' is too short to be a valid store path`)
     for (let i = 0; i < HASH_PART_LEN; i++) {
       const c = base.charCodeAt(i)
       if (c >= 256 || NIX32_DIGIT[c] === 0xff) throw new InvalidPathError(`store path '${base}' contains illegal base-32 character '${base[i]}'`)
+    }
+    if (base.charCodeAt(HASH_PART_LEN) >= 0x80) {
+      throw new InvalidPathError(`path '${base}' is not a valid store path: name contains illegal character '${base[HASH_PART_LEN]}'`)
     }
     try { checkName(base.slice(HASH_PART_LEN + 1)) } catch (e) {
       throw new InvalidPathError(`path '${base}' is not a valid store path: ${(e as Error).message}`)

@@ -9,7 +9,7 @@
 import { readdir } from 'node:fs/promises'
 import { Verbosity } from '../logger.js'
 import { hashPath } from '../nar/index.js'
-import { openLockFile, lockFd } from '../os/index.js'
+import { openLockFile, lockFd, turnsFor } from '../os/index.js'
 import type { StorePath } from '../store-path/index.js'
 import type { LocalStore } from './local-store.js'
 import type { OpContext } from './types.js'
@@ -19,9 +19,14 @@ export async function verifyStore(store: LocalStore, ctx: OpContext, checkConten
   const pi = store.internals.pathInfo
   log.log(Verbosity.Info, 'reading the Nix store...')
   // A consistent snapshot of existing and valid paths: no GC while we look (shared gc.lock).
-  const gcLock = (await openLockFile(`${store.stateDir}/gc.lock`, true))!
+  const lockPath = `${store.stateDir}/gc.lock`
+  const gcLock = (await openLockFile(lockPath, true))!
+  let endTurn: (() => void) | undefined
   try {
-    await lockFd(gcLock.fd, 'read', { onWait: () => log.log(Verbosity.Error, 'waiting for the big garbage collector lock...') })
+    let told = false
+    const onWait = () => { if (!told) log.log(Verbosity.Error, 'waiting for the big garbage collector lock...'); told = true }
+    endTurn = await turnsFor(lockPath).take('read', { onWait, signal: ctx.signal })
+    await lockFd(gcLock.fd, 'read', { onWait, signal: ctx.signal })
     const inStoreDir = new Set<string>()
     let names: string[] = []
     try { names = await readdir(store.realStoreDir) } catch { /* empty store */ }
@@ -81,6 +86,7 @@ export async function verifyStore(store: LocalStore, ctx: OpContext, checkConten
     return errors
   } finally {
     await gcLock.close()
+    endTurn?.()
   }
 }
 

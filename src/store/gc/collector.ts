@@ -21,7 +21,7 @@ import { dirname } from 'node:path'
 import { createInterface } from 'node:readline'
 import { NixError } from '../../errors.js'
 import type { StoreDir, StorePath } from '../../store-path/index.js'
-import { lockFd, openLockFile, tryLockFd } from '../../os/index.js'
+import { lockFd, openLockFile, tryLockFd, turnsFor } from '../../os/index.js'
 import type { GCOptions, GCResults } from '../types.js'
 import { tempEntryOwner } from '../leftovers.js'
 import { findPermanentRoots, findRuntimeRoots, type RootMap } from './roots.js'
@@ -126,8 +126,13 @@ export async function collectGarbage(store: GCStore, tempRoots: TempRoots, optio
   const gcLock = (await openLockFile(tempRoots.gcLockPath, true))!
   const shared = new Shared()
   let server: Server | undefined
+  let endTurn: (() => void) | undefined
   try {
-    await lockFd(gcLock.fd, 'write', { onWait: () => info('waiting for the big garbage collector lock...') })
+    let told = false
+    const onWait = () => { if (!told) info('waiting for the big garbage collector lock...'); told = true }
+    // this process's collectors and verifiers in arrival order, then the lock against other processes
+    endTurn = await turnsFor(tempRoots.gcLockPath).take('write', { onWait })
+    await lockFd(gcLock.fd, 'write', { onWait })
     tempRoots.setCollector(shared)
     server = await startRootsServer(tempRoots.gcSocketPath, shared)
 
@@ -272,9 +277,14 @@ export async function collectGarbage(store: GCStore, tempRoots: TempRoots, optio
     return { paths: [...results.paths].sort(), bytesFreed: results.bytesFreed }
   } finally {
     tempRoots.setCollector(undefined)
+    // after a failure too, roots waiting for a path to be deleted go on (the path stays), and
+    // the roots server's connections end, which server.close waits for
+    shared.setPending(undefined)
+    shared.clearQueued()
     if (server) await new Promise<void>(r => server!.close(() => r()))
     await unlink(tempRoots.gcSocketPath).catch(() => undefined)
     await gcLock.close()
+    endTurn?.()
   }
 }
 

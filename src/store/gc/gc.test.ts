@@ -122,6 +122,24 @@ describe('garbage collector (C++ Nix algorithm)', () => {
     assert.deepEqual(names((await collectGarbage(store, temp, opts({ action: 'returnDead' }), settings)).paths), ['d'])
   })
 
+  it('serves a collector waiting for gc.lock before one that keeps taking it again (one process)', async () => {
+    // polling flock waiters used to lose every race against a client sending GC after GC
+    let finished = 0
+    const loop = (async () => {
+      for (let i = 0; i < 20; i++) {
+        await collectGarbage(store, temp, opts({ action: 'returnDead' }), settings)
+        finished++
+      }
+    })()
+    while (!existsSync(join(store.stateDir, 'gc-socket', 'socket'))) await new Promise(r => setImmediate(r))
+    let waited = false
+    await collectGarbage(store, temp, opts({ action: 'returnDead' }), { ...settings, info: m => { if (/waiting for the big/.test(m)) waited = true } })
+    const finishedBefore = finished
+    await loop
+    assert.ok(waited, 'the second collector had to wait')
+    assert.ok(finishedBefore <= 1, `served after ${finishedBefore} of the looping collector's runs`)
+  })
+
   it('stops after max-freed bytes', async () => {
     const r = await collectGarbage(store, temp, opts({ maxFreed: 1n }), settings)
     assert.equal(r.paths.length, 1) // the first deletion already exceeds 1 byte
