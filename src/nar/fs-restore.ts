@@ -66,6 +66,8 @@ export class FsRestoreSink implements NarSink {
   private readonly sync: boolean
   private helper: HelperLease | undefined
   private nextLease: number
+  /** With native calls (auto): the file count from which a big file may lease the helper. */
+  private bigRetryAt = 0
   private files = 0
   private bytes = 0
 
@@ -118,9 +120,11 @@ export class FsRestoreSink implements NarSink {
     // in auto mode the helper then only takes big files (1 GiB tree: 1.27 -> 0.83 s).
     const smallHere = dirFd >= 0 && this.mode !== 'always'
     const big = contents.size > BIG
-    if (this.helper === undefined && (smallHere ? big : this.files >= this.nextLease || (this.mode === 'auto' && this.bytes >= AUTO_BYTES))) {
+    const lease = smallHere ? big && this.mode === 'auto' && this.files >= this.bigRetryAt
+      : this.files >= this.nextLease || (this.mode === 'auto' && this.bytes >= AUTO_BYTES)
+    if (this.helper === undefined && lease) {
       this.helper = leaseHelper(this.mode === 'always')
-      if (this.helper === undefined) this.nextLease = this.files + AUTO_FILES
+      if (this.helper === undefined) this.nextLease = this.bigRetryAt = this.files + AUTO_FILES
     }
     const h = this.helper
     if (this.mode === 'always' && h !== undefined && !h.ready && h.alive) return this.whenReady(h, p, executable, contents)
