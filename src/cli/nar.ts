@@ -44,9 +44,12 @@ function onePath(args: string[]): string {
 }
 
 async function dump(args: string[]): Promise<number> {
-  // Blocking writes to fd 1 (see FdOutput), big files' contents by sendfile.
+  // Blocking writes to fd 1 (see FdOutput), big files' contents by sendfile. Pieces of 64 KiB,
+  // a pipe's capacity: a bigger write blocks until the reader has taken all of it, so this
+  // process could not encode the next piece meanwhile (30k files into `| nix-hash`, at real-
+  // time priority: 0.59 s with 256 KiB pieces, 0.49 s with 64 KiB; no change to /dev/null).
   const out = new FdOutput(1)
-  dumpPathSync(onePath(args), p => out.write(p), { readSize: 1024 * 1024, helper: narHelperMode(), sendRange: r => out.sendRange(r) })
+  dumpPathSync(onePath(args), p => out.write(p), { chunkSize: 64 * 1024, readSize: 1024 * 1024, helper: narHelperMode(), sendRange: r => out.sendRange(r) })
   return 0
 }
 
