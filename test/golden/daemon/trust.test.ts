@@ -71,7 +71,15 @@ async function trustRun(ws: Workspace, inputs: string, kind: DaemonKind, version
     const ref = (await must(root, nix('eval', '--impure', '--raw', '--expr', `builtins.toFile "ref.txt" "see ${hello}"`)))
     await must(root, nix('store', 'sign', '--key-file', join(inputs, 'key.sec'), ref))
     await must(root, nix('copy', '--to', `file://${join(runDir, 'cache')}`, ref))
-    await must(root, ['nix-store', '--delete', ref])
+    // A C++ daemon's per-connection process exits after its client does, and its temporary
+    // roots (the path `nix copy` just read) live until then: on a loaded machine the delete
+    // can come first and find the path alive. Retry for a while.
+    for (let attempt = 0; ; attempt++) {
+      const r = await root.run(['nix-store', '--delete', ref])
+      if (r.status === 0) break
+      if (attempt >= 50 || !/since it is still alive/.test(r.stderr)) throw new Error(`setup nix-store --delete ${ref} failed: ${r.stderr}`)
+      await new Promise(res => setTimeout(res, 200))
+    }
     const other = await must(root, ['nix-store', '--add', join(inputs, 'other.txt')])
     writeFileSync(join(inputs, '..', 'other-path'), other)
 
