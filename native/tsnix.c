@@ -7,12 +7,7 @@
  *   flock(fd, op) -> boolean
  *     op 0 = unlock, 1 = shared, 2 = exclusive; never blocks (LOCK_NB): false when the lock
  *     is held elsewhere. C++ Nix locks `.lock` files, gc.lock and temproots with flock(), so
- *     we must use the same primitive to interoperate with it;
- *   preadChanged(fd, last, position) -> boolean
- *     pread last.length bytes at position and compare them with `last` (a Uint8Array), which
- *     takes the new bytes when they differ; a short read counts as a change. The daemon probes
- *     SQLite's WAL-index header with it before each cached lookup: one call where fs.readSync
- *     plus a compare cost several.
+ *     we must use the same primitive to interoperate with it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,7 +16,6 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <unistd.h>
 #include <node_api.h>
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
@@ -83,40 +77,12 @@ static napi_value do_flock(napi_env env, napi_callback_info info) {
   return yes;
 }
 
-static napi_value pread_changed(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  int32_t fd;
-  int64_t pos;
-  napi_typedarray_type type;
-  size_t len;
-  void *data;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 ||
-      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int64(env, argv[2], &pos) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &type, &len, &data, NULL, NULL) != napi_ok ||
-      type != napi_uint8_array || fd < 0 || pos < 0 || len > 4096) {
-    napi_throw_type_error(env, NULL, "preadChanged(fd, last, position): fd >= 0, last a Uint8Array of at most 4096 bytes, position >= 0");
-    return NULL;
-  }
-  unsigned char now[4096];
-  ssize_t n;
-  do n = pread(fd, now, len, (off_t)pos); while (n < 0 && errno == EINTR);
-  if (n < 0) return throw_errno(env, "pread", errno);
-  int changed = (size_t)n != len || memcmp(now, data, len) != 0;
-  if (changed) memcpy(data, now, (size_t)n);
-  napi_value r;
-  napi_get_boolean(env, changed, &r);
-  return r;
-}
-
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "peercred", NAPI_AUTO_LENGTH, get_peercred, NULL, &fn);
   napi_set_named_property(env, exports, "peercred", fn);
   napi_create_function(env, "flock", NAPI_AUTO_LENGTH, do_flock, NULL, &fn);
   napi_set_named_property(env, exports, "flock", fn);
-  napi_create_function(env, "preadChanged", NAPI_AUTO_LENGTH, pread_changed, NULL, &fn);
-  napi_set_named_property(env, exports, "preadChanged", fn);
   return exports;
 }
 

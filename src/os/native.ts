@@ -11,11 +11,6 @@ export interface NativeAddon {
   peercred(fd: number): PeerCredentials
   /** 0 unlock, 1 shared, 2 exclusive; non-blocking: false when held elsewhere. */
   flock(fd: number, op: 0 | 1 | 2): boolean
-  /**
-   * pread `last.length` bytes at `position`; true (and `last` updated) when they differ from
-   * `last` or fewer were read. Absent in an addon built before it was added.
-   */
-  preadChanged?(fd: number, last: Uint8Array, position: number): boolean
 }
 
 let addon: NativeAddon | null | undefined

@@ -12,7 +12,6 @@
 import { closeSync, openSync, readSync } from 'node:fs'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Knex } from 'knex'
-import { nativeAddon } from '../os/index.js'
 import { InvalidPathError } from '../store-path/index.js'
 import type { HotOps, RawPathInfo } from './hot-ops.js'
 import type { PlannedPath } from './register-plan.js'
@@ -118,19 +117,11 @@ class WalIndexProbe {
   private readonly last = Buffer.alloc(WAL_INDEX_HDR)
   private readonly now = Buffer.alloc(WAL_INDEX_HDR)
   private version = 0
-  /** The addon's pread-and-compare: one native call per probe instead of readSync + equals. */
-  private readonly changed: ((fd: number, last: Uint8Array, position: number) => boolean) | undefined
   constructor(shmPath: string) {
     this.fd = openSync(shmPath, 'r')
     readSync(this.fd, this.last, 0, WAL_INDEX_HDR, 0)
-    const addon = nativeAddon()
-    this.changed = addon?.preadChanged?.bind(addon)
   }
   read(): number {
-    if (this.changed !== undefined) {
-      if (this.changed(this.fd, this.last, 0)) this.version++
-      return this.version
-    }
     const n = readSync(this.fd, this.now, 0, WAL_INDEX_HDR, 0)
     if (n !== WAL_INDEX_HDR || !this.now.equals(this.last)) { this.now.copy(this.last); this.version++ }
     return this.version

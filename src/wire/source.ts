@@ -96,9 +96,6 @@ export class ByteSource {
   }
   /** True when `buf` was allocated here (so appending in place is allowed). */
   private owned = false
-  /** tryDecode's reader, over `readerBuf` up to the `end` it had. */
-  private reader: WireReader | undefined
-  private readerBuf: Uint8Array | undefined
 
   /** Ensure at least n bytes are buffered; false if the input ends first. */
   async fill(n: number): Promise<boolean> {
@@ -154,17 +151,10 @@ export class ByteSource {
    */
   tryDecode<T>(fn: (r: WireReader) => T): T | typeof INCOMPLETE {
     if (this.start === this.end) return INCOMPLETE
-    // One reader over the buffered bytes serves every tryDecode until more arrive (a request and
-    // its op number are two decodes): it reads from `start`, and where it stops is consumed.
-    let r = this.reader
-    if (r === undefined || this.readerBuf !== this.buf || r.buf.length !== this.end) {
-      r = this.reader = new WireReader(this.buf.subarray(0, this.end))
-      this.readerBuf = this.buf
-    }
-    r.pos = this.start
+    const r = new WireReader(this.buf.subarray(this.start, this.end))
     try {
       const v = fn(r)
-      this.start = r.pos
+      this.start += r.pos
       return v
     } catch (e) {
       if (e instanceof IncompleteError) return INCOMPLETE

@@ -355,20 +355,7 @@ export class ServerConnection implements FrameSink {
     }
   }
 
-  private plainIO: OpIO | undefined
-
   private io(upload: Upload | undefined, def: OpDef): OpIO {
-    // Ops without data share one OpIO while the connection info stays the same (no allocation per op).
-    if (upload === undefined && def.name !== 'ImportPaths') {
-      const c = this.plainIO
-      const conn = this.info()
-      if (c !== undefined && c.conn === conn) return c
-      return (this.plainIO = this.makeIO(undefined, def))
-    }
-    return this.makeIO(upload, def)
-  }
-
-  private makeIO(upload: Upload | undefined, def: OpDef): OpIO {
     return {
       conn: this.info(),
       logger: this.logger,
