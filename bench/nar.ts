@@ -17,8 +17,14 @@
  * Each figure is the median of 3 runs (2 with --quick, which also divides the sizes by 8),
  * after a warm-up run, tsnix and C++ runs interleaved so that both see the same load. Per
  * side: wall seconds (the ratio: C++ / tsnix, above 1 means tsnix is faster) and the CPU
- * seconds of all its processes and threads (`cpu ratio`: C++ CPU / tsnix CPU). tsnix uses a
- * second thread for file I/O (src/nar/fs-helper.ts), so its CPU exceeds its wall time.
+ * seconds of all its processes and threads (`cpu ratio`: C++ CPU / tsnix CPU). tsnix may use a
+ * second thread for big files' I/O (src/nar/fs-helper.ts), so its CPU can exceed its wall time.
+ * Per small file it makes one native call (src/nar/fs-native.ts) and `nar dump` sends big
+ * files' contents with sendfile (src/nar/fs-output.ts), when the native addon is built.
+ *
+ * Node parses the CA bundle named by NODE_EXTRA_CA_CERTS at every start-up, before any of
+ * tsnix's code runs (~45 ms of CPU on the dev machine, where it is set; C++ Nix does not read
+ * it): the note says so when it is set, and tsnix's figures include it.
  *
  * On a shared, loaded machine wall times mostly measure the scheduler. TSNIX_BENCH_RT=1 moves
  * this process (and so every command it starts, both sides, and tsnix's threads) to real-time
@@ -154,7 +160,8 @@ async function runAll(opts: BenchOptions, rt: boolean): Promise<BenchResult[]> {
   const cppLabel = nixStore ? execFileSync(nixStore, ['--version'], { encoding: 'utf8' }).trim() : 'C++ Nix not installed'
   const tsnix = `${q(process.execPath)} ${q(tsnixMain)}`
   const results: BenchResult[] = []
-  const mode = rt ? 'real-time priority (idle-machine figures)' : 'normal priority'
+  const mode = (rt ? 'real-time priority (idle-machine figures)' : 'normal priority') +
+    (process.env['NODE_EXTRA_CA_CERTS'] ? '; NODE_EXTRA_CA_CERTS is set (Node parses it at each tsnix start-up)' : '')
 
   const trees = [
     { what: `${1024 / div} MiB mixed tree (4 big files + ${Math.round(21_000 / div)} small)`, dir: join(opts.tmpDir, 'mixed'),

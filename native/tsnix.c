@@ -7,15 +7,40 @@
  *   flock(fd, op) -> boolean
  *     op 0 = unlock, 1 = shared, 2 = exclusive; never blocks (LOCK_NB): false when the lock
  *     is held elsewhere. C++ Nix locks `.lock` files, gc.lock and temproots with flock(), so
- *     we must use the same primitive to interoperate with it.
+ *     we must use the same primitive to interoperate with it;
+ *   sendfile(outFd, inFd, position, length) -> bytes sent
+ *     copies a file range to outFd inside the kernel (a pipe gets references to the page
+ *     cache, /dev/null nothing to do), so `tsnix nar dump` does not read big files' contents
+ *     into memory only to write them out again. Loops until `length` bytes are sent, the file
+ *     ends (fewer: the caller decides) or an error; an error with nothing sent throws an Error
+ *     whose code is the errno name (EINVAL/ENOSYS/…: outFd does not take sendfile, fall back;
+ *     EAGAIN: a non-blocking outFd is full);
+ *   readFileAt(dirFd, name, into) -> size * 2 + owner-executable, -1 or -2
+ *     one call for what a NAR dump does per small file (openat relative to the directory,
+ *     fstat, read, close), where Node's fs needs four calls, a Stats object with four Dates,
+ *     and a lookup of the whole path twice. Reads the contents into `into` only if they fit
+ *     (bigger files are the caller's to stream). -1: not a regular file, or any error (the
+ *     caller looks again its own way and reports what it finds); -2: the file ended before
+ *     its size (it changed while being read);
+ *   writeFileAt(dirFd, name, data, executable, keepOpen) -> 0, an fd, or -1
+ *     the same for a NAR restore: create `name` in directory `dirFd` (O_EXCL, no symlinks,
+ *     mode 0666 less the umask), write `data`, add the x bits as C++ RestoreSink does (fstat,
+ *     fchmod), close. -1 if it could not be created (nothing happened: the caller retries its
+ *     own way and reports what it finds); with keepOpen, the open fd after writing `data`
+ *     (the caller writes the rest, chmods and closes); errors after creating throw.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 #include <node_api.h>
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
@@ -77,12 +102,163 @@ static napi_value do_flock(napi_env env, napi_callback_info info) {
   return yes;
 }
 
+static napi_value do_sendfile(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  int32_t out_fd, in_fd;
+  int64_t position, length;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+      napi_get_value_int32(env, argv[0], &out_fd) != napi_ok || napi_get_value_int32(env, argv[1], &in_fd) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &position) != napi_ok || napi_get_value_int64(env, argv[3], &length) != napi_ok ||
+      out_fd < 0 || in_fd < 0 || position < 0 || length < 0) {
+    napi_throw_type_error(env, NULL, "sendfile(outFd, inFd, position, length): non-negative integers expected");
+    return NULL;
+  }
+  off_t off = (off_t)position;
+  int64_t sent = 0;
+  while (sent < length) {
+    int64_t want = length - sent;
+    ssize_t n = sendfile(out_fd, in_fd, &off, want > 0x40000000 ? 0x40000000 : (size_t)want);
+    if (n > 0) { sent += n; continue; }
+    if (n == 0) break; /* the file ended */
+    if (errno == EINTR) continue;
+    if (sent > 0) break; /* report progress; the next call meets the error again */
+    int err = errno;
+    const char *code = err == EINVAL ? "EINVAL" : err == ENOSYS ? "ENOSYS" : err == EAGAIN ? "EAGAIN" : err == EPIPE ? "EPIPE" :
+                       err == EBADF ? "EBADF" : err == EIO ? "EIO" : err == ENOSPC ? "ENOSPC" : err == EOVERFLOW ? "EOVERFLOW" : "ERR_SENDFILE";
+    char msg[256];
+    snprintf(msg, sizeof msg, "sendfile: %s", strerror(err));
+    napi_value c, m, e, no;
+    napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c);
+    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+    napi_create_error(env, c, m, &e);
+    napi_create_int32(env, -err, &no);
+    napi_set_named_property(env, e, "errno", no);
+    napi_throw(env, e);
+    return NULL;
+  }
+  napi_value r;
+  napi_create_int64(env, sent, &r);
+  return r;
+}
+
+static napi_value number(napi_env env, double v) {
+  napi_value r;
+  napi_create_double(env, v, &r);
+  return r;
+}
+
+static napi_value read_file_at(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t dir_fd;
+  napi_typedarray_type t1, t2;
+  size_t name_len, into_len;
+  void *name_data, *into_data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 ||
+      napi_get_value_int32(env, argv[0], &dir_fd) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &t1, &name_len, &name_data, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &t2, &into_len, &into_data, NULL, NULL) != napi_ok ||
+      t1 != napi_uint8_array || t2 != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "readFileAt(dirFd, name, into): an fd and two Uint8Arrays expected");
+    return NULL;
+  }
+  char name[NAME_MAX + 1];
+  if (name_len == 0 || name_len > NAME_MAX || memchr(name_data, 0, name_len) != NULL) return number(env, -1);
+  memcpy(name, name_data, name_len);
+  name[name_len] = 0;
+  int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return number(env, -1);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return number(env, -1);
+  }
+  size_t size = (size_t)st.st_size;
+  if (size <= into_len) {
+    size_t got = 0;
+    while (got < size) {
+      ssize_t n = read(fd, (char *)into_data + got, size - got);
+      if (n > 0) { got += (size_t)n; continue; }
+      if (n < 0 && errno == EINTR) continue;
+      close(fd);
+      return number(env, n == 0 ? -2 : -1);
+    }
+  }
+  close(fd);
+  return number(env, (double)size * 2 + ((st.st_mode & S_IXUSR) ? 1 : 0));
+}
+
+static napi_value throw_code(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  const char *code = err == ENOSPC ? "ENOSPC" : err == EIO ? "EIO" : err == EDQUOT ? "EDQUOT" : err == EFBIG ? "EFBIG" :
+                     err == EPERM ? "EPERM" : err == EACCES ? "EACCES" : "ERR_NATIVE";
+  napi_value c, m, e;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, c, m, &e);
+  napi_throw(env, e);
+  return NULL;
+}
+
+static napi_value write_file_at(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  int32_t dir_fd;
+  bool executable, keep_open;
+  napi_typedarray_type t1, t2;
+  size_t name_len, data_len;
+  void *name_data, *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 ||
+      napi_get_value_int32(env, argv[0], &dir_fd) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &t1, &name_len, &name_data, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &t2, &data_len, &data, NULL, NULL) != napi_ok ||
+      napi_get_value_bool(env, argv[3], &executable) != napi_ok || napi_get_value_bool(env, argv[4], &keep_open) != napi_ok ||
+      t1 != napi_uint8_array || t2 != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "writeFileAt(dirFd, name, data, executable, keepOpen): an fd, two Uint8Arrays and two booleans expected");
+    return NULL;
+  }
+  char name[NAME_MAX + 1];
+  if (name_len == 0 || name_len > NAME_MAX || memchr(name_data, 0, name_len) != NULL || memchr(name_data, '/', name_len) != NULL) return number(env, -1);
+  memcpy(name, name_data, name_len);
+  name[name_len] = 0;
+  int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) return number(env, -1);
+  size_t done = 0;
+  while (done < data_len) {
+    ssize_t n = write(fd, (const char *)data + done, data_len - done);
+    if (n >= 0) { done += (size_t)n; continue; }
+    if (errno == EINTR) continue;
+    int err = errno;
+    close(fd);
+    return throw_code(env, "write", err);
+  }
+  if (keep_open) return number(env, fd);
+  if (executable) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || fchmod(fd, (st.st_mode & 07777) | S_IXUSR | S_IXGRP | S_IXOTH) != 0) {
+      int err = errno;
+      close(fd);
+      return throw_code(env, "fchmod", err);
+    }
+  }
+  if (close(fd) != 0 && errno != EINTR) return throw_code(env, "close", errno);
+  return number(env, 0);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "peercred", NAPI_AUTO_LENGTH, get_peercred, NULL, &fn);
   napi_set_named_property(env, exports, "peercred", fn);
   napi_create_function(env, "flock", NAPI_AUTO_LENGTH, do_flock, NULL, &fn);
   napi_set_named_property(env, exports, "flock", fn);
+  napi_create_function(env, "sendfile", NAPI_AUTO_LENGTH, do_sendfile, NULL, &fn);
+  napi_set_named_property(env, exports, "sendfile", fn);
+  napi_create_function(env, "readFileAt", NAPI_AUTO_LENGTH, read_file_at, NULL, &fn);
+  napi_set_named_property(env, exports, "readFileAt", fn);
+  napi_create_function(env, "writeFileAt", NAPI_AUTO_LENGTH, write_file_at, NULL, &fn);
+  napi_set_named_property(env, exports, "writeFileAt", fn);
   return exports;
 }
 

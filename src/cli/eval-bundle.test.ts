@@ -23,7 +23,7 @@ describe('tsnix eval bundle (start-up fast path)', function () {
   this.timeout(60_000)
   before(function () {
     if (!existsSync(join(cliDir, 'eval-bundle.cjs'))) skipBecause(this, 'no eval bundle (npm run build with esbuild installed makes it)')
-    if (loadEvalBundle() === undefined) skipBecause(this, 'the eval bundle is stale (dist changed since `node tools/bundle-eval.mjs`)')
+    if (loadEvalBundle() === undefined) skipBecause(this, 'the eval bundle is stale (dist changed since `node tools/bundle-cli.mjs`)')
   })
 
   // Expected values worked out by hand (sha256 of "x" is the standard test digest); each case

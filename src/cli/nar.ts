@@ -6,9 +6,9 @@
  *   tsnix nar ls [-R] [-l] [-d] [--json] NARFILE [PATH]
  *                                           list a path inside a NAR file (as `nix nar ls`)
  */
-import { createReadStream, readSync, writeSync } from 'node:fs'
+import { createReadStream, readSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { dumpPathSync, listingAt, listingToJson, listNar, type NarListing, restorePath } from '../nar/index.js'
+import { dumpPathSync, FdOutput, listingAt, listingToJson, listNar, type NarListing, restorePath } from '../nar/index.js'
 import { narHelperMode } from './nar-helper-mode.js'
 
 const USAGE = `usage: tsnix nar dump PATH
@@ -43,27 +43,13 @@ function onePath(args: string[]): string {
   return positionals[0]!
 }
 
-/**
- * Write the NAR to fd 1 with blocking writes, as C++ nix-store does: each piece is fully
- * written before the next is produced, which is the backpressure (a full pipe blocks us) and
- * lets the producer reuse its buffers; no promise per piece. A non-blocking stdout (EAGAIN,
- * when a parent shares one with us) is polled every millisecond.
- */
-function writeAllToStdout(piece: Uint8Array): void {
-  let off = 0
-  while (off < piece.length) {
-    try {
-      off += writeSync(1, piece, off, piece.length - off)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
-      Atomics.wait(PAUSE, 0, 0, 1)
-    }
-  }
-}
-const PAUSE = new Int32Array(new SharedArrayBuffer(4))
-
 async function dump(args: string[]): Promise<number> {
-  dumpPathSync(onePath(args), writeAllToStdout, { readSize: 1024 * 1024, helper: narHelperMode() })
+  // Blocking writes to fd 1 (see FdOutput), big files' contents by sendfile. Pieces of 64 KiB,
+  // a pipe's capacity: a bigger write blocks until the reader has taken all of it, so this
+  // process could not encode the next piece meanwhile (30k files into `| nix-hash`, at real-
+  // time priority: 0.59 s with 256 KiB pieces, 0.49 s with 64 KiB; no change to /dev/null).
+  const out = new FdOutput(1)
+  dumpPathSync(onePath(args), p => out.write(p), { chunkSize: 64 * 1024, readSize: 1024 * 1024, helper: narHelperMode(), sendRange: r => out.sendRange(r) })
   return 0
 }
 

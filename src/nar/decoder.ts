@@ -20,7 +20,7 @@ import {
   NarSymlinkError, NarTagError, NarTruncatedError, quoteBytes,
 } from './errors.js'
 import type { NarEvent } from './events.js'
-import { bytesEqual, compareBytes, invalidName, MAX_DEPTH, MAX_NAME_LEN, MAX_TAG_LEN, MAX_TARGET_LEN, padded, TAG } from './format.js'
+import { bytesEqual, compareBytes, invalidName, MAX_DEPTH, MAX_NAME_LEN, MAX_TAG_LEN, MAX_TARGET_LEN, padded, TAG, tokens } from './format.js'
 
 const S_MAGIC = 0, S_OPEN = 1, S_TYPE_TAG = 2, S_TYPE = 3, S_REG_TAG = 4, S_EXEC_VALUE = 5, S_CONTENTS_TAG = 6
 const S_SIZE = 7, S_CONTENTS = 8, S_PADDING = 9, S_TARGET_TAG = 10, S_TARGET = 11, S_CLOSE = 12, S_DIR_TAG = 13
@@ -34,6 +34,8 @@ const READING = [
 ]
 
 const EMPTY = new Uint8Array(0)
+/** Each grammar tag as it appears on the wire (length, bytes, padding), for `expect`. */
+const WIRE = new Map<Uint8Array, Uint8Array>(Object.values(TAG).map(t => [t, tokens(t)]))
 const DIRECTORY: NarEvent = Object.freeze({ kind: 'directory' })
 const DIRECTORY_END: NarEvent = Object.freeze({ kind: 'directoryEnd' })
 
@@ -249,6 +251,17 @@ export class NarDecoder {
 
   /** Read one grammar tag and check it; false when more input is needed. */
   private expect(tag: Uint8Array, printable: string): boolean {
+    // Fast path (most of a NAR's framing): the whole wire form is in the chunk and matches.
+    if (this.strLen < 0 && this.scratchLen === 0) {
+      const w = WIRE.get(tag)!
+      const c = this.chunk
+      const at = this.pos
+      if (c.length - at >= w.length) {
+        let i = 0
+        while (i < w.length && c[at + i] === w[i]) i++
+        if (i === w.length) { this.pos = at + i; return true }
+      }
+    }
     const s = this.str(MAX_TAG_LEN)
     if (s === undefined) return false
     if (!bytesEqual(s, tag)) throw new NarTagError(`expected tag '${printable}', got ${quoteBytes(s)}`)
@@ -260,6 +273,20 @@ export class NarDecoder {
    * result is a view (into the chunk or the scratch buffer) valid until the next read.
    */
   private str(max: number): Uint8Array | undefined {
+    // Fast path: length and padded bytes all in the chunk; one view, no copies.
+    if (this.strLen < 0 && this.scratchLen === 0) {
+      const c = this.chunk
+      const at = this.pos
+      if (c.length - at >= 8 && (c[at + 4]! | c[at + 5]! | c[at + 6]! | c[at + 7]!) === 0) {
+        const len = (c[at]! | (c[at + 1]! << 8) | (c[at + 2]! << 16)) + c[at + 3]! * 0x100_0000
+        const end = at + 8 + padded(len)
+        if (len <= max && end <= c.length) {
+          for (let i = at + 8 + len; i < end; i++) if (c[i] !== 0) throw new NarPaddingError(READING[this.state]!)
+          this.pos = end
+          return c.subarray(at + 8, at + 8 + len)
+        }
+      }
+    }
     if (this.strLen < 0) {
       const h = this.take(8)
       if (h === undefined) return undefined

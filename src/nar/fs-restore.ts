@@ -8,10 +8,14 @@
  * creates, writes, chmods and closes. When the helper has AHEAD files queued, this thread
  * writes the next ones itself. Any order of file creation is fine: a file's directory exists
  * before the file is handed over, and names are unique within a directory.
+ *
+ * Files written here go through the native addon's writeFileAt when built (fs-native.ts):
+ * one call per file, relative to an fd of its directory, kept open while the directory is.
  */
 import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs'
 import type { HelperMode } from './fs-dump.js'
 import { type HelperLease, leaseHelper } from './fs-helper-client.js'
+import { narNative, type WriteFileAt } from './fs-native.js'
 import type { NarFileContents, NarPath, NarSink } from './stream.js'
 
 /** Files the helper may have queued before this thread writes the next ones itself. */
@@ -19,17 +23,26 @@ const AHEAD = 128
 /** auto: lease the helper once this many files or bytes have been seen. */
 const AUTO_FILES = 64
 const AUTO_BYTES = 2 * 1024 * 1024
+/** Files above this size go to the helper whenever it is ready. */
+const BIG = 64 * 1024
 
 const SLASH = Buffer.from('/')
 const join = (dir: Buffer, name: Buffer): Buffer => Buffer.concat([dir, SLASH, name], dir.length + 1 + name.length)
 const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 const FLAGS_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+const OPEN_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW
+const EMPTY = new Uint8Array(0)
 
 export interface RestoreSinkOptions {
   /** Create files on the helper thread: when the job is big enough (auto), from the start, or never (default). */
   helper?: HelperMode
   /** Wait for the helper by blocking this thread (default false: let the event loop run). */
   sync?: boolean
+  /**
+   * Write files with the native addon's writeFileAt when built (default true). Directories
+   * are then held open while their entries arrive: call `finish()` or `abandon()` at the end.
+   */
+  native?: boolean
 }
 
 /**
@@ -46,10 +59,15 @@ export class FsRestoreSink implements NarSink {
   private readonly root: Buffer
   /** Buffer paths of the open directories by depth, so a child path is one concat. */
   private readonly dirs: Buffer[] = []
+  /** For writeFileAt: fds of the open directories by depth (-1: write by path). */
+  private readonly dirFds: number[] = []
+  private readonly writeFileAt: WriteFileAt | null
   private readonly mode: HelperMode
   private readonly sync: boolean
   private helper: HelperLease | undefined
   private nextLease: number
+  /** With native calls (auto): the file count from which a big file may lease the helper. */
+  private bigRetryAt = 0
   private files = 0
   private bytes = 0
 
@@ -58,6 +76,7 @@ export class FsRestoreSink implements NarSink {
     this.mode = opts.helper ?? 'never'
     this.sync = opts.sync ?? false
     this.nextLease = this.mode === 'always' ? 0 : this.mode === 'auto' ? AUTO_FILES : Infinity
+    this.writeFileAt = opts.native === false ? null : narNative().writeFileAt
   }
 
   private full(p: NarPath): Buffer {
@@ -68,6 +87,24 @@ export class FsRestoreSink implements NarSink {
     const full = this.full(p)
     mkdirSync(full, 0o777)
     this.dirs[p.length] = full
+    let fd = -1
+    if (this.writeFileAt !== null) {
+      try { fd = openSync(full, OPEN_DIR) } catch { /* files by path, then */ }
+    }
+    this.dirFds[p.length] = fd
+  }
+
+  closeDirectory(p: NarPath): void {
+    const fd = this.dirFds[p.length] ?? -1
+    this.dirFds[p.length] = -1
+    if (fd >= 0) closeSync(fd)
+  }
+
+  private closeDirectories(): void {
+    for (const [i, fd] of this.dirFds.entries()) {
+      if (fd >= 0) closeSync(fd)
+      this.dirFds[i] = -1
+    }
   }
 
   createSymlink(p: NarPath, target: Uint8Array): void {
@@ -75,20 +112,38 @@ export class FsRestoreSink implements NarSink {
   }
 
   createRegularFile(p: NarPath, executable: boolean, contents: NarFileContents): Promise<void> | undefined {
-    const full = this.full(p)
     this.files++
     this.bytes += contents.size
-    if (this.helper === undefined && (this.files >= this.nextLease || (this.mode === 'auto' && this.bytes >= AUTO_BYTES))) {
+    const dirFd = p.length > 0 ? this.dirFds[p.length - 1] ?? -1 : -1
+    // With the native call, this thread writes a small file for less than handing it to the
+    // helper costs (30k files at real-time priority: the same wall time for 40% more CPU), so
+    // in auto mode the helper then only takes big files, where it pays (1 GiB bench tree at
+    // real-time priority: 1.27 s without the helper, 0.83 s with it).
+    const smallHere = dirFd >= 0 && this.mode !== 'always'
+    const big = contents.size > BIG
+    const lease = smallHere ? big && this.mode === 'auto' && this.files >= this.bigRetryAt
+      : this.files >= this.nextLease || (this.mode === 'auto' && this.bytes >= AUTO_BYTES)
+    if (this.helper === undefined && lease) {
       this.helper = leaseHelper(this.mode === 'always')
-      if (this.helper === undefined) this.nextLease = this.files + AUTO_FILES
+      if (this.helper === undefined) this.nextLease = this.bigRetryAt = this.files + AUTO_FILES
     }
     const h = this.helper
     if (this.mode === 'always' && h !== undefined && !h.ready && h.alive) return this.whenReady(h, p, executable, contents)
-    if (h !== undefined && h.ready && contents.size > 0 && (h.fewerOutstandingThan(AHEAD) || contents.size > 64 * 1024) && h.canRequest(full.length)) {
-      h.requestWrite(full, contents.size, executable)
-      return this.toHelper(h, contents)
+    if (h !== undefined && h.ready && contents.size > 0 && (big || (!smallHere && h.fewerOutstandingThan(AHEAD)))) {
+      const full = this.full(p)
+      if (h.canRequest(full.length)) {
+        h.requestWrite(full, contents.size, executable)
+        return this.toHelper(h, contents)
+      }
     }
-    return writeHere(full, executable, contents)
+    if (dirFd < 0) return writeHere(this.full(p), executable, contents)
+    // The first chunk (all of a small file) goes with the native call.
+    const first = contents.size === 0 ? EMPTY : contents.readBuffered()
+    if (first === undefined) return writeHere(this.full(p), executable, contents)
+    const last = contents.remaining === 0
+    const r = this.writeFileAt!(dirFd, p[p.length - 1]!, first, executable, !last)
+    if (r === -1) return writeHere(this.full(p), executable, contents, first) // for the error
+    return last ? undefined : writeRest(r, executable, contents)
   }
 
   /** 'always' (tests): wait for the helper to start rather than begin without it. */
@@ -126,6 +181,7 @@ export class FsRestoreSink implements NarSink {
 
   /** After the NAR's end: wait until the helper has written every file, and release it. */
   async finish(): Promise<void> {
+    this.closeDirectories()
     const h = this.helper
     if (h === undefined) return
     try {
@@ -138,15 +194,24 @@ export class FsRestoreSink implements NarSink {
 
   /** Decoding failed: stop the helper (files it has not started are not created). */
   async abandon(): Promise<void> {
+    this.closeDirectories()
     const h = this.helper
     this.helper = undefined
     if (h !== undefined) await h.endAndWait(this.sync)
   }
 }
 
-/** A regular file written by this thread. */
-function writeHere(full: Buffer, executable: boolean, contents: NarFileContents): Promise<void> | undefined {
+/** A regular file written by this thread (`first`: its first chunk, already read). */
+function writeHere(full: Buffer, executable: boolean, contents: NarFileContents, first?: Uint8Array): Promise<void> | undefined {
   const fd = openSync(full, FLAGS_NEW, 0o666)
+  if (first !== undefined && first.length > 0) {
+    try { writeAll(fd, first) } catch (e) { closeSync(fd); throw e }
+  }
+  return writeRest(fd, executable, contents)
+}
+
+/** The rest of a file being written to `fd`, then its x bits (as C++ RestoreSink); closes `fd`. */
+function writeRest(fd: number, executable: boolean, contents: NarFileContents): Promise<void> | undefined {
   let closed = false
   const finish = (): void => {
     if (executable) fchmodSync(fd, (fstatSync(fd).mode & 0o7777) | 0o111)

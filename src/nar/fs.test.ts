@@ -34,6 +34,23 @@ describe('NAR and the filesystem', () => {
     assert.deepEqual(await collectBytes(dumpPath(t)), encodeNarTree(expected))
   })
 
+  it('dumps the same with and without the native per-file call, on this thread or with the helper', async () => {
+    const t = Buffer.from(join(tmp, 't'))
+    mkdirSync(join(tmp, 't', 'sub', 'deeper'), { recursive: true })
+    writeFileSync(Buffer.concat([t, Buffer.from('/'), Buffer.from([0x66, 0xff, 0xfe, 0x0a])]), 'not utf-8')
+    writeFileSync(join(tmp, 't', 'sub', 'empty'), '')
+    writeFileSync(join(tmp, 't', 'sub', 'deeper', 'x'), '#!/bin/sh\n')
+    chmodSync(join(tmp, 't', 'sub', 'deeper', 'x'), 0o700)
+    writeFileSync(join(tmp, 't', 'sub', 'big'), randomBytes(300_000))
+    symlinkSync('sub/big', join(tmp, 't', 'ln'))
+    for (let i = 0; i < 100; i++) writeFileSync(join(tmp, 't', `f${i}`), randomBytes(i * 37))
+    const want = await collectBytes(dumpPath(t, { native: false, helper: 'never' }))
+    for (const helper of ['never', 'always'] as const) {
+      assert.deepEqual(await collectBytes(dumpPath(t, { helper })), want, helper)
+      assert.equal((await hashPath(t, 'sha256', { helper })).hash.toBase16(), createHash('sha256').update(want).digest('hex'), helper)
+    }
+  })
+
   it('dumps a top-level symlink as the link, not its target', async () => {
     symlinkSync('/etc', join(tmp, 'l'))
     assert.deepEqual(await collectBytes(dumpPath(join(tmp, 'l'))), encodeNarTree(narSymlink('/etc')))
@@ -97,6 +114,41 @@ describe('NAR and the filesystem', () => {
     assert.equal(lstatSync(join(tmp, 'r', 'x')).mode & 0o111, 0o111)
     assert.equal(readlinkSync(join(tmp, 'r', 'ln')), 'x')
     assert.ok(readdirSync(join(tmp, 'r'), { encoding: 'buffer' }).some(n => n.equals(odd)))
+  })
+
+  it('restores the same with and without the native per-file call, NAR chunks splitting files anywhere', async () => {
+    const t = join(tmp, 't')
+    mkdirSync(join(t, 'a', 'b'), { recursive: true })
+    mkdirSync(join(t, 'empty-dir'))
+    writeFileSync(join(t, 'a', 'b', 'x'), '#!/bin/sh\n')
+    chmodSync(join(t, 'a', 'b', 'x'), 0o755)
+    writeFileSync(join(t, 'a', 'empty'), '')
+    writeFileSync(join(t, 'a', 'big'), randomBytes(50_000))
+    writeFileSync(join(t, 'a', 'bigx'), randomBytes(20_000))
+    chmodSync(join(t, 'a', 'bigx'), 0o700)
+    symlinkSync('a/b/x', join(t, 'ln'))
+    for (let i = 0; i < 40; i++) writeFileSync(join(t, `f${i}`), randomBytes(i * 53))
+    const nar = await collectBytes(dumpPath(t))
+    const modes = (root: string): string[] => {
+      const out: string[] = []
+      const walk = (p: string, rel: string): void => {
+        const st = lstatSync(p)
+        out.push(`${rel} ${st.mode.toString(8)}`)
+        if (st.isDirectory()) for (const n of readdirSync(p).sort()) walk(join(p, n), `${rel}/${n}`)
+      }
+      walk(root, '.')
+      return out
+    }
+    async function* pieces(size: number): AsyncGenerator<Uint8Array> {
+      for (let o = 0; o < nar.length; o += size) yield nar.subarray(o, o + size)
+    }
+    await restorePath(join(tmp, 'slow'), pieces(nar.length), { native: false })
+    for (const size of [nar.length, 4096, 999]) {
+      const out = join(tmp, `r${size}`)
+      await restorePath(out, pieces(size))
+      assert.deepEqual(await collectBytes(dumpPath(out)), nar, String(size))
+      assert.deepEqual(modes(out), modes(join(tmp, 'slow')), String(size))
+    }
   })
 
   it('restores a single file or symlink at the target itself', async () => {

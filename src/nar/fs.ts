@@ -19,11 +19,12 @@ import { open } from 'node:fs/promises'
 import { NixHash, type HashAlgo } from '../store-path/index.js'
 import { ByteSource } from '../wire/index.js'
 import { NarRestoreError } from './errors.js'
-import { type HelperMode, NarDumper, WAIT } from './fs-dump.js'
+import { type FileRange, type HelperMode, NarDumper, WAIT } from './fs-dump.js'
 import { FsRestoreSink, type RestoreSinkOptions } from './fs-restore.js'
 import { decodeNar, type NarReadOptions, type NarResult, type NarSink } from './stream.js'
 
-export type { HelperMode }
+export type { FileRange, HelperMode }
+export { FdOutput } from './fs-output.js'
 
 export interface DumpOptions {
   /** Size of the output pieces framing and small files are gathered into (default 256 KiB). */
@@ -48,6 +49,11 @@ export interface DumpOptions {
   helper?: HelperMode
   /** Refuse entries this deep or deeper (default MAX_DEPTH = 64, as C++ 2.34's dumpPath). */
   maxDepth?: number
+  /**
+   * Read small files with one native call each (open relative to the directory, fstat, read,
+   * close) when the addon is built (default true; TSNIX_NAR_NATIVE=0 turns it off).
+   */
+  native?: boolean
   signal?: AbortSignal
 }
 
@@ -77,12 +83,24 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
   }
 }
 
+export interface DumpSyncOptions extends Omit<DumpOptions, 'recycle' | 'sync'> {
+  /**
+   * Big files' contents as file ranges rather than bytes: `sendRange` writes `length` bytes of
+   * `fd` from `position` to the output, after everything `write` was given before, and returns
+   * how many it wrote (fewer only if the file ended early). The fd is the dumper's to close.
+   */
+  sendRange?: (r: FileRange) => number
+  /** Largest file range (default and at most 64 MiB). */
+  rangeSize?: number
+}
+
 /**
  * The NAR of `path` handed to `write` piece by piece, synchronously: each piece is valid only
  * during the call. For commands that write to a file descriptor (no promise per piece).
  */
-export function dumpPathSync(path: string | Buffer, write: (piece: Uint8Array) => void, opts: Omit<DumpOptions, 'recycle' | 'sync'> = {}): number {
-  const d = new NarDumper(path, { ...opts, recycle: true })
+export function dumpPathSync(path: string | Buffer, write: (piece: Uint8Array) => void, opts: DumpSyncOptions = {}): number {
+  const send = opts.sendRange
+  const d = new NarDumper(path, { ...opts, recycle: true, ranges: send !== undefined })
   let size = 0
   try {
     for (;;) {
@@ -90,7 +108,8 @@ export function dumpPathSync(path: string | Buffer, write: (piece: Uint8Array) =
       if (p === undefined) return size
       if (p === WAIT) d.waitSync()
       else {
-        write(p)
+        if (send !== undefined && d.isRange(p)) d.sendRange(send)
+        else write(p)
         size += p.length
       }
       opts.signal?.throwIfAborted()
@@ -148,7 +167,8 @@ export async function hashFile(path: string | Buffer, algo: HashAlgo = 'sha256',
  * the guarantees. Files are written on this thread.
  */
 export function restoreSink(target: string | Buffer): NarSink {
-  return new FsRestoreSink(target)
+  // (No native calls: they hold directory fds until finish(), which a NarSink does not have.)
+  return new FsRestoreSink(target, { native: false })
 }
 
 export interface RestoreOptions extends NarReadOptions, RestoreSinkOptions {}
@@ -165,7 +185,9 @@ export async function restorePath(target: string | Buffer, src: AsyncIterable<Ui
     exists = false
   }
   if (exists) throw new NarRestoreError(`cannot restore a NAR to '${show(typeof target === 'string' ? Buffer.from(target) : target)}': it already exists`)
-  const sink = new FsRestoreSink(target, { helper: opts.helper ?? 'auto', ...(opts.sync !== undefined ? { sync: opts.sync } : {}) })
+  const sink = new FsRestoreSink(target, {
+    helper: opts.helper ?? 'auto', ...(opts.sync !== undefined ? { sync: opts.sync } : {}), ...(opts.native !== undefined ? { native: opts.native } : {}),
+  })
   let result: NarResult
   try {
     result = await decodeNar(src, sink, opts)

@@ -11,6 +11,27 @@ export interface NativeAddon {
   peercred(fd: number): PeerCredentials
   /** 0 unlock, 1 shared, 2 exclusive; non-blocking: false when held elsewhere. */
   flock(fd: number, op: 0 | 1 | 2): boolean
+  /**
+   * Copy `length` bytes of `inFd` from `position` to `outFd` in the kernel; bytes sent (fewer
+   * if the file ended). Throws an Error with `code` (EINVAL: outFd does not take it; EAGAIN).
+   * Optional: an addon built before it was added lacks it.
+   */
+  sendfile?(outFd: number, inFd: number, position: number, length: number): number
+  /**
+   * A NAR dump's per-file calls in one: open `name` in directory `dirFd` (no symlinks), fstat,
+   * read the contents into `into` if they fit, close. size * 2 + 1 if the owner may execute;
+   * -1 not a regular file or any error (look again the slow way); -2 shorter than its size.
+   * Optional, as `sendfile`.
+   */
+  readFileAt?(dirFd: number, name: Uint8Array, into: Uint8Array): number
+  /**
+   * A NAR restore's per-file calls in one: create `name` in directory `dirFd` (O_EXCL, no
+   * symlinks, 0666 less the umask), write `data`, add 0111 if `executable` (fstat + fchmod, as
+   * C++), close. 0; -1 if it could not be created (nothing done: retry the slow way for the
+   * error); with `keepOpen` the fd after writing `data`. Errors after creating throw.
+   * Optional, as `sendfile`.
+   */
+  writeFileAt?(dirFd: number, name: Uint8Array, data: Uint8Array, executable: boolean, keepOpen: boolean): number
 }
 
 let addon: NativeAddon | null | undefined
