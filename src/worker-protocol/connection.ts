@@ -265,21 +265,10 @@ export class ServerConnection implements FrameSink {
     if (!def || (!handler && def.name !== 'SetOptions')) throw new UnknownOpError(op)
     if (def.readsRequestAfterStartWork) this.startWork()
     const ctx = this.ctx
-    const readReq = this.requestReader(def, ctx)
+    const readReq = (r: WireReader): unknown => def.request.read(r, ctx)
     const req = this.in.tryDecode(readReq)
     if (req === INCOMPLETE) return this.in.decode(readReq, `${def.name} request`).then(r => this.afterRequest(def, handler, ctx, r))
     return this.afterRequest(def, handler, ctx, req)
-  }
-
-  private readers = new WeakMap<OpDef, { ctx: CodecContext; read: (r: WireReader) => unknown }>()
-
-  /** The request decoder of `def` under `ctx` (one closure per op and context, not per request). */
-  private requestReader(def: OpDef, ctx: CodecContext): (r: WireReader) => unknown {
-    const c = this.readers.get(def)
-    if (c && c.ctx === ctx) return c.read
-    const read = (r: WireReader): unknown => def.request.read(r, ctx)
-    this.readers.set(def, { ctx, read })
-    return read
   }
 
   private afterRequest(def: OpDef, handler: OpHandler<unknown, unknown> | undefined, ctx: CodecContext, req: unknown): Promise<void> | undefined {
