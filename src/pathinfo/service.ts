@@ -45,6 +45,8 @@ export interface PathInfoService {
 
   /** C++ `queryPathInfoUncached`: undefined when the path is not valid. */
   queryPathInfo(path: StorePath): Promise<PathInfo | undefined>
+  /** The same answer, synchronously when it is at hand (a cached or synchronous lookup). */
+  queryPathInfoNow?(path: StorePath): PathInfo | undefined | Promise<PathInfo | undefined>
   isValidPath(path: StorePath): Promise<boolean>
   /** The valid subset of `paths`, sorted (C++ `queryValidPaths` without substitution). */
   queryValidPaths(paths: Iterable<StorePath>): Promise<StorePath[]>

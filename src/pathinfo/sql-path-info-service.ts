@@ -18,7 +18,7 @@ import {
   isNix32,
 } from '../store-path/index.js'
 import { PathInUseError, RealisationError, showPaths } from './errors.js'
-import type { HotOps } from './hot-ops.js'
+import type { HotOps, RawPathInfo } from './hot-ops.js'
 import { PathInfoCache } from './info-cache.js'
 import { KnexOps, rawRows } from './knex-ops.js'
 import { planRegistration, planRegistrationInChunks } from './register-plan.js'
@@ -137,27 +137,39 @@ export class SqlPathInfoService implements PathInfoService {
 
   // ---- hot queries ----------------------------------------------------------------------
 
-  async queryPathInfo(path: StorePath): Promise<PathInfo | undefined> {
+  async queryPathInfo(path: StorePath): Promise<PathInfo | undefined> { return this.queryPathInfoNow(path) }
+
+  /**
+   * `queryPathInfo`, answered synchronously when it can be (a cache hit, or SQLite's
+   * synchronous statements); a promise otherwise (PostgreSQL, or a busy database to retry).
+   */
+  queryPathInfoNow(path: StorePath): PathInfo | undefined | Promise<PathInfo | undefined> {
     const printed = this.print(path)
     const cache = this.cache
-    if (!cache) return this.queryPathInfoUncached(path, printed)
+    if (!cache) return this.lookUpPathInfo(path, printed)
     const hit = cache.get(printed)
     if (hit !== undefined) return hit ?? undefined
     const generation = cache.begin()
-    const info = await this.queryPathInfoUncached(path, printed)
+    const info = this.lookUpPathInfo(path, printed)
+    if (info instanceof Promise) return info.then(i => { cache.set(printed, i ?? null, generation); return i })
     cache.set(printed, info ?? null, generation)
     return info
   }
 
-  private async queryPathInfoUncached(path: StorePath, printed: string): Promise<PathInfo | undefined> {
+  private lookUpPathInfo(path: StorePath, printed: string): PathInfo | undefined | Promise<PathInfo | undefined> {
+    const decode = (raw: RawPathInfo | undefined): PathInfo | undefined =>
+      raw && decodeValidPath(this.storeDir, path, raw.row, raw.refs, r => this.paths.parse(r, printed))
+    const retry = (e: unknown): Promise<PathInfo | undefined> => {
+      if (!isRetryable(e)) throw e
+      return withRetry('querying path info', { giveUpMs: this.giveUpMs }, async () => this.hot.pathInfo(printed)).then(decode)
+    }
     let raw
     try {
-      raw = await this.hot.pathInfo(printed)
+      raw = this.hot.pathInfo(printed)
     } catch (e) {
-      if (!isRetryable(e)) throw e
-      raw = await withRetry('querying path info', { giveUpMs: this.giveUpMs }, async () => this.hot.pathInfo(printed))
+      return retry(e)
     }
-    return raw && decodeValidPath(this.storeDir, path, raw.row, raw.refs, r => this.paths.parse(r, printed))
+    return raw instanceof Promise ? raw.then(decode, retry) : decode(raw)
   }
 
   async isValidPath(path: StorePath): Promise<boolean> {

@@ -112,6 +112,10 @@ export class LocalStore implements Store {
 
   isValidPath(p: StorePath): Promise<boolean> { return this.deps.pathInfo.isValidPath(p) }
   queryPathInfo(p: StorePath): Promise<PathInfo | undefined> { return this.deps.pathInfo.queryPathInfo(p) }
+  queryPathInfoNow(p: StorePath): PathInfo | undefined | Promise<PathInfo | undefined> {
+    const pi = this.deps.pathInfo
+    return pi.queryPathInfoNow ? pi.queryPathInfoNow(p) : pi.queryPathInfo(p)
+  }
   async queryValidPaths(paths: readonly StorePath[]): Promise<StorePath[]> { return this.deps.pathInfo.queryValidPaths(paths) }
   queryAllValidPaths(): Promise<StorePath[]> { return this.deps.pathInfo.queryAllValidPaths() }
   queryReferrers(p: StorePath): Promise<StorePath[]> { return this.deps.pathInfo.queryReferrers(p) }

@@ -95,6 +95,8 @@ export interface Store {
   // Queries
   isValidPath(path: StorePath): Promise<boolean>
   queryPathInfo(path: StorePath): Promise<PathInfo | undefined>
+  /** The same answer, synchronously when it is at hand (the daemon then answers without waiting). */
+  queryPathInfoNow?(path: StorePath): PathInfo | undefined | Promise<PathInfo | undefined>
   queryValidPaths(paths: readonly StorePath[], opts?: { substitute?: boolean }): Promise<StorePath[]>
   queryAllValidPaths(): Promise<StorePath[]>
   queryReferrers(path: StorePath): Promise<StorePath[]>

@@ -222,6 +222,30 @@ describe('ServerConnection with WorkerClient', () => {
     client.close()
   })
 
+  it('serves handlers that answer or throw without a promise like async ones', async () => {
+    // the daemon's fast path: no await when the request is whole and the handler answers at once
+    const nar = narOf('sync\n')
+    let drained = false
+    const { client, ended } = await connect({
+      IsValidPath: { run: req => req.path.equals(P) },
+      QueryPathInfo: { run: () => info(nar) },
+      EnsurePath: { run: () => { throw new TestError('path is not valid') } },
+      AddToStore: { run: () => { throw new TestError('cannot add this') } },
+      OptimiseStore: { run: (_r, io) => { io.logger.log(Verbosity.Error, 'logged'); drained = true; return undefined } },
+    }, { onLog: f => { if (f.kind === 'next') assert.equal(f.message, 'logged\n') } })
+    assert.equal(await client.isValidPath(P), true)
+    assert.equal((await client.queryPathInfo(P))?.narSize, nar.length)
+    assert.equal((await client.queryPathInfo(P))?.narSize, nar.length) // the remembered reply bytes
+    await assert.rejects(client.ensurePath(P), (e: unknown) => e instanceof RemoteError && e.message === 'path is not valid')
+    // a synchronous throw still has its upload read to the end: the next op is read correctly
+    await assert.rejects(client.addToStore('x', { method: 'flat', algo: 'sha256' }, [], [new Uint8Array(300_000).fill(7)]), /cannot add this/)
+    await client.optimiseStore()
+    assert.ok(drained)
+    assert.equal(await client.isValidPath(P), true)
+    client.close()
+    assert.deepEqual(await ended, { kind: 'eof', ops: 7 })
+  })
+
   it('prints store paths with the configured store directory', () => {
     assert.equal(sd.print(P), '/nix/store/g1w7hy3qg1w7hy3qg1w7hy3qg1w7hy3q-foo')
   })

@@ -117,15 +117,20 @@ export class ServerConnection implements FrameSink {
         let op = this.in.tryDecode(readOp)
         if (op === INCOMPLETE) {
           if (!(await this.in.hasMore())) return { kind: 'eof', ops: this.ops }
-          op = await this.in.decode(readOp, 'op')
+          op = this.in.tryDecode(readOp)
+          if (op === INCOMPLETE) op = await this.in.decode(readOp, 'op')
         }
         this.ops++
         try {
-          await this.performOp(op)
+          // undefined: the op was answered without waiting (a whole request, a handler that
+          // could answer at once) — no promise per op
+          const rest = this.performOp(op)
+          if (rest !== undefined) await rest
         } catch (e) {
           if (!(await this.reportError(e))) return { kind: 'closed', ops: this.ops, error: e }
         }
-        await this.flush()
+        const flushed = this.flush()
+        if (flushed !== RESOLVED) await flushed
       }
     } catch (e) {
       // outside any op: EOF in the middle of an op number, or the socket failed
@@ -249,23 +254,51 @@ export class ServerConnection implements FrameSink {
     return next
   }
 
-  private async performOp(op: number): Promise<void> {
+  /**
+   * One op, as far as it can go without waiting: undefined when it is done, else a promise for
+   * the rest (a request not buffered whole, a precheck, an upload or download, or a handler that
+   * has to wait). Errors are thrown (or rejected) to run()'s error boundary either way.
+   */
+  private performOp(op: number): Promise<void> | undefined {
     const def = opDef(op)
     const handler = def && (this.opts.handlers as Record<string, OpHandler<unknown, unknown> | undefined>)[def.name]
     if (!def || (!handler && def.name !== 'SetOptions')) throw new UnknownOpError(op)
     if (def.readsRequestAfterStartWork) this.startWork()
     const ctx = this.ctx
     const readReq = (r: WireReader): unknown => def.request.read(r, ctx)
-    let req = this.in.tryDecode(readReq)
-    if (req === INCOMPLETE) req = await this.in.decode(readReq, `${def.name} request`)
-    if (def.name === 'SetOptions') this.settings = req as ClientSettings
-    if (handler?.precheck) await handler.precheck(req, this.info())
-    if (!this.working) this.startWork()
+    const req = this.in.tryDecode(readReq)
+    if (req === INCOMPLETE) return this.in.decode(readReq, `${def.name} request`).then(r => this.afterRequest(def, handler, ctx, r))
+    return this.afterRequest(def, handler, ctx, req)
+  }
 
+  private afterRequest(def: OpDef, handler: OpHandler<unknown, unknown> | undefined, ctx: CodecContext, req: unknown): Promise<void> | undefined {
+    if (def.name === 'SetOptions') this.settings = req as ClientSettings
+    if (handler?.precheck) {
+      const checked = handler.precheck(req, this.info())
+      if (checked instanceof Promise) return checked.then(() => this.runHandler(def, handler, ctx, req))
+    }
+    return this.runHandler(def, handler, ctx, req)
+  }
+
+  private runHandler(def: OpDef, handler: OpHandler<unknown, unknown> | undefined, ctx: CodecContext, req: unknown): Promise<void> | undefined {
+    if (!this.working) this.startWork()
     const upload = this.makeUpload(def, req)
+    if (upload !== undefined || def.download !== undefined) {
+      let running: unknown
+      try { running = handler?.run(req, this.io(upload, def)) } catch (e) { running = Promise.reject(e) }
+      return this.finishOp(def, ctx, upload, running)
+    }
+    const reply = handler ? handler.run(req, this.io(undefined, def)) : undefined
+    if (reply instanceof Promise) return reply.then(r => this.reply(def, ctx, r))
+    this.reply(def, ctx, reply)
+    return undefined
+  }
+
+  /** The rest of an op with an upload or a download: the handler's answer may be a promise; its thrown error too. */
+  private async finishOp(def: OpDef, ctx: CodecContext, upload: Upload | undefined, running: unknown): Promise<void> {
     let reply: unknown
     try {
-      reply = handler ? await handler.run(req, this.io(upload, def)) : undefined
+      reply = await running
     } catch (e) {
       // As C++ FramedSource's destructor: read the rest of the data so the next op is read from
       // the right place — also after the data's *contents* were rejected (a bad NAR inside
@@ -276,12 +309,17 @@ export class ServerConnection implements FrameSink {
     }
     if (upload && !upload.finished) await upload.drain()
 
-    this.stopWork()
     if (def.download?.(ctx) === 'nar') {
+      this.stopWork()
       await this.flush()
       for await (const chunk of reply as AsyncIterable<Uint8Array>) await this.sink.write(chunk)
       return
     }
+    this.reply(def, ctx, reply)
+  }
+
+  private reply(def: OpDef, ctx: CodecContext, reply: unknown): void {
+    this.stopWork()
     def.reply.write(this.out, ctx, reply as never)
   }
 

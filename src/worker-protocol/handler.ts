@@ -46,7 +46,12 @@ export interface OpHandler<Req, Rep> {
    * STDERR_ERROR frames and the connection closes, exactly as C++ does.
    */
   precheck?(req: Req, conn: ConnectionInfo): void | Promise<void>
-  run(req: Req, io: OpIO): Promise<Rep>
+  /**
+   * The answer, or a promise of it. A handler that can answer at once (a cached lookup) returns
+   * the value itself, and the connection then serves the op without waiting; throwing is the
+   * same as rejecting.
+   */
+  run(req: Req, io: OpIO): Rep | Promise<Rep>
 }
 
 export type OpHandlers = { readonly [N in CodecOpName]?: OpHandler<RequestOf<N>, HandlerReply<N>> }

@@ -42,37 +42,43 @@ export function flowingSource(r: Readable, highWater = 256 * 1024): AsyncIterabl
       let queued = 0
       let ended = false
       let failure: unknown
-      let wake: (() => void) | undefined
-      const wakeUp = (): void => { const w = wake; wake = undefined; w?.() }
+      // A reader waiting for the next chunk: handed it directly (no queue, no extra promise hop).
+      let waiter: { resolve(v: IteratorResult<Uint8Array>): void; reject(e: unknown): void } | undefined
+      const settleEnd = (): void => {
+        const w = waiter
+        if (w === undefined) return
+        waiter = undefined
+        detach()
+        if (failure !== undefined) w.reject(failure)
+        else w.resolve({ value: undefined, done: true })
+      }
       const onData = (c: Uint8Array): void => {
+        const w = waiter
+        if (w !== undefined) { waiter = undefined; w.resolve({ value: c, done: false }); return }
         queue.push(c)
         queued += c.length
         if (queued >= highWater) r.pause()
-        wakeUp()
       }
-      const onEnd = (): void => { ended = true; wakeUp() }
-      const onError = (e: unknown): void => { failure ??= e; ended = true; wakeUp() }
+      const onEnd = (): void => { ended = true; settleEnd() }
+      const onError = (e: unknown): void => { failure ??= e; ended = true; settleEnd() }
       const detach = (): void => { r.off('data', onData); r.off('end', onEnd); r.off('close', onEnd); r.off('error', onError) }
       r.on('data', onData)
       r.on('end', onEnd)
       r.on('close', onEnd)
       r.on('error', onError)
       return {
-        async next(): Promise<IteratorResult<Uint8Array>> {
-          for (;;) {
-            const c = queue.shift()
-            if (c !== undefined) {
-              queued -= c.length
-              if (queued < highWater && r.isPaused() && !ended) r.resume()
-              return { value: c, done: false }
-            }
-            if (ended) {
-              detach()
-              if (failure !== undefined) throw failure
-              return { value: undefined, done: true }
-            }
-            await new Promise<void>(resolve => { wake = resolve })
+        next(): Promise<IteratorResult<Uint8Array>> {
+          const c = queue.shift()
+          if (c !== undefined) {
+            queued -= c.length
+            if (queued < highWater && r.isPaused() && !ended) r.resume()
+            return Promise.resolve({ value: c, done: false })
           }
+          if (ended) {
+            detach()
+            return failure !== undefined ? Promise.reject(failure) : Promise.resolve({ value: undefined, done: true })
+          }
+          return new Promise((resolve, reject) => { waiter = { resolve, reject } })
         },
         async return(): Promise<IteratorResult<Uint8Array>> {
           detach()

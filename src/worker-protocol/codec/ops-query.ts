@@ -7,7 +7,7 @@ import { atLeast, type Codec } from './context.js'
 import { OutputMapCodec, type SubstitutablePathInfo, UnkeyedSubstitutablePathInfoCodec, SubstitutablePathInfosCodec, StorePathCAMapCodec, RootsCodec } from './misc.js'
 import { Ack, defineOp, Empty, PathRequestCodec } from './op-def.js'
 import { Bool, OptStorePathCodec, StorePathList, StringList } from './primitives.js'
-import { UnkeyedValidPathInfoCodec } from './path-info.js'
+import { UnkeyedValidPathInfoCodec, writeUnkeyedValidPathInfoMemo } from './path-info.js'
 
 const NarHashReply: Codec<NixHash> = {
   read: r => NixHash.parseAny(r.string({ what: 'nar hash' }), 'sha256'),
@@ -42,7 +42,7 @@ export const QueryPathInfo = defineOp<{ readonly path: StorePath }, UnkeyedPathI
       w.bool(v !== undefined)
       if (v === undefined) return
     } else if (v === undefined) throw new RangeError('an invalid path is an error below protocol 1.17')
-    UnkeyedValidPathInfoCodec.write(w, ctx, v)
+    writeUnkeyedValidPathInfoMemo(w, ctx, v)
   },
 })
 

@@ -7,7 +7,8 @@
  * The keyed form puts the StorePath first.
  */
 import { NixHash, type PathInfo, type UnkeyedPathInfo } from '../../store-path/index.js'
-import { atLeast, type Codec } from './context.js'
+import { WireWriter } from '../../wire/index.js'
+import { atLeast, type Codec, type CodecContext } from './context.js'
 import { OptContentAddressCodec } from './content-address.js'
 import { OptStorePathCodec, StorePathCodec, StorePathList, StringList } from './primitives.js'
 
@@ -47,4 +48,27 @@ export const ValidPathInfoCodec: Codec<PathInfo> = {
     StorePathCodec.write(w, ctx, v.path)
     UnkeyedValidPathInfoCodec.write(w, ctx, v)
   },
+}
+
+/**
+ * `UnkeyedValidPathInfoCodec.write` of the same info object, remembered: the daemon answers
+ * repeated QueryPathInfo for a path from one cached PathInfo, and encoding it (hash to hex, the
+ * content address to nix32, every path to UTF-8) was a good part of each answer. Path infos are
+ * immutable, so the bytes stay right; they depend only on the store directory and whether the
+ * version has the ≥ 1.16 fields. Weakly held: they go when the info does.
+ */
+const encodedInfos = new WeakMap<UnkeyedPathInfo, { readonly storeDir: string; readonly v16: boolean; readonly bytes: Uint8Array }>()
+let scratch: WireWriter | undefined
+
+export function writeUnkeyedValidPathInfoMemo(w: WireWriter, ctx: CodecContext, v: UnkeyedPathInfo): void {
+  const v16 = atLeast(ctx, 16)
+  const storeDir = ctx.storeDir.path
+  const hit = encodedInfos.get(v)
+  if (hit !== undefined && hit.v16 === v16 && hit.storeDir === storeDir) { w.raw(hit.bytes); return }
+  const s = (scratch ??= new WireWriter(512))
+  s.reset()
+  UnkeyedValidPathInfoCodec.write(s, ctx, v)
+  const bytes = s.finish()
+  encodedInfos.set(v, { storeDir, v16, bytes })
+  w.raw(bytes)
 }

@@ -3,5 +3,7 @@ import { type Handler, type HandlerDeps } from './context.js'
 
 export function queryPathInfo(d: HandlerDeps): Handler<'QueryPathInfo'> {
   // The reply codec writes the unkeyed fields only: the record goes out as it is (no copy per request).
-  return { run: async req => (await d.store.queryPathInfo(req.path)) ?? undefined }
+  // A cached path info is answered synchronously (the connection then needs no promise).
+  const store = d.store
+  return { run: req => store.queryPathInfoNow ? store.queryPathInfoNow(req.path) : store.queryPathInfo(req.path) }
 }
