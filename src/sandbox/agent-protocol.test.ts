@@ -31,7 +31,7 @@ const INSIDE = '/.tsnix'
 const view = {
   rootfs: `${HOST}/rootfs/abc`,
   translate: (h: string): string | undefined => (h.startsWith('/real/') ? `${INSIDE}/x0/` + h.slice(6) : h.startsWith(`${HOST}/`) ? `${INSIDE}/` + h.slice(HOST.length + 1) : h === '/bb' ? `${INSIDE}/x1` : undefined),
-  scratch: new Map([['/build', `${HOST}/work/1/build`], ['/tmp', `${HOST}/work/1/tmp`], [S, `${HOST}/work/1/store`]]),
+  scratch: new Map([['/build', `${HOST}/job1/build`], ['/tmp', `${HOST}/job1/tmp`], [S, `${HOST}/job1/store`]]),
 }
 
 describe('sandbox: warm-slot agent protocol', () => {
@@ -69,7 +69,7 @@ describe('sandbox: warm-slot agent protocol', () => {
     const binds: string[][] = []
     for (let i = 0; i < t.length; i++) if (t[i] === 'b' && !t[i + 1]!.startsWith('/dev/')) binds.push([t[i + 1]!, t[i + 2]!, t[i + 3]!])
     assert.deepEqual(binds.map(b => [b[0], b[1]]), [
-      [`${INSIDE}/work/1/store`, S], [`${INSIDE}/work/1/build`, '/build'], [`${INSIDE}/work/1/tmp`, '/tmp'],
+      [`${INSIDE}/job1/store`, S], [`${INSIDE}/job1/build`, '/build'], [`${INSIDE}/job1/tmp`, '/tmp'],
       [`${INSIDE}/x0/0c7lv3ihhbrzn1p4zv9v6d3f4z2q8s5a-input`, IN], [`${INSIDE}/x1`, '/bin/sh'],
     ])
     // ro (1) | nosuid (2) | nodev (4) for inputs; rw for scratch.

@@ -56,8 +56,9 @@ describe('settings', () => {
     const rooted = loadSettings(envWith({}, { NIX_CONFIG: 'store = local?root=/r', NIX_STATE_DIR: '/s/state', NIX_LOG_DIR: '/s/log' })).locations
     assert.equal(rooted.stateDir, '/r/nix/var/nix')
     assert.equal(rooted.logDir, '/r/nix/var/log/nix')
-    const bare = loadSettings(envWith({}, { NIX_CONFIG: 'store = /tmp/b' })).locations
-    assert.equal(bare.realStoreDir, '/tmp/b/nix/store')
+    const bareRoot = join(tmpdir(), 'b')
+    const bare = loadSettings(envWith({}, { NIX_CONFIG: `store = ${bareRoot}` })).locations
+    assert.equal(bare.realStoreDir, join(bareRoot, 'nix', 'store'))
     const daemon = loadSettings(envWith({}, { NIX_CONFIG: 'store = daemon' })).locations
     assert.equal(daemon.realStoreDir, '/nix/store')
     assert.throws(() => loadSettings(envWith({}, { NIX_CONFIG: 'store = https://cache.example' })), /not supported by the daemon/)

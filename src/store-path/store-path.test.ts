@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { canonPath, checkName, InvalidPathError, NIX32_ALPHABET, StoreDir, StorePath } from './index.js'
 
 const HASH = 'g1w7hy3qg1w7hy3qg1w7hy3qg1w7hy3q'
@@ -54,7 +56,8 @@ describe('StorePath', () => {
     const a = StorePath.fromBaseName(`${HASH}-b`)
     const b = StorePath.fromBaseName(`n5wkd9frr45pa74if5gpz9j7mifg27fh-a`)
     assert.deepEqual([b, a].sort(StorePath.compare), [a, b])
-    assert.equal(new StoreDir('/tmp/x/store').print(a), `/tmp/x/store/${HASH}-b`)
+    const dir = join(tmpdir(), 'x', 'store')
+    assert.equal(new StoreDir(dir).print(a), `${dir}/${HASH}-b`)
     assert.equal(JSON.stringify(a), `"${HASH}-b"`)
   })
 
