@@ -43,11 +43,51 @@
 #include <unistd.h>
 #include <node_api.h>
 
+/* The errno names JS callers test (`e.code`, as Node's own fs errors carry them). */
+static const char *errno_name(int err) {
+  switch (err) {
+    case EINVAL: return "EINVAL";
+    case ENOSYS: return "ENOSYS";
+    case EAGAIN: return "EAGAIN";
+    case EPIPE: return "EPIPE";
+    case EBADF: return "EBADF";
+    case EIO: return "EIO";
+    case ENOSPC: return "ENOSPC";
+    case EOVERFLOW: return "EOVERFLOW";
+    case EDQUOT: return "EDQUOT";
+    case EFBIG: return "EFBIG";
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    default: return "ERR_NATIVE";
+  }
+}
+
+/* Throw an Error "<what>: <strerror>" with `code` (the errno name) and `errno` (negative). */
 static napi_value throw_errno(napi_env env, const char *what, int err) {
   char msg[256];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_throw_error(env, "ERR_NATIVE", msg);
+  napi_value c, m, e, no;
+  napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &c);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, c, m, &e);
+  napi_create_int32(env, -err, &no);
+  napi_set_named_property(env, e, "errno", no);
+  napi_throw(env, e);
   return NULL;
+}
+
+/* A Uint8Array argument's bytes. */
+static bool get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
+  napi_typedarray_type t;
+  return napi_get_typedarray_info(env, v, &t, len, data, NULL, NULL) == napi_ok && t == napi_uint8_array;
+}
+
+/* A directory entry's name as a C string: false if empty, too long, or holding NUL or '/'. */
+static bool entry_name(const void *data, size_t len, char name[NAME_MAX + 1]) {
+  if (len == 0 || len > NAME_MAX || memchr(data, 0, len) != NULL || memchr(data, '/', len) != NULL) return false;
+  memcpy(name, data, len);
+  name[len] = 0;
+  return true;
 }
 
 static napi_value get_peercred(napi_env env, napi_callback_info info) {
@@ -123,19 +163,7 @@ static napi_value do_sendfile(napi_env env, napi_callback_info info) {
     if (n == 0) break; /* the file ended */
     if (errno == EINTR) continue;
     if (sent > 0) break; /* report progress; the next call meets the error again */
-    int err = errno;
-    const char *code = err == EINVAL ? "EINVAL" : err == ENOSYS ? "ENOSYS" : err == EAGAIN ? "EAGAIN" : err == EPIPE ? "EPIPE" :
-                       err == EBADF ? "EBADF" : err == EIO ? "EIO" : err == ENOSPC ? "ENOSPC" : err == EOVERFLOW ? "EOVERFLOW" : "ERR_SENDFILE";
-    char msg[256];
-    snprintf(msg, sizeof msg, "sendfile: %s", strerror(err));
-    napi_value c, m, e, no;
-    napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c);
-    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
-    napi_create_error(env, c, m, &e);
-    napi_create_int32(env, -err, &no);
-    napi_set_named_property(env, e, "errno", no);
-    napi_throw(env, e);
-    return NULL;
+    return throw_errno(env, "sendfile", errno);
   }
   napi_value r;
   napi_create_int64(env, sent, &r);
@@ -152,21 +180,16 @@ static napi_value read_file_at(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   int32_t dir_fd;
-  napi_typedarray_type t1, t2;
   size_t name_len, into_len;
   void *name_data, *into_data;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 ||
       napi_get_value_int32(env, argv[0], &dir_fd) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &t1, &name_len, &name_data, NULL, NULL) != napi_ok ||
-      napi_get_typedarray_info(env, argv[2], &t2, &into_len, &into_data, NULL, NULL) != napi_ok ||
-      t1 != napi_uint8_array || t2 != napi_uint8_array) {
+      !get_bytes(env, argv[1], &name_data, &name_len) || !get_bytes(env, argv[2], &into_data, &into_len)) {
     napi_throw_type_error(env, NULL, "readFileAt(dirFd, name, into): an fd and two Uint8Arrays expected");
     return NULL;
   }
   char name[NAME_MAX + 1];
-  if (name_len == 0 || name_len > NAME_MAX || memchr(name_data, 0, name_len) != NULL) return number(env, -1);
-  memcpy(name, name_data, name_len);
-  name[name_len] = 0;
+  if (!entry_name(name_data, name_len, name)) return number(env, -1);
   int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return number(env, -1);
   struct stat st;
@@ -189,40 +212,22 @@ static napi_value read_file_at(napi_env env, napi_callback_info info) {
   return number(env, (double)size * 2 + ((st.st_mode & S_IXUSR) ? 1 : 0));
 }
 
-static napi_value throw_code(napi_env env, const char *what, int err) {
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  const char *code = err == ENOSPC ? "ENOSPC" : err == EIO ? "EIO" : err == EDQUOT ? "EDQUOT" : err == EFBIG ? "EFBIG" :
-                     err == EPERM ? "EPERM" : err == EACCES ? "EACCES" : "ERR_NATIVE";
-  napi_value c, m, e;
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
-  napi_create_error(env, c, m, &e);
-  napi_throw(env, e);
-  return NULL;
-}
-
 static napi_value write_file_at(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   int32_t dir_fd;
   bool executable, keep_open;
-  napi_typedarray_type t1, t2;
   size_t name_len, data_len;
   void *name_data, *data;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 ||
       napi_get_value_int32(env, argv[0], &dir_fd) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &t1, &name_len, &name_data, NULL, NULL) != napi_ok ||
-      napi_get_typedarray_info(env, argv[2], &t2, &data_len, &data, NULL, NULL) != napi_ok ||
-      napi_get_value_bool(env, argv[3], &executable) != napi_ok || napi_get_value_bool(env, argv[4], &keep_open) != napi_ok ||
-      t1 != napi_uint8_array || t2 != napi_uint8_array) {
+      !get_bytes(env, argv[1], &name_data, &name_len) || !get_bytes(env, argv[2], &data, &data_len) ||
+      napi_get_value_bool(env, argv[3], &executable) != napi_ok || napi_get_value_bool(env, argv[4], &keep_open) != napi_ok) {
     napi_throw_type_error(env, NULL, "writeFileAt(dirFd, name, data, executable, keepOpen): an fd, two Uint8Arrays and two booleans expected");
     return NULL;
   }
   char name[NAME_MAX + 1];
-  if (name_len == 0 || name_len > NAME_MAX || memchr(name_data, 0, name_len) != NULL || memchr(name_data, '/', name_len) != NULL) return number(env, -1);
-  memcpy(name, name_data, name_len);
-  name[name_len] = 0;
+  if (!entry_name(name_data, name_len, name)) return number(env, -1);
   int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0) return number(env, -1);
   size_t done = 0;
@@ -232,7 +237,7 @@ static napi_value write_file_at(napi_env env, napi_callback_info info) {
     if (errno == EINTR) continue;
     int err = errno;
     close(fd);
-    return throw_code(env, "write", err);
+    return throw_errno(env, "write", err);
   }
   if (keep_open) return number(env, fd);
   if (executable) {
@@ -240,10 +245,10 @@ static napi_value write_file_at(napi_env env, napi_callback_info info) {
     if (fstat(fd, &st) != 0 || fchmod(fd, (st.st_mode & 07777) | S_IXUSR | S_IXGRP | S_IXOTH) != 0) {
       int err = errno;
       close(fd);
-      return throw_code(env, "fchmod", err);
+      return throw_errno(env, "fchmod", err);
     }
   }
-  if (close(fd) != 0 && errno != EINTR) return throw_code(env, "close", errno);
+  if (close(fd) != 0 && errno != EINTR) return throw_errno(env, "close", errno);
   return number(env, 0);
 }
 
