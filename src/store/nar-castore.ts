@@ -15,11 +15,11 @@ import {
   CorruptObjectError, Directory, NotFoundError, type BlobReader, type BlobService, type DirectoryService,
   type Entry, type FileNode, type Node,
 } from '../castore/index.js'
-import { decodeNar, NarEncoder, type NarFileContents, type NarPath, type NarSink } from '../nar/index.js'
+import { bytesEqual, decodeNar, NarEncoder, type NarFileContents, type NarPath, type NarSink } from '../nar/index.js'
 import { createHash } from 'node:crypto'
 import { NixHash } from '../store-path/index.js'
 import { narFileHead, narFileTail } from './flat-dump.js'
-import type { ByteSource } from '../wire/index.js'
+import { type ByteSource, WireReader } from '../wire/index.js'
 import { OffloadedSha256, SLOT } from './sha256-offload.js'
 
 /** Files up to this size are gathered in memory and stored in the background. */
@@ -113,7 +113,6 @@ async function* prepend(held: readonly Uint8Array[], it: AsyncIterator<Uint8Arra
 }
 
 const NAR_FILE_HEADS = [false, true].map(executable => ({ executable, head: narFileHead(0, executable) }))
-const NAR_FILE_TAIL = narFileTail(0)
 
 /**
  * The contents of a NAR that is exactly one regular file, or undefined for anything else
@@ -122,22 +121,15 @@ const NAR_FILE_TAIL = narFileTail(0)
 function singleFileOf(nar: Uint8Array): { executable: boolean; contents: Uint8Array } | undefined {
   for (const { executable, head } of NAR_FILE_HEADS) {
     const at = head.length - 8 // the contents' length is the head's last word
-    if (nar.length < head.length + NAR_FILE_TAIL.length || !sameBytes(nar, 0, head, at)) continue
-    const lo = nar[at]! + nar[at + 1]! * 0x100 + nar[at + 2]! * 0x10000 + nar[at + 3]! * 0x1000000
-    const hi = nar[at + 4]! + nar[at + 5]! * 0x100 + nar[at + 6]! * 0x10000 + nar[at + 7]! * 0x1000000
-    if (hi !== 0) return undefined
-    const pad = (8 - (lo % 8)) % 8
-    if (nar.length !== head.length + lo + pad + NAR_FILE_TAIL.length) return undefined
-    for (let i = head.length + lo; i < head.length + lo + pad; i++) if (nar[i] !== 0) return undefined
-    if (!sameBytes(nar, head.length + lo + pad, NAR_FILE_TAIL, NAR_FILE_TAIL.length)) return undefined
-    return { executable, contents: nar.subarray(head.length, head.length + lo) }
+    if (nar.length < head.length || !bytesEqual(nar.subarray(0, at), head.subarray(0, at))) continue
+    const size = new WireReader(nar, at).u64()
+    if (size > BigInt(nar.length - head.length)) return undefined
+    const end = head.length + Number(size)
+    // the tail holds the zero padding and the closing token, so this also checks the length
+    if (!bytesEqual(nar.subarray(end), narFileTail(Number(size)))) return undefined
+    return { executable, contents: nar.subarray(head.length, end) }
   }
   return undefined
-}
-
-function sameBytes(a: Uint8Array, at: number, b: Uint8Array, n: number): boolean {
-  for (let i = 0; i < n; i++) if (a[at + i] !== b[i]) return false
-  return true
 }
 
 async function stageNarStream(src: AsyncIterable<Uint8Array> | ByteSource, blobs: BlobService, dirs: DirectoryService, opts: IngestNarOptions): Promise<StagedNar> {
