@@ -89,6 +89,8 @@ describe('golden/daemon: the README quick start (embedded defaults)', function (
     try {
       await waitForSocket(socket, 'the user daemon', daemon).catch(e => { throw new Error(`${(e as Error).message}\n${Buffer.concat(errs).toString()}`) })
       const store = `unix://${socket}?root=${root}`
+      // printed just after the socket appears: give the pipe a moment
+      for (let i = 0; i < 100 && !Buffer.concat(errs).toString().includes('--store'); i++) await new Promise(r => setTimeout(r, 50))
       assert.ok(Buffer.concat(errs).toString().includes(`--store '${store}'`), 'it prints the --store URL for clients')
       const r = await runProcess(asNobody[0]!, [...asNobody.slice(1), 'nix-store', '--store', store, '--add', join(ws.dir, 'hello.txt')], { env })
       assert.equal(r.status, 0, `${r.stderr}\n${Buffer.concat(errs).toString()}`)
