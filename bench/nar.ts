@@ -158,10 +158,10 @@ async function runAll(opts: BenchOptions, rt: boolean): Promise<BenchResult[]> {
   const nixStore = which('nix-store')
   const nixHash = which('nix-hash')
   const cppLabel = nixStore ? execFileSync(nixStore, ['--version'], { encoding: 'utf8' }).trim() : 'C++ Nix not installed'
-  const tsnix = `${q(process.execPath)} ${q(tsnixMain)}`
+  const tsnix = q(tsnixMain)
   const results: BenchResult[] = []
   const mode = (rt ? 'real-time priority (idle-machine figures)' : 'normal priority') +
-    (process.env['NODE_EXTRA_CA_CERTS'] ? '; NODE_EXTRA_CA_CERTS is set (Node parses it at each tsnix start-up)' : '')
+    (process.env['NODE_EXTRA_CA_CERTS'] ? '; NODE_EXTRA_CA_CERTS is set (the tsnix launcher defers it, see src/cli/main.ts)' : '')
 
   const trees = [
     { what: `${1024 / div} MiB mixed tree (4 big files + ${Math.round(21_000 / div)} small)`, dir: join(opts.tmpDir, 'mixed'),
