@@ -566,7 +566,7 @@ export class LocalStore implements Store {
   private async importBatch(ctx: OpContext, items: ReadonlyArray<{ info: PathInfo; staged: StagedNar }>): Promise<void> {
     const fresh = new Map<string, { info: PathInfo; staged: StagedNar }>()
     for (const it of items) if (!fresh.has(it.info.path.baseName)) fresh.set(it.info.path.baseName, it)
-    for (const it of fresh.values()) await this.deps.tempRoots.add(ctx.clientId, it.info.path)
+    await this.deps.tempRoots.addAll(ctx.clientId, [...fresh.values()].map(it => it.info.path)) // one append for the batch
     await Promise.all(items.map(it => it.staged.root)) // every upload done, even of skipped paths
     const pending = async () => {
       const valid = new Set((await this.queryValidPaths([...fresh.values()].map(it => it.info.path))).map(p => p.baseName))
