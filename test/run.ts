@@ -12,6 +12,10 @@
  * into N shards run as separate processes: much of the suite waits on C++ Nix processes, so
  * shards overlap well even on two cores. Files are balanced by their durations in the last
  * run (dist/.test-timings.json). Each shard's output is printed when it ends.
+ *
+ * A sharded run also checks that the host's store (test/support/paths.ts) gains no entries:
+ * tests use private stores, and a C++ Nix that escapes one (as 2.8's builtin builders did with
+ * a chroot store) would otherwise go unnoticed. New entries count as one failure.
  */
 import Mocha from 'mocha'
 import { spawn } from 'node:child_process'
@@ -19,7 +23,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { SummaryReporter } from './support/reporter.js'
-import { distRoot, repoRoot } from './support/paths.js'
+import { distRoot, hostStoreDir, repoRoot } from './support/paths.js'
 
 function findSpecs(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir).sort()) {
@@ -69,6 +73,10 @@ async function runHere(specs: string[]): Promise<void> {
   await new Promise<void>(resolve => mocha.run(failures => { process.exitCode = failures > 0 ? 1 : 0; resolve() }))
 }
 
+function hostStoreEntries(): Set<string> {
+  try { return new Set(readdirSync(hostStoreDir)) } catch { return new Set() }
+}
+
 interface ShardSummary { passed: number; failed: number; skipped: number; suiteTimes: Array<{ title: string; ms: number }>; fileTimes: Record<string, number> }
 
 async function runSharded(specs: string[], n: number): Promise<void> {
@@ -85,6 +93,7 @@ async function runSharded(specs: string[], n: number): Promise<void> {
   }
   const work = mkdtempSync(join(tmpdir(), 'tsnix-test-shards-'))
   const started = Date.now()
+  const hostBefore = hostStoreEntries()
   try {
     const results = await Promise.all(shards.filter(s => s.files.length > 0).map((s, k) => new Promise<{ out: string; summary: ShardSummary | undefined; code: number | null }>(resolve => {
       const list = join(work, `shard-${k}.json`)
@@ -116,6 +125,11 @@ async function runSharded(specs: string[], n: number): Promise<void> {
       skipped += r.summary.skipped
       suiteTimes.push(...r.summary.suiteTimes)
       Object.assign(newTimings, r.summary.fileTimes)
+    }
+    const written = [...hostStoreEntries()].filter(e => !hostBefore.has(e))
+    if (written.length > 0) {
+      failed++
+      console.log(`\nFAILED: the run wrote to the host store ${hostStoreDir}: ${written.join(', ')}`)
     }
     writeFileSync(timingsFile, JSON.stringify(newTimings))
     console.log('\nslowest suites (all shards):')

@@ -10,3 +10,8 @@ export const repoRoot = resolve(distRoot, '..')
 export const fixturesRoot = process.env['TSNIX_FIXTURES'] ?? join(repoRoot, '..', 'shared', 'fixtures')
 /** The shared reference directory (`../shared`) unless TSNIX_SHARED says otherwise. */
 export const sharedRoot = process.env['TSNIX_SHARED'] ?? join(repoRoot, '..', 'shared')
+/**
+ * The host's store, which belongs to the host's Nix: tests never write there (test/run.ts
+ * checks that a whole run leaves it as it found it).
+ */
+export const hostStoreDir = process.env['NIX_STORE_DIR'] ?? '/nix/store'

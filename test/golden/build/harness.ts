@@ -12,6 +12,7 @@ import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rm
 import { basename, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { distRoot, sharedRoot } from '../../support/paths.js'
+import { isRoot } from '../../support/env.js'
 
 export type Version = '2.8' | '2.34'
 
@@ -158,7 +159,14 @@ export async function startDaemon(ws: Workspace, impl: 'cpp' | 'tsnix', version:
       stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     })
   } else if (version === '2.8') {
-    child = spawn('nix-daemon', [], {
+    // C++ 2.8 runs builtin builders (builtin:fetchurl) outside its sandbox, writing to the
+    // output's logical path: /nix/store/… on the host, even for a chroot store (a failed
+    // download leaves an empty file there). In a private mount namespace with the chroot's /nix
+    // bound at /nix, that path is the chroot store's own.
+    const argv = sandbox && isRoot
+      ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mkdir -p '${root}/nix/store' && mount --bind '${root}/nix' /nix && exec nix-daemon`]
+      : ['nix-daemon']
+    child = spawn(argv[0]!, argv.slice(1), {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', NIX_CONF_DIR: conf, NIX_DAEMON_SOCKET_PATH: sock },
       stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     })
