@@ -209,7 +209,7 @@ function findAlongAttrPath(st: EvalState, attrPath: string, autoArgs: Attrs, v: 
       cur = cur[idx]!
     } else {
       if (!(cur instanceof Attrs)) throw new EvalError(`the expression selected by the selection path '${attrPath}' should be a set but is ${showTypeOf(cur)}`)
-      const x = cur.map.get(t)
+      const x = cur.get(t)
       if (x === undefined) throw new EvalError(`attribute '${t}' in selection path '${attrPath}' not found`)
       cur = x
     }

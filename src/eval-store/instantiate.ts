@@ -24,13 +24,13 @@ function getDerivation(st: EvalState, v: Value, out: Found[], done: Set<Attrs>):
   if (!isDerivation(st, w)) return true
   if (done.has(w)) return false
   done.add(w)
-  const name = w.map.get('name')
+  const name = w.get('name')
   if (name === undefined) throw new EvalError('derivation name missing')
   st.forceStringNoCtx(name, noPos, "while evaluating the 'name' attribute of a derivation")
-  const dp = w.map.get('drvPath')
+  const dp = w.get('drvPath')
   if (dp === undefined) throw new EvalError("derivation does not contain a 'drvPath' attribute")
   const drvPath = st.coerceToString(noPos, dp, new Set(), "while evaluating the 'drvPath' attribute of a derivation", false, false)
-  const on = w.map.get('outputName')
+  const on = w.get('outputName')
   const outputName = on === undefined ? '' : st.forceStringNoCtx(on, noPos, "while evaluating the output name of a derivation")
   out.push({ drvPath, outputName })
   return false
@@ -44,12 +44,12 @@ function getDerivations(st: EvalState, vIn: Value, autoArgs: Attrs, out: Found[]
     for (const name of v.keys()) {
       try {
         if (!ATTR_NAME.test(name)) continue
-        const x = v.map.get(name)!
+        const x = v.get(name)!
         if (combine) getDerivations(st, x, autoArgs, out, done)
         else if (getDerivation(st, x, out, done)) {
           const xv = st.force(x, noPos)
           if (xv instanceof Attrs) {
-            const r = xv.map.get('recurseForDerivations')
+            const r = xv.get('recurseForDerivations')
             if (r !== undefined && st.forceBool(r, xv.posOf('recurseForDerivations'), 'while evaluating the attribute `recurseForDerivations`')) {
               getDerivations(st, xv, autoArgs, out, done)
             }

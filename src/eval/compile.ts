@@ -231,8 +231,8 @@ export class Compiler {
             if (sh !== icShape) {
               const i = sh.index.get(name)
               if (i !== undefined) { icShape = sh; icIdx = i }
-              v = i === undefined ? undefined : a.vals![i]
-            } else v = a.vals![icIdx]
+              v = i === undefined ? undefined : (a.vals as Value[])[i]
+            } else v = (a.vals as Value[])[icIdx]
           } else v = a.get(name)
           if (v !== undefined) {
             if (!(v instanceof Thunk)) return v

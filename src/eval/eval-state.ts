@@ -486,7 +486,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
         const sh = w.shape
         if (sh !== undefined) {
           if (sh.symOrderIdx === undefined) sh.symOrderIdx = attrsSymbolOrder(this, w).map(k => sh.index.get(k)!)
-          const vals = w.vals!
+          const vals = w.vals as Value[]
           for (const i of sh.symOrderIdx) {
             try {
               go(vals[i]!, vals, i)

@@ -69,18 +69,24 @@ export class Shape {
   }
 }
 
+/** The map layout of an attribute set (see `Attrs`). */
+class MapLayout {
+  sorted: string[] | undefined = undefined
+  constructor(readonly m: Map<string, Value>, readonly p: Map<string, PosIdx> | undefined) {}
+}
+
 /**
  * Attribute sets. Two layouts behind one interface: a Shape plus a values array (sets written
  * literally), or a Map plus optional positions (sets computed by `//`, builtins, dynamic
- * attributes). Values may be thunks.
+ * attributes). Values may be thunks. Three fields only (the map layout lives in `vals`):
+ * literal sets are among the most numerous long-lived objects, and V8's GC cost grows with
+ * their size.
  */
 export class Attrs {
   /** Shaped layout (read by inline caches in compiled code; do not mutate). */
   readonly shape: Shape | undefined
-  readonly vals: Value[] | undefined
-  private m: Map<string, Value> | undefined
-  private p: Map<string, PosIdx> | undefined
-  private sorted: string[] | undefined
+  /** Shaped layout: the values, parallel to `shape.names`. Map layout: the map and positions. */
+  readonly vals: Value[] | MapLayout
   /** Epoch of the last deep force that visited this set (EvalState.forceDeep). */
   mark = 0
 
@@ -91,58 +97,55 @@ export class Attrs {
     // One constructor for both layouts keeps a single hidden class with in-object fields
     // (an Object.create'd instance stores its fields in a separate property array).
     this.shape = shape
-    this.vals = vals
-    this.m = map
-    this.p = pos
-    this.sorted = undefined
+    this.vals = shape !== undefined ? vals! : new MapLayout(map!, pos)
   }
 
   static fromShape(shape: Shape, vals: Value[]): Attrs {
     return new Attrs(undefined, undefined, shape, vals)
   }
 
-  get size(): number { return this.shape !== undefined ? this.shape.names.length : this.m!.size }
+
+  get size(): number { return this.shape !== undefined ? this.shape.names.length : (this.vals as MapLayout).m.size }
 
   get(name: string): Value | undefined {
     if (this.shape !== undefined) {
       const i = this.shape.index.get(name)
-      return i === undefined ? undefined : this.vals![i]
+      return i === undefined ? undefined : (this.vals as Value[])[i]
     }
-    return this.m!.get(name)
+    return (this.vals as MapLayout).m.get(name)
   }
 
-  has(name: string): boolean { return this.shape !== undefined ? this.shape.index.has(name) : this.m!.has(name) }
+  has(name: string): boolean { return this.shape !== undefined ? this.shape.index.has(name) : (this.vals as MapLayout).m.has(name) }
 
   posOf(name: string): PosIdx {
     if (this.shape !== undefined) {
       const i = this.shape.index.get(name)
       return i === undefined ? 0 : this.shape.pos[i]!
     }
-    return this.p?.get(name) ?? 0
+    return (this.vals as MapLayout).p?.get(name) ?? 0
   }
 
   /** Names in no particular order. */
   names(): readonly string[] {
-    return this.shape !== undefined ? this.shape.names : [...this.m!.keys()]
+    return this.shape !== undefined ? this.shape.names : [...(this.vals as MapLayout).m.keys()]
   }
 
   entries(): Iterable<[string, Value]> {
-    if (this.shape === undefined) return this.m!
+    if (this.shape === undefined) return (this.vals as MapLayout).m
     const names = this.shape.names
-    const vals = this.vals!
+    const vals = this.vals as Value[]
     return names.map((n, i) => [n, vals[i]!] as [string, Value])
   }
 
-  /** The contents as a Map (copied for shaped sets; do not mutate). */
+  /** The contents as a Map (a new one for shaped sets: use `get` for lookups; do not mutate). */
   get map(): ReadonlyMap<string, Value> {
-    if (this.m === undefined) this.m = new Map(this.entries())
-    return this.m
+    return this.shape === undefined ? (this.vals as MapLayout).m : new Map(this.entries())
   }
 
   /** Positions as a Map (for building derived sets). */
   positions(): Map<string, PosIdx> {
     if (this.shape !== undefined) return new Map(this.shape.names.map((n, i) => [n, this.shape!.pos[i]!]))
-    return new Map(this.p ?? [])
+    return new Map((this.vals as MapLayout).p ?? [])
   }
 
   /** Names in byte order (C++ `lexicographicOrder`). */
@@ -151,8 +154,9 @@ export class Attrs {
       if (this.shape.sorted === undefined) this.shape.sorted = [...this.shape.names].sort(compareBytes)
       return this.shape.sorted
     }
-    if (this.sorted === undefined) this.sorted = [...this.m!.keys()].sort(compareBytes)
-    return this.sorted
+    const ml = this.vals as MapLayout
+    if (ml.sorted === undefined) ml.sorted = [...ml.m.keys()].sort(compareBytes)
+    return ml.sorted
   }
 
   /** Names in symbol order, cached per shape (`order` computes it). */
@@ -161,7 +165,7 @@ export class Attrs {
       if (this.shape.symOrder === undefined) this.shape.symOrder = order(this.shape.names)
       return this.shape.symOrder
     }
-    return order([...this.m!.keys()])
+    return order([...(this.vals as MapLayout).m.keys()])
   }
 
   static readonly empty = new Attrs(new Map())

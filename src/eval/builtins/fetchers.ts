@@ -60,7 +60,7 @@ function fetch(st: EvalState, pos: PosIdx, args: Value[], who: 'fetchurl' | 'fet
   let nameAttrPassed = false
   if (v instanceof Attrs) {
     for (const n of attrsSymbolOrder(st, v)) {
-      const av = v.map.get(n)!
+      const av = v.get(n)!
       const apos = v.posOf(n)
       if (n === 'url') url = st.forceStringNoCtx(av, apos, 'while evaluating the url we should fetch')
       else if (n === 'sha256') expectedHash = newHashAllowEmpty(st, st.forceStringNoCtx(av, apos, 'while evaluating the sha256 of the content we should fetch'), 'sha256')
@@ -233,7 +233,7 @@ function fetchTree(st: EvalState, pos: PosIdx, args: Value[], params: FetchTreeP
   const v = st.force(args[0]!, pos)
   let attrs: InputAttrs
   if (v instanceof Attrs) {
-    const aType = v.map.get('type')
+    const aType = v.get('type')
     if (aType !== undefined) {
       if (type !== undefined) throw new EvalError("unexpected argument 'type'", pos)
       type = st.forceStringNoCtx(aType, v.posOf('type'), `while evaluating the \`type\` argument passed to '${fetcher}'`)
@@ -241,7 +241,7 @@ function fetchTree(st: EvalState, pos: PosIdx, args: Value[], params: FetchTreeP
     attrs = new Map([['type', type]])
     for (const n of attrsSymbolOrder(st, v)) {
       if (n === 'type') continue
-      const av = st.force(v.map.get(n)!, v.posOf(n))
+      const av = st.force(v.get(n)!, v.posOf(n))
       if (av instanceof NixPath || typeof av === 'string' || av instanceof NixString) {
         const s = st.coerceToString(v.posOf(n), av, context, '', false, false)
         attrs.set(n, params.isFetchGit && n === 'url' ? fixGitURL(s) : s)

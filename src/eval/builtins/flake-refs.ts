@@ -214,7 +214,7 @@ export const flakeRefBuiltins: BuiltinGroup = {
         const v = st.forceAttrs(args[0]!, noPos, 'while evaluating the argument passed to builtins.flakeRefToString')
         const a: RefAttrs = new Map()
         for (const k of v.keys()) {
-          const x = st.force(v.map.get(k)!, pos)
+          const x = st.force(v.get(k)!, pos)
           if (typeof x === 'string' || x instanceof NixString) a.set(k, typeof x === 'string' ? x : x.s)
           else if (typeof x === 'boolean') a.set(k, x)
           else if (typeof x === 'number' || typeof x === 'bigint') {

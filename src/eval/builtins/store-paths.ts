@@ -119,7 +119,7 @@ function prim_path(st: EvalState, args: Value[], pos: PosIdx): Value {
   let expectedHash: NixHash | undefined
   const context = new Set<ContextElem>()
   for (const n of attrsSymbolOrder(st, attrs)) {
-    const v = attrs.map.get(n)!
+    const v = attrs.get(n)!
     const apos = attrs.posOf(n)
     switch (n) {
       case 'path': path = st.coerceToPath(apos, v, context, "while evaluating the 'path' attribute passed to 'builtins.path'"); break
@@ -187,7 +187,7 @@ export const storePathBuiltins: BuiltinGroup = {
       impl: (st, args, pos) => {
         const a = st.forceAttrs(args[0]!, pos, 'while evaluating the first argument passed to builtins.convertHash')
         const hash = st.forceStringNoCtx(getAttrOrThrow(st, 'hash', a, "while locating the attribute 'hash'"), pos, "while evaluating the attribute 'hash'")
-        const ha = a.map.get('hashAlgo')
+        const ha = a.get('hashAlgo')
         const algo = ha === undefined ? undefined : parseHashAlgo(st, st.forceStringNoCtx(ha, pos, "while evaluating the attribute 'hashAlgo'"))
         const fmt = parseHashFormat(st, st.forceStringNoCtx(getAttrOrThrow(st, 'toHashFormat', a, "while locating the attribute 'toHashFormat'"), pos, "while evaluating the attribute 'toHashFormat'"))
         return parseHashAny(hash, algo).format(fmt, fmt === 'sri')
