@@ -8,10 +8,10 @@
  * Chunks are views into the ByteSource's buffers, which are never written to again once handed
  * out; a consumer may keep them.
  */
-import { ByteSource, LIMITS, ProtocolError, UnexpectedEofError, WireLimitError } from '../wire/index.js'
+import { ByteSource, framedWhole, LIMITS, ProtocolError, UnexpectedEofError, type WholeIfBuffered, WireLimitError } from '../wire/index.js'
 import { NarScanner } from './codec/index.js'
 
-export interface Upload extends AsyncIterable<Uint8Array> {
+export interface Upload extends AsyncIterable<Uint8Array>, WholeIfBuffered {
   /** Read and discard the rest of the data. */
   drain(): Promise<void>
   /** True once all of the data has been read. */
@@ -54,6 +54,15 @@ export class FramedUpload implements Upload {
     if (!b) throw new UnexpectedEofError('framed data')
     this.left -= b.length
     return b
+  }
+
+  takeWhole(max: number): Uint8Array[] | undefined {
+    if (this.iterating || this.done || this.left !== 0) return undefined
+    const whole = framedWhole(this.src.peek(), max)
+    if (whole === undefined) return undefined
+    this.src.skip(whole.used)
+    this.done = true
+    return whole.data
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
