@@ -8,7 +8,7 @@
  * Chunks are views into the ByteSource's buffers, which are never written to again once handed
  * out; a consumer may keep them.
  */
-import { ByteSource, framedWhole, LIMITS, ProtocolError, UnexpectedEofError, type WholeIfBuffered, WireLimitError } from '../wire/index.js'
+import { ByteSource, framedWhole, LIMITS, ProtocolError, UnexpectedEofError, type WholeIfBuffered, WireLimitError, WireReader } from '../wire/index.js'
 import { NarScanner } from './codec/index.js'
 
 export interface Upload extends AsyncIterable<Uint8Array>, WholeIfBuffered {
@@ -45,7 +45,11 @@ export class FramedUpload implements Upload {
   private async read(): Promise<Uint8Array | undefined> {
     while (this.left === 0) {
       if (this.done) return undefined
-      const n = await this.src.decode(r => r.u64(), 'frame length')
+      // fill, then read: a decode would throw (and catch) an IncompleteError whenever the
+      // length has not arrived yet, which for small uploads is most of the time
+      if (this.src.buffered < 8 && !(await this.src.fill(8))) throw new UnexpectedEofError('frame length')
+      const n = new WireReader(this.src.peek()).u64()
+      this.src.skip(8)
       if (n === 0n) { this.done = true; return undefined }
       if (n > BigInt(LIMITS.frame)) throw new WireLimitError('frame', n, LIMITS.frame)
       this.left = Number(n)
