@@ -107,7 +107,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')} failed`)
   })
   const drvArgs = top.slice(0, 50)
-  const tTs = show(process.execPath, [cli, 'derivation', 'show', '-r', '--store', root, ...drvArgs])
+  const tTs = show(cli, ['derivation', 'show', '-r', '--store', root, ...drvArgs])
   const tCpp = show(nix, ['--store', root, ...xp, 'show-derivation', '-r', ...drvArgs])
   const version = execFileSync(nix, ['--version'], { encoding: 'utf8' }).trim()
   results.push({

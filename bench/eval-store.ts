@@ -133,7 +133,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const tsEnv = { ...process.env, NIX_REMOTE: 'dummy://', TSNIX_EVAL_THREAD: 'auto' }
   const cppRun = (args: string): Run => timed([referenceNix, 'run', `env -i PATH=/usr/bin:/bin HOME=/tmp NIX_REMOTE=dummy:// nix-instantiate ${args}`], {})
   for (const [workload, w] of Object.entries(exprs)) {
-    const tsnix = measure('tsnix instantiate', runs, () => timed(['node', cli, 'instantiate', '--eval', '-E', w.expr], tsEnv), w.check)
+    const tsnix = measure('tsnix instantiate', runs, () => timed([cli, 'instantiate', '--eval', '-E', w.expr], tsEnv), w.check)
     let cpp: Measurement | undefined
     if (ref) cpp = measure('nix-instantiate 2.34.8', runs, () => cppRun(`--eval -E '${w.expr.replace(/'/g, "'\\''")}'`), w.check)
     out.push({ workload, tsnix, cpp, ...(cpp ? {} : { note: 'C++: needs root and the reference-nix chroot' }) })
@@ -146,7 +146,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       treePath ??= o
       if (o !== treePath || !/^"\/nix\/store\/[0-9a-z]{32}-tree"$/.test(o)) throw new Error(`unexpected output ${o} (other run: ${treePath})`)
     }
-    const tsnix = measure('tsnix instantiate', runs, () => timed(['node', cli, 'instantiate', '--eval', '-E', `"\${${tree}}"`], tsEnv), check)
+    const tsnix = measure('tsnix instantiate', runs, () => timed([cli, 'instantiate', '--eval', '-E', `"\${${tree}}"`], tsEnv), check)
     let cpp: Measurement | undefined
     if (ref) cpp = measure('nix-instantiate 2.34.8', runs, () => cppRun(`--eval -E '"\${${cppDir}/tree}"'`), check)
     out.push({ workload, tsnix, cpp })
@@ -159,7 +159,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     const check = (o: string): void => { if (o.split('\n').length !== m) throw new Error(`expected ${m} lines, got ${o.split('\n').length}`) }
     const tsStore = join(opts.tmpDir, 'store')
     const tsnix = measure('tsnix instantiate (local store)', runs,
-      () => timed(['node', cli, 'instantiate', '-E', expr], { ...process.env, NIX_REMOTE: `local?root=${tsStore}` }), check,
+      () => timed([cli, 'instantiate', '-E', expr], { ...process.env, NIX_REMOTE: `local?root=${tsStore}` }), check,
       () => rmSync(tsStore, { recursive: true, force: true }))
     let cpp: Measurement | undefined
     if (ref && cppHost) {

@@ -83,7 +83,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   for (const [workload, w] of Object.entries(WORKLOADS)) {
     if (opts.quick && !w.quick) continue
     const args = w.expr !== undefined ? ['-E', w.expr] : [join(benchDir, w.file!)]
-    const tsnix = measure('tsnix instantiate', runs, () => timed([process.execPath, cli, 'instantiate', '--eval', '--strict', ...args], env), w.expected)
+    const tsnix = measure('tsnix instantiate', runs, () => timed([cli, 'instantiate', '--eval', '--strict', ...args], env), w.expected)
     let cpp: Measurement | undefined
     let note: string | undefined
     if (ref) {

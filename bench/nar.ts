@@ -22,9 +22,9 @@
  * Per small file it makes one native call (src/nar/fs-native.ts) and `nar dump` sends big
  * files' contents with sendfile (src/nar/fs-output.ts), when the native addon is built.
  *
- * Node parses the CA bundle named by NODE_EXTRA_CA_CERTS at every start-up, before any of
- * tsnix's code runs (~45 ms of CPU on the dev machine, where it is set; C++ Nix does not read
- * it): the note says so when it is set, and tsnix's figures include it.
+ * tsnix runs as its bin (dist/src/cli/main.js, executable), whose shebang defers the CA bundle
+ * named by NODE_EXTRA_CA_CERTS that Node would otherwise parse at every start-up (~45 ms of CPU
+ * on the dev machine, where it is set); the note says when it is set.
  *
  * On a shared, loaded machine wall times mostly measure the scheduler. TSNIX_BENCH_RT=1 moves
  * this process (and so every command it starts, both sides, and tsnix's threads) to real-time
@@ -158,10 +158,10 @@ async function runAll(opts: BenchOptions, rt: boolean): Promise<BenchResult[]> {
   const nixStore = which('nix-store')
   const nixHash = which('nix-hash')
   const cppLabel = nixStore ? execFileSync(nixStore, ['--version'], { encoding: 'utf8' }).trim() : 'C++ Nix not installed'
-  const tsnix = `${q(process.execPath)} ${q(tsnixMain)}`
+  const tsnix = q(tsnixMain)
   const results: BenchResult[] = []
   const mode = (rt ? 'real-time priority (idle-machine figures)' : 'normal priority') +
-    (process.env['NODE_EXTRA_CA_CERTS'] ? '; NODE_EXTRA_CA_CERTS is set (Node parses it at each tsnix start-up)' : '')
+    (process.env['NODE_EXTRA_CA_CERTS'] ? '; NODE_EXTRA_CA_CERTS is set (the tsnix launcher defers it, see src/cli/main.ts)' : '')
 
   const trees = [
     { what: `${1024 / div} MiB mixed tree (4 big files + ${Math.round(21_000 / div)} small)`, dir: join(opts.tmpDir, 'mixed'),

@@ -90,7 +90,7 @@ function tsnixCli(root: string, args: string[], io: { stdin?: string; stdout?: s
   const outFd = io.stdout ? openSync(io.stdout, 'w') : 'ignore'
   try {
     const t = now()
-    const r = spawnSync(process.execPath, [tsnixMain, 'store', ...args], { env: cliEnv(root), stdio: [inFd, outFd, 'pipe'], maxBuffer: 1 << 26 })
+    const r = spawnSync(tsnixMain, ['store', ...args], { env: cliEnv(root), stdio: [inFd, outFd, 'pipe'], maxBuffer: 1 << 26 })
     if (r.status !== 0) throw new Error(`tsnix store ${args[0]} failed: ${r.stderr}`)
     return now() - t
   } finally {

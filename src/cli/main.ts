@@ -1,9 +1,15 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS TSNIX_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node
 /**
  * `tsnix` entry point: dispatches to a subcommand module, loaded lazily so that start-up
  * only pays for the command that runs (the evaluator's `-E 1` budget is 0.1 s).
  *
  * Each subcommand module exports `run(args: string[]): Promise<number>` (the exit status).
+ *
+ * The shebang (GNU env ≥ 8.30) moves NODE_EXTRA_CA_CERTS to TSNIX_EXTRA_CA_CERTS: Node 20 builds
+ * its whole certificate store at start-up when that variable is set (~40 ms with a system CA
+ * bundle, more than `-E 1` costs otherwise), and most commands never use TLS. The code that
+ * does adds the file itself (src/os/http-get.ts, the PostgreSQL connection in
+ * src/pathinfo/open.ts). Started as `node main.js`, nothing is deferred.
  */
 // fsyncs hold a libuv thread-pool thread for milliseconds; with the default 4 threads, every
 // other file operation queues behind a few of them. libuv sizes the pool on first use, so this

@@ -1,23 +1,28 @@
 /**
- * The worker thread behind `NodeFetchIO.download` for http(s) URLs: Node's `fetch`, streamed
- * to a file, answering synchronous calls (sync-worker.ts).
+ * The worker thread behind `NodeFetchIO.download` for http(s) URLs: one GET with redirects
+ * (src/os/http-get.ts), streamed to a file, answering synchronous calls (sync-worker.ts).
  */
 import { createWriteStream } from 'node:fs'
-import { Readable } from 'node:stream'
+import type { IncomingMessage } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import { workerData } from 'node:worker_threads'
+import { httpGet } from '../os/http-get.js'
 import { serveSyncCalls } from './sync-worker.js'
 
 serveSyncCalls(workerData, {
   download: async (url: string, dest: string) => {
-    let res: Response
+    let res: IncomingMessage
     try {
-      res = await fetch(url, { redirect: 'follow' })
+      res = await httpGet(new URL(url), { headers: { 'user-agent': 'curl/8 Nix/2.34.8 tsnix' } })
     } catch (e) {
       throw new Error(`unable to download '${url}': ${(e as Error).message}`)
     }
-    if (!res.ok || res.body === null) throw new Error(`unable to download '${url}': HTTP error ${res.status}`)
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(dest))
+    const code = res.statusCode ?? 0
+    if (code < 200 || code >= 300) {
+      res.resume()
+      throw new Error(`unable to download '${url}': HTTP error ${code}`)
+    }
+    await pipeline(res, createWriteStream(dest))
     return true
   },
   close: () => true,

@@ -20,6 +20,7 @@ import { NixHash, type HashAlgo } from '../store-path/index.js'
 import { ByteSource } from '../wire/index.js'
 import { NarRestoreError } from './errors.js'
 import { type FileRange, type HelperMode, NarDumper, WAIT } from './fs-dump.js'
+import { narNative } from './fs-native.js'
 import { FsRestoreSink, type RestoreSinkOptions } from './fs-restore.js'
 import { decodeNar, type NarReadOptions, type NarResult, type NarSink } from './stream.js'
 
@@ -117,6 +118,22 @@ export function dumpPathSync(path: string | Buffer, write: (piece: Uint8Array) =
   } finally {
     d.close()
   }
+}
+
+/**
+ * A small regular file `name` in the directory open as `dirFd`, read whole into the start of
+ * `into` by one native call (open relative to the directory without following a symlink,
+ * fstat, read, close): its size and executable bit. Undefined when the addon is not built or
+ * the entry is anything else (missing, not a regular file, bigger than `into`, shorter than
+ * its size): dump it with `dumpPath` then, which finds out what it is and reports it.
+ */
+export function readSmallFileAt(dirFd: number, name: Uint8Array, into: Uint8Array): { size: number; executable: boolean } | undefined {
+  const readFileAt = narNative().readFileAt
+  if (readFileAt === null) return undefined
+  const r = readFileAt(dirFd, name, into)
+  if (r < 0) return undefined
+  const size = Math.floor(r / 2)
+  return size <= into.length ? { size, executable: r % 2 === 1 } : undefined
 }
 
 /** The NAR hash and size of `path`, streaming (C++ `hashPath`, `nix-hash`). */

@@ -14,7 +14,7 @@ import { nativeAddon } from '../os/index.js'
 import { execFile, spawn } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DbBusyError, DbSchemaError } from './errors.js'
-import { openSqlitePathInfoService } from './open.js'
+import { openSqlitePathInfoService, withDeferredCa } from './open.js'
 import { SQLITE_NIX_SCHEMA } from './schema.js'
 import { Database } from './sqlite-driver.js'
 import * as q from './sql-text.js'
@@ -162,5 +162,33 @@ describe('pathinfo: opening a Nix state directory', () => {
         assert.deepEqual(scans, [], `${what}: ${plan.join('; ')}`)
       }
     } finally { h.close() }
+  })
+})
+
+describe('pathinfo: a PostgreSQL connection when the launcher deferred NODE_EXTRA_CA_CERTS', () => {
+  let dir: string
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tsnix-pg-ca-'))
+    writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nnot parsed here\n-----END CERTIFICATE-----\n')
+  })
+  after(() => { rmSync(dir, { recursive: true, force: true }) })
+  const deferred = (): NodeJS.ProcessEnv => ({ TSNIX_EXTRA_CA_CERTS: join(dir, 'ca.pem') })
+  const last = (ssl: unknown): unknown => ((ssl as { ca: string[] }).ca).at(-1)
+
+  it('adds the deferred file to TLS connections that name no CA', () => {
+    const fromUrl = withDeferredCa({ connectionString: 'postgresql://u@db.example/store?sslmode=require' }, deferred()) as { ssl?: unknown; host?: string; database?: string }
+    assert.equal(fromUrl.host, 'db.example')
+    assert.equal(fromUrl.database, 'store')
+    assert.match(String(last(fromUrl.ssl)), /not parsed here/)
+    const fromEnv = withDeferredCa({ host: 'db.example' }, { ...deferred(), PGSSLMODE: 'verify-full' }) as { ssl?: unknown }
+    assert.match(String(last(fromEnv.ssl)), /not parsed here/)
+  })
+
+  it('leaves plain connections, own CAs and undeferred runs alone', () => {
+    assert.deepEqual(withDeferredCa({ host: '/run/postgresql' }, deferred()), { host: '/run/postgresql' })
+    const own = withDeferredCa({ host: 'h', ssl: { ca: 'mine' } } as never, deferred()) as { ssl?: unknown }
+    assert.deepEqual(own.ssl, { ca: 'mine' })
+    const conn = { connectionString: 'postgresql://u@h/db?sslmode=require' }
+    assert.equal(withDeferredCa(conn, {}), conn)
   })
 })

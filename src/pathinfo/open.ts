@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import type { Knex } from 'knex'
 import { lockFd, nativeAddon, openLockFile } from '../os/index.js'
+import { deferredCa } from '../os/http-get.js'
 import { StoreDir } from '../store-path/index.js'
 import { DbSchemaError } from './errors.js'
 import { migrate } from './migrations.js'
@@ -198,13 +199,37 @@ export interface PostgresPathInfoOptions extends CommonOptions {
   readonly pool?: { readonly min?: number; readonly max?: number } | undefined
 }
 
+/**
+ * pg verifies a TLS server against Node's default roots, which include NODE_EXTRA_CA_CERTS
+ * only if Node loaded it at start-up; the `tsnix` launcher defers it (src/os/http-get.ts). Then
+ * the deferred file is added here, to connections that use TLS and name no CA of their own.
+ * The connection string is parsed with pg's own parser, which pg would otherwise apply over
+ * any `ssl` given beside it.
+ */
+export function withDeferredCa(conn: Knex.PgConnectionConfig, env: NodeJS.ProcessEnv = process.env): Knex.PgConnectionConfig {
+  const ca = deferredCa(env)
+  if (ca === undefined) return conn
+  let cfg: Knex.PgConnectionConfig & { ssl?: unknown } = conn
+  if (conn.connectionString !== undefined) {
+    const pgRequire = createRequire(require.resolve('pg'))
+    const { parse } = pgRequire('pg-connection-string') as { parse(s: string): Record<string, unknown> }
+    const { connectionString, ...rest } = conn
+    cfg = { ...rest, ...parse(connectionString) } as Knex.PgConnectionConfig
+  }
+  // Without ssl settings pg takes PGSSLMODE; these modes mean TLS with verification.
+  const ssl = cfg.ssl ?? (['prefer', 'require', 'verify-ca', 'verify-full'].includes(env['PGSSLMODE'] ?? '') || undefined)
+  if (ssl === true) return { ...cfg, ssl: { ca } }
+  if (typeof ssl === 'object' && ssl !== null && !('ca' in ssl)) return { ...cfg, ssl: { ...ssl, ca } }
+  return cfg
+}
+
 export async function openPostgresPathInfoService(opts: PostgresPathInfoOptions): Promise<SqlPathInfoService> {
   const knexFactory = require('knex') as (c: Knex.Config) => Knex
   const knex = knexFactory({
     client: 'pg',
     // A string goes to pg's own parser (libpq forms such as `postgresql://user@/db?host=/run/…`);
     // knex's would take a URL without a host name for an SQLite file name and connect to localhost.
-    connection: typeof opts.connection === 'string' ? { connectionString: opts.connection } : opts.connection,
+    connection: withDeferredCa(typeof opts.connection === 'string' ? { connectionString: opts.connection } : opts.connection),
     pool: { min: opts.pool?.min ?? 0, max: opts.pool?.max ?? 10 },
   })
   const giveUpMs = opts.busyGiveUpMs ?? 3_600_000

@@ -10,7 +10,7 @@
  * `<path>.lock` files compatible with C++ Nix.
  */
 import { randomBytes } from 'node:crypto'
-import { lstatSync } from 'node:fs'
+import { closeSync, constants as fsConstants, lstatSync, openSync } from 'node:fs'
 import { lstat, mkdir, open, readFile, readlink, rename, symlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { availableParallelism } from 'node:os'
@@ -18,7 +18,7 @@ import { Builder, type BuilderStore, type BuildRequestContext, DaemonRunners } f
 import { decodeRootNode, DestinationExistsError, encodeRootNode, fileNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
 import { type BasicDerivation, derivationStoreInfo, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
 import { type Logger, nullLogger, Verbosity } from '../logger.js'
-import { dumpPath } from '../nar/index.js'
+import { dumpPath, readSmallFileAt } from '../nar/index.js'
 import { PathLocks } from '../os/index.js'
 import type { PathInfoService, RegisteredPaths, ValidPathRegistration } from '../pathinfo/index.js'
 import type { StoreLocations } from '../settings/index.js'
@@ -45,7 +45,8 @@ import { HashMismatchError, InvalidStorePathError, NotPrivilegedError, StoreErro
 import { collectGarbage, deletePathCounting, deletePathCountingSync, findPermanentRoots, findRuntimeRoots, type GCStore, type RootMap, type TempRoots } from './gc/index.js'
 import { mapLimit } from './concurrency.js'
 import { GroupCommit } from './group-commit.js'
-import { decodeExportMarker, decodeExportTrailer, encodeExportMarker, encodeExportTrailer } from './export-format.js'
+import { ExportChunks } from './export-chunks.js'
+import { decodeExportMarker, decodeExportTrailer, encodeExportTrailer } from './export-format.js'
 import type { NarCastoreBridge, StagedNar } from './nar-bridge.js'
 import { ByteSource } from '../wire/index.js'
 import { narFileHead, narFileTail, spoolFlatDump } from './flat-dump.js'
@@ -90,6 +91,8 @@ const NOTHING_REGISTERED: RegisteredPaths = { info: () => undefined }
 
 /** Paths materialised at once within a batch. */
 const MATERIALISE_CONCURRENCY = 8
+/** Single-file paths up to this size are exported with one native read each (exportPaths). */
+const SMALL_EXPORT_FILE = 64 * 1024
 /** Paths (or NAR bytes) an import commits at once. */
 const IMPORT_BATCH = 32
 const IMPORT_BATCH_BYTES = 64 * 1024 * 1024
@@ -486,18 +489,38 @@ export class LocalStore implements Store {
       if (!info) throw new InvalidStorePathError(`path '${this.storeDir.print(p)}' is not valid`)
       infos.set(p.baseName, info)
     }
-    const { createHasher } = await import('../store-path/index.js')
-    for (const info of topoSortReferencesFirst([...infos.values()])) {
-      yield encodeExportMarker(true)
-      const h = createHasher('sha256')
-      for await (const c of this.narOf(info.path)) { h.update(c); yield c }
-      const got = h.digest()
-      if (!got.equals(info.narHash)) {
-        throw new StoreError(`hash of path '${this.storeDir.print(info.path)}' has changed from '${info.narHash.format('nix32', true)}' to '${got.format('nix32', true)}'!`)
+    const out = new ExportChunks()
+    // Most paths are one small file: read with one native call relative to the store
+    // directory (where lstat + open + read + close each look the whole path up) and encoded
+    // straight into the output chunk. Anything else is dumped (or rendered) as before.
+    let dirFd = -1
+    try { dirFd = openSync(this.realStoreDir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY) } catch { /* dump every path */ }
+    const scratch = dirFd >= 0 ? Buffer.allocUnsafeSlow(SMALL_EXPORT_FILE) : undefined
+    try {
+      for (const info of topoSortReferencesFirst([...infos.values()])) {
+        out.marker(true)
+        const file = scratch !== undefined ? readSmallFileAt(dirFd, Buffer.from(info.path.baseName, 'latin1'), scratch) : undefined
+        let got: NixHash
+        if (file !== undefined) {
+          got = NixHash.of('sha256', out.narFile(file.executable, scratch!.subarray(0, file.size)))
+        } else {
+          yield* out.flush()
+          const h = createHasher('sha256')
+          for await (const c of this.narOf(info.path)) { h.update(c); yield c }
+          got = h.digest()
+        }
+        if (!got.equals(info.narHash)) {
+          yield* out.flush() // the NAR goes out before the error, as it always did
+          throw new StoreError(`hash of path '${this.storeDir.print(info.path)}' has changed from '${info.narHash.format('nix32', true)}' to '${got.format('nix32', true)}'!`)
+        }
+        out.bytes(encodeExportTrailer(this.storeDir, info))
+        yield* out.take()
       }
-      yield encodeExportTrailer(this.storeDir, info)
+      out.marker(false)
+      yield* out.flush()
+    } finally {
+      if (dirFd >= 0) closeSync(dirFd)
     }
-    yield encodeExportMarker(false)
   }
 
   /**
@@ -550,7 +573,7 @@ export class LocalStore implements Store {
   private async importBatch(ctx: OpContext, items: ReadonlyArray<{ info: PathInfo; staged: StagedNar }>): Promise<void> {
     const fresh = new Map<string, { info: PathInfo; staged: StagedNar }>()
     for (const it of items) if (!fresh.has(it.info.path.baseName)) fresh.set(it.info.path.baseName, it)
-    for (const it of fresh.values()) await this.deps.tempRoots.add(ctx.clientId, it.info.path)
+    await this.deps.tempRoots.addAll(ctx.clientId, [...fresh.values()].map(it => it.info.path)) // one append for the batch
     await Promise.all(items.map(it => it.staged.root)) // every upload done, even of skipped paths
     const pending = async () => {
       const valid = new Set((await this.queryValidPaths([...fresh.values()].map(it => it.info.path))).map(p => p.baseName))

@@ -3,23 +3,20 @@
  * with `unpack = "1"` as a NAR to restore (`.xz` NARs are decompressed first) — and make it
  * executable when `executable = "1"`. Only for fixed-output (or impure) derivations; the
  * hash is checked by the ordinary output registration. Supports `file://`, `http://` and
- * `https://` (Node's own TLS stack and CA list).
+ * `https://` (Node's own TLS stack and CA list, see src/os/http-get.ts).
  */
 import { spawn } from 'node:child_process'
 import { createReadStream } from 'node:fs'
 import { chmod, open } from 'node:fs/promises'
-import { get as httpGet, type IncomingMessage } from 'node:http'
-import { get as httpsGet } from 'node:https'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { basename } from 'node:path'
 import { derivationType, type BasicDerivation } from '../../derivation/index.js'
 import { restorePath } from '../../nar/index.js'
+import { httpGet, TooManyRedirects } from '../../os/http-get.js'
 import { BuiltinBuilderError } from '../errors.js'
 import { hl } from '../messages.js'
 import { attr, type BuiltinContext } from './index.js'
-
-const MAX_REDIRECTS = 10
 
 export async function builtinFetchurl(drv: BasicDerivation, b: BuiltinContext): Promise<void> {
   const out = b.outputs.get('out')
@@ -44,7 +41,7 @@ export async function builtinFetchurl(drv: BasicDerivation, b: BuiltinContext): 
   if (drv.env.get('executable') === '1') await chmod(out, 0o755)
 }
 
-async function download(url: string, signal: AbortSignal | undefined, redirects = 0): Promise<AsyncIterable<Uint8Array>> {
+async function download(url: string, signal: AbortSignal | undefined): Promise<AsyncIterable<Uint8Array>> {
   let u: URL
   try { u = new URL(url) } catch { throw new BuiltinBuilderError(`'${url}' is not a valid URL`) }
   if (u.protocol === 'file:') {
@@ -57,16 +54,11 @@ async function download(url: string, signal: AbortSignal | undefined, redirects 
     return s as AsyncIterable<Buffer>
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BuiltinBuilderError(`unable to download '${url}': unsupported protocol '${u.protocol.slice(0, -1)}'`)
-  const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = (u.protocol === 'https:' ? httpsGet : httpGet)(u, { signal, headers: { 'user-agent': 'curl/8 Nix/2.34.8 tsnix' } }, resolve)
-    req.once('error', reject)
-  }).catch(e => { throw new BuiltinBuilderError(`unable to download '${hl(url)}': ${hl(describe(e))}`) })
+  const res = await httpGet(u, { signal, headers: { 'user-agent': 'curl/8 Nix/2.34.8 tsnix' } }).catch(e => {
+    if (e instanceof TooManyRedirects) throw new BuiltinBuilderError(`unable to download '${hl(url)}': ${hl('Number of redirects hit maximum amount')} (${hl(47)})`)
+    throw new BuiltinBuilderError(`unable to download '${hl(url)}': ${hl(describe(e))}`)
+  })
   const code = res.statusCode ?? 0
-  if (code >= 300 && code < 400 && res.headers.location) {
-    res.resume()
-    if (redirects >= MAX_REDIRECTS) throw new BuiltinBuilderError(`unable to download '${hl(url)}': ${hl('Number of redirects hit maximum amount')} (${hl(47)})`)
-    return download(new URL(res.headers.location, u).toString(), signal, redirects + 1)
-  }
   if (code !== 200) {
     res.resume()
     throw new BuiltinBuilderError(`unable to download '${hl(url)}': HTTP error ${hl(code)}`)
