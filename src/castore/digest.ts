@@ -3,7 +3,6 @@ import { InvalidDigestError } from './errors.js'
 
 export const B3_LEN = 32
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 
 /**
  * A BLAKE3-256 digest (tvix castore `B3Digest`): 32 bytes, checked once when built. Printed
@@ -43,11 +42,8 @@ export class B3Digest {
   }
 
   get hex(): string {
-    if (this.hexCache === undefined) {
-      let s = ''
-      for (const b of this.bytes) s += HEX[b]
-      this.hexCache = s
-    }
+    // one flat string from native code (a concatenation loop leaves a rope V8 must flatten at use)
+    this.hexCache ??= Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('hex')
     return this.hexCache
   }
 

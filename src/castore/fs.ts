@@ -163,7 +163,6 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     if (!closure.has(node.digest.hex)) throw new NotFoundError(`directory ${node.digest.hex}`)
   }
 
-  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${uniqueSuffix()}`)
   const createdDirs: Buffer[] = []
 
   const writeFile = async (p: Buffer, n: FileNode): Promise<void> => {
@@ -271,6 +270,7 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
     }
   }
 
+  const tmp = join(dirname(dest), `.${basename(dest)}.tmp-${uniqueSuffix()}`)
   try {
     await writeNode(Buffer.from(tmp), node)
     // Directories last, once all entries exist: their fsyncs at once (they share journal

@@ -29,6 +29,6 @@ export interface HotOps {
    * `PRAGMA data_version`); absent where there is no such thing. Lets the service cache.
    */
   dataVersion?(): number
-  /** All of `registerValidPaths` after planning, atomically. */
-  register(plans: readonly PlannedPath[]): Promise<void>
+  /** All of `registerValidPaths` after planning, atomically; the keys of the paths newly inserted (not valid before). */
+  register(plans: readonly PlannedPath[]): Promise<ReadonlySet<string>>
 }

@@ -74,11 +74,11 @@ export class KnexOps implements HotOps {
     return row ? new Uint8Array(row.root.buffer, row.root.byteOffset, row.root.byteLength) : undefined
   }
 
-  register(plans: readonly PlannedPath[]): Promise<void> {
+  register(plans: readonly PlannedPath[]): Promise<ReadonlySet<string>> {
     return this.knex.transaction(trx => this.registerIn(trx, plans))
   }
 
-  private async registerIn(trx: Knex.Transaction, plans: readonly PlannedPath[]): Promise<void> {
+  private async registerIn(trx: Knex.Transaction, plans: readonly PlannedPath[]): Promise<ReadonlySet<string>> {
     const ids = new Map<string, number>()
     const fresh = new Set<string>()
     for (const part of chunks(plans, ROWS_PER_STATEMENT)) {
@@ -130,5 +130,6 @@ export class KnexOps implements HotOps {
     for (const part of chunks(roots, ROWS_PER_STATEMENT)) {
       await trx('TsnixCastoreRoots').insert(part.map(r => ({ id: r.id, root: Buffer.from(r.root.buffer, r.root.byteOffset, r.root.byteLength) }))).onConflict('id').merge(['root'])
     }
+    return fresh
   }
 }

@@ -157,6 +157,19 @@ function conformance(backend: Backend): void {
       assert.deepEqual(names(got.references), names([r1, r2].sort(StorePath.compare)))
     })
 
+    it('hands back what a query right after the registration reads, for the paths it made valid only', async () => {
+      const dep = sp('dep'), p = sp('ret'), q = sp('ret2')
+      await svc.registerValidPaths([{ info: mkInfo(dep) }])
+      const info = mkInfo(p, { references: [p, dep], registrationTime: 0, narSize: 0, sigs: ['z:2', 'a:1', 'z:2'], deriver: sp('ret.drv') })
+      const reg = await svc.registerValidPaths([{ info }, { info: mkInfo(dep, { narSize: 7 }) }, { info: mkInfo(q, { ultimate: true }) }])
+      assert.deepEqual(reg.info(storeDir.print(p)), await svc.queryPathInfo(p))
+      assert.equal(reg.info(storeDir.print(p))!.registrationTime, NOW)
+      assert.deepEqual(reg.info(storeDir.print(q)), await svc.queryPathInfo(q))
+      // dep was valid already (updated in place), and 'other' was not in the batch
+      assert.equal(reg.info(storeDir.print(dep)), undefined)
+      assert.equal(reg.info(storeDir.print(sp('other'))), undefined)
+    })
+
     it('finds a path from its hash part with a range probe', async () => {
       const ps = ['one', 'two', 'three', 'four'].map(sp)
       await svc.registerValidPaths(ps.map(p => ({ info: mkInfo(p) })))

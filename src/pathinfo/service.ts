@@ -8,6 +8,16 @@
  */
 import type { DrvOutput, PathInfo, Realisation, StoreDir, StorePath } from '../store-path/index.js'
 
+/** What `registerValidPaths` registered. */
+export interface RegisteredPaths {
+  /**
+   * By printed path: the info of a path the call made valid (decoded from what it wrote, as a
+   * read right after the commit would see it); undefined for a path that was valid already
+   * (updated in place: its registration time and deriver are the stored ones) or not in the batch.
+   */
+  info(printed: string): PathInfo | undefined
+}
+
 /** One path to register (C++ `ValidPathInfo` plus what `addValidPath` derives from the file). */
 export interface ValidPathRegistration {
   readonly info: PathInfo
@@ -80,8 +90,11 @@ export interface PathInfoService {
    * registered. Existing references of re-registered paths are kept, as in C++. (Unlike C++, the
    * content address is checked for paths already valid too, so a wrong claim never overwrites
    * the stored one.)
+   *
+   * The result gives the info of each path that was not valid before as `queryPathInfo` would
+   * read it right after the commit, so a caller need not query it again.
    */
-  registerValidPaths(regs: readonly ValidPathRegistration[]): Promise<void>
+  registerValidPaths(regs: readonly ValidPathRegistration[]): Promise<RegisteredPaths>
   /** C++ `addSignatures`: union with the stored signatures. InvalidPathError if not valid. */
   addSignatures(path: StorePath, sigs: Iterable<string>): Promise<void>
   /**

@@ -21,10 +21,10 @@ import { PathInUseError, RealisationError, showPaths } from './errors.js'
 import type { HotOps, RawPathInfo } from './hot-ops.js'
 import { PathInfoCache } from './info-cache.js'
 import { KnexOps, rawRows } from './knex-ops.js'
-import { planRegistration, planRegistrationInChunks } from './register-plan.js'
+import { type PlannedPath, planRegistration, planRegistrationInChunks } from './register-plan.js'
 import { AsyncMutex, isRetryable, withRetry } from './retry.js'
 import { decodeSigs, decodeValidPath, normaliseSigs, parseDbPath, toInt, type DbInt, type ValidPathRow } from './row.js'
-import type { ClosureOptions, IterateOptions, PathInfoService, ValidPathRegistration } from './service.js'
+import type { ClosureOptions, IterateOptions, PathInfoService, RegisteredPaths, ValidPathRegistration } from './service.js'
 import { type Dialect, inList, listParam } from './sql-text.js'
 
 export interface SqlPathInfoServiceInit {
@@ -322,17 +322,27 @@ export class SqlPathInfoService implements PathInfoService {
 
   // ---- writes ---------------------------------------------------------------------------
 
-  async registerValidPaths(regs: readonly ValidPathRegistration[]): Promise<void> {
-    if (regs.length === 0) return
+  async registerValidPaths(regs: readonly ValidPathRegistration[]): Promise<RegisteredPaths> {
+    if (regs.length === 0) return { info: () => undefined }
     const plans = regs.length <= PLAN_CHUNK
       ? planRegistration(this.storeDir, regs, this.now())
       : await planRegistrationInChunks(this.storeDir, regs, this.now(), PLAN_CHUNK)
-    await this.write('registering valid paths', () => this.hot.register(plans))
+    const fresh = await this.write('registering valid paths', () => this.hot.register(plans))
     // PostgreSQL plans by statistics; after a large load they are stale until autovacuum runs,
     // and the references subquery of queryPathInfo turns into a sequential scan meanwhile.
     if (plans.length >= ANALYZE_AFTER) {
       if (this.dialect === 'pg') await this.knex.raw('analyze "ValidPaths", "Refs", "DerivationOutputs"').catch(() => undefined)
       this.afterBulkWrite?.()
+    }
+    // A new row holds exactly the planned columns and references: decoded (on demand) as a read would.
+    let byKey: Map<string, PlannedPath> | undefined
+    return {
+      info: printed => {
+        if (!fresh.has(printed)) return undefined
+        byKey ??= new Map(plans.map(p => [p.key, p]))
+        const p = byKey.get(printed)!
+        return decodeValidPath(this.storeDir, p.path, { id: 0, ...p.cols }, p.refs, r => this.paths.parse(r, printed))
+      },
     }
   }
 

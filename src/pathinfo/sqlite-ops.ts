@@ -40,6 +40,8 @@ class Statements {
   readonly addDrvOutput: SqliteStatement
   readonly putRoot: SqliteStatement
   readonly dataVersion: SqliteStatement<number>
+  /** The whole registration as one `BEGIN IMMEDIATE` transaction (made once: better-sqlite3 builds a wrapper per call). */
+  readonly registerAll: (plans: readonly PlannedPath[]) => Set<string>
 
   constructor(readonly db: SqliteDatabase) {
     this.pathInfo = db.prepare(q.queryPathInfo('sqlite'))
@@ -60,10 +62,19 @@ class Statements {
     this.addDrvOutput = db.prepare('insert or replace into DerivationOutputs (drv, id, path) values (?, ?, ?)')
     this.putRoot = db.prepare('insert or replace into TsnixCastoreRoots (id, root) values (?, ?)')
     this.dataVersion = db.prepare<number>('pragma data_version').pluck()
+    const tx = db.transaction((plans: readonly PlannedPath[]) => {
+      const fresh = new Set<string>()
+      for (const _ of this.registerSteps(plans, plans.length || 1, fresh)) { /* run all */ }
+      return fresh
+    })
+    this.registerAll = plans => tx.immediate(plans)
   }
 
-  /** Registration as a sequence of synchronous steps of at most `chunk` paths each. */
-  *registerSteps(plans: readonly PlannedPath[], chunk: number): Generator<void, void, void> {
+  /**
+   * Registration as a sequence of synchronous steps of at most `chunk` paths each; the keys of
+   * paths that were not valid before go into `fresh`.
+   */
+  *registerSteps(plans: readonly PlannedPath[], chunk: number, fresh: Set<string>): Generator<void, void, void> {
     const ids = new Map<string, number>()
     for (let i = 0; i < plans.length; i += chunk) {
       for (const p of plans.slice(i, i + chunk)) {
@@ -72,6 +83,7 @@ class Statements {
         const ins = this.insert.run(c.path, c.hash, c.registrationTime, c.deriver, c.narSize, c.ultimate, c.sigs, c.ca)
         if (ins.changes === 1) {
           id = Number(ins.lastInsertRowid)
+          fresh.add(p.key)
           for (const [name, out] of p.drvOutputs) this.addDrvOutput.run(id, name, out)
         } else {
           id = this.validId.get(p.key)!
@@ -167,17 +179,16 @@ export class SqliteOps implements HotOps {
     return b === undefined ? undefined : new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
   }
 
-  async register(plans: readonly PlannedPath[]): Promise<void> {
+  async register(plans: readonly PlannedPath[]): Promise<ReadonlySet<string>> {
     const chunk = this.opts.maxPathsPerTick
     const bulk = this.opts.bulk
-    if (plans.length <= chunk || !bulk) {
-      this.s.db.transaction(() => { for (const _ of this.s.registerSteps(plans, plans.length || 1)) { /* run all */ } }).immediate()
-      return
-    }
+    if (plans.length <= chunk || !bulk) return this.s.registerAll(plans)
     this.bulkStatements ??= new Statements(bulk.db)
     const s = this.bulkStatements
+    const fresh = new Set<string>()
     await bulk.knex.transaction(async () => {
-      for (const _ of s.registerSteps(plans, chunk)) await yieldToEventLoop()
+      for (const _ of s.registerSteps(plans, chunk, fresh)) await yieldToEventLoop()
     })
+    return fresh
   }
 }

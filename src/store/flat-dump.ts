@@ -71,10 +71,15 @@ export function narFileHead(size: number, executable = false): Uint8Array {
   return w.string('contents').u64(size).finish()
 }
 
-/** The contents' zero padding and the closing token. */
-export function narFileTail(size: number): Uint8Array {
+/** The tail by contents size modulo 8. */
+const NAR_FILE_TAILS = Array.from({ length: 8 }, (_, m) => {
   const w = new WireWriter(32)
-  const pad = (8 - (size % 8)) % 8
+  const pad = (8 - m) % 8
   if (pad) w.raw(new Uint8Array(pad))
   return w.string(')').finish()
+})
+
+/** The contents' zero padding and the closing token (shared bytes: do not modify). */
+export function narFileTail(size: number): Uint8Array {
+  return NAR_FILE_TAILS[size % 8]!
 }

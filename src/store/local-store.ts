@@ -20,7 +20,7 @@ import { type BasicDerivation, derivationStoreInfo, nameFromDrvPath, outputPaths
 import { type Logger, nullLogger, Verbosity } from '../logger.js'
 import { dumpPath, readSmallFileAt } from '../nar/index.js'
 import { PathLocks } from '../os/index.js'
-import type { PathInfoService, ValidPathRegistration } from '../pathinfo/index.js'
+import type { PathInfoService, RegisteredPaths, ValidPathRegistration } from '../pathinfo/index.js'
 import type { StoreLocations } from '../settings/index.js'
 import { applySetting, type Settings } from '../settings/index.js'
 import { countValidSignatures, isContentAddressed as isCaPathInfo, type PublicKeys } from '../signing/index.js'
@@ -86,6 +86,8 @@ export interface LocalStoreDeps {
   /** Messages for the daemon's own log (not a client's). */
   readonly log?: Logger | undefined
 }
+
+const NOTHING_REGISTERED: RegisteredPaths = { info: () => undefined }
 
 /** Paths materialised at once within a batch. */
 const MATERIALISE_CONCURRENCY = 8
@@ -303,16 +305,18 @@ export class LocalStore implements Store {
       registrationTime: 0, narSize: staged.narSize, ultimate: false, sigs: [], ca,
     }
     await this.deps.tempRoots.add(ctx.clientId, path)
+    let registered: PathInfo | undefined
     if (repair || !(await this.isValidPath(path))) {
       const locks = (await PathLocks.acquire([this.realPath(path)], { signal: ctx.signal }))!
       try {
-        if (repair || !(await this.isValidPath(path))) await this.commitPaths([{ info, root }], repair)
+        if (repair || !(await this.isValidPath(path))) registered = (await this.commitPaths([{ info, root }], repair)).info(this.storeDir.print(path))
         locks.setDeletion(true)
       } finally {
         await locks.release()
       }
     }
-    return (await this.queryPathInfo(path)) ?? info
+    // A path this call made valid needs no second look-up (a repaired one kept its row: read it).
+    return registered ?? (await this.queryPathInfo(path)) ?? info
   }
 
   /**
@@ -395,21 +399,24 @@ export class LocalStore implements Store {
    * is registered in one transaction — a path is valid only once its contents are durable, and
    * a crash leaves none of the batch registered.
    */
-  private async commitPaths(items: ReadonlyArray<CommitItem>, repair: boolean): Promise<void> {
-    if (items.length === 0) return
-    await mapLimit(items, MATERIALISE_CONCURRENCY, it => this.publish(it.info.path, it.root, repair))
+  private async commitPaths(items: ReadonlyArray<CommitItem>, repair: boolean): Promise<RegisteredPaths> {
+    if (items.length === 0) return NOTHING_REGISTERED
+    if (items.length === 1) await this.publish(items[0]!.info.path, items[0]!.root, repair)
+    else await mapLimit(items, MATERIALISE_CONCURRENCY, it => this.publish(it.info.path, it.root, repair))
     const regs: ValidPathRegistration[] = []
     for (const it of items) {
-      const derivationOutputs = it.derivationOutputs ?? await this.derivationOutputsOf(it.info.path)
+      const derivationOutputs = it.derivationOutputs ?? (it.info.path.isDerivation() ? await this.derivationOutputsOf(it.info.path) : undefined)
       regs.push({ info: it.info, castoreRoot: encodeRootNode(it.info.path.baseName, it.root), derivationOutputs })
     }
-    await this.commits.submit(regs)
+    return this.commits.submit(regs)
   }
 
   /** Durability barrier and registration, shared by concurrent commits (group-commit.ts). */
-  private readonly commits = new GroupCommit<ValidPathRegistration>(async regs => {
-    await Promise.all([this.deps.bridge.sync(), this.deps.settings['fsync-store-paths'] ? fsyncDir(this.realStoreDir) : undefined])
-    await this.register([...regs])
+  private readonly commits = new GroupCommit<ValidPathRegistration, RegisteredPaths>(async regs => {
+    const sync = this.deps.bridge.sync()
+    if (this.deps.settings['fsync-store-paths']) await Promise.all([sync, fsyncDir(this.realStoreDir)])
+    else await sync
+    return this.register(regs)
   })
 
   /**
@@ -465,8 +472,8 @@ export class LocalStore implements Store {
     return `${this.realStoreDir}/.${path.baseName}.${what}-${randomBytes(6).toString('hex')}`
   }
 
-  private async register(regs: ValidPathRegistration[]): Promise<void> {
-    await this.deps.pathInfo.registerValidPaths(regs)
+  private register(regs: readonly ValidPathRegistration[]): Promise<RegisteredPaths> {
+    return this.deps.pathInfo.registerValidPaths(regs)
   }
 
   // ---- export / import (C++ Store::exportPaths / importPaths) -------------------------------------

@@ -8,7 +8,7 @@
  * and `sync` makes everything stored so far durable. `ingestNar` is both in one call.
  */
 import type { BlobService, DirectoryService, Node } from '../castore/index.js'
-import { ingestNar, renderNar, stageNar, syncCastore } from './nar-castore.js'
+import { ingestNar, type IngestNarOptions, renderNar, stageNar, syncCastore } from './nar-castore.js'
 import type { NixHash } from '../store-path/index.js'
 import type { ByteSource } from '../wire/index.js'
 
@@ -35,14 +35,20 @@ export interface NarCastoreBridge {
 
 /** The bridge over castore's services (src/store/nar-castore.ts). */
 export function makeNarCastoreBridge(blobs: BlobService, dirs: DirectoryService, tuning: { syncPutMax?: number } = {}): NarCastoreBridge {
-  const sync = tuning.syncPutMax ? { syncPutMax: tuning.syncPutMax } : {}
+  // Built without spreads: object literals with spread are slow to create, once per path.
+  const options = (signal: AbortSignal | undefined): IngestNarOptions => {
+    const o: IngestNarOptions = {}
+    if (tuning.syncPutMax) o.syncPutMax = tuning.syncPutMax
+    if (signal) o.signal = signal
+    return o
+  }
   return {
     async ingestNar(src, opts = {}) {
-      const r = await ingestNar(src, blobs, dirs, { ...sync, ...(opts.signal ? { signal: opts.signal } : {}) })
+      const r = await ingestNar(src, blobs, dirs, options(opts.signal))
       return { root: r.root, narHash: r.narSha256, narSize: r.narSize }
     },
     async stageNar(src, opts = {}) {
-      const r = await stageNar(src, blobs, dirs, { ...sync, ...(opts.signal ? { signal: opts.signal } : {}) })
+      const r = await stageNar(src, blobs, dirs, options(opts.signal))
       return { root: r.root, narHash: r.narSha256, narSize: r.narSize }
     },
     sync: () => syncCastore(blobs, dirs),

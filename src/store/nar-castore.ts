@@ -16,10 +16,9 @@ import {
   type Entry, type FileNode, type Node,
 } from '../castore/index.js'
 import { bytesEqual, decodeNar, NarEncoder, type NarFileContents, type NarPath, type NarSink } from '../nar/index.js'
-import { createHash } from 'node:crypto'
 import { NixHash } from '../store-path/index.js'
 import { narFileHead, narFileTail } from './flat-dump.js'
-import { type ByteSource, WireReader } from '../wire/index.js'
+import { type ByteSource, type WholeIfBuffered, WireReader } from '../wire/index.js'
 import { OffloadedSha256, SLOT } from './sha256-offload.js'
 
 /** Files up to this size are gathered in memory and stored in the background. */
@@ -82,25 +81,29 @@ export async function syncCastore(blobs: BlobService, dirs: DirectoryService): P
 export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blobs: BlobService, dirs: DirectoryService, opts: IngestNarOptions = {}): Promise<StagedNar> {
   if (isByteSource(src) || !opts.syncPutMax) return stageNarStream(src, blobs, dirs, opts)
   // A small NAR (`nix-store --add` of a file, a .drv) is read whole first: a single regular
-  // file is then hashed and stored by synchronous calls, without the streaming decoder.
-  const it = src[Symbol.asyncIterator]()
-  const held: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const r = await it.next()
-    if (r.done) break
-    held.push(r.value)
-    size += r.value.length
-    if (size > opts.syncPutMax) return stageNarStream(prepend(held, it), blobs, dirs, opts)
+  // file is then hashed and stored by synchronous calls, without the streaming decoder. An
+  // upload already buffered whole is taken without iterating.
+  let held = (src as WholeIfBuffered).takeWhole?.(opts.syncPutMax)
+  if (held === undefined) {
+    const it = src[Symbol.asyncIterator]()
+    held = []
+    let size = 0
+    for (;;) {
+      const r = await it.next()
+      if (r.done) break
+      held.push(r.value)
+      size += r.value.length
+      if (size > opts.syncPutMax) return stageNarStream(prepend(held, it), blobs, dirs, opts)
+    }
   }
-  const nar = held.length === 1 ? held[0]! : Buffer.concat(held, size)
+  const nar = held.length === 1 ? held[0]! : Buffer.concat(held)
   opts.signal?.throwIfAborted()
   const file = singleFileOf(nar)
   const digest = file && blobs.putSync?.(file.contents)
   if (file === undefined || digest === undefined) return stageNarStream(prepend([nar], undefined), blobs, dirs, opts)
   return {
     narSize: nar.length,
-    narSha256: NixHash.fromDigest('sha256', createHash('sha256').update(nar).digest()),
+    narSha256: NixHash.of('sha256', nar),
     root: Promise.resolve({ kind: 'file', digest, size: BigInt(file.contents.length), executable: file.executable }),
   }
 }

@@ -57,6 +57,39 @@ export class FramedDecoder {
   }
 }
 
+/**
+ * A byte stream that can hand over all of its remaining content synchronously when that is
+ * buffered already, so a consumer of a small upload skips the asynchronous iteration.
+ */
+export interface WholeIfBuffered {
+  /** Every remaining chunk, if all are buffered and total at most `max` bytes (then consumed); else undefined, nothing consumed. */
+  takeWhole?(max: number): Uint8Array[] | undefined
+}
+
+/**
+ * The payload of a framed stream that lies whole in `buf` (from its start): the frames' data
+ * (views into `buf`) and the bytes used, terminator included; undefined when the stream does
+ * not end within `buf`, its payload exceeds `max` bytes, or a frame is over `maxFrame` (left for
+ * an incremental reader to report).
+ */
+export function framedWhole(buf: Uint8Array, max: number, maxFrame: number = LIMITS.frame): { data: Uint8Array[]; used: number } | undefined {
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  const data: Uint8Array[] = []
+  let pos = 0
+  let total = 0
+  for (;;) {
+    if (buf.length - pos < 8) return undefined
+    const lo = v.getUint32(pos, true)
+    if (v.getUint32(pos + 4, true) !== 0 || lo > maxFrame) return undefined
+    pos += 8
+    if (lo === 0) return { data, used: pos }
+    total += lo
+    if (total > max || buf.length - pos < lo) return undefined
+    data.push(buf.subarray(pos, pos + lo))
+    pos += lo
+  }
+}
+
 /** Encode a whole payload as one framed stream (frames of at most `frameSize` bytes). */
 export function encodeFramed(payload: Uint8Array, frameSize = 32 * 1024): Uint8Array {
   const nFrames = Math.ceil(payload.length / frameSize)

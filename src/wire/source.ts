@@ -170,6 +170,15 @@ export class ByteSource {
     return b
   }
 
+  /** The bytes buffered now, unconsumed (a view: see `read`); `skip` consumes them. */
+  peek(): Uint8Array { return this.buf.subarray(this.start, this.end) }
+
+  /** Consume `n` bytes already buffered (after `peek`). */
+  skip(n: number): void {
+    if (n > this.buffered) throw new RangeError(`cannot skip ${n} bytes, ${this.buffered} are buffered`)
+    this.start += n
+  }
+
   /** Up to `max` bytes, whatever is available first (at least 1); undefined at end of input. */
   async readSome(max: number): Promise<Uint8Array | undefined> {
     if (this.buffered === 0 && !(await this.fill(1))) return undefined

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { ByteSource, encodeFramed, FramedDecoder, IncompleteError, WireLimitError, WirePaddingError, WireReader, WireWriter } from './index.js'
+import { ByteSource, encodeFramed, FramedDecoder, framedWhole, IncompleteError, WireLimitError, WirePaddingError, WireReader, WireWriter } from './index.js'
 
 async function* chunksOf(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array> {
   let prev = 0
@@ -77,5 +77,29 @@ describe('wire primitives', () => {
       assert.deepEqual(Uint8Array.from(got), payload)
       assert.deepEqual(rest && Array.from(rest), [9, 9, 9])
     }))
+  })
+
+  it('takes a framed payload whole only when every byte up to the terminator is there (property)', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), fc.integer({ min: 1, max: 200 }), (payload, frameSize) => {
+      const framed = encodeFramed(payload, frameSize)
+      const all = new Uint8Array(framed.length + 2)
+      all.set(framed); all.set([7, 7], framed.length)
+      for (let cut = 0; cut < framed.length; cut++) assert.equal(framedWhole(all.subarray(0, cut), Infinity), undefined)
+      const w = framedWhole(all, Infinity)
+      assert.ok(w)
+      assert.equal(w.used, framed.length)
+      assert.deepEqual(Uint8Array.from(w.data.flatMap(d => [...d])), payload)
+      // over the size bound: left to the incremental reader
+      if (payload.length > 0) assert.equal(framedWhole(all, payload.length - 1), undefined)
+    }))
+  })
+
+  it('leaves an oversized or 64-bit frame length to the incremental reader', () => {
+    const big = new Uint8Array(16)
+    new DataView(big.buffer).setUint32(0, 100, true)
+    assert.equal(framedWhole(big, Infinity, 99), undefined)
+    const wide = new Uint8Array(16)
+    new DataView(wide.buffer).setUint32(4, 1, true)
+    assert.equal(framedWhole(wide, Infinity), undefined)
   })
 })

@@ -8,10 +8,10 @@
  * Chunks are views into the ByteSource's buffers, which are never written to again once handed
  * out; a consumer may keep them.
  */
-import { ByteSource, LIMITS, ProtocolError, UnexpectedEofError, WireLimitError } from '../wire/index.js'
+import { ByteSource, framedWhole, LIMITS, ProtocolError, UnexpectedEofError, type WholeIfBuffered, WireLimitError, WireReader } from '../wire/index.js'
 import { NarScanner } from './codec/index.js'
 
-export interface Upload extends AsyncIterable<Uint8Array> {
+export interface Upload extends AsyncIterable<Uint8Array>, WholeIfBuffered {
   /** Read and discard the rest of the data. */
   drain(): Promise<void>
   /** True once all of the data has been read. */
@@ -45,7 +45,11 @@ export class FramedUpload implements Upload {
   private async read(): Promise<Uint8Array | undefined> {
     while (this.left === 0) {
       if (this.done) return undefined
-      const n = await this.src.decode(r => r.u64(), 'frame length')
+      // fill, then read: a decode would throw (and catch) an IncompleteError whenever the
+      // length has not arrived yet, which for small uploads is most of the time
+      if (this.src.buffered < 8 && !(await this.src.fill(8))) throw new UnexpectedEofError('frame length')
+      const n = new WireReader(this.src.peek()).u64()
+      this.src.skip(8)
       if (n === 0n) { this.done = true; return undefined }
       if (n > BigInt(LIMITS.frame)) throw new WireLimitError('frame', n, LIMITS.frame)
       this.left = Number(n)
@@ -54,6 +58,15 @@ export class FramedUpload implements Upload {
     if (!b) throw new UnexpectedEofError('framed data')
     this.left -= b.length
     return b
+  }
+
+  takeWhole(max: number): Uint8Array[] | undefined {
+    if (this.iterating || this.done || this.left !== 0) return undefined
+    const whole = framedWhole(this.src.peek(), max)
+    if (whole === undefined) return undefined
+    this.src.skip(whole.used)
+    this.done = true
+    return whole.data
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
