@@ -231,8 +231,8 @@ export class Compiler {
             if (sh !== icShape) {
               const i = sh.index.get(name)
               if (i !== undefined) { icShape = sh; icIdx = i }
-              v = i === undefined ? undefined : (a.vals as Value[])[i]
-            } else v = (a.vals as Value[])[icIdx]
+              v = i === undefined ? undefined : a.slot(i)
+            } else v = a.slot(icIdx)
           } else v = a.get(name)
           if (v !== undefined) {
             if (!(v instanceof Thunk)) return v
@@ -330,6 +330,14 @@ export class Compiler {
       if (dyn.length === 0 && !buildFromEnv) {
         const lazies = entries.map(e => e.lazy)
         if (n === 0) return () => Attrs.fromShape(shape, [])
+        // Small sets straight into their in-object slots (no values array).
+        const [l0, l1, l2, l3] = lazies as [Lazy, Lazy, Lazy, Lazy]
+        switch (n) {
+          case 1: return env => Attrs.inline(shape, l0(env), undefined, undefined, undefined)
+          case 2: return env => Attrs.inline(shape, l0(env), l1(env), undefined, undefined)
+          case 3: return env => Attrs.inline(shape, l0(env), l1(env), l2(env), undefined)
+          case 4: return env => Attrs.inline(shape, l0(env), l1(env), l2(env), l3(env))
+        }
         return env => {
           const vals = new Array<Value>(n)
           for (let i = 0; i < n; i++) vals[i] = lazies[i]!(env)

@@ -464,20 +464,23 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     // Visited thunks and sets are marked with this walk's epoch (C++ keeps a set of Value*).
     const epoch = ++deepEpoch
     const max = this.settings.maxCallDepth
-    // `slots[i]` is where `v` was read from (a list, or a literal set's values): a thunk this
+    // `slots[i]` is where `v` was read from (a list, or a literal set's slot): a thunk this
     // walk evaluates is replaced there by its value before the walk goes inside, so that the
     // thunk dies young instead of being copied and promoted with the structure. Unobservable
     // (an evaluated thunk and its value print, compare and force alike), except for lists and
     // functions, which stay behind their thunks: a list is marked as visited only through its
     // thunk, and `==` compares functions by what is stored (see compile.ts `settled`).
-    const go = (v: Value, slots?: Value[], i?: number): void => {
+    const go = (v: Value, slots?: Value[] | Attrs, i?: number): void => {
       // determinePos only where it is used (a failure, or an unevaluated thunk): it is per value.
       if (this.depth++ > max) this.callDepthExceeded(this.determinePos(v))
       let w = v
       if (v instanceof Thunk) {
         w = v.code === null ? v.value as Value : forceThunk(v, this.determinePos(v))
         if (markForcedThunk(v, epoch)) { this.depth--; return }
-        if (slots !== undefined && !Array.isArray(w) && !isFunction(w)) slots[i!] = w
+        if (slots !== undefined && !Array.isArray(w) && !isFunction(w)) {
+          if (slots instanceof Attrs) slots.setSlot(i!, w)
+          else slots[i!] = w
+        }
       }
       if (typeof w !== 'object' || w === null) { this.depth--; return }
       if (w instanceof Attrs) {
@@ -486,10 +489,9 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
         const sh = w.shape
         if (sh !== undefined) {
           if (sh.symOrderIdx === undefined) sh.symOrderIdx = attrsSymbolOrder(this, w).map(k => sh.index.get(k)!)
-          const vals = w.vals as Value[]
           for (const i of sh.symOrderIdx) {
             try {
-              go(vals[i]!, vals, i)
+              go(w.slot(i), w, i)
             } catch (e) {
               if (e instanceof EvalError) e.addTrace(sh.pos[i]!, `while evaluating the attribute '${printIdentifier(sh.names[i]!)}'`)
               throw e

@@ -54,8 +54,8 @@ export type Code = (env: Env, pos?: PosIdx, arg?: unknown) => Value
 
 /**
  * The static layout of attribute sets built by one `{ … }` expression: names, their slots and
- * definition positions, shared by every set the expression builds (so such a set is just a
- * values array), plus caches of the name orders.
+ * definition positions, shared by every set the expression builds (so such a set holds only
+ * its values), plus caches of the name orders.
  */
 export class Shape {
   readonly index: Map<string, number>
@@ -75,42 +75,99 @@ class MapLayout {
   constructor(readonly m: Map<string, Value>, readonly p: Map<string, PosIdx> | undefined) {}
 }
 
+/** Shaped sets with at most this many attributes hold their values in-object (`v0`…`v3`). */
+export const INLINE_ATTRS = 4
+
 /**
- * Attribute sets. Two layouts behind one interface: a Shape plus a values array (sets written
+ * Attribute sets. Two layouts behind one interface: a Shape plus its values (sets written
  * literally), or a Map plus optional positions (sets computed by `//`, builtins, dynamic
- * attributes). Values may be thunks. Three fields only (the map layout lives in `vals`):
- * literal sets are among the most numerous long-lived objects, and V8's GC cost grows with
- * their size.
+ * attributes). Values may be thunks. A shaped set of up to INLINE_ATTRS attributes keeps its
+ * values in its own fields rather than in a separate array (two objects fewer): literal sets
+ * are among the most numerous long-lived objects, and V8's GC cost grows with their number
+ * and size. One class, one constructor, so that every set has the same hidden class.
  */
 export class Attrs {
   /** Shaped layout (read by inline caches in compiled code; do not mutate). */
   readonly shape: Shape | undefined
-  /** Shaped layout: the values, parallel to `shape.names`. Map layout: the map and positions. */
-  readonly vals: Value[] | MapLayout
+  /**
+   * Shaped layout: the values, parallel to `shape.names`, or undefined when they are in-object.
+   * Map layout: the map and positions.
+   */
+  readonly vals: Value[] | MapLayout | undefined
   /** Epoch of the last deep force that visited this set (EvalState.forceDeep). */
   mark = 0
+  /** In-object values (shaped layout without `vals`): slots 0…3. */
+  v0: Value | undefined
+  v1: Value | undefined
+  v2: Value | undefined
+  v3: Value | undefined
 
   constructor(map: Map<string, Value>, pos?: Map<string, PosIdx>)
-  /** Shaped layout: use `Attrs.fromShape`. */
-  constructor(map: undefined, pos: undefined, shape: Shape, vals: Value[])
+  /** Shaped layout: use `Attrs.fromShape` or `Attrs.inline`. */
+  constructor(map: undefined, pos: undefined, shape: Shape, vals: Value[] | undefined)
   constructor(map: Map<string, Value> | undefined, pos?: Map<string, PosIdx>, shape?: Shape, vals?: Value[]) {
     // One constructor for both layouts keeps a single hidden class with in-object fields
     // (an Object.create'd instance stores its fields in a separate property array).
     this.shape = shape
-    this.vals = shape !== undefined ? vals! : new MapLayout(map!, pos)
+    this.vals = shape !== undefined ? vals : new MapLayout(map!, pos)
+    this.v0 = undefined
+    this.v1 = undefined
+    this.v2 = undefined
+    this.v3 = undefined
   }
 
+  /** A shaped set from its values (taken over, not copied, beyond INLINE_ATTRS). */
   static fromShape(shape: Shape, vals: Value[]): Attrs {
-    return new Attrs(undefined, undefined, shape, vals)
+    const n = vals.length
+    if (n > INLINE_ATTRS) return new Attrs(undefined, undefined, shape, vals)
+    const a = new Attrs(undefined, undefined, shape, undefined)
+    if (n > 0) a.v0 = vals[0]
+    if (n > 1) a.v1 = vals[1]
+    if (n > 2) a.v2 = vals[2]
+    if (n > 3) a.v3 = vals[3]
+    return a
   }
 
+  /** A shaped set of at most INLINE_ATTRS attributes (pass undefined for missing slots). */
+  static inline(shape: Shape, v0: Value | undefined, v1: Value | undefined, v2: Value | undefined, v3: Value | undefined): Attrs {
+    const a = new Attrs(undefined, undefined, shape, undefined)
+    a.v0 = v0
+    a.v1 = v1
+    a.v2 = v2
+    a.v3 = v3
+    return a
+  }
+
+  /** Shaped layout: the value in slot `i` (`i < shape.names.length`). */
+  slot(i: number): Value {
+    const vs = this.vals
+    if (vs !== undefined) return (vs as Value[])[i]!
+    switch (i) {
+      case 0: return this.v0!
+      case 1: return this.v1!
+      case 2: return this.v2!
+      default: return this.v3!
+    }
+  }
+
+  /** Shaped layout: replace the value in slot `i` by an equivalent one (forceDeep only). */
+  setSlot(i: number, v: Value): void {
+    const vs = this.vals
+    if (vs !== undefined) { (vs as Value[])[i] = v; return }
+    switch (i) {
+      case 0: this.v0 = v; return
+      case 1: this.v1 = v; return
+      case 2: this.v2 = v; return
+      default: this.v3 = v
+    }
+  }
 
   get size(): number { return this.shape !== undefined ? this.shape.names.length : (this.vals as MapLayout).m.size }
 
   get(name: string): Value | undefined {
     if (this.shape !== undefined) {
       const i = this.shape.index.get(name)
-      return i === undefined ? undefined : (this.vals as Value[])[i]
+      return i === undefined ? undefined : this.slot(i)
     }
     return (this.vals as MapLayout).m.get(name)
   }
@@ -132,9 +189,7 @@ export class Attrs {
 
   entries(): Iterable<[string, Value]> {
     if (this.shape === undefined) return (this.vals as MapLayout).m
-    const names = this.shape.names
-    const vals = this.vals as Value[]
-    return names.map((n, i) => [n, vals[i]!] as [string, Value])
+    return this.shape.names.map((n, i) => [n, this.slot(i)] as [string, Value])
   }
 
   /** The contents as a Map (a new one for shaped sets: use `get` for lookups; do not mutate). */
