@@ -13,9 +13,10 @@
  *    --check-contents` is clean.
  *
  * Each run imports its own set of paths (a chain of small paths and a few larger trees), so
- * every run has work to interrupt. The kill comes when the reader of the export (the CLI, or the
- * C++ client talking to the daemon) has consumed a random fraction of it — progress, not time,
- * so a busy machine does not shift the kills past the end — and, past 90%, up to a second later.
+ * every run has work to interrupt. The kill comes at a random point of progress, not time, so
+ * that neither a busy nor a fast machine shifts the kills past the end: for the daemon, when its
+ * C++ client has consumed a fraction of the export (past 90%, up to 0.3 s later); for the CLI,
+ * which reads ahead, when a fraction of the paths has appeared in the store (then up to 20 ms).
  *
  * Runs 2–3 of every 4 set `fsync-store-paths = false` (no fsyncs, as C++ 2.8; small paths then
  * take the synchronous staging path): a kill -9 must leave a consistent store either way.
@@ -146,6 +147,28 @@ async function reachedKillPoint(reader: ChildProcess, size: number, at: KillPoin
 }
 
 /**
+ * The CLI reads its input far ahead of what it commits (a 5 MiB export in a few reads), so its
+ * kill point is progress in the store instead: once `at.fraction` of the run's paths (at most
+ * all but one) have appeared in the store directory, then `at.extraMs` later. Time after an
+ * input offset would not do: a fast importer finishes within it.
+ */
+async function reachedStoreProgress(importer: ChildProcess, realStore: string, set: RunSet, at: KillPoint): Promise<boolean> {
+  const exited = (): boolean => importer.exitCode !== null || importer.signalCode !== null
+  const names = [...set.expected.keys()]
+  const target = Math.min(names.length - 1, Math.max(1, Math.floor(at.fraction * names.length)))
+  const until = Date.now() + 120_000
+  while (!exited()) {
+    let present = 0
+    try { for (const n of readdirSync(realStore)) if (set.expected.has(n)) present++ } catch { /* not created yet */ }
+    if (present >= target) break
+    if (Date.now() > until) throw new Error('the importer made no progress')
+    await new Promise(r => setTimeout(r, 1))
+  }
+  if (exited()) return false
+  return !(await exitedWithin(importer, at.extraMs))
+}
+
+/**
  * One run: start the importer (`tsnix store import`, or a daemon and a C++ `nix-store --import`
  * client) and kill the tsnix process at the kill point.
  */
@@ -161,7 +184,7 @@ async function crashRun(mode: 'cli' | 'daemon', work: string, root: string, set:
   try {
     if (mode === 'cli') {
       const child = spawn(process.execPath, [tsnixMain, 'store', 'import'], { env: cleanEnv({ NIX_CONFIG: conf }), stdio: [input, 'ignore', log] })
-      await reachedKillPoint(child, size, at)
+      await reachedStoreProgress(child, join(root, 'nix', 'store'), set, at)
       await killHard(child)
       return
     }
@@ -212,14 +235,14 @@ describe('golden: kill -9 during imports leaves a consistent store (C++ 2.8 veri
     const seen = new Set<string>()
     for (let run = 0; run < RUNS; run++) {
       const mode = run % 2 === 0 ? 'cli' : 'daemon'
-      // Anywhere in the input; past 90% also up to a second after it, when the last paths
-      // commit. The CLI reads ahead of what it has committed (and commits 32 paths at a time),
-      // so its kills also come up to 0.25 s after the point in the input. (Longer delays let a
-      // fast machine finish the import first.)
+      // Anywhere in the input (the daemon's client) or in the paths' arrival in the store (the
+      // CLI, see reachedStoreProgress); past 90% of the input also up to 0.3 s after it, when
+      // the last paths commit; the CLI's kills up to 20 ms after their point, between a batch's
+      // files and its registration. (Longer delays let a fast machine finish the import first.)
       const fraction = 0.05 + 0.95 * random()
       const extra = random()
-      const at: KillPoint = { fraction, extraMs: Math.round(extra * (fraction > 0.9 ? 300 : mode === 'cli' ? 250 : 0)) }
-      const what = `run ${run} (${mode}${noFsync(run) ? ', fsync-store-paths = false' : ''}, killed at ${(at.fraction * 100).toFixed(0)}% of the input + ${at.extraMs} ms, seed ${SEED})`
+      const at: KillPoint = { fraction, extraMs: Math.round(extra * (mode === 'cli' ? 20 : fraction > 0.9 ? 300 : 0)) }
+      const what = `run ${run} (${mode}${noFsync(run) ? ', fsync-store-paths = false' : ''}, killed at ${(at.fraction * 100).toFixed(0)}% of the ${mode === 'cli' ? 'paths' : 'input'} + ${at.extraMs} ms, seed ${SEED})`
       await crashRun(mode, work, root, sets[run]!, at, run)
 
       // Stock C++ Nix on the store exactly as the crash left it.
