@@ -28,6 +28,19 @@
  *     fchmod), close. -1 if it could not be created (nothing happened: the caller retries its
  *     own way and reports what it finds); with keepOpen, the open fd after writing `data`
  *     (the caller writes the rest, chmods and closes); errors after creating throw.
+ *   putObject(tmp, target, data, fsync) -> 0 or an errno
+ *   putObjectAsync(tmp, target, data, fsync) -> Promise of 0 or an errno
+ *     a castore object write in one call (the async one a single thread-pool task, where
+ *     Node's fs takes five round trips): create `tmp` (O_EXCL, mode 0444 less the umask),
+ *     write `data`, fdatasync if `fsync`, close, rename onto `target`. Any failure removes
+ *     `tmp` and answers the errno: nothing is left behind, and the caller retries its own way
+ *     (making a missing shard directory, or reporting the error as Node's fs words it);
+ *   touchObject(path) -> 1, 0 or -errno
+ *     set atime to now and leave mtime as it is (utimensat, UTIME_OMIT): the castore's GC
+ *     stamp is ctime, which this refreshes. 1 done, 0 no such file, -errno another error;
+ *   syncDirs(paths) -> Promise of 0 or an errno
+ *     open, fsync and close each directory, in order, in one thread-pool task (a batch's
+ *     castore shard directories before its paths are registered); stops at the first error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,6 +53,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <node_api.h>
 
@@ -252,6 +267,181 @@ static napi_value write_file_at(napi_env env, napi_callback_info info) {
   return number(env, 0);
 }
 
+/* ---- castore object files ---------------------------------------------------------------- */
+
+/* A string argument as a NUL-terminated UTF-8 path in `buf` (as Node encodes string paths). */
+static bool get_path(napi_env env, napi_value v, char buf[PATH_MAX]) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || len == 0 || len >= PATH_MAX) return false;
+  napi_get_value_string_utf8(env, v, buf, PATH_MAX, &len);
+  return strlen(buf) == len; /* no NUL inside */
+}
+
+/* create tmp, write, fdatasync (if asked), close, rename onto target; 0 or an errno, tmp gone on failure */
+static int put_object_file(const char *tmp, const char *target, const char *data, size_t len, bool sync) {
+  int fd;
+  do fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444); while (fd < 0 && errno == EINTR);
+  if (fd < 0) return errno;
+  int err = 0;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(fd, data + done, len - done);
+    if (n > 0) { done += (size_t)n; continue; }
+    if (n < 0 && errno == EINTR) continue;
+    err = n < 0 ? errno : EIO;
+    break;
+  }
+  if (err == 0 && sync) {
+    while (fdatasync(fd) != 0) { if (errno != EINTR) { err = errno; break; } }
+  }
+  if (close(fd) != 0 && err == 0 && errno != EINTR) err = errno;
+  if (err == 0 && rename(tmp, target) != 0) err = errno;
+  if (err != 0) unlink(tmp);
+  return err;
+}
+
+static bool put_object_args(napi_env env, napi_callback_info info, char tmp[PATH_MAX], char target[PATH_MAX],
+                            napi_value *data_value, void **data, size_t *len, bool *sync) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+      !get_path(env, argv[0], tmp) || !get_path(env, argv[1], target) || !get_bytes(env, argv[2], data, len) ||
+      napi_get_value_bool(env, argv[3], sync) != napi_ok) {
+    napi_throw_type_error(env, NULL, "putObject(tmp, target, data, fsync): two non-empty paths, a Uint8Array and a boolean expected");
+    return false;
+  }
+  *data_value = argv[2];
+  return true;
+}
+
+static napi_value put_object(napi_env env, napi_callback_info info) {
+  char tmp[PATH_MAX], target[PATH_MAX];
+  napi_value dv;
+  void *data;
+  size_t len;
+  bool sync;
+  if (!put_object_args(env, info, tmp, target, &dv, &data, &len, &sync)) return NULL;
+  return number(env, put_object_file(tmp, target, data, len, sync));
+}
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref keep; /* the data, or the paths array: alive until done */
+  int err;
+  /* putObjectAsync */
+  char tmp[PATH_MAX], target[PATH_MAX];
+  const char *data;
+  size_t len;
+  bool sync;
+  /* syncDirs: NUL-separated paths */
+  char *dirs;
+  size_t ndirs;
+} job_t;
+
+static void job_done(napi_env env, napi_status status, void *p) {
+  job_t *j = p;
+  napi_value r;
+  napi_create_int32(env, status == napi_ok ? j->err : EIO, &r);
+  napi_resolve_deferred(env, j->deferred, r);
+  if (j->keep) napi_delete_reference(env, j->keep);
+  napi_delete_async_work(env, j->work);
+  free(j->dirs);
+  free(j);
+}
+
+static napi_value start_job(napi_env env, job_t *j, napi_async_execute_callback exec) {
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "tsnix:fs", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, exec, job_done, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
+    napi_throw_error(env, NULL, "could not queue a thread-pool task");
+    return NULL;
+  }
+  return promise;
+}
+
+static void put_exec(napi_env env, void *p) {
+  job_t *j = p;
+  j->err = put_object_file(j->tmp, j->target, j->data, j->len, j->sync);
+}
+
+static napi_value put_object_async(napi_env env, napi_callback_info info) {
+  job_t *j = calloc(1, sizeof *j);
+  if (j == NULL) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
+  napi_value dv;
+  void *data;
+  if (!put_object_args(env, info, j->tmp, j->target, &dv, &data, &j->len, &j->sync)) { free(j); return NULL; }
+  j->data = data;
+  napi_create_reference(env, dv, 1, &j->keep);
+  return start_job(env, j, put_exec);
+}
+
+static void sync_dirs_exec(napi_env env, void *p) {
+  job_t *j = p;
+  const char *d = j->dirs;
+  for (size_t i = 0; i < j->ndirs; i++, d += strlen(d) + 1) {
+    int fd;
+    do fd = open(d, O_RDONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+    if (fd < 0) { j->err = errno; return; }
+    int err = 0;
+    while (fsync(fd) != 0) { if (errno != EINTR) { err = errno; break; } }
+    if (close(fd) != 0 && err == 0 && errno != EINTR) err = errno;
+    if (err != 0) { j->err = err; return; }
+  }
+}
+
+static napi_value sync_dirs(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool is_array = false;
+  uint32_t n = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[0], &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, "syncDirs(paths): an array of paths expected");
+    return NULL;
+  }
+  size_t total = 1;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    size_t len;
+    if (napi_get_element(env, argv[0], i, &v) != napi_ok || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+      napi_throw_type_error(env, NULL, "syncDirs(paths): an array of paths expected");
+      return NULL;
+    }
+    total += len < PATH_MAX ? len + 1 : PATH_MAX;
+  }
+  job_t *j = calloc(1, sizeof *j);
+  char *buf = malloc(total + PATH_MAX);
+  if (j == NULL || buf == NULL) { free(j); free(buf); napi_throw_error(env, NULL, "out of memory"); return NULL; }
+  size_t at = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    if (napi_get_element(env, argv[0], i, &v) != napi_ok || !get_path(env, v, buf + at)) {
+      free(j); free(buf);
+      napi_throw_type_error(env, NULL, "syncDirs(paths): an array of non-empty paths expected");
+      return NULL;
+    }
+    at += strlen(buf + at) + 1;
+  }
+  j->dirs = buf;
+  j->ndirs = n;
+  return start_job(env, j, sync_dirs_exec);
+}
+
+static napi_value touch_object(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char path[PATH_MAX];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !get_path(env, argv[0], path)) {
+    napi_throw_type_error(env, NULL, "touchObject(path): a non-empty path expected");
+    return NULL;
+  }
+  const struct timespec times[2] = { { 0, UTIME_NOW }, { 0, UTIME_OMIT } };
+  if (utimensat(AT_FDCWD, path, times, 0) == 0) return number(env, 1);
+  return number(env, errno == ENOENT ? 0 : -errno);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "peercred", NAPI_AUTO_LENGTH, get_peercred, NULL, &fn);
@@ -264,6 +454,14 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "readFileAt", fn);
   napi_create_function(env, "writeFileAt", NAPI_AUTO_LENGTH, write_file_at, NULL, &fn);
   napi_set_named_property(env, exports, "writeFileAt", fn);
+  napi_create_function(env, "putObject", NAPI_AUTO_LENGTH, put_object, NULL, &fn);
+  napi_set_named_property(env, exports, "putObject", fn);
+  napi_create_function(env, "putObjectAsync", NAPI_AUTO_LENGTH, put_object_async, NULL, &fn);
+  napi_set_named_property(env, exports, "putObjectAsync", fn);
+  napi_create_function(env, "touchObject", NAPI_AUTO_LENGTH, touch_object, NULL, &fn);
+  napi_set_named_property(env, exports, "touchObject", fn);
+  napi_create_function(env, "syncDirs", NAPI_AUTO_LENGTH, sync_dirs, NULL, &fn);
+  napi_set_named_property(env, exports, "syncDirs", fn);
   return exports;
 }
 

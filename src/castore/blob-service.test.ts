@@ -22,6 +22,7 @@ describe('BlobService conformance', () => {
   describe('memory, whole blobs only', () => blobServiceSuite(async () => new MemoryBlobService({ chunking: false }), { chunked: false }))
   describe('memory, small chunks', () => blobServiceSuite(async () => new MemoryBlobService({ chunking: SMALL_CHUNKS }), { chunked: true }))
   describe('filesystem', () => blobServiceSuite(async () => FsBlobService.open(await tmp()), { chunked: true }))
+  describe('filesystem, node:fs only (no native addon)', () => blobServiceSuite(async () => FsBlobService.open(await tmp(), { native: false }), { chunked: true }))
   describe('filesystem, whole blobs only', () => blobServiceSuite(async () => FsBlobService.open(await tmp(), { chunking: false }), { chunked: false }))
   describe('filesystem, brotli', () => blobServiceSuite(async () => FsBlobService.open(await tmp(), { compression: 'brotli' }), { chunked: true }))
 })
@@ -66,13 +67,13 @@ describe('FsBlobService', () => {
     await assert.rejects(readAll((await svc.open(big))!.read(5, 20)), CorruptObjectError)
   })
 
-  it('putSync stores a small blob as put does, and declines big ones, compressed stores and a running sweep', async () => {
-    const store = await FsObjectStore.open(root)
+  for (const native of [true, false]) it(`putSync stores a small blob as put does, and declines big ones, compressed stores and a running sweep${native ? '' : ' (node:fs only)'}`, async () => {
+    const store = await FsObjectStore.open(join(root, String(native)), { native })
     const svc = await FsBlobService.open(store)
     const data = new TextEncoder().encode('Derive([])')
     const d = svc.putSync(data)!
     assert.equal(d.hex, (await svc.put(data)).hex)
-    assert.equal(await readFile(join(root, 'blobs', d.hex.slice(0, 2), d.hex), 'utf8'), 'Derive([])')
+    assert.equal(await readFile(join(root, String(native), 'blobs', d.hex.slice(0, 2), d.hex), 'utf8'), 'Derive([])')
     assert.equal(svc.putSync(data)!.hex, d.hex, 'again: the object is only touched')
     assert.equal(svc.putSync(pseudoRandomBytes(2 * 1024 * 1024, 4)), undefined, 'above wholeMax: chunked, asynchronously')
     const sweep = store.sweep('blob', [], 0) // exclusive: from now until it settles
@@ -80,8 +81,8 @@ describe('FsBlobService', () => {
     await sweep
     assert.ok(svc.putSync(new TextEncoder().encode('later')))
     const { readdir } = await import('node:fs/promises')
-    assert.deepEqual(await readdir(join(root, 'tmp')), [])
-    const br = await FsBlobService.open(await mkdtemp(join(tmpdir(), 'tsnix-blobs-br-')), { compression: 'brotli' })
+    assert.deepEqual(await readdir(join(root, String(native), 'tmp')), [])
+    const br = await FsBlobService.open(await mkdtemp(join(tmpdir(), 'tsnix-blobs-br-')), { compression: 'brotli', native })
     assert.equal(br.putSync(data), undefined)
   })
 

@@ -20,6 +20,7 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type F
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
+import { nativeAddon, type NativeAddon } from '../os/native.js'
 import { B3Digest } from './digest.js'
 import { CastoreConfigError, NotFoundError } from './errors.js'
 import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
@@ -31,6 +32,8 @@ export interface FsObjectStoreOptions {
   compression?: Compression
   /** fdatasync each object before renaming it into place (default true). */
   fsync?: boolean
+  /** Use the native addon's object calls when built (default true; false: node:fs only, for tests). */
+  native?: boolean
 }
 
 const FORMAT_VERSION = 1
@@ -69,6 +72,26 @@ async function writeAll(fh: FileHandle, parts: readonly Uint8Array[]): Promise<v
   while (off < rest.length) off += (await fh.write(rest, off, rest.length - off)).bytesWritten
 }
 
+type NativeCalls = Required<Pick<NativeAddon, 'putObject' | 'putObjectAsync' | 'touchObject' | 'syncDirs'>>
+let nativeCalls: NativeCalls | null | undefined
+
+/**
+ * The native addon's object calls (native/tsnix.c), when built: an object's create, write,
+ * fdatasync, close and rename in one call (one thread-pool task where node:fs takes five round
+ * trips), a touch in one system call, and a batch's directory syncs in one task. Any failure
+ * is retried through node:fs, which meets the error again and words it as ever.
+ * TSNIX_CASTORE_NATIVE=0 turns them off.
+ */
+function castoreNative(): NativeCalls | null {
+  if (nativeCalls === undefined) {
+    const a = process.env['TSNIX_CASTORE_NATIVE'] === '0' ? null : nativeAddon()
+    nativeCalls = a?.putObject && a.putObjectAsync && a.touchObject && a.syncDirs
+      ? { putObject: a.putObject.bind(a), putObjectAsync: a.putObjectAsync.bind(a), touchObject: a.touchObject.bind(a), syncDirs: a.syncDirs.bind(a) }
+      : null
+  }
+  return nativeCalls
+}
+
 function isErrno(e: unknown, code: string): boolean {
   return (e as NodeJS.ErrnoException | undefined)?.code === code
 }
@@ -77,11 +100,13 @@ export class FsObjectStore implements ObjectStore {
   private readonly gate = new Gate()
   private dirty = new Set<string>()
   private readonly tmpDir: string
+  private readonly native: NativeCalls | null
 
   /** Per namespace, `<root>/<dir>/` normalised once: object paths are then plain concatenations (path.join costs more than the rest of a small put). */
   private readonly nsPrefix: Record<Namespace, string>
 
-  private constructor(readonly root: string, readonly compression: Compression, private readonly fsync: boolean) {
+  private constructor(readonly root: string, readonly compression: Compression, private readonly fsync: boolean, native: boolean) {
+    this.native = native ? castoreNative() : null
     this.tmpDir = join(root, 'tmp')
     this.nsPrefix = { blob: join(root, NS_DIR.blob) + '/', index: join(root, NS_DIR.index) + '/', dir: join(root, NS_DIR.dir) + '/' }
   }
@@ -106,7 +131,7 @@ export class FsObjectStore implements ObjectStore {
       await writeFile(tmp, JSON.stringify({ version: FORMAT_VERSION, compression }) + '\n', { flush: true })
       await rename(tmp, cfgPath)
     }
-    return new FsObjectStore(root, compression, opts.fsync ?? true)
+    return new FsObjectStore(root, compression, opts.fsync ?? true, opts.native ?? true)
   }
 
   private compressed(ns: Namespace): boolean { return ns === 'blob' && this.compression !== 'none' }
@@ -170,6 +195,14 @@ export class FsObjectStore implements ObjectStore {
     return this.gate.shared(async () => {
       const target = this.path(ns, d)
       if (await this.touch(target)) return
+      if (this.native !== null && !this.compressed(ns)) {
+        const one = data instanceof Uint8Array ? data : data.length === 1 ? data[0]! : undefined
+        // a failure left nothing behind: the steps below retry, and report it their way
+        if (one !== undefined && await this.native.putObjectAsync(this.tmpName(), target, one, this.fsync) === 0) {
+          this.dirty.add(target.slice(0, target.length - 65))
+          return
+        }
+      }
       const body = this.compressed(ns) ? [await this.compress(joinParts(data))] : data instanceof Uint8Array ? [data] : data
       const tmp = this.tmpName()
       const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
@@ -188,6 +221,10 @@ export class FsObjectStore implements ObjectStore {
     if (this.compressed(ns) || !this.gate.freeForSync) return false
     const target = this.path(ns, d)
     if (this.touchSync(target)) return true
+    if (this.native !== null && this.native.putObject(this.tmpName(), target, data, this.fsync) === 0) {
+      this.dirty.add(target.slice(0, target.length - 65))
+      return true
+    }
     const tmp = this.tmpName()
     const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
     try {
@@ -295,10 +332,7 @@ export class FsObjectStore implements ObjectStore {
     const dirs = [...this.dirty]
     this.dirty = new Set()
     if (!this.fsync) return
-    const mine = Promise.all(dirs.map(async (dir) => {
-      const fh = await open(dir, 'r')
-      try { await fh.sync() } finally { await fh.close() }
-    }))
+    const mine = this.syncDirs(dirs)
     // A concurrent caller may have taken our directories into its own sync, still running:
     // wait for every sync in flight, not only ours, before saying the objects are durable.
     const all = Promise.all([this.syncing, mine]).then(() => {})
@@ -306,6 +340,16 @@ export class FsObjectStore implements ObjectStore {
     await all
   }
   private syncing: Promise<void> = Promise.resolve()
+
+  private async syncDirs(dirs: string[]): Promise<void> {
+    if (dirs.length === 0) return
+    // one task for them all; after a failure every one is synced again the node:fs way
+    if (this.native !== null && await this.native.syncDirs(dirs) === 0) return
+    await Promise.all(dirs.map(async (dir) => {
+      const fh = await open(dir, 'r')
+      try { await fh.sync() } finally { await fh.close() }
+    }))
+  }
 
   async *list(ns: Namespace): AsyncIterable<ListedObject> {
     const base = join(this.root, NS_DIR[ns])
@@ -374,6 +418,10 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private touchSync(p: string): boolean {
+    if (this.native !== null) {
+      const r = this.native.touchObject(p)
+      if (r >= 0) return r === 1 // an error: node:fs below meets it again and reports it
+    }
     const st = statSync(p, { throwIfNoEntry: false })
     if (st === undefined) return false
     try {

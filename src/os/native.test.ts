@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
+import { constants as osConstants, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { nativeAddon } from './index.js'
 import { skipBecause, which } from '../../test/support/env.js'
@@ -95,5 +95,73 @@ describe('native addon: NAR calls (readFileAt, writeFileAt, sendfile)', () => {
     } finally {
       for (const fd of [inFd, outFd, appendFd]) closeSync(fd)
     }
+  })
+})
+
+describe('native addon: castore object calls (putObject, putObjectAsync, touchObject, syncDirs)', () => {
+  let dir: string
+  beforeEach(function () {
+    const a = nativeAddon()
+    if (!a?.putObject || !a.putObjectAsync || !a.touchObject || !a.syncDirs) skipBecause(this, 'native addon not built (node native/build.mjs)')
+    dir = mkdtempSync(join(tmpdir(), 'tsnix-native-obj-'))
+    mkdirSync(join(dir, 'tmp'))
+    mkdirSync(join(dir, 'ab'))
+  })
+  afterEach(() => { if (dir) rmSync(dir, { recursive: true, force: true }) })
+
+  it('putObject writes through a temporary name onto the target, read-only (0444 less the umask)', async () => {
+    const a = nativeAddon()!
+    const umask = process.umask()
+    for (const [i, sync] of [[0, false], [1, true]] as const) {
+      const target = join(dir, 'ab', `obj${i}`)
+      assert.equal(a.putObject!(join(dir, 'tmp', `t${i}`), target, Buffer.from('xyz data').subarray(4), sync), 0)
+      assert.equal(readFileSync(target, 'latin1'), 'data')
+      assert.equal(lstatSync(target).mode & 0o7777, 0o444 & ~umask)
+    }
+    assert.equal(await a.putObjectAsync!(join(dir, 'tmp', 't2'), join(dir, 'ab', 'obj2'), Buffer.from('more'), true), 0)
+    assert.equal(readFileSync(join(dir, 'ab', 'obj2'), 'latin1'), 'more')
+    // an existing target is replaced (objects are immutable: same name, same contents)
+    assert.equal(a.putObject!(join(dir, 'tmp', 't3'), join(dir, 'ab', 'obj2'), Buffer.from('more'), false), 0)
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), [])
+  })
+
+  it('putObject answers the errno of the failing step and leaves nothing behind', async () => {
+    const a = nativeAddon()!
+    const { ENOENT, EEXIST } = osConstants.errno
+    // the shard directory is missing: the rename fails, the temporary file is removed
+    assert.equal(a.putObject!(join(dir, 'tmp', 't'), join(dir, 'cd', 'obj'), Buffer.from('x'), false), ENOENT)
+    assert.equal(await a.putObjectAsync!(join(dir, 'tmp', 't'), join(dir, 'cd', 'obj'), Buffer.from('x'), true), ENOENT)
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), [])
+    // the temporary name is taken: nothing is touched
+    writeFileSync(join(dir, 'tmp', 'taken'), 'keep')
+    assert.equal(a.putObject!(join(dir, 'tmp', 'taken'), join(dir, 'ab', 'obj'), Buffer.from('x'), false), EEXIST)
+    assert.equal(readFileSync(join(dir, 'tmp', 'taken'), 'latin1'), 'keep')
+    assert.equal(existsSync(join(dir, 'ab', 'obj')), false)
+    assert.throws(() => a.putObject!('', join(dir, 'ab', 'obj'), Buffer.from('x'), false), TypeError)
+    assert.throws(() => a.putObject!(join(dir, 'tmp', 'a\0b'), join(dir, 'ab', 'obj'), Buffer.from('x'), false), TypeError)
+  })
+
+  it('touchObject refreshes atime (and so ctime) and keeps mtime to the nanosecond', () => {
+    const a = nativeAddon()!
+    const p = join(dir, 'ab', 'f')
+    writeFileSync(p, 'x')
+    utimesSync(p, 1000, 1.5)
+    const before = statSync(p, { bigint: true })
+    assert.equal(a.touchObject!(p), 1)
+    const after = statSync(p, { bigint: true })
+    assert.equal(after.mtimeNs, before.mtimeNs)
+    assert.ok(after.atimeNs > 1000n * 1_000_000_000n)
+    assert.ok(after.ctimeNs >= before.ctimeNs)
+    assert.equal(a.touchObject!(join(dir, 'ab', 'missing')), 0)
+    writeFileSync(join(dir, 'file'), '')
+    assert.equal(a.touchObject!(join(dir, 'file', 'below')), -osConstants.errno.ENOTDIR)
+  })
+
+  it('syncDirs syncs every directory given, and answers the first errno', async () => {
+    const a = nativeAddon()!
+    assert.equal(await a.syncDirs!([]), 0)
+    assert.equal(await a.syncDirs!([dir, join(dir, 'ab'), join(dir, 'tmp')]), 0)
+    assert.equal(await a.syncDirs!([dir, join(dir, 'missing'), join(dir, 'ab')]), osConstants.errno.ENOENT)
+    await assert.rejects(async () => a.syncDirs!([dir, 7 as unknown as string]), TypeError)
   })
 })

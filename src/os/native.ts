@@ -32,6 +32,19 @@ export interface NativeAddon {
    * Optional, as `sendfile`.
    */
   writeFileAt?(dirFd: number, name: Uint8Array, data: Uint8Array, executable: boolean, keepOpen: boolean): number
+  /**
+   * A castore object write in one call: create `tmp` (O_EXCL, 0444 less the umask), write
+   * `data`, fdatasync if `fsync`, close, rename onto `target`. 0, or the errno of the step that
+   * failed, with `tmp` removed (nothing left: retry the slow way for the error). Optional, as
+   * `sendfile`.
+   */
+  putObject?(tmp: string, target: string, data: Uint8Array, fsync: boolean): number
+  /** `putObject` as one thread-pool task (`data` must not change until it settles). */
+  putObjectAsync?(tmp: string, target: string, data: Uint8Array, fsync: boolean): Promise<number>
+  /** atime to now, mtime kept (ctime refreshed): 1 done, 0 no such file, -errno otherwise. Optional. */
+  touchObject?(path: string): number
+  /** open + fsync + close each directory in order, one thread-pool task: 0 or the first errno. Optional. */
+  syncDirs?(paths: readonly string[]): Promise<number>
 }
 
 let addon: NativeAddon | null | undefined
