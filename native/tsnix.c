@@ -32,9 +32,10 @@
  *   putObjectAsync(tmp, target, data, fsync) -> Promise of 0 or an errno
  *     a castore object write in one call (the async one a single thread-pool task, where
  *     Node's fs takes five round trips): create `tmp` (O_EXCL, mode 0444 less the umask),
- *     write `data`, fdatasync if `fsync`, close, rename onto `target`. Any failure removes
- *     `tmp` and answers the errno: nothing is left behind, and the caller retries its own way
- *     (making a missing shard directory, or reporting the error as Node's fs words it);
+ *     write `data`, fdatasync if `fsync`, close, rename onto `target`, making the target's
+ *     directory if it is missing (then -1: its parent has a new entry to sync). Any failure
+ *     removes `tmp` and answers the errno: nothing is left behind, and the caller retries its
+ *     own way (reporting the error as Node's fs words it);
  *   touchObject(path) -> 1, 0 or -errno
  *     set atime to now and leave mtime as it is (utimensat, UTIME_OMIT): the castore's GC
  *     stamp is ctime, which this refreshes. 1 done, 0 no such file, -errno another error;
@@ -277,7 +278,8 @@ static bool get_path(napi_env env, napi_value v, char buf[PATH_MAX]) {
   return strlen(buf) == len; /* no NUL inside */
 }
 
-/* create tmp, write, fdatasync (if asked), close, rename onto target; 0 or an errno, tmp gone on failure */
+/* create tmp, write, fdatasync (if asked), close, rename onto target (making its directory: -1);
+   0 or an errno, tmp gone on failure */
 static int put_object_file(const char *tmp, const char *target, const char *data, size_t len, bool sync) {
   int fd;
   do fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444); while (fd < 0 && errno == EINTR);
@@ -295,9 +297,21 @@ static int put_object_file(const char *tmp, const char *target, const char *data
     while (fdatasync(fd) != 0) { if (errno != EINTR) { err = errno; break; } }
   }
   if (close(fd) != 0 && err == 0 && errno != EINTR) err = errno;
-  if (err == 0 && rename(tmp, target) != 0) err = errno;
+  int made = 0;
+  if (err == 0 && rename(tmp, target) != 0) {
+    err = errno;
+    /* the target's directory (a castore shard) is made on first use, as `mkdir -p` would */
+    const char *slash = strrchr(target, '/');
+    if (err == ENOENT && slash != NULL && slash > target) {
+      char dir[PATH_MAX];
+      memcpy(dir, target, (size_t)(slash - target));
+      dir[slash - target] = 0;
+      if (mkdir(dir, 0777) == 0) made = 1;
+      if ((made || errno == EEXIST) && rename(tmp, target) == 0) err = 0;
+    }
+  }
   if (err != 0) unlink(tmp);
-  return err;
+  return err != 0 ? err : -made;
 }
 
 static bool put_object_args(napi_env env, napi_callback_info info, char tmp[PATH_MAX], char target[PATH_MAX],

@@ -198,10 +198,7 @@ export class FsObjectStore implements ObjectStore {
       if (this.native !== null && !this.compressed(ns)) {
         const one = data instanceof Uint8Array ? data : data.length === 1 ? data[0]! : undefined
         // a failure left nothing behind: the steps below retry, and report it their way
-        if (one !== undefined && await this.native.putObjectAsync(this.tmpName(), target, one, this.fsync) === 0) {
-          this.dirty.add(target.slice(0, target.length - 65))
-          return
-        }
+        if (one !== undefined && this.placedNatively(target, await this.native.putObjectAsync(this.tmpName(), target, one, this.fsync))) return
       }
       const body = this.compressed(ns) ? [await this.compress(joinParts(data))] : data instanceof Uint8Array ? [data] : data
       const tmp = this.tmpName()
@@ -221,10 +218,7 @@ export class FsObjectStore implements ObjectStore {
     if (this.compressed(ns) || !this.gate.freeForSync) return false
     const target = this.path(ns, d)
     if (this.touchSync(target)) return true
-    if (this.native !== null && this.native.putObject(this.tmpName(), target, data, this.fsync) === 0) {
-      this.dirty.add(target.slice(0, target.length - 65))
-      return true
-    }
+    if (this.native !== null && this.placedNatively(target, this.native.putObject(this.tmpName(), target, data, this.fsync))) return true
     const tmp = this.tmpName()
     const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
     try {
@@ -430,6 +424,15 @@ export class FsObjectStore implements ObjectStore {
       if (isErrno(e, 'ENOENT')) return false // swept meanwhile: write it again
       throw e
     }
+    return true
+  }
+
+  /** After a native put: true if it stored the object (its directory, and a new one's parent, to be synced). */
+  private placedNatively(target: string, r: number): boolean {
+    if (r > 0) return false
+    const dir = target.slice(0, target.length - 65)
+    if (r === -1) this.dirty.add(dirname(dir))
+    this.dirty.add(dir)
     return true
   }
 

@@ -120,6 +120,11 @@ describe('native addon: castore object calls (putObject, putObjectAsync, touchOb
     }
     assert.equal(await a.putObjectAsync!(join(dir, 'tmp', 't2'), join(dir, 'ab', 'obj2'), Buffer.from('more'), true), 0)
     assert.equal(readFileSync(join(dir, 'ab', 'obj2'), 'latin1'), 'more')
+    // a missing directory of the target is made (-1: its parent has a new entry)
+    assert.equal(a.putObject!(join(dir, 'tmp', 't4'), join(dir, 'cd', 'obj'), Buffer.from('c'), false), -1)
+    assert.equal(await a.putObjectAsync!(join(dir, 'tmp', 't5'), join(dir, 'ef', 'obj'), Buffer.from('e'), true), -1)
+    assert.equal(readFileSync(join(dir, 'cd', 'obj'), 'latin1') + readFileSync(join(dir, 'ef', 'obj'), 'latin1'), 'ce')
+    assert.equal(lstatSync(join(dir, 'cd')).mode & 0o7777, 0o777 & ~umask)
     // an existing target is replaced (objects are immutable: same name, same contents)
     assert.equal(a.putObject!(join(dir, 'tmp', 't3'), join(dir, 'ab', 'obj2'), Buffer.from('more'), false), 0)
     assert.deepEqual(readdirSync(join(dir, 'tmp')), [])
@@ -128,10 +133,12 @@ describe('native addon: castore object calls (putObject, putObjectAsync, touchOb
   it('putObject answers the errno of the failing step and leaves nothing behind', async () => {
     const a = nativeAddon()!
     const { ENOENT, EEXIST } = osConstants.errno
-    // the shard directory is missing: the rename fails, the temporary file is removed
-    assert.equal(a.putObject!(join(dir, 'tmp', 't'), join(dir, 'cd', 'obj'), Buffer.from('x'), false), ENOENT)
-    assert.equal(await a.putObjectAsync!(join(dir, 'tmp', 't'), join(dir, 'cd', 'obj'), Buffer.from('x'), true), ENOENT)
+    // the target's directory is missing and cannot be made (its parent is missing too): the
+    // rename fails, the temporary file is removed
+    assert.equal(a.putObject!(join(dir, 'tmp', 't'), join(dir, 'no', 'cd', 'obj'), Buffer.from('x'), false), ENOENT)
+    assert.equal(await a.putObjectAsync!(join(dir, 'tmp', 't'), join(dir, 'no', 'cd', 'obj'), Buffer.from('x'), true), ENOENT)
     assert.deepEqual(readdirSync(join(dir, 'tmp')), [])
+    assert.equal(existsSync(join(dir, 'no')), false)
     // the temporary name is taken: nothing is touched
     writeFileSync(join(dir, 'tmp', 'taken'), 'keep')
     assert.equal(a.putObject!(join(dir, 'tmp', 'taken'), join(dir, 'ab', 'obj'), Buffer.from('x'), false), EEXIST)

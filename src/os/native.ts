@@ -34,9 +34,10 @@ export interface NativeAddon {
   writeFileAt?(dirFd: number, name: Uint8Array, data: Uint8Array, executable: boolean, keepOpen: boolean): number
   /**
    * A castore object write in one call: create `tmp` (O_EXCL, 0444 less the umask), write
-   * `data`, fdatasync if `fsync`, close, rename onto `target`. 0, or the errno of the step that
-   * failed, with `tmp` removed (nothing left: retry the slow way for the error). Optional, as
-   * `sendfile`.
+   * `data`, fdatasync if `fsync`, close, rename onto `target` — making `target`'s directory
+   * (mkdir, 0777 less the umask) if it is missing. 0; -1 if it made the directory; or the errno
+   * of the step that failed, with `tmp` removed (nothing left: retry the slow way for the
+   * error). Optional, as `sendfile`.
    */
   putObject?(tmp: string, target: string, data: Uint8Array, fsync: boolean): number
   /** `putObject` as one thread-pool task (`data` must not change until it settles). */
