@@ -10,6 +10,7 @@ import { StoreDir } from '../store-path/index.js'
 import { mkInfo, sp } from '../../test/support/pathinfo.js'
 import { openSqlitePathInfoService } from './open.js'
 import { Database } from './sqlite-driver.js'
+import { PathInfoCache } from './info-cache.js'
 
 const storeDir = new StoreDir()
 
@@ -47,5 +48,38 @@ describe('pathinfo: path-info cache', () => {
       other.close()
       await s.close()
     }
+  })
+})
+
+describe('pathinfo: PathInfoCache bounds', () => {
+  const info = (i: number) => mkInfo(sp(`p${i}`))
+
+  it('holds at most `max` entries, keeps the recently used ones and drops the oldest', () => {
+    const c = new PathInfoCache(() => 0, 100)
+    for (let i = 0; i < 1000; i++) c.set(`p${i}`, i % 2 === 0 ? info(i) : null, c.begin())
+    // two halves of 50: p900–p949 (older) and p950–p999 (younger)
+    assert.equal(c.size, 100)
+    assert.equal(c.get('p899'), undefined)
+    assert.equal(c.get('p999'), null) // negative answers are kept as such
+    assert.equal(c.get('p998')?.path.baseName, info(998).path.baseName)
+    // using p904 from the older half moves it to a new younger half; the halves turn over and
+    // the rest of the older one (p905 …) is dropped
+    assert.ok(c.get('p904'))
+    assert.equal(c.get('p906'), undefined)
+    assert.ok(c.get('p904'))
+    assert.ok(c.get('p998'), 'the former younger half is kept')
+    assert.ok(c.size <= 100, `size ${c.size}`)
+  })
+
+  it('forgets everything when the database version moves, and ignores lookups that raced with it', () => {
+    let version = 0
+    const c = new PathInfoCache(() => version, 100)
+    const g = c.begin()
+    c.set('a', info(1), g)
+    assert.ok(c.get('a'))
+    version = 1
+    assert.equal(c.get('a'), undefined)
+    c.set('b', info(2), g) // begun before the invalidation
+    assert.equal(c.get('b'), undefined)
   })
 })

@@ -13,7 +13,13 @@
 import type { PathInfo } from '../store-path/index.js'
 
 export class PathInfoCache {
-  private readonly map = new Map<string, PathInfo | null>()
+  // Two generations of at most max/2 entries each: `cur` takes new entries, and when full it
+  // becomes `prev` (whose entries move back to `cur` when used) and the old `prev` is dropped.
+  // Evicting the oldest entry of one Map one by one instead costs O(deleted) per eviction in
+  // V8 (its iterator skips the deleted slots from the start until the table is rebuilt): a
+  // scan of 100k paths through a full cache took 50 µs per path instead of 2.
+  private cur = new Map<string, PathInfo | null>()
+  private prev = new Map<string, PathInfo | null>()
   private generation = 0
   private lastVersion: number
 
@@ -26,7 +32,11 @@ export class PathInfoCache {
   get(printed: string): PathInfo | null | undefined {
     const v = this.version()
     if (v !== this.lastVersion) { this.lastVersion = v; this.invalidate(); return undefined }
-    return this.map.get(printed)
+    const hit = this.cur.get(printed)
+    if (hit !== undefined) return hit
+    const old = this.prev.get(printed)
+    if (old !== undefined) { this.prev.delete(printed); this.store(printed, old) }
+    return old
   }
 
   /** The generation a lookup starts in (pass it to `set`). */
@@ -34,16 +44,23 @@ export class PathInfoCache {
 
   set(printed: string, info: PathInfo | null, generation: number): void {
     if (generation !== this.generation) return
-    if (this.map.size >= this.max) {
-      // oldest first: Map iterates in insertion order
-      const first = this.map.keys().next()
-      if (!first.done) this.map.delete(first.value)
-    }
-    this.map.set(printed, info)
+    this.store(printed, info)
   }
+
+  /** Entries held (at most `max`). */
+  get size(): number { return this.cur.size + this.prev.size }
 
   invalidate(): void {
     this.generation++
-    this.map.clear()
+    this.cur.clear()
+    this.prev = new Map()
+  }
+
+  private store(printed: string, info: PathInfo | null): void {
+    if (this.cur.size >= this.max / 2 && !this.cur.has(printed)) {
+      this.prev = this.cur
+      this.cur = new Map()
+    }
+    this.cur.set(printed, info)
   }
 }
