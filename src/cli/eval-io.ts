@@ -6,6 +6,7 @@
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import type { EvalIO, FileType } from '../eval/io.js'
 import { filterANSIEscapes } from '../eval/terminal.js'
+import { userEnvVar } from '../os/launcher-env.js'
 
 const toFs = (p: string): Buffer => Buffer.from(p, 'latin1')
 const fromFs = (b: Buffer): string => b.toString('latin1')
@@ -41,7 +42,7 @@ export class NodeEvalIO implements EvalIO {
     return fromFs(realpathSync(toFs(path), { encoding: 'buffer' }))
   }
   getEnv(name: string): string | undefined {
-    const v = this.env[Buffer.from(name, 'latin1').toString('utf8')]
+    const v = userEnvVar(this.env, Buffer.from(name, 'latin1').toString('utf8'))
     return v === undefined ? undefined : Buffer.from(v, 'utf8').toString('latin1')
   }
   currentTime(): number {

@@ -9,7 +9,8 @@
  * its whole certificate store at start-up when that variable is set (~40 ms with a system CA
  * bundle, more than `-E 1` costs otherwise), and most commands never use TLS. The code that
  * does adds the file itself (src/os/http-get.ts, the PostgreSQL connection in
- * src/pathinfo/open.ts). Started as `node main.js`, nothing is deferred.
+ * src/pathinfo/open.ts), and `builtins.getEnv` sees the variables as the user set them
+ * (src/os/launcher-env.ts). Started as `node main.js`, nothing is deferred.
  */
 // fsyncs hold a libuv thread-pool thread for milliseconds; with the default 4 threads, every
 // other file operation queues behind a few of them. libuv sizes the pool on first use, so this

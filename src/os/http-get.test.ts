@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { skipBecause, which } from '../../test/support/env.js'
 import { repoRoot } from '../../test/support/paths.js'
 import { deferredCa, httpGet, MAX_REDIRECTS, TooManyRedirects } from './http-get.js'
+import { deferredCaFile, userEnvVar } from './launcher-env.js'
 
 /** /hop/N redirects to /hop/N-1 (relative), /hop/0 answers "hello"; /loop redirects to itself. */
 function handler(seen: string[]) {
@@ -107,14 +108,35 @@ describe('os/http-get', function () {
         PATH: process.env['PATH'], HOME: join(dir, 'home'), NIX_CONF_DIR: conf, NIX_PATH: '',
         NIX_REMOTE: `local?root=${join(dir, 'store')}`, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem'),
       }
-      // Asynchronously: this process serves the download. First the launcher's view of the
-      // environment, then a download through it.
+      // Asynchronously: this process serves the download. First what the evaluation sees of
+      // the environment, then a download through the launcher.
       const run = promisify(execFile)
       const seenEnv = await run(cli, ['instantiate', '--eval', '--strict', '--json', '-E',
         '[ (builtins.getEnv "NODE_EXTRA_CA_CERTS") (builtins.getEnv "TSNIX_EXTRA_CA_CERTS") ]'], { env, encoding: 'utf8' })
-      assert.deepEqual(JSON.parse(seenEnv.stdout), ['', join(dir, 'cert.pem')])
+      // the variables as the user set them, for `builtins.getEnv` (as C++ Nix would see them)
+      assert.deepEqual(JSON.parse(seenEnv.stdout), [join(dir, 'cert.pem'), ''])
       const r = await run(cli, ['instantiate', '--eval', '-E', `builtins.readFile (builtins.fetchurl "${tlsBase}/hop/2")`], { env, encoding: 'utf8' })
       assert.equal(r.stdout.trim(), '"hello"')
     })
+  })
+})
+
+describe('os/launcher-env', () => {
+  it('undoes the launcher\'s move of NODE_EXTRA_CA_CERTS, and only that', () => {
+    const moved = { TSNIX_EXTRA_CA_CERTS: '/ca.pem', HOME: '/h' }
+    assert.equal(deferredCaFile(moved), '/ca.pem')
+    assert.equal(userEnvVar(moved, 'NODE_EXTRA_CA_CERTS'), '/ca.pem')
+    assert.equal(userEnvVar(moved, 'TSNIX_EXTRA_CA_CERTS'), undefined)
+    assert.equal(userEnvVar(moved, 'HOME'), '/h')
+    // the launcher ran without the variable set: it sets an empty one
+    const none = { TSNIX_EXTRA_CA_CERTS: '' }
+    assert.equal(deferredCaFile(none), undefined)
+    assert.equal(userEnvVar(none, 'NODE_EXTRA_CA_CERTS'), undefined)
+    assert.equal(userEnvVar(none, 'TSNIX_EXTRA_CA_CERTS'), undefined)
+    // started as `node main.js`: nothing moved
+    const direct = { NODE_EXTRA_CA_CERTS: '/ca.pem', TSNIX_EXTRA_CA_CERTS: '/other' }
+    assert.equal(deferredCaFile(direct), undefined)
+    assert.equal(userEnvVar(direct, 'NODE_EXTRA_CA_CERTS'), '/ca.pem')
+    assert.equal(userEnvVar(direct, 'TSNIX_EXTRA_CA_CERTS'), '/other')
   })
 })

@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { createRequire } from 'node:module'
+import { deferredCaFile } from './launcher-env.js'
 
 const require = createRequire(import.meta.url)
 
@@ -70,8 +71,8 @@ const caCache = new Map<string, string[]>()
  * file is ignored with a warning, as Node does with NODE_EXTRA_CA_CERTS.
  */
 export function deferredCa(env: NodeJS.ProcessEnv): string[] | undefined {
-  const file = env['TSNIX_EXTRA_CA_CERTS']
-  if (file === undefined || file === '' || env['NODE_EXTRA_CA_CERTS'] !== undefined) return undefined
+  const file = deferredCaFile(env)
+  if (file === undefined) return undefined
   let ca = caCache.get(file)
   if (ca === undefined) {
     const { rootCertificates } = require('node:tls') as typeof import('node:tls')
