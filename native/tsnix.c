@@ -457,25 +457,17 @@ static napi_value touch_object(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "peercred", NAPI_AUTO_LENGTH, get_peercred, NULL, &fn);
-  napi_set_named_property(env, exports, "peercred", fn);
-  napi_create_function(env, "flock", NAPI_AUTO_LENGTH, do_flock, NULL, &fn);
-  napi_set_named_property(env, exports, "flock", fn);
-  napi_create_function(env, "sendfile", NAPI_AUTO_LENGTH, do_sendfile, NULL, &fn);
-  napi_set_named_property(env, exports, "sendfile", fn);
-  napi_create_function(env, "readFileAt", NAPI_AUTO_LENGTH, read_file_at, NULL, &fn);
-  napi_set_named_property(env, exports, "readFileAt", fn);
-  napi_create_function(env, "writeFileAt", NAPI_AUTO_LENGTH, write_file_at, NULL, &fn);
-  napi_set_named_property(env, exports, "writeFileAt", fn);
-  napi_create_function(env, "putObject", NAPI_AUTO_LENGTH, put_object, NULL, &fn);
-  napi_set_named_property(env, exports, "putObject", fn);
-  napi_create_function(env, "putObjectAsync", NAPI_AUTO_LENGTH, put_object_async, NULL, &fn);
-  napi_set_named_property(env, exports, "putObjectAsync", fn);
-  napi_create_function(env, "touchObject", NAPI_AUTO_LENGTH, touch_object, NULL, &fn);
-  napi_set_named_property(env, exports, "touchObject", fn);
-  napi_create_function(env, "syncDirs", NAPI_AUTO_LENGTH, sync_dirs, NULL, &fn);
-  napi_set_named_property(env, exports, "syncDirs", fn);
+  static const struct { const char *name; napi_callback fn; } calls[] = {
+    { "peercred", get_peercred }, { "flock", do_flock }, { "sendfile", do_sendfile },
+    { "readFileAt", read_file_at }, { "writeFileAt", write_file_at },
+    { "putObject", put_object }, { "putObjectAsync", put_object_async },
+    { "touchObject", touch_object }, { "syncDirs", sync_dirs },
+  };
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+    napi_value fn;
+    napi_create_function(env, calls[i].name, NAPI_AUTO_LENGTH, calls[i].fn, NULL, &fn);
+    napi_set_named_property(env, exports, calls[i].name, fn);
+  }
   return exports;
 }
 

@@ -20,7 +20,7 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type F
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
-import { nativeAddon, type NativeAddon } from '../os/native.js'
+import { nativeCalls, type NativeCalls } from '../os/native.js'
 import { B3Digest } from './digest.js'
 import { CastoreConfigError, NotFoundError } from './errors.js'
 import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
@@ -72,8 +72,8 @@ async function writeAll(fh: FileHandle, parts: readonly Uint8Array[]): Promise<v
   while (off < rest.length) off += (await fh.write(rest, off, rest.length - off)).bytesWritten
 }
 
-type NativeCalls = Required<Pick<NativeAddon, 'putObject' | 'putObjectAsync' | 'touchObject' | 'syncDirs'>>
-let nativeCalls: NativeCalls | null | undefined
+type ObjectCalls = NativeCalls<'putObject' | 'putObjectAsync' | 'touchObject' | 'syncDirs'>
+let objectCalls: ObjectCalls | null | undefined
 
 /**
  * The native addon's object calls (native/tsnix.c), when built: an object's create, write,
@@ -82,14 +82,9 @@ let nativeCalls: NativeCalls | null | undefined
  * is retried through node:fs, which meets the error again and words it as ever.
  * TSNIX_CASTORE_NATIVE=0 turns them off.
  */
-function castoreNative(): NativeCalls | null {
-  if (nativeCalls === undefined) {
-    const a = process.env['TSNIX_CASTORE_NATIVE'] === '0' ? null : nativeAddon()
-    nativeCalls = a?.putObject && a.putObjectAsync && a.touchObject && a.syncDirs
-      ? { putObject: a.putObject.bind(a), putObjectAsync: a.putObjectAsync.bind(a), touchObject: a.touchObject.bind(a), syncDirs: a.syncDirs.bind(a) }
-      : null
-  }
-  return nativeCalls
+function castoreNative(): ObjectCalls | null {
+  if (objectCalls === undefined) objectCalls = nativeCalls('TSNIX_CASTORE_NATIVE', 'putObject', 'putObjectAsync', 'touchObject', 'syncDirs')
+  return objectCalls
 }
 
 function isErrno(e: unknown, code: string): boolean {
@@ -100,7 +95,7 @@ export class FsObjectStore implements ObjectStore {
   private readonly gate = new Gate()
   private dirty = new Set<string>()
   private readonly tmpDir: string
-  private readonly native: NativeCalls | null
+  private readonly native: ObjectCalls | null
 
   /** Per namespace, `<root>/<dir>/` normalised once: object paths are then plain concatenations (path.join costs more than the rest of a small put). */
   private readonly nsPrefix: Record<Namespace, string>

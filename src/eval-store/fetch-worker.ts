@@ -13,7 +13,7 @@ serveSyncCalls(workerData, {
   download: async (url: string, dest: string) => {
     let res: IncomingMessage
     try {
-      res = await httpGet(new URL(url), { headers: { 'user-agent': 'curl/8 Nix/2.34.8 tsnix' } })
+      res = await httpGet(new URL(url))
     } catch (e) {
       throw new Error(`unable to download '${url}': ${(e as Error).message}`)
     }

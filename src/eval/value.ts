@@ -118,14 +118,8 @@ export class Attrs {
 
   /** A shaped set from its values (taken over, not copied, beyond INLINE_ATTRS). */
   static fromShape(shape: Shape, vals: Value[]): Attrs {
-    const n = vals.length
-    if (n > INLINE_ATTRS) return new Attrs(undefined, undefined, shape, vals)
-    const a = new Attrs(undefined, undefined, shape, undefined)
-    if (n > 0) a.v0 = vals[0]
-    if (n > 1) a.v1 = vals[1]
-    if (n > 2) a.v2 = vals[2]
-    if (n > 3) a.v3 = vals[3]
-    return a
+    if (vals.length > INLINE_ATTRS) return new Attrs(undefined, undefined, shape, vals)
+    return Attrs.inline(shape, vals[0], vals[1], vals[2], vals[3])
   }
 
   /** A shaped set of at most INLINE_ATTRS attributes (pass undefined for missing slots). */

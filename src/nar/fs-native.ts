@@ -5,7 +5,7 @@
  * object with four Dates, and looks the whole path up each time. TSNIX_NAR_NATIVE=0 turns
  * them off (everything then goes through node:fs, as without the addon).
  */
-import { nativeAddon, type NativeAddon } from '../os/native.js'
+import { nativeCalls, type NativeAddon } from '../os/native.js'
 
 export type ReadFileAt = NonNullable<NativeAddon['readFileAt']>
 export type WriteFileAt = NonNullable<NativeAddon['writeFileAt']>
@@ -14,8 +14,10 @@ let calls: { readFileAt: ReadFileAt | null; writeFileAt: WriteFileAt | null } | 
 
 export function narNative(): { readFileAt: ReadFileAt | null; writeFileAt: WriteFileAt | null } {
   if (calls === undefined) {
-    const addon = process.env['TSNIX_NAR_NATIVE'] === '0' ? null : nativeAddon()
-    calls = { readFileAt: addon?.readFileAt?.bind(addon) ?? null, writeFileAt: addon?.writeFileAt?.bind(addon) ?? null }
+    calls = {
+      readFileAt: nativeCalls('TSNIX_NAR_NATIVE', 'readFileAt')?.readFileAt ?? null,
+      writeFileAt: nativeCalls('TSNIX_NAR_NATIVE', 'writeFileAt')?.writeFileAt ?? null,
+    }
   }
   return calls
 }

@@ -13,7 +13,7 @@
  * kernels…), the range is read and written in 1 MiB pieces. TSNIX_SENDFILE=0 turns it off.
  */
 import { readSync, writeSync } from 'node:fs'
-import { nativeAddon } from '../os/native.js'
+import { nativeCalls } from '../os/native.js'
 import type { FileRange } from './fs-dump.js'
 
 const PAUSE = new Int32Array(new SharedArrayBuffer(4))
@@ -28,8 +28,7 @@ export class FdOutput {
   private buf: Buffer | undefined
 
   constructor(readonly fd: number) {
-    const addon = process.env['TSNIX_SENDFILE'] === '0' ? null : nativeAddon()
-    this.sendfile = addon?.sendfile?.bind(addon)
+    this.sendfile = nativeCalls('TSNIX_SENDFILE', 'sendfile')?.sendfile
   }
 
   /** Whether file ranges go through sendfile (until an fd turns out not to take it). */

@@ -13,9 +13,10 @@ import { deferredCa, httpGet, MAX_REDIRECTS, TooManyRedirects } from './http-get
 import { deferredCaFile, userEnvVar } from './launcher-env.js'
 
 /** /hop/N redirects to /hop/N-1 (relative), /hop/0 answers "hello"; /loop redirects to itself. */
-function handler(seen: string[]) {
+function handler(seen: string[], agents: string[] = []) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     seen.push(req.url ?? '')
+    agents.push(req.headers['user-agent'] ?? '')
     const hop = /^\/hop\/(\d+)$/.exec(req.url ?? '')
     if (hop && hop[1] !== '0') { res.writeHead(302, { location: `${Number(hop[1]) - 1}` }); res.end(); return }
     if (hop) { res.end('hello'); return }
@@ -38,10 +39,11 @@ async function body(res: IncomingMessage): Promise<string> {
 describe('os/http-get', function () {
   this.timeout(60_000)
   const seen: string[] = []
+  const agents: string[] = []
   let server: Server
   let base: string
   before(async () => {
-    server = createHttpServer(handler(seen))
+    server = createHttpServer(handler(seen, agents))
     base = `http://127.0.0.1:${await listen(server)}`
   })
   after(() => { server.close() })
@@ -64,6 +66,13 @@ describe('os/http-get', function () {
     const res = await httpGet(new URL(`${base}/missing`))
     assert.equal(res.statusCode, 404)
     res.resume()
+  })
+
+  it('names itself as curl and Nix do (servers filter clients), unless told otherwise', async () => {
+    agents.length = 0
+    ;(await httpGet(new URL(`${base}/hop/0`))).resume()
+    ;(await httpGet(new URL(`${base}/hop/0`), { headers: { 'user-agent': 'other' } })).resume()
+    assert.deepEqual(agents, ['curl/8 Nix/2.34.8 tsnix', 'other'])
   })
 
   describe('a CA deferred by the launcher', function () {

@@ -16,12 +16,15 @@ import { deferredCaFile } from './launcher-env.js'
 const require = createRequire(import.meta.url)
 
 export const MAX_REDIRECTS = 10
+/** What tsnix's downloads call themselves (servers that filter clients know curl and Nix). */
+const USER_AGENT = 'curl/8 Nix/2.34.8 tsnix'
 
 /** The server answered no final response within MAX_REDIRECTS redirects. */
 export class TooManyRedirects extends Error {}
 
 export interface HttpGetOptions {
   readonly signal?: AbortSignal | undefined
+  /** Extra request headers (a `user-agent` here replaces tsnix's). */
   readonly headers?: Readonly<Record<string, string>>
   /** The environment the deferred CA file is read from (default process.env). */
   readonly env?: NodeJS.ProcessEnv
@@ -51,7 +54,7 @@ function getOnce(u: URL, opts: HttpGetOptions): Promise<IncomingMessage> {
   const get = https
     ? (require('node:https') as typeof import('node:https')).get
     : (require('node:http') as typeof import('node:http')).get
-  const options: import('node:https').RequestOptions = { headers: { ...opts.headers } }
+  const options: import('node:https').RequestOptions = { headers: { 'user-agent': USER_AGENT, ...opts.headers } }
   if (opts.signal !== undefined) options.signal = opts.signal
   if (https) {
     const ca = deferredCa(opts.env ?? process.env)

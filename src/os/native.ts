@@ -61,3 +61,23 @@ export function nativeAddon(): NativeAddon | null {
   }
   return addon
 }
+
+/** The addon's calls `names`, bound to it. */
+export type NativeCalls<K extends keyof NativeAddon> = { [P in K]-?: NonNullable<NativeAddon[P]> }
+
+/**
+ * The optional calls `names`, bound, when the addon is built with all of them and the
+ * environment variable `off` is not `0` (each family of native fast paths has such a switch);
+ * otherwise null, and the caller takes its node:fs way.
+ */
+export function nativeCalls<K extends keyof NativeAddon>(off: string, ...names: K[]): NativeCalls<K> | null {
+  const a = process.env[off] === '0' ? null : nativeAddon()
+  if (a === null) return null
+  const out: Partial<Record<K, unknown>> = {}
+  for (const n of names) {
+    const f = a[n]
+    if (typeof f !== 'function') return null
+    out[n] = (f as (...args: unknown[]) => unknown).bind(a)
+  }
+  return out as NativeCalls<K>
+}

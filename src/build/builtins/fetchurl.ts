@@ -54,7 +54,7 @@ async function download(url: string, signal: AbortSignal | undefined): Promise<A
     return s as AsyncIterable<Buffer>
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BuiltinBuilderError(`unable to download '${url}': unsupported protocol '${u.protocol.slice(0, -1)}'`)
-  const res = await httpGet(u, { signal, headers: { 'user-agent': 'curl/8 Nix/2.34.8 tsnix' } }).catch(e => {
+  const res = await httpGet(u, { signal }).catch(e => {
     if (e instanceof TooManyRedirects) throw new BuiltinBuilderError(`unable to download '${hl(url)}': ${hl('Number of redirects hit maximum amount')} (${hl(47)})`)
     throw new BuiltinBuilderError(`unable to download '${hl(url)}': ${hl(describe(e))}`)
   })

@@ -133,6 +133,11 @@ function stopper(child: ChildProcess): () => Promise<void> {
   }
 }
 
+/** `argv` in a private mount namespace where `root`/nix is bound at /nix (the host's is not touched). */
+function withNixAt(root: string, argv: readonly string[]): string[] {
+  return ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mkdir -p '${root}/nix/store' && mount --bind '${root}/nix' /nix && exec "$@"`, 'sh', ...argv]
+}
+
 export async function startDaemon(ws: Workspace, impl: 'cpp' | 'tsnix', version: Version, opts: DaemonOptions = {}): Promise<Daemon> {
   const sandbox = opts.sandbox ?? true
   const name = `${impl}${version.replace('.', '')}${opts.tag ?? ''}`
@@ -163,9 +168,7 @@ export async function startDaemon(ws: Workspace, impl: 'cpp' | 'tsnix', version:
     // output's logical path: /nix/store/… on the host, even for a chroot store (a failed
     // download leaves an empty file there). In a private mount namespace with the chroot's /nix
     // bound at /nix, that path is the chroot store's own.
-    const argv = sandbox && isRoot
-      ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mkdir -p '${root}/nix/store' && mount --bind '${root}/nix' /nix && exec nix-daemon`]
-      : ['nix-daemon']
+    const argv = sandbox && isRoot ? withNixAt(root, ['nix-daemon']) : ['nix-daemon']
     child = spawn(argv[0]!, argv.slice(1), {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', NIX_CONF_DIR: conf, NIX_DAEMON_SOCKET_PATH: sock },
       stdio: ['ignore', 'pipe', 'pipe'], detached: true,
@@ -199,7 +202,7 @@ export async function client(ws: Workspace, d: Daemon, cmd: string, args: readon
   let full = [cmd, '--store', store, ...args]
   if (opts.mountStore) {
     if (d.version !== '2.8') throw new Error('mountStore is for host (2.8) clients')
-    full = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mkdir -p '${ws.host}/${d.name}/nix/store' && mount --bind '${ws.host}/${d.name}/nix' /nix && exec "$@"`, 'sh', ...full]
+    full = withNixAt(`${ws.host}/${d.name}`, full)
   }
   const env = { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', HOME: `${ws.view}/home`, NIX_CONF_DIR: `${ws.view}/client-conf` }
   const child = d.version === '2.8'

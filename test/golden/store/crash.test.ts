@@ -126,24 +126,27 @@ function inputOffset(pid: number): number | undefined {
   try { return Number(/^pos:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/0`, 'utf8'))?.[1]) } catch { return undefined }
 }
 
-/** When to kill: once the reader has consumed `fraction` of the export, then `extraMs` later. */
+/** When to kill: at `fraction` of the progress (of the export read, or of the paths stored), then `extraMs` later. */
 interface KillPoint { fraction: number; extraMs: number }
 
 /**
- * Wait until `reader` has read `at.fraction` of `size` bytes of its input and `at.extraMs`
- * more have passed, or until it exits; true if it was still running then.
+ * Poll `progressed` until it holds, then wait `at.extraMs` more; true if `proc` was still
+ * running then (false: it finished first).
  */
-async function reachedKillPoint(reader: ChildProcess, size: number, at: KillPoint): Promise<boolean> {
-  const exited = (): boolean => reader.exitCode !== null || reader.signalCode !== null
+async function reachedPoint(proc: ChildProcess, progressed: () => boolean, at: KillPoint, pollMs: number): Promise<boolean> {
+  const exited = (): boolean => proc.exitCode !== null || proc.signalCode !== null
   const until = Date.now() + 120_000
-  while (!exited()) {
-    const pos = inputOffset(reader.pid!)
-    if (pos !== undefined && pos >= at.fraction * size) break
+  while (!exited() && !progressed()) {
     if (Date.now() > until) throw new Error('the importer made no progress')
-    await new Promise(r => setTimeout(r, 2))
+    await new Promise(r => setTimeout(r, pollMs))
   }
   if (exited()) return false
-  return !(await exitedWithin(reader, at.extraMs))
+  return !(await exitedWithin(proc, at.extraMs))
+}
+
+/** The kill point of a reader of the export: once it has read `at.fraction` of its `size` bytes. */
+function reachedKillPoint(reader: ChildProcess, size: number, at: KillPoint): Promise<boolean> {
+  return reachedPoint(reader, () => (inputOffset(reader.pid!) ?? -1) >= at.fraction * size, at, 2)
 }
 
 /**
@@ -152,20 +155,12 @@ async function reachedKillPoint(reader: ChildProcess, size: number, at: KillPoin
  * all but one) have appeared in the store directory, then `at.extraMs` later. Time after an
  * input offset would not do: a fast importer finishes within it.
  */
-async function reachedStoreProgress(importer: ChildProcess, realStore: string, set: RunSet, at: KillPoint): Promise<boolean> {
-  const exited = (): boolean => importer.exitCode !== null || importer.signalCode !== null
-  const names = [...set.expected.keys()]
-  const target = Math.min(names.length - 1, Math.max(1, Math.floor(at.fraction * names.length)))
-  const until = Date.now() + 120_000
-  while (!exited()) {
-    let present = 0
-    try { for (const n of readdirSync(realStore)) if (set.expected.has(n)) present++ } catch { /* not created yet */ }
-    if (present >= target) break
-    if (Date.now() > until) throw new Error('the importer made no progress')
-    await new Promise(r => setTimeout(r, 1))
+function reachedStoreProgress(importer: ChildProcess, realStore: string, set: RunSet, at: KillPoint): Promise<boolean> {
+  const target = Math.min(set.expected.size - 1, Math.max(1, Math.floor(at.fraction * set.expected.size)))
+  const present = (): number => {
+    try { return readdirSync(realStore).filter(n => set.expected.has(n)).length } catch { return 0 } // not created yet
   }
-  if (exited()) return false
-  return !(await exitedWithin(importer, at.extraMs))
+  return reachedPoint(importer, () => present() >= target, at, 1)
 }
 
 /**
