@@ -31,6 +31,4 @@ export interface HotOps {
   dataVersion?(): number
   /** All of `registerValidPaths` after planning, atomically; the keys of the paths newly inserted (not valid before). */
   register(plans: readonly PlannedPath[]): Promise<ReadonlySet<string>>
-  /** `register` as one synchronous transaction, where the backend has one (SQLite) and the batch is small; else undefined. */
-  registerNow?(plans: readonly PlannedPath[]): ReadonlySet<string> | undefined
 }

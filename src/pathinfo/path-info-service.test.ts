@@ -78,35 +78,6 @@ function conformance(backend: Backend): void {
       assert.equal(await svc.isValidPath(p), true)
     })
 
-    it('registers synchronously where the backend can, with the same result as registerValidPaths', async function () {
-      const dep = sp('dep'), p = sp('thing')
-      await svc.registerValidPaths([{ info: mkInfo(dep) }])
-      const info = mkInfo(p, { references: [dep], registrationTime: 0, sigs: ['b:2', 'a:1'] })
-      const now = svc.registerValidPathsNow([{ info }])
-      // only prepared SQLite statements run synchronously; through knex nothing is written
-      if (!backend.name.includes('prepared statements')) { assert.equal(now, undefined); assert.equal(await svc.isValidPath(p), false); return }
-      assert.ok(now)
-      const expected = { ...info, registrationTime: NOW, sigs: ['a:1', 'b:2'] }
-      assert.deepEqual(now.info(storeDir.print(p)), expected)
-      assert.deepEqual(await svc.queryPathInfo(p), expected)
-      assert.equal(svc.isValidPathNow(p), true)
-      assert.equal(svc.isValidPathNow(sp('other')), false)
-      // a reference that is not valid: the same error, nothing registered
-      assert.throws(() => svc.registerValidPathsNow([{ info: mkInfo(sp('a'), { references: [sp('ghost')] }) }]), InvalidPathError)
-      assert.equal(await svc.isValidPath(sp('a')), false)
-    })
-
-    it('does not register synchronously while another registration runs or waits', async function () {
-      if (!backend.name.includes('prepared statements')) this.skip()
-      const a = sp('a'), b = sp('b')
-      const running = svc.registerValidPaths([{ info: mkInfo(a) }])
-      assert.equal(svc.registerValidPathsNow([{ info: mkInfo(b) }]), undefined)
-      await running
-      assert.equal(await svc.isValidPath(b), false)
-      assert.ok(svc.registerValidPathsNow([{ info: mkInfo(b) }]))
-      assert.equal(await svc.isValidPath(b), true)
-    })
-
     it('stores zero size, no signatures, no deriver and not-ultimate as Nix does, and reads them back', async () => {
       const p = sp('plain')
       const info = mkInfo(p, { narSize: 0, ultimate: false, sigs: [] })

@@ -40,19 +40,4 @@ describe('pathinfo: retry and mutex', () => {
     await Promise.allSettled([section('a'), section('b', true), section('c')])
     assert.deepEqual(log, ['a+', 'a-', 'b+', 'b-', 'c+', 'c-'])
   })
-  it('is idle only while no section runs or waits, failed ones included', async () => {
-    const m = new AsyncMutex()
-    assert.equal(m.idle, true)
-    let release!: () => void
-    const first = m.run(() => new Promise<void>(r => { release = r }))
-    const second = m.run(async () => { throw new Error('second') })
-    assert.equal(m.idle, false)
-    await new Promise(r => setImmediate(r))
-    assert.equal(m.idle, false) // the first still runs, the second waits
-    release()
-    await first
-    await assert.rejects(second, /second/)
-    await new Promise(r => setImmediate(r))
-    assert.equal(m.idle, true)
-  })
 })

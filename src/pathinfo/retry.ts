@@ -10,15 +10,11 @@ import { isSqliteBusy } from './sqlite-driver.js'
 /** A FIFO mutex: `run(fn)` starts `fn` once every earlier `run` has settled. */
 export class AsyncMutex {
   private tail: Promise<unknown> = Promise.resolve()
-  private queued = 0
   run<T>(fn: () => Promise<T> | T): Promise<T> {
-    this.queued++
     const result = this.tail.then(fn)
-    this.tail = result.then(() => { this.queued-- }, () => { this.queued-- })
+    this.tail = result.catch(() => undefined)
     return result
   }
-  /** No `run` started or waiting: a synchronous critical section may run now without reordering anyone. */
-  get idle(): boolean { return this.queued === 0 }
 }
 
 /** PostgreSQL SQLSTATEs worth retrying: serialization_failure, deadlock_detected. */

@@ -58,8 +58,6 @@ export interface PathInfoService {
   /** The same answer, synchronously when it is at hand (a cached or synchronous lookup). */
   queryPathInfoNow?(path: StorePath): PathInfo | undefined | Promise<PathInfo | undefined>
   isValidPath(path: StorePath): Promise<boolean>
-  /** `isValidPath`, answered synchronously where it can be (optional). */
-  isValidPathNow?(path: StorePath): boolean | Promise<boolean>
   /** The valid subset of `paths`, sorted (C++ `queryValidPaths` without substitution). */
   queryValidPaths(paths: Iterable<StorePath>): Promise<StorePath[]>
   /** The valid path whose hash part is `hashPart` (32 nix32 characters), if any. */
@@ -97,11 +95,6 @@ export interface PathInfoService {
    * read it right after the commit, so a caller need not query it again.
    */
   registerValidPaths(regs: readonly ValidPathRegistration[]): Promise<RegisteredPaths>
-  /**
-   * `registerValidPaths` as one synchronous transaction where the backend can (optional);
-   * undefined when it cannot right now (nothing was written: use `registerValidPaths`).
-   */
-  registerValidPathsNow?(regs: readonly ValidPathRegistration[]): RegisteredPaths | undefined
   /** C++ `addSignatures`: union with the stored signatures. InvalidPathError if not valid. */
   addSignatures(path: StorePath, sigs: Iterable<string>): Promise<void>
   /**

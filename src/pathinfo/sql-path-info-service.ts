@@ -172,31 +172,21 @@ export class SqlPathInfoService implements PathInfoService {
     return raw instanceof Promise ? raw.then(decode, retry) : decode(raw)
   }
 
-  async isValidPath(path: StorePath): Promise<boolean> { return this.isValidPathNow(path) }
-
-  /** `isValidPath`, answered synchronously when it can be (as `queryPathInfoNow`). */
-  isValidPathNow(path: StorePath): boolean | Promise<boolean> {
+  async isValidPath(path: StorePath): Promise<boolean> {
     const printed = this.print(path)
-    const hit = this.cache?.get(printed)
+    const cache = this.cache
+    const hit = cache?.get(printed)
     if (hit !== undefined) return hit !== null
-    const generation = this.cache?.begin() ?? 0
-    const retry = (e: unknown): Promise<boolean> => {
-      if (!isRetryable(e)) throw e
-      return withRetry('querying path validity', { giveUpMs: this.giveUpMs }, async () => this.hot.validId(printed)).then(id => this.noteValidity(printed, id, generation))
-    }
+    const generation = cache?.begin() ?? 0
     let id
     try {
-      id = this.hot.validId(printed)
+      id = await this.hot.validId(printed)
     } catch (e) {
-      return retry(e)
+      if (!isRetryable(e)) throw e
+      id = await withRetry('querying path validity', { giveUpMs: this.giveUpMs }, async () => this.hot.validId(printed))
     }
-    if (id instanceof Promise) return id.then(i => this.noteValidity(printed, i, generation), retry)
-    return this.noteValidity(printed, id, generation)
-  }
-
-  /** Only the negative answer can be kept (a positive one has no PathInfo to cache). */
-  private noteValidity(printed: string, id: number | undefined, generation: number): boolean {
-    if (id === undefined) this.cache?.set(printed, null, generation)
+    // Only the negative answer can be kept (a positive one has no PathInfo to cache).
+    if (id === undefined) cache?.set(printed, null, generation)
     return id !== undefined
   }
 
@@ -332,30 +322,6 @@ export class SqlPathInfoService implements PathInfoService {
 
   // ---- writes ---------------------------------------------------------------------------
 
-  /**
-   * `registerValidPaths` as one synchronous transaction, when the backend has them (SQLite), the
-   * batch is small and none of our other writes is running or waiting (it would overtake them);
-   * undefined otherwise, and also when the database is busy (nothing was written: the caller
-   * goes the asynchronous way, which waits and retries).
-   */
-  registerValidPathsNow(regs: readonly ValidPathRegistration[]): RegisteredPaths | undefined {
-    const hot = this.hot
-    if (!hot.registerNow || regs.length === 0 || regs.length > PLAN_CHUNK || regs.length >= ANALYZE_AFTER) return undefined
-    if (this.mutex && !this.mutex.idle) return undefined
-    const plans = planRegistration(this.storeDir, regs, this.now())
-    let fresh: ReadonlySet<string> | undefined
-    this.cache?.invalidate()
-    try {
-      fresh = hot.registerNow(plans)
-    } catch (e) {
-      if (!isRetryable(e)) throw e
-      fresh = undefined
-    } finally {
-      this.cache?.invalidate()
-    }
-    return fresh && this.registered(plans, fresh)
-  }
-
   async registerValidPaths(regs: readonly ValidPathRegistration[]): Promise<RegisteredPaths> {
     if (regs.length === 0) return { info: () => undefined }
     const plans = regs.length <= PLAN_CHUNK
@@ -368,11 +334,7 @@ export class SqlPathInfoService implements PathInfoService {
       if (this.dialect === 'pg') await this.knex.raw('analyze "ValidPaths", "Refs", "DerivationOutputs"').catch(() => undefined)
       this.afterBulkWrite?.()
     }
-    return this.registered(plans, fresh)
-  }
-
-  /** A new row holds exactly the planned columns and references: decoded (on demand) as a read would. */
-  private registered(plans: readonly PlannedPath[], fresh: ReadonlySet<string>): RegisteredPaths {
+    // A new row holds exactly the planned columns and references: decoded (on demand) as a read would.
     let byKey: Map<string, PlannedPath> | undefined
     return {
       info: printed => {

@@ -179,10 +179,6 @@ export class SqliteOps implements HotOps {
     return b === undefined ? undefined : new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
   }
 
-  registerNow(plans: readonly PlannedPath[]): ReadonlySet<string> | undefined {
-    return plans.length <= this.opts.maxPathsPerTick ? this.s.registerAll(plans) : undefined
-  }
-
   async register(plans: readonly PlannedPath[]): Promise<ReadonlySet<string>> {
     const chunk = this.opts.maxPathsPerTick
     const bulk = this.opts.bulk

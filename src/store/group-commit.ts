@@ -13,9 +13,6 @@ export class GroupCommit<T, R = void> {
 
   constructor(private readonly flush: (items: readonly T[]) => Promise<R>) {}
 
-  /** No group being flushed or waiting. */
-  get idle(): boolean { return !this.running && this.queue.length === 0 }
-
   submit(items: readonly T[]): Promise<R> {
     return new Promise((resolve, reject) => {
       this.queue.push({ items, resolve, reject })

@@ -31,13 +31,6 @@ localStoreConformance({
   reopen: root => openAt(root),
 }, scratch)
 
-// Without fsyncs a lone commit takes the synchronous registration (commitPaths): the same suite over it.
-localStoreConformance({
-  name: 'sqlite, fsync-store-paths = false',
-  async open(root) { return nativeAddon() ? openAt(root, 'fsync-store-paths = false\n') : noAddon },
-  reopen: root => openAt(root, 'fsync-store-paths = false\n'),
-}, scratch)
-
 let server: PgServer | string | undefined
 let url: string | undefined
 localStoreConformance({

@@ -116,15 +116,6 @@ export class LocalStore implements Store {
   // ---- queries --------------------------------------------------------------------------------
 
   isValidPath(p: StorePath): Promise<boolean> { return this.deps.pathInfo.isValidPath(p) }
-  /** `isValidPath` without a promise where the database answers at once (the add path asks twice per path). */
-  private isValidNow(p: StorePath): boolean | Promise<boolean> {
-    const pi = this.deps.pathInfo
-    return pi.isValidPathNow ? pi.isValidPathNow(p) : pi.isValidPath(p)
-  }
-  /** Record a temporary root for the client, without a promise in the common case. */
-  private addTempRootNow(ctx: OpContext, p: StorePath): Promise<void> | undefined {
-    return this.deps.tempRoots.addNow(ctx.clientId, p)
-  }
   queryPathInfo(p: StorePath): Promise<PathInfo | undefined> { return this.deps.pathInfo.queryPathInfo(p) }
   queryPathInfoNow(p: StorePath): PathInfo | undefined | Promise<PathInfo | undefined> {
     const pi = this.deps.pathInfo
@@ -219,13 +210,11 @@ export class LocalStore implements Store {
       }
       // Repair is open to untrusted clients here, as in C++ (daemon.cc checks it only for
       // VerifyStore and builds): the contents are verified against the NAR hash regardless.
-      const rooted = this.addTempRootNow(ctx, info.path)
-      if (rooted) await rooted
-      if (!opts.repair && (await this.isValidNow(info.path))) return
-      const lockPath = [this.realPath(info.path)]
-      const locks = PathLocks.tryAcquireSync(lockPath) ?? (await PathLocks.acquire(lockPath, { signal: ctx.signal }))!
+      await this.deps.tempRoots.add(ctx.clientId, info.path)
+      if (!opts.repair && (await this.isValidPath(info.path))) return
+      const locks = (await PathLocks.acquire([this.realPath(info.path)], { signal: ctx.signal }))!
       try {
-        if (!opts.repair && (await this.isValidNow(info.path))) return
+        if (!opts.repair && (await this.isValidPath(info.path))) return
         consumed = true
         const staged = await this.deps.bridge.stageNar(nar, { signal: ctx.signal })
         const root = await staged.root
@@ -315,14 +304,12 @@ export class LocalStore implements Store {
       path, deriver: undefined, narHash: staged.narHash, references: refs.sort(byBaseName),
       registrationTime: 0, narSize: staged.narSize, ultimate: false, sigs: [], ca,
     }
-    const rooted = this.addTempRootNow(ctx, path)
-    if (rooted) await rooted
+    await this.deps.tempRoots.add(ctx.clientId, path)
     let registered: PathInfo | undefined
-    if (repair || !(await this.isValidNow(path))) {
-      const lockPath = [this.realPath(path)]
-      const locks = PathLocks.tryAcquireSync(lockPath) ?? (await PathLocks.acquire(lockPath, { signal: ctx.signal }))!
+    if (repair || !(await this.isValidPath(path))) {
+      const locks = (await PathLocks.acquire([this.realPath(path)], { signal: ctx.signal }))!
       try {
-        if (repair || !(await this.isValidNow(path))) registered = (await this.commitPaths([{ info, root }], repair)).info(this.storeDir.print(path))
+        if (repair || !(await this.isValidPath(path))) registered = (await this.commitPaths([{ info, root }], repair)).info(this.storeDir.print(path))
         locks.setDeletion(true)
       } finally {
         await locks.release()
@@ -420,14 +407,6 @@ export class LocalStore implements Store {
     for (const it of items) {
       const derivationOutputs = it.derivationOutputs ?? (it.info.path.isDerivation() ? await this.derivationOutputsOf(it.info.path) : undefined)
       regs.push({ info: it.info, castoreRoot: encodeRootNode(it.info.path.baseName, it.root), derivationOutputs })
-    }
-    // Without fsyncs the group's barrier has nothing to wait for: when no group is being
-    // committed, register at once in one synchronous transaction (the group commit's promise
-    // hops were a good part of a small path's cost). Undefined: busy, take the group's way.
-    // (castore's sync, skipped here, only fsyncs directories when fsync-store-paths is on.)
-    if (!this.deps.settings['fsync-store-paths'] && this.commits.idle && this.deps.pathInfo.registerValidPathsNow) {
-      const now = this.deps.pathInfo.registerValidPathsNow(regs)
-      if (now !== undefined) return now
     }
     return this.commits.submit(regs)
   }

@@ -77,30 +77,6 @@ export class TempRoots {
   /** Called by our collector while it holds gc.lock exclusively. */
   setCollector(c: ActiveCollector | undefined): void { this.collector = c }
 
-  /**
-   * `add`, done synchronously when nothing has to be waited for (our file and gc.lock are open,
-   * no collector runs): undefined then, else the promise of `add`. The daemon adds a root per
-   * path it adds; this saves the promise hops of the common case.
-   */
-  addNow(clientId: string, path: StorePath): Promise<void> | undefined {
-    const fh = this.fh
-    const gc = this.gcFh
-    if (fh === undefined || gc === undefined || this.collector) return this.add(clientId, path)
-    const printed = this.storeDir.print(path)
-    let set = this.byClient.get(clientId)
-    if (!set) this.byClient.set(clientId, (set = new Set()))
-    if (set.has(printed)) return undefined
-    if (!(this.sharedHolders > 0 || tryLockFd(gc.fd, 'read'))) return this.add(clientId, path) // a foreign collector runs
-    this.sharedHolders++
-    try {
-      set.add(printed)
-      writeSync(fh.fd, printed + '\0')
-    } finally {
-      this.releaseShared()
-    }
-    return undefined
-  }
-
   async add(clientId: string, path: StorePath): Promise<void> {
     const printed = this.storeDir.print(path)
     let set = this.byClient.get(clientId)
