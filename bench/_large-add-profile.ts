@@ -34,10 +34,12 @@ try {
       trusted: true, logger: nullLogger, clientId: 'bench',
       settings: { keepFailed: false, keepGoing: false, tryFallback: false, maxBuildJobs: 1, maxSilentTime: 0, buildCores: 1, useSubstitutes: false, overrides: new Map() },
     }
+    const c0 = process.cpuUsage()
     const t0 = performance.now()
     const info = await store.addToStore(ctx, 'big', { method: 'nar', algo: 'sha256' }, [], dumpPath(file), false)
     const s = (performance.now() - t0) / 1000
-    console.log(`${info.narHash.toString()} ${(size / 1048576 / s).toFixed(0)} MiB/s (${s.toFixed(3)} s)`)
+    const c = process.cpuUsage(c0)
+    console.log(`${info.narHash.toString()} ${(size / 1048576 / s).toFixed(0)} MiB/s (${s.toFixed(3)} s; cpu ${(c.user / 1e6).toFixed(2)} user + ${(c.system / 1e6).toFixed(2)} sys, all threads)`)
     await store.close()
   }
 } finally {

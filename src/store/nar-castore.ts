@@ -35,7 +35,15 @@ export interface IngestNarOptions {
    * Only sensible when a put does not fsync.
    */
   syncPutMax?: number
+  /**
+   * A NAR up to this size (default 64 KiB) is read whole first; if it is a single regular
+   * file, its contents are stored as one blob (synchronously up to `syncPutMax`) without the
+   * streaming decoder. 0: always stream.
+   */
+  wholeMax?: number
 }
+
+const WHOLE_MAX = 64 * 1024
 
 export interface IngestNarResult {
   root: Node
@@ -79,11 +87,12 @@ export async function syncCastore(blobs: BlobService, dirs: DirectoryService): P
  * decode the next NAR of a stream while this one's files are still being written.
  */
 export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blobs: BlobService, dirs: DirectoryService, opts: IngestNarOptions = {}): Promise<StagedNar> {
-  if (isByteSource(src) || !opts.syncPutMax) return stageNarStream(src, blobs, dirs, opts)
+  const wholeMax = Math.max(opts.wholeMax ?? WHOLE_MAX, opts.syncPutMax ?? 0)
+  if (isByteSource(src) || wholeMax === 0) return stageNarStream(src, blobs, dirs, opts)
   // A small NAR (`nix-store --add` of a file, a .drv) is read whole first: a single regular
-  // file is then hashed and stored by synchronous calls, without the streaming decoder. An
-  // upload already buffered whole is taken without iterating.
-  let held = (src as WholeIfBuffered).takeWhole?.(opts.syncPutMax)
+  // file is then hashed and stored as one blob (by synchronous calls where allowed), without
+  // the streaming decoder. An upload already buffered whole is taken without iterating.
+  let held = (src as WholeIfBuffered).takeWhole?.(wholeMax)
   if (held === undefined) {
     const it = src[Symbol.asyncIterator]()
     held = []
@@ -93,19 +102,27 @@ export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blob
       if (r.done) break
       held.push(r.value)
       size += r.value.length
-      if (size > opts.syncPutMax) return stageNarStream(prepend(held, it), blobs, dirs, opts)
+      if (size > wholeMax) return stageNarStream(prepend(held, it), blobs, dirs, opts)
     }
   }
   const nar = held.length === 1 ? held[0]! : Buffer.concat(held)
   opts.signal?.throwIfAborted()
   const file = singleFileOf(nar)
-  const digest = file && blobs.putSync?.(file.contents)
-  if (file === undefined || digest === undefined) return stageNarStream(prepend([nar], undefined), blobs, dirs, opts)
-  return {
-    narSize: nar.length,
-    narSha256: NixHash.of('sha256', nar),
-    root: Promise.resolve({ kind: 'file', digest, size: BigInt(file.contents.length), executable: file.executable }),
+  if (file === undefined) return stageNarStream(prepend([nar], undefined), blobs, dirs, opts)
+  const size = BigInt(file.contents.length)
+  const digest = file.contents.length <= (opts.syncPutMax ?? 0) ? blobs.putSync?.(file.contents) : undefined
+  let root: Promise<Node>
+  if (digest !== undefined) {
+    root = Promise.resolve({ kind: 'file', digest, size, executable: file.executable })
+  } else {
+    // Stored in the background: a chunk we were handed may be a view of the producer's buffer
+    // (an upload's connection buffer, reused for the next message), so it is copied; a
+    // concatenation is ours already.
+    const data = held.length === 1 ? Uint8Array.prototype.slice.call(file.contents) : file.contents
+    root = blobs.put(data).then((d): Node => ({ kind: 'file', digest: d, size, executable: file.executable }))
+    root.catch(() => {})
   }
+  return { narSize: nar.length, narSha256: NixHash.of('sha256', nar), root }
 }
 
 /** `held`, then the rest of `it`. */
