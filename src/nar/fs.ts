@@ -14,15 +14,16 @@
  * it on one core; the machine has two. `helper: 'never'` keeps everything on this thread.
  */
 import { createHash } from 'node:crypto'
-import { lstatSync } from 'node:fs'
+import { constants as fsConstants, lstatSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { NixHash, type HashAlgo } from '../store-path/index.js'
-import { ByteSource } from '../wire/index.js'
-import { NarRestoreError } from './errors.js'
+import { ByteSource, WireWriter } from '../wire/index.js'
+import { NarDumpError, NarRestoreError } from './errors.js'
 import { type FileRange, type HelperMode, NarDumper, WAIT } from './fs-dump.js'
 import { narNative } from './fs-native.js'
 import { FsRestoreSink, type RestoreSinkOptions } from './fs-restore.js'
 import { decodeNar, type NarReadOptions, type NarResult, type NarSink } from './stream.js'
+import { NAR_VERSION_MAGIC_1 } from './format.js'
 
 export type { FileRange, HelperMode }
 export { FdOutput } from './fs-output.js'
@@ -65,7 +66,27 @@ const show = (p: Buffer): string => p.toString('utf8')
  * `nix-store --dump` writes it: entries in byte order of their names, `executable` when the
  * owner may execute, other file types refused.
  */
-export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+export function dumpPath(path: string | Buffer, opts: DumpOptions = {}): AsyncGenerator<Uint8Array, void, undefined> & StableChunks {
+  const g = dumpPieces(path, opts)
+  return opts.recycle ? g : Object.assign(g, { stableChunks: true as const })
+}
+
+/**
+ * A byte stream that never changes a chunk once it has handed it out (no buffer reuse), so a
+ * consumer may keep chunks, or hand them to another thread, without copying them.
+ */
+export interface StableChunks {
+  readonly stableChunks?: true
+}
+
+async function* dumpPieces(path: string | Buffer, opts: DumpOptions): AsyncGenerator<Uint8Array, void, undefined> {
+  if (!opts.recycle && opts.helper !== 'always') {
+    const st = lstatSync(path, { throwIfNoEntry: false })
+    if (st !== undefined && st.isFile() && st.size >= BIG_ROOT_FILE) {
+      yield* dumpBigFile(path, opts)
+      return
+    }
+  }
   const d = new NarDumper(path, opts)
   try {
     for (;;) {
@@ -81,6 +102,57 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
     }
   } finally {
     d.close()
+  }
+}
+
+/** A root that is a regular file at least this big is read by dumpBigFile. */
+const BIG_ROOT_FILE = 8 * 1024 * 1024
+/** Reads of a big root file in flight. */
+const BIG_READS_AHEAD = 4
+
+/**
+ * The NAR of a root that is one big regular file, its contents read on the thread pool a few
+ * pieces ahead into fresh buffers: this thread only frames and hands them on (where the
+ * dumper would read here or copy out of its helper's ring), so a consumer that hashes and
+ * stores them (addToStore of a big file) has this thread to itself.
+ */
+async function* dumpBigFile(path: string | Buffer, opts: DumpOptions): AsyncGenerator<Uint8Array, void, undefined> {
+  const fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK)
+  try {
+    const st = await fh.stat()
+    if (!st.isFile()) throw new NarDumpError(`file '${show(typeof path === 'string' ? Buffer.from(path) : path)}' changed while it was being read (no longer a regular file)`)
+    const size = st.size
+    const w = new WireWriter(160).string(NAR_VERSION_MAGIC_1).string('(').string('type').string('regular')
+    if ((st.mode & 0o100) !== 0) w.string('executable').string('')
+    yield w.string('contents').u64(size).finish()
+    const readSize = opts.readSize ?? 1024 * 1024
+    const reads: Array<Promise<Uint8Array>> = []
+    let next = 0
+    const issue = (): void => {
+      while (reads.length < BIG_READS_AHEAD && next < size) {
+        const at = next, n = Math.min(readSize, size - at)
+        next += n
+        const p = fh.read(Buffer.allocUnsafeSlow(n), 0, n, at).then(({ bytesRead, buffer }) => {
+          if (bytesRead !== n) throw new NarDumpError(`file '${show(typeof path === 'string' ? Buffer.from(path) : path)}' changed while it was being read (shorter than expected)`)
+          return buffer
+        })
+        p.catch(() => {}) // awaited in order below
+        reads.push(p)
+      }
+    }
+    issue()
+    while (reads.length > 0) {
+      const piece = await reads.shift()!
+      issue()
+      yield piece
+      opts.signal?.throwIfAborted()
+    }
+    const pad = (8 - (size % 8)) % 8
+    const t = new WireWriter(32)
+    if (pad) t.raw(new Uint8Array(pad))
+    yield t.string(')').finish()
+  } finally {
+    await fh.close()
   }
 }
 

@@ -139,6 +139,28 @@ describe('NAR ⇄ castore', () => {
     } finally { await rm(tmp, { recursive: true, force: true }) }
   })
 
+  it('takes a stable source (dumpPath) in place: the same NAR sha256, size and blob as a copied one, whole or chunked, fsync or not', async function () {
+    this.timeout(60_000)
+    const tmp = await mkdtemp(join(tmpdir(), 'tsnix-stage-stable-'))
+    try {
+      // Big enough for the thread-pool SHA-256 (past 4 MiB) and for in-place writes (1 MiB pieces).
+      for (const tree of [narFile(pseudoRandomBytes(12 * 1024 * 1024 + 3, 8), true), narDirectory({ a: narFile(pseudoRandomBytes(6 * 1024 * 1024 + 1, 9)), b: narFile('x') })]) {
+        const nar = encodeNarTree(tree)
+        for (const [i, opts] of [{ fsync: false, chunking: false }, { fsync: true, chunking: false }, { fsync: false, chunking: undefined }].entries()) {
+          const blobs = await FsBlobService.open(await FsObjectStore.open(join(tmp, `castore-${i}`), { fsync: opts.fsync }), opts.chunking === false ? { chunking: false } : {})
+          const dirs = new MemoryDirectoryService()
+          const stable = Object.assign(once(nar, 1024 * 1024 + 5), { stableChunks: true as const })
+          const staged = await stageNar(stable, blobs, dirs, { syncPutMax: 64 * 1024 })
+          assert.equal(Buffer.from(staged.narSha256.digest).toString('hex'), sha256hex(nar), `case ${i}`)
+          assert.equal(staged.narSize, nar.length)
+          const copied = await stageNar(once(nar, 1024 * 1024 + 5), new MemoryBlobService(), new MemoryDirectoryService())
+          assert.ok(nodesEqual(await staged.root, await copied.root), `case ${i}`)
+          assert.deepEqual(await collectBytes(renderNar(await staged.root, blobs, dirs)), nar, `case ${i}`)
+        }
+      }
+    } finally { await rm(tmp, { recursive: true, force: true }) }
+  })
+
   it('stores a large file in chunks and shares them with an edited copy', async () => {
     const blobs = new MemoryBlobService(), dirs = new MemoryDirectoryService()
     const data = pseudoRandomBytes(4 * 1024 * 1024, 3)

@@ -15,7 +15,7 @@ import {
   CorruptObjectError, Directory, NotFoundError, type BlobReader, type BlobService, type DirectoryService,
   type Entry, type FileNode, type Node,
 } from '../castore/index.js'
-import { bytesEqual, decodeNar, NarEncoder, type NarFileContents, type NarPath, type NarSink } from '../nar/index.js'
+import { bytesEqual, decodeNar, NarEncoder, type NarFileContents, type NarPath, type NarSink, type StableChunks } from '../nar/index.js'
 import { NixHash } from '../store-path/index.js'
 import { narFileHead, narFileTail } from './flat-dump.js'
 import { type ByteSource, type WholeIfBuffered, WireReader } from '../wire/index.js'
@@ -102,7 +102,7 @@ export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blob
       if (r.done) break
       held.push(r.value)
       size += r.value.length
-      if (size > wholeMax) return stageNarStream(prepend(held, it), blobs, dirs, opts)
+      if (size > wholeMax) return stageNarStream(keepStable(src, prepend(held, it)), blobs, dirs, opts)
     }
   }
   const nar = held.length === 1 ? held[0]! : Buffer.concat(held)
@@ -123,6 +123,11 @@ export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blob
     root.catch(() => {})
   }
   return { narSize: nar.length, narSha256: NixHash.of('sha256', nar), root }
+}
+
+/** `g`, marked as never changing its chunks when `src` is. */
+function keepStable(src: AsyncIterable<Uint8Array>, g: AsyncGenerator<Uint8Array, void, undefined>): AsyncGenerator<Uint8Array, void, undefined> {
+  return (src as StableChunks).stableChunks === true ? Object.assign(g, { stableChunks: true as const }) : g
 }
 
 /** `held`, then the rest of `it`. */
@@ -160,6 +165,9 @@ async function stageNarStream(src: AsyncIterable<Uint8Array> | ByteSource, blobs
   const inFlight = new Set<Promise<unknown>>()
   let root: Promise<Node> | undefined
   let anyDir = false
+  // A source that never changes a chunk it handed out (dumpPath): its bytes, and the decoder's
+  // views of them, are hashed and written in place, not copied.
+  const stable = !isByteSource(src) && (src as StableChunks).stableChunks === true
 
   /** Record a node at `path`: in its parent directory, or as the root. */
   const place = (path: NarPath, node: Promise<Node>): void => {
@@ -205,7 +213,7 @@ async function stageNarStream(src: AsyncIterable<Uint8Array> | ByteSource, blobs
       }
       const w = blobs.openWrite()
       try {
-        for (let piece = await contents.read(); piece !== undefined; piece = await contents.read()) await w.write(piece)
+        for (let piece = await contents.read(); piece !== undefined; piece = await contents.read()) await w.write(piece, stable)
       } catch (e) { await w.abort(); throw e }
       const size = w.written
       place(path, w.close().then((digest): Node => ({ kind: 'file', digest, size: BigInt(size), executable })))
@@ -217,7 +225,7 @@ async function stageNarStream(src: AsyncIterable<Uint8Array> | ByteSource, blobs
 
   // An iterable source is hashed on a worker thread once it is large (sha256-offload.ts); a
   // ByteSource (the daemon's wire) by the decoder, which knows where the NAR ends in it.
-  const sha = isByteSource(src) ? undefined : new OffloadedSha256()
+  const sha = isByteSource(src) ? undefined : new OffloadedSha256(stable)
   let res, narSha256: NixHash
   try {
     const input = sha === undefined ? src : teeSha(src as AsyncIterable<Uint8Array>, sha)
