@@ -118,6 +118,7 @@ const BIG_READS_AHEAD = 4
  */
 async function* dumpBigFile(path: string | Buffer, opts: DumpOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK)
+  let closed = false
   try {
     const st = await fh.stat()
     if (!st.isFile()) throw new NarDumpError(`file '${show(typeof path === 'string' ? Buffer.from(path) : path)}' changed while it was being read (no longer a regular file)`)
@@ -144,15 +145,18 @@ async function* dumpBigFile(path: string | Buffer, opts: DumpOptions): AsyncGene
     while (reads.length > 0) {
       const piece = await reads.shift()!
       issue()
+      // Closed once read: a consumer that stops at the NAR's last byte never resumes us.
+      if (reads.length === 0) { closed = true; await fh.close() }
       yield piece
       opts.signal?.throwIfAborted()
     }
     const pad = (8 - (size % 8)) % 8
     const t = new WireWriter(32)
     if (pad) t.raw(new Uint8Array(pad))
+    if (!closed) { closed = true; await fh.close() } // (an empty file: nothing was read)
     yield t.string(')').finish()
   } finally {
-    await fh.close()
+    if (!closed) await fh.close()
   }
 }
 
