@@ -1,7 +1,10 @@
 /**
- * Adds one large random file with LocalStore.addToStore and prints the time (a profiling aid for
- * the `large` store bench row: run under `node --cpu-prof dist/bench/_large-add-profile.js`).
- * Env: TSNIX_LARGE_MIB (default 512), TSNIX_LARGE_DIR (default os.tmpdir()).
+ * Adds one large random file with LocalStore.addToStore and prints the time and the CPU of all
+ * threads (a profiling aid for the `large` store bench row: run under `node --cpu-prof
+ * dist/bench/_large-add-profile.js` or `perf record`). Env: TSNIX_LARGE_MIB (default 512),
+ * TSNIX_LARGE_DIR (default os.tmpdir()), TSNIX_LARGE_FILE (add this file instead),
+ * TSNIX_LARGE_REPS (adds in one process, each into a fresh store), TSNIX_LARGE_FSYNC=1
+ * (keep `fsync-store-paths`; default off).
  */
 import { randomFillSync } from 'node:crypto'
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs'
