@@ -25,7 +25,11 @@ export interface BlobReader {
 
 /** Bytes go in with `write`; `close` stores the blob and returns its digest. */
 export interface BlobWriter {
-  /** Append `data`: copied, unless `stable` (never changed by the caller: stored in place where possible). */
+  /**
+   * Append `data`: copied, unless `stable` (never changed by the caller: stored in place where
+   * possible; as ObjectWriter.write, at most STABLE_WRITES_HELD stable pieces are still
+   * referenced once a write settles).
+   */
   write(data: Uint8Array, stable?: boolean): Promise<void>
   close(): Promise<B3Digest>
   /** Discard what was written (already stored chunks stay; GC collects them). */

@@ -23,7 +23,7 @@ import zlib from 'node:zlib'
 import { nativeCalls, type NativeCalls } from '../os/native.js'
 import { B3Digest } from './digest.js'
 import { CastoreConfigError, NotFoundError } from './errors.js'
-import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
+import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter, STABLE_WRITES_HELD } from './object-store.js'
 
 export type Compression = 'none' | 'deflate' | 'brotli'
 
@@ -41,7 +41,7 @@ const NS_DIR: Record<Namespace, string> = { blob: 'blobs', index: 'index', dir: 
 const HEX64 = /^[0-9a-f]{64}$/
 const READ_PIECE = 1024 * 1024
 /** Streamed object writes: buffers queued for writing, and the size of each. */
-const WRITES_IN_FLIGHT = 3
+const WRITES_IN_FLIGHT = STABLE_WRITES_HELD
 const WRITE_BUF = 1024 * 1024
 /** A stable piece at least this long is written in place rather than copied into a staging buffer. */
 const STABLE_DIRECT = 256 * 1024

@@ -68,6 +68,29 @@ describe('NAR and the filesystem', () => {
     }
   })
 
+  it('reuses a big root file\'s buffers within the window its consumer declares, never sooner', async function () {
+    this.timeout(30_000)
+    const data = randomBytes(12 * 1024 * 1024 + 9)
+    const f = join(tmp, 'big')
+    writeFileSync(f, data)
+    const g = dumpPath(f, { readSize: 1024 * 1024 })
+    g.reuseAfter!(2 * 1024 * 1024, 3)
+    const got: Uint8Array[] = []
+    const seen: Array<{ buffer: ArrayBufferLike; at: number; bytes: number }> = []
+    let chunks = 0, bytes = 0
+    for await (const p of g) {
+      // A buffer handed out again must be past the window: 2 MiB and 3 chunks after its last use.
+      const last = seen.filter(s => s.buffer === p.buffer).pop()
+      if (last !== undefined) assert.ok(chunks - last.at - 1 >= 3 && bytes - last.bytes >= 2 * 1024 * 1024, `chunk ${chunks} reused too soon`)
+      got.push(Uint8Array.prototype.slice.call(p)) // this consumer copies what it keeps
+      chunks++
+      bytes += p.length
+      seen.push({ buffer: p.buffer, at: chunks - 1, bytes })
+    }
+    assert.deepEqual(concatBytes(got), encodeNarTree(narFile(data)))
+    assert.ok(new Set(seen.map(s => s.buffer)).size < chunks - 4, 'buffers were reused')
+  })
+
   it('refuses a big root file that shrinks while it is dumped', async function () {
     const f = join(tmp, 'big')
     writeFileSync(f, randomBytes(10 * 1024 * 1024))

@@ -67,8 +67,13 @@ const show = (p: Buffer): string => p.toString('utf8')
  * owner may execute, other file types refused.
  */
 export function dumpPath(path: string | Buffer, opts: DumpOptions = {}): AsyncGenerator<Uint8Array, void, undefined> & StableChunks {
-  const g = dumpPieces(path, opts)
-  return opts.recycle ? g : Object.assign(g, { stableChunks: true as const })
+  const reuse: ReuseWindow = { bytes: 0, chunks: 0, on: false }
+  const g = dumpPieces(path, opts, reuse)
+  if (opts.recycle) return g
+  return Object.assign(g, {
+    stableChunks: true as const,
+    reuseAfter(bytes: number, chunks: number) { Object.assign(reuse, { bytes, chunks, on: true }) },
+  })
 }
 
 /**
@@ -77,13 +82,22 @@ export function dumpPath(path: string | Buffer, opts: DumpOptions = {}): AsyncGe
  */
 export interface StableChunks {
   readonly stableChunks?: true
+  /**
+   * The consumer's promise that it is done with a chunk (and every view of it) once it has
+   * asked for the chunks after it, at least `bytes` bytes and at least `chunks` chunks of
+   * them: the producer may then reuse the chunk's memory (fewer fresh buffers, so less garbage
+   * collection). Call before reading.
+   */
+  reuseAfter?(bytes: number, chunks: number): void
 }
 
-async function* dumpPieces(path: string | Buffer, opts: DumpOptions): AsyncGenerator<Uint8Array, void, undefined> {
+interface ReuseWindow { bytes: number; chunks: number; on: boolean }
+
+async function* dumpPieces(path: string | Buffer, opts: DumpOptions, reuse: ReuseWindow): AsyncGenerator<Uint8Array, void, undefined> {
   if (!opts.recycle && opts.helper !== 'always') {
     const st = lstatSync(path, { throwIfNoEntry: false })
     if (st !== undefined && st.isFile() && st.size >= BIG_ROOT_FILE) {
-      yield* dumpBigFile(path, opts)
+      yield* dumpBigFile(path, opts, reuse)
       return
     }
   }
@@ -116,7 +130,7 @@ const BIG_READS_AHEAD = 4
  * dumper would read here or copy out of its helper's ring), so a consumer that hashes and
  * stores them (addToStore of a big file) has this thread to itself.
  */
-async function* dumpBigFile(path: string | Buffer, opts: DumpOptions): AsyncGenerator<Uint8Array, void, undefined> {
+async function* dumpBigFile(path: string | Buffer, opts: DumpOptions, reuse: ReuseWindow): AsyncGenerator<Uint8Array, void, undefined> {
   const fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK)
   let closed = false
   try {
@@ -125,17 +139,24 @@ async function* dumpBigFile(path: string | Buffer, opts: DumpOptions): AsyncGene
     const size = st.size
     const w = new WireWriter(160).string(NAR_VERSION_MAGIC_1).string('(').string('type').string('regular')
     if ((st.mode & 0o100) !== 0) w.string('executable').string('')
-    yield w.string('contents').u64(size).finish()
+    const head = w.string('contents').u64(size).finish()
+    yield head
     const readSize = opts.readSize ?? 1024 * 1024
-    const reads: Array<Promise<Uint8Array>> = []
+    const reads: Array<Promise<{ buf: Buffer; piece: Uint8Array }>> = []
+    // With the consumer's reuse window: buffers handed out (oldest first, with the stream
+    // offset of their chunk's end and its index), and those it is done with.
+    const lent: Array<{ buf: Buffer; end: number; index: number }> = []
+    const free: Buffer[] = []
+    let pulledBytes = head.length, pulledChunks = 1
     let next = 0
     const issue = (): void => {
       while (reads.length < BIG_READS_AHEAD && next < size) {
         const at = next, n = Math.min(readSize, size - at)
         next += n
-        const p = fh.read(Buffer.allocUnsafeSlow(n), 0, n, at).then(({ bytesRead, buffer }) => {
+        const buf = reuse.on ? (free.pop() ?? Buffer.allocUnsafeSlow(readSize)) : Buffer.allocUnsafeSlow(n)
+        const p = fh.read(buf, 0, n, at).then(({ bytesRead }) => {
           if (bytesRead !== n) throw new NarDumpError(`file '${show(typeof path === 'string' ? Buffer.from(path) : path)}' changed while it was being read (shorter than expected)`)
-          return buffer
+          return { buf, piece: n === buf.length ? buf : buf.subarray(0, n) }
         })
         p.catch(() => {}) // awaited in order below
         reads.push(p)
@@ -143,11 +164,16 @@ async function* dumpBigFile(path: string | Buffer, opts: DumpOptions): AsyncGene
     }
     issue()
     while (reads.length > 0) {
-      const piece = await reads.shift()!
+      const { buf, piece } = await reads.shift()!
       issue()
       // Closed once read: a consumer that stops at the NAR's last byte never resumes us.
       if (reads.length === 0) { closed = true; await fh.close() }
+      if (reuse.on) lent.push({ buf, end: pulledBytes + piece.length, index: pulledChunks })
       yield piece
+      // The consumer took `piece` and asks for the next one.
+      pulledBytes += piece.length
+      pulledChunks++
+      while (lent.length > 0 && pulledBytes - lent[0]!.end >= reuse.bytes && pulledChunks - 1 - lent[0]!.index >= reuse.chunks) free.push(lent.shift()!.buf)
       opts.signal?.throwIfAborted()
     }
     const pad = (8 - (size % 8)) % 8

@@ -13,13 +13,13 @@
  */
 import {
   CorruptObjectError, Directory, NotFoundError, type BlobReader, type BlobService, type DirectoryService,
-  type Entry, type FileNode, type Node,
+  type Entry, type FileNode, type Node, STABLE_WRITES_HELD,
 } from '../castore/index.js'
 import { bytesEqual, decodeNar, NarEncoder, type NarFileContents, type NarPath, type NarSink, type StableChunks } from '../nar/index.js'
 import { NixHash } from '../store-path/index.js'
 import { narFileHead, narFileTail } from './flat-dump.js'
 import { type ByteSource, type WholeIfBuffered, WireReader } from '../wire/index.js'
-import { OffloadedSha256, SLOT } from './sha256-offload.js'
+import { OffloadedSha256, SLOT, STABLE_HELD_MAX } from './sha256-offload.js'
 
 /** Files up to this size are gathered in memory and stored in the background. */
 const SMALL_FILE = 1024 * 1024
@@ -87,6 +87,11 @@ export async function syncCastore(blobs: BlobService, dirs: DirectoryService): P
  * decode the next NAR of a stream while this one's files are still being written.
  */
 export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blobs: BlobService, dirs: DirectoryService, opts: IngestNarOptions = {}): Promise<StagedNar> {
+  // A stable source may reuse a chunk's memory once we are surely done with it: the hasher
+  // holds at most STABLE_HELD_MAX bytes; big files' writes at most STABLE_WRITES_HELD pieces
+  // (each within one chunk); besides, the decoder's current chunk, the one being split for the
+  // hasher and the two the whole-NAR probe below may hold back. Everything else is copied.
+  if (!isByteSource(src)) (src as StableChunks).reuseAfter?.(STABLE_HELD_MAX, STABLE_WRITES_HELD + 4 + 4)
   const wholeMax = Math.max(opts.wholeMax ?? WHOLE_MAX, opts.syncPutMax ?? 0)
   if (isByteSource(src) || wholeMax === 0) return stageNarStream(src, blobs, dirs, opts)
   // A small NAR (`nix-store --add` of a file, a .drv) is read whole first: a single regular

@@ -44,6 +44,11 @@ const idle: ShaWorker[] = []
 type ShaCalls = NativeCalls<'sha256New' | 'sha256UpdateAsync' | 'sha256Final'>
 /** Looked up per large stream (cheap at that rate; tests switch it). */
 const nativeSha = (): ShaCalls | null => nativeCalls('TSNIX_SHA256_NATIVE', 'sha256New', 'sha256UpdateAsync', 'sha256Final')
+/**
+ * Bytes of a stable stream the hasher may still reference when `add` settles (not yet hashed):
+ * a producer may reuse a piece once this many bytes have been added after it.
+ */
+export const STABLE_HELD_MAX = RING + SLOT
 /** Bytes one thread-pool task hashes at most (file writes queued behind it wait that long). */
 const TASK_MAX = 4 * SLOT
 
