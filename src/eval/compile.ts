@@ -10,7 +10,7 @@
  * builtins (not shadowed), inlined with C++ Nix's semantics and error traces.
  */
 import type { AttrName, Expr, ExprAttrs, ExprCall, ExprLambda, ExprVar, ExprWithRef } from './ast.js'
-import { type Env, newEnv } from './env.js'
+import { Env, envValues, getSlot, newEnv, setSlot, slotReader } from './env.js'
 import { EvalError, NixTypeError, UndefinedVarError } from './errors.js'
 import type { EvalState } from './eval-state.js'
 import { forceAt, forceThunk } from './force.js'
@@ -74,7 +74,8 @@ export class Compiler {
         const attrs = this.lazy(e.attrs)
         const body = this.compile(e.body)
         return env => {
-          const env2 = [env, attrs(env)]
+          const env2 = new Env(env, 1)
+          env2.s1 = attrs(env)
           return body(env2)
         }
       }
@@ -98,8 +99,8 @@ export class Compiler {
         return () => st.mkPosAttrs(pos)
       }
       case 'inheritFrom': {
-        const d = e.displ + 1
-        return env => forceAt(env[d] as Value, noPos)
+        const read = slotReader(e.displ + 1)
+        return env => forceAt(read(env) as Value, noPos)
       }
     }
   }
@@ -120,16 +121,16 @@ export class Compiler {
       case 'var': {
         if (e.fromWith) break
         const code = this.compile(e)
-        const d = e.displ + 1
+        const read = slotReader(e.displ + 1)
         switch (e.level) {
-          case 0: return env => { const v = env[d] as Value | undefined; return v !== undefined ? settled(v) : new Thunk(code, env) }
-          case 1: return env => { const v = (env[0] as Env)[d] as Value | undefined; return v !== undefined ? settled(v) : new Thunk(code, env) }
+          case 0: return env => { const v = read(env) as Value | undefined; return v !== undefined ? settled(v) : new Thunk(code, env) }
+          case 1: return env => { const v = read(env.up!) as Value | undefined; return v !== undefined ? settled(v) : new Thunk(code, env) }
           default: {
             const level = e.level
             return env => {
               let en = env
-              for (let l = level; l > 0; l--) en = en[0] as Env
-              const v = en[d] as Value | undefined
+              for (let l = level; l > 0; l--) en = en.up!
+              const v = read(en) as Value | undefined
               return v !== undefined ? settled(v) : new Thunk(code, env)
             }
           }
@@ -149,19 +150,19 @@ export class Compiler {
   private compileVar(e: ExprVar): Code {
     const pos = e.pos
     if (e.fromWith) return this.compileWithVar(e, e.fromWith)
-    const d = e.displ + 1
+    const read = slotReader(e.displ + 1)
     const force = (v: Value): Value => (v instanceof Thunk ? forceThunk(v, pos) : v)
     switch (e.level) {
-      case 0: return env => force(env[d] as Value)
-      case 1: return env => force((env[0] as Env)[d] as Value)
-      case 2: return env => force(((env[0] as Env)[0] as Env)[d] as Value)
-      case 3: return env => force((((env[0] as Env)[0] as Env)[0] as Env)[d] as Value)
+      case 0: return env => force(read(env) as Value)
+      case 1: return env => force(read(env.up!) as Value)
+      case 2: return env => force(read(env.up!.up!) as Value)
+      case 3: return env => force(read(env.up!.up!.up!) as Value)
       default: {
         const level = e.level
         return env => {
           let en = env
-          for (let l = level; l > 0; l--) en = en[0] as Env
-          return force(en[d] as Value)
+          for (let l = level; l > 0; l--) en = en.up!
+          return force(read(en) as Value)
         }
       }
     }
@@ -174,14 +175,14 @@ export class Compiler {
     const level = e.level
     return env => {
       let en = env
-      for (let l = level; l > 0; l--) en = en[0] as Env
+      for (let l = level; l > 0; l--) en = en.up!
       let w: ExprWithRef | undefined = fromWith
       for (;;) {
-        const attrs = st.forceAttrs(en[1] as Value, w.pos, 'while evaluating the first subexpression of a with expression')
+        const attrs = st.forceAttrs(en.s1 as Value, w.pos, 'while evaluating the first subexpression of a with expression')
         const v = attrs.get(name)
         if (v !== undefined) return forceAt(v, pos)
         if (!w.parentWith) throw new UndefinedVarError(`undefined variable '${name}'`, pos)
-        for (let l = w.prevWith; l > 0; l--) en = en[0] as Env
+        for (let l = w.prevWith; l > 0; l--) en = en.up!
         w = w.parentWith
       }
     }
@@ -306,7 +307,7 @@ export class Compiler {
     }))
     const fromLazies = a.inheritFrom?.map(x => this.lazy(x))
     const buildFromEnv = fromLazies
-      ? (up: Env): Env => { const e = newEnv(up, fromLazies.length); for (let i = 0; i < fromLazies.length; i++) e[i + 1] = fromLazies[i]!(up); return e }
+      ? (up: Env): Env => { const e = newEnv(up, fromLazies.length); for (let i = 0; i < fromLazies.length; i++) setSlot(e, i + 1, fromLazies[i]!(up)); return e }
       : undefined
     const addDynamic = (map: Map<string, Value>, pos: Map<string, PosIdx>, env: Env): void => {
       for (const d of dyn) {
@@ -367,8 +368,8 @@ export class Compiler {
       const lazies = defs.map(d => d.lazy)
       return env => {
         const env2 = newEnv(env, size)
-        for (let i = 0; i < size; i++) env2[i + 1] = lazies[i]!(env2)
-        return Attrs.fromShape(shape, env2.slice(1) as Value[])
+        for (let i = 0; i < size; i++) setSlot(env2, i + 1, lazies[i]!(env2))
+        return Attrs.fromShape(shape, envValues(env2, size) as Value[])
       }
     }
     return env => {
@@ -379,10 +380,10 @@ export class Compiler {
         let v: Value
         if (overrides && d.kind !== 'inherited') v = new Thunk(this.compile(d.expr), d.kind === 'inheritedFrom' ? fromEnv : env2)
         else v = d.lazy(d.kind === 'plain' ? env2 : d.kind === 'inherited' ? env : fromEnv)
-        env2[d.displ + 1] = v
+        setSlot(env2, d.displ + 1, v)
         map.set(d.name, v)
       }
-      if (!overrides && dyn.length === 0) return Attrs.fromShape(shape, env2.slice(1) as Value[])
+      if (!overrides && dyn.length === 0) return Attrs.fromShape(shape, envValues(env2, size) as Value[])
       let pos: Map<string, PosIdx> = staticPos
       if (overrides) {
         const vo = map.get('__overrides')!
@@ -390,7 +391,7 @@ export class Compiler {
         pos = new Map(staticPos)
         for (const [k, v] of o.entries()) {
           const def = a.attrs.get(k)
-          if (def) env2[def.displ + 1] = v
+          if (def) setSlot(env2, def.displ + 1, v)
           map.set(k, v)
           pos.set(k, o.posOf(k))
         }
@@ -411,7 +412,7 @@ export class Compiler {
     if (!fromLazies && defs.every(d => d.kind === 'plain')) {
       return env => {
         const env2 = newEnv(env, size)
-        for (let i = 0; i < size; i++) { const d = defs[i]!; env2[d.displ] = d.lazy(env2) }
+        for (let i = 0; i < size; i++) { const d = defs[i]!; setSlot(env2, d.displ, d.lazy(env2)) }
         return body(env2)
       }
     }
@@ -420,9 +421,9 @@ export class Compiler {
       let fromEnv = env2
       if (fromLazies) {
         fromEnv = newEnv(env2, fromLazies.length)
-        for (let i = 0; i < fromLazies.length; i++) fromEnv[i + 1] = fromLazies[i]!(env2)
+        for (let i = 0; i < fromLazies.length; i++) setSlot(fromEnv, i + 1, fromLazies[i]!(env2))
       }
-      for (const d of defs) env2[d.displ] = d.lazy(d.kind === 'plain' ? env2 : d.kind === 'inherited' ? env : fromEnv)
+      for (const d of defs) setSlot(env2, d.displ, d.lazy(d.kind === 'plain' ? env2 : d.kind === 'inherited' ? env : fromEnv))
       return body(env2)
     }
   }

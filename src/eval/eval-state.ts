@@ -11,7 +11,7 @@ import { copySourcePath } from './builtins/store-paths.js'
 import type { BuiltinGroup, PrimOpDef } from './builtins/registry.js'
 import { Compiler } from './compile.js'
 import { COREPKGS } from './corepkgs.js'
-import { type Env, newEnv } from './env.js'
+import { Env, newEnv, NO_ENV, setSlot } from './env.js'
 import {
   AssertionError, EvalError, MissingArgumentError, NixTypeError, StackOverflowError, renderError,
 } from './errors.js'
@@ -119,7 +119,7 @@ export class EvalState {
     this.compiler = new Compiler(this)
     this.installBuiltins(groups)
     this.baseEnv = newEnv(null, this.baseValues.length)
-    for (let i = 0; i < this.baseValues.length; i++) this.baseEnv[i + 1] = this.baseValues[i]
+    for (let i = 0; i < this.baseValues.length; i++) setSlot(this.baseEnv, i + 1, this.baseValues[i])
     this.staticBaseEnv = new StaticEnv(undefined, this.baseVars)
   }
 
@@ -155,14 +155,14 @@ export class EvalState {
         const po = this.makePrimOp(p)
         this.primops.set(strip(p.name), po)
         // Arity-0 primops are constants computed on first use.
-        const v: Value = p.arity === 0 ? new Thunk(() => p.impl(this, [], noPos), [] as Env) : po
+        const v: Value = p.arity === 0 ? new Thunk(() => p.impl(this, [], noPos), NO_ENV) : po
         this.addBase(p.name, v)
         bmap.set(strip(p.name), v)
       }
     }
     for (const g of groups) {
       for (const src of g.nixSources ?? []) {
-        const t = new Thunk(() => this.evalNixSource(src.path, src.source), [] as Env)
+        const t = new Thunk(() => this.evalNixSource(src.path, src.source), NO_ENV)
         this.addBase(src.name, t)
         bmap.set(strip(src.name), t)
       }
@@ -529,7 +529,8 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       const info = fn.info
       if (info.formals === undefined) {
         if (this.depth++ > this.settings.maxCallDepth) this.callDepthExceeded(pos)
-        const env = [fn.env, arg]
+        const env = new Env(fn.env, 1)
+        env.s1 = arg
         let r: Value
         try {
           r = info.body(env)
@@ -569,7 +570,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
         for (;;) {
           const env = newEnv(parent, info.envSize)
           const arg = args[i++]!
-          if (info.formals === undefined) env[1] = arg
+          if (info.formals === undefined) env.s1 = arg
           else this.bindFormals(info, env, arg, pos)
           const inner = info.inner
           if (inner !== undefined && i < n) { parent = env; info = inner as LambdaInfoX; continue }
@@ -630,17 +631,17 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       throw e
     }
     let slot = 1
-    if (info.arg !== undefined) env[slot++] = arg
+    if (info.arg !== undefined) setSlot(env, slot++, arg)
     const formals = info.formals!
     let used = 0
     for (let k = 0; k < formals.length; k++) {
       const f = formals[k]!
       const v = attrs.get(f.name)
       if (v !== undefined) {
-        env[slot + k] = v
+        setSlot(env, slot + k, v)
         used++
       } else if (f.def !== undefined) {
-        env[slot + k] = info.defLazies[k]!(env)
+        setSlot(env, slot + k, info.defLazies[k]!(env))
       } else {
         const e = new MissingArgumentError(`function '${info.name ?? 'anonymous lambda'}' called without required argument '${printIdentifier(f.name)}'`, info.pos)
         e.addTrace(pos, 'from call site')
@@ -676,11 +677,10 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
         if (this.depth++ > this.settings.maxCallDepth) this.callDepthExceeded(pos)
         let r: Value
         try {
-          // newEnv, not array literals: a literal's allocation site may get pretenured.
-          const outer = newEnv(fn.env, 1)
-          outer[1] = a
-          const env = newEnv(outer, 1)
-          env[1] = b
+          const outer = new Env(fn.env, 1)
+          outer.s1 = a
+          const env = new Env(outer, 1)
+          env.s1 = b
           r = inner.body(env)
         } catch (e) {
           if (this.settings.showTrace && e instanceof EvalError) this.addCallTraces(e, inner, pos)

@@ -4,7 +4,7 @@
  * storePath (C++ primops.cc "Paths" and EvalState::findFile).
  */
 import { StaticEnv } from '../bind.js'
-import type { Env } from '../env.js'
+import { Env, NO_ENV, setSlot } from '../env.js'
 import { EvalError, ThrownError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { canonPathStr, dirOf } from '../eval-state.js'
@@ -55,9 +55,8 @@ function importFile(st: EvalState, pos: PosIdx, vPath: Value, vScope: Value | un
   const scope = st.forceAttrs(vScope, pos, 'while evaluating the first argument passed to builtins.scopedImport')
   const names = scope.keys()
   const vars = new Map<string, number>()
-  const env: Env = new Array(names.length + 1)
-  env[0] = st.baseEnv
-  names.forEach((n, i) => { vars.set(n, i); env[i + 1] = scope.get(n) })
+  const env = new Env(st.baseEnv, names.length)
+  names.forEach((n, i) => { vars.set(n, i); setSlot(env, i + 1, scope.get(n)) })
   const file = resolveExprPath(st, path)
   const text = st.readFileText(file, pos)
   const e = st.parse(text, 'file', file, dirOf(file), new StaticEnv(st.staticBaseEnv, vars))
@@ -133,7 +132,7 @@ export const fileBuiltins: BuiltinGroup = {
         for (const [name, type] of entries) {
           if (type === 'unknown') {
             const p = new NixPath(path === '/' ? `/${name}` : `${path}/${name}`)
-            map.set(name, new Thunk(() => fileTypeName(safeType(st, p.path)), [] as Env))
+            map.set(name, new Thunk(() => fileTypeName(safeType(st, p.path)), NO_ENV))
           } else map.set(name, type)
         }
         return new Attrs(map)
