@@ -1,7 +1,10 @@
 /**
- * Adds one large random file with LocalStore.addToStore and prints the time (a profiling aid for
- * the `large` store bench row: run under `node --cpu-prof dist/bench/_large-add-profile.js`).
- * Env: TSNIX_LARGE_MIB (default 512), TSNIX_LARGE_DIR (default os.tmpdir()).
+ * Adds one large random file with LocalStore.addToStore and prints the time and the CPU of all
+ * threads (a profiling aid for the `large` store bench row: run under `node --cpu-prof
+ * dist/bench/_large-add-profile.js` or `perf record`). Env: TSNIX_LARGE_MIB (default 512),
+ * TSNIX_LARGE_DIR (default os.tmpdir()), TSNIX_LARGE_FILE (add this file instead),
+ * TSNIX_LARGE_REPS (adds in one process, each into a fresh store), TSNIX_LARGE_FSYNC=1
+ * (keep `fsync-store-paths`; default off).
  */
 import { randomFillSync } from 'node:crypto'
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs'
@@ -34,10 +37,12 @@ try {
       trusted: true, logger: nullLogger, clientId: 'bench',
       settings: { keepFailed: false, keepGoing: false, tryFallback: false, maxBuildJobs: 1, maxSilentTime: 0, buildCores: 1, useSubstitutes: false, overrides: new Map() },
     }
+    const c0 = process.cpuUsage()
     const t0 = performance.now()
     const info = await store.addToStore(ctx, 'big', { method: 'nar', algo: 'sha256' }, [], dumpPath(file), false)
     const s = (performance.now() - t0) / 1000
-    console.log(`${info.narHash.toString()} ${(size / 1048576 / s).toFixed(0)} MiB/s (${s.toFixed(3)} s)`)
+    const c = process.cpuUsage(c0)
+    console.log(`${info.narHash.toString()} ${(size / 1048576 / s).toFixed(0)} MiB/s (${s.toFixed(3)} s; cpu ${(c.user / 1e6).toFixed(2)} user + ${(c.system / 1e6).toFixed(2)} sys, all threads)`)
     await store.close()
   }
 } finally {

@@ -41,9 +41,19 @@
  *     stamp is ctime, which this refreshes. 1 done, 0 no such file, -errno another error;
  *   syncDirs(paths) -> Promise of 0 or an errno
  *     open, fsync and close each directory, in order, in one thread-pool task (a batch's
- *     castore shard directories before its paths are registered); stops at the first error.
+ *     castore shard directories before its paths are registered); stops at the first error;
+ *   sha256New() -> handle, sha256UpdateAsync(handle, pieces) -> Promise of 0, sha256Final(handle)
+ *     an incremental SHA-256 whose updates run on the thread pool (one task hashes a list of
+ *     pieces, in order, without copying them: the caller keeps them unchanged until it
+ *     settles), so a big NAR whose chunks are never reused is hashed on another core in place,
+ *     with no copy into a worker's ring and no message per slot. It is OpenSSL's (SHA-NI where
+ *     the CPU has it), found at load time in the running Node (which links OpenSSL and exports
+ *     its symbols); where it is not found the three calls are not exported and callers use
+ *     node:crypto. One update at a time per handle (a second while one runs throws), and
+ *     Final only when none runs.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -456,14 +466,180 @@ static napi_value touch_object(napi_env env, napi_callback_info info) {
   return number(env, errno == ENOENT ? 0 : -errno);
 }
 
+/* ---- SHA-256 on the thread pool ------------------------------------------------------------ */
+
+/* OpenSSL's EVP digest calls, looked up in the process (Node exports them); all or none. */
+static struct {
+  void *(*ctx_new)(void);
+  void (*ctx_free)(void *);
+  const void *(*md)(void);
+  int (*init)(void *, const void *, void *);
+  int (*update)(void *, const void *, size_t);
+  int (*final)(void *, unsigned char *, unsigned int *);
+} ossl;
+
+static bool have_openssl(void) {
+  static int state = -1;
+  if (state >= 0) return state == 1;
+  ossl.ctx_new = (void *(*)(void))dlsym(RTLD_DEFAULT, "EVP_MD_CTX_new");
+  ossl.ctx_free = (void (*)(void *))dlsym(RTLD_DEFAULT, "EVP_MD_CTX_free");
+  ossl.md = (const void *(*)(void))dlsym(RTLD_DEFAULT, "EVP_sha256");
+  ossl.init = (int (*)(void *, const void *, void *))dlsym(RTLD_DEFAULT, "EVP_DigestInit_ex");
+  ossl.update = (int (*)(void *, const void *, size_t))dlsym(RTLD_DEFAULT, "EVP_DigestUpdate");
+  ossl.final = (int (*)(void *, unsigned char *, unsigned int *))dlsym(RTLD_DEFAULT, "EVP_DigestFinal_ex");
+  state = ossl.ctx_new && ossl.ctx_free && ossl.md && ossl.init && ossl.update && ossl.final ? 1 : 0;
+  return state == 1;
+}
+
+typedef struct { void *ctx; bool busy; bool failed; } sha_t;
+
+static void sha_finalize(napi_env env, void *data, void *hint) {
+  sha_t *h = data;
+  /* a task still running keeps the handle referenced, so this never races one */
+  ossl.ctx_free(h->ctx);
+  free(h);
+}
+
+static napi_value sha256_new(napi_env env, napi_callback_info info) {
+  sha_t *h = calloc(1, sizeof *h);
+  if (h == NULL || (h->ctx = ossl.ctx_new()) == NULL || ossl.init(h->ctx, ossl.md(), NULL) != 1) {
+    if (h != NULL && h->ctx != NULL) ossl.ctx_free(h->ctx);
+    free(h);
+    napi_throw_error(env, NULL, "sha256New: could not make an OpenSSL digest context");
+    return NULL;
+  }
+  napi_value ext;
+  if (napi_create_external(env, h, sha_finalize, NULL, &ext) != napi_ok) {
+    ossl.ctx_free(h->ctx);
+    free(h);
+    napi_throw_error(env, NULL, "sha256New: could not wrap the context");
+    return NULL;
+  }
+  return ext;
+}
+
+static sha_t *get_sha(napi_env env, napi_value v) {
+  napi_valuetype t;
+  void *p = NULL;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external || napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return p;
+}
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref keep_pieces, keep_handle;
+  sha_t *h;
+  uint32_t n;
+  const char **data;
+  size_t *len;
+} sha_job_t;
+
+static void sha_exec(napi_env env, void *p) {
+  sha_job_t *j = p;
+  for (uint32_t i = 0; i < j->n && !j->h->failed; i++)
+    if (j->len[i] > 0 && ossl.update(j->h->ctx, j->data[i], j->len[i]) != 1) j->h->failed = true;
+}
+
+static void sha_done(napi_env env, napi_status status, void *p) {
+  sha_job_t *j = p;
+  j->h->busy = false;
+  if (status != napi_ok) j->h->failed = true;
+  napi_value r;
+  napi_create_int32(env, j->h->failed ? EIO : 0, &r);
+  napi_resolve_deferred(env, j->deferred, r);
+  napi_delete_reference(env, j->keep_pieces);
+  napi_delete_reference(env, j->keep_handle);
+  napi_delete_async_work(env, j->work);
+  free(j->data);
+  free(j->len);
+  free(j);
+}
+
+static napi_value sha256_update_async(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  bool is_array = false;
+  uint32_t n = 0;
+  sha_t *h;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || (h = get_sha(env, argv[0])) == NULL ||
+      napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, "sha256UpdateAsync(handle, pieces): a handle from sha256New and an array of Uint8Arrays expected");
+    return NULL;
+  }
+  if (h->busy) {
+    napi_throw_error(env, NULL, "sha256UpdateAsync: an update of this hash is still running");
+    return NULL;
+  }
+  sha_job_t *j = calloc(1, sizeof *j);
+  const char **data = malloc((n ? n : 1) * sizeof *data);
+  size_t *len = malloc((n ? n : 1) * sizeof *len);
+  if (j == NULL || data == NULL || len == NULL) { free(j); free(data); free(len); napi_throw_error(env, NULL, "out of memory"); return NULL; }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    void *d;
+    if (napi_get_element(env, argv[1], i, &v) != napi_ok || !get_bytes(env, v, &d, &len[i])) {
+      free(j); free(data); free(len);
+      napi_throw_type_error(env, NULL, "sha256UpdateAsync(handle, pieces): pieces must be Uint8Arrays");
+      return NULL;
+    }
+    data[i] = d;
+  }
+  j->h = h;
+  j->n = n;
+  j->data = data;
+  j->len = len;
+  napi_create_reference(env, argv[1], 1, &j->keep_pieces);
+  napi_create_reference(env, argv[0], 1, &j->keep_handle);
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "tsnix:sha256", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, sha_exec, sha_done, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
+    napi_delete_reference(env, j->keep_pieces);
+    napi_delete_reference(env, j->keep_handle);
+    free(j); free(data); free(len);
+    napi_throw_error(env, NULL, "could not queue a thread-pool task");
+    return NULL;
+  }
+  h->busy = true;
+  return promise;
+}
+
+static napi_value sha256_final(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  sha_t *h;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || (h = get_sha(env, argv[0])) == NULL) {
+    napi_throw_type_error(env, NULL, "sha256Final(handle): a handle from sha256New expected");
+    return NULL;
+  }
+  if (h->busy) {
+    napi_throw_error(env, NULL, "sha256Final: an update of this hash is still running");
+    return NULL;
+  }
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  if (h->failed || ossl.final(h->ctx, md, &mdlen) != 1 || mdlen != 32) {
+    napi_throw_error(env, NULL, "sha256Final: the hash failed or was finished already");
+    return NULL;
+  }
+  h->failed = true; /* finished: further use is an error */
+  void *out;
+  napi_value buf;
+  napi_create_buffer_copy(env, 32, md, &out, &buf);
+  return buf;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   static const struct { const char *name; napi_callback fn; } calls[] = {
     { "peercred", get_peercred }, { "flock", do_flock }, { "sendfile", do_sendfile },
     { "readFileAt", read_file_at }, { "writeFileAt", write_file_at },
     { "putObject", put_object }, { "putObjectAsync", put_object_async },
     { "touchObject", touch_object }, { "syncDirs", sync_dirs },
+    { "sha256New", sha256_new }, { "sha256UpdateAsync", sha256_update_async }, { "sha256Final", sha256_final },
   };
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+    if (strncmp(calls[i].name, "sha256", 6) == 0 && !have_openssl()) continue;
     napi_value fn;
     napi_create_function(env, calls[i].name, NAPI_AUTO_LENGTH, calls[i].fn, NULL, &fn);
     napi_set_named_property(env, exports, calls[i].name, fn);

@@ -25,7 +25,12 @@ export interface BlobReader {
 
 /** Bytes go in with `write`; `close` stores the blob and returns its digest. */
 export interface BlobWriter {
-  write(data: Uint8Array): Promise<void>
+  /**
+   * Append `data`: copied, unless `stable` (never changed by the caller: stored in place where
+   * possible; as ObjectWriter.write, at most STABLE_WRITES_HELD stable pieces are still
+   * referenced once a write settles).
+   */
+  write(data: Uint8Array, stable?: boolean): Promise<void>
   close(): Promise<B3Digest>
   /** Discard what was written (already stored chunks stay; GC collects them). */
   abort(): Promise<void>
@@ -265,13 +270,13 @@ class ChunkingWriter implements BlobWriter {
     this.buf = new Uint8Array(Math.min(64 * 1024, Number.isFinite(wholeMax) ? wholeMax + 1 : 64 * 1024))
   }
 
-  async write(data: Uint8Array): Promise<void> {
+  async write(data: Uint8Array, stable = false): Promise<void> {
     if (this.finished) throw new WriterStateError('blob writer: write after close')
     if (this.error) throw this.error
     if (data.length === 0) return
     this.hasher.update(data)
     this.written += data.length
-    if (this.mode === 'stream') { await this.objWriter!.write(data); return }
+    if (this.mode === 'stream') { await this.objWriter!.write(data, stable); return }
     if (this.mode === 'buffer') {
       if (this.len + data.length <= this.wholeMax) { this.append(data); return }
       const pending = this.buf.subarray(0, this.len)
@@ -279,8 +284,8 @@ class ChunkingWriter implements BlobWriter {
       if (!this.chunking) {
         this.mode = 'stream'
         this.objWriter = this.store.writer('blob')
-        await this.objWriter.write(pending)
-        await this.objWriter.write(data)
+        await this.objWriter.write(pending, true) // ours, and dropped above
+        await this.objWriter.write(data, stable)
         return
       }
       this.mode = 'chunk'

@@ -23,7 +23,7 @@ import zlib from 'node:zlib'
 import { nativeCalls, type NativeCalls } from '../os/native.js'
 import { B3Digest } from './digest.js'
 import { CastoreConfigError, NotFoundError } from './errors.js'
-import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
+import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter, STABLE_WRITES_HELD } from './object-store.js'
 
 export type Compression = 'none' | 'deflate' | 'brotli'
 
@@ -41,8 +41,10 @@ const NS_DIR: Record<Namespace, string> = { blob: 'blobs', index: 'index', dir: 
 const HEX64 = /^[0-9a-f]{64}$/
 const READ_PIECE = 1024 * 1024
 /** Streamed object writes: buffers queued for writing, and the size of each. */
-const WRITES_IN_FLIGHT = 3
+const WRITES_IN_FLIGHT = STABLE_WRITES_HELD
 const WRITE_BUF = 1024 * 1024
+/** A stable piece at least this long is written in place rather than copied into a staging buffer. */
+const STABLE_DIRECT = 256 * 1024
 const TMP_PREFIX = randomBytes(6).toString('hex') + '-'
 let tmpCounter = 0
 
@@ -263,17 +265,22 @@ export class FsObjectStore implements ObjectStore {
     const spare: Buffer[] = []
     const flush = async (): Promise<void> => {
       if (stage === undefined || staged === 0) return
-      fh ??= await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
-      const h = fh, own = stage, len = staged, at = pos
-      pos += len
+      const own = stage, len = staged
       stage = undefined
       staged = 0
+      await enqueue(own, len, true)
+    }
+    /** Write `len` bytes of `buf` at the next position; `reuse`: a staging buffer, spare afterwards. */
+    const enqueue = async (buf: Uint8Array, len: number, reuse: boolean): Promise<void> => {
+      fh ??= await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444)
+      const h = fh, at = pos
+      pos += len
       // One write at a time, in order: concurrent writes to one file contend for its lock.
       const p: Promise<void> = tail.then(async () => {
         if (error !== undefined) return
         let off = 0
-        while (off < len) off += (await h.write(own, off, len - off, at + off)).bytesWritten
-        if (spare.length < WRITES_IN_FLIGHT) spare.push(own)
+        while (off < len) off += (await h.write(buf, off, len - off, at + off)).bytesWritten
+        if (reuse && spare.length < WRITES_IN_FLIGHT) spare.push(buf as Buffer)
       }).catch((e: unknown) => { error ??= e }).finally(() => inflight.delete(p))
       tail = p
       inflight.add(p)
@@ -286,8 +293,14 @@ export class FsObjectStore implements ObjectStore {
       if (error !== undefined) throw error
     }
     return {
-      write: async (data) => {
+      write: async (data, stable) => {
         if (error !== undefined) throw error
+        if (stable === true && data.length >= STABLE_DIRECT) {
+          // Written where it lies (no copy into a staging buffer), after what is staged.
+          await flush()
+          await enqueue(data, data.length, false)
+          return
+        }
         let from = 0
         while (from < data.length) {
           stage ??= spare.pop() ?? Buffer.allocUnsafeSlow(WRITE_BUF)

@@ -24,8 +24,16 @@ export function joinParts(data: Uint8Array | readonly Uint8Array[]): Uint8Array 
 }
 
 /** An object being written before its digest is known (large whole blobs stream to disk). */
+/** Stable pieces an ObjectWriter may still hold when a write settles (see `write`). */
+export const STABLE_WRITES_HELD = 3
+
 export interface ObjectWriter {
-  write(data: Uint8Array): Promise<void>
+  /**
+   * Append `data` (copied unless `stable`: the caller promises never to change it, and the
+   * backend may write it in place, later). Once a write settles, every stable piece given
+   * before the last STABLE_WRITES_HELD ones is written (no longer referenced).
+   */
+  write(data: Uint8Array, stable?: boolean): Promise<void>
   /** Store the bytes under `digest` (which the caller computed); a no-op + touch if present. */
   commit(digest: B3Digest): Promise<void>
   abort(): Promise<void>

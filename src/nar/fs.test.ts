@@ -51,6 +51,55 @@ describe('NAR and the filesystem', () => {
     }
   })
 
+  it('dumps a big root file (read ahead on the thread pool) as narFile would encode it, executable or not', async function () {
+    this.timeout(30_000)
+    const data = randomBytes(9 * 1024 * 1024 + 5) // above the 8 MiB of the read-ahead path, not a multiple of 8
+    const f = join(tmp, 'big')
+    writeFileSync(f, data)
+    for (const mode of [0o644, 0o755]) {
+      chmodSync(f, mode)
+      const pieces: Uint8Array[] = []
+      const g = dumpPath(f, { readSize: 1024 * 1024 + 3 })
+      assert.equal(g.stableChunks, true)
+      for await (const p of g) pieces.push(p)
+      assert.deepEqual(concatBytes(pieces), encodeNarTree(narFile(data, mode === 0o755)), mode.toString(8))
+      // the same NAR through the dumper (recycled buffers take that path)
+      assert.deepEqual(await collectBytes(dumpPath(f, { recycle: true })), encodeNarTree(narFile(data, mode === 0o755)))
+    }
+  })
+
+  it('reuses a big root file\'s buffers within the window its consumer declares, never sooner', async function () {
+    this.timeout(30_000)
+    const data = randomBytes(12 * 1024 * 1024 + 9)
+    const f = join(tmp, 'big')
+    writeFileSync(f, data)
+    const g = dumpPath(f, { readSize: 1024 * 1024 })
+    g.reuseAfter!(2 * 1024 * 1024, 3)
+    const got: Uint8Array[] = []
+    const seen: Array<{ buffer: ArrayBufferLike; at: number; bytes: number }> = []
+    let chunks = 0, bytes = 0
+    for await (const p of g) {
+      // A buffer handed out again must be past the window: 2 MiB and 3 chunks after its last use.
+      const last = seen.filter(s => s.buffer === p.buffer).pop()
+      if (last !== undefined) assert.ok(chunks - last.at - 1 >= 3 && bytes - last.bytes >= 2 * 1024 * 1024, `chunk ${chunks} reused too soon`)
+      got.push(Uint8Array.prototype.slice.call(p)) // this consumer copies what it keeps
+      chunks++
+      bytes += p.length
+      seen.push({ buffer: p.buffer, at: chunks - 1, bytes })
+    }
+    assert.deepEqual(concatBytes(got), encodeNarTree(narFile(data)))
+    assert.ok(new Set(seen.map(s => s.buffer)).size < chunks - 4, 'buffers were reused')
+  })
+
+  it('refuses a big root file that shrinks while it is dumped', async function () {
+    const f = join(tmp, 'big')
+    writeFileSync(f, randomBytes(10 * 1024 * 1024))
+    const g = dumpPath(f, { readSize: 1024 * 1024 })
+    await g.next()
+    writeFileSync(f, 'short now')
+    await assert.rejects(async () => { for await (const _ of g) { /* drain */ } }, NarDumpError)
+  })
+
   it('dumps a top-level symlink as the link, not its target', async () => {
     symlinkSync('/etc', join(tmp, 'l'))
     assert.deepEqual(await collectBytes(dumpPath(join(tmp, 'l'))), encodeNarTree(narSymlink('/etc')))

@@ -14,15 +14,16 @@
  * it on one core; the machine has two. `helper: 'never'` keeps everything on this thread.
  */
 import { createHash } from 'node:crypto'
-import { lstatSync } from 'node:fs'
+import { constants as fsConstants, lstatSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { NixHash, type HashAlgo } from '../store-path/index.js'
-import { ByteSource } from '../wire/index.js'
-import { NarRestoreError } from './errors.js'
+import { ByteSource, WireWriter } from '../wire/index.js'
+import { NarDumpError, NarRestoreError } from './errors.js'
 import { type FileRange, type HelperMode, NarDumper, WAIT } from './fs-dump.js'
 import { narNative } from './fs-native.js'
 import { FsRestoreSink, type RestoreSinkOptions } from './fs-restore.js'
 import { decodeNar, type NarReadOptions, type NarResult, type NarSink } from './stream.js'
+import { NAR_VERSION_MAGIC_1 } from './format.js'
 
 export type { FileRange, HelperMode }
 export { FdOutput } from './fs-output.js'
@@ -65,7 +66,41 @@ const show = (p: Buffer): string => p.toString('utf8')
  * `nix-store --dump` writes it: entries in byte order of their names, `executable` when the
  * owner may execute, other file types refused.
  */
-export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+export function dumpPath(path: string | Buffer, opts: DumpOptions = {}): AsyncGenerator<Uint8Array, void, undefined> & StableChunks {
+  const reuse: ReuseWindow = { bytes: 0, chunks: 0, on: false }
+  const g = dumpPieces(path, opts, reuse)
+  if (opts.recycle) return g
+  return Object.assign(g, {
+    stableChunks: true as const,
+    reuseAfter(bytes: number, chunks: number) { Object.assign(reuse, { bytes, chunks, on: true }) },
+  })
+}
+
+/**
+ * A byte stream that never changes a chunk once it has handed it out (no buffer reuse), so a
+ * consumer may keep chunks, or hand them to another thread, without copying them.
+ */
+export interface StableChunks {
+  readonly stableChunks?: true
+  /**
+   * The consumer's promise that it is done with a chunk (and every view of it) once it has
+   * asked for the chunks after it, at least `bytes` bytes and at least `chunks` chunks of
+   * them: the producer may then reuse the chunk's memory (fewer fresh buffers, so less garbage
+   * collection). Call before reading.
+   */
+  reuseAfter?(bytes: number, chunks: number): void
+}
+
+interface ReuseWindow { bytes: number; chunks: number; on: boolean }
+
+async function* dumpPieces(path: string | Buffer, opts: DumpOptions, reuse: ReuseWindow): AsyncGenerator<Uint8Array, void, undefined> {
+  if (!opts.recycle && opts.helper !== 'always') {
+    const st = lstatSync(path, { throwIfNoEntry: false })
+    if (st !== undefined && st.isFile() && st.size >= BIG_ROOT_FILE) {
+      yield* dumpBigFile(path, opts, reuse)
+      return
+    }
+  }
   const d = new NarDumper(path, opts)
   try {
     for (;;) {
@@ -81,6 +116,73 @@ export async function* dumpPath(path: string | Buffer, opts: DumpOptions = {}): 
     }
   } finally {
     d.close()
+  }
+}
+
+/** A root that is a regular file at least this big is read by dumpBigFile. */
+const BIG_ROOT_FILE = 8 * 1024 * 1024
+/** Reads of a big root file in flight. */
+const BIG_READS_AHEAD = 4
+
+/**
+ * The NAR of a root that is one big regular file, its contents read on the thread pool a few
+ * pieces ahead into fresh buffers: this thread only frames and hands them on (where the
+ * dumper would read here or copy out of its helper's ring), so a consumer that hashes and
+ * stores them (addToStore of a big file) has this thread to itself.
+ */
+async function* dumpBigFile(path: string | Buffer, opts: DumpOptions, reuse: ReuseWindow): AsyncGenerator<Uint8Array, void, undefined> {
+  const fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK)
+  let closed = false
+  try {
+    const st = await fh.stat()
+    if (!st.isFile()) throw new NarDumpError(`file '${show(typeof path === 'string' ? Buffer.from(path) : path)}' changed while it was being read (no longer a regular file)`)
+    const size = st.size
+    const w = new WireWriter(160).string(NAR_VERSION_MAGIC_1).string('(').string('type').string('regular')
+    if ((st.mode & 0o100) !== 0) w.string('executable').string('')
+    const head = w.string('contents').u64(size).finish()
+    yield head
+    const readSize = opts.readSize ?? 1024 * 1024
+    const reads: Array<Promise<{ buf: Buffer; piece: Uint8Array }>> = []
+    // With the consumer's reuse window: buffers handed out (oldest first, with the stream
+    // offset of their chunk's end and its index), and those it is done with.
+    const lent: Array<{ buf: Buffer; end: number; index: number }> = []
+    const free: Buffer[] = []
+    let pulledBytes = head.length, pulledChunks = 1
+    let next = 0
+    const issue = (): void => {
+      while (reads.length < BIG_READS_AHEAD && next < size) {
+        const at = next, n = Math.min(readSize, size - at)
+        next += n
+        const buf = reuse.on ? (free.pop() ?? Buffer.allocUnsafeSlow(readSize)) : Buffer.allocUnsafeSlow(n)
+        const p = fh.read(buf, 0, n, at).then(({ bytesRead }) => {
+          if (bytesRead !== n) throw new NarDumpError(`file '${show(typeof path === 'string' ? Buffer.from(path) : path)}' changed while it was being read (shorter than expected)`)
+          return { buf, piece: n === buf.length ? buf : buf.subarray(0, n) }
+        })
+        p.catch(() => {}) // awaited in order below
+        reads.push(p)
+      }
+    }
+    issue()
+    while (reads.length > 0) {
+      const { buf, piece } = await reads.shift()!
+      issue()
+      // Closed once read: a consumer that stops at the NAR's last byte never resumes us.
+      if (reads.length === 0) { closed = true; await fh.close() }
+      if (reuse.on) lent.push({ buf, end: pulledBytes + piece.length, index: pulledChunks })
+      yield piece
+      // The consumer took `piece` and asks for the next one.
+      pulledBytes += piece.length
+      pulledChunks++
+      while (lent.length > 0 && pulledBytes - lent[0]!.end >= reuse.bytes && pulledChunks - 1 - lent[0]!.index >= reuse.chunks) free.push(lent.shift()!.buf)
+      opts.signal?.throwIfAborted()
+    }
+    const pad = (8 - (size % 8)) % 8
+    const t = new WireWriter(32)
+    if (pad) t.raw(new Uint8Array(pad))
+    if (!closed) { closed = true; await fh.close() } // (an empty file: nothing was read)
+    yield t.string(')').finish()
+  } finally {
+    if (!closed) await fh.close()
   }
 }
 

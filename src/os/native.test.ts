@@ -172,3 +172,33 @@ describe('native addon: castore object calls (putObject, putObjectAsync, touchOb
     await assert.rejects(async () => a.syncDirs!([dir, 7 as unknown as string]), TypeError)
   })
 })
+
+describe('native addon: SHA-256 on the thread pool (sha256New, sha256UpdateAsync, sha256Final)', () => {
+  beforeEach(function () {
+    if (!nativeAddon()?.sha256New) skipBecause(this, 'native addon not built, or OpenSSL symbols not found in this Node')
+  })
+
+  it('hashes pieces in order, across tasks (FIPS 180-2 vectors)', async () => {
+    const a = nativeAddon()!
+    const h = a.sha256New!()
+    assert.equal(await a.sha256UpdateAsync!(h, [Buffer.from('a'), new Uint8Array(0), Buffer.from('b')]), 0)
+    assert.equal(await a.sha256UpdateAsync!(h, [Buffer.from('c')]), 0)
+    assert.equal(Buffer.from(a.sha256Final!(h)).toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+    const e = a.sha256New!()
+    assert.equal(Buffer.from(a.sha256Final!(e)).toString('hex'), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+  })
+
+  it('refuses a second update while one runs, a finished handle, and bad arguments', async () => {
+    const a = nativeAddon()!
+    const h = a.sha256New!()
+    const big = new Uint8Array(8 * 1024 * 1024)
+    const p = a.sha256UpdateAsync!(h, [big])
+    assert.throws(() => a.sha256UpdateAsync!(h, [big]), /still running/)
+    assert.throws(() => a.sha256Final!(h), /still running/)
+    assert.equal(await p, 0)
+    a.sha256Final!(h)
+    assert.throws(() => a.sha256Final!(h), /finished/)
+    assert.throws(() => a.sha256UpdateAsync!({} as never, []), TypeError)
+    assert.throws(() => a.sha256UpdateAsync!(a.sha256New!(), ['x' as never]), TypeError)
+  })
+})

@@ -46,7 +46,22 @@ export interface NativeAddon {
   touchObject?(path: string): number
   /** open + fsync + close each directory in order, one thread-pool task: 0 or the first errno. Optional. */
   syncDirs?(paths: readonly string[]): Promise<number>
+  /**
+   * An incremental SHA-256 (OpenSSL's, from the running Node) whose updates run on the thread
+   * pool. Optional: absent when the addon predates it or OpenSSL's symbols are not found.
+   */
+  sha256New?(): NativeSha256Handle
+  /**
+   * Hash `pieces` in order as one thread-pool task, uncopied: they must not change until it
+   * settles; 0, or an errno once hashing failed. One at a time per handle (else it throws).
+   */
+  sha256UpdateAsync?(h: NativeSha256Handle, pieces: readonly Uint8Array[]): Promise<number>
+  /** The digest (32 bytes); the handle is finished. Throws while an update runs. */
+  sha256Final?(h: NativeSha256Handle): Uint8Array
 }
+
+/** An opaque native SHA-256 context. */
+export type NativeSha256Handle = { readonly __brand: 'NativeSha256Handle' }
 
 let addon: NativeAddon | null | undefined
 

@@ -19,7 +19,7 @@ import { decodeRootNode, DestinationExistsError, encodeRootNode, fileNode, mater
 import { type BasicDerivation, derivationStoreInfo, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
 import { type Logger, nullLogger, Verbosity } from '../logger.js'
 import { dumpPath, readSmallFileAt } from '../nar/index.js'
-import { PathLocks } from '../os/index.js'
+import { nativeCalls, PathLocks } from '../os/index.js'
 import type { PathInfoService, RegisteredPaths, ValidPathRegistration } from '../pathinfo/index.js'
 import type { StoreLocations } from '../settings/index.js'
 import { applySetting, type Settings } from '../settings/index.js'
@@ -956,7 +956,13 @@ function topoSortReferencesFirst(infos: readonly PathInfo[]): PathInfo[] {
   return out
 }
 
+let syncDirsCall: ((paths: readonly string[]) => Promise<number>) | null | undefined
+
 async function fsyncDir(dir: string): Promise<void> {
+  // One thread-pool task (open, fsync, close) where the addon has it: this runs once per group
+  // commit, on its critical path; after a failure node:fs below meets the error again.
+  syncDirsCall ??= nativeCalls('TSNIX_CASTORE_NATIVE', 'syncDirs')?.syncDirs ?? null
+  if (syncDirsCall !== null && (await syncDirsCall([dir])) === 0) return
   const fh = await open(dir, 'r')
   try { await fh.sync() } finally { await fh.close() }
 }

@@ -5,8 +5,8 @@ import {
   type Node,
 } from '../castore/index.js'
 import { BLOB_B, DIRECTORY_COMPLICATED, DIRECTORY_WITH_KEEP, HELLOWORLD_BLOB, pseudoRandomBytes } from '../castore/fixtures.js'
-import { BadArchiveError, collectBytes, encodeNarTree, narDirectory, narFile, narSymlink, type NarEntry, type NarNode } from '../nar/index.js'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { BadArchiveError, collectBytes, dumpPath, encodeNarTree, narDirectory, narFile, narSymlink, type NarEntry, type NarNode } from '../nar/index.js'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FsBlobService, FsObjectStore } from '../castore/index.js'
@@ -136,6 +136,47 @@ describe('NAR ⇄ castore', () => {
       }
       const trailing = await stageNar(once(Buffer.concat([nar, new Uint8Array(8)])), blobs, dirs, { syncPutMax: 64 * 1024 })
       assert.equal(trailing.narSize, nar.length)
+    } finally { await rm(tmp, { recursive: true, force: true }) }
+  })
+
+  it('takes a stable source (dumpPath) in place: the same NAR sha256, size and blob as a copied one, whole or chunked, fsync or not', async function () {
+    this.timeout(60_000)
+    const tmp = await mkdtemp(join(tmpdir(), 'tsnix-stage-stable-'))
+    try {
+      // Big enough for the thread-pool SHA-256 (past 4 MiB) and for in-place writes (1 MiB pieces).
+      for (const tree of [narFile(pseudoRandomBytes(12 * 1024 * 1024 + 3, 8), true), narDirectory({ a: narFile(pseudoRandomBytes(6 * 1024 * 1024 + 1, 9)), b: narFile('x') })]) {
+        const nar = encodeNarTree(tree)
+        for (const [i, opts] of [{ fsync: false, chunking: false }, { fsync: true, chunking: false }, { fsync: false, chunking: undefined }].entries()) {
+          const blobs = await FsBlobService.open(await FsObjectStore.open(join(tmp, `castore-${i}`), { fsync: opts.fsync }), opts.chunking === false ? { chunking: false } : {})
+          const dirs = new MemoryDirectoryService()
+          const stable = Object.assign(once(nar, 1024 * 1024 + 5), { stableChunks: true as const })
+          const staged = await stageNar(stable, blobs, dirs, { syncPutMax: 64 * 1024 })
+          assert.equal(Buffer.from(staged.narSha256.digest).toString('hex'), sha256hex(nar), `case ${i}`)
+          assert.equal(staged.narSize, nar.length)
+          const copied = await stageNar(once(nar, 1024 * 1024 + 5), new MemoryBlobService(), new MemoryDirectoryService())
+          assert.ok(nodesEqual(await staged.root, await copied.root), `case ${i}`)
+          assert.deepEqual(await collectBytes(renderNar(await staged.root, blobs, dirs)), nar, `case ${i}`)
+        }
+      }
+    } finally { await rm(tmp, { recursive: true, force: true }) }
+  })
+
+  it('stages dumpPath of a big file (read ahead, buffers reused in its window) to the NAR sha256 and blob of the file', async function () {
+    this.timeout(60_000)
+    const tmp = await mkdtemp(join(tmpdir(), 'tsnix-stage-dump-'))
+    try {
+      const data = pseudoRandomBytes(48 * 1024 * 1024 + 11, 12) // longer than the reuse window (~17 MiB and 15 chunks)
+      const f = join(tmp, 'big')
+      await writeFile(f, data)
+      const nar = encodeNarTree(narFile(data))
+      for (const fsync of [false, true]) {
+        const blobs = await FsBlobService.open(await FsObjectStore.open(join(tmp, `castore-${fsync}`), { fsync }), { chunking: false })
+        const dirs = new MemoryDirectoryService()
+        const staged = await stageNar(dumpPath(f), blobs, dirs, { syncPutMax: 64 * 1024 })
+        assert.equal(Buffer.from(staged.narSha256.digest).toString('hex'), sha256hex(nar))
+        assert.equal(staged.narSize, nar.length)
+        assert.deepEqual(await collectBytes(renderNar(await staged.root, blobs, dirs)), nar)
+      }
     } finally { await rm(tmp, { recursive: true, force: true }) }
   })
 

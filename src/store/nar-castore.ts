@@ -13,13 +13,13 @@
  */
 import {
   CorruptObjectError, Directory, NotFoundError, type BlobReader, type BlobService, type DirectoryService,
-  type Entry, type FileNode, type Node,
+  type Entry, type FileNode, type Node, STABLE_WRITES_HELD,
 } from '../castore/index.js'
-import { bytesEqual, decodeNar, NarEncoder, type NarFileContents, type NarPath, type NarSink } from '../nar/index.js'
+import { bytesEqual, decodeNar, NarEncoder, type NarFileContents, type NarPath, type NarSink, type StableChunks } from '../nar/index.js'
 import { NixHash } from '../store-path/index.js'
 import { narFileHead, narFileTail } from './flat-dump.js'
 import { type ByteSource, type WholeIfBuffered, WireReader } from '../wire/index.js'
-import { OffloadedSha256, SLOT } from './sha256-offload.js'
+import { OffloadedSha256, SLOT, STABLE_HELD_MAX } from './sha256-offload.js'
 
 /** Files up to this size are gathered in memory and stored in the background. */
 const SMALL_FILE = 1024 * 1024
@@ -35,7 +35,15 @@ export interface IngestNarOptions {
    * Only sensible when a put does not fsync.
    */
   syncPutMax?: number
+  /**
+   * A NAR up to this size (default 64 KiB) is read whole first; if it is a single regular
+   * file, its contents are stored as one blob (synchronously up to `syncPutMax`) without the
+   * streaming decoder. 0: always stream.
+   */
+  wholeMax?: number
 }
+
+const WHOLE_MAX = 64 * 1024
 
 export interface IngestNarResult {
   root: Node
@@ -79,11 +87,17 @@ export async function syncCastore(blobs: BlobService, dirs: DirectoryService): P
  * decode the next NAR of a stream while this one's files are still being written.
  */
 export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blobs: BlobService, dirs: DirectoryService, opts: IngestNarOptions = {}): Promise<StagedNar> {
-  if (isByteSource(src) || !opts.syncPutMax) return stageNarStream(src, blobs, dirs, opts)
+  // A stable source may reuse a chunk's memory once we are surely done with it: the hasher
+  // holds at most STABLE_HELD_MAX bytes; big files' writes at most STABLE_WRITES_HELD pieces
+  // (each within one chunk); besides, the decoder's current chunk, the one being split for the
+  // hasher and the two the whole-NAR probe below may hold back. Everything else is copied.
+  if (!isByteSource(src)) (src as StableChunks).reuseAfter?.(STABLE_HELD_MAX, STABLE_WRITES_HELD + 4 + 4)
+  const wholeMax = Math.max(opts.wholeMax ?? WHOLE_MAX, opts.syncPutMax ?? 0)
+  if (isByteSource(src) || wholeMax === 0) return stageNarStream(src, blobs, dirs, opts)
   // A small NAR (`nix-store --add` of a file, a .drv) is read whole first: a single regular
-  // file is then hashed and stored by synchronous calls, without the streaming decoder. An
-  // upload already buffered whole is taken without iterating.
-  let held = (src as WholeIfBuffered).takeWhole?.(opts.syncPutMax)
+  // file is then hashed and stored as one blob (by synchronous calls where allowed), without
+  // the streaming decoder. An upload already buffered whole is taken without iterating.
+  let held = (src as WholeIfBuffered).takeWhole?.(wholeMax)
   if (held === undefined) {
     const it = src[Symbol.asyncIterator]()
     held = []
@@ -93,19 +107,32 @@ export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blob
       if (r.done) break
       held.push(r.value)
       size += r.value.length
-      if (size > opts.syncPutMax) return stageNarStream(prepend(held, it), blobs, dirs, opts)
+      if (size > wholeMax) return stageNarStream(keepStable(src, prepend(held, it)), blobs, dirs, opts)
     }
   }
   const nar = held.length === 1 ? held[0]! : Buffer.concat(held)
   opts.signal?.throwIfAborted()
   const file = singleFileOf(nar)
-  const digest = file && blobs.putSync?.(file.contents)
-  if (file === undefined || digest === undefined) return stageNarStream(prepend([nar], undefined), blobs, dirs, opts)
-  return {
-    narSize: nar.length,
-    narSha256: NixHash.of('sha256', nar),
-    root: Promise.resolve({ kind: 'file', digest, size: BigInt(file.contents.length), executable: file.executable }),
+  if (file === undefined) return stageNarStream(prepend([nar], undefined), blobs, dirs, opts)
+  const size = BigInt(file.contents.length)
+  const digest = file.contents.length <= (opts.syncPutMax ?? 0) ? blobs.putSync?.(file.contents) : undefined
+  let root: Promise<Node>
+  if (digest !== undefined) {
+    root = Promise.resolve({ kind: 'file', digest, size, executable: file.executable })
+  } else {
+    // Stored in the background: a chunk we were handed may be a view of the producer's buffer
+    // (an upload's connection buffer, reused for the next message), so it is copied; a
+    // concatenation is ours already.
+    const data = held.length === 1 ? Uint8Array.prototype.slice.call(file.contents) : file.contents
+    root = blobs.put(data).then((d): Node => ({ kind: 'file', digest: d, size, executable: file.executable }))
+    root.catch(() => {})
   }
+  return { narSize: nar.length, narSha256: NixHash.of('sha256', nar), root }
+}
+
+/** `g`, marked as never changing its chunks when `src` is. */
+function keepStable(src: AsyncIterable<Uint8Array>, g: AsyncGenerator<Uint8Array, void, undefined>): AsyncGenerator<Uint8Array, void, undefined> {
+  return (src as StableChunks).stableChunks === true ? Object.assign(g, { stableChunks: true as const }) : g
 }
 
 /** `held`, then the rest of `it`. */
@@ -143,6 +170,9 @@ async function stageNarStream(src: AsyncIterable<Uint8Array> | ByteSource, blobs
   const inFlight = new Set<Promise<unknown>>()
   let root: Promise<Node> | undefined
   let anyDir = false
+  // A source that never changes a chunk it handed out (dumpPath): its bytes, and the decoder's
+  // views of them, are hashed and written in place, not copied.
+  const stable = !isByteSource(src) && (src as StableChunks).stableChunks === true
 
   /** Record a node at `path`: in its parent directory, or as the root. */
   const place = (path: NarPath, node: Promise<Node>): void => {
@@ -188,7 +218,7 @@ async function stageNarStream(src: AsyncIterable<Uint8Array> | ByteSource, blobs
       }
       const w = blobs.openWrite()
       try {
-        for (let piece = await contents.read(); piece !== undefined; piece = await contents.read()) await w.write(piece)
+        for (let piece = await contents.read(); piece !== undefined; piece = await contents.read()) await w.write(piece, stable)
       } catch (e) { await w.abort(); throw e }
       const size = w.written
       place(path, w.close().then((digest): Node => ({ kind: 'file', digest, size: BigInt(size), executable })))
@@ -200,7 +230,7 @@ async function stageNarStream(src: AsyncIterable<Uint8Array> | ByteSource, blobs
 
   // An iterable source is hashed on a worker thread once it is large (sha256-offload.ts); a
   // ByteSource (the daemon's wire) by the decoder, which knows where the NAR ends in it.
-  const sha = isByteSource(src) ? undefined : new OffloadedSha256()
+  const sha = isByteSource(src) ? undefined : new OffloadedSha256(stable)
   let res, narSha256: NixHash
   try {
     const input = sha === undefined ? src : teeSha(src as AsyncIterable<Uint8Array>, sha)

@@ -7,7 +7,7 @@ const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest(
 
 /** Feed `data` in pieces as stageNar does (commit before each new piece) and hash its first n bytes. */
 async function offloaded(data: Uint8Array, piece: number, n: number, reuse = false): Promise<Uint8Array> {
-  const h = new OffloadedSha256()
+  const h = new OffloadedSha256(stable && !reuse)
   const scratch = new Uint8Array(piece)
   for (let off = 0; off < data.length; off += piece) {
     let v = data.subarray(off, Math.min(data.length, off + piece))
@@ -19,7 +19,13 @@ async function offloaded(data: Uint8Array, piece: number, n: number, reuse = fal
   return h.finish(n)
 }
 
-describe('OffloadedSha256', () => {
+/** Whether `offloaded` declares its (unreused) pieces stable: the native thread-pool hasher where built. */
+let stable = false
+
+for (const mode of ['stable pieces', 'copied pieces']) describe(`OffloadedSha256, ${mode}`, () => {
+  before(() => { stable = mode === 'stable pieces' })
+  after(() => { stable = false })
+
   it('hashes a small stream on the calling thread, only the first n bytes', async () => {
     const data = pseudoRandomBytes(100_000, 1)
     assert.deepEqual(Buffer.from(await offloaded(data, 4096, data.length)), sha256(data))
@@ -42,6 +48,18 @@ describe('OffloadedSha256', () => {
     const streams = Array.from({ length: 8 }, (_, i) => pseudoRandomBytes(6 * SLOT + 1000 * i, 10 + i))
     const got = await Promise.all(streams.map(d => offloaded(d, 250_000, d.length - 3, true)))
     got.forEach((g, i) => assert.deepEqual(Buffer.from(g), sha256(streams[i]!.subarray(0, streams[i]!.length - 3)), `stream ${i}`))
+  })
+
+  it('hashes a large stream of unreused pieces: uneven, many at once, a cut last piece', async function () {
+    this.timeout(60_000)
+    const data = pseudoRandomBytes(30 * SLOT + 777, 4)
+    for (const piece of [SLOT, 300_001, 65_536]) {
+      assert.deepEqual(Buffer.from(await offloaded(data, piece, data.length)), sha256(data), `pieces of ${piece}`)
+    }
+    const n = Math.floor((data.length - 1) / 300_001) * 300_001 + 5
+    assert.deepEqual(Buffer.from(await offloaded(data, 300_001, n)), sha256(data.subarray(0, n)))
+    const many = await Promise.all([1, 2, 3, 4, 5, 6].map(i => offloaded(data.subarray(i), SLOT, data.length - i - 1)))
+    many.forEach((g, i) => assert.deepEqual(Buffer.from(g), sha256(data.subarray(i + 1, data.length - 1)), `stream ${i}`))
   })
 
   it('refuses to hash fewer bytes than were committed', async () => {

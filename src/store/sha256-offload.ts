@@ -7,10 +7,16 @@
  * order. A stream that ends within INLINE bytes never starts a worker: its copies are hashed
  * here at the end. Bytes are added before it is known where the stream ends, so the last piece
  * stays uncommitted: `finish(n)` hashes exactly the first n bytes.
+ *
+ * A stream whose producer never changes a piece once handed out (`stable`, e.g. `dumpPath`)
+ * is hashed without copies where the native addon offers SHA-256 on the thread pool (OpenSSL's,
+ * as node:crypto's): committed pieces are handed to it in place, a few per task, with no ring
+ * and no message per slot. TSNIX_SHA256_NATIVE=0 turns that off (the ring as above).
  */
 import { createHash, type Hash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { type NativeCalls, nativeCalls, type NativeSha256Handle } from '../os/index.js'
 
 /** Pieces handed to `add` are at most this long (split larger ones). */
 export const SLOT = 1024 * 1024
@@ -34,6 +40,28 @@ interface ShaWorker {
 }
 
 const idle: ShaWorker[] = []
+
+type ShaCalls = NativeCalls<'sha256New' | 'sha256UpdateAsync' | 'sha256Final'>
+/** Looked up per large stream (cheap at that rate; tests switch it). */
+const nativeSha = (): ShaCalls | null => nativeCalls('TSNIX_SHA256_NATIVE', 'sha256New', 'sha256UpdateAsync', 'sha256Final')
+/**
+ * Bytes of a stable stream the hasher may still reference when `add` settles (not yet hashed):
+ * a producer may reuse a piece once this many bytes have been added after it.
+ */
+export const STABLE_HELD_MAX = RING + SLOT
+/** Bytes one thread-pool task hashes at most (file writes queued behind it wait that long). */
+const TASK_MAX = 4 * SLOT
+
+/** A stable stream hashed on the thread pool: committed pieces queue while a task runs. */
+interface NativeState {
+  calls: ShaCalls
+  h: NativeSha256Handle
+  queue: Uint8Array[]
+  /** Bytes queued or being hashed. */
+  pending: number
+  running: Promise<void> | undefined
+  failed: boolean
+}
 
 // Node 20 has Atomics.waitAsync; the compiler's lib (es2022) does not declare it yet.
 const waitAsync = (Atomics as unknown as {
@@ -60,6 +88,9 @@ function release(w: ShaWorker): void {
 }
 
 export class OffloadedSha256 {
+  /** `stable`: the producer never changes a piece it has added (then none is copied, natively). */
+  constructor(private readonly stable = false) {}
+
   private held: Uint8Array[] = []
   private heldBytes = 0
   private w: ShaWorker | undefined
@@ -74,6 +105,15 @@ export class OffloadedSha256 {
 
   /** Add a piece (at most SLOT bytes; copied, so the caller may reuse it). */
   async add(piece: Uint8Array): Promise<void> {
+    if (this.nat !== undefined) {
+      this.held.push(piece)
+      this.heldBytes += piece.length
+      this.copied += piece.length
+      this.submitCommitted()
+      // As the ring: at most RING bytes added and not yet hashed.
+      while (this.nat.pending > RING && this.nat.running !== undefined) await this.nat.running
+      return
+    }
     if (this.local !== undefined) {
       this.hashCommitted()
       this.held.push(Uint8Array.prototype.slice.call(piece))
@@ -82,10 +122,16 @@ export class OffloadedSha256 {
       return
     }
     if (this.w === undefined) {
-      this.held.push(Uint8Array.prototype.slice.call(piece))
+      const calls = this.stable ? nativeSha() : null
+      this.held.push(calls !== null ? piece : Uint8Array.prototype.slice.call(piece))
       this.heldBytes += piece.length
       this.copied += piece.length
       if (this.heldBytes <= INLINE) return
+      if (calls !== null) {
+        this.nat = { calls, h: calls.sha256New(), queue: [], pending: 0, running: undefined, failed: false }
+        this.submitCommitted()
+        return
+      }
       this.w = acquire()
       if (this.w === undefined) {
         this.local = createHash('sha256')
@@ -108,13 +154,15 @@ export class OffloadedSha256 {
   /** Everything added so far belongs to the stream. */
   commitAll(): void {
     this.committed = this.copied
-    this.post(false)
+    if (this.nat !== undefined) this.submitCommitted()
+    else this.post(false)
   }
 
   /** The digest of the first `n` bytes added (n at least the committed bytes). */
   async finish(n: number): Promise<Uint8Array> {
     if (n < this.committed || n > this.copied) throw new RangeError(`sha256 offload: ${n} bytes hashed, but ${this.committed}..${this.copied} were added`)
     this.closed = true
+    if (this.nat !== undefined) return this.finishNative(n)
     if (this.w === undefined) {
       const h = this.local ?? createHash('sha256')
       this.local = undefined
@@ -151,6 +199,7 @@ export class OffloadedSha256 {
     this.closed = true
     this.held = []
     this.local = undefined
+    if (this.nat !== undefined) { this.nat.queue = []; this.nat = undefined } // a running task ends by itself
     const w = this.w
     this.w = undefined
     if (w === undefined) return
@@ -158,8 +207,57 @@ export class OffloadedSha256 {
     release(w)
   }
 
-  /** Bytes hashed by `local`. */
+  /** Bytes hashed by `local`, or handed to the native hasher. */
   private hashed = 0
+  private nat: NativeState | undefined
+
+  /** Native mode: queue the pieces wholly committed, and start a task if none runs. */
+  private submitCommitted(): void {
+    const nat = this.nat!
+    while (this.held.length > 0 && this.hashed + this.held[0]!.length <= this.committed) {
+      const p = this.held.shift()!
+      nat.queue.push(p)
+      nat.pending += p.length
+      this.hashed += p.length
+      this.heldBytes -= p.length
+    }
+    this.pump(nat)
+  }
+
+  private pump(nat: NativeState): void {
+    if (nat.running !== undefined || nat.queue.length === 0 || nat.failed) return
+    let k = 0, bytes = 0
+    while (k < nat.queue.length && (k === 0 || bytes + nat.queue[k]!.length <= TASK_MAX)) bytes += nat.queue[k++]!.length
+    const batch = nat.queue.splice(0, k)
+    nat.running = nat.calls.sha256UpdateAsync(nat.h, batch).then(r => {
+      nat.running = undefined
+      nat.pending -= bytes
+      if (r !== 0) nat.failed = true
+      this.pump(nat)
+    }, () => { nat.running = undefined; nat.failed = true })
+  }
+
+  private async finishNative(n: number): Promise<Uint8Array> {
+    const nat = this.nat!
+    this.nat = undefined
+    // The first n bytes: whole held pieces, then the part of the next one up to n.
+    this.committed = n
+    for (const p of this.held) {
+      const k = Math.min(n - this.hashed, p.length)
+      if (k <= 0) break
+      nat.queue.push(k === p.length ? p : p.subarray(0, k))
+      nat.pending += k
+      this.hashed += k
+    }
+    this.held = []
+    this.heldBytes = 0
+    while (!nat.failed && (nat.running !== undefined || nat.queue.length > 0)) {
+      this.pump(nat)
+      await nat.running
+    }
+    if (nat.failed) throw new Error('sha256: the native hasher failed')
+    return nat.calls.sha256Final(nat.h)
+  }
 
   /** Local mode: hash the held pieces wholly committed (all but the last, at most). */
   private hashCommitted(): void {
