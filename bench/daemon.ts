@@ -13,7 +13,8 @@
  * Both daemons run with the same nix.conf, plus `fsync-store-paths = false` for tsnix: Nix 2.8
  * does not fsync store paths at all, so that is the like-for-like durability.
  *
- * For profiling: TSNIX_BENCH_DAEMON_ROWS=rtt,qR runs only those rows, and
+ * For profiling: TSNIX_BENCH_DAEMON_ROWS=rtt,qR runs only those rows, TSNIX_BENCH_DAEMON_VERBOSE=1
+ * prints every repetition, and
  * TSNIX_BENCH_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' is passed to the tsnix daemon's node.
  * Each row also reports the daemon's CPU seconds (from /proc; user and system) over the best repetition.
  */
@@ -228,6 +229,7 @@ async function measureBoth(base: string, n: Counts): Promise<Record<Kind, Record
   const daemons = { tsnix: await start('tsnix', join(base, 'tsnix')), cpp: await start('cpp', join(base, 'cpp')) }
   const times: Record<Kind, Record<string, Array<[number, number, number]>>> = { tsnix: {}, cpp: {} }
   const only = process.env['TSNIX_BENCH_DAEMON_ROWS']?.split(',')
+  const verbose = process.env['TSNIX_BENCH_DAEMON_VERBOSE'] === '1'
   try {
     for (const w of workloads(n)) {
       if (only && !only.includes(w.key)) continue
@@ -239,6 +241,7 @@ async function measureBoth(base: string, n: Counts): Promise<Record<Kind, Record
           await childrenReaped(daemons[k].child.pid)
           const cpu1 = cpuSeconds(daemons[k].child.pid)
           ;(times[k][w.key] ??= []).push([s, cpu1.user - cpu0.user, cpu1.sys - cpu0.sys])
+          if (verbose) console.log(`  ${w.key} ${k} rep ${r}: ${s.toFixed(3)} s, daemon user ${(cpu1.user - cpu0.user).toFixed(2)} s, sys ${(cpu1.sys - cpu0.sys).toFixed(2)} s`)
         }
       }
     }
