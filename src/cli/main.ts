@@ -1,4 +1,4 @@
-#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS TSNIX_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node --no-concurrent-recompilation
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS TSNIX_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node
 /**
  * `tsnix` entry point: dispatches to a subcommand module, loaded lazily so that start-up
  * only pays for the command that runs (the evaluator's `-E 1` budget is 0.1 s).
@@ -11,13 +11,6 @@
  * does adds the file itself (src/os/http-get.ts, the PostgreSQL connection in
  * src/pathinfo/open.ts), and `builtins.getEnv` sees the variables as the user set them
  * (src/os/launcher-env.ts). Started as `node main.js`, nothing is deferred.
- *
- * `--no-concurrent-recompilation`: V8 then optimises a hot function on the main thread and
- * runs the optimised code at once, instead of going on in the slower tiers while a background
- * thread compiles. A CLI run is short and mostly one hot loop, so the early switch wins: CPU
- * −5–25% over the evaluator benchmarks (rec-1e4 and foldl most, fib30 −8–14%), wall time the
- * same or lower (7 interleaved runs, 2 cores). The daemon (`node main.js daemon` under
- * systemd) keeps V8's default.
  */
 // fsyncs hold a libuv thread-pool thread for milliseconds; with the default 4 threads, every
 // other file operation queues behind a few of them. libuv sizes the pool on first use, so this
