@@ -2,7 +2,7 @@
  * One HTTP(S) GET with redirects followed, for the downloads tsnix makes itself (`fetchurl` in
  * the evaluator, `builtin:fetchurl` in the builder). Callers word the errors as C++ does.
  *
- * TLS trust: the `tsnix` launcher (the shebang of src/cli/main.ts) moves NODE_EXTRA_CA_CERTS to
+ * TLS trust: the `tsnix` launcher (the first lines of src/cli/main.ts) moves NODE_EXTRA_CA_CERTS to
  * TSNIX_EXTRA_CA_CERTS, because Node 20 parses that file at every start (~40 ms for a system CA
  * bundle, half of a short command's run) although most commands never open a TLS connection.
  * Here, where one is opened, the file is read and added to Node's own roots, so such a download

@@ -1,5 +1,5 @@
 /**
- * The `tsnix` launcher (the shebang of src/cli/main.ts) moves NODE_EXTRA_CA_CERTS to
+ * The `tsnix` launcher (the first lines of src/cli/main.ts) moves NODE_EXTRA_CA_CERTS to
  * TSNIX_EXTRA_CA_CERTS so that Node does not parse the file at start-up (see src/os/http-get.ts).
  * These undo the move where it would show: the deferred file for code that opens TLS
  * connections, and the variables as the user set them for `builtins.getEnv`.
