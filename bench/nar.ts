@@ -22,7 +22,7 @@
  * Per small file it makes one native call (src/nar/fs-native.ts) and `nar dump` sends big
  * files' contents with sendfile (src/nar/fs-output.ts), when the native addon is built.
  *
- * tsnix runs as its bin (dist/src/cli/main.js, executable), whose shebang defers the CA bundle
+ * tsnix runs as its bin (dist/src/cli/main.js, executable), whose launcher lines defer the CA bundle
  * named by NODE_EXTRA_CA_CERTS that Node would otherwise parse at every start-up (~45 ms of CPU
  * on the dev machine, where it is set); the note says when it is set.
  *
