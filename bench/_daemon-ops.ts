@@ -15,13 +15,13 @@
  * `nar` = AddToStoreNar (what `nix-store --import` sends), `qpi` = QueryPathInfo of one path.
  * Prints the median over all repetitions of µs per op: wall, daemon user, daemon system.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { encodeNix32, NixHash, StorePath, StoreDir } from '../src/store-path/index.js'
 import { WorkerClient } from '../src/worker-protocol/index.js'
 import { narOfFile } from '../test/support/memory-store.js'
+import { cpuSeconds, startDaemon } from './_daemon-harness.js'
 
 const args = process.argv.slice(2)
 const opt = (name: string, def: string): string => { const i = args.indexOf(name); return i >= 0 ? args.splice(i, 2)[1]! : def }
@@ -34,44 +34,9 @@ const dists = args.filter(a => !a.startsWith('--'))
 if (dists.length === 0) dists.push(resolve(dirname(fileURLToPath(import.meta.url)), '..'))
 if (!['add', 'nar', 'qpi'].includes(op)) throw new Error(`--op: expected add, nar or qpi, got '${op}'`)
 
-const CONF = 'build-users-group =\nsandbox = false\nsubstituters =\nfsync-metadata = false\n'
 const enc = new TextEncoder()
 const sd = new StoreDir()
 let unique = 0
-
-/** User and system CPU µs of a process and its children (reaped ones, and live ones: nix-daemon forks per connection). */
-function cpu(pid: number): [number, number] {
-  const pids = [pid]
-  try { for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')) if (c) pids.push(Number(c)) } catch { /* gone */ }
-  let u = 0, s = 0
-  for (const p of pids) {
-    try {
-      const st = readFileSync(`/proc/${p}/stat`, 'utf8')
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ')
-      // USER_HZ ticks (100 per second on Linux)
-      u += Number(f[11]) + Number(f[13]); s += Number(f[12]) + Number(f[14])
-    } catch { /* exited meanwhile */ }
-  }
-  return [u * 10_000, s * 10_000]
-}
-
-async function startDaemon(which: string, dir: string): Promise<{ child: ChildProcess; socket: string }> {
-  const socket = join(dir, 'sock')
-  mkdirSync(join(dir, 'conf'))
-  writeFileSync(join(dir, 'conf', 'nix.conf'), CONF + (which === 'cpp' ? '' : 'fsync-store-paths = false\n'))
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('NIX_')) env[k] = v
-  Object.assign(env, { NIX_CONF_DIR: join(dir, 'conf'), NIX_DAEMON_SOCKET_PATH: socket })
-  const child = which === 'cpp'
-    ? spawn('nix-daemon', ['--store', `local?root=${dir}/root`], { env, stdio: 'ignore' })
-    : spawn(process.execPath, [join(which, 'src', 'cli', 'main.js'), 'daemon'], { env: { ...env, NIX_CONFIG: `store = local?root=${dir}/root` }, stdio: 'ignore' })
-  for (let i = 0; ; i++) {
-    try { (await WorkerClient.connect(socket)).close(); return { child, socket } } catch {
-      if (i > 400 || child.exitCode !== null) { child.kill(); throw new Error(`${which}: the daemon did not start`) }
-      await new Promise(r => setTimeout(r, 50))
-    }
-  }
-}
 
 function freshPath(tag: string): StorePath {
   const h = encodeNix32(NixHash.of('sha256', `${tag} ${process.pid} ${unique}`).digest.slice(0, 20))
@@ -92,10 +57,12 @@ async function ops(c: WorkerClient, count: number, target: StorePath | undefined
 
 async function round(which: string): Promise<Array<[number, number, number]>> {
   const dir = mkdtempSync(join(process.env['TSNIX_BENCH_TMP'] ?? '/dev/shm', 'tsnix-daemon-ops-'))
-  const { child, socket } = await startDaemon(which, dir)
+  const d = await startDaemon(which === 'cpp' ? 'cpp' : { main: join(which, 'src', 'cli', 'main.js') }, dir)
+  // µs of CPU, the connection's nix-daemon child included (it stays open across repetitions)
+  const cpu = (): [number, number] => { const t = cpuSeconds(d.child.pid, { live: true }); return [t.user * 1e6, t.sys * 1e6] }
   const out: Array<[number, number, number]> = []
   try {
-    const c = await WorkerClient.connect(socket)
+    const c = await WorkerClient.connect(d.socket)
     try {
       await c.setOptions()
       let target: StorePath | undefined
@@ -105,19 +72,17 @@ async function round(which: string): Promise<Array<[number, number, number]>> {
       }
       await ops(c, warm, target)
       for (let rep = 0; rep < 3; rep++) {
-        const c0 = cpu(child.pid!)
+        const c0 = cpu()
         const t0 = performance.now()
         await ops(c, n, target)
         const wall = (performance.now() - t0) * 1000
         await new Promise(r => setTimeout(r, 100)) // let the last op's CPU land in /proc
-        const c1 = cpu(child.pid!)
+        const c1 = cpu()
         out.push([wall / n, (c1[0] - c0[0]) / n, (c1[1] - c0[1]) / n])
       }
     } finally { c.close() }
   } finally {
-    const exited = new Promise(r => child.once('exit', r))
-    child.kill('SIGTERM')
-    await exited
+    await d.stop()
     rmSync(dir, { recursive: true, force: true })
   }
   return out

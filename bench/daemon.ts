@@ -18,8 +18,8 @@
  * TSNIX_BENCH_DAEMON_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' is passed to the tsnix daemon's node.
  * Each row also reports the daemon's CPU seconds (from /proc; user and system) over the best repetition.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -29,6 +29,7 @@ import { WireWriter } from '../src/wire/index.js'
 import { narOfFile } from '../test/support/memory-store.js'
 import { nix28 } from '../test/support/env.js'
 import type { BenchOptions, BenchResult, Measurement } from './types.js'
+import { benchEnv, childrenReaped, cpuSeconds, type Daemon, startDaemon } from './_daemon-harness.js'
 
 export const name = 'daemon'
 
@@ -36,66 +37,13 @@ const here = dirname(fileURLToPath(import.meta.url))
 const tsnixMain = resolve(here, '..', 'src', 'cli', 'main.js')
 const sd = new StoreDir()
 const enc = new TextEncoder()
-const CONF = 'build-users-group =\nsandbox = false\nsubstituters =\nfsync-metadata = false\n'
 
 type Kind = 'tsnix' | 'cpp'
 
 function nodeArgs(): string[] { return (process.env['TSNIX_BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(a => a !== '') }
 
-/**
- * CPU seconds of a process and its reaped children (nix-daemon forks one per connection):
- * utime + stime + cutime + cstime from Linux /proc; 0 elsewhere.
- */
-function cpuSeconds(pid: number | undefined): { user: number; sys: number } {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // clock ticks: USER_HZ is 100 on Linux
-    return { user: (Number(f[11]) + Number(f[13])) / 100, sys: (Number(f[12]) + Number(f[14])) / 100 }
-  } catch { return { user: 0, sys: 0 } }
-}
-/**
- * Wait (up to 2 s) until the daemon has no child processes: nix-daemon's per-connection child
- * counts in cutime/cstime only once reaped, which may be just after the client exits.
- */
-async function childrenReaped(pid: number | undefined): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    let kids = ''
-    try { kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() } catch { return }
-    if (kids === '') return
-    await new Promise(r => setTimeout(r, 10))
-  }
-}
-interface Daemon { kind: Kind; socket: string; root: string; child: ChildProcess; stop(): Promise<void> }
-
-function env(extra: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('NIX_')) out[k] = v
-  return { ...out, ...extra }
-}
-
-async function start(kind: Kind, dir: string): Promise<Daemon> {
-  mkdirSync(dir, { recursive: true })
-  const root = join(dir, 'root')
-  const socket = join(dir, 'daemon.sock')
-  const conf = join(dir, 'conf')
-  mkdirSync(conf, { recursive: true })
-  // Same durability for both: Nix 2.8 never fsyncs store paths; tsnix does by default
-  // (`fsync-store-paths = true`), so the comparison turns that off.
-  writeFileSync(join(conf, 'nix.conf'), CONF + (kind === 'tsnix' ? 'fsync-store-paths = false\n' : ''))
-  const log = openSync(join(dir, 'daemon.log'), 'a')
-  const child = kind === 'tsnix'
-    ? spawn(process.execPath, [...nodeArgs(), tsnixMain, 'daemon'], { env: env({ NIX_CONF_DIR: conf, NIX_CONFIG: `store = local?root=${root}`, NIX_DAEMON_SOCKET_PATH: socket }), stdio: ['ignore', log, log] })
-    : spawn('nix-daemon', ['--store', `local?root=${root}`], { env: env({ NIX_CONF_DIR: conf, NIX_DAEMON_SOCKET_PATH: socket }), stdio: ['ignore', log, log] })
-  closeSync(log)
-  for (let i = 0; ; i++) {
-    try { (await WorkerClient.connect(socket)).close(); break } catch {
-      if (i > 600 || child.exitCode !== null) throw new Error(`${kind} daemon did not start: ${readFileSync(join(dir, 'daemon.log'), 'utf8')}`)
-      await new Promise(r => setTimeout(r, 50))
-    }
-  }
-  const exited = new Promise<void>(r => child.once('exit', () => r()))
-  return { kind, socket, root, child, stop: async () => { child.kill('SIGTERM'); await exited } }
+function start(kind: Kind, dir: string): Promise<Daemon> {
+  return startDaemon(kind === 'cpp' ? 'cpp' : { main: tsnixMain, nodeArgs: nodeArgs() }, dir)
 }
 
 /** Run a stock client command against the daemon; returns wall seconds. */
@@ -103,7 +51,7 @@ function nixStore(d: Daemon, args: string[], input?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t = process.hrtime.bigint()
     const c = spawn('nix-store', ['--store', `unix://${d.socket}?root=${d.root}`, ...args], {
-      env: env({ NIX_CONF_DIR: join(d.root, '..', 'conf'), NIX_STATE_DIR: join(d.root, '..', 'client-state') }),
+      env: benchEnv({ NIX_CONF_DIR: join(d.root, '..', 'conf'), NIX_STATE_DIR: join(d.root, '..', 'client-state') }),
       stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'],
     })
     let err = ''

@@ -374,13 +374,31 @@ static void job_done(napi_env env, napi_status status, void *p) {
   free(j);
 }
 
-static napi_value start_job(napi_env env, job_t *j, napi_async_execute_callback exec) {
+/* Run `exec(data)` on the thread pool, then `complete` here, which settles `*deferred`: the
+   promise, or NULL with an error thrown and nothing queued (the caller frees `data`). */
+static napi_value queue_task(napi_env env, const char *label, napi_async_execute_callback exec,
+                             napi_async_complete_callback complete, void *data, napi_deferred *deferred,
+                             napi_async_work *work) {
   napi_value promise, name;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, "tsnix:fs", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, exec, job_done, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
+  napi_create_string_utf8(env, label, NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, exec, complete, data, work) != napi_ok) {
+    napi_throw_error(env, NULL, "could not make a thread-pool task");
+    return NULL;
+  }
+  if (napi_create_promise(env, deferred, &promise) != napi_ok || napi_queue_async_work(env, *work) != napi_ok) {
+    napi_delete_async_work(env, *work);
     napi_throw_error(env, NULL, "could not queue a thread-pool task");
     return NULL;
+  }
+  return promise;
+}
+
+static napi_value start_job(napi_env env, job_t *j, napi_async_execute_callback exec) {
+  napi_value promise = queue_task(env, "tsnix:fs", exec, job_done, j, &j->deferred, &j->work);
+  if (promise == NULL) {
+    if (j->keep) napi_delete_reference(env, j->keep);
+    free(j->dirs);
+    free(j);
   }
   return promise;
 }
@@ -591,14 +609,11 @@ static napi_value sha256_update_async(napi_env env, napi_callback_info info) {
   j->len = len;
   napi_create_reference(env, argv[1], 1, &j->keep_pieces);
   napi_create_reference(env, argv[0], 1, &j->keep_handle);
-  napi_value promise, name;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, "tsnix:sha256", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, sha_exec, sha_done, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
+  napi_value promise = queue_task(env, "tsnix:sha256", sha_exec, sha_done, j, &j->deferred, &j->work);
+  if (promise == NULL) {
     napi_delete_reference(env, j->keep_pieces);
     napi_delete_reference(env, j->keep_handle);
     free(j); free(data); free(len);
-    napi_throw_error(env, NULL, "could not queue a thread-pool task");
     return NULL;
   }
   h->busy = true;

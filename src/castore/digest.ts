@@ -3,7 +3,6 @@ import { InvalidDigestError } from './errors.js'
 
 export const B3_LEN = 32
 
-
 /**
  * A BLAKE3-256 digest (tvix castore `B3Digest`): 32 bytes, checked once when built. Printed
  * as `b3:` + padded standard base64, as tvix does (castore/src/digests.rs).

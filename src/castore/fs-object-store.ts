@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { nativeCalls, type NativeCalls } from '../os/native.js'
+import { syncDirs } from '../os/sync-dirs.js'
 import { B3Digest } from './digest.js'
 import { CastoreConfigError, NotFoundError } from './errors.js'
 import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter, STABLE_WRITES_HELD } from './object-store.js'
@@ -74,18 +75,18 @@ async function writeAll(fh: FileHandle, parts: readonly Uint8Array[]): Promise<v
   while (off < rest.length) off += (await fh.write(rest, off, rest.length - off)).bytesWritten
 }
 
-type ObjectCalls = NativeCalls<'putObject' | 'putObjectAsync' | 'touchObject' | 'syncDirs'>
+type ObjectCalls = NativeCalls<'putObject' | 'putObjectAsync' | 'touchObject'>
 let objectCalls: ObjectCalls | null | undefined
 
 /**
  * The native addon's object calls (native/tsnix.c), when built: an object's create, write,
  * fdatasync, close and rename in one call (one thread-pool task where node:fs takes five round
- * trips), a touch in one system call, and a batch's directory syncs in one task. Any failure
+ * trips) and a touch in one system call (a batch's directory syncs: src/os/sync-dirs.ts). Any failure
  * is retried through node:fs, which meets the error again and words it as ever.
  * TSNIX_CASTORE_NATIVE=0 turns them off.
  */
 function castoreNative(): ObjectCalls | null {
-  if (objectCalls === undefined) objectCalls = nativeCalls('TSNIX_CASTORE_NATIVE', 'putObject', 'putObjectAsync', 'touchObject', 'syncDirs')
+  if (objectCalls === undefined) objectCalls = nativeCalls('TSNIX_CASTORE_NATIVE', 'putObject', 'putObjectAsync', 'touchObject')
   return objectCalls
 }
 
@@ -334,7 +335,7 @@ export class FsObjectStore implements ObjectStore {
     const dirs = [...this.dirty]
     this.dirty = new Set()
     if (!this.fsync) return
-    const mine = this.syncDirs(dirs)
+    const mine = syncDirs(dirs, this.native !== null)
     // A concurrent caller may have taken our directories into its own sync, still running:
     // wait for every sync in flight, not only ours, before saying the objects are durable.
     const all = Promise.all([this.syncing, mine]).then(() => {})
@@ -342,16 +343,6 @@ export class FsObjectStore implements ObjectStore {
     await all
   }
   private syncing: Promise<void> = Promise.resolve()
-
-  private async syncDirs(dirs: string[]): Promise<void> {
-    if (dirs.length === 0) return
-    // one task for them all; after a failure every one is synced again the node:fs way
-    if (this.native !== null && await this.native.syncDirs(dirs) === 0) return
-    await Promise.all(dirs.map(async (dir) => {
-      const fh = await open(dir, 'r')
-      try { await fh.sync() } finally { await fh.close() }
-    }))
-  }
 
   async *list(ns: Namespace): AsyncIterable<ListedObject> {
     const base = join(this.root, NS_DIR[ns])

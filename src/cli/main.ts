@@ -23,6 +23,7 @@
 // other file operation queues behind a few of them. libuv sizes the pool on first use, so this
 // must run before any asynchronous I/O.
 process.env['UV_THREADPOOL_SIZE'] ??= '16'
+// The commands that evaluate are also named in line 2 (the launcher picks their V8 flags).
 const COMMANDS: Record<string, { module: string; help: string }> = {
   nar: { module: './nar.js', help: 'dump | restore | ls — NAR serialisation (as nix-store --dump/--restore)' },
   hash: { module: './hash.js', help: 'path | file | convert — hashing (as nix-hash / nix hash)' },

@@ -10,7 +10,7 @@
  * builtins (not shadowed), inlined with C++ Nix's semantics and error traces.
  */
 import type { AttrName, Expr, ExprAttrs, ExprCall, ExprLambda, ExprVar, ExprWithRef } from './ast.js'
-import { Env, envValues, getSlot, newEnv, setSlot, slotReader } from './env.js'
+import { Env, envValues, setSlot, slotReader } from './env.js'
 import { EvalError, NixTypeError, UndefinedVarError } from './errors.js'
 import type { EvalState } from './eval-state.js'
 import { forceAt, forceThunk } from './force.js'
@@ -307,7 +307,7 @@ export class Compiler {
     }))
     const fromLazies = a.inheritFrom?.map(x => this.lazy(x))
     const buildFromEnv = fromLazies
-      ? (up: Env): Env => { const e = newEnv(up, fromLazies.length); for (let i = 0; i < fromLazies.length; i++) setSlot(e, i + 1, fromLazies[i]!(up)); return e }
+      ? (up: Env): Env => { const e = new Env(up, fromLazies.length); for (let i = 0; i < fromLazies.length; i++) setSlot(e, i + 1, fromLazies[i]!(up)); return e }
       : undefined
     const addDynamic = (map: Map<string, Value>, pos: Map<string, PosIdx>, env: Env): void => {
       for (const d of dyn) {
@@ -367,13 +367,13 @@ export class Compiler {
     if (!overrides && dyn.length === 0 && !buildFromEnv && defs.every(d => d.kind === 'plain')) {
       const lazies = defs.map(d => d.lazy)
       return env => {
-        const env2 = newEnv(env, size)
+        const env2 = new Env(env, size)
         for (let i = 0; i < size; i++) setSlot(env2, i + 1, lazies[i]!(env2))
         return Attrs.fromShape(shape, envValues(env2, size) as Value[])
       }
     }
     return env => {
-      const env2 = newEnv(env, size)
+      const env2 = new Env(env, size)
       const fromEnv = buildFromEnv ? buildFromEnv(env2) : env2
       const map = new Map<string, Value>()
       for (const d of defs) {
@@ -411,16 +411,16 @@ export class Compiler {
     const size = defs.length
     if (!fromLazies && defs.every(d => d.kind === 'plain')) {
       return env => {
-        const env2 = newEnv(env, size)
+        const env2 = new Env(env, size)
         for (let i = 0; i < size; i++) { const d = defs[i]!; setSlot(env2, d.displ, d.lazy(env2)) }
         return body(env2)
       }
     }
     return env => {
-      const env2 = newEnv(env, size)
+      const env2 = new Env(env, size)
       let fromEnv = env2
       if (fromLazies) {
-        fromEnv = newEnv(env2, fromLazies.length)
+        fromEnv = new Env(env2, fromLazies.length)
         for (let i = 0; i < fromLazies.length; i++) setSlot(fromEnv, i + 1, fromLazies[i]!(env2))
       }
       for (const d of defs) setSlot(env2, d.displ, d.lazy(d.kind === 'plain' ? env2 : d.kind === 'inherited' ? env : fromEnv))

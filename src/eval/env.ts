@@ -24,10 +24,6 @@ export class Env {
   }
 }
 
-export function newEnv(up: Env | null, size: number): Env {
-  return new Env(up, size)
-}
-
 export function getSlot(e: Env, slot: number): unknown {
   switch (slot) {
     case 1: return e.s1

@@ -11,7 +11,7 @@ import { copySourcePath } from './builtins/store-paths.js'
 import type { BuiltinGroup, PrimOpDef } from './builtins/registry.js'
 import { Compiler } from './compile.js'
 import { COREPKGS } from './corepkgs.js'
-import { Env, newEnv, NO_ENV, setSlot } from './env.js'
+import { Env, NO_ENV, setSlot } from './env.js'
 import {
   AssertionError, EvalError, MissingArgumentError, NixTypeError, StackOverflowError, renderError,
 } from './errors.js'
@@ -118,7 +118,7 @@ export class EvalState {
     for (const [k, v] of COREPKGS) this.corepkgs.set(k, v)
     this.compiler = new Compiler(this)
     this.installBuiltins(groups)
-    this.baseEnv = newEnv(null, this.baseValues.length)
+    this.baseEnv = new Env(null, this.baseValues.length)
     for (let i = 0; i < this.baseValues.length; i++) setSlot(this.baseEnv, i + 1, this.baseValues[i])
     this.staticBaseEnv = new StaticEnv(undefined, this.baseVars)
   }
@@ -568,7 +568,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
         let info = cur.info as LambdaInfoX
         let parent = cur.env
         for (;;) {
-          const env = newEnv(parent, info.envSize)
+          const env = new Env(parent, info.envSize)
           const arg = args[i++]!
           if (info.formals === undefined) env.s1 = arg
           else this.bindFormals(info, env, arg, pos)

@@ -59,6 +59,32 @@ export const TOK = {
   node: tokens('node'),
 } as const
 
+/**
+ * The NAR of one regular file of `size` bytes up to its contents: magic, node opening and the
+ * contents' length (the contents follow, then `narFileTail`).
+ */
+export function narFileHead(size: number, executable = false): Uint8Array {
+  const node = executable ? TOK.executable : TOK.regular
+  const out = new Uint8Array(TOK.magic.length + node.length + 8)
+  out.set(TOK.magic)
+  out.set(node, TOK.magic.length)
+  new DataView(out.buffer).setBigUint64(out.length - 8, BigInt(size), true)
+  return out
+}
+
+/** The tail by contents size modulo 8. */
+const FILE_TAILS = Array.from({ length: 8 }, (_, m) => {
+  const pad = (8 - m) % 8
+  const out = new Uint8Array(pad + TOK.close.length)
+  out.set(TOK.close, pad)
+  return out
+})
+
+/** What follows a regular file's `size` bytes of contents: their zero padding and the node's close (shared bytes: do not modify). */
+export function narFileTail(size: number): Uint8Array {
+  return FILE_TAILS[size % 8]!
+}
+
 /** The ASCII of each tag the decoder compares against. */
 export const TAG = {
   magic: enc.encode(NAR_VERSION_MAGIC_1),

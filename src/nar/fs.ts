@@ -17,13 +17,13 @@ import { createHash } from 'node:crypto'
 import { constants as fsConstants, lstatSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { NixHash, type HashAlgo } from '../store-path/index.js'
-import { ByteSource, WireWriter } from '../wire/index.js'
+import { ByteSource } from '../wire/index.js'
 import { NarDumpError, NarRestoreError } from './errors.js'
 import { type FileRange, type HelperMode, NarDumper, WAIT } from './fs-dump.js'
 import { narNative } from './fs-native.js'
 import { FsRestoreSink, type RestoreSinkOptions } from './fs-restore.js'
 import { decodeNar, type NarReadOptions, type NarResult, type NarSink } from './stream.js'
-import { NAR_VERSION_MAGIC_1 } from './format.js'
+import { narFileHead, narFileTail } from './format.js'
 
 export type { FileRange, HelperMode }
 export { FdOutput } from './fs-output.js'
@@ -132,14 +132,13 @@ const BIG_READS_AHEAD = 4
  */
 async function* dumpBigFile(path: string | Buffer, opts: DumpOptions, reuse: ReuseWindow): AsyncGenerator<Uint8Array, void, undefined> {
   const fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK)
+  const changed = (how: string): NarDumpError => new NarDumpError(`file '${show(typeof path === 'string' ? Buffer.from(path) : path)}' changed while it was being read (${how})`)
   let closed = false
   try {
     const st = await fh.stat()
-    if (!st.isFile()) throw new NarDumpError(`file '${show(typeof path === 'string' ? Buffer.from(path) : path)}' changed while it was being read (no longer a regular file)`)
+    if (!st.isFile()) throw changed('no longer a regular file')
     const size = st.size
-    const w = new WireWriter(160).string(NAR_VERSION_MAGIC_1).string('(').string('type').string('regular')
-    if ((st.mode & 0o100) !== 0) w.string('executable').string('')
-    const head = w.string('contents').u64(size).finish()
+    const head = narFileHead(size, (st.mode & 0o100) !== 0)
     yield head
     const readSize = opts.readSize ?? 1024 * 1024
     const reads: Array<Promise<{ buf: Buffer; piece: Uint8Array }>> = []
@@ -155,7 +154,7 @@ async function* dumpBigFile(path: string | Buffer, opts: DumpOptions, reuse: Reu
         next += n
         const buf = reuse.on ? (free.pop() ?? Buffer.allocUnsafeSlow(readSize)) : Buffer.allocUnsafeSlow(n)
         const p = fh.read(buf, 0, n, at).then(({ bytesRead }) => {
-          if (bytesRead !== n) throw new NarDumpError(`file '${show(typeof path === 'string' ? Buffer.from(path) : path)}' changed while it was being read (shorter than expected)`)
+          if (bytesRead !== n) throw changed('shorter than expected')
           return { buf, piece: n === buf.length ? buf : buf.subarray(0, n) }
         })
         p.catch(() => {}) // awaited in order below
@@ -176,11 +175,8 @@ async function* dumpBigFile(path: string | Buffer, opts: DumpOptions, reuse: Reu
       while (lent.length > 0 && pulledBytes - lent[0]!.end >= reuse.bytes && pulledChunks - 1 - lent[0]!.index >= reuse.chunks) free.push(lent.shift()!.buf)
       opts.signal?.throwIfAborted()
     }
-    const pad = (8 - (size % 8)) % 8
-    const t = new WireWriter(32)
-    if (pad) t.raw(new Uint8Array(pad))
     if (!closed) { closed = true; await fh.close() } // (an empty file: nothing was read)
-    yield t.string(')').finish()
+    yield narFileTail(size)
   } finally {
     if (!closed) await fh.close()
   }

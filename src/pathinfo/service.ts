@@ -18,6 +18,9 @@ export interface RegisteredPaths {
   info(printed: string): PathInfo | undefined
 }
 
+/** A registration of nothing. */
+export const NOTHING_REGISTERED: RegisteredPaths = { info: () => undefined }
+
 /** One path to register (C++ `ValidPathInfo` plus what `addValidPath` derives from the file). */
 export interface ValidPathRegistration {
   readonly info: PathInfo

@@ -24,7 +24,7 @@ import { KnexOps, rawRows } from './knex-ops.js'
 import { type PlannedPath, planRegistration, planRegistrationInChunks } from './register-plan.js'
 import { AsyncMutex, isRetryable, withRetry } from './retry.js'
 import { decodeSigs, decodeValidPath, normaliseSigs, parseDbPath, toInt, type DbInt, type ValidPathRow } from './row.js'
-import type { ClosureOptions, IterateOptions, PathInfoService, RegisteredPaths, ValidPathRegistration } from './service.js'
+import { type ClosureOptions, type IterateOptions, NOTHING_REGISTERED, type PathInfoService, type RegisteredPaths, type ValidPathRegistration } from './service.js'
 import { type Dialect, inList, listParam } from './sql-text.js'
 
 export interface SqlPathInfoServiceInit {
@@ -323,7 +323,7 @@ export class SqlPathInfoService implements PathInfoService {
   // ---- writes ---------------------------------------------------------------------------
 
   async registerValidPaths(regs: readonly ValidPathRegistration[]): Promise<RegisteredPaths> {
-    if (regs.length === 0) return { info: () => undefined }
+    if (regs.length === 0) return NOTHING_REGISTERED
     const plans = regs.length <= PLAN_CHUNK
       ? planRegistration(this.storeDir, regs, this.now())
       : await planRegistrationInChunks(this.storeDir, regs, this.now(), PLAN_CHUNK)

@@ -4,7 +4,7 @@
  * costs the consumer a write (and an async generator a turn), where C++ `nix-store --export`
  * writes through a buffered sink. Pure: the caller reads files and hands out the chunks.
  */
-import { narFileHead, narFileTail } from './flat-dump.js'
+import { narFileHead, narFileTail } from '../nar/index.js'
 
 const CHUNK = 64 * 1024
 /** The NAR of a regular file up to its contents, with a size of 0 (patched per file). */

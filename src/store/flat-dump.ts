@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs'
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createHasher, type HashAlgo, type NixHash } from '../store-path/index.js'
-import { WireWriter } from '../wire/index.js'
+import { narFileHead, narFileTail } from '../nar/index.js'
 
 /** C++ `settings.narBufferSize` (32 MiB). */
 export const DEFAULT_MEMORY_LIMIT = 32 * 1024 * 1024
@@ -62,24 +62,4 @@ export async function spoolFlatDump(dump: AsyncIterable<Uint8Array>, algo: HashA
     },
     async dispose() { if (tmpDir) await rm(tmpDir, { recursive: true, force: true }) },
   }
-}
-
-/** The NAR up to the contents of a regular file of `size` bytes (non-executable unless said). */
-export function narFileHead(size: number, executable = false): Uint8Array {
-  const w = new WireWriter(160).string('nix-archive-1').string('(').string('type').string('regular')
-  if (executable) w.string('executable').string('')
-  return w.string('contents').u64(size).finish()
-}
-
-/** The tail by contents size modulo 8. */
-const NAR_FILE_TAILS = Array.from({ length: 8 }, (_, m) => {
-  const w = new WireWriter(32)
-  const pad = (8 - m) % 8
-  if (pad) w.raw(new Uint8Array(pad))
-  return w.string(')').finish()
-})
-
-/** The contents' zero padding and the closing token (shared bytes: do not modify). */
-export function narFileTail(size: number): Uint8Array {
-  return NAR_FILE_TAILS[size % 8]!
 }

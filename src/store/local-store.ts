@@ -11,16 +11,16 @@
  */
 import { randomBytes } from 'node:crypto'
 import { closeSync, constants as fsConstants, lstatSync, openSync } from 'node:fs'
-import { lstat, mkdir, open, readFile, readlink, rename, symlink } from 'node:fs/promises'
+import { lstat, mkdir, readFile, readlink, rename, symlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { Builder, type BuilderStore, type BuildRequestContext, DaemonRunners } from '../build/index.js'
 import { decodeRootNode, DestinationExistsError, encodeRootNode, fileNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
 import { type BasicDerivation, derivationStoreInfo, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
 import { type Logger, nullLogger, Verbosity } from '../logger.js'
-import { dumpPath, readSmallFileAt } from '../nar/index.js'
-import { nativeCalls, PathLocks } from '../os/index.js'
-import type { PathInfoService, RegisteredPaths, ValidPathRegistration } from '../pathinfo/index.js'
+import { dumpPath, narFileHead, narFileTail, readSmallFileAt } from '../nar/index.js'
+import { PathLocks, syncDirs } from '../os/index.js'
+import { NOTHING_REGISTERED, type PathInfoService, type RegisteredPaths, type ValidPathRegistration } from '../pathinfo/index.js'
 import type { StoreLocations } from '../settings/index.js'
 import { applySetting, type Settings } from '../settings/index.js'
 import { countValidSignatures, isContentAddressed as isCaPathInfo, type PublicKeys } from '../signing/index.js'
@@ -49,7 +49,7 @@ import { ExportChunks } from './export-chunks.js'
 import { decodeExportMarker, decodeExportTrailer, encodeExportTrailer } from './export-format.js'
 import type { NarCastoreBridge, StagedNar } from './nar-bridge.js'
 import { ByteSource } from '../wire/index.js'
-import { narFileHead, narFileTail, spoolFlatDump } from './flat-dump.js'
+import { spoolFlatDump } from './flat-dump.js'
 import { readAll } from './nar-util.js'
 import type { AddToStoreNarOptions, BuildMode, GCOptions, GCResults, MissingInfo, OpContext, Roots, Store, SubstitutablePathInfo } from './types.js'
 
@@ -86,8 +86,6 @@ export interface LocalStoreDeps {
   /** Messages for the daemon's own log (not a client's). */
   readonly log?: Logger | undefined
 }
-
-const NOTHING_REGISTERED: RegisteredPaths = { info: () => undefined }
 
 /** Paths materialised at once within a batch. */
 const MATERIALISE_CONCURRENCY = 8
@@ -414,7 +412,7 @@ export class LocalStore implements Store {
   /** Durability barrier and registration, shared by concurrent commits (group-commit.ts). */
   private readonly commits = new GroupCommit<ValidPathRegistration, RegisteredPaths>(async regs => {
     const sync = this.deps.bridge.sync()
-    if (this.deps.settings['fsync-store-paths']) await Promise.all([sync, fsyncDir(this.realStoreDir)])
+    if (this.deps.settings['fsync-store-paths']) await Promise.all([sync, syncDirs([this.realStoreDir])])
     else await sync
     return this.register(regs)
   })
@@ -460,7 +458,7 @@ export class LocalStore implements Store {
     const locks = (await PathLocks.acquire([this.realPath(path)]))!
     try {
       await this.publish(path, root, true)
-      if (this.deps.settings['fsync-store-paths']) await fsyncDir(this.realStoreDir)
+      if (this.deps.settings['fsync-store-paths']) await syncDirs([this.realStoreDir])
       locks.setDeletion(true)
     } finally {
       await locks.release()
@@ -954,15 +952,4 @@ function topoSortReferencesFirst(infos: readonly PathInfo[]): PathInfo[] {
   }
   for (const i of [...infos].sort((a, b) => byBaseName(a.path, b.path))) visit(i)
   return out
-}
-
-let syncDirsCall: ((paths: readonly string[]) => Promise<number>) | null | undefined
-
-async function fsyncDir(dir: string): Promise<void> {
-  // One thread-pool task (open, fsync, close) where the addon has it: this runs once per group
-  // commit, on its critical path; after a failure node:fs below meets the error again.
-  syncDirsCall ??= nativeCalls('TSNIX_CASTORE_NATIVE', 'syncDirs')?.syncDirs ?? null
-  if (syncDirsCall !== null && (await syncDirsCall([dir])) === 0) return
-  const fh = await open(dir, 'r')
-  try { await fh.sync() } finally { await fh.close() }
 }

@@ -15,9 +15,8 @@ import {
   CorruptObjectError, Directory, NotFoundError, type BlobReader, type BlobService, type DirectoryService,
   type Entry, type FileNode, type Node, STABLE_WRITES_HELD,
 } from '../castore/index.js'
-import { bytesEqual, decodeNar, NarEncoder, type NarFileContents, type NarPath, type NarSink, type StableChunks } from '../nar/index.js'
+import { bytesEqual, decodeNar, NarEncoder, type NarFileContents, narFileHead, narFileTail, type NarPath, type NarSink, type StableChunks } from '../nar/index.js'
 import { NixHash } from '../store-path/index.js'
-import { narFileHead, narFileTail } from './flat-dump.js'
 import { type ByteSource, type WholeIfBuffered, WireReader } from '../wire/index.js'
 import { OffloadedSha256, SLOT, STABLE_HELD_MAX } from './sha256-offload.js'
 
