@@ -645,6 +645,104 @@ static napi_value sha256_final(napi_env env, napi_callback_info info) {
   return buf;
 }
 
+/* ---- storeadd: castore objects created unnamed (O_TMPFILE) ------------------------------------
+ *
+ *   putObjectAnon(dir, target, data, fsync, mtime) -> 0, -1, -2 or an errno
+ *     a castore object write with one directory entry made instead of three: an unnamed file in
+ *     `dir` (O_TMPFILE, mode 0444 less the umask), `data` written, mtime set to `mtime` seconds
+ *     (if >= 0: the materialised store's canonical time, so linking it there needs no utimes),
+ *     fdatasync if `fsync`, then linked in as `target` — linkat refuses an existing name, so
+ *     there is no look-up first and nothing to rename. 0 stored; -1 stored, after making the
+ *     target's directory (its parent has a new entry to sync); -2 the target existed already:
+ *     it was touched (atime now, which moves the GC stamp ctime) and kept. An errno: nothing was
+ *     stored (EOPNOTSUPP/EISDIR/EINVAL: the filesystem has no O_TMPFILE; the caller writes its
+ *     usual way from then on). A crash leaves nothing: an unnamed file vanishes with its last fd.
+ */
+
+/* How to give an unnamed file a name: AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH (ENOENT without
+   it), /proc/self/fd/N works for anyone with /proc. -1 unknown, 1 AT_EMPTY_PATH, 0 /proc. */
+static int anon_link_empty_path = -1;
+
+static int anon_link_once(int fd, const char *target, int how) {
+  if (how) return linkat(fd, "", AT_FDCWD, target, AT_EMPTY_PATH);
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  return linkat(AT_FDCWD, proc, AT_FDCWD, target, AT_SYMLINK_FOLLOW);
+}
+
+/* 0 linked, or an errno (ENOENT: the target's directory is missing) */
+static int anon_link(int fd, const char *target) {
+  if (anon_link_empty_path >= 0) return anon_link_once(fd, target, anon_link_empty_path) == 0 ? 0 : errno;
+  if (anon_link_once(fd, target, 1) == 0) { anon_link_empty_path = 1; return 0; }
+  int err = errno;
+  if (err != ENOENT && err != EPERM) return err;
+  if (anon_link_once(fd, target, 0) == 0) { anon_link_empty_path = 0; return 0; }
+  int err2 = errno;
+  if (err2 != ENOENT) anon_link_empty_path = 0; /* /proc resolved the fd: the empty path was refused */
+  return err2;
+}
+
+static int put_object_anon(const char *dir, const char *target, const char *data, size_t len, bool sync, double mtime) {
+  int fd;
+  do fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444); while (fd < 0 && errno == EINTR);
+  if (fd < 0) return errno;
+  int err = 0;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(fd, data + done, len - done);
+    if (n > 0) { done += (size_t)n; continue; }
+    if (n < 0 && errno == EINTR) continue;
+    err = n < 0 ? errno : EIO;
+    break;
+  }
+  if (err == 0 && mtime >= 0) {
+    const struct timespec times[2] = { { 0, UTIME_OMIT }, { (time_t)mtime, 0 } };
+    if (futimens(fd, times) != 0) err = errno;
+  }
+  if (err == 0 && sync) {
+    while (fdatasync(fd) != 0) { if (errno != EINTR) { err = errno; break; } }
+  }
+  int made = 0;
+  if (err == 0) {
+    err = anon_link(fd, target);
+    const char *slash = strrchr(target, '/');
+    if (err == ENOENT && slash != NULL && slash > target) {
+      /* the target's directory (a castore shard) is made on first use, as `mkdir -p` would */
+      char d[PATH_MAX];
+      memcpy(d, target, (size_t)(slash - target));
+      d[slash - target] = 0;
+      if (mkdir(d, 0777) == 0) made = 1;
+      if (made || errno == EEXIST) err = anon_link(fd, target);
+    }
+    if (err == EEXIST) {
+      const struct timespec now[2] = { { 0, UTIME_NOW }, { 0, UTIME_OMIT } };
+      close(fd);
+      return utimensat(AT_FDCWD, target, now, 0) == 0 ? -2 : errno;
+    }
+  }
+  close(fd);
+  return err != 0 ? err : -made;
+}
+
+static napi_value put_object_anon_call(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  char dir[PATH_MAX], target[PATH_MAX];
+  void *data;
+  size_t len;
+  bool sync;
+  double mtime;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 ||
+      !get_path(env, argv[0], dir) || !get_path(env, argv[1], target) || !get_bytes(env, argv[2], &data, &len) ||
+      napi_get_value_bool(env, argv[3], &sync) != napi_ok || napi_get_value_double(env, argv[4], &mtime) != napi_ok) {
+    napi_throw_type_error(env, NULL, "putObjectAnon(dir, target, data, fsync, mtime): two non-empty paths, a Uint8Array, a boolean and a number expected");
+    return NULL;
+  }
+  return number(env, put_object_anon(dir, target, data, len, sync, mtime));
+}
+
+/* ---- end of storeadd block ------------------------------------------------------------------- */
+
 static napi_value init(napi_env env, napi_value exports) {
   static const struct { const char *name; napi_callback fn; } calls[] = {
     { "peercred", get_peercred }, { "flock", do_flock }, { "sendfile", do_sendfile },
@@ -652,6 +750,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "putObject", put_object }, { "putObjectAsync", put_object_async },
     { "touchObject", touch_object }, { "syncDirs", sync_dirs },
     { "sha256New", sha256_new }, { "sha256UpdateAsync", sha256_update_async }, { "sha256Final", sha256_final },
+    { "putObjectAnon", put_object_anon_call },
   };
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
     if (strncmp(calls[i].name, "sha256", 6) == 0 && !have_openssl()) continue;

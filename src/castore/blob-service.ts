@@ -61,6 +61,11 @@ export interface BlobService {
   sync(): Promise<void>
   /** A file holding exactly this blob's bytes, if the backend keeps one (for hard links). */
   localPath(digest: B3Digest): Promise<string | undefined>
+  /**
+   * Where that file would be if the blob is stored whole, unchecked (it may not exist: a
+   * chunked blob, or none): `localPath` without its look-up, for a caller that stats anyway.
+   */
+  rawPath?(digest: B3Digest): string | undefined
 }
 
 export interface ChunkedBlobServiceOptions {
@@ -159,6 +164,10 @@ export class ChunkedBlobService implements BlobService {
 
   async localPath(d: B3Digest): Promise<string | undefined> {
     return this.store.localPath?.('blob', d)
+  }
+
+  rawPath(d: B3Digest): string | undefined {
+    return this.store.rawPath?.('blob', d)
   }
 
   private wholeReader(d: B3Digest, size: number): BlobReader {

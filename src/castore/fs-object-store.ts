@@ -35,6 +35,13 @@ export interface FsObjectStoreOptions {
   fsync?: boolean
   /** Use the native addon's object calls when built (default true; false: node:fs only, for tests). */
   native?: boolean
+  /**
+   * The mtime (seconds since the epoch) small objects written by `putSync` get, where the
+   * native addon can set it as it writes them (else the time of writing, as every other object
+   * has). A caller that hard-links objects and wants a fixed mtime on the links then finds it
+   * set. GC does not read mtime (its stamp is ctime).
+   */
+  objectMtime?: number | undefined
 }
 
 const FORMAT_VERSION = 1
@@ -77,6 +84,21 @@ async function writeAll(fh: FileHandle, parts: readonly Uint8Array[]): Promise<v
 
 type ObjectCalls = NativeCalls<'putObject' | 'putObjectAsync' | 'touchObject'>
 let objectCalls: ObjectCalls | null | undefined
+type AnonCalls = NativeCalls<'putObjectAnon'>
+let anonCalls: AnonCalls | null | undefined
+
+/**
+ * The native addon's unnamed-file object write (O_TMPFILE + linkat: one directory entry made
+ * instead of a temporary name, its rename and a look-up first), when built.
+ * TSNIX_CASTORE_ANON=0 turns it off (as TSNIX_CASTORE_NATIVE=0 turns off all native calls).
+ */
+function anonNative(): AnonCalls | null {
+  if (anonCalls === undefined) anonCalls = nativeCalls('TSNIX_CASTORE_ANON', 'putObjectAnon')
+  return anonCalls
+}
+
+/** putObjectAnon's errnos for a filesystem without O_TMPFILE (Linux open(2)). */
+const NO_TMPFILE = new Set([95 /* EOPNOTSUPP */, 21 /* EISDIR */, 22 /* EINVAL */])
 
 /**
  * The native addon's object calls (native/tsnix.c), when built: an object's create, write,
@@ -99,12 +121,15 @@ export class FsObjectStore implements ObjectStore {
   private dirty = new Set<string>()
   private readonly tmpDir: string
   private readonly native: ObjectCalls | null
+  /** Null once the filesystem turned out to have no O_TMPFILE. */
+  private anon: AnonCalls | null
 
   /** Per namespace, `<root>/<dir>/` normalised once: object paths are then plain concatenations (path.join costs more than the rest of a small put). */
   private readonly nsPrefix: Record<Namespace, string>
 
-  private constructor(readonly root: string, readonly compression: Compression, private readonly fsync: boolean, native: boolean) {
+  private constructor(readonly root: string, readonly compression: Compression, private readonly fsync: boolean, native: boolean, private readonly objectMtime: number) {
     this.native = native ? castoreNative() : null
+    this.anon = this.native !== null ? anonNative() : null
     this.tmpDir = join(root, 'tmp')
     this.nsPrefix = { blob: join(root, NS_DIR.blob) + '/', index: join(root, NS_DIR.index) + '/', dir: join(root, NS_DIR.dir) + '/' }
   }
@@ -129,7 +154,7 @@ export class FsObjectStore implements ObjectStore {
       await writeFile(tmp, JSON.stringify({ version: FORMAT_VERSION, compression }) + '\n', { flush: true })
       await rename(tmp, cfgPath)
     }
-    return new FsObjectStore(root, compression, opts.fsync ?? true, opts.native ?? true)
+    return new FsObjectStore(root, compression, opts.fsync ?? true, opts.native ?? true, opts.objectMtime ?? -1)
   }
 
   private compressed(ns: Namespace): boolean { return ns === 'blob' && this.compression !== 'none' }
@@ -215,6 +240,14 @@ export class FsObjectStore implements ObjectStore {
   putSync(ns: Namespace, d: B3Digest, data: Uint8Array): boolean {
     if (this.compressed(ns) || !this.gate.freeForSync) return false
     const target = this.path(ns, d)
+    if (this.anon !== null) {
+      // No look-up first: linkat refuses an existing object, which is then touched instead.
+      const r = this.anon.putObjectAnon(this.tmpDir, target, data, this.fsync, this.objectMtime)
+      if (r === -2) return true
+      if (r <= 0) return this.placedNatively(target, r)
+      if (NO_TMPFILE.has(r)) this.anon = null
+      // any other failure stored nothing: the steps below meet it again and report it their way
+    }
     if (this.touchSync(target)) return true
     if (this.native !== null && this.placedNatively(target, this.native.putObject(this.tmpName(), target, data, this.fsync))) return true
     const tmp = this.tmpName()
@@ -379,6 +412,10 @@ export class FsObjectStore implements ObjectStore {
       }))
       return { deleted, freedBytes }
     })
+  }
+
+  rawPath(ns: Namespace, d: B3Digest): string | undefined {
+    return this.compressed(ns) ? undefined : this.path(ns, d)
   }
 
   async localPath(ns: Namespace, d: B3Digest): Promise<string | undefined> {

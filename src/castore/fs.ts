@@ -16,7 +16,7 @@
  * set to the policy's), everything else to a copy kept once per key in `linkDir`.
  */
 import { randomBytes } from 'node:crypto'
-import { chmodSync, constants as fsc, linkSync, lstatSync, statSync, utimesSync } from 'node:fs'
+import { chmodSync, constants as fsc, linkSync, lstatSync, statSync, utimesSync, type Stats } from 'node:fs'
 import {
   chmod, link, lstat, lutimes, mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, utimes,
 } from 'node:fs/promises'
@@ -210,8 +210,15 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
    */
   const linkSource = async (n: FileNode): Promise<string | undefined> => {
     if (!n.executable) {
-      const obj = await blobs.localPath(n.digest)
-      if (obj !== undefined) { await conform(obj, policy.fileMode(false)); return obj }
+      // Stat once: the look-up and the metadata check in one call, where a backend says where to look.
+      const raw = blobs.rawPath?.(n.digest)
+      if (raw !== undefined) {
+        const st = statSync(raw, { throwIfNoEntry: false })
+        if (st !== undefined) { conformStat(raw, st, policy.fileMode(false)); return raw }
+      } else {
+        const obj = await blobs.localPath(n.digest)
+        if (obj !== undefined) { await conform(obj, policy.fileMode(false)); return obj }
+      }
     }
     if (opts.linkDir === undefined) return undefined
     const xp = join(opts.linkDir, n.digest.hex.slice(0, 2), n.digest.hex + (n.executable ? '.x' : ''))
@@ -226,8 +233,8 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
   // The link source's metadata is read and set with synchronous calls: microseconds each, once
   // per file, where a thread-pool round trip costs more than the call. (Creating entries — the
   // link, the renames — stays asynchronous: those wait on directory locks under load.)
-  const conform = async (p: string, mode: number): Promise<void> => {
-    const st = statSync(p)
+  const conform = async (p: string, mode: number): Promise<void> => conformStat(p, statSync(p), mode)
+  const conformStat = (p: string, st: Stats, mode: number): void => {
     if ((st.mode & 0o7777) !== mode) chmodSync(p, mode)
     if (policy.mtime !== undefined && st.mtimeMs !== policy.mtime * 1000) utimesSync(p, policy.mtime, policy.mtime)
   }

@@ -78,6 +78,11 @@ export interface ObjectStore {
   putSync?(ns: Namespace, digest: B3Digest, data: Uint8Array): boolean
   /** A filesystem path holding exactly the raw bytes of a blob object, if the backend has one. */
   localPath?(ns: Namespace, digest: B3Digest): Promise<string | undefined>
+  /**
+   * Where a blob object's raw bytes would be on the filesystem, without looking (the caller
+   * stats it, as it would anyway); undefined if this backend keeps no such file (compression).
+   */
+  rawPath?(ns: Namespace, digest: B3Digest): string | undefined
   close?(): Promise<void>
 }
 

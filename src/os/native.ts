@@ -42,6 +42,15 @@ export interface NativeAddon {
   putObject?(tmp: string, target: string, data: Uint8Array, fsync: boolean): number
   /** `putObject` as one thread-pool task (`data` must not change until it settles). */
   putObjectAsync?(tmp: string, target: string, data: Uint8Array, fsync: boolean): Promise<number>
+  /**
+   * A castore object write that makes one directory entry: an unnamed file in `dir` (O_TMPFILE,
+   * 0444 less the umask), `data` written, mtime `mtime` seconds if >= 0, fdatasync if `fsync`,
+   * linked in as `target` (linkat refuses an existing name; `target`'s directory is made if
+   * missing). 0 stored; -1 stored, its directory made; -2 `target` existed and was touched
+   * (as touchObject) instead; or an errno, nothing stored (EOPNOTSUPP, EISDIR, EINVAL: no
+   * O_TMPFILE on this filesystem). Optional.
+   */
+  putObjectAnon?(dir: string, target: string, data: Uint8Array, fsync: boolean, mtime: number): number
   /** atime to now, mtime kept (ctime refreshed): 1 done, 0 no such file, -errno otherwise. Optional. */
   touchObject?(path: string): number
   /** open + fsync + close each directory in order, one thread-pool task: 0 or the first errno. Optional. */

@@ -5,7 +5,7 @@
  * and composes castore, pathinfo and temp roots into a LocalStore.
  */
 import { chmod, mkdir, open as openFile, type FileHandle } from 'node:fs/promises'
-import { FsBlobService, FsDirectoryService, FsObjectStore, collectGarbage as castoreGc } from '../castore/index.js'
+import { FsBlobService, FsDirectoryService, FsObjectStore, NIX_METADATA, collectGarbage as castoreGc } from '../castore/index.js'
 import { openPostgresPathInfoService, openSqlitePathInfoService, type PathInfoService } from '../pathinfo/index.js'
 import { lockFd, nativeAddon } from '../os/index.js'
 import type { Settings, StoreLocations } from '../settings/index.js'
@@ -42,7 +42,9 @@ export async function openLocalStore(opts: OpenLocalStoreOptions): Promise<Local
   const castoreDir = settings['tsnix-castore-dir'] || `${state}/castore`
   // `fsync-store-paths = false` (C++ Nix's default) trades durability across a power loss for
   // speed; a killed process still leaves no half-written object or path (temp names + rename).
-  const objects = await FsObjectStore.open(castoreDir, { fsync: settings['fsync-store-paths'] })
+  // Small objects are written with the mtime materialised files get (Nix's 1): linking one into
+  // the store then needs no utimes.
+  const objects = await FsObjectStore.open(castoreDir, { fsync: settings['fsync-store-paths'], objectMtime: NIX_METADATA.mtime })
   // With every path materialised, a large file's bytes must exist whole in the store anyway:
   // stored whole, castore's object *is* the materialised file (a hard link). Chunks would be a
   // second copy (castore's chunks plus a whole linked copy) and cost the chunker's CPU; they
