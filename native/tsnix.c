@@ -741,6 +741,33 @@ static napi_value put_object_anon_call(napi_env env, napi_callback_info info) {
   return number(env, put_object_anon(dir, target, data, len, sync, mtime));
 }
 
+/*   putObjectAnonAsync(dir, target, data, fsync, mtime) -> Promise of the same answer
+ *     putObjectAnon as one thread-pool task (`data` must not change until it settles). */
+typedef struct { job_t base; double mtime; } anon_job_t; /* base first: job_done frees it whole */
+
+static void put_anon_exec(napi_env env, void *p) {
+  anon_job_t *j = p;
+  j->base.err = put_object_anon(j->base.tmp, j->base.target, j->base.data, j->base.len, j->base.sync, j->mtime);
+}
+
+static napi_value put_object_anon_async(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  anon_job_t *j = calloc(1, sizeof *j);
+  if (j == NULL) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 ||
+      !get_path(env, argv[0], j->base.tmp) || !get_path(env, argv[1], j->base.target) || !get_bytes(env, argv[2], &data, &j->base.len) ||
+      napi_get_value_bool(env, argv[3], &j->base.sync) != napi_ok || napi_get_value_double(env, argv[4], &j->mtime) != napi_ok) {
+    free(j);
+    napi_throw_type_error(env, NULL, "putObjectAnonAsync(dir, target, data, fsync, mtime): two non-empty paths, a Uint8Array, a boolean and a number expected");
+    return NULL;
+  }
+  j->base.data = data;
+  napi_create_reference(env, argv[2], 1, &j->base.keep);
+  return start_job(env, &j->base, put_anon_exec);
+}
+
 /* ---- end of storeadd block ------------------------------------------------------------------- */
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -750,7 +777,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "putObject", put_object }, { "putObjectAsync", put_object_async },
     { "touchObject", touch_object }, { "syncDirs", sync_dirs },
     { "sha256New", sha256_new }, { "sha256UpdateAsync", sha256_update_async }, { "sha256Final", sha256_final },
-    { "putObjectAnon", put_object_anon_call },
+    { "putObjectAnon", put_object_anon_call }, { "putObjectAnonAsync", put_object_anon_async },
   };
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
     if (strncmp(calls[i].name, "sha256", 6) == 0 && !have_openssl()) continue;

@@ -9,6 +9,8 @@ import { constants as osConstants, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { nativeAddon } from '../os/native.js'
 import { skipBecause } from '../../test/support/env.js'
+import { blake3 } from './blake3.js'
+import { B3Digest } from './digest.js'
 import { FsBlobService } from './fs-blob-service.js'
 import { FsObjectStore } from './fs-object-store.js'
 
@@ -62,6 +64,18 @@ describe('castore: objects written as unnamed files (putObjectAnon)', () => {
     assert.deepEqual(readdirSync(join(dir, 'tmp')), [])
   })
 
+  it('putObjectAnonAsync does the same on the thread pool', async () => {
+    const a = nativeAddon()!
+    assert.equal(await a.putObjectAnonAsync!(join(dir, 'tmp'), join(dir, 'ab', 'x'), Buffer.from('async'), true, 1), 0)
+    assert.equal(await a.putObjectAnonAsync!(join(dir, 'tmp'), join(dir, 'gh', 'x'), Buffer.from('made'), false, 1), -1)
+    assert.equal(await a.putObjectAnonAsync!(join(dir, 'tmp'), join(dir, 'ab', 'x'), Buffer.from('again'), false, 1), -2)
+    assert.equal(await a.putObjectAnonAsync!(join(dir, 'tmp'), join(dir, 'no', 'cd', 'obj'), Buffer.from('x'), false, 1), osConstants.errno.ENOENT)
+    assert.equal(readFileSync(join(dir, 'ab', 'x'), 'latin1') + readFileSync(join(dir, 'gh', 'x'), 'latin1'), 'asyncmade')
+    assert.equal(statSync(join(dir, 'ab', 'x')).mtimeMs, 1000)
+    assert.throws(() => a.putObjectAnonAsync!(join(dir, 'tmp'), join(dir, 'ab', 'y'), 'text' as unknown as Uint8Array, false, 1), TypeError)
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), [])
+  })
+
   it('answers the errno and leaves nothing when it cannot store', () => {
     const a = nativeAddon()!
     const { ENOENT } = osConstants.errno
@@ -73,7 +87,7 @@ describe('castore: objects written as unnamed files (putObjectAnon)', () => {
     assert.throws(() => a.putObjectAnon!(join(dir, 'tmp'), '', Buffer.from('x'), false, 1), TypeError)
   })
 
-  it('FsObjectStore.putSync gives small objects objectMtime; other puts keep the time of writing', async () => {
+  it('FsObjectStore gives blobs written in one piece objectMtime; streamed blobs and directories keep the time of writing', async () => {
     const store = await FsObjectStore.open(join(dir, 'store'), { objectMtime: 1 })
     const svc = await FsBlobService.open(store)
     const data = new TextEncoder().encode('Derive([])')
@@ -84,7 +98,15 @@ describe('castore: objects written as unnamed files (putObjectAnon)', () => {
     assert.equal(svc.rawPath(d), p)
     assert.equal(svc.putSync(data)!.hex, d.hex, 'again: kept')
     const e = await svc.put(new TextEncoder().encode('async'))
-    assert.ok(statSync(join(dir, 'store', 'blobs', e.hex.slice(0, 2), e.hex)).mtimeMs > 1000)
+    assert.equal(statSync(join(dir, 'store', 'blobs', e.hex.slice(0, 2), e.hex)).mtimeMs, 1000)
+    const w = store.writer('blob')
+    await w.write(new TextEncoder().encode('streamed'))
+    const f = B3Digest.adopt(blake3(new TextEncoder().encode('streamed')))
+    await w.commit(f)
+    assert.equal(readFileSync(store.path('blob', f), 'utf8'), 'streamed')
+    assert.ok(statSync(store.path('blob', f)).mtimeMs > 1000)
+    await store.put('dir', e, new TextEncoder().encode('a directory object'))
+    assert.ok(statSync(store.path('dir', e)).mtimeMs > 1000)
     assert.deepEqual(readdirSync(join(dir, 'store', 'tmp')), [])
   })
 })

@@ -36,10 +36,10 @@ export interface FsObjectStoreOptions {
   /** Use the native addon's object calls when built (default true; false: node:fs only, for tests). */
   native?: boolean
   /**
-   * The mtime (seconds since the epoch) small objects written by `putSync` get, where the
-   * native addon can set it as it writes them (else the time of writing, as every other object
-   * has). A caller that hard-links objects and wants a fixed mtime on the links then finds it
-   * set. GC does not read mtime (its stamp is ctime).
+   * The mtime (seconds since the epoch) blobs written in one piece (`put`, `putSync`) get where
+   * the native addon writes them (else, and for every other object, the time of writing). A
+   * caller that hard-links blobs and wants a fixed mtime on the links then finds it set. GC
+   * does not read mtime (its stamp is ctime).
    */
   objectMtime?: number | undefined
 }
@@ -84,7 +84,7 @@ async function writeAll(fh: FileHandle, parts: readonly Uint8Array[]): Promise<v
 
 type ObjectCalls = NativeCalls<'putObject' | 'putObjectAsync' | 'touchObject'>
 let objectCalls: ObjectCalls | null | undefined
-type AnonCalls = NativeCalls<'putObjectAnon'>
+type AnonCalls = NativeCalls<'putObjectAnon' | 'putObjectAnonAsync'>
 let anonCalls: AnonCalls | null | undefined
 
 /**
@@ -93,7 +93,7 @@ let anonCalls: AnonCalls | null | undefined
  * TSNIX_CASTORE_ANON=0 turns it off (as TSNIX_CASTORE_NATIVE=0 turns off all native calls).
  */
 function anonNative(): AnonCalls | null {
-  if (anonCalls === undefined) anonCalls = nativeCalls('TSNIX_CASTORE_ANON', 'putObjectAnon')
+  if (anonCalls === undefined) anonCalls = nativeCalls('TSNIX_CASTORE_ANON', 'putObjectAnon', 'putObjectAnonAsync')
   return anonCalls
 }
 
@@ -217,9 +217,16 @@ export class FsObjectStore implements ObjectStore {
   put(ns: Namespace, d: B3Digest, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     return this.gate.shared(async () => {
       const target = this.path(ns, d)
+      const one = data instanceof Uint8Array ? data : data.length === 1 ? data[0]! : undefined
+      if (this.anon !== null && one !== undefined && !this.compressed(ns)) {
+        // as in putSync: no look-up first, one thread-pool task
+        const r = await this.anon.putObjectAnonAsync(this.tmpDir, target, one, this.fsync, ns === 'blob' ? this.objectMtime : -1)
+        if (r === -2) return
+        if (r <= 0) { this.placedNatively(target, r); return }
+        if (NO_TMPFILE.has(r)) this.anon = null
+      }
       if (await this.touch(target)) return
       if (this.native !== null && !this.compressed(ns)) {
-        const one = data instanceof Uint8Array ? data : data.length === 1 ? data[0]! : undefined
         // a failure left nothing behind: the steps below retry, and report it their way
         if (one !== undefined && this.placedNatively(target, await this.native.putObjectAsync(this.tmpName(), target, one, this.fsync))) return
       }
@@ -242,7 +249,7 @@ export class FsObjectStore implements ObjectStore {
     const target = this.path(ns, d)
     if (this.anon !== null) {
       // No look-up first: linkat refuses an existing object, which is then touched instead.
-      const r = this.anon.putObjectAnon(this.tmpDir, target, data, this.fsync, this.objectMtime)
+      const r = this.anon.putObjectAnon(this.tmpDir, target, data, this.fsync, ns === 'blob' ? this.objectMtime : -1)
       if (r === -2) return true
       if (r <= 0) return this.placedNatively(target, r)
       if (NO_TMPFILE.has(r)) this.anon = null

@@ -51,6 +51,8 @@ export interface NativeAddon {
    * O_TMPFILE on this filesystem). Optional.
    */
   putObjectAnon?(dir: string, target: string, data: Uint8Array, fsync: boolean, mtime: number): number
+  /** `putObjectAnon` as one thread-pool task (`data` must not change until it settles). */
+  putObjectAnonAsync?(dir: string, target: string, data: Uint8Array, fsync: boolean, mtime: number): Promise<number>
   /** atime to now, mtime kept (ctime refreshed): 1 done, 0 no such file, -errno otherwise. Optional. */
   touchObject?(path: string): number
   /** open + fsync + close each directory in order, one thread-pool task: 0 or the first errno. Optional. */
