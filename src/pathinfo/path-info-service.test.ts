@@ -17,6 +17,7 @@ import {
   type Realisation,
   sha256,
   StorePath,
+  storePathForContentAddress,
 } from '../store-path/index.js'
 import { skipBecause } from '../../test/support/env.js'
 import { type Backend, mkInfo, postgresBackend, sp, sqliteFileBackend, sqliteMemoryBackend, storeDir } from '../../test/support/pathinfo.js'
@@ -168,6 +169,19 @@ function conformance(backend: Backend): void {
       // dep was valid already (updated in place), and 'other' was not in the batch
       assert.equal(reg.info(storeDir.print(dep)), undefined)
       assert.equal(reg.info(storeDir.print(sp('other'))), undefined)
+    })
+
+    it('hands back what a read sees for a content-addressed path without signatures (its given values reused)', async () => {
+      const d1 = sp('d1'), d2 = sp('d2')
+      await svc.registerValidPaths([{ info: mkInfo(d1) }, { info: mkInfo(d2) }])
+      const ca = { method: 'nar' as const, hash: NixHash.of('sha256', 'contents') }
+      const path = storePathForContentAddress(storeDir, 'ca-path', ca, [d1, d2])
+      const info = mkInfo(path, { ca, references: [d2, d1, d2], registrationTime: 0, narSize: 0, sigs: [], deriver: sp('ca.drv'), ultimate: true })
+      const reg = await svc.registerValidPaths([{ info, contentAddressChecked: true }])
+      assert.deepEqual(reg.info(storeDir.print(path)), await svc.queryPathInfo(path))
+      assert.deepEqual(names(reg.info(storeDir.print(path))!.references), names([d1, d2].sort(StorePath.compare)))
+      // contentAddressChecked only skips the check: a plain registration still makes it
+      await assert.rejects(svc.registerValidPaths([{ info: mkInfo(sp('liar2'), { ca }) }]), NotContentAddressedError)
     })
 
     it('finds a path from its hash part with a range probe', async () => {

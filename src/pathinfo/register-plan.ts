@@ -3,12 +3,14 @@
  * addresses and cycles, and encode every row, before any statement runs — so a bad batch
  * touches nothing. Written to allocate little: a 100k-path batch is planned in one go.
  */
-import type { StoreDir, StorePath } from '../store-path/index.js'
+import type { PathInfo, StoreDir, StorePath } from '../store-path/index.js'
 import { ReferenceCycleError } from './errors.js'
 import { checkContentAddressed, checkRegistrable, encodeValidPath, type ValidPathColumns } from './row.js'
 import type { ValidPathRegistration } from './service.js'
 
 export interface PlannedPath {
+  /** The registered info, as given. */
+  readonly info: PathInfo
   readonly path: StorePath
   /** The printed path (the `path` column), also the key of the batch. */
   readonly key: string
@@ -79,9 +81,9 @@ function* planSteps(storeDir: StoreDir, regs: readonly ValidPathRegistration[], 
   }
   const plans: PlannedPath[] = []
   for (const group of byHash.values()) {
-    for (const { info, derivationOutputs, castoreRoot } of group) {
+    for (const { info, derivationOutputs, castoreRoot, contentAddressChecked } of group) {
       checkRegistrable(storeDir, info)
-      checkContentAddressed(storeDir, info)
+      if (contentAddressChecked !== true) checkContentAddressed(storeDir, info)
       const refPaths = sortUniquePaths([...info.references])
       const drvOutputs: Array<readonly [string, string]> = []
       if (derivationOutputs && info.path.isDerivation()) {
@@ -89,7 +91,7 @@ function* planSteps(storeDir: StoreDir, regs: readonly ValidPathRegistration[], 
         drvOutputs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       }
       const cols = encodeValidPath(storeDir, info, now)
-      plans.push({ path: info.path, key: cols.path, refPaths, refs: refPaths.map(r => storeDir.print(r)), cols, drvOutputs, castoreRoot })
+      plans.push({ info, path: info.path, key: cols.path, refPaths, refs: refPaths.map(r => storeDir.print(r)), cols, drvOutputs, castoreRoot })
       if (++sinceYield >= chunk) { sinceYield = 0; yield }
     }
   }

@@ -35,6 +35,11 @@ export interface ValidPathRegistration {
    * in `TsnixCastoreRoots`; replaced if given for a path that is already valid.
    */
   readonly castoreRoot?: Uint8Array | undefined
+  /**
+   * The caller computed `info.path` from `info.ca` itself (an add by content): the check that
+   * a content-addressed path matches its content address would only repeat that computation.
+   */
+  readonly contentAddressChecked?: boolean | undefined
 }
 
 /** What C++ `Store::computeFSClosure` takes besides the start paths. */

@@ -341,6 +341,12 @@ export class SqlPathInfoService implements PathInfoService {
         if (!fresh.has(printed)) return undefined
         byKey ??= new Map(plans.map(p => [p.key, p]))
         const p = byKey.get(printed)!
+        // Without signatures (whose column form is normalised) the row holds the given values
+        // as they are: reuse them rather than parse the hash, content address and references back.
+        const src = p.info
+        if (src.sigs.length === 0) {
+          return { path: p.path, deriver: src.deriver, narHash: src.narHash, references: [...p.refPaths], registrationTime: p.cols.registrationTime, narSize: src.narSize, ultimate: src.ultimate, sigs: [], ca: src.ca }
+        }
         return decodeValidPath(this.storeDir, p.path, { id: 0, ...p.cols }, p.refs, r => this.paths.parse(r, printed))
       },
     }

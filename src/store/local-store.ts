@@ -66,6 +66,8 @@ interface CommitItem {
   readonly root: Node
   /** For a `.drv`: its outputs with known paths, when already known (else read from the store). */
   readonly derivationOutputs?: Map<string, StorePath> | undefined
+  /** The path was computed here from `info.ca` (registration need not check it again). */
+  readonly contentAddressChecked?: boolean | undefined
 }
 
 export interface LocalStoreDeps {
@@ -307,7 +309,7 @@ export class LocalStore implements Store {
     if (repair || !(await this.isValidPath(path))) {
       const locks = (await PathLocks.acquire([this.realPath(path)], { signal: ctx.signal }))!
       try {
-        if (repair || !(await this.isValidPath(path))) registered = (await this.commitPaths([{ info, root }], repair)).info(this.storeDir.print(path))
+        if (repair || !(await this.isValidPath(path))) registered = (await this.commitPaths([{ info, root, contentAddressChecked: true }], repair)).info(this.storeDir.print(path))
         locks.setDeletion(true)
       } finally {
         await locks.release()
@@ -365,6 +367,7 @@ export class LocalStore implements Store {
         info: m.info,
         root: fileNode(blobs.putSync?.(m.text) ?? await blobs.put(m.text), m.text.length, false) as Node,
         derivationOutputs: m.info.path.isDerivation() ? this.derivationOutputsFromText(m.info.path, m.text) : undefined,
+        contentAddressChecked: true, // made with makeTextPath above
       }))
       await this.commitPaths(ready, repair)
       locks.setDeletion(true)
@@ -404,7 +407,7 @@ export class LocalStore implements Store {
     const regs: ValidPathRegistration[] = []
     for (const it of items) {
       const derivationOutputs = it.derivationOutputs ?? (it.info.path.isDerivation() ? await this.derivationOutputsOf(it.info.path) : undefined)
-      regs.push({ info: it.info, castoreRoot: encodeRootNode(it.info.path.baseName, it.root), derivationOutputs })
+      regs.push({ info: it.info, castoreRoot: encodeRootNode(it.info.path.baseName, it.root), derivationOutputs, contentAddressChecked: it.contentAddressChecked })
     }
     return this.commits.submit(regs)
   }
