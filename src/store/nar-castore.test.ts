@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FsBlobService, FsObjectStore } from '../castore/index.js'
+import { ByteSource } from '../wire/index.js'
 import { ingestNar, renderNar, stageNar } from './nar-castore.js'
 
 async function* once(b: Uint8Array, piece = b.length): AsyncGenerator<Uint8Array> {
@@ -137,6 +138,36 @@ describe('NAR ⇄ castore', () => {
       const trailing = await stageNar(once(Buffer.concat([nar, new Uint8Array(8)])), blobs, dirs, { syncPutMax: 64 * 1024 })
       assert.equal(trailing.narSize, nar.length)
     } finally { await rm(tmp, { recursive: true, force: true }) }
+  })
+
+  it('takes a one-file NAR buffered whole in a ByteSource (an import stream) from the buffer, as the decoder would, leaving the source right after it', async () => {
+    const blobs = new MemoryBlobService()
+    const dirs = new MemoryDirectoryService()
+    const cases = [
+      narFile(''), narFile('x'), narFile('1234567\n'), narFile('exec', true), narFile(pseudoRandomBytes(70_000, 3)),
+      narSymlink('/nix/store/x'), narDirectory({ a: narFile('x') }), narFile('abc'),
+    ]
+    const nars = cases.map(t => encodeNarTree(t))
+    const marker = new Uint8Array([7, 0, 0, 0, 0, 0, 0, 0]) // what a stream has between NARs
+    const stream = Buffer.concat(nars.flatMap(n => [n, marker]))
+    // whole in one piece (every NAR buffered), and in pieces of 100 bytes (some NARs not yet
+    // buffered whole when staged: those are decoded)
+    for (const piece of [stream.length, 100]) {
+      const src = new ByteSource(once(stream, piece))
+      for (const [i, nar] of nars.entries()) {
+        const staged = await stageNar(src, blobs, dirs, { syncPutMax: 64 * 1024 })
+        const streamed = await stageNar(once(nar), new MemoryBlobService(), new MemoryDirectoryService())
+        assert.equal(Buffer.from(staged.narSha256.digest).toString('hex'), sha256hex(nar), `case ${i}, pieces of ${piece}`)
+        assert.equal(staged.narSize, nar.length, `case ${i}`)
+        assert.ok(nodesEqual(await staged.root, await streamed.root), `case ${i}`)
+        assert.deepEqual(await collectBytes(renderNar(await staged.root, blobs, dirs)), nar, `case ${i}`)
+        assert.equal(await src.u64(), 7n, `case ${i}: the source is right after the NAR`)
+      }
+    }
+    // a bad padding is the decoder's to refuse, even when buffered whole
+    const nar = encodeNarTree(narFile('abc'))
+    const badPad = Buffer.from(nar); badPad[nar.length - 17] = 1
+    await assert.rejects(stageNar(new ByteSource(once(Buffer.concat([badPad, marker]))), blobs, dirs, { syncPutMax: 64 * 1024 }), BadArchiveError)
   })
 
   it('takes a stable source (dumpPath) in place: the same NAR sha256, size and blob as a copied one, whole or chunked, fsync or not', async function () {

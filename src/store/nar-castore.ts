@@ -92,7 +92,17 @@ export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blob
   // hasher and the two the whole-NAR probe below may hold back. Everything else is copied.
   if (!isByteSource(src)) (src as StableChunks).reuseAfter?.(STABLE_HELD_MAX, STABLE_WRITES_HELD + 4 + 4)
   const wholeMax = Math.max(opts.wholeMax ?? WHOLE_MAX, opts.syncPutMax ?? 0)
-  if (isByteSource(src) || wholeMax === 0) return stageNarStream(src, blobs, dirs, opts)
+  if (isByteSource(src)) {
+    // An import's stream: a one-file NAR already buffered whole is taken from the buffer, as a
+    // small NAR below (export streams are mostly such paths); anything else is decoded.
+    const file = wholeMax === 0 ? undefined : singleFileBuffered(src.peek(), wholeMax)
+    if (file === undefined) return stageNarStream(src, blobs, dirs, opts)
+    const nar = src.peek().subarray(0, file.narSize)
+    const staged = stageSingleFile(nar, file, false, blobs, opts)
+    src.skip(file.narSize)
+    return staged
+  }
+  if (wholeMax === 0) return stageNarStream(src, blobs, dirs, opts)
   // A small NAR (`nix-store --add` of a file, a .drv) is read whole first: a single regular
   // file is then hashed and stored as one blob (by synchronous calls where allowed), without
   // the streaming decoder. An upload already buffered whole is taken without iterating.
@@ -113,16 +123,21 @@ export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blob
   opts.signal?.throwIfAborted()
   const file = singleFileOf(nar)
   if (file === undefined) return stageNarStream(prepend([nar], undefined), blobs, dirs, opts)
+  // a chunk we were handed may be a view of the producer's buffer; a concatenation is ours
+  return stageSingleFile(nar, file, held.length > 1, blobs, opts)
+}
+
+/** A NAR that is one regular file: its blob stored (by a synchronous call where allowed), its hash and size. */
+function stageSingleFile(nar: Uint8Array, file: { executable: boolean; contents: Uint8Array }, own: boolean, blobs: BlobService, opts: IngestNarOptions): StagedNar {
   const size = BigInt(file.contents.length)
   const digest = file.contents.length <= (opts.syncPutMax ?? 0) ? blobs.putSync?.(file.contents) : undefined
   let root: Promise<Node>
   if (digest !== undefined) {
     root = Promise.resolve({ kind: 'file', digest, size, executable: file.executable })
   } else {
-    // Stored in the background: a chunk we were handed may be a view of the producer's buffer
-    // (an upload's connection buffer, reused for the next message), so it is copied; a
-    // concatenation is ours already.
-    const data = held.length === 1 ? Uint8Array.prototype.slice.call(file.contents) : file.contents
+    // Stored in the background: unless `own`, the bytes may be a view of the producer's buffer
+    // (an upload's connection buffer, reused for the next message), so they are copied.
+    const data = own ? file.contents : Uint8Array.prototype.slice.call(file.contents)
     root = blobs.put(data).then((d): Node => ({ kind: 'file', digest: d, size, executable: file.executable }))
     root.catch(() => {})
   }
@@ -157,6 +172,25 @@ function singleFileOf(nar: Uint8Array): { executable: boolean; contents: Uint8Ar
     // the tail holds the zero padding and the closing token, so this also checks the length
     if (!bytesEqual(nar.subarray(end), narFileTail(Number(size)))) return undefined
     return { executable, contents: nar.subarray(head.length, end) }
+  }
+  return undefined
+}
+
+/**
+ * If `buf` starts with a whole NAR of one regular file of at most `max` bytes: the file, and
+ * the NAR's length (bytes after it are the next item of the stream). Undefined otherwise —
+ * another kind of NAR, a bigger one, or not all buffered yet — for the streaming decoder.
+ */
+function singleFileBuffered(buf: Uint8Array, max: number): { executable: boolean; contents: Uint8Array; narSize: number } | undefined {
+  for (const { executable, head } of NAR_FILE_HEADS) {
+    const at = head.length - 8
+    if (buf.length < head.length || !bytesEqual(buf.subarray(0, at), head.subarray(0, at))) continue
+    const size = new WireReader(buf, at).u64()
+    if (size > BigInt(max)) return undefined
+    const end = head.length + Number(size)
+    const tail = narFileTail(Number(size))
+    if (buf.length < end + tail.length || !bytesEqual(buf.subarray(end, end + tail.length), tail)) return undefined
+    return { executable, contents: buf.subarray(head.length, end), narSize: end + tail.length }
   }
   return undefined
 }
