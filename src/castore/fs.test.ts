@@ -9,7 +9,9 @@ import { pseudoRandomBytes } from './fixtures.js'
 import { FsBlobService } from './fs-blob-service.js'
 import { FsDirectoryService } from './fs-directory-service.js'
 import { FsObjectStore } from './fs-object-store.js'
-import { ingestPath, materialise, removeTree } from './fs.js'
+import { ingestPath, linkFileSync, materialise, removeTree } from './fs.js'
+import { DestinationExistsError } from './errors.js'
+import { fileNode } from './node.js'
 import { MemoryBlobService } from './memory-blob-service.js'
 import { MemoryDirectoryService } from './memory-directory-service.js'
 import { nodesEqual } from './node.js'
@@ -30,6 +32,26 @@ describe('castore fs: ingest and materialise', () => {
   let tmp: string
   beforeEach(async () => { tmp = await mkdtemp(join(tmpdir(), 'tsnix-castore-fs-')) })
   afterEach(async () => { await removeTree(tmp) })
+
+  it('linkFileSync links a plain file to its blob with Nix metadata, and declines what materialise must handle', async () => {
+    const blobs = await FsBlobService.open(await FsObjectStore.open(join(tmp, 'castore'), { fsync: false }))
+    const data = new TextEncoder().encode('linked\n')
+    const d = await blobs.put(data)
+    const dest = join(tmp, 'out')
+    assert.equal(linkFileSync(fileNode(d, data.length, false), dest, blobs), true)
+    const st = await stat(dest)
+    assert.equal(await readFile(dest, 'utf8'), 'linked\n')
+    assert.equal(st.mode & 0o7777, 0o444)
+    assert.equal(st.mtimeMs, 1000)
+    assert.equal(st.nlink, 2, 'a hard link to the blob')
+    assert.throws(() => linkFileSync(fileNode(d, data.length, false), dest, blobs), DestinationExistsError)
+    // executables (their own inode in linkDir), blobs castore does not have whole, or in memory: materialise's
+    assert.equal(linkFileSync(fileNode(d, data.length, true), join(tmp, 'x'), blobs), false)
+    assert.equal(linkFileSync(fileNode(await new MemoryBlobService().put(data), data.length, false), join(tmp, 'm'), new MemoryBlobService()), false)
+    const missing = fileNode(await new MemoryBlobService().put(new TextEncoder().encode('absent')), 6, false)
+    assert.equal(linkFileSync(missing, join(tmp, 'absent'), blobs), false)
+    assert.deepEqual((await readdir(tmp)).sort(), ['castore', 'out'])
+  })
 
   it('ingests DIRECTORY_COMPLICATED to the digest tvix computes (424a7f6c…)', async () => {
     const d = join(tmp, 'complicated')

@@ -300,6 +300,33 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
   return stats
 }
 
+/**
+ * `materialise` of a single non-executable file by a hard link to its blob's own file, done
+ * synchronously (a stat, a link, and a chmod/utimes only if the blob lacks the policy's
+ * metadata): true when done. False, having done nothing, when the blob has no such file or the
+ * link is refused for a reason `materialise` handles (another filesystem, too many links, the
+ * blob swept meanwhile): the caller then calls `materialise`. A `dest` that exists is
+ * DestinationExistsError, as there. Nothing is synced.
+ */
+export function linkFileSync(node: FileNode, dest: string, blobs: BlobService, policy: MetadataPolicy = NIX_METADATA): boolean {
+  if (node.executable) return false
+  const raw = blobs.rawPath?.(node.digest)
+  const st = raw === undefined ? undefined : statSync(raw, { throwIfNoEntry: false })
+  if (st === undefined) return false
+  const mode = policy.fileMode(false)
+  if ((st.mode & 0o7777) !== mode) chmodSync(raw!, mode)
+  if (policy.mtime !== undefined && st.mtimeMs !== policy.mtime * 1000) utimesSync(raw!, policy.mtime, policy.mtime)
+  try {
+    linkSync(raw!, dest)
+    return true
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') throw new DestinationExistsError(dest)
+    if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK' || code === 'ENOENT') return false
+    throw e
+  }
+}
+
 /** A hex suffix unique within the process (random per process, then counted: no syscall each time). */
 const SUFFIX_BASE = randomBytes(4).toString('hex')
 let suffixCounter = 0

@@ -15,7 +15,7 @@ import { lstat, mkdir, readFile, readlink, rename, symlink } from 'node:fs/promi
 import { dirname } from 'node:path'
 import { availableParallelism } from 'node:os'
 import { Builder, type BuilderStore, type BuildRequestContext, DaemonRunners } from '../build/index.js'
-import { decodeRootNode, DestinationExistsError, encodeRootNode, fileNode, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
+import { decodeRootNode, DestinationExistsError, encodeRootNode, fileNode, linkFileSync, materialise, type BlobService, type DirectoryService, type Node } from '../castore/index.js'
 import { type BasicDerivation, derivationStoreInfo, nameFromDrvPath, outputPaths, parseDerivation } from '../derivation/index.js'
 import { type Logger, nullLogger, Verbosity } from '../logger.js'
 import { dumpPath, narFileHead, narFileTail, readSmallFileAt } from '../nar/index.js'
@@ -430,8 +430,10 @@ export class LocalStore implements Store {
     // The store directory itself is synced once per group commit.
     const opts = { hardLinks: true, linkDir: this.deps.linkDir, syncParent: false, fsync: this.deps.settings['fsync-store-paths'] }
     if (!replace) {
-      // Usually nothing is there: materialise straight away (it refuses an existing name).
+      // Usually nothing is there: materialise straight away (it refuses an existing name); a
+      // single file by one synchronous link where it can be.
       try {
+        if (root.kind === 'file' && linkFileSync(root, real, this.deps.blobs)) return
         await materialise(root, real, this.deps.blobs, this.deps.dirs, opts)
         return
       } catch (e) {
