@@ -48,6 +48,9 @@ function sortUniquePaths(xs: StorePath[]): StorePath[] {
  * in path order); a path given twice keeps its last registration.
  */
 export function planRegistration(storeDir: StoreDir, regs: readonly ValidPathRegistration[], now: number): PlannedPath[] {
+  // One path (an add): nothing to order, and no cycle without a second path — the same plan
+  // without the batch machinery (maps, a sort, the search's arrays, three generators).
+  if (regs.length === 1) return [planOne(storeDir, regs[0]!, now)]
   const steps = planSteps(storeDir, regs, now, Infinity)
   for (;;) {
     const r = steps.next()
@@ -63,6 +66,20 @@ export async function planRegistrationInChunks(storeDir: StoreDir, regs: readonl
     if (r.done) return r.value
     await new Promise(resolve => setImmediate(resolve))
   }
+}
+
+function planOne(storeDir: StoreDir, reg: ValidPathRegistration, now: number): PlannedPath {
+  const { info, derivationOutputs, castoreRoot, contentAddressChecked } = reg
+  checkRegistrable(storeDir, info)
+  if (contentAddressChecked !== true) checkContentAddressed(storeDir, info)
+  const refPaths = sortUniquePaths([...info.references])
+  const drvOutputs: Array<readonly [string, string]> = []
+  if (derivationOutputs && info.path.isDerivation()) {
+    for (const [name, p] of derivationOutputs) drvOutputs.push([name, storeDir.print(p)])
+    drvOutputs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  }
+  const cols = encodeValidPath(storeDir, info, now)
+  return { info, path: info.path, key: cols.path, refPaths, refs: refPaths.map(r => storeDir.print(r)), cols, drvOutputs, castoreRoot }
 }
 
 function* planSteps(storeDir: StoreDir, regs: readonly ValidPathRegistration[], now: number, chunk: number): Generator<void, PlannedPath[], void> {
@@ -81,17 +98,8 @@ function* planSteps(storeDir: StoreDir, regs: readonly ValidPathRegistration[], 
   }
   const plans: PlannedPath[] = []
   for (const group of byHash.values()) {
-    for (const { info, derivationOutputs, castoreRoot, contentAddressChecked } of group) {
-      checkRegistrable(storeDir, info)
-      if (contentAddressChecked !== true) checkContentAddressed(storeDir, info)
-      const refPaths = sortUniquePaths([...info.references])
-      const drvOutputs: Array<readonly [string, string]> = []
-      if (derivationOutputs && info.path.isDerivation()) {
-        for (const [name, p] of derivationOutputs) drvOutputs.push([name, storeDir.print(p)])
-        drvOutputs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      }
-      const cols = encodeValidPath(storeDir, info, now)
-      plans.push({ info, path: info.path, key: cols.path, refPaths, refs: refPaths.map(r => storeDir.print(r)), cols, drvOutputs, castoreRoot })
+    for (const reg of group) {
+      plans.push(planOne(storeDir, reg, now))
       if (++sinceYield >= chunk) { sinceYield = 0; yield }
     }
   }

@@ -64,10 +64,38 @@ class Statements {
     this.dataVersion = db.prepare<number>('pragma data_version').pluck()
     const tx = db.transaction((plans: readonly PlannedPath[]) => {
       const fresh = new Set<string>()
-      for (const _ of this.registerSteps(plans, plans.length || 1, fresh)) { /* run all */ }
+      if (plans.length === 1) this.registerOne(plans[0]!, fresh)
+      else for (const _ of this.registerSteps(plans, plans.length || 1, fresh)) { /* run all */ }
       return fresh
     })
     this.registerAll = plans => tx.immediate(plans)
+  }
+
+  /** One path's rows (the batch of an add), as `registerSteps` writes them, without its generator and maps. */
+  private registerOne(p: PlannedPath, fresh: Set<string>): void {
+    const id = this.writeRow(p, fresh)
+    for (const ref of p.refs) {
+      const reference = ref === p.key ? id : this.validId.get(ref)
+      if (reference === undefined) throw new InvalidPathError(`path '${ref}' is not valid`)
+      this.addRef.run(id, reference)
+    }
+  }
+
+  /** The ValidPaths row (inserted, or updated if valid), derivation outputs of a new one, the castore root; its id. */
+  private writeRow(p: PlannedPath, fresh: Set<string>): number {
+    const c = p.cols
+    let id: number
+    const ins = this.insert.run(c.path, c.hash, c.registrationTime, c.deriver, c.narSize, c.ultimate, c.sigs, c.ca)
+    if (ins.changes === 1) {
+      id = Number(ins.lastInsertRowid)
+      fresh.add(p.key)
+      for (const [name, out] of p.drvOutputs) this.addDrvOutput.run(id, name, out)
+    } else {
+      id = this.validId.get(p.key)!
+      this.update.run(c.narSize, c.hash, c.ultimate, c.sigs, c.ca, id)
+    }
+    if (p.castoreRoot) this.putRoot.run(id, toBuffer(p.castoreRoot))
+    return id
   }
 
   /**
@@ -77,21 +105,7 @@ class Statements {
   *registerSteps(plans: readonly PlannedPath[], chunk: number, fresh: Set<string>): Generator<void, void, void> {
     const ids = new Map<string, number>()
     for (let i = 0; i < plans.length; i += chunk) {
-      for (const p of plans.slice(i, i + chunk)) {
-        const c = p.cols
-        let id: number
-        const ins = this.insert.run(c.path, c.hash, c.registrationTime, c.deriver, c.narSize, c.ultimate, c.sigs, c.ca)
-        if (ins.changes === 1) {
-          id = Number(ins.lastInsertRowid)
-          fresh.add(p.key)
-          for (const [name, out] of p.drvOutputs) this.addDrvOutput.run(id, name, out)
-        } else {
-          id = this.validId.get(p.key)!
-          this.update.run(c.narSize, c.hash, c.ultimate, c.sigs, c.ca, id)
-        }
-        ids.set(p.key, id)
-        if (p.castoreRoot) this.putRoot.run(id, toBuffer(p.castoreRoot))
-      }
+      for (const p of plans.slice(i, i + chunk)) ids.set(p.key, this.writeRow(p, fresh))
       yield
     }
     for (let i = 0; i < plans.length; i += chunk) {
