@@ -414,9 +414,8 @@ export class LocalStore implements Store {
 
   /** Durability barrier and registration, shared by concurrent commits (group-commit.ts). */
   private readonly commits = new GroupCommit<ValidPathRegistration, RegisteredPaths>(async regs => {
-    const sync = this.deps.bridge.sync()
-    if (this.deps.settings['fsync-store-paths']) await Promise.all([sync, syncDirs([this.realStoreDir])])
-    else await sync
+    // Without fsync-store-paths castore's sync has nothing to do (its objects are not fsynced either).
+    if (this.deps.settings['fsync-store-paths']) await Promise.all([this.deps.bridge.sync(), syncDirs([this.realStoreDir])])
     return this.register(regs)
   })
 

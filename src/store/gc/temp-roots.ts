@@ -83,6 +83,12 @@ export class TempRoots {
     if (!set) this.byClient.set(clientId, (set = new Set()))
     if (set.has(printed)) return // already in our file (or told to our collector): nothing to do
     set.add(printed)
+    // The usual case (files open, no collector of ours, gc.lock free for sharing) without waiting.
+    if (this.fh && this.gcFh && !this.collector && (this.sharedHolders > 0 || tryLockFd(this.gcFh.fd, 'read'))) {
+      this.sharedHolders++
+      try { writeSync(this.fh.fd, printed + '\0') } finally { this.releaseShared() }
+      return
+    }
     const fh = await this.ensureFile()
     if (this.collector) {
       this.collector.tempRoots.add(path.hashPart)
