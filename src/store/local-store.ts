@@ -212,7 +212,9 @@ export class LocalStore implements Store {
       // VerifyStore and builds): the contents are verified against the NAR hash regardless.
       await this.deps.tempRoots.add(ctx.clientId, info.path)
       if (!opts.repair && (await this.isValidPath(info.path))) return
-      const locks = (await PathLocks.acquire([this.realPath(info.path)], { signal: ctx.signal }))!
+      const lockPaths = [this.realPath(info.path)]
+      // without waiting when the lock is free (the usual case): no async round for the lock
+      const locks = PathLocks.tryAcquireSync(lockPaths) ?? (await PathLocks.acquire(lockPaths, { signal: ctx.signal }))!
       try {
         if (!opts.repair && (await this.isValidPath(info.path))) return
         consumed = true
@@ -307,7 +309,8 @@ export class LocalStore implements Store {
     await this.deps.tempRoots.add(ctx.clientId, path)
     let registered: PathInfo | undefined
     if (repair || !(await this.isValidPath(path))) {
-      const locks = (await PathLocks.acquire([this.realPath(path)], { signal: ctx.signal }))!
+      const lockPaths = [this.realPath(path)]
+      const locks = PathLocks.tryAcquireSync(lockPaths) ?? (await PathLocks.acquire(lockPaths, { signal: ctx.signal }))!
       try {
         if (repair || !(await this.isValidPath(path))) registered = (await this.commitPaths([{ info, root, contentAddressChecked: true }], repair)).info(this.storeDir.print(path))
         locks.setDeletion(true)
