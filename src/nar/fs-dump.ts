@@ -53,6 +53,8 @@ export interface DumperOptions {
   rangeSize?: number
   /** Read small files with the native addon's readFileAt when built (default true). */
   native?: boolean
+  /** With `native`, walk directories on the thread pool (fs-walk.ts) when built (default true). */
+  walk?: boolean
   signal?: AbortSignal
 }
 
@@ -216,7 +218,7 @@ export class NarDumper {
     // The native per-file call (fs-native.ts): on the 30k-file bench tree, `nar dump` 0.47 -> 0.36 s CPU.
     this.readFileAt = opts.native === false ? null : narNative().readFileAt
     // ('always' is for tests of the helper, which the walk would bypass.)
-    this.walkCalls = opts.native === false || this.mode === 'always' ? null : narWalkNative()
+    this.walkCalls = opts.native === false || opts.walk === false || this.mode === 'always' ? null : narWalkNative()
     if (this.ranges) RANGE ??= new Uint8Array(RANGE_SIZE)
     this.rangeSize = Math.min(Math.max(opts.rangeSize ?? RANGE_SIZE, 1), RANGE_SIZE)
     this.signal = opts.signal

@@ -56,6 +56,12 @@ export interface DumpOptions {
    * close) when the addon is built (default true; TSNIX_NAR_NATIVE=0 turns it off).
    */
   native?: boolean
+  /**
+   * With `native`, walk directories on the thread pool (fs-walk.ts: a directory's entries framed
+   * there, small files' contents included) when the addon is built (default true;
+   * TSNIX_NAR_WALK=0 turns it off). `helper: 'always'` does not walk (it is for testing the helper).
+   */
+  walk?: boolean
   signal?: AbortSignal
 }
 
