@@ -84,9 +84,9 @@ const BIG_AHEAD = 4 * 1024 * 1024
 /** The ring for files read here while earlier ones are with the helper (recycle). */
 const SLAB_CAP = 2 * LOCAL_LIMIT
 
-/** A native walk's buffer (fs-walk.ts), and how many may be started and not yet handed on. */
+/** A native walk's buffer (fs-walk.ts), and how many fills may be started ahead of need. */
 const FILL_SIZE = 1024 * 1024
-const FILLS_AHEAD = 4
+const FILLS_AHEAD = 3
 
 /** Walk results waiting to be encoded. */
 const EV_ENTRY = 0, EV_DIR = 1, EV_END = 2, EV_LINK = 3, EV_FILE = 4, EV_HELPER = 5, EV_BIG = 6, EV_RAW = 7
@@ -198,12 +198,12 @@ export class NarDumper {
   private readonly readFileAt: ReadFileAt | null
   /** Small files' contents as readFileAt reads them (chunkSize bytes). */
   private scratch: Buffer | undefined
-  // The native walk (fs-walk.ts): walks not finished (to close), fills started and not yet
-  // handed on, their buffers (free, and handed out with pieces not yet consumed), and the
-  // fill `next()` returned WAIT for.
+  // The native walk (fs-walk.ts): walks not finished (to close), fills started ahead of need
+  // (not yet any frame's current one), their buffers (free, and handed out with pieces not
+  // yet consumed), and the fill `next()` returned WAIT for.
   private readonly walkCalls: WalkCalls | null
   private readonly walks = new Set<NativeWalk>()
-  private fillsOut = 0
+  private fillsAhead = 0
   private freeFills: Buffer[] = []
   private lentFills: Buffer[] = []
   private awaiting: WalkFill | undefined
@@ -556,6 +556,7 @@ export class NarDumper {
         f.walk.close()
         return true
       }
+      if (f.next !== undefined) this.fillsAhead--
       fill = f.fill = f.next ?? this.startFill(f.walk)
       f.next = undefined
       f.pos = 0
@@ -574,7 +575,6 @@ export class NarDumper {
         this.stack.pop()
         this.walks.delete(f.walk)
         f.walk.close()
-        this.fillsOut--
         this.freeFills.push(fill.buf)
         this.nodeAt(f.end, false)
         return true
@@ -601,7 +601,6 @@ export class NarDumper {
     if (h === undefined) {
       this.raw(fill.buf.subarray(f.pos, fill.bytes), false, fill.buf)
       f.fill = undefined
-      this.fillsOut--
       this.prefetch()
       return true
     }
@@ -617,8 +616,13 @@ export class NarDumper {
     this.path[f.end] = 0x2f // '/'
     this.path.set(h.name, at)
     if (h.kind === HOLE_DIR) {
-      if (h.fill !== undefined) this.stack.push(new WalkFrame(n, h.fill))
-      else this.directory(n, true)
+      if (h.fill !== undefined) {
+        this.fillsAhead--
+        this.stack.push(new WalkFrame(n, h.fill))
+        this.prefetch()
+      } else {
+        this.directory(n, true)
+      }
     } else if (h.kind === HOLE_BIG) {
       this.seenFiles++
       this.fileHere(n, h.size, h.executable)
@@ -649,7 +653,6 @@ export class NarDumper {
   }
 
   private startFill(w: NativeWalk): WalkFill {
-    this.fillsOut++
     return new WalkFill(w, this.freeFills.pop() ?? Buffer.allocUnsafeSlow(FILL_SIZE), this.chunkSize)
   }
 
@@ -664,17 +667,23 @@ export class NarDumper {
    * subdirectories not yet reached (their first fills), then its own next fill.
    */
   private prefetch(): void {
-    for (let i = this.stack.length - 1; i >= 0 && this.fillsOut < FILLS_AHEAD; i--) {
+    for (let i = this.stack.length - 1; i >= 0 && this.fillsAhead < FILLS_AHEAD; i--) {
       const f = this.stack[i]!
       if (!(f instanceof WalkFrame)) continue
       const fill = f.fill
       if (fill !== undefined && fill.settled) {
-        for (let k = f.hi; k < fill.holes.length && this.fillsOut < FILLS_AHEAD; k++) {
+        for (let k = f.hi; k < fill.holes.length && this.fillsAhead < FILLS_AHEAD; k++) {
           const h = fill.holes[k]!
-          if (h.kind === HOLE_DIR && h.fill === undefined) h.fill = this.startWalk(Buffer.concat([this.path.subarray(0, f.end), SLASH, h.name]))
+          if (h.kind === HOLE_DIR && h.fill === undefined) {
+            h.fill = this.startWalk(Buffer.concat([this.path.subarray(0, f.end), SLASH, h.name]))
+            this.fillsAhead++
+          }
         }
       }
-      if (this.fillsOut < FILLS_AHEAD && f.next === undefined && f.walk.running === undefined && !f.walk.finished) f.next = this.startFill(f.walk)
+      if (this.fillsAhead < FILLS_AHEAD && f.next === undefined && f.walk.running === undefined && !f.walk.finished) {
+        f.next = this.startFill(f.walk)
+        this.fillsAhead++
+      }
     }
   }
 
