@@ -114,9 +114,10 @@ class WalkFrame {
   next: WalkFill | undefined
   pos = 0
   hi = 0
-  /** The current fill has been looked at; the directory's start has been emitted. */
+  /** The current fill has been looked at; the directory's start has been emitted; its last fill has been handed on. */
   looked = false
   entered = false
+  done = false
   readonly walk: NativeWalk
   /** Its path is the first `end` bytes of the dumper's path buffer. */
   constructor(readonly end: number, first: WalkFill) {
@@ -549,7 +550,8 @@ export class NarDumper {
   private walkStep(f: WalkFrame): boolean {
     let fill = f.fill
     if (fill === undefined) {
-      if (f.walk.finished) {
+      // (Not walk.finished: in async mode the last fill may have run, ahead, but not been handed on.)
+      if (f.done) {
         this.emit(EV_END, undefined)
         this.stack.pop()
         this.walks.delete(f.walk)
@@ -601,6 +603,7 @@ export class NarDumper {
     if (h === undefined) {
       this.raw(fill.buf.subarray(f.pos, fill.bytes), false, fill.buf)
       f.fill = undefined
+      f.done = fill.last
       this.prefetch()
       return true
     }

@@ -37,3 +37,17 @@ export function narWalkNative(): WalkCalls | null {
   }
   return walkCalls
 }
+
+export type BatchCalls = NativeCalls<'restoreBatchNew' | 'restoreBatchRun' | 'restoreBatchWait' | 'restoreBatchError'>
+
+let batchCalls: BatchCalls | null | undefined
+
+/** A restore's batches of small files (fs-restore-batch.ts); TSNIX_NAR_BATCH=0 turns them off. */
+export function restoreBatchNative(): BatchCalls | null {
+  if (batchCalls === undefined) {
+    batchCalls = process.env['TSNIX_NAR_BATCH'] === '0' || narNative().writeFileAt === null
+      ? null
+      : nativeCalls('TSNIX_NAR_NATIVE', 'restoreBatchNew', 'restoreBatchRun', 'restoreBatchWait', 'restoreBatchError')
+  }
+  return batchCalls
+}

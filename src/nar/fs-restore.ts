@@ -11,11 +11,14 @@
  *
  * Files written here go through the native addon's writeFileAt when built (fs-native.ts):
  * one call per file, relative to an fd of its directory, kept open while the directory is.
+ * Small files whose contents arrive whole go in batches that the thread pool creates
+ * (fs-restore-batch.ts) while this thread decodes on.
  */
 import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs'
 import type { HelperMode } from './fs-dump.js'
 import { type HelperLease, leaseHelper } from './fs-helper-client.js'
-import { narNative, type WriteFileAt } from './fs-native.js'
+import { narNative, restoreBatchNative, type WriteFileAt } from './fs-native.js'
+import { RestoreBatcher } from './fs-restore-batch.js'
 import type { NarFileContents, NarPath, NarSink } from './stream.js'
 
 /** Files the helper may have queued before this thread writes the next ones itself. */
@@ -43,6 +46,8 @@ export interface RestoreSinkOptions {
    * are then held open while their entries arrive: call `finish()` or `abandon()` at the end.
    */
   native?: boolean
+  /** With `native`, create small files in batches on the thread pool when built (default true). */
+  batch?: boolean
 }
 
 /**
@@ -70,6 +75,10 @@ export class FsRestoreSink implements NarSink {
   private bigRetryAt = 0
   private files = 0
   private bytes = 0
+  private readonly batcher: RestoreBatcher | undefined
+  /** With batches: every directory's path by number (for error messages), and the numbers by depth. */
+  private readonly dirsBySeq: Buffer[] = []
+  private readonly dirSeqs: number[] = []
 
   constructor(target: string | Buffer, opts: RestoreSinkOptions = {}) {
     this.root = typeof target === 'string' ? Buffer.from(target) : target
@@ -77,6 +86,8 @@ export class FsRestoreSink implements NarSink {
     this.sync = opts.sync ?? false
     this.nextLease = this.mode === 'always' ? 0 : this.mode === 'auto' ? AUTO_FILES : Infinity
     this.writeFileAt = opts.native === false ? null : narNative().writeFileAt
+    const batch = this.writeFileAt === null || opts.batch === false || this.mode === 'always' ? null : restoreBatchNative()
+    this.batcher = batch === null ? undefined : new RestoreBatcher(batch, this.sync, seq => this.dirsBySeq[seq]!)
   }
 
   private full(p: NarPath): Buffer {
@@ -92,12 +103,20 @@ export class FsRestoreSink implements NarSink {
       try { fd = openSync(full, OPEN_DIR) } catch { /* files by path, then */ }
     }
     this.dirFds[p.length] = fd
+    if (this.batcher !== undefined) {
+      this.dirSeqs[p.length] = this.dirsBySeq.length
+      this.dirsBySeq.push(full)
+    }
   }
 
-  closeDirectory(p: NarPath): void {
+  closeDirectory(p: NarPath): Promise<void> | undefined {
     const fd = this.dirFds[p.length] ?? -1
     this.dirFds[p.length] = -1
-    if (fd >= 0) closeSync(fd)
+    if (fd < 0) return undefined
+    // With batches, the one holding the directory's last files closes it.
+    if (this.batcher !== undefined) return this.batcher.closeDirectory(fd)
+    closeSync(fd)
+    return undefined
   }
 
   private closeDirectories(): void {
@@ -141,6 +160,10 @@ export class FsRestoreSink implements NarSink {
     const first = contents.size === 0 ? EMPTY : contents.readBuffered()
     if (first === undefined) return writeHere(this.full(p), executable, contents)
     const last = contents.remaining === 0
+    const b = this.batcher
+    if (b !== undefined && last && b.fits(p[p.length - 1]!.length, first.length)) {
+      return b.add(dirFd, this.dirSeqs[p.length - 1]!, p[p.length - 1]!, first, executable)
+    }
     const r = this.writeFileAt!(dirFd, p[p.length - 1]!, first, executable, !last)
     if (r === -1) return writeHere(this.full(p), executable, contents, first) // for the error
     return last ? undefined : writeRest(r, executable, contents)
@@ -181,7 +204,11 @@ export class FsRestoreSink implements NarSink {
 
   /** After the NAR's end: wait until the helper has written every file, and release it. */
   async finish(): Promise<void> {
-    this.closeDirectories()
+    try {
+      await this.batcher?.finish()
+    } finally {
+      this.closeDirectories()
+    }
     const h = this.helper
     if (h === undefined) return
     try {
@@ -194,6 +221,7 @@ export class FsRestoreSink implements NarSink {
 
   /** Decoding failed: stop the helper (files it has not started are not created). */
   async abandon(): Promise<void> {
+    await this.batcher?.abandon()
     this.closeDirectories()
     const h = this.helper
     this.helper = undefined

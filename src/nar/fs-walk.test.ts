@@ -45,11 +45,12 @@ describe('NAR dump with the native directory walk', function () {
       writeFileSync(p, randomBytes((i * 7919) % 9000))
       if (i % 7 === 0) chmodSync(p, 0o755)
     }
-    // More subdirectories than a fill's hole table holds (256), some empty, some not.
+    // More subdirectories than a fill's hole table holds (256), some empty, some not, some
+    // nested (while they are walked, the directory's next fill runs ahead).
     const subs = join(root, 'subs')
     for (let i = 0; i < 300; i++) {
-      mkdirSync(join(subs, `d${i}`), { recursive: true })
-      if (i % 50 === 0) writeFileSync(join(subs, `d${i}`, 'x'), `${i}`)
+      mkdirSync(join(subs, `d${i}`, ...(i % 2 === 0 ? ['sub'] : [])), { recursive: true })
+      if (i % 3 === 0) writeFileSync(join(subs, `d${i}`, 'x'), `${i}`)
     }
     // Sizes around the small-file limit (chunkSize 8192 below), names sorted by bytes.
     const edge = join(root, 'edge')
@@ -114,6 +115,12 @@ describe('NAR dump with the native directory walk', function () {
         assert.equal((await hashPath(root, 'sha256', { ...w.opts, chunkSize })).hash.toBase16(), digest, `${what}, hashPath`)
       }
     }
+  })
+
+  it('hands on every fill of a directory whose next fill ran ahead (async, repeated)', async () => {
+    // A regression: the walk's last fill settling in the background ended the directory early.
+    const want = await collectBytes(dumpPath(join(root, 'subs'), { native: false }))
+    for (let i = 0; i < 8; i++) assert.deepEqual(await collectBytes(dumpPath(join(root, 'subs'))), want, `run ${i}`)
   })
 
   it('leaves no directory or file open when the consumer stops early, async or sync', async function () {
