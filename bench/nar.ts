@@ -22,9 +22,9 @@
  * When the native addon is built, a dump walks directories on the thread pool (a directory's
  * entries framed as NAR there, small files' contents included: src/nar/fs-walk.ts; the JS
  * thread hands the bytes on), `nar dump` sends big files' contents with sendfile
- * (src/nar/fs-output.ts), and a restore creates small files in batches on the thread pool
- * (src/nar/fs-restore-batch.ts). TSNIX_NAR_WALK=0 / TSNIX_NAR_BATCH=0 turn the last two off
- * (then one native call per small file), TSNIX_NAR_NATIVE=0 all native calls.
+ * (src/nar/fs-output.ts), and a restore makes one native call per small file (TSNIX_NAR_BATCH=1:
+ * batches of them on the thread pool instead, src/nar/fs-restore-batch.ts). TSNIX_NAR_WALK=0
+ * turns the walk off (then one native call per small file), TSNIX_NAR_NATIVE=0 all native calls.
  *
  * tsnix runs as its bin (dist/src/cli/main.js, executable), whose launcher lines defer the CA bundle
  * named by NODE_EXTRA_CA_CERTS that Node would otherwise parse at every start-up (~45 ms of CPU

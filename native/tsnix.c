@@ -706,13 +706,13 @@ typedef struct {
   size_t small_max;
 } walk_job_t;
 
-static const char *walk_names_base;
-static int walk_cmp(const void *a, const void *b) {
+/* NAR order: bytewise, a prefix first (C++ sorts std::string names). */
+static int walk_cmp(const void *a, const void *b, void *names) {
   const walk_ent_t *x = a, *y = b;
-  int c = memcmp(walk_names_base + x->off, walk_names_base + y->off, x->len < y->len ? x->len : y->len);
+  const char *base = names;
+  int c = memcmp(base + x->off, base + y->off, x->len < y->len ? x->len : y->len);
   return c != 0 ? c : (int)x->len - (int)y->len;
 }
-static pthread_mutex_t walk_sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void walk_release(walk_t *w) {
   if (w->fd >= 0) { close(w->fd); w->fd = -1; }
@@ -764,11 +764,7 @@ static int walk_list(walk_t *w) {
     }
   }
   free(buf);
-  /* qsort has no context argument in C99: one sort at a time (they are short). */
-  pthread_mutex_lock(&walk_sort_mu);
-  walk_names_base = w->names;
-  qsort(w->ents, w->n, sizeof *w->ents, walk_cmp);
-  pthread_mutex_unlock(&walk_sort_mu);
+  qsort_r(w->ents, w->n, sizeof *w->ents, walk_cmp, w->names);
   return 0;
 }
 

@@ -6,7 +6,9 @@
  * them off (everything then goes through node:fs, as without the addon).
  *
  * The dump's directory walk (narWalk*, see fs-walk.ts) goes further: whole directories framed
- * on the thread pool. TSNIX_NAR_WALK=0 turns only it off (readFileAt per file then).
+ * on the thread pool. TSNIX_NAR_WALK=0 turns only it off (readFileAt per file then). Its
+ * mirror for a restore, batches of small files (restoreBatch*), is off unless asked for
+ * (`batch: true`, TSNIX_NAR_BATCH=1): see fs-restore-batch.ts.
  */
 import { nativeCalls, type NativeAddon, type NativeCalls } from '../os/native.js'
 
@@ -42,10 +44,10 @@ export type BatchCalls = NativeCalls<'restoreBatchNew' | 'restoreBatchRun' | 're
 
 let batchCalls: BatchCalls | null | undefined
 
-/** A restore's batches of small files (fs-restore-batch.ts); TSNIX_NAR_BATCH=0 turns them off. */
+/** A restore's batches of small files (fs-restore-batch.ts), when built (and TSNIX_NAR_NATIVE is not 0). */
 export function restoreBatchNative(): BatchCalls | null {
   if (batchCalls === undefined) {
-    batchCalls = process.env['TSNIX_NAR_BATCH'] === '0' || narNative().writeFileAt === null
+    batchCalls = narNative().writeFileAt === null
       ? null
       : nativeCalls('TSNIX_NAR_NATIVE', 'restoreBatchNew', 'restoreBatchRun', 'restoreBatchWait', 'restoreBatchError')
   }

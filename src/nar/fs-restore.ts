@@ -11,8 +11,8 @@
  *
  * Files written here go through the native addon's writeFileAt when built (fs-native.ts):
  * one call per file, relative to an fd of its directory, kept open while the directory is.
- * Small files whose contents arrive whole go in batches that the thread pool creates
- * (fs-restore-batch.ts) while this thread decodes on.
+ * Optionally (`batch`), small files whose contents arrive whole go in batches that the thread
+ * pool creates (fs-restore-batch.ts) while this thread decodes on.
  */
 import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs'
 import type { HelperMode } from './fs-dump.js'
@@ -46,7 +46,10 @@ export interface RestoreSinkOptions {
    * are then held open while their entries arrive: call `finish()` or `abandon()` at the end.
    */
   native?: boolean
-  /** With `native`, create small files in batches on the thread pool when built (default true). */
+  /**
+   * With `native`, create small files in batches on the thread pool when built (default: only
+   * with TSNIX_NAR_BATCH=1; see fs-restore-batch.ts for why it is not the default).
+   */
   batch?: boolean
 }
 
@@ -86,7 +89,8 @@ export class FsRestoreSink implements NarSink {
     this.sync = opts.sync ?? false
     this.nextLease = this.mode === 'always' ? 0 : this.mode === 'auto' ? AUTO_FILES : Infinity
     this.writeFileAt = opts.native === false ? null : narNative().writeFileAt
-    const batch = this.writeFileAt === null || opts.batch === false || this.mode === 'always' ? null : restoreBatchNative()
+    const wantBatch = opts.batch ?? process.env['TSNIX_NAR_BATCH'] === '1'
+    const batch = this.writeFileAt === null || !wantBatch || this.mode === 'always' ? null : restoreBatchNative()
     this.batcher = batch === null ? undefined : new RestoreBatcher(batch, this.sync, seq => this.dirsBySeq[seq]!)
   }
 

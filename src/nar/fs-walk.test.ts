@@ -52,10 +52,10 @@ describe('NAR dump with the native directory walk', function () {
       mkdirSync(join(subs, `d${i}`, ...(i % 2 === 0 ? ['sub'] : [])), { recursive: true })
       if (i % 3 === 0) writeFileSync(join(subs, `d${i}`, 'x'), `${i}`)
     }
-    // Sizes around the small-file limit (chunkSize 8192 below), names sorted by bytes.
+    // Sizes around the small-file limits (chunkSize 8192 below; a fill's half), names sorted by bytes.
     const edge = join(root, 'edge')
     mkdirSync(edge)
-    for (const n of [8191, 8192, 8193, 0, 1, 300_000]) writeFileSync(join(edge, `size-${n}`), randomBytes(n))
+    for (const n of [8191, 8192, 8193, 0, 1, 300_000, 700_000]) writeFileSync(join(edge, `size-${n}`), randomBytes(n))
     writeFileSync(join(edge, 'empty-x'), '')
     chmodSync(join(edge, 'empty-x'), 0o700)
     symlinkSync('t'.repeat(4000), join(edge, 'long-target'))
@@ -92,7 +92,8 @@ describe('NAR dump with the native directory walk', function () {
     if (n) assert.ok(Buffer.from(want).equals(execFileSync(n.nixStore, ['--dump', root], { maxBuffer: 1 << 28 })), 'nix-store --dump')
     const digest = createHash('sha256').update(want).digest('hex')
     for (const w of WAYS) {
-      for (const chunkSize of [8192, 256 * 1024]) {
+      // (2 MiB: above what a fill takes as a small file, half its 1 MiB.)
+      for (const chunkSize of [8192, 256 * 1024, 2 * 1024 * 1024]) {
         const what = `${w.name}, chunkSize ${chunkSize}`
         assert.deepEqual(await collectBytes(dumpPath(root, { ...w.opts, chunkSize })), want, what)
         const recycled: Uint8Array[] = []
