@@ -657,7 +657,8 @@ static napi_value sha256_final(napi_env env, napi_callback_info info) {
  * cores do the system calls.
  *
  *   narWalkOpen(path) -> handle        nothing opened until the first fill
- *   narWalkFill(handle, out, meta, smallMax) -> Promise   one fill, queued on the thread pool
+ *   narWalkFill(handle, out, meta, smallMax, inlineBig) -> Promise   one fill, on the thread pool;
+ *                                      inlineBig: bigger files' contents too, across fills
  *   narWalkWait(handle, block) -> bool whether the handle's fill (if any) has run; with block,
  *                                      wait until it has
  *   narWalkClose(handle)               wait, then close the directory and free the listing
@@ -665,7 +666,8 @@ static napi_value sha256_final(napi_env env, napi_callback_info info) {
  * meta (Int32Array): [0] bytes written to out, [1] holes, [2] flags (1 the directory is done,
  * 2 it could not be opened or listed: errno in [3]); from [8], 8 ints per hole: offset in out
  * where its node goes, kind (1 directory, 2 big regular file, 3 look again, 4 a file shorter
- * than its size), name offset and length in out, size (low, high 32 bits), executable.
+ * than its size), name offset and length in out, size (low, high 32 bits), executable. (Kind 4
+ * for an inlined big file: its contents so far are in the bytes; nothing follows.)
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -689,6 +691,11 @@ typedef struct {
   /* A small file opened for the last fill that did not fit: the next fill starts with it. */
   int pending_fd;
   struct stat pending_st;
+  /* A big file whose contents are being copied into fills (inline_big): what is left of it. */
+  int big_fd;
+  uint64_t big_size, big_left;
+  uint32_t big_name;
+  uint16_t big_name_len;
   pthread_mutex_t mu;
   pthread_cond_t cv;
   bool busy;
@@ -704,6 +711,7 @@ typedef struct {
   int32_t *meta;
   size_t meta_len;
   size_t small_max;
+  bool inline_big;
 } walk_job_t;
 
 /* NAR order: bytewise, a prefix first (C++ sorts std::string names). */
@@ -715,6 +723,7 @@ static int walk_cmp(const void *a, const void *b, void *names) {
 }
 
 static void walk_release(walk_t *w) {
+  if (w->big_fd >= 0) { close(w->big_fd); w->big_fd = -1; }
   if (w->fd >= 0) { close(w->fd); w->fd = -1; }
   if (w->pending_fd >= 0) { close(w->pending_fd); w->pending_fd = -1; }
   free(w->names); w->names = NULL;
@@ -804,7 +813,46 @@ static void walk_exec(napi_env env, void *p) {
     err = walk_list(w);
     if (err != 0) { walk_release(w); flags = WALK_FAILED; goto end; }
   }
-  while (w->next < w->n && holes < max_holes) {
+  for (;;) {
+    if (w->big_fd >= 0) {
+      /* Go on copying a big file's contents, keeping room for its padding and two ")". */
+      if (cap - at < 40 + 4096) break;
+      size_t n = cap - at - 40;
+      if (n > w->big_left) n = (size_t)w->big_left;
+      size_t got = 0;
+      while (got < n) {
+        ssize_t r = read(w->big_fd, out + at + got, n - got);
+        if (r > 0) { got += (size_t)r; continue; }
+        if (r < 0 && errno == EINTR) continue;
+        break;
+      }
+      if (got < n) {
+        /* Shorter than its size: a hole the caller reports (the name copied after the bytes). */
+        size_t name_at = at + got;
+        memcpy(out + name_at, w->names + w->big_name, w->big_name_len);
+        int32_t *h = meta + WALK_META_HEAD + holes * WALK_HOLE_INTS;
+        h[0] = (int32_t)(at + got); h[1] = HOLE_SHORT; h[2] = (int32_t)name_at; h[3] = w->big_name_len;
+        h[4] = h[5] = h[6] = h[7] = 0;
+        holes++;
+        at += got;
+        close(w->big_fd);
+        w->big_fd = -1;
+        walk_release(w);
+        flags = WALK_DONE; /* nothing after it is read: the caller fails here */
+        goto end;
+      }
+      at += n;
+      w->big_left -= n;
+      if (w->big_left > 0) break;
+      memset(out + at, 0, pad8((size_t)w->big_size) - (size_t)w->big_size);
+      at += pad8((size_t)w->big_size) - (size_t)w->big_size;
+      at += PUT_TOK(out + at, ")");
+      at += PUT_TOK(out + at, ")");
+      close(w->big_fd);
+      w->big_fd = -1;
+      continue;
+    }
+    if (w->next >= w->n || holes >= max_holes) break;
     const walk_ent_t *e = &w->ents[w->next];
     const char *name = w->names + e->off;
     char cname[NAME_MAX + 1];
@@ -831,6 +879,24 @@ static void walk_exec(napi_env env, void *p) {
       }
       if (fd < 0) {
         kind = HOLE_NODE;
+      } else if ((size_t)st.st_size > j->small_max && j->inline_big && st.st_size > 0) {
+        /* Its framing now, its contents from the top of the loop, across fills. */
+        bool x = (st.st_mode & S_IXUSR) != 0;
+        size_t k = at + put_entry_head(out + at, name, e->len);
+        k += PUT_TOK(out + k, "(");
+        k += PUT_TOK(out + k, "type");
+        k += PUT_TOK(out + k, "regular");
+        if (x) { k += PUT_TOK(out + k, "executable"); k += put_str(out + k, "", 0); }
+        k += PUT_TOK(out + k, "contents");
+        uint64_t l = (uint64_t)st.st_size;
+        memcpy(out + k, &l, 8);
+        at = k + 8;
+        w->big_fd = fd;
+        w->big_size = w->big_left = l;
+        w->big_name = e->off;
+        w->big_name_len = e->len;
+        w->next++;
+        continue;
       } else if ((size_t)st.st_size > j->small_max) {
         close(fd);
         kind = HOLE_BIG;
@@ -910,7 +976,7 @@ static void walk_exec(napi_env env, void *p) {
     holes++;
     w->next++;
   }
-  if (w->next == w->n && w->pending_fd < 0) { flags = WALK_DONE; walk_release(w); }
+  if (w->next == w->n && w->pending_fd < 0 && w->big_fd < 0) { flags = WALK_DONE; walk_release(w); }
 end:
   meta[0] = (int32_t)at;
   meta[1] = (int32_t)holes;
@@ -967,6 +1033,7 @@ static napi_value narwalk_open(napi_env env, napi_callback_info info) {
   w->path = path;
   w->fd = -1;
   w->pending_fd = -1;
+  w->big_fd = -1;
   pthread_mutex_init(&w->mu, NULL);
   pthread_cond_init(&w->cv, NULL);
   if (napi_create_external(env, w, walk_finalize, NULL, &r) != napi_ok) {
@@ -978,10 +1045,11 @@ static napi_value narwalk_open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value narwalk_fill(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   walk_t *w;
   void *out, *meta;
+  bool inline_big = false;
   size_t out_len, meta_len;
   double small_max;
   napi_typedarray_type mt;
@@ -1007,6 +1075,8 @@ static napi_value narwalk_fill(napi_env env, napi_callback_info info) {
   j->meta_len = meta_len;
   /* A small file must fit an empty buffer with its framing. */
   j->small_max = small_max < 0 ? 0 : small_max > (double)(out_len / 2) ? out_len / 2 : (size_t)small_max;
+  if (argc >= 5) napi_get_value_bool(env, argv[4], &inline_big);
+  j->inline_big = inline_big;
   napi_create_reference(env, argv[0], 1, &j->keep_walk);
   napi_create_reference(env, argv[1], 1, &j->keep_out);
   napi_create_reference(env, argv[2], 1, &j->keep_meta);

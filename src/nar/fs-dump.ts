@@ -17,10 +17,11 @@
  * the next files itself, which keeps both threads busy whichever is faster.
  *
  * With the native addon, directories are walked on the thread pool (fs-walk.ts): a directory's
- * entries arrive framed, small files' contents included, a buffer (a fill) at a time, a few
- * fills ahead (the next ones of this directory, its subdirectories, the parents' next
- * subdirectories), and go to the encoder as they are; this thread only handles the holes the
- * fills leave (subdirectories, big files, anything odd) and hands the bytes on.
+ * entries arrive framed, files' contents included (big files' only without `ranges`), a buffer
+ * (a fill) at a time, a few fills ahead (the next ones of this directory, its subdirectories,
+ * the parents' next subdirectories), and go to the encoder as they are; this thread only
+ * handles the holes the fills leave (subdirectories, big files for `ranges`, anything odd)
+ * and hands the bytes on — the helper thread is then not needed.
  *
  * With `ranges` (a consumer that writes to a file descriptor), big files are not read at all:
  * their contents enter the encoder as placeholders (views of RANGE) matched by file ranges
@@ -584,11 +585,11 @@ export class NarDumper {
       if (!f.entered) {
         f.entered = true
         this.emit(EV_DIR, undefined)
-      }
-      if (fill.bytes > 0 && this.stack.length >= this.maxDepth) {
-        // (The first entry's name is at 56: after "entry", "(", "name" and its length.)
-        const name = fill.buf.subarray(56, 56 + fill.buf.readUInt32LE(48))
-        throw new NarDumpError(`path '${this.show(f.end)}/${name.toString('utf8')}' exceeds maximum NAR directory depth of ${this.maxDepth}`)
+        if (fill.bytes > 0 && this.stack.length >= this.maxDepth) {
+          // (The first entry's name is at 56: after "entry", "(", "name" and its length.)
+          const name = fill.buf.subarray(56, 56 + fill.buf.readUInt32LE(48))
+          throw new NarDumpError(`path '${this.show(f.end)}/${name.toString('utf8')}' exceeds maximum NAR directory depth of ${this.maxDepth}`)
+        }
       }
       if (!this.recycle && fill.bytes < fill.buf.length / 4) {
         // Kept by the consumer: keep only what was written, and use the buffer again.
@@ -656,7 +657,8 @@ export class NarDumper {
   }
 
   private startFill(w: NativeWalk): WalkFill {
-    return new WalkFill(w, this.freeFills.pop() ?? Buffer.allocUnsafeSlow(FILL_SIZE), this.chunkSize)
+    // Big files' contents come in fills too, unless they go out as file ranges (sendfile).
+    return new WalkFill(w, this.freeFills.pop() ?? Buffer.allocUnsafeSlow(FILL_SIZE), this.chunkSize, !this.ranges)
   }
 
   private startWalk(path: Uint8Array): WalkFill {

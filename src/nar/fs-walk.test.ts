@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isRoot, nix28, skipBecause, which } from '../../test/support/env.js'
@@ -128,7 +128,10 @@ describe('NAR dump with the native directory walk', function () {
     if (narWalkNative() === null) skipBecause(this, 'the native addon (narWalk*) is not built')
     // (Without the helper thread: it closes its last file on its own time, after the job.)
     const opts = { chunkSize: 8192, helper: 'never' } as const
-    for (let stopAfter = 1; stopAfter <= 40; stopAfter += 13) {
+    let total = 0
+    dumpPathSync(root, () => { total++ }, opts)
+    assert.ok(total >= 3, `only ${total} pieces`)
+    for (const stopAfter of [1, Math.ceil(total / 3), Math.ceil((2 * total) / 3)]) {
       let k = 0
       for await (const p of dumpPath(root, opts)) { void p; if (++k === stopAfter) break }
       assert.deepEqual(openUnder(root), [], `async, stopped after ${stopAfter} pieces`)
@@ -173,6 +176,24 @@ describe('NAR dump with the native directory walk', function () {
     } finally {
       chmodSync(join(t, 'dir'), 0o755)
       chmodSync(join(t, 'file'), 0o644)
+    }
+  })
+
+  it('fails, closing its files, when a big file shrinks while its contents come in fills', async () => {
+    const victim = join(tmp, 'shrinks')
+    mkdirSync(victim)
+    const big = join(victim, 'big')
+    for (const sync of [true, false]) {
+      writeFileSync(big, randomBytes(24 * 1024 * 1024))
+      writeFileSync(join(victim, 'small'), 'after it')
+      const shrink = (): void => { if (lstatSync(big).size > 1024 * 1024) truncateSync(big, 1024 * 1024) }
+      const changed = (e: unknown): boolean => e instanceof NarDumpError && /'.*\/big' changed while it was being read \(shorter than expected\)/.test(e.message)
+      if (sync) {
+        assert.throws(() => dumpPathSync(victim, shrink, { helper: 'never' }), changed)
+      } else {
+        await assert.rejects((async () => { for await (const p of dumpPath(victim, { helper: 'never' })) { void p; shrink() } })(), changed)
+      }
+      assert.deepEqual(openUnder(victim), [], `sync ${sync}`)
     }
   })
 

@@ -1,7 +1,8 @@
 /**
  * The JS side of the native directory walk (native/tsnix.c, narWalk*): a directory's entries
  * framed as NAR on the thread pool, a buffer at a time (a fill). A fill's bytes are complete
- * entries — small files with their contents, symlinks with their targets — except at holes,
+ * entries — small files with their contents (optionally big files' too, spread over fills),
+ * symlinks with their targets — except at holes,
  * where the framing stops just after an entry's "node" token and the dumper (fs-dump.ts)
  * writes that node itself: a subdirectory (another walk), a big file (streamed), or anything
  * else (looked at again with node:fs, which also reports errors: unreadable, unsupported
@@ -44,9 +45,12 @@ export class WalkFill {
   failed = 0
   readonly promise: Promise<void>
 
-  /** Start the walk's next fill into `buf` (small files: at most `smallMax` bytes). */
-  constructor(readonly walk: NativeWalk, public buf: Buffer, smallMax: number) {
-    this.promise = walk.calls.narWalkFill(walk.handle, buf, this.meta, smallMax)
+  /**
+   * Start the walk's next fill into `buf` (small files: at most `smallMax` bytes; with
+   * `inlineBig`, bigger files' contents come in fills too, rather than as holes).
+   */
+  constructor(readonly walk: NativeWalk, public buf: Buffer, smallMax: number, inlineBig: boolean) {
+    this.promise = walk.calls.narWalkFill(walk.handle, buf, this.meta, smallMax, inlineBig)
     walk.running = this
     this.promise.then(() => { if (!this.settled) this.settle() }, () => {})
   }
