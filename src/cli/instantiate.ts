@@ -10,7 +10,7 @@ import { EvalState } from '../eval/eval-state.js'
 import { type PosIdx, noPos } from '../eval/pos.js'
 import { printAmbiguous } from '../eval/print.js'
 import { showExpr } from '../eval/show.js'
-import { Attrs, Lambda, NixString, type Value } from '../eval/value.js'
+import { Attrs, Lambda, NixString, type Value, isList, listItems } from '../eval/value.js'
 import { JSONSerializationError, valueToJSON } from '../eval/builtins/json.js'
 import { findFile } from '../eval/builtins/files.js'
 import { writeValueAsXML } from '../eval/xml.js'
@@ -203,10 +203,10 @@ function findAlongAttrPath(st: EvalState, attrPath: string, autoArgs: Attrs, v: 
     cur = st.autoCallFunction(autoArgs, st.force(cur))
     cur = st.force(cur)
     if (/^[0-9]+$/.test(t)) {
-      if (!Array.isArray(cur)) throw new EvalError(`the expression selected by the selection path '${attrPath}' should be a list but is ${showTypeOf(cur)}`)
+      if (!isList(cur)) throw new EvalError(`the expression selected by the selection path '${attrPath}' should be a list but is ${showTypeOf(cur)}`)
       const idx = Number(t)
       if (idx >= cur.length) throw new EvalError(`list index ${idx} in selection path '${attrPath}' is out of range`)
-      cur = cur[idx]!
+      cur = listItems(cur)[idx]!
     } else {
       if (!(cur instanceof Attrs)) throw new EvalError(`the expression selected by the selection path '${attrPath}' should be a set but is ${showTypeOf(cur)}`)
       const x = cur.get(t)
@@ -218,7 +218,7 @@ function findAlongAttrPath(st: EvalState, attrPath: string, autoArgs: Attrs, v: 
 }
 
 function showTypeOf(v: Value): string {
-  if (Array.isArray(v)) return 'a list'
+  if (isList(v)) return 'a list'
   if (v instanceof Attrs) return 'a set'
   if (v instanceof Lambda) return 'a function'
   return `a ${typeof v}`

@@ -7,7 +7,7 @@
 import { EvalError, NixTypeError } from '../eval/errors.js'
 import type { EvalState } from '../eval/eval-state.js'
 import { noPos } from '../eval/pos.js'
-import { Attrs, type Value } from '../eval/value.js'
+import { Attrs, type Value, isList, listItems } from '../eval/value.js'
 
 /** C++ get-drvs.cc `attrRegex`: attribute names nix-env/nix-instantiate look into. */
 const ATTR_NAME = /^[a-zA-Z_][a-zA-Z0-9_'-]*$/
@@ -62,8 +62,8 @@ function getDerivations(st: EvalState, vIn: Value, autoArgs: Attrs, out: Found[]
     }
     return
   }
-  if (Array.isArray(v)) {
-    for (const x of v) if (getDerivation(st, x, out, done)) getDerivations(st, x, autoArgs, out, done)
+  if (isList(v)) {
+    for (const x of listItems(v)) if (getDerivation(st, x, out, done)) getDerivations(st, x, autoArgs, out, done)
     return
   }
   throw new NixTypeError('expression does not evaluate to a derivation (or a set or list of those)')

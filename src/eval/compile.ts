@@ -18,7 +18,7 @@ import { noPos, type PosIdx } from './pos.js'
 import { printIdentifier, showAttrPath, showExpr } from './show.js'
 import {
   Attrs, Shape, type Code, type Formal, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, Thunk, type Value,
-  type ContextElem, intFromBig, isFunction, showType,
+  type ContextElem, intFromBig, isFunction, isList, showType,
 } from './value.js'
 import { printValue } from './print.js'
 
@@ -38,7 +38,7 @@ const EMPTY_LIST: Value[] = []
 function settled(v: Value): Value {
   if (v instanceof Thunk && v.code === null) {
     const w = v.value as Value
-    if (!Array.isArray(w) && !isFunction(w)) return w
+    if (!isList(w) && !isFunction(w)) return w
   }
   return v
 }

@@ -24,7 +24,7 @@ import { formatFixed6, formatG, printIdentifier } from './show.js'
 import { SymbolTable } from './symbols.js'
 import {
   Attrs, type Context, type ContextElem, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, PrimOp, PrimOpApp,
-  Thunk, type Value, compareBytes, intFromBig, isFunction, markForcedThunk, showType,
+  Thunk, type Value, compareBytes, GenList, intFromBig, isFunction, isList, listItems, markForcedThunk, showType,
 } from './value.js'
 
 export interface LookupPathEntry {
@@ -204,6 +204,11 @@ export class EvalState {
     // Sets built other than from a literal carry no position (as C++ `//` results).
     if (v instanceof Attrs) return v.shape?.setPos ?? noPos
     return fallback
+  }
+
+  /** `builtins.genList f n`'s list, its elements made when read. */
+  mkGenList(f: Value, n: number): Value[] | GenList {
+    return n === 0 ? [] : new GenList(this.appCode, f, n)
   }
 
   /** A lazy application `f x` (C++ `mkApp`): used for map, genList, mapAttrs results. */
@@ -398,6 +403,14 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   forceList(v: Value, pos: PosIdx, ctx: string): Value[] {
     v = v instanceof Thunk ? forceThunk(v, pos) : v
     if (Array.isArray(v)) return v
+    if (v instanceof GenList) return v.toArray()
+    throw this.typeError('a list', v, pos, ctx)
+  }
+
+  /** A list as it is, for readers that take elements one by one (`GenList.elem`). */
+  forceListLazy(v: Value, pos: PosIdx, ctx: string): Value[] | GenList {
+    v = v instanceof Thunk ? forceThunk(v, pos) : v
+    if (Array.isArray(v) || v instanceof GenList) return v
     throw this.typeError('a list', v, pos, ctx)
   }
 
@@ -477,7 +490,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       if (v instanceof Thunk) {
         w = v.code === null ? v.value as Value : forceThunk(v, this.determinePos(v))
         if (markForcedThunk(v, epoch)) { this.depth--; return }
-        if (slots !== undefined && !Array.isArray(w) && !isFunction(w)) {
+        if (slots !== undefined && !isList(w) && !isFunction(w)) {
           if (slots instanceof Attrs) slots.setSlot(i!, w)
           else slots[i!] = w
         }
@@ -507,7 +520,8 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
             }
           }
         }
-      } else if (Array.isArray(w)) {
+      } else if (isList(w)) {
+        if (w instanceof GenList) w = w.toArray()
         for (let i = 0; i < w.length; i++) {
           try {
             go(w[i]!, w, i)
@@ -821,7 +835,8 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       if (v === false || v === null) return ''
       if (typeof v === 'number' || typeof v === 'bigint') return String(v)
       if (v instanceof NixFloat) return formatFixed6(v.value)
-      if (Array.isArray(v)) {
+      if (isList(v)) {
+        if (v instanceof GenList) v = v.toArray()
         let result = ''
         for (let k = 0; k < v.length; k++) {
           const x = v[k]!
@@ -833,7 +848,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
           }
           if (k < v.length - 1) {
             const xf = this.force(x, pos)
-            if (!Array.isArray(xf) || xf.length !== 0) result += ' '
+            if (!isList(xf) || xf.length !== 0) result += ' '
           }
         }
         return result
@@ -902,8 +917,10 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       return false
     }
     if (a instanceof NixPath) return b instanceof NixPath && a.path === b.path
-    if (Array.isArray(a)) {
-      if (!Array.isArray(b) || a.length !== b.length) return false
+    if (isList(a)) {
+      if (!isList(b) || a.length !== b.length) return false
+      a = listItems(a)
+      b = listItems(b)
       for (let i = 0; i < a.length; i++) {
         const x = a[i]!
         const y = b[i]!
@@ -975,8 +992,8 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
       case 'path': if (!this.eqValues(a, b, pos, ctx)) fail(`path '${pv(a)}' is not equal to path '${pv(b)}'`); return
       case 'null': return
       case 'list': {
-        const la = a as Value[]
-        const lb = b as Value[]
+        const la = listItems(a as Value[] | GenList)
+        const lb = listItems(b as Value[] | GenList)
         if (la.length !== lb.length) fail(`list of size '${la.length}' is not equal to list of size '${lb.length}', left hand side is '${pv(a)}', right hand side is '${pv(b)}'`)
         for (let i = 0; i < la.length; i++) {
           try {
@@ -1057,7 +1074,7 @@ function typeName(v: Value): string {
   if (v === null) return 'null'
   if (v instanceof NixFloat) return 'float'
   if (v instanceof NixPath) return 'path'
-  if (Array.isArray(v)) return 'list'
+  if (isList(v)) return 'list'
   if (v instanceof Attrs) return 'set'
   return 'lambda'
 }

@@ -10,7 +10,7 @@
  * | bool, null | `true`/`false`, `null` |
  * | string | `string` without context, `NixString` with context; both hold bytes, one char per byte |
  * | path | `NixPath` |
- * | list | `Value[]` (never mutated once built) |
+ * | list | `Value[]` (never mutated once built), or `GenList` for `builtins.genList`'s result until something needs all of it |
  * | set | `Attrs` |
  * | function | `Lambda`, `PrimOp`, `PrimOpApp` |
  *
@@ -23,7 +23,7 @@ import type { PosIdx } from './pos.js'
 
 export type Value =
   | number | bigint | boolean | null | string
-  | NixFloat | NixString | NixPath | Value[] | Attrs
+  | NixFloat | NixString | NixPath | Value[] | GenList | Attrs
   | Lambda | PrimOp | PrimOpApp | Thunk
 
 export class NixFloat {
@@ -304,6 +304,74 @@ export class Thunk {
   }
 }
 
+/**
+ * `builtins.genList f n` whose elements are made when first read: element `i` is the lazy
+ * application `f i`, shared by every reader. C++ makes all n thunks at once; here that would
+ * cost more than the work itself for big lists — n thunks alive together all survive V8's
+ * young-generation collections, which copy each of them twice (most of `foldl'` over a
+ * 1e6-element genList). `length`, `elemAt`, `head` and `foldl'` read it element by element
+ * (`foldl'` also keeps an element's value instead of its evaluated thunk, so the thunk dies
+ * young); everything else takes `toArray()`, the plain list, made once.
+ */
+export class GenList {
+  /** Holey until `full`: the elements read so far. */
+  private items: Value[] | undefined = undefined
+  private full = false
+  /** `app` is the code of a lazy application (EvalState.mkApp): `env` the function, `value` the argument. */
+  constructor(private readonly app: Code, private readonly f: Value, readonly length: number) {}
+
+  /** Element `i` (0 ≤ i < length), unevaluated. */
+  elem(i: number): Value {
+    let items = this.items
+    if (items === undefined) items = this.items = new Array<Value>(this.length)
+    let x = items[i]
+    if (x === undefined) {
+      const t = new Thunk(this.app, this.f as unknown as Env)
+      t.value = i
+      items[i] = x = t
+    }
+    return x
+  }
+
+  /**
+   * After a reader evaluated element `i`: keep its value in place of the thunk. Unobservable
+   * (as EvalState.forceDeep's replacement, and for the same reasons not for lists and
+   * functions), and only before `toArray` has handed the list out, which is never mutated.
+   */
+  settle(i: number): void {
+    if (this.full) return
+    const t = this.items![i]
+    if (t instanceof Thunk && t.code === null) {
+      const v = t.value as Value
+      if (typeof v !== 'object' || v === null || !(Array.isArray(v) || v instanceof GenList || isFunction(v))) this.items![i] = v
+    }
+  }
+
+  /** The whole list as a plain one (the same array every time). */
+  toArray(): Value[] {
+    if (!this.full) {
+      const n = this.length
+      const items = this.items ?? (this.items = new Array<Value>(n))
+      for (let i = 0; i < n; i++) if (items[i] === undefined) this.elem(i)
+      this.full = true
+    }
+    return this.items!
+  }
+
+  /** For code that iterates a value it believes is a list. */
+  [Symbol.iterator](): Iterator<Value> { return this.toArray()[Symbol.iterator]() }
+}
+
+/** A list's elements as an array, whichever representation it has. */
+export function listItems(l: Value[] | GenList): Value[] {
+  return l instanceof GenList ? l.toArray() : l
+}
+
+/** Whether `v` (forced) is a list. */
+export function isList(v: Value): v is Value[] | GenList {
+  return Array.isArray(v) || v instanceof GenList
+}
+
 /** Whether the forced thunk `t` was visited by the deep force `epoch`; marks it. */
 export function markForcedThunk(t: Thunk, epoch: number): boolean {
   const m = t as unknown as { env: unknown }
@@ -342,7 +410,7 @@ export function typeOf(v: Value): NixTypeName {
     case 'string': return 'string'
     case 'object':
       if (v === null) return 'null'
-      if (Array.isArray(v)) return 'list'
+      if (Array.isArray(v) || v instanceof GenList) return 'list'
       if (v instanceof Attrs) return 'set'
       if (v instanceof NixString) return 'string'
       if (v instanceof NixFloat) return 'float'

@@ -6,7 +6,7 @@ import { EvalError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import type { PosIdx } from '../pos.js'
 import { formatG } from '../show.js'
-import { Attrs, NixFloat, NixPath, NixString, type Value, intFromBig, showType } from '../value.js'
+import { Attrs, type GenList, NixFloat, NixPath, NixString, type Value, intFromBig, isList, listItems, showType } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
 
 const MAX_SAFE = 9007199254740991
@@ -79,8 +79,8 @@ export function lessThan(st: EvalState, v1: Value, v2: Value, pos: PosIdx, errCt
       case 'string': return str(v1) < str(v2)
       case 'path': return (v1 as NixPath).path < (v2 as NixPath).path
       case 'list': {
-        const l1 = v1 as Value[]
-        const l2 = v2 as Value[]
+        const l1 = listItems(v1 as Value[] | GenList)
+        const l2 = listItems(v2 as Value[] | GenList)
         for (let i = 0; ; i++) {
           if (i === l2.length) return false
           if (i === l1.length) return true
@@ -103,7 +103,7 @@ function kind(v: Value): string {
   if (v instanceof NixFloat) return 'float'
   if (typeof v === 'string' || v instanceof NixString) return 'string'
   if (v instanceof NixPath) return 'path'
-  if (Array.isArray(v)) return 'list'
+  if (isList(v)) return 'list'
   if (v instanceof Attrs) return 'set'
   return typeof v
 }

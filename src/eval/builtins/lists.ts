@@ -2,7 +2,7 @@
 import { EvalError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
-import { Attrs, PrimOp, type Value } from '../value.js'
+import { Attrs, GenList, PrimOp, type Value } from '../value.js'
 import { lessThan } from './arith.js'
 import type { BuiltinGroup } from './registry.js'
 
@@ -99,17 +99,17 @@ export const listBuiltins: BuiltinGroup = {
       name: '__elemAt', arity: 2, args: ['xs', 'n'],
       impl: (st, args, pos) => {
         const n = st.forceInt(args[1]!, pos, "while evaluating the second argument passed to 'builtins.elemAt'")
-        const l = st.forceList(args[0]!, pos, "while evaluating the first argument passed to 'builtins.elemAt'")
+        const l = st.forceListLazy(args[0]!, pos, "while evaluating the first argument passed to 'builtins.elemAt'")
         if (n < 0 || n >= l.length) throw new EvalError(`'builtins.elemAt' called with index ${n} on a list of size ${l.length}`, pos)
-        return st.force(l[Number(n)]!, pos)
+        return st.force(l instanceof GenList ? l.elem(Number(n)) : l[Number(n)]!, pos)
       },
     },
     {
       name: '__head', arity: 1, args: ['list'],
       impl: (st, args, pos) => {
-        const l = st.forceList(args[0]!, pos, "while evaluating the first argument passed to 'builtins.head'")
+        const l = st.forceListLazy(args[0]!, pos, "while evaluating the first argument passed to 'builtins.head'")
         if (l.length === 0) throw new EvalError("'builtins.head' called on an empty list", pos)
-        return st.force(l[0]!, pos)
+        return st.force(l instanceof GenList ? l.elem(0) : l[0]!, pos)
       },
     },
     {
@@ -163,16 +163,23 @@ export const listBuiltins: BuiltinGroup = {
     },
     {
       name: '__length', arity: 1, args: ['e'],
-      impl: (st, args, pos) => st.forceList(args[0]!, pos, 'while evaluating the first argument passed to builtins.length').length,
+      impl: (st, args, pos) => st.forceListLazy(args[0]!, pos, 'while evaluating the first argument passed to builtins.length').length,
     },
     {
       name: "__foldl'", arity: 3, args: ['op', 'nul', 'list'],
       impl: (st, args, pos) => {
         const f = st.forceFunction(args[0]!, pos, 'while evaluating the first argument passed to builtins.foldlStrict')
-        const l = st.forceList(args[2]!, pos, 'while evaluating the third argument passed to builtins.foldlStrict')
+        const l = st.forceListLazy(args[2]!, pos, 'while evaluating the third argument passed to builtins.foldlStrict')
         if (l.length === 0) return st.force(args[1]!, pos)
         let acc: Value = args[1]!
-        for (let i = 0; i < l.length; i++) acc = st.call2(f, acc, l[i]!, pos)
+        if (l instanceof GenList) {
+          for (let i = 0; i < l.length; i++) {
+            acc = st.call2(f, acc, l.elem(i), pos)
+            l.settle(i)
+          }
+        } else {
+          for (let i = 0; i < l.length; i++) acc = st.call2(f, acc, l[i]!, pos)
+        }
         return st.force(acc, pos)
       },
     },
@@ -184,10 +191,9 @@ export const listBuiltins: BuiltinGroup = {
         const len = st.forceInt(args[1]!, pos, 'while evaluating the second argument passed to builtins.genList')
         if (len < 0) throw new EvalError(`cannot create list of size ${len}`, pos)
         const f = st.forceFunction(args[0]!, noPos, 'while evaluating the first argument passed to builtins.genList')
-        const n = Number(len)
-        const out = new Array<Value>(n)
-        for (let i = 0; i < n; i++) out[i] = st.mkApp(f, i)
-        return out
+        // A JS array holds at most 2^32 - 1 elements (C++ would try to allocate them all).
+        if (len > 0xffffffff) throw new EvalError(`cannot create list of size ${len}: larger than the evaluator supports`, pos)
+        return st.mkGenList(f, Number(len))
       },
     },
     {

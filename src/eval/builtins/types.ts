@@ -1,7 +1,7 @@
 /** Type predicates and `typeOf` (C++ primops.cc prim_typeOf, prim_isInt, …). */
 import type { EvalState } from '../eval-state.js'
 import type { PosIdx } from '../pos.js'
-import { Attrs, NixFloat, NixPath, NixString, type Value, isFunction, typeOf } from '../value.js'
+import { Attrs, NixFloat, NixPath, NixString, type Value, isFunction, isList, typeOf } from '../value.js'
 import type { BuiltinGroup, PrimOpDef } from './registry.js'
 
 function pred(name: string, test: (v: Value) => boolean): PrimOpDef {
@@ -20,6 +20,6 @@ export const typeBuiltins: BuiltinGroup = {
     pred('__isBool', v => typeof v === 'boolean'),
     pred('__isPath', v => v instanceof NixPath),
     pred('__isAttrs', v => v instanceof Attrs),
-    pred('__isList', v => Array.isArray(v)),
+    pred('__isList', v => isList(v)),
   ],
 }

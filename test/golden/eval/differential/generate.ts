@@ -486,6 +486,40 @@ function flakeRefs(r: Rng): DiffCaseDraft {
   return r.chance(0.9) ? { expr, flags: ['flakes'] } : { expr }
 }
 
+/**
+ * `builtins.genList`'s lists, which tsnix builds lazily (value.ts `GenList`): read element by
+ * element (`length`, `elemAt`, `head`, `foldl'`) and then whole, mixed, shared, with elements
+ * that throw, are functions or lists, and through every consumer that takes a whole list.
+ */
+function genLists(r: Rng): string {
+  const n = r.pick(['0', '1', '2', '5', '10', '100'])
+  const k = r.int(-3, 7)
+  const gen = r.pick([
+    'i: i', `i: i * ${k}`, `i: { v = i; }`, 'i: "s${toString i}"', `i: if i == ${r.int(0, 6)} then throw "e" else i`,
+    'i: x: x + i', 'i: builtins.genList (j: i * j) i', 'i: i + 0.5',
+  ])
+  const xs = `(builtins.genList (${gen}) ${n})`
+  const fold = r.pick([
+    "builtins.foldl' (a: b: a + (if builtins.isAttrs b then b.v else if builtins.isFunction b then b 1 else if builtins.isList b then builtins.length b else if builtins.isString b then builtins.stringLength b else b)) 0 xs",
+    "builtins.foldl' (a: b: a) 0 xs", "builtins.foldl' (a: b: b) null xs", "builtins.foldl' (a: b: [ b ] ++ a) [ ] xs",
+  ])
+  switch (r.int(0, 12)) {
+    case 0: return `let xs = ${xs}; in ${fold}`
+    case 1: return `let xs = ${xs}; in [ (${fold}) xs ]`
+    case 2: return `let xs = ${xs}; in [ (builtins.length xs) (builtins.elemAt xs ${r.pick(['0', '1', '3', '9', '(-1)', '100'])}) ]`
+    case 3: return `let xs = ${xs}; in [ (builtins.head xs) (${fold}) (builtins.tail xs) ]`
+    case 4: return `let xs = ${xs}; in ${r.pick(['builtins.deepSeq xs xs', 'builtins.seq xs 1', 'builtins.toJSON xs', 'toString xs', 'xs ++ [ 1 ]', 'builtins.isList xs', 'builtins.typeOf xs', 'builtins.tryEval (builtins.deepSeq xs 1)'])}`
+    case 5: return `let xs = ${xs}; in xs == builtins.genList (${gen}) ${n}`
+    case 6: return `let xs = ${xs}; in [ (${fold}) (xs == ${xs}) ]`
+    case 7: return `let xs = ${xs}; in builtins.${r.pick(['map (x: [ x ])', 'filter (x: true)', 'concatLists (builtins.map (x: [ x x ])', 'elem 3', 'all builtins.isInt', 'any builtins.isInt', 'sort (a: b: a < b)', 'lessThan [ 0 ]'])} ${r.chance(0.3) ? 'xs)' : 'xs'}`
+    case 8: return `${xs} + 1`
+    case 9: return `let xs = ${xs}; in { inherit xs; n = builtins.length xs; }`
+    case 10: return `builtins.listToAttrs (builtins.genList (i: { name = "a\${toString (i - ${r.int(0, 3)})}"; value = i; }) ${n})`
+    case 11: return `let xs = ${xs}; ys = builtins.map (x: x) xs; in [ (builtins.elemAt xs 1) (${fold.replace(/xs$/, 'ys')}) ys ]`
+    default: return `builtins.concatStringsSep "," (builtins.map toString (builtins.genList (i: i * ${k}) ${n}))`
+  }
+}
+
 /** Categories and how many cases each gets. */
 export const CATEGORY_COUNTS: ReadonlyArray<readonly [string, number, (r: Rng) => string | DiffCaseDraft]> = [
   ['arith', 90, arith],
@@ -499,6 +533,7 @@ export const CATEGORY_COUNTS: ReadonlyArray<readonly [string, number, (r: Rng) =
   ['derivations', 170, derivations],
   ['flakeRefs', 40, flakeRefs],
   ['store', 50, store],
+  ['genLists', 60, genLists],
 ]
 
 /** The cases for a seed; duplicates (same expression and flags) are dropped. */
