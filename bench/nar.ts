@@ -22,8 +22,7 @@
  * When the native addon is built, a dump walks directories on the thread pool (a directory's
  * entries framed as NAR there, small files' contents included: src/nar/fs-walk.ts; the JS
  * thread hands the bytes on), `nar dump` sends big files' contents with sendfile
- * (src/nar/fs-output.ts), and a restore makes one native call per small file (TSNIX_NAR_BATCH=1:
- * batches of them on the thread pool instead, src/nar/fs-restore-batch.ts). TSNIX_NAR_WALK=0
+ * (src/nar/fs-output.ts), and a restore makes one native call per small file. TSNIX_NAR_WALK=0
  * turns the walk off (then one native call per small file), TSNIX_NAR_NATIVE=0 all native calls.
  *
  * tsnix runs as its bin (dist/src/cli/main.js, executable), whose launcher lines defer the CA bundle

@@ -779,10 +779,14 @@ static int walk_list(walk_t *w) {
 
 static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
 
+/* NAR integers are little-endian whatever the host's order. */
+static void put_u64le(uint8_t *o, uint64_t v) {
+  for (int i = 0; i < 8; i++) o[i] = (uint8_t)(v >> (8 * i));
+}
+
 /* Append a NAR string (u64 length, bytes, zero padding). */
 static size_t put_str(uint8_t *o, const void *s, size_t len) {
-  uint64_t l = len;
-  memcpy(o, &l, 8); /* little-endian hosts only (x86-64, arm64) */
+  put_u64le(o, len);
   memcpy(o + 8, s, len);
   memset(o + 8 + len, 0, pad8(len) - len);
   return 8 + pad8(len);
@@ -888,11 +892,10 @@ static void walk_exec(napi_env env, void *p) {
         k += PUT_TOK(out + k, "regular");
         if (x) { k += PUT_TOK(out + k, "executable"); k += put_str(out + k, "", 0); }
         k += PUT_TOK(out + k, "contents");
-        uint64_t l = (uint64_t)st.st_size;
-        memcpy(out + k, &l, 8);
+        put_u64le(out + k, (uint64_t)st.st_size);
         at = k + 8;
         w->big_fd = fd;
-        w->big_size = w->big_left = l;
+        w->big_size = w->big_left = (uint64_t)st.st_size;
         w->big_name = e->off;
         w->big_name_len = e->len;
         w->next++;
@@ -912,8 +915,7 @@ static void walk_exec(napi_env env, void *p) {
         k += PUT_TOK(out + k, "regular");
         if (x) { k += PUT_TOK(out + k, "executable"); k += put_str(out + k, "", 0); }
         k += PUT_TOK(out + k, "contents");
-        uint64_t l = size;
-        memcpy(out + k, &l, 8);
+        put_u64le(out + k, size);
         k += 8;
         size_t got = 0;
         while (got < size) {
@@ -951,8 +953,7 @@ static void walk_exec(napi_env env, void *p) {
       /* A target of PATH_MAX - 1 bytes or more is refused by the slow way, as is a failure. */
       ssize_t len = readlinkat(w->fd, cname, (char *)out + k + 8, PATH_MAX - 1);
       if (len > 0 && len < PATH_MAX - 1) {
-        uint64_t l = (uint64_t)len;
-        memcpy(out + k, &l, 8);
+        put_u64le(out + k, (uint64_t)len);
         memset(out + k + 8 + len, 0, pad8((size_t)len) - (size_t)len);
         k += 8 + pad8((size_t)len);
         k += PUT_TOK(out + k, ")");
@@ -1133,206 +1134,6 @@ static napi_value narwalk_close(napi_env env, napi_callback_info info) {
 
 /* ---- end of the NAR directory walk --------------------------------------------------------- */
 
-/* ---- NAR restore batches (restoreBatch*) ---------------------------------------------------
- *
- * The mirror of the walk for a restore: the small files of many directories created in one
- * thread-pool task, so this thread goes on decoding while another core makes the system
- * calls. A batch is a byte buffer of records, each 8-aligned:
- *
- *   i32 dirFd, u32 dirSeq, u32 dataLen, u16 nameLen, u8 executable, u8 kind, name, data
- *
- * kind 0: create `name` in `dirFd` (O_EXCL, no symlinks, 0666 less the umask), write the data,
- * add 0111 if executable (fstat + fchmod, as C++ RestoreSink), close; kind 1: close `dirFd`
- * (the directory is complete). After the first failure no more files are created (closes still
- * happen) and the failure is kept: errno, the step, the directory's sequence number and the
- * file's name.
- *
- *   restoreBatchNew() -> handle
- *   restoreBatchRun(handle, buf, length) -> Promise   one batch, queued on the thread pool
- *   restoreBatchWait(handle, block) -> batches running (with block, waits until none)
- *   restoreBatchError(handle) -> undefined or [errno, step (0 open, 1 write, 2 chmod, 3 close), dirSeq, name]
- */
-typedef struct {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int running;
-  int err, err_step;
-  uint32_t err_dir;
-  size_t err_name_len;
-  char err_name[NAME_MAX + 1];
-} rbatch_t;
-
-typedef struct {
-  rbatch_t *b;
-  napi_async_work work;
-  napi_deferred deferred;
-  napi_ref keep_h, keep_buf;
-  const uint8_t *buf;
-  size_t len;
-} rbatch_job_t;
-
-static void rbatch_fail(rbatch_t *b, int err, int step, uint32_t dir, const char *name, size_t len) {
-  pthread_mutex_lock(&b->mu);
-  if (b->err == 0) {
-    b->err = err; b->err_step = step; b->err_dir = dir;
-    b->err_name_len = len;
-    memcpy(b->err_name, name, len);
-  }
-  pthread_mutex_unlock(&b->mu);
-}
-
-static void rbatch_exec(napi_env env, void *p) {
-  rbatch_job_t *j = p;
-  rbatch_t *b = j->b;
-  pthread_mutex_lock(&b->mu);
-  bool failed = b->err != 0;
-  pthread_mutex_unlock(&b->mu);
-  for (size_t at = 0; at + 16 <= j->len;) {
-    const uint8_t *r = j->buf + at;
-    int32_t dir_fd; uint32_t dir_seq, data_len; uint16_t name_len;
-    memcpy(&dir_fd, r, 4); memcpy(&dir_seq, r + 4, 4); memcpy(&data_len, r + 8, 4); memcpy(&name_len, r + 12, 2);
-    bool x = r[14] != 0;
-    int kind = r[15];
-    const char *name_p = (const char *)r + 16;
-    const uint8_t *data = r + 16 + name_len;
-    at += pad8(16 + (size_t)name_len + data_len);
-    if (at > j->len) break; /* (a bug in the caller: never past the buffer) */
-    if (kind == 1) { close(dir_fd); continue; }
-    if (failed) continue;
-    char name[NAME_MAX + 1];
-    if (!entry_name(name_p, name_len, name)) { rbatch_fail(b, EINVAL, 0, dir_seq, name_p, name_len > NAME_MAX ? NAME_MAX : name_len); failed = true; continue; }
-    int fd;
-    do fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666); while (fd < 0 && errno == EINTR);
-    if (fd < 0) { rbatch_fail(b, errno, 0, dir_seq, name, name_len); failed = true; continue; }
-    int err = 0, step = 0;
-    for (size_t done = 0; done < data_len;) {
-      ssize_t n = write(fd, data + done, data_len - done);
-      if (n >= 0) { done += (size_t)n; continue; }
-      if (errno == EINTR) continue;
-      err = errno; step = 1;
-      break;
-    }
-    if (err == 0 && x) {
-      struct stat st;
-      if (fstat(fd, &st) != 0 || fchmod(fd, (st.st_mode & 07777) | S_IXUSR | S_IXGRP | S_IXOTH) != 0) { err = errno; step = 2; }
-    }
-    if (close(fd) != 0 && err == 0 && errno != EINTR) { err = errno; step = 3; }
-    if (err != 0) { rbatch_fail(b, err, step, dir_seq, name, name_len); failed = true; }
-  }
-  pthread_mutex_lock(&b->mu);
-  b->running--;
-  pthread_cond_broadcast(&b->cv);
-  pthread_mutex_unlock(&b->mu);
-}
-
-static void rbatch_done(napi_env env, napi_status status, void *p) {
-  rbatch_job_t *j = p;
-  napi_value u;
-  napi_get_undefined(env, &u);
-  napi_resolve_deferred(env, j->deferred, u);
-  napi_delete_reference(env, j->keep_h);
-  napi_delete_reference(env, j->keep_buf);
-  napi_delete_async_work(env, j->work);
-  free(j);
-}
-
-static void rbatch_finalize(napi_env env, void *data, void *hint) {
-  rbatch_t *b = data;
-  pthread_mutex_destroy(&b->mu);
-  pthread_cond_destroy(&b->cv);
-  free(b);
-}
-
-static rbatch_t *get_rbatch(napi_env env, napi_value v) {
-  void *p = NULL;
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external || napi_get_value_external(env, v, &p) != napi_ok) return NULL;
-  return p;
-}
-
-static napi_value rbatch_new(napi_env env, napi_callback_info info) {
-  rbatch_t *b = calloc(1, sizeof *b);
-  napi_value r;
-  if (b == NULL) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
-  pthread_mutex_init(&b->mu, NULL);
-  pthread_cond_init(&b->cv, NULL);
-  if (napi_create_external(env, b, rbatch_finalize, NULL, &r) != napi_ok) { free(b); napi_throw_error(env, NULL, "could not make a batch handle"); return NULL; }
-  return r;
-}
-
-static napi_value rbatch_run(napi_env env, napi_callback_info info) {
-  size_t argc = 3, len;
-  napi_value argv[3];
-  rbatch_t *b;
-  void *data;
-  double n;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 || (b = get_rbatch(env, argv[0])) == NULL ||
-      !get_bytes(env, argv[1], &data, &len) || napi_get_value_double(env, argv[2], &n) != napi_ok || n < 0 || n > (double)len) {
-    napi_throw_type_error(env, NULL, "restoreBatchRun(handle, buf, length): a batch handle, a Uint8Array and a length within it expected");
-    return NULL;
-  }
-  rbatch_job_t *j = calloc(1, sizeof *j);
-  if (j == NULL) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
-  j->b = b;
-  j->buf = data;
-  j->len = (size_t)n;
-  napi_create_reference(env, argv[0], 1, &j->keep_h);
-  napi_create_reference(env, argv[1], 1, &j->keep_buf);
-  pthread_mutex_lock(&b->mu);
-  b->running++;
-  pthread_mutex_unlock(&b->mu);
-  napi_value promise = queue_task(env, "tsnix:restore-batch", rbatch_exec, rbatch_done, j, &j->deferred, &j->work);
-  if (promise == NULL) {
-    napi_delete_reference(env, j->keep_h);
-    napi_delete_reference(env, j->keep_buf);
-    free(j);
-    pthread_mutex_lock(&b->mu);
-    b->running--;
-    pthread_mutex_unlock(&b->mu);
-  }
-  return promise;
-}
-
-static napi_value rbatch_wait(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  rbatch_t *b;
-  bool block;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || (b = get_rbatch(env, argv[0])) == NULL ||
-      napi_get_value_bool(env, argv[1], &block) != napi_ok) {
-    napi_throw_type_error(env, NULL, "restoreBatchWait(handle, block): a batch handle and a boolean expected");
-    return NULL;
-  }
-  pthread_mutex_lock(&b->mu);
-  while (block && b->running > 0) pthread_cond_wait(&b->cv, &b->mu);
-  int running = b->running;
-  pthread_mutex_unlock(&b->mu);
-  return number(env, running);
-}
-
-static napi_value rbatch_error(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], r, v;
-  rbatch_t *b;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || (b = get_rbatch(env, argv[0])) == NULL) {
-    napi_throw_type_error(env, NULL, "restoreBatchError(handle): a batch handle expected");
-    return NULL;
-  }
-  pthread_mutex_lock(&b->mu);
-  if (b->err == 0) { pthread_mutex_unlock(&b->mu); napi_get_undefined(env, &r); return r; }
-  napi_create_array_with_length(env, 4, &r);
-  napi_set_element(env, r, 0, number(env, b->err));
-  napi_set_element(env, r, 1, number(env, b->err_step));
-  napi_set_element(env, r, 2, number(env, b->err_dir));
-  void *out;
-  napi_create_buffer_copy(env, b->err_name_len, b->err_name, &out, &v);
-  napi_set_element(env, r, 3, v);
-  pthread_mutex_unlock(&b->mu);
-  return r;
-}
-
-/* ---- end of the NAR restore batches -------------------------------------------------------- */
-
 static napi_value init(napi_env env, napi_value exports) {
   static const struct { const char *name; napi_callback fn; } calls[] = {
     { "peercred", get_peercred }, { "flock", do_flock }, { "sendfile", do_sendfile },
@@ -1341,8 +1142,6 @@ static napi_value init(napi_env env, napi_value exports) {
     { "touchObject", touch_object }, { "syncDirs", sync_dirs },
     { "sha256New", sha256_new }, { "sha256UpdateAsync", sha256_update_async }, { "sha256Final", sha256_final },
     { "narWalkOpen", narwalk_open }, { "narWalkFill", narwalk_fill }, { "narWalkWait", narwalk_wait }, { "narWalkClose", narwalk_close },
-    { "restoreBatchNew", rbatch_new }, { "restoreBatchRun", rbatch_run }, { "restoreBatchWait", rbatch_wait },
-    { "restoreBatchError", rbatch_error },
   };
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
     if (strncmp(calls[i].name, "sha256", 6) == 0 && !have_openssl()) continue;

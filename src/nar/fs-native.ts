@@ -6,9 +6,9 @@
  * them off (everything then goes through node:fs, as without the addon).
  *
  * The dump's directory walk (narWalk*, see fs-walk.ts) goes further: whole directories framed
- * on the thread pool. TSNIX_NAR_WALK=0 turns only it off (readFileAt per file then). Its
- * mirror for a restore, batches of small files (restoreBatch*), is off unless asked for
- * (`batch: true`, TSNIX_NAR_BATCH=1): see fs-restore-batch.ts.
+ * on the thread pool. TSNIX_NAR_WALK=0 turns only it off (readFileAt per file then). (Its
+ * mirror for a restore, small files created in batches on the thread pool, was built and
+ * measured: no faster for 30k files, slower for the 1 GiB tree on 2 cores; not kept.)
  */
 import { nativeCalls, type NativeAddon, type NativeCalls } from '../os/native.js'
 
@@ -38,18 +38,4 @@ export function narWalkNative(): WalkCalls | null {
       : nativeCalls('TSNIX_NAR_NATIVE', 'narWalkOpen', 'narWalkFill', 'narWalkWait', 'narWalkClose')
   }
   return walkCalls
-}
-
-export type BatchCalls = NativeCalls<'restoreBatchNew' | 'restoreBatchRun' | 'restoreBatchWait' | 'restoreBatchError'>
-
-let batchCalls: BatchCalls | null | undefined
-
-/** A restore's batches of small files (fs-restore-batch.ts), when built (and TSNIX_NAR_NATIVE is not 0). */
-export function restoreBatchNative(): BatchCalls | null {
-  if (batchCalls === undefined) {
-    batchCalls = narNative().writeFileAt === null
-      ? null
-      : nativeCalls('TSNIX_NAR_NATIVE', 'restoreBatchNew', 'restoreBatchRun', 'restoreBatchWait', 'restoreBatchError')
-  }
-  return batchCalls
 }

@@ -11,14 +11,11 @@
  *
  * Files written here go through the native addon's writeFileAt when built (fs-native.ts):
  * one call per file, relative to an fd of its directory, kept open while the directory is.
- * Optionally (`batch`), small files whose contents arrive whole go in batches that the thread
- * pool creates (fs-restore-batch.ts) while this thread decodes on.
  */
 import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs'
 import type { HelperMode } from './fs-dump.js'
 import { type HelperLease, leaseHelper } from './fs-helper-client.js'
-import { narNative, restoreBatchNative, type WriteFileAt } from './fs-native.js'
-import { RestoreBatcher } from './fs-restore-batch.js'
+import { narNative, type WriteFileAt } from './fs-native.js'
 import type { NarFileContents, NarPath, NarSink } from './stream.js'
 
 /** Files the helper may have queued before this thread writes the next ones itself. */
@@ -46,11 +43,6 @@ export interface RestoreSinkOptions {
    * are then held open while their entries arrive: call `finish()` or `abandon()` at the end.
    */
   native?: boolean
-  /**
-   * With `native`, create small files in batches on the thread pool when built (default: only
-   * with TSNIX_NAR_BATCH=1; see fs-restore-batch.ts for why it is not the default).
-   */
-  batch?: boolean
 }
 
 /**
@@ -78,10 +70,6 @@ export class FsRestoreSink implements NarSink {
   private bigRetryAt = 0
   private files = 0
   private bytes = 0
-  private readonly batcher: RestoreBatcher | undefined
-  /** With batches: every directory's path by number (for error messages), and the numbers by depth. */
-  private readonly dirsBySeq: Buffer[] = []
-  private readonly dirSeqs: number[] = []
 
   constructor(target: string | Buffer, opts: RestoreSinkOptions = {}) {
     this.root = typeof target === 'string' ? Buffer.from(target) : target
@@ -89,9 +77,6 @@ export class FsRestoreSink implements NarSink {
     this.sync = opts.sync ?? false
     this.nextLease = this.mode === 'always' ? 0 : this.mode === 'auto' ? AUTO_FILES : Infinity
     this.writeFileAt = opts.native === false ? null : narNative().writeFileAt
-    const wantBatch = opts.batch ?? process.env['TSNIX_NAR_BATCH'] === '1'
-    const batch = this.writeFileAt === null || !wantBatch || this.mode === 'always' ? null : restoreBatchNative()
-    this.batcher = batch === null ? undefined : new RestoreBatcher(batch, this.sync, seq => this.dirsBySeq[seq]!)
   }
 
   private full(p: NarPath): Buffer {
@@ -107,20 +92,12 @@ export class FsRestoreSink implements NarSink {
       try { fd = openSync(full, OPEN_DIR) } catch { /* files by path, then */ }
     }
     this.dirFds[p.length] = fd
-    if (this.batcher !== undefined) {
-      this.dirSeqs[p.length] = this.dirsBySeq.length
-      this.dirsBySeq.push(full)
-    }
   }
 
-  closeDirectory(p: NarPath): Promise<void> | undefined {
+  closeDirectory(p: NarPath): void {
     const fd = this.dirFds[p.length] ?? -1
     this.dirFds[p.length] = -1
-    if (fd < 0) return undefined
-    // With batches, the one holding the directory's last files closes it.
-    if (this.batcher !== undefined) return this.batcher.closeDirectory(fd)
-    closeSync(fd)
-    return undefined
+    if (fd >= 0) closeSync(fd)
   }
 
   private closeDirectories(): void {
@@ -164,10 +141,6 @@ export class FsRestoreSink implements NarSink {
     const first = contents.size === 0 ? EMPTY : contents.readBuffered()
     if (first === undefined) return writeHere(this.full(p), executable, contents)
     const last = contents.remaining === 0
-    const b = this.batcher
-    if (b !== undefined && last && b.fits(p[p.length - 1]!.length, first.length)) {
-      return b.add(dirFd, this.dirSeqs[p.length - 1]!, p[p.length - 1]!, first, executable)
-    }
     const r = this.writeFileAt!(dirFd, p[p.length - 1]!, first, executable, !last)
     if (r === -1) return writeHere(this.full(p), executable, contents, first) // for the error
     return last ? undefined : writeRest(r, executable, contents)
@@ -208,11 +181,7 @@ export class FsRestoreSink implements NarSink {
 
   /** After the NAR's end: wait until the helper has written every file, and release it. */
   async finish(): Promise<void> {
-    try {
-      await this.batcher?.finish()
-    } finally {
-      this.closeDirectories()
-    }
+    this.closeDirectories()
     const h = this.helper
     if (h === undefined) return
     try {
@@ -225,7 +194,6 @@ export class FsRestoreSink implements NarSink {
 
   /** Decoding failed: stop the helper (files it has not started are not created). */
   async abandon(): Promise<void> {
-    await this.batcher?.abandon()
     this.closeDirectories()
     const h = this.helper
     this.helper = undefined

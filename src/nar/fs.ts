@@ -9,7 +9,7 @@
  *
  * Names are handled as bytes, so names that are not UTF-8 survive. With the native addon, a
  * dump walks directories on the thread pool (fs-walk.ts: entries framed there, small files'
- * contents included); a restore may create small files there in batches (fs-restore-batch.ts).
+ * contents included).
  * Big files' I/O moves, once a job is big enough, to a helper thread (fs-helper.ts) that shares
  * a ring with this one: a dump reads files there while this thread encodes and hashes
  * (fs-dump.ts); a restore writes files there while this thread decodes (fs-restore.ts). C++ Nix

@@ -48,17 +48,6 @@ export interface NativeAddon {
   narWalkWait?(h: NativeWalkHandle, block: boolean): boolean
   /** Wait for a running fill, then close the directory and free its listing. */
   narWalkClose?(h: NativeWalkHandle): void
-  /** A handle for a NAR restore's batches of small files (see native/tsnix.c). Optional, as `sendfile`. */
-  restoreBatchNew?(): NativeBatchHandle
-  /**
-   * Create the files of the first `length` bytes of `buf` (records: see native/tsnix.c) and close
-   * the directories it says, as one thread-pool task; `buf` must be left alone until it settles.
-   */
-  restoreBatchRun?(h: NativeBatchHandle, buf: Uint8Array, length: number): Promise<void>
-  /** Batches still running; with `block`, wait until none is (then 0). */
-  restoreBatchWait?(h: NativeBatchHandle, block: boolean): number
-  /** The first failure: errno, step (0 open, 1 write, 2 chmod, 3 close), directory number, file name. */
-  restoreBatchError?(h: NativeBatchHandle): [number, number, number, Uint8Array] | undefined
   /**
    * A castore object write in one call: create `tmp` (O_EXCL, 0444 less the umask), write
    * `data`, fdatasync if `fsync`, close, rename onto `target` — making `target`'s directory
@@ -86,9 +75,6 @@ export interface NativeAddon {
   /** The digest (32 bytes); the handle is finished. Throws while an update runs. */
   sha256Final?(h: NativeSha256Handle): Uint8Array
 }
-
-/** An opaque native restore batch handle (restoreBatchNew). */
-export type NativeBatchHandle = { readonly __brand: 'NativeBatchHandle' }
 
 /** An opaque native directory walk (narWalkOpen). */
 export type NativeWalkHandle = { readonly __brand: 'NativeWalkHandle' }
