@@ -19,8 +19,11 @@
  * side: wall seconds (the ratio: C++ / tsnix, above 1 means tsnix is faster) and the CPU
  * seconds of all its processes and threads (`cpu ratio`: C++ CPU / tsnix CPU). tsnix may use a
  * second thread for big files' I/O (src/nar/fs-helper.ts), so its CPU can exceed its wall time.
- * Per small file it makes one native call (src/nar/fs-native.ts) and `nar dump` sends big
- * files' contents with sendfile (src/nar/fs-output.ts), when the native addon is built.
+ * When the native addon is built, a dump walks directories on the thread pool (a directory's
+ * entries framed as NAR there, small files' contents included: src/nar/fs-walk.ts; the JS
+ * thread hands the bytes on), `nar dump` sends big files' contents with sendfile
+ * (src/nar/fs-output.ts), and a restore makes one native call per small file. TSNIX_NAR_WALK=0
+ * turns the walk off (then one native call per small file), TSNIX_NAR_NATIVE=0 all native calls.
  *
  * tsnix runs as its bin (dist/src/cli/main.js, executable), whose launcher lines defer the CA bundle
  * named by NODE_EXTRA_CA_CERTS that Node would otherwise parse at every start-up (~45 ms of CPU

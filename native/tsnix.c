@@ -645,6 +645,495 @@ static napi_value sha256_final(napi_env env, napi_callback_info info) {
   return buf;
 }
 
+/* ---- NAR directory walk (narWalk*) ---------------------------------------------------------
+ *
+ * One directory of a NAR dump at a time, on the thread pool: list it (getdents64), sort the
+ * names bytewise (NAR order), and for each entry write its NAR framing into a caller's buffer
+ * — with the whole contents of small regular files (openat, fstat, read, close) and symlink
+ * targets (readlinkat) — until the buffer or the hole table is full. Anything else becomes a
+ * hole: the framing stops just after the entry's "node" token and the caller dumps the node
+ * there (a directory: another walk; a big file: streamed; anything odd or failing: looked at
+ * again the slow way, which reports it). So the JS thread only hands bytes on, while other
+ * cores do the system calls.
+ *
+ *   narWalkOpen(path) -> handle        nothing opened until the first fill
+ *   narWalkFill(handle, out, meta, smallMax, inlineBig) -> Promise   one fill, on the thread pool;
+ *                                      inlineBig: bigger files' contents too, across fills
+ *   narWalkWait(handle, block) -> bool whether the handle's fill (if any) has run; with block,
+ *                                      wait until it has
+ *   narWalkClose(handle)               wait, then close the directory and free the listing
+ *
+ * meta (Int32Array): [0] bytes written to out, [1] holes, [2] flags (1 the directory is done,
+ * 2 it could not be opened or listed: errno in [3]); from [8], 8 ints per hole: offset in out
+ * where its node goes, kind (1 directory, 2 big regular file, 3 look again, 4 a file shorter
+ * than its size), name offset and length in out, size (low, high 32 bits), executable. (Kind 4
+ * for an inlined big file: its contents so far are in the bytes; nothing follows.)
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+
+enum { HOLE_DIR = 1, HOLE_BIG = 2, HOLE_NODE = 3, HOLE_SHORT = 4 };
+enum { WALK_DONE = 1, WALK_FAILED = 2 };
+#define WALK_META_HEAD 8
+#define WALK_HOLE_INTS 8
+
+typedef struct { uint32_t off; uint16_t len; uint8_t type; } walk_ent_t;
+
+typedef struct {
+  char *path;
+  int fd;
+  bool listed, closed;
+  char *names;
+  walk_ent_t *ents;
+  size_t n, next;
+  /* A small file opened for the last fill that did not fit: the next fill starts with it. */
+  int pending_fd;
+  struct stat pending_st;
+  /* A big file whose contents are being copied into fills (inline_big): what is left of it. */
+  int big_fd;
+  uint64_t big_size, big_left;
+  uint32_t big_name;
+  uint16_t big_name_len;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool busy;
+} walk_t;
+
+typedef struct {
+  walk_t *w;
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref keep_walk, keep_out, keep_meta;
+  uint8_t *out;
+  size_t out_len;
+  int32_t *meta;
+  size_t meta_len;
+  size_t small_max;
+  bool inline_big;
+} walk_job_t;
+
+/* NAR order: bytewise, a prefix first (C++ sorts std::string names). */
+static int walk_cmp(const void *a, const void *b, void *names) {
+  const walk_ent_t *x = a, *y = b;
+  const char *base = names;
+  int c = memcmp(base + x->off, base + y->off, x->len < y->len ? x->len : y->len);
+  return c != 0 ? c : (int)x->len - (int)y->len;
+}
+
+static void walk_release(walk_t *w) {
+  if (w->big_fd >= 0) { close(w->big_fd); w->big_fd = -1; }
+  if (w->fd >= 0) { close(w->fd); w->fd = -1; }
+  if (w->pending_fd >= 0) { close(w->pending_fd); w->pending_fd = -1; }
+  free(w->names); w->names = NULL;
+  free(w->ents); w->ents = NULL;
+  w->n = w->next = 0;
+}
+
+/* Open and list the directory; errno on failure. */
+static int walk_list(walk_t *w) {
+  int fd;
+  do fd = open(w->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+  if (fd < 0) return errno;
+  w->fd = fd;
+  size_t ncap = 64 * 1024, nlen = 0, ecap = 256;
+  w->names = malloc(ncap);
+  w->ents = malloc(ecap * sizeof *w->ents);
+  char *buf = malloc(64 * 1024);
+  if (w->names == NULL || w->ents == NULL || buf == NULL) { free(buf); return ENOMEM; }
+  for (;;) {
+    long got = syscall(SYS_getdents64, fd, buf, 64 * 1024);
+    if (got < 0) { if (errno == EINTR) continue; int err = errno; free(buf); return err; }
+    if (got == 0) break;
+    for (long at = 0; at < got;) {
+      /* struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, name */
+      uint16_t reclen;
+      memcpy(&reclen, buf + at + 16, 2);
+      uint8_t type = (uint8_t)buf[at + 18];
+      const char *name = buf + at + 19;
+      at += reclen;
+      size_t len = strlen(name);
+      if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) continue;
+      if (nlen + len > ncap) {
+        while (nlen + len > ncap) ncap *= 2;
+        char *p = realloc(w->names, ncap);
+        if (p == NULL) { free(buf); return ENOMEM; }
+        w->names = p;
+      }
+      if (w->n == ecap) {
+        ecap *= 2;
+        walk_ent_t *p = realloc(w->ents, ecap * sizeof *p);
+        if (p == NULL) { free(buf); return ENOMEM; }
+        w->ents = p;
+      }
+      memcpy(w->names + nlen, name, len);
+      w->ents[w->n++] = (walk_ent_t){ (uint32_t)nlen, (uint16_t)len, type };
+      nlen += len;
+    }
+  }
+  free(buf);
+  qsort_r(w->ents, w->n, sizeof *w->ents, walk_cmp, w->names);
+  return 0;
+}
+
+static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* NAR integers are little-endian whatever the host's order. */
+static void put_u64le(uint8_t *o, uint64_t v) {
+  for (int i = 0; i < 8; i++) o[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Append a NAR string (u64 length, bytes, zero padding). */
+static size_t put_str(uint8_t *o, const void *s, size_t len) {
+  put_u64le(o, len);
+  memcpy(o + 8, s, len);
+  memset(o + 8 + len, 0, pad8(len) - len);
+  return 8 + pad8(len);
+}
+#define PUT_TOK(o, lit) put_str((o), (lit), sizeof(lit) - 1)
+
+/* "entry" "(" "name" NAME "node": 72 bytes plus the padded name. */
+static size_t put_entry_head(uint8_t *o, const char *name, size_t len) {
+  size_t k = PUT_TOK(o, "entry");
+  k += PUT_TOK(o + k, "(");
+  k += PUT_TOK(o + k, "name");
+  k += put_str(o + k, name, len);
+  k += PUT_TOK(o + k, "node");
+  return k;
+}
+
+static void walk_exec(napi_env env, void *p) {
+  walk_job_t *j = p;
+  walk_t *w = j->w;
+  int32_t *meta = j->meta;
+  uint8_t *out = j->out;
+  size_t cap = j->out_len, at = 0, holes = 0;
+  size_t max_holes = (j->meta_len - WALK_META_HEAD) / WALK_HOLE_INTS;
+  int flags = 0, err = 0;
+  if (w->closed) { flags = WALK_FAILED; err = EBADF; goto end; }
+  if (!w->listed) {
+    w->listed = true;
+    err = walk_list(w);
+    if (err != 0) { walk_release(w); flags = WALK_FAILED; goto end; }
+  }
+  for (;;) {
+    if (w->big_fd >= 0) {
+      /* Go on copying a big file's contents, keeping room for its padding and two ")". */
+      if (cap - at < 40 + 4096) break;
+      size_t n = cap - at - 40;
+      if (n > w->big_left) n = (size_t)w->big_left;
+      size_t got = 0;
+      while (got < n) {
+        ssize_t r = read(w->big_fd, out + at + got, n - got);
+        if (r > 0) { got += (size_t)r; continue; }
+        if (r < 0 && errno == EINTR) continue;
+        break;
+      }
+      if (got < n) {
+        /* Shorter than its size: a hole the caller reports (the name copied after the bytes). */
+        size_t name_at = at + got;
+        memcpy(out + name_at, w->names + w->big_name, w->big_name_len);
+        int32_t *h = meta + WALK_META_HEAD + holes * WALK_HOLE_INTS;
+        h[0] = (int32_t)(at + got); h[1] = HOLE_SHORT; h[2] = (int32_t)name_at; h[3] = w->big_name_len;
+        h[4] = h[5] = h[6] = h[7] = 0;
+        holes++;
+        at += got;
+        close(w->big_fd);
+        w->big_fd = -1;
+        walk_release(w);
+        flags = WALK_DONE; /* nothing after it is read: the caller fails here */
+        goto end;
+      }
+      at += n;
+      w->big_left -= n;
+      if (w->big_left > 0) break;
+      memset(out + at, 0, pad8((size_t)w->big_size) - (size_t)w->big_size);
+      at += pad8((size_t)w->big_size) - (size_t)w->big_size;
+      at += PUT_TOK(out + at, ")");
+      at += PUT_TOK(out + at, ")");
+      close(w->big_fd);
+      w->big_fd = -1;
+      continue;
+    }
+    if (w->next >= w->n || holes >= max_holes) break;
+    const walk_ent_t *e = &w->ents[w->next];
+    const char *name = w->names + e->off;
+    char cname[NAME_MAX + 1];
+    memcpy(cname, name, e->len);
+    cname[e->len] = 0;
+    size_t head = 72 + pad8(e->len);
+    /* The most a symlink or the framing of a hole takes; a small file checks its own size. */
+    if (cap - at < head + 64 + 8 + PATH_MAX + 32) break;
+    int kind = 0, type = e->type;
+    struct stat st;
+    int fd = -1;
+    if (w->pending_fd >= 0) {
+      fd = w->pending_fd; st = w->pending_st; w->pending_fd = -1; type = DT_REG;
+    } else if (type == DT_UNKNOWN) {
+      if (fstatat(w->fd, cname, &st, AT_SYMLINK_NOFOLLOW) != 0) type = -1;
+      else type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : -1;
+    }
+    if (type == DT_DIR) {
+      kind = HOLE_DIR;
+    } else if (type == DT_REG) {
+      if (fd < 0) {
+        do fd = openat(w->fd, cname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+        if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) { close(fd); fd = -1; }
+      }
+      if (fd < 0) {
+        kind = HOLE_NODE;
+      } else if ((size_t)st.st_size > j->small_max && j->inline_big && st.st_size > 0) {
+        /* Its framing now, its contents from the top of the loop, across fills. */
+        bool x = (st.st_mode & S_IXUSR) != 0;
+        size_t k = at + put_entry_head(out + at, name, e->len);
+        k += PUT_TOK(out + k, "(");
+        k += PUT_TOK(out + k, "type");
+        k += PUT_TOK(out + k, "regular");
+        if (x) { k += PUT_TOK(out + k, "executable"); k += put_str(out + k, "", 0); }
+        k += PUT_TOK(out + k, "contents");
+        put_u64le(out + k, (uint64_t)st.st_size);
+        at = k + 8;
+        w->big_fd = fd;
+        w->big_size = w->big_left = (uint64_t)st.st_size;
+        w->big_name = e->off;
+        w->big_name_len = e->len;
+        w->next++;
+        continue;
+      } else if ((size_t)st.st_size > j->small_max) {
+        close(fd);
+        kind = HOLE_BIG;
+      } else {
+        size_t size = (size_t)st.st_size;
+        bool x = (st.st_mode & S_IXUSR) != 0;
+        size_t need = head + (x ? 88 : 64) + 8 + pad8(size) + 32;
+        if (cap - at < need) { w->pending_fd = fd; w->pending_st = st; break; }
+        size_t k = at + put_entry_head(out + at, name, e->len);
+        size_t name_at = at + 56; /* after "entry" "(" "name" and the length */
+        k += PUT_TOK(out + k, "(");
+        k += PUT_TOK(out + k, "type");
+        k += PUT_TOK(out + k, "regular");
+        if (x) { k += PUT_TOK(out + k, "executable"); k += put_str(out + k, "", 0); }
+        k += PUT_TOK(out + k, "contents");
+        put_u64le(out + k, size);
+        k += 8;
+        size_t got = 0;
+        while (got < size) {
+          ssize_t r = read(fd, out + k + got, size - got);
+          if (r > 0) { got += (size_t)r; continue; }
+          if (r < 0 && errno == EINTR) continue;
+          break;
+        }
+        close(fd);
+        if (got < size) {
+          /* Changed while read (or a read error): the caller reports it. */
+          kind = HOLE_SHORT;
+          int32_t *h = meta + WALK_META_HEAD + holes * WALK_HOLE_INTS;
+          at += put_entry_head(out + at, name, e->len);
+          h[0] = (int32_t)at; h[1] = kind; h[2] = (int32_t)name_at; h[3] = e->len;
+          h[4] = (int32_t)(uint32_t)size; h[5] = (int32_t)(size >> 32); h[6] = x; h[7] = 0;
+          holes++;
+          w->next++;
+          break;
+        }
+        memset(out + k + size, 0, pad8(size) - size);
+        k += pad8(size);
+        k += PUT_TOK(out + k, ")");
+        k += PUT_TOK(out + k, ")");
+        at = k;
+        w->next++;
+        continue;
+      }
+    } else if (type == DT_LNK) {
+      size_t k = at + put_entry_head(out + at, name, e->len);
+      k += PUT_TOK(out + k, "(");
+      k += PUT_TOK(out + k, "type");
+      k += PUT_TOK(out + k, "symlink");
+      k += PUT_TOK(out + k, "target");
+      /* A target of PATH_MAX - 1 bytes or more is refused by the slow way, as is a failure. */
+      ssize_t len = readlinkat(w->fd, cname, (char *)out + k + 8, PATH_MAX - 1);
+      if (len > 0 && len < PATH_MAX - 1) {
+        put_u64le(out + k, (uint64_t)len);
+        memset(out + k + 8 + len, 0, pad8((size_t)len) - (size_t)len);
+        k += 8 + pad8((size_t)len);
+        k += PUT_TOK(out + k, ")");
+        k += PUT_TOK(out + k, ")");
+        at = k;
+        w->next++;
+        continue;
+      }
+      kind = HOLE_NODE;
+    } else {
+      kind = HOLE_NODE;
+    }
+    /* A hole: the framing up to the node; the caller dumps the node and closes the entry. */
+    size_t name_at = at + 56; /* after "entry" "(" "name" and the length */
+    at += put_entry_head(out + at, name, e->len);
+    int32_t *h = meta + WALK_META_HEAD + holes * WALK_HOLE_INTS;
+    uint64_t size = kind == HOLE_BIG ? (uint64_t)st.st_size : 0;
+    h[0] = (int32_t)at; h[1] = kind; h[2] = (int32_t)name_at; h[3] = e->len;
+    h[4] = (int32_t)(uint32_t)size; h[5] = (int32_t)(size >> 32);
+    h[6] = kind == HOLE_BIG && (st.st_mode & S_IXUSR) != 0; h[7] = 0;
+    holes++;
+    w->next++;
+  }
+  if (w->next == w->n && w->pending_fd < 0 && w->big_fd < 0) { flags = WALK_DONE; walk_release(w); }
+end:
+  meta[0] = (int32_t)at;
+  meta[1] = (int32_t)holes;
+  meta[2] = flags;
+  meta[3] = err;
+  pthread_mutex_lock(&w->mu);
+  w->busy = false;
+  pthread_cond_broadcast(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+}
+
+static void walk_done(napi_env env, napi_status status, void *p) {
+  walk_job_t *j = p;
+  napi_value u;
+  napi_get_undefined(env, &u);
+  napi_resolve_deferred(env, j->deferred, u);
+  napi_delete_reference(env, j->keep_walk);
+  napi_delete_reference(env, j->keep_out);
+  napi_delete_reference(env, j->keep_meta);
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+static void walk_finalize(napi_env env, void *data, void *hint) {
+  walk_t *w = data;
+  walk_release(w);
+  pthread_mutex_destroy(&w->mu);
+  pthread_cond_destroy(&w->cv);
+  free(w->path);
+  free(w);
+}
+
+static walk_t *get_walk(napi_env env, napi_value v) {
+  void *p = NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external || napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return p;
+}
+
+static napi_value narwalk_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1, len;
+  napi_value argv[1], r;
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !get_bytes(env, argv[0], &data, &len) ||
+      len == 0 || len >= PATH_MAX || memchr(data, 0, len) != NULL) {
+    napi_throw_type_error(env, NULL, "narWalkOpen(path): a non-empty path as a Uint8Array expected");
+    return NULL;
+  }
+  walk_t *w = calloc(1, sizeof *w);
+  char *path = malloc(len + 1);
+  if (w == NULL || path == NULL) { free(w); free(path); napi_throw_error(env, NULL, "out of memory"); return NULL; }
+  memcpy(path, data, len);
+  path[len] = 0;
+  w->path = path;
+  w->fd = -1;
+  w->pending_fd = -1;
+  w->big_fd = -1;
+  pthread_mutex_init(&w->mu, NULL);
+  pthread_cond_init(&w->cv, NULL);
+  if (napi_create_external(env, w, walk_finalize, NULL, &r) != napi_ok) {
+    free(path); free(w);
+    napi_throw_error(env, NULL, "could not make a walk handle");
+    return NULL;
+  }
+  return r;
+}
+
+static napi_value narwalk_fill(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  walk_t *w;
+  void *out, *meta;
+  bool inline_big = false;
+  size_t out_len, meta_len;
+  double small_max;
+  napi_typedarray_type mt;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || (w = get_walk(env, argv[0])) == NULL ||
+      !get_bytes(env, argv[1], &out, &out_len) ||
+      napi_get_typedarray_info(env, argv[2], &mt, &meta_len, &meta, NULL, NULL) != napi_ok || mt != napi_int32_array ||
+      meta_len < WALK_META_HEAD + WALK_HOLE_INTS || napi_get_value_double(env, argv[3], &small_max) != napi_ok ||
+      out_len > INT32_MAX || out_len < 4 * PATH_MAX) {
+    napi_throw_type_error(env, NULL, "narWalkFill(handle, out, meta, smallMax): a walk handle, a Uint8Array (16 KiB to 2 GiB), an Int32Array of 16+ and a number expected");
+    return NULL;
+  }
+  pthread_mutex_lock(&w->mu);
+  bool busy = w->busy;
+  w->busy = true;
+  pthread_mutex_unlock(&w->mu);
+  if (busy) { napi_throw_error(env, NULL, "narWalkFill: a fill of this walk is still running"); return NULL; }
+  walk_job_t *j = calloc(1, sizeof *j);
+  if (j == NULL) { w->busy = false; napi_throw_error(env, NULL, "out of memory"); return NULL; }
+  j->w = w;
+  j->out = out;
+  j->out_len = out_len;
+  j->meta = meta;
+  j->meta_len = meta_len;
+  /* A small file must fit an empty buffer with its framing. */
+  j->small_max = small_max < 0 ? 0 : small_max > (double)(out_len / 2) ? out_len / 2 : (size_t)small_max;
+  if (argc >= 5) napi_get_value_bool(env, argv[4], &inline_big);
+  j->inline_big = inline_big;
+  napi_create_reference(env, argv[0], 1, &j->keep_walk);
+  napi_create_reference(env, argv[1], 1, &j->keep_out);
+  napi_create_reference(env, argv[2], 1, &j->keep_meta);
+  napi_value promise = queue_task(env, "tsnix:narwalk", walk_exec, walk_done, j, &j->deferred, &j->work);
+  if (promise == NULL) {
+    napi_delete_reference(env, j->keep_walk);
+    napi_delete_reference(env, j->keep_out);
+    napi_delete_reference(env, j->keep_meta);
+    free(j);
+    pthread_mutex_lock(&w->mu);
+    w->busy = false;
+    pthread_mutex_unlock(&w->mu);
+  }
+  return promise;
+}
+
+static void walk_wait(walk_t *w) {
+  pthread_mutex_lock(&w->mu);
+  while (w->busy) pthread_cond_wait(&w->cv, &w->mu);
+  pthread_mutex_unlock(&w->mu);
+}
+
+static napi_value narwalk_wait(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], r;
+  walk_t *w;
+  bool block;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || (w = get_walk(env, argv[0])) == NULL ||
+      napi_get_value_bool(env, argv[1], &block) != napi_ok) {
+    napi_throw_type_error(env, NULL, "narWalkWait(handle, block): a walk handle and a boolean expected");
+    return NULL;
+  }
+  pthread_mutex_lock(&w->mu);
+  while (block && w->busy) pthread_cond_wait(&w->cv, &w->mu);
+  bool idle = !w->busy;
+  pthread_mutex_unlock(&w->mu);
+  napi_get_boolean(env, idle, &r);
+  return r;
+}
+
+static napi_value narwalk_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  walk_t *w;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || (w = get_walk(env, argv[0])) == NULL) {
+    napi_throw_type_error(env, NULL, "narWalkClose(handle): a walk handle expected");
+    return NULL;
+  }
+  walk_wait(w);
+  w->closed = true;
+  walk_release(w);
+  return NULL;
+}
+
+/* ---- end of the NAR directory walk --------------------------------------------------------- */
+
 /* ---- storeadd: castore objects created unnamed (O_TMPFILE) ------------------------------------
  *
  *   putObjectAnon(dir, target, data, fsync, mtime) -> 0, -1, -2 or an errno
@@ -777,6 +1266,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "putObject", put_object }, { "putObjectAsync", put_object_async },
     { "touchObject", touch_object }, { "syncDirs", sync_dirs },
     { "sha256New", sha256_new }, { "sha256UpdateAsync", sha256_update_async }, { "sha256Final", sha256_final },
+    { "narWalkOpen", narwalk_open }, { "narWalkFill", narwalk_fill }, { "narWalkWait", narwalk_wait }, { "narWalkClose", narwalk_close },
     { "putObjectAnon", put_object_anon_call }, { "putObjectAnonAsync", put_object_anon_async },
   };
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {

@@ -163,6 +163,27 @@ export class NarEncoder {
     return b
   }
 
+  /**
+   * Entries of the current directory framed elsewhere (the native walk, fs-walk.ts): whole
+   * entries, the last one possibly open (`openNode`: the bytes end just after its "node" token,
+   * and the node comes next). Not checked here — the walk sorts and validates — so the
+   * directory's other entries must come the same way (the order check starts over).
+   * Passed through uncopied when at least `passThrough` bytes and 4 KiB.
+   */
+  framed(bytes: Uint8Array, openNode: boolean): void {
+    this.expectState(E_ENTRY, 'framed entries')
+    if (bytes.length >= this.passThrough && bytes.length >= 4096) {
+      if (this.fill > this.start) this.pieces.push(this.buf.subarray(this.start, this.fill))
+      this.start = this.fill
+      this.pieces.push(bytes)
+      this.total += bytes.length
+    } else {
+      this.raw(bytes)
+    }
+    this.dirs[this.dirs.length - 1] = undefined
+    if (openNode) this.state = E_NODE
+  }
+
   symlink(target: Uint8Array | string): void {
     this.expectState(E_NODE, 'symlink')
     const t = typeof target === 'string' ? textEncoder.encode(target) : target

@@ -16,6 +16,13 @@
  * by LOCAL_LIMIT and MAX_EVENTS); when the helper has AHEAD files queued, this thread does
  * the next files itself, which keeps both threads busy whichever is faster.
  *
+ * With the native addon, directories are walked on the thread pool (fs-walk.ts): a directory's
+ * entries arrive framed, files' contents included (big files' only without `ranges`), a buffer
+ * (a fill) at a time, a few fills ahead (the next ones of this directory, its subdirectories,
+ * the parents' next subdirectories), and go to the encoder as they are; this thread only
+ * handles the holes the fills leave (subdirectories, big files for `ranges`, anything odd)
+ * and hands the bytes on — the helper thread is then not needed.
+ *
  * With `ranges` (a consumer that writes to a file descriptor), big files are not read at all:
  * their contents enter the encoder as placeholders (views of RANGE) matched by file ranges
  * (an open fd, a position, a length) that the consumer copies to its output inside the kernel
@@ -26,7 +33,8 @@ import { NarEncoder } from './encoder.js'
 import { NarDumpError } from './errors.js'
 import { type HelperLease, leaseHelper } from './fs-helper-client.js'
 import { MAX_DEPTH } from './format.js'
-import { narNative, type ReadFileAt } from './fs-native.js'
+import { narNative, narWalkNative, type ReadFileAt, type WalkCalls } from './fs-native.js'
+import { HOLE_BIG, HOLE_DIR, HOLE_SHORT, NativeWalk, WalkFill } from './fs-walk.js'
 
 /** `next()` has nothing to hand out until the helper delivers: call `waitSync`/`waitAsync`. */
 export const WAIT = Symbol('wait')
@@ -46,6 +54,8 @@ export interface DumperOptions {
   rangeSize?: number
   /** Read small files with the native addon's readFileAt when built (default true). */
   native?: boolean
+  /** With `native`, walk directories on the thread pool (fs-walk.ts) when built (default true). */
+  walk?: boolean
   signal?: AbortSignal
 }
 
@@ -75,20 +85,50 @@ const BIG_AHEAD = 4 * 1024 * 1024
 /** The ring for files read here while earlier ones are with the helper (recycle). */
 const SLAB_CAP = 2 * LOCAL_LIMIT
 
+/**
+ * A native walk's buffer (fs-walk.ts), and how many fills may be started ahead of need. (`hash
+ * path` of the bench trees, interleaved runs on the loaded dev VM: 256 KiB fills were slower on
+ * the 1 GiB tree, 4 MiB ones no faster than 1 MiB.)
+ */
+const FILL_SIZE = 1024 * 1024
+const FILLS_AHEAD = 3
+
 /** Walk results waiting to be encoded. */
-const EV_ENTRY = 0, EV_DIR = 1, EV_END = 2, EV_LINK = 3, EV_FILE = 4, EV_HELPER = 5, EV_BIG = 6
+const EV_ENTRY = 0, EV_DIR = 1, EV_END = 2, EV_LINK = 3, EV_FILE = 4, EV_HELPER = 5, EV_BIG = 6, EV_RAW = 7
 
 class Ev {
   constructor(
     readonly kind: number,
-    /** ENTRY: the name; LINK: the target; FILE: the contents; BIG: the path. HELPER: from the helper. */
+    /** ENTRY: the name; LINK: the target; FILE: the contents; BIG: the path; RAW: framed entries. HELPER: from the helper. */
     readonly bytes: Uint8Array | undefined,
     readonly size: number,
+    /** FILE, BIG: the owner may execute it. RAW: the bytes end inside an entry, before its node. */
     readonly executable: boolean,
   ) {}
 
   /** FILE: where its contents end in the slab. */
   slabEnd = 0
+  /** RAW: the fill's buffer, free once these bytes are consumed. */
+  fill: Buffer | undefined
+}
+
+/** A directory walked natively: the fill being handed on (from `pos`, its hole `hi` next). */
+class WalkFrame {
+  fill: WalkFill | undefined
+  /** The walk's next fill, started ahead. */
+  next: WalkFill | undefined
+  pos = 0
+  hi = 0
+  /** The current fill has been looked at; the directory's start has been emitted; its last fill has been handed on. */
+  looked = false
+  entered = false
+  done = false
+  readonly walk: NativeWalk
+  /** Its path is the first `end` bytes of the dumper's path buffer. */
+  constructor(readonly end: number, first: WalkFill) {
+    this.fill = first
+    this.walk = first.walk
+  }
 }
 
 /**
@@ -116,7 +156,7 @@ export class NarDumper {
   private ri = 0
   private readonly signal: AbortSignal | undefined
   // The walk.
-  private readonly stack: Frame[] = []
+  private readonly stack: Array<Frame | WalkFrame> = []
   /** The path of the node being walked; a directory's entries are written after its path. */
   private path: Buffer
   /** Length of the root path until the root has been walked, then -1. */
@@ -164,6 +204,15 @@ export class NarDumper {
   private readonly readFileAt: ReadFileAt | null
   /** Small files' contents as readFileAt reads them (chunkSize bytes). */
   private scratch: Buffer | undefined
+  // The native walk (fs-walk.ts): walks not finished (to close), fills started ahead of need
+  // (not yet any frame's current one), their buffers (free, and handed out with pieces not
+  // yet consumed), and the fill `next()` returned WAIT for.
+  private readonly walkCalls: WalkCalls | null
+  private readonly walks = new Set<NativeWalk>()
+  private fillsAhead = 0
+  private freeFills: Buffer[] = []
+  private lentFills: Buffer[] = []
+  private awaiting: WalkFill | undefined
 
   constructor(path: string | Buffer, opts: DumperOptions = {}) {
     this.chunkSize = Math.max(opts.chunkSize ?? 256 * 1024, 8192)
@@ -174,6 +223,8 @@ export class NarDumper {
     this.ranges = opts.ranges ?? false
     // The native per-file call (fs-native.ts): on the 30k-file bench tree, `nar dump` 0.47 -> 0.36 s CPU.
     this.readFileAt = opts.native === false ? null : narNative().readFileAt
+    // ('always' is for tests of the helper, which the walk would bypass.)
+    this.walkCalls = opts.native === false || opts.walk === false || this.mode === 'always' ? null : narWalkNative()
     if (this.ranges) RANGE ??= new Uint8Array(RANGE_SIZE)
     this.rangeSize = Math.min(Math.max(opts.rangeSize ?? RANGE_SIZE, 1), RANGE_SIZE)
     this.signal = opts.signal
@@ -207,8 +258,7 @@ export class NarDumper {
         }
         // Nothing from the helper yet: read a piece of the big file here, or walk on.
         if (this.big !== undefined && this.bigHere * this.readSize < LOCAL_LIMIT) this.assignBig(true)
-        else if (this.canProduce()) this.produce()
-        else return this.waiting()
+        else if (!this.canProduce() || !this.produce()) return this.waiting()
         this.takeFromEncoder()
         continue
       }
@@ -225,6 +275,7 @@ export class NarDumper {
         this.enc.release()
         this.slabR = this.slabDone
         if (this.lentBufs.length > 0) { for (const b of this.lentBufs) this.freeBufs.push(b); this.lentBufs = [] }
+        if (this.lentFills.length > 0) { for (const b of this.lentFills) this.freeFills.push(b); this.lentFills = [] }
       }
       if (this.big !== undefined) {
         this.assignBig(true)
@@ -233,8 +284,7 @@ export class NarDumper {
         if (ev.kind === EV_HELPER) {
           const h = this.helper!
           if (!h.takeHeader()) {
-            if (this.canProduce()) this.produce()
-            else return this.waiting()
+            if (!this.canProduce() || !this.produce()) return this.waiting()
             this.takeFromEncoder()
             continue
           }
@@ -254,8 +304,8 @@ export class NarDumper {
         this.tryLease()
       } else if (this.mode === 'always' && this.helper !== undefined && !this.helper.ready && this.helper.alive) {
         return WAIT // 'always' (tests): let the helper start rather than begin without it
-      } else {
-        this.produce()
+      } else if (!this.produce()) {
+        return WAIT // for this.awaiting
       }
       this.takeFromEncoder()
     }
@@ -263,6 +313,7 @@ export class NarDumper {
 
   /** This thread has to wait for the helper: give it fewer files. */
   private waiting(): typeof WAIT {
+    this.awaiting = undefined
     this.ahead = Math.max(AHEAD_MIN, this.ahead >> 1)
     return WAIT
   }
@@ -281,12 +332,18 @@ export class NarDumper {
 
   /** Block until `next()` may have something (the helper progressed). */
   waitSync(): void {
-    if (this.helper !== undefined && this.helper.ready) this.helper.waitSync()
+    const a = this.awaiting
+    this.awaiting = undefined
+    if (a !== undefined) a.waitSync()
+    else if (this.helper !== undefined && this.helper.ready) this.helper.waitSync()
     else Atomics.wait(PAUSE, 0, 0, 1)
   }
 
   async waitAsync(): Promise<void> {
-    if (this.helper !== undefined && this.helper.ready) await this.helper.waitAsync()
+    const a = this.awaiting
+    this.awaiting = undefined
+    if (a !== undefined) await a.promise
+    else if (this.helper !== undefined && this.helper.ready) await this.helper.waitAsync()
     else await new Promise(r => setTimeout(r, 1))
   }
 
@@ -321,8 +378,11 @@ export class NarDumper {
       if (this.big.fd >= 0) closeSync(this.big.fd) // (its last range, which would close it, is not queued)
       this.big = undefined
     }
-    for (const f of this.stack) if (f.fd >= 0) closeSync(f.fd)
+    for (const f of this.stack) if (!(f instanceof WalkFrame) && f.fd >= 0) closeSync(f.fd)
     this.stack.length = 0
+    for (const w of this.walks) w.close()
+    this.walks.clear()
+    this.awaiting = undefined
     this.walkDone = true
     this.finished = true
   }
@@ -358,6 +418,11 @@ export class NarDumper {
         this.slabDone = ev.slabEnd
         enc.regular(ev.executable, ev.size)
         if (ev.size > 0) enc.contents(ev.bytes!)
+        return
+      case EV_RAW:
+        this.deferredBytes -= ev.size
+        enc.framed(ev.bytes!, ev.executable)
+        if (ev.fill !== undefined) this.fillDone(ev.fill)
         return
       case EV_BIG: {
         enc.regular(ev.executable, ev.size)
@@ -434,29 +499,30 @@ export class NarDumper {
     else this.events.push(ev)
   }
 
-  /** One step of the walk: one directory entry (or the end of a directory). */
-  private produce(): void {
+  /**
+   * One step of the walk: one directory entry (or the end of a directory), or with the native
+   * walk a fill's bytes up to its next hole, or that hole. False (and `awaiting` set) if that
+   * needs a fill that has not run yet.
+   */
+  private produce(): boolean {
     if ((++this.steps & 255) === 0) this.signal?.throwIfAborted()
     if (this.rootLength >= 0) {
       const n = this.rootLength
       this.rootLength = -1
-      const st = lstatSync(this.path.subarray(0, n))
-      if (st.isFile()) this.fileHere(n, st.size, (st.mode & 0o100) !== 0)
-      else if (st.isDirectory()) this.directory(n)
-      else if (st.isSymbolicLink()) this.symlink(n)
-      else throw new NarDumpError(`file '${this.show(n)}' has an unsupported type`)
-      return
+      this.nodeAt(n, true)
+      return true
     }
     const top = this.stack[this.stack.length - 1]
     if (top === undefined) {
       this.walkDone = true
-      return
+      return true
     }
+    if (top instanceof WalkFrame) return this.walkStep(top)
     if (top.i === top.entries.length) {
       this.emit(EV_END, undefined)
       if (top.fd >= 0) closeSync(top.fd)
       this.stack.pop()
-      return
+      return true
     }
     const d = top.entries[top.i++]!
     const len = d.name.length
@@ -470,12 +536,171 @@ export class NarDumper {
     if (this.stack.length >= this.maxDepth) throw new NarDumpError(`path '${this.show(n)}' exceeds maximum NAR directory depth of ${this.maxDepth}`)
     this.emit(EV_ENTRY, name)
     if (d.isFile()) this.file(n, name, top.fd)
-    else if (d.isDirectory()) this.directory(n)
+    else if (d.isDirectory()) this.directory(n, true)
     else if (d.isSymbolicLink()) this.symlink(n)
+    else throw new NarDumpError(`file '${this.show(n)}' has an unsupported type`)
+    return true
+  }
+
+  /** The node at `n` in the path buffer, whatever it is (`native`: a directory may be walked natively). */
+  private nodeAt(n: number, native: boolean): void {
+    const st = lstatSync(this.path.subarray(0, n))
+    if (st.isFile()) this.fileHere(n, st.size, (st.mode & 0o100) !== 0)
+    else if (st.isDirectory()) this.directory(n, native)
+    else if (st.isSymbolicLink()) this.symlink(n)
     else throw new NarDumpError(`file '${this.show(n)}' has an unsupported type`)
   }
 
-  private directory(n: number): void {
+  /** One step in a natively walked directory (see produce). */
+  private walkStep(f: WalkFrame): boolean {
+    let fill = f.fill
+    if (fill === undefined) {
+      // (Not walk.finished: in async mode the last fill may have run, ahead, but not been handed on.)
+      if (f.done) {
+        this.emit(EV_END, undefined)
+        this.stack.pop()
+        this.walks.delete(f.walk)
+        f.walk.close()
+        return true
+      }
+      if (f.next !== undefined) this.fillsAhead--
+      fill = f.fill = f.next ?? this.startFill(f.walk)
+      f.next = undefined
+      f.pos = 0
+      f.hi = 0
+      f.looked = false
+    }
+    if (!fill.poll()) {
+      this.awaiting = fill
+      return false
+    }
+    if (!f.looked) {
+      f.looked = true
+      if (fill.failed !== 0) {
+        if (f.entered) throw new NarDumpError(`directory '${this.show(f.end)}' could not be read further (errno ${fill.failed})`)
+        // Not a directory any more, unreadable…: node:fs finds out what, and reports it.
+        this.stack.pop()
+        this.walks.delete(f.walk)
+        f.walk.close()
+        this.freeFills.push(fill.buf)
+        this.nodeAt(f.end, false)
+        return true
+      }
+      if (!f.entered) {
+        f.entered = true
+        this.emit(EV_DIR, undefined)
+        if (fill.bytes > 0 && this.stack.length >= this.maxDepth) {
+          // (The first entry's name is at 56: after "entry", "(", "name" and its length.)
+          const name = fill.buf.subarray(56, 56 + fill.buf.readUInt32LE(48))
+          throw new NarDumpError(`path '${this.show(f.end)}/${name.toString('utf8')}' exceeds maximum NAR directory depth of ${this.maxDepth}`)
+        }
+      }
+      if (!this.recycle && fill.bytes < fill.buf.length / 4) {
+        // Kept by the consumer: keep only what was written, and use the buffer again.
+        const small = Buffer.allocUnsafe(fill.bytes)
+        fill.buf.copy(small, 0, 0, fill.bytes)
+        this.freeFills.push(fill.buf)
+        fill.buf = small
+      }
+      this.prefetch()
+    }
+    const h = fill.holes[f.hi]
+    if (h === undefined) {
+      this.raw(fill.buf.subarray(f.pos, fill.bytes), false, fill.buf)
+      f.fill = undefined
+      f.done = fill.last
+      this.prefetch()
+      return true
+    }
+    if (f.pos < h.off) {
+      this.raw(fill.buf.subarray(f.pos, h.off), true, undefined)
+      f.pos = h.off
+      return true
+    }
+    f.hi++
+    const at = f.end + 1
+    const n = at + h.name.length
+    if (n > this.path.length) this.growPath(n)
+    this.path[f.end] = 0x2f // '/'
+    this.path.set(h.name, at)
+    if (h.kind === HOLE_DIR) {
+      if (h.fill !== undefined) {
+        this.fillsAhead--
+        this.stack.push(new WalkFrame(n, h.fill))
+        this.prefetch()
+      } else {
+        this.directory(n, true)
+      }
+    } else if (h.kind === HOLE_BIG) {
+      this.seenFiles++
+      this.fileHere(n, h.size, h.executable)
+    } else if (h.kind === HOLE_SHORT) {
+      throw new NarDumpError(`file '${this.show(n)}' changed while it was being read (shorter than expected)`)
+    } else {
+      this.nodeAt(n, true)
+    }
+    return true
+  }
+
+  /** Framed entries from a fill (`fill`: its buffer, with its last bytes). */
+  private raw(bytes: Uint8Array, openNode: boolean, fill: Buffer | undefined): void {
+    if (this.direct) {
+      this.enc.framed(bytes, openNode)
+      if (fill !== undefined) this.fillDone(fill)
+      return
+    }
+    const ev = new Ev(EV_RAW, bytes, bytes.length, openNode)
+    ev.fill = fill
+    this.deferredBytes += bytes.length
+    this.events.push(ev)
+  }
+
+  /** A fill's bytes are all in the encoder: its buffer is free once they are consumed. */
+  private fillDone(buf: Buffer): void {
+    if (this.recycle) this.lentFills.push(buf)
+  }
+
+  private startFill(w: NativeWalk): WalkFill {
+    // Big files' contents come in fills too, unless they go out as file ranges (sendfile).
+    return new WalkFill(w, this.freeFills.pop() ?? Buffer.allocUnsafeSlow(FILL_SIZE), this.chunkSize, !this.ranges)
+  }
+
+  private startWalk(path: Uint8Array): WalkFill {
+    const w = new NativeWalk(this.walkCalls!, path)
+    this.walks.add(w)
+    return this.startFill(w)
+  }
+
+  /**
+   * Start the fills needed next, up to FILLS_AHEAD: from the innermost directory out, its
+   * subdirectories not yet reached (their first fills), then its own next fill.
+   */
+  private prefetch(): void {
+    for (let i = this.stack.length - 1; i >= 0 && this.fillsAhead < FILLS_AHEAD; i--) {
+      const f = this.stack[i]!
+      if (!(f instanceof WalkFrame)) continue
+      const fill = f.fill
+      if (fill !== undefined && fill.settled) {
+        for (let k = f.hi; k < fill.holes.length && this.fillsAhead < FILLS_AHEAD; k++) {
+          const h = fill.holes[k]!
+          if (h.kind === HOLE_DIR && h.fill === undefined) {
+            h.fill = this.startWalk(Buffer.concat([this.path.subarray(0, f.end), SLASH, h.name]))
+            this.fillsAhead++
+          }
+        }
+      }
+      if (this.fillsAhead < FILLS_AHEAD && f.next === undefined && f.walk.running === undefined && !f.walk.finished) {
+        f.next = this.startFill(f.walk)
+        this.fillsAhead++
+      }
+    }
+  }
+
+  private directory(n: number, native: boolean): void {
+    if (native && this.walkCalls !== null) {
+      this.stack.push(new WalkFrame(n, this.startWalk(this.path.subarray(0, n))))
+      return
+    }
     this.emit(EV_DIR, undefined)
     // Names as latin1 strings: one byte per character, so comparing them is byte order, and
     // no Buffer is made per name (far less garbage than encoding: 'buffer').
@@ -535,7 +760,7 @@ export class NarDumper {
     const st = lstatSync(p)
     // Replaced since the directory was read: dump what is there now.
     if (!st.isFile()) {
-      if (st.isDirectory()) this.directory(n)
+      if (st.isDirectory()) this.directory(n, true)
       else if (st.isSymbolicLink()) this.symlink(n)
       else throw new NarDumpError(`file '${this.show(n)}' has an unsupported type`)
       return
@@ -615,6 +840,8 @@ export class NarDumper {
     this.enc.contents(n === buf.length ? buf : buf.subarray(0, n))
   }
 }
+
+const SLASH = Buffer.from('/')
 
 const byName = (a: Dirent, b: Dirent): number => a.name < b.name ? -1 : a.name > b.name ? 1 : 0
 

@@ -7,11 +7,13 @@
  * - `restorePath(target, nar)`: unpack a NAR into a new path (C++ `restorePath`).
  * - `hashFile(path)`: a flat file hash (C++ `hashFile`, `nix-hash --flat`).
  *
- * Names are handled as bytes, so names that are not UTF-8 survive. Once a job is big enough,
- * the per-file system calls move to a helper thread (fs-helper.ts) that shares a ring with
- * this one: a dump reads files there while this thread walks, encodes and hashes (fs-dump.ts);
- * a restore writes files there while this thread decodes (fs-restore.ts). C++ Nix does all of
- * it on one core; the machine has two. `helper: 'never'` keeps everything on this thread.
+ * Names are handled as bytes, so names that are not UTF-8 survive. With the native addon, a
+ * dump walks directories on the thread pool (fs-walk.ts: entries framed there, small files'
+ * contents included).
+ * Big files' I/O moves, once a job is big enough, to a helper thread (fs-helper.ts) that shares
+ * a ring with this one: a dump reads files there while this thread encodes and hashes
+ * (fs-dump.ts); a restore writes files there while this thread decodes (fs-restore.ts). C++ Nix
+ * does all of it on one core; the machine has two. `helper: 'never'` keeps the helper out.
  */
 import { createHash } from 'node:crypto'
 import { constants as fsConstants, lstatSync } from 'node:fs'
@@ -56,6 +58,12 @@ export interface DumpOptions {
    * close) when the addon is built (default true; TSNIX_NAR_NATIVE=0 turns it off).
    */
   native?: boolean
+  /**
+   * With `native`, walk directories on the thread pool (fs-walk.ts: a directory's entries framed
+   * there, small files' contents included) when the addon is built (default true;
+   * TSNIX_NAR_WALK=0 turns it off). `helper: 'always'` does not walk (it is for testing the helper).
+   */
+  walk?: boolean
   signal?: AbortSignal
 }
 

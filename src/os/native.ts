@@ -33,6 +33,22 @@ export interface NativeAddon {
    */
   writeFileAt?(dirFd: number, name: Uint8Array, data: Uint8Array, executable: boolean, keepOpen: boolean): number
   /**
+   * A NAR dump's directory walk on the thread pool (see native/tsnix.c): a handle for the
+   * directory at `path` (nothing opened yet). Optional, as `sendfile`.
+   */
+  narWalkOpen?(path: Uint8Array): NativeWalkHandle
+  /**
+   * One fill: the directory's next entries framed as NAR into `out` (small files' contents and
+   * symlink targets included — with `inlineBig` bigger files' too, across fills — anything else
+   * left as a hole), described in `meta`; one task on the thread pool. `out` and `meta` must be
+   * left alone until it has run. One at a time per handle (else it throws).
+   */
+  narWalkFill?(h: NativeWalkHandle, out: Uint8Array, meta: Int32Array, smallMax: number, inlineBig: boolean): Promise<void>
+  /** Whether the handle's fill has run; with `block`, wait until it has (then true). */
+  narWalkWait?(h: NativeWalkHandle, block: boolean): boolean
+  /** Wait for a running fill, then close the directory and free its listing. */
+  narWalkClose?(h: NativeWalkHandle): void
+  /**
    * A castore object write in one call: create `tmp` (O_EXCL, 0444 less the umask), write
    * `data`, fdatasync if `fsync`, close, rename onto `target` — making `target`'s directory
    * (mkdir, 0777 less the umask) if it is missing. 0; -1 if it made the directory; or the errno
@@ -70,6 +86,9 @@ export interface NativeAddon {
   /** The digest (32 bytes); the handle is finished. Throws while an update runs. */
   sha256Final?(h: NativeSha256Handle): Uint8Array
 }
+
+/** An opaque native directory walk (narWalkOpen). */
+export type NativeWalkHandle = { readonly __brand: 'NativeWalkHandle' }
 
 /** An opaque native SHA-256 context. */
 export type NativeSha256Handle = { readonly __brand: 'NativeSha256Handle' }

@@ -102,6 +102,11 @@ describe('golden: NAR vs C++ Nix 2.8 over generated trees', function () {
   it('writes the same NAR bytes as nix-store --dump (all trees as one NAR, and single trees)', async () => {
     const [ours, theirs] = await bothNars()
     assert.ok(Buffer.from(ours).equals(theirs), firstDifference(ours, theirs))
+    // The default walks natively when the addon is built (src/nar/fs-walk.ts); the other ways too.
+    for (const opts of [{ walk: false }, { native: false }]) {
+      const other = await collectBytes(dumpPath(trees, opts))
+      assert.ok(Buffer.from(other).equals(theirs), `${JSON.stringify(opts)}: ${firstDifference(other, theirs)}`)
+    }
     for (let i = 0; i < Math.min(N, 24); i++) {
       const p = paths[(i * 37) % N]!
       const t = run(nix.nixStore, ['--dump', p])
