@@ -1134,7 +1134,7 @@ static napi_value narwalk_close(napi_env env, napi_callback_info info) {
 
 /* ---- end of the NAR directory walk --------------------------------------------------------- */
 
-/* ---- storeadd: castore objects created unnamed (O_TMPFILE) ------------------------------------
+/* ---- castore objects created unnamed (O_TMPFILE) -------------------------------------------
  *
  *   putObjectAnon(dir, target, data, fsync, mtime) -> 0, -1, -2 or an errno
  *     a castore object write with one directory entry made instead of three: an unnamed file in
@@ -1257,7 +1257,7 @@ static napi_value put_object_anon_async(napi_env env, napi_callback_info info) {
   return start_job(env, &j->base, put_anon_exec);
 }
 
-/* ---- end of storeadd block ------------------------------------------------------------------- */
+/* ---- end of the unnamed castore objects ---------------------------------------------------- */
 
 static napi_value init(napi_env env, napi_value exports) {
   static const struct { const char *name; napi_callback fn; } calls[] = {
