@@ -14,6 +14,8 @@
  * through WorkerClient: `add` = AddToStore of a one-file NAR (what `nix-store --add` sends),
  * `nar` = AddToStoreNar (what `nix-store --import` sends), `qpi` = QueryPathInfo of one path.
  * Prints the median over all repetitions of µs per op: wall, daemon user, daemon system.
+ * TSNIX_BENCH_DAEMON_NODE_ARGS (as for the `daemon` module, e.g. '--cpu-prof --cpu-prof-dir=DIR')
+ * is passed to each tsnix daemon's node.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -57,7 +59,7 @@ async function ops(c: WorkerClient, count: number, target: StorePath | undefined
 
 async function round(which: string): Promise<Array<[number, number, number]>> {
   const dir = mkdtempSync(join(process.env['TSNIX_BENCH_TMP'] ?? '/dev/shm', 'tsnix-daemon-ops-'))
-  const d = await startDaemon(which === 'cpp' ? 'cpp' : { main: join(which, 'src', 'cli', 'main.js') }, dir)
+  const d = await startDaemon(which === 'cpp' ? 'cpp' : { main: join(which, 'src', 'cli', 'main.js'), nodeArgs: (process.env['TSNIX_BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(a => a !== '') }, dir)
   // µs of CPU, the connection's nix-daemon child included (it stays open across repetitions)
   const cpu = (): [number, number] => { const t = cpuSeconds(d.child.pid, { live: true }); return [t.user * 1e6, t.sys * 1e6] }
   const out: Array<[number, number, number]> = []
