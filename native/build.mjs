@@ -1,9 +1,11 @@
 // Builds the native addon (tsnix.node) unless it is up to date. Run by `npm install` and
 // `npm run build`. It compiles with the system C compiler against the headers of the running
 // Node (<prefix>/include/node), falling back to node-gyp; a failure is reported but not fatal:
-// the daemon then cannot read peer credentials and treats socket clients as untrusted.
+// the daemon then cannot read peer credentials and treats socket clients as untrusted. A failed
+// build removes the previous addon (else tests would run an addon older than tsnix.c), and under
+// TSNIX_REQUIRE_ALL=1 (CI, where a compiler is provided) it fails the build.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -30,4 +32,8 @@ if (!ok) {
   const r = gyp ? spawnSync(process.execPath, [gyp, ...args], { cwd: here, stdio: 'inherit' }) : { status: 1 }
   ok = r.status === 0
 }
-if (!ok) console.error('native/build.mjs: building the native addon failed; socket clients will be treated as untrusted')
+if (!ok) {
+  rmSync(out, { force: true })
+  console.error('native/build.mjs: building the native addon failed; socket clients will be treated as untrusted')
+  if (process.env.TSNIX_REQUIRE_ALL === '1') process.exit(1)
+}
