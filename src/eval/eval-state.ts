@@ -410,7 +410,7 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
   /** A list as it is, for readers that take elements one by one (`GenList.elem`). */
   forceListLazy(v: Value, pos: PosIdx, ctx: string): Value[] | GenList {
     v = v instanceof Thunk ? forceThunk(v, pos) : v
-    if (Array.isArray(v) || v instanceof GenList) return v
+    if (isList(v)) return v
     throw this.typeError('a list', v, pos, ctx)
   }
 

@@ -8,7 +8,7 @@
  */
 import { PosTable, showPos } from './pos.js'
 import { formatG, printIdentifier, printLiteralString } from './show.js'
-import { Attrs, GenList, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value, BLACKHOLE, FAILED } from './value.js'
+import { Attrs, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value, BLACKHOLE, FAILED, isList } from './value.js'
 
 /** The value of an evaluated thunk, or the thunk itself. */
 function peel(v: Value): Value {
@@ -44,7 +44,7 @@ export function printAmbiguous(v: Value, seen: Set<object> = new Set(), depth = 
       out.push('}')
       return
     }
-    if (Array.isArray(v) || v instanceof GenList) {
+    if (isList(v)) {
       if (v.length > 0 && seen.has(listKey)) { out.push('\xc2\xabrepeated\xc2\xbb'); return }
       seen.add(listKey)
       out.push('[ ')
@@ -143,7 +143,7 @@ export function printValue(v: Value, opts: PrintOptions = errorPrintOptions): st
       out.push(' }')
       return
     }
-    if (Array.isArray(v) || v instanceof GenList) {
+    if (isList(v)) {
       const key: object = raw instanceof Thunk ? raw : v
       if (opts.trackRepeated && v.length > 0) {
         if (seen.has(key)) { out.push(E('repeated')); return }

@@ -5,7 +5,7 @@
 import type { EvalState } from './eval-state.js'
 import { type PosIdx, noPos } from './pos.js'
 import { formatG } from './show.js'
-import { Attrs, type ContextElem, GenList, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value } from './value.js'
+import { Attrs, type ContextElem, Lambda, isList, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value } from './value.js'
 
 function escapeAttr(s: string): string {
   let out = ''
@@ -117,7 +117,7 @@ function printXML(doc: XMLWriter, st: EvalState, v: Value, strict: boolean, loca
         showAttrs(v)
         doc.close()
       }
-    } else if (Array.isArray(v) || v instanceof GenList) {
+    } else if (isList(v)) {
       doc.open('list')
       for (const x of v) go(x, pos)
       doc.close()

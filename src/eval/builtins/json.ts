@@ -9,7 +9,7 @@ import { type PosIdx, noPos } from '../pos.js'
 import { floatToJson } from '../printf/index.js'
 import { JsonSyntaxError, parseJsonText } from '../json-parse.js'
 import { printIdentifier } from '../show.js'
-import { Attrs, type ContextElem, GenList, NixFloat, NixPath, NixString, type Value, intFromBig, mkString, showType } from '../value.js'
+import { Attrs, type ContextElem, GenList, isList, NixFloat, NixPath, NixString, type Value, intFromBig, mkString, showType } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
 
 // ---- serialising ----------------------------------------------------------------------------
@@ -125,7 +125,7 @@ function jsonOf(st: EvalState, v: Value, pos: PosIdx, ctx: Set<ContextElem>, cop
       }
       r = '{' + parts.join(',') + '}'
     }
-  } else if (Array.isArray(v) || v instanceof GenList) {
+  } else if (isList(v)) {
     if (v instanceof GenList) v = v.toArray()
     const parts: string[] = []
     for (let i = 0; i < v.length; i++) {
