@@ -18,6 +18,11 @@ export function benchEnv(extra: Record<string, string>): Record<string, string> 
   return { ...out, ...extra }
 }
 
+/** Extra node arguments for tsnix daemons (profiling): TSNIX_BENCH_DAEMON_NODE_ARGS, split on spaces. */
+export function daemonNodeArgs(): string[] {
+  return (process.env['TSNIX_BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(a => a !== '')
+}
+
 export interface Daemon { socket: string; root: string; child: ChildProcess; stop(): Promise<void> }
 
 /**

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url'
 import { encodeNix32, NixHash, StorePath, StoreDir } from '../src/store-path/index.js'
 import { WorkerClient } from '../src/worker-protocol/index.js'
 import { narOfFile } from '../test/support/memory-store.js'
-import { cpuSeconds, startDaemon } from './_daemon-harness.js'
+import { cpuSeconds, daemonNodeArgs, startDaemon } from './_daemon-harness.js'
 
 const args = process.argv.slice(2)
 const opt = (name: string, def: string): string => { const i = args.indexOf(name); return i >= 0 ? args.splice(i, 2)[1]! : def }
@@ -59,7 +59,7 @@ async function ops(c: WorkerClient, count: number, target: StorePath | undefined
 
 async function round(which: string): Promise<Array<[number, number, number]>> {
   const dir = mkdtempSync(join(process.env['TSNIX_BENCH_TMP'] ?? '/dev/shm', 'tsnix-daemon-ops-'))
-  const d = await startDaemon(which === 'cpp' ? 'cpp' : { main: join(which, 'src', 'cli', 'main.js'), nodeArgs: (process.env['TSNIX_BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(a => a !== '') }, dir)
+  const d = await startDaemon(which === 'cpp' ? 'cpp' : { main: join(which, 'src', 'cli', 'main.js'), nodeArgs: daemonNodeArgs() }, dir)
   // µs of CPU, the connection's nix-daemon child included (it stays open across repetitions)
   const cpu = (): [number, number] => { const t = cpuSeconds(d.child.pid, { live: true }); return [t.user * 1e6, t.sys * 1e6] }
   const out: Array<[number, number, number]> = []

@@ -29,7 +29,7 @@ import { WireWriter } from '../src/wire/index.js'
 import { narOfFile } from '../test/support/memory-store.js'
 import { nix28 } from '../test/support/env.js'
 import type { BenchOptions, BenchResult, Measurement } from './types.js'
-import { benchEnv, childrenReaped, cpuSeconds, type Daemon, startDaemon } from './_daemon-harness.js'
+import { benchEnv, childrenReaped, cpuSeconds, type Daemon, daemonNodeArgs, startDaemon } from './_daemon-harness.js'
 
 export const name = 'daemon'
 
@@ -40,10 +40,8 @@ const enc = new TextEncoder()
 
 type Kind = 'tsnix' | 'cpp'
 
-function nodeArgs(): string[] { return (process.env['TSNIX_BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(a => a !== '') }
-
 function start(kind: Kind, dir: string): Promise<Daemon> {
-  return startDaemon(kind === 'cpp' ? 'cpp' : { main: tsnixMain, nodeArgs: nodeArgs() }, dir)
+  return startDaemon(kind === 'cpp' ? 'cpp' : { main: tsnixMain, nodeArgs: daemonNodeArgs() }, dir)
 }
 
 /** Run a stock client command against the daemon; returns wall seconds. */

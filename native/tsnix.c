@@ -238,6 +238,24 @@ static napi_value read_file_at(napi_env env, napi_callback_info info) {
   return number(env, (double)size * 2 + ((st.st_mode & S_IXUSR) ? 1 : 0));
 }
 
+/* write all of `data` to `fd`: 0 or an errno */
+static int write_all(int fd, const char *data, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(fd, data + done, len - done);
+    if (n > 0) { done += (size_t)n; continue; }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 ? errno : EIO;
+  }
+  return 0;
+}
+
+/* fdatasync through EINTR: 0 or an errno */
+static int datasync(int fd) {
+  while (fdatasync(fd) != 0) if (errno != EINTR) return errno;
+  return 0;
+}
+
 static napi_value write_file_at(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -256,14 +274,10 @@ static napi_value write_file_at(napi_env env, napi_callback_info info) {
   if (!entry_name(name_data, name_len, name)) return number(env, -1);
   int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0) return number(env, -1);
-  size_t done = 0;
-  while (done < data_len) {
-    ssize_t n = write(fd, (const char *)data + done, data_len - done);
-    if (n >= 0) { done += (size_t)n; continue; }
-    if (errno == EINTR) continue;
-    int err = errno;
+  int werr = write_all(fd, data, data_len);
+  if (werr != 0) {
     close(fd);
-    return throw_errno(env, "write", err);
+    return throw_errno(env, "write", werr);
   }
   if (keep_open) return number(env, fd);
   if (executable) {
@@ -288,36 +302,33 @@ static bool get_path(napi_env env, napi_value v, char buf[PATH_MAX]) {
   return strlen(buf) == len; /* no NUL inside */
 }
 
+/* Make the directory `target` is in (a castore shard, made on first use, as `mkdir -p` would):
+   1 made, 0 there already, -1 failed or `target` has no directory part. */
+static int make_parent(const char *target) {
+  const char *slash = strrchr(target, '/');
+  if (slash == NULL || slash == target) return -1;
+  char dir[PATH_MAX];
+  memcpy(dir, target, (size_t)(slash - target));
+  dir[slash - target] = 0;
+  if (mkdir(dir, 0777) == 0) return 1;
+  return errno == EEXIST ? 0 : -1;
+}
+
 /* create tmp, write, fdatasync (if asked), close, rename onto target (making its directory: -1);
    0 or an errno, tmp gone on failure */
 static int put_object_file(const char *tmp, const char *target, const char *data, size_t len, bool sync) {
   int fd;
   do fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444); while (fd < 0 && errno == EINTR);
   if (fd < 0) return errno;
-  int err = 0;
-  size_t done = 0;
-  while (done < len) {
-    ssize_t n = write(fd, data + done, len - done);
-    if (n > 0) { done += (size_t)n; continue; }
-    if (n < 0 && errno == EINTR) continue;
-    err = n < 0 ? errno : EIO;
-    break;
-  }
-  if (err == 0 && sync) {
-    while (fdatasync(fd) != 0) { if (errno != EINTR) { err = errno; break; } }
-  }
+  int err = write_all(fd, data, len);
+  if (err == 0 && sync) err = datasync(fd);
   if (close(fd) != 0 && err == 0 && errno != EINTR) err = errno;
   int made = 0;
   if (err == 0 && rename(tmp, target) != 0) {
     err = errno;
-    /* the target's directory (a castore shard) is made on first use, as `mkdir -p` would */
-    const char *slash = strrchr(target, '/');
-    if (err == ENOENT && slash != NULL && slash > target) {
-      char dir[PATH_MAX];
-      memcpy(dir, target, (size_t)(slash - target));
-      dir[slash - target] = 0;
-      if (mkdir(dir, 0777) == 0) made = 1;
-      if ((made || errno == EEXIST) && rename(tmp, target) == 0) err = 0;
+    if (err == ENOENT) {
+      int m = make_parent(target);
+      if (m >= 0 && rename(tmp, target) == 0) { err = 0; made = m; }
     }
   }
   if (err != 0) unlink(tmp);
@@ -1175,33 +1186,18 @@ static int put_object_anon(const char *dir, const char *target, const char *data
   int fd;
   do fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0444); while (fd < 0 && errno == EINTR);
   if (fd < 0) return errno;
-  int err = 0;
-  size_t done = 0;
-  while (done < len) {
-    ssize_t n = write(fd, data + done, len - done);
-    if (n > 0) { done += (size_t)n; continue; }
-    if (n < 0 && errno == EINTR) continue;
-    err = n < 0 ? errno : EIO;
-    break;
-  }
+  int err = write_all(fd, data, len);
   if (err == 0 && mtime >= 0) {
     const struct timespec times[2] = { { 0, UTIME_OMIT }, { (time_t)mtime, 0 } };
     if (futimens(fd, times) != 0) err = errno;
   }
-  if (err == 0 && sync) {
-    while (fdatasync(fd) != 0) { if (errno != EINTR) { err = errno; break; } }
-  }
+  if (err == 0 && sync) err = datasync(fd);
   int made = 0;
   if (err == 0) {
     err = anon_link(fd, target);
-    const char *slash = strrchr(target, '/');
-    if (err == ENOENT && slash != NULL && slash > target) {
-      /* the target's directory (a castore shard) is made on first use, as `mkdir -p` would */
-      char d[PATH_MAX];
-      memcpy(d, target, (size_t)(slash - target));
-      d[slash - target] = 0;
-      if (mkdir(d, 0777) == 0) made = 1;
-      if (made || errno == EEXIST) err = anon_link(fd, target);
+    if (err == ENOENT) {
+      int m = make_parent(target);
+      if (m >= 0) { made = m; err = anon_link(fd, target); }
     }
     if (err == EEXIST) {
       const struct timespec now[2] = { { 0, UTIME_NOW }, { 0, UTIME_OMIT } };

@@ -214,7 +214,7 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
       const raw = blobs.rawPath?.(n.digest)
       if (raw !== undefined) {
         const st = statSync(raw, { throwIfNoEntry: false })
-        if (st !== undefined) { conformStat(raw, st, policy.fileMode(false)); return raw }
+        if (st !== undefined) { conformStat(raw, st, policy.fileMode(false), policy); return raw }
       } else {
         const obj = await blobs.localPath(n.digest)
         if (obj !== undefined) { await conform(obj, policy.fileMode(false)); return obj }
@@ -233,11 +233,7 @@ export async function materialise(node: Node, dest: string, blobs: BlobService, 
   // The link source's metadata is read and set with synchronous calls: microseconds each, once
   // per file, where a thread-pool round trip costs more than the call. (Creating entries — the
   // link, the renames — stays asynchronous: those wait on directory locks under load.)
-  const conform = async (p: string, mode: number): Promise<void> => conformStat(p, statSync(p), mode)
-  const conformStat = (p: string, st: Stats, mode: number): void => {
-    if ((st.mode & 0o7777) !== mode) chmodSync(p, mode)
-    if (policy.mtime !== undefined && st.mtimeMs !== policy.mtime * 1000) utimesSync(p, policy.mtime, policy.mtime)
-  }
+  const conform = async (p: string, mode: number): Promise<void> => conformStat(p, statSync(p), mode, policy)
 
   const writeNode = async (p: Buffer, n: Node): Promise<void> => {
     if (n.kind === 'symlink') {
@@ -313,9 +309,7 @@ export function linkFileSync(node: FileNode, dest: string, blobs: BlobService, p
   const raw = blobs.rawPath?.(node.digest)
   const st = raw === undefined ? undefined : statSync(raw, { throwIfNoEntry: false })
   if (st === undefined) return false
-  const mode = policy.fileMode(false)
-  if ((st.mode & 0o7777) !== mode) chmodSync(raw!, mode)
-  if (policy.mtime !== undefined && st.mtimeMs !== policy.mtime * 1000) utimesSync(raw!, policy.mtime, policy.mtime)
+  conformStat(raw!, st, policy.fileMode(false), policy)
   try {
     linkSync(raw!, dest)
     return true
@@ -325,6 +319,12 @@ export function linkFileSync(node: FileNode, dest: string, blobs: BlobService, p
     if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK' || code === 'ENOENT') return false
     throw e
   }
+}
+
+/** Give a link source (`st` its metadata) the policy's mode and mtime, where it lacks them. */
+function conformStat(p: string, st: Stats, mode: number, policy: MetadataPolicy): void {
+  if ((st.mode & 0o7777) !== mode) chmodSync(p, mode)
+  if (policy.mtime !== undefined && st.mtimeMs !== policy.mtime * 1000) utimesSync(p, policy.mtime, policy.mtime)
 }
 
 /** A hex suffix unique within the process (random per process, then counted: no syscall each time). */

@@ -558,9 +558,7 @@ export class NarDumper {
       // (Not walk.finished: in async mode the last fill may have run, ahead, but not been handed on.)
       if (f.done) {
         this.emit(EV_END, undefined)
-        this.stack.pop()
-        this.walks.delete(f.walk)
-        f.walk.close()
+        this.leaveWalk(f)
         return true
       }
       if (f.next !== undefined) this.fillsAhead--
@@ -579,9 +577,7 @@ export class NarDumper {
       if (fill.failed !== 0) {
         if (f.entered) throw new NarDumpError(`directory '${this.show(f.end)}' could not be read further (errno ${fill.failed})`)
         // Not a directory any more, unreadable…: node:fs finds out what, and reports it.
-        this.stack.pop()
-        this.walks.delete(f.walk)
-        f.walk.close()
+        this.leaveWalk(f)
         this.freeFills.push(fill.buf)
         this.nodeAt(f.end, false)
         return true
@@ -640,6 +636,13 @@ export class NarDumper {
       this.nodeAt(n, true)
     }
     return true
+  }
+
+  /** `f` (the top of the stack) is done with: pop it and close its walk. */
+  private leaveWalk(f: WalkFrame): void {
+    this.stack.pop()
+    this.walks.delete(f.walk)
+    f.walk.close()
   }
 
   /** Framed entries from a fill (`fill`: its buffer, with its last bytes). */

@@ -1,24 +1,10 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { openUnder } from '../../test/support/nar-fs.js'
 import { collectBytes, dumpPath, dumpPathSync, FdOutput, NarDumpError } from './index.js'
-
-/**
- * The files under `dir` this process holds open. Only this test's own files count: the whole
- * suite shares the process, and other specs' sockets and handles open and close meanwhile.
- */
-function openUnder(dir: string): string[] {
-  const out: string[] = []
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`)
-      if (target.startsWith(`${dir}/`)) out.push(target)
-    } catch { /* closed meanwhile */ }
-  }
-  return out
-}
 
 describe('NAR dump to a file descriptor (FdOutput, file ranges)', () => {
   let tmp: string

@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isRoot, nix28, skipBecause, which } from '../../test/support/env.js'
+import { openUnder, writeHandTree } from '../../test/support/nar-fs.js'
 import { narWalkNative } from './fs-native.js'
-import { collectBytes, concatBytes, dumpPath, dumpPathSync, encodeNarTree, hashPath, narDirectory, narFile, NarDumpError, narSymlink } from './index.js'
-
-/** The files and directories under (or at) `dir` this process holds open. */
-function openUnder(dir: string): string[] {
-  const out: string[] = []
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`)
-      if (target === dir || target.startsWith(`${dir}/`)) out.push(target)
-    } catch { /* closed meanwhile */ }
-  }
-  return out
-}
+import { collectBytes, concatBytes, dumpPath, dumpPathSync, encodeNarTree, hashPath, NarDumpError } from './index.js'
 
 const bytes = (s: string): Buffer => Buffer.from(s)
 
@@ -70,19 +59,7 @@ describe('NAR dump with the native directory walk', function () {
 
   it('dumps a hand-built tree as encodeNarTree encodes it, every way', async () => {
     const t = join(tmp, 'hand')
-    mkdirSync(join(t, 'sub', 'empty'), { recursive: true })
-    writeFileSync(join(t, 'b'), 'bee')
-    writeFileSync(join(t, 'B'), '')
-    writeFileSync(join(t, 'sub', 'run'), '#!/bin/sh\n')
-    chmodSync(join(t, 'sub', 'run'), 0o744)
-    writeFileSync(join(t, 'sub', 'group-only'), 'x')
-    chmodSync(join(t, 'sub', 'group-only'), 0o654) // only the owner's x bit counts
-    symlinkSync('../nowhere', join(t, 'sub', 'dangling'))
-    const expected = encodeNarTree(narDirectory({
-      b: narFile('bee'),
-      B: narFile(''),
-      sub: narDirectory({ run: narFile('#!/bin/sh\n', true), 'group-only': narFile('x'), dangling: narSymlink('../nowhere'), empty: narDirectory() }),
-    }))
+    const expected = encodeNarTree(writeHandTree(t))
     for (const w of WAYS) assert.deepEqual(await collectBytes(dumpPath(t, w.opts)), expected, w.name)
   })
 

@@ -5,9 +5,10 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  collectBytes, concatBytes, dumpPath, encodeNarTree, hashFile, hashPath, narDirectory, narFile, NarDumpError,
+  collectBytes, concatBytes, dumpPath, encodeNarTree, hashFile, hashPath, narFile, NarDumpError,
   NarNameError, NarRestoreError, narSymlink, restorePath, tokens,
 } from './index.js'
+import { writeHandTree } from '../../test/support/nar-fs.js'
 
 async function* once(b: Uint8Array): AsyncGenerator<Uint8Array> { yield b }
 
@@ -18,19 +19,7 @@ describe('NAR and the filesystem', () => {
 
   it('dumps files, executables, symlinks and empty directories in byte order of names', async () => {
     const t = join(tmp, 't')
-    mkdirSync(join(t, 'sub', 'empty'), { recursive: true })
-    writeFileSync(join(t, 'b'), 'bee')
-    writeFileSync(join(t, 'B'), '')
-    writeFileSync(join(t, 'sub', 'run'), '#!/bin/sh\n')
-    chmodSync(join(t, 'sub', 'run'), 0o744)
-    writeFileSync(join(t, 'sub', 'group-only'), 'x')
-    chmodSync(join(t, 'sub', 'group-only'), 0o654) // only the owner's x bit counts
-    symlinkSync('../nowhere', join(t, 'sub', 'dangling'))
-    const expected = narDirectory({
-      b: narFile('bee'),
-      B: narFile(''),
-      sub: narDirectory({ run: narFile('#!/bin/sh\n', true), 'group-only': narFile('x'), dangling: narSymlink('../nowhere'), empty: narDirectory() }),
-    })
+    const expected = writeHandTree(t)
     assert.deepEqual(await collectBytes(dumpPath(t)), encodeNarTree(expected))
   })
 

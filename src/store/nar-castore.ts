@@ -121,8 +121,9 @@ export async function stageNar(src: AsyncIterable<Uint8Array> | ByteSource, blob
   }
   const nar = held.length === 1 ? held[0]! : Buffer.concat(held)
   opts.signal?.throwIfAborted()
-  const file = singleFileOf(nar)
-  if (file === undefined) return stageNarStream(prepend([nar], undefined), blobs, dirs, opts)
+  const file = singleFileBuffered(nar, nar.length)
+  // (exactly one file: bytes after it are for the streaming decoder to judge)
+  if (file === undefined || file.narSize !== nar.length) return stageNarStream(prepend([nar], undefined), blobs, dirs, opts)
   // a chunk we were handed may be a view of the producer's buffer; a concatenation is ours
   return stageSingleFile(nar, file, held.length > 1, blobs, opts)
 }
@@ -159,35 +160,18 @@ async function* prepend(held: readonly Uint8Array[], it: AsyncIterator<Uint8Arra
 const NAR_FILE_HEADS = [false, true].map(executable => ({ executable, head: narFileHead(0, executable) }))
 
 /**
- * The contents of a NAR that is exactly one regular file, or undefined for anything else
- * (which the streaming decoder then reads, and judges).
- */
-function singleFileOf(nar: Uint8Array): { executable: boolean; contents: Uint8Array } | undefined {
-  for (const { executable, head } of NAR_FILE_HEADS) {
-    const at = head.length - 8 // the contents' length is the head's last word
-    if (nar.length < head.length || !bytesEqual(nar.subarray(0, at), head.subarray(0, at))) continue
-    const size = new WireReader(nar, at).u64()
-    if (size > BigInt(nar.length - head.length)) return undefined
-    const end = head.length + Number(size)
-    // the tail holds the zero padding and the closing token, so this also checks the length
-    if (!bytesEqual(nar.subarray(end), narFileTail(Number(size)))) return undefined
-    return { executable, contents: nar.subarray(head.length, end) }
-  }
-  return undefined
-}
-
-/**
  * If `buf` starts with a whole NAR of one regular file of at most `max` bytes: the file, and
  * the NAR's length (bytes after it are the next item of the stream). Undefined otherwise —
  * another kind of NAR, a bigger one, or not all buffered yet — for the streaming decoder.
  */
 function singleFileBuffered(buf: Uint8Array, max: number): { executable: boolean; contents: Uint8Array; narSize: number } | undefined {
   for (const { executable, head } of NAR_FILE_HEADS) {
-    const at = head.length - 8
+    const at = head.length - 8 // the contents' length is the head's last word
     if (buf.length < head.length || !bytesEqual(buf.subarray(0, at), head.subarray(0, at))) continue
     const size = new WireReader(buf, at).u64()
     if (size > BigInt(max)) return undefined
     const end = head.length + Number(size)
+    // the tail holds the zero padding and the closing token
     const tail = narFileTail(Number(size))
     if (buf.length < end + tail.length || !bytesEqual(buf.subarray(end, end + tail.length), tail)) return undefined
     return { executable, contents: buf.subarray(head.length, end), narSize: end + tail.length }

@@ -84,8 +84,7 @@ export class TempRoots {
     if (set.has(printed)) return // already in our file (or told to our collector): nothing to do
     set.add(printed)
     // The usual case (files open, no collector of ours, gc.lock free for sharing) without waiting.
-    if (this.fh && this.gcFh && !this.collector && (this.sharedHolders > 0 || tryLockFd(this.gcFh.fd, 'read'))) {
-      this.sharedHolders++
+    if (this.fh && !this.collector && this.tryHoldShared()) {
       try { writeSync(this.fh.fd, printed + '\0') } finally { this.releaseShared() }
       return
     }
@@ -143,8 +142,14 @@ export class TempRoots {
       this.gcOpening ??= openLockFile(this.gcLockPath, true).then(f => f!)
       this.gcFh = await this.gcOpening
     }
-    if (this.sharedHolders > 0 || tryLockFd(this.gcFh.fd, 'read')) { this.sharedHolders++; return true }
-    return false
+    return this.tryHoldShared()
+  }
+
+  /** A share of gc.lock without waiting: true if gc.lock is open and free for sharing. */
+  private tryHoldShared(): boolean {
+    if (this.gcFh === undefined || !(this.sharedHolders > 0 || tryLockFd(this.gcFh.fd, 'read'))) return false
+    this.sharedHolders++
+    return true
   }
 
   private releaseShared(): void {
