@@ -209,7 +209,11 @@ export class Compiler {
     const st = this.st
     const c = this.compile(a.expr)
     const pos = exprPos(a.expr)
-    return env => st.forceStringNoCtx(c(env), pos, 'while evaluating an attribute name')
+    return env => {
+      const name = st.forceStringNoCtx(c(env), pos, 'while evaluating an attribute name')
+      st.symbols.intern(name)
+      return name
+    }
   }
 
   /** C++ showAttrPath(state, env, path): names evaluated again; failing ones shown as `"${expr}"`. */

@@ -33,6 +33,12 @@ export class SymbolTable {
     return id
   }
 
+  /** `intern(name)`, returning the name (C++ `symbols.create` where a name is made from a string). */
+  internAndGet(name: string): string {
+    this.intern(name)
+    return name
+  }
+
   /** Compare two names by creation order (names never interned sort last, by bytes). */
   readonly compare = (a: string, b: string): number => {
     const ia = this.ids.get(a) ?? Number.MAX_SAFE_INTEGER

@@ -35,6 +35,7 @@ export const attrsBuiltins: BuiltinGroup = {
       impl: (st, args, pos) => {
         const name = st.forceStringNoCtx(args[0]!, pos, 'while evaluating the first argument passed to builtins.getAttr')
         const a = st.forceAttrs(args[1]!, pos, 'while evaluating the second argument passed to builtins.getAttr')
+        st.symbols.intern(name)
         return st.force(getAttrOrThrow(st, name, a, 'in the attribute set under consideration'), pos)
       },
     },
@@ -43,6 +44,7 @@ export const attrsBuiltins: BuiltinGroup = {
       impl: (st, args, pos) => {
         const name = st.forceStringNoCtx(args[0]!, pos, 'while evaluating the first argument passed to builtins.unsafeGetAttrPos')
         const a = st.forceAttrs(args[1]!, pos, 'while evaluating the second argument passed to builtins.unsafeGetAttrPos')
+        st.symbols.intern(name)
         if (!a.has(name)) return null
         return st.mkPosAttrs(a.posOf(name))
       },
@@ -51,7 +53,9 @@ export const attrsBuiltins: BuiltinGroup = {
       name: '__hasAttr', arity: 2, args: ['s', 'set'],
       impl: (st, args, pos) => {
         const name = st.forceStringNoCtx(args[0]!, pos, 'while evaluating the first argument passed to builtins.hasAttr')
-        return st.forceAttrs(args[1]!, pos, 'while evaluating the second argument passed to builtins.hasAttr').has(name)
+        const a = st.forceAttrs(args[1]!, pos, 'while evaluating the second argument passed to builtins.hasAttr')
+        st.symbols.intern(name)
+        return a.has(name)
       },
     },
     {
@@ -59,7 +63,7 @@ export const attrsBuiltins: BuiltinGroup = {
       impl: (st, args, pos) => {
         const a = st.forceAttrs(args[0]!, pos, 'while evaluating the first argument passed to builtins.removeAttrs')
         const l = st.forceList(args[1]!, pos, 'while evaluating the second argument passed to builtins.removeAttrs')
-        const names = l.map(x => st.forceStringNoCtx(x, pos, 'while evaluating the values of the second argument passed to builtins.removeAttrs'))
+        const names = l.map(x => st.symbols.internAndGet(st.forceStringNoCtx(x, pos, 'while evaluating the values of the second argument passed to builtins.removeAttrs')))
         if (!names.some(n => a.has(n))) return a
         const map = new Map(a.entries())
         for (const n of names) map.delete(n)
@@ -107,7 +111,7 @@ export const attrsBuiltins: BuiltinGroup = {
     {
       name: '__catAttrs', arity: 2, args: ['attr', 'list'],
       impl: (st, args, pos) => {
-        const name = st.forceStringNoCtx(args[0]!, pos, 'while evaluating the first argument passed to builtins.catAttrs')
+        const name = st.symbols.internAndGet(st.forceStringNoCtx(args[0]!, pos, 'while evaluating the first argument passed to builtins.catAttrs'))
         const l = st.forceList(args[1]!, pos, 'while evaluating the second argument passed to builtins.catAttrs')
         const out: Value[] = []
         for (const x of l) {

@@ -18,7 +18,7 @@ import { EvalError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { type JsonHandler, JsonSyntaxError, parseJsonText } from '../json-parse.js'
 import { type PosIdx, noPos } from '../pos.js'
-import { Attrs, type ContextElem, NixString, type Value, binaryToUtf8, utf8ToBinary } from '../value.js'
+import { Attrs, compareBytes, type ContextElem, NixString, type Value, binaryToUtf8, utf8ToBinary } from '../value.js'
 import { valueToJSON } from './json.js'
 import type { BuiltinGroup } from './registry.js'
 import {
@@ -401,10 +401,11 @@ function finishDerivation(st: EvalState, d: DrvAttrs): Value {
 
   const result = new Map<string, Value>()
   result.set('drvPath', new NixString(drvPathS, new Set([`=${drvPathS}`])))
-  for (const [name, o] of drv.outputs) {
+  // C++ keeps outputs in a std::map: their names become symbols in byte order
+  for (const [name, o] of [...drv.outputs].sort(([a], [b]) => compareBytes(a, b))) {
     const known = outputPath(storeDir, drv.name, name, o)
     const s = known !== undefined ? storeDir.print(known) : DownstreamPlaceholder.unknownCaOutput(info.path, name).render()
-    const bname = utf8ToBinary(name)
+    const bname = st.symbols.internAndGet(utf8ToBinary(name))
     result.set(bname, new NixString(s, new Set([`!${bname}!${drvPathS}`])))
   }
   return new Attrs(result)

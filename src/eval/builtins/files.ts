@@ -9,7 +9,7 @@ import { EvalError, ThrownError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { canonPathStr, dirOf } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
-import { Attrs, type ContextElem, NixPath, NixString, Thunk, type Value, mkString } from '../value.js'
+import { Attrs, compareBytes, type ContextElem, NixPath, NixString, Thunk, type Value, mkString } from '../value.js'
 import { isStorePath } from './context.js'
 import { realiseContext, referencesInContents } from './store-common.js'
 import type { BuiltinGroup } from './registry.js'
@@ -129,7 +129,9 @@ export const fileBuiltins: BuiltinGroup = {
           throw st.ioError(e, path, noPos)
         }
         const map = new Map<string, Value>()
-        for (const [name, type] of entries) {
+        // C++ reads a directory into a std::map: its names become symbols in byte order
+        for (const [name, type] of entries.sort(([a], [b]) => compareBytes(a, b))) {
+          st.symbols.intern(name)
           if (type === 'unknown') {
             const p = new NixPath(path === '/' ? `/${name}` : `${path}/${name}`)
             map.set(name, new Thunk(() => fileTypeName(safeType(st, p.path)), NO_ENV))

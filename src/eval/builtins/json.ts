@@ -157,7 +157,7 @@ export function parseJSON(st: EvalState, s: string): Value {
   try {
     return parseJsonText<Value>(s, {
       string: x => noNul(x),
-      key: k => { noNul(k) },
+      key: k => { st.symbols.intern(noNul(k)) },
       integer: (text, unsigned) => {
         const b = BigInt(text)
         if (unsigned && b > 9223372036854775807n) throw new EvalError(`unsigned json number ${text} outside of Nix integer range`)

@@ -237,7 +237,7 @@ export const listBuiltins: BuiltinGroup = {
         const l = st.forceList(args[1]!, pos, 'while evaluating the second argument passed to builtins.groupBy')
         const groups = new Map<string, Value[]>()
         for (const x of l) {
-          const name = st.forceStringNoCtx(st.callFunction(f, x, pos), pos, 'while evaluating the return value of the grouping function passed to builtins.groupBy')
+          const name = st.symbols.internAndGet(st.forceStringNoCtx(st.callFunction(f, x, pos), pos, 'while evaluating the return value of the grouping function passed to builtins.groupBy'))
           let g = groups.get(name)
           if (!g) { g = []; groups.set(name, g) }
           g.push(x)

@@ -5,6 +5,9 @@
  *   node dist/test/golden/eval/differential-text/capture.js [SEED] [COUNT] [OUT]
  *   TSNIX_DIFF_SHARING=1 node dist/test/golden/eval/differential-text/capture.js 7 150 \
  *     test/golden/eval/differential-text/sharing.json      (generateSharingCases)
+ *   TSNIX_DIFF_EXPRS=test/golden/eval/differential-text/symbol-order.txt \
+ *     node dist/test/golden/eval/differential-text/capture.js 0 0 \
+ *     test/golden/eval/differential-text/symbol-order.json (one expression per line, --eval --strict)
  *
  * Each case runs as `NIX_REMOTE=dummy:// nix-instantiate FLAGS -E EXPR` in the chroot; exit
  * status, stdout and stderr are recorded as they come.
@@ -20,7 +23,10 @@ export interface CapturedCase { expr: string; flags: string[]; exit: number; std
 const tool = join(sharedRoot, 'tools', 'reference-nix')
 const seed = Number(process.argv[2] ?? 1)
 const count = Number(process.argv[3] ?? 400)
-const cases = process.env['TSNIX_DIFF_SHARING'] === '1' ? generateSharingCases(seed, count) : generateCases(seed, count)
+const exprs = process.env['TSNIX_DIFF_EXPRS']
+const cases = exprs !== undefined
+  ? readFileSync(exprs, 'utf8').split('\n').filter(l => l.trim() !== '').map(expr => ({ expr, flags: ['--eval', '--strict'] }))
+  : process.env['TSNIX_DIFF_SHARING'] === '1' ? generateSharingCases(seed, count) : generateCases(seed, count)
 
 const root = execFileSync(tool, ['root'], { encoding: 'utf8' }).trim()
 const rel = `tsnix-differential-${process.pid}`

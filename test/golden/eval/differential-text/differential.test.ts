@@ -4,7 +4,7 @@
  * the same, byte for byte. Runs in-process through instantiate's `main`.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { main } from '../../../../src/cli/instantiate.js'
@@ -17,8 +17,9 @@ describe('eval differential (generated expressions vs C++ Nix 2.34.8)', function
   this.timeout(120_000)
   // TSNIX_DIFF_CASES: another capture (e.g. a fresh seed while looking for bugs).
   const dir = join(repoRoot, 'test', 'golden', 'eval', 'differential-text')
+  // Every capture here: cases.json (generated), sharing.json (shared lists), symbol-order.json (hand-written).
   const files = process.env['TSNIX_DIFF_CASES'] !== undefined ? [process.env['TSNIX_DIFF_CASES']]
-    : [join(dir, 'cases.json'), join(dir, 'sharing.json')]
+    : readdirSync(dir).filter(f => f.endsWith('.json')).sort().map(f => join(dir, f))
   let conf: string
   before(() => { conf = mkdtempSync(join(tmpdir(), 'tsnix-diff-conf-')) })
   after(() => rmSync(conf, { recursive: true, force: true }))
