@@ -117,17 +117,25 @@ function bitOp(name: string, op: (a: bigint, b: bigint) => bigint, fast: (a: num
   }
 }
 
+/** C++ (NixOS/nix#12899): an int argument goes through a double, and must come back unchanged. */
+const BUG_12899 = 'Due to a bug (see https://github.com/NixOS/nix/issues/12899)'
+const FUTURE = '.\n\tFuture Nix versions might implement the correct behavior.'
+
 function rounding(name: string, f: (x: number) => number) {
   return (st: EvalState, args: Value[], pos: PosIdx): Value => {
-    const x = st.forceFloat(args[0]!, pos, `while evaluating the first argument passed to builtins.${name}`)
+    const x = st.forceFloat(args[0]!, st.determinePos(args[0]!, pos), `while evaluating the first argument passed to builtins.${name}`)
     const v = st.force(args[0]!, pos)
+    const isInt = typeof v === 'number' || typeof v === 'bigint'
     const r = f(x)
-    if (r >= -9223372036854775808 && r < 9223372036854775808) {
-      if (Number.isSafeInteger(r)) return r + 0
-      return intFromBig(BigInt(r))!
+    if (!(r >= -9223372036854775808 && r < 9223372036854775808)) {
+      if (isInt) throw new EvalError(`${BUG_12899} the NixInt argument ${v} caused undefined behavior in previous Nix versions${FUTURE}`, pos)
+      throw new EvalError(`NixFloat argument ${formatG(x)} is not in the range of NixInt`, pos)
     }
-    if (typeof v === 'number' || typeof v === 'bigint') return v
-    throw new EvalError(`NixFloat argument ${formatG(x)} is not in the range of NixInt`, pos)
+    const res = Number.isSafeInteger(r) ? r + 0 : intFromBig(BigInt(r))!
+    if (isInt && BigInt(v) !== BigInt(res)) {
+      throw new EvalError(`${BUG_12899} a loss of precision occurred in previous Nix versions because the NixInt argument ${v} was rounded to ${res}${FUTURE}`, pos)
+    }
+    return res
   }
 }
 
