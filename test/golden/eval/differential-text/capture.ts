@@ -7,7 +7,9 @@
  *     test/golden/eval/differential-text/sharing.json      (generateSharingCases)
  *   TSNIX_DIFF_EXPRS=test/golden/eval/differential-text/symbol-order.txt \
  *     node dist/test/golden/eval/differential-text/capture.js 0 0 \
- *     test/golden/eval/differential-text/symbol-order.json (one expression per line, --eval --strict)
+ *     test/golden/eval/differential-text/symbol-order.json (one expression per line, --eval --strict
+ *     plus TSNIX_DIFF_FLAGS; flake-refs.txt is captured with TSNIX_DIFF_FLAGS='--extra-experimental-features flakes',
+ *     flake-refs-disabled.txt with TSNIX_DIFF_FLAGS='--option experimental-features nix-command')
  *
  * Each case runs as `NIX_REMOTE=dummy:// nix-instantiate FLAGS -E EXPR` in the chroot; exit
  * status, stdout and stderr are recorded as they come.
@@ -25,7 +27,8 @@ const seed = Number(process.argv[2] ?? 1)
 const count = Number(process.argv[3] ?? 400)
 const exprs = process.env['TSNIX_DIFF_EXPRS']
 const cases = exprs !== undefined
-  ? readFileSync(exprs, 'utf8').split('\n').filter(l => l.trim() !== '').map(expr => ({ expr, flags: ['--eval', '--strict'] }))
+  ? readFileSync(exprs, 'utf8').split('\n').filter(l => l.trim() !== '')
+    .map(expr => ({ expr, flags: ['--eval', '--strict', ...(process.env['TSNIX_DIFF_FLAGS'] ?? '').split(' ').filter(f => f !== '')] }))
   : process.env['TSNIX_DIFF_SHARING'] === '1' ? generateSharingCases(seed, count) : generateCases(seed, count)
 
 const root = execFileSync(tool, ['root'], { encoding: 'utf8' }).trim()
