@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -55,5 +55,30 @@ describe('tsnix eval bundle (start-up fast path)', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('tsnix launcher: the evaluation stack', function () {
+  this.timeout(60_000)
+  before(function () {
+    try { accessSync(mainJs, constants.X_OK) } catch { skipBecause(this, 'dist/src/cli/main.js is not executable (the build makes it so)') }
+  })
+  const deep = ['instantiate', '--eval', '-E', 'let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 9000']
+  const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv): [number | null, string, string] => {
+    const r = spawnSync(cmd, args, { env: { ...process.env, NIX_REMOTE: 'dummy://', ...env }, encoding: 'latin1' })
+    return [r.status, r.stdout, r.stderr]
+  }
+
+  it('evaluates 9000 nested calls on the main thread (node alone overflows there)', () => {
+    const env = { TSNIX_EVAL_THREAD: 'main' }
+    assert.deepEqual(run(mainJs, deep, env), [0, '9000\n', ''])
+    const plain = run(process.execPath, [mainJs, ...deep], env)
+    assert.equal(plain[0], 1)
+    assert.match(plain[2], /stack overflow/)
+  })
+
+  it('falls back to the Worker when the stack limit cannot be raised', () => {
+    const quoted = [mainJs, ...deep].map(a => `'${a}'`).join(' ')
+    assert.deepEqual(run('/bin/sh', ['-c', `ulimit -Hs 8192 && exec ${quoted}`], {}), [0, '9000\n', ''])
   })
 })

@@ -1,6 +1,7 @@
 /**
  * Where evaluation runs. Evaluation recurses on the JS stack (≈ 5 frames per Nix call), and a
- * Node main thread only has ~1 MB of it, while C++ Nix allows 10,000 nested calls. Starting a
+ * Node main thread only has ~1 MB of it (59 MiB when started by the `tsnix` launcher, see
+ * main.ts), while C++ Nix allows 10,000 nested calls. Starting a
  * Worker with a large stack costs ~30 ms, a third of the start-up budget, so by default
  * (`TSNIX_EVAL_THREAD=auto`) a command first runs on the main thread with its output buffered,
  * and only if the JS stack overflows is it run again, from scratch, in a Worker with a 1 GiB

@@ -1,5 +1,5 @@
 #!/bin/sh
-//bin/true; case "$1" in instantiate|eval) V8=--no-concurrent-recompilation;; *) V8=;; esac; TSNIX_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; export TSNIX_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; exec node $V8 "$0" "$@"
+//bin/true; case "$1" in instantiate|eval) V8=--no-concurrent-recompilation; ulimit -s 65536 2>/dev/null && V8="$V8 --stack-size=60000";; *) V8=;; esac; TSNIX_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; export TSNIX_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; exec node $V8 "$0" "$@"
 /**
  * `tsnix` entry point: dispatches to a subcommand module, loaded lazily so that start-up
  * only pays for the command that runs (the evaluator's `-E 1` budget is 0.1 s).
@@ -16,8 +16,13 @@
  * `--no-concurrent-recompilation` (hot functions optimised on the main thread, used at once
  * instead of after a background compile: 5–25% less CPU over the evaluator benchmarks, wall
  * time equal or lower), while the NAR commands keep the default (their main thread feeds
- * thread-pool I/O, and compiling on it costs them 20% wall time). Started as `node main.js`,
- * nothing of this applies.
+ * thread-pool I/O, and compiling on it costs them 20% wall time). Evaluations also get a
+ * 64 MiB main-thread stack, as C++ Nix gives itself (`setStackSize` in its main): the soft
+ * RLIMIT_STACK is raised before node starts (the kernel lays out the address space from it) and
+ * V8 told to use ~59 MiB of it, so deep but finite recursion (a 2e4-deep thunk chain) runs on the
+ * main thread instead of overflowing and running again in a large-stack Worker
+ * (src/cli/eval-run.ts, still the fallback, and the only path when the limit cannot be raised).
+ * Started as `node main.js`, nothing of this applies.
  */
 // fsyncs hold a libuv thread-pool thread for milliseconds; with the default 4 threads, every
 // other file operation queues behind a few of them. libuv sizes the pool on first use, so this

@@ -18,7 +18,7 @@ import { noPos, type PosIdx } from './pos.js'
 import { printIdentifier, showAttrPath, showExpr } from './show.js'
 import {
   Attrs, Shape, type Code, type Formal, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, Thunk, type Value,
-  type ContextElem, intFromBig, isFunction, isList, showType,
+  type ContextElem, FRESH_LIST, intFromBig, isFunction, isList, showType,
 } from './value.js'
 import { printValue } from './print.js'
 
@@ -29,11 +29,11 @@ const EMPTY_LIST: Value[] = []
 
 /**
  * A variable's value to store lazily: an evaluated thunk is replaced by its value, so that the
- * thunk (and the frame around it) can be collected sooner. Not for lists: deep forcing marks a
- * list through the thunk holding it (a list has no mark of its own), so a list shared through
- * one thunk stays visited once. Not for functions: `==` finds two references to one function
- * equal only by identity of what is stored (C++ compares Value pointers), and a copy stored
- * before the thunk was forced holds the thunk.
+ * thunk (and the frame around it) can be collected sooner. Not for lists: the thunk holding a
+ * list is its identity for `«repeated»` (unless it is the list literal's own, value.ts
+ * `ownsList`) and carries deep forcing's mark. Not for functions: `==` finds two references
+ * to one function equal only by identity of what is stored (C++ compares Value pointers), and
+ * a copy stored before the thunk was forced holds the thunk.
  */
 function settled(v: Value): Value {
   if (v instanceof Thunk && v.code === null) {
@@ -61,6 +61,16 @@ export class Compiler {
         const elems = e.elems.map(x => this.lazy(x))
         const n = elems.length
         if (n === 0) return () => []
+        // Array literals, not `new Array`: V8 tracks survival per literal site and allocates a
+        // site's arrays in the old generation once most of them survive (pretenuring), so the
+        // lists of a big structure are not copied twice by the young-generation GC.
+        const [l0, l1, l2, l3] = elems
+        switch (n) {
+          case 1: return env => [l0!(env)]
+          case 2: return env => [l0!(env), l1!(env)]
+          case 3: return env => [l0!(env), l1!(env), l2!(env)]
+          case 4: return env => [l0!(env), l1!(env), l2!(env), l3!(env)]
+        }
         return env => {
           const out = new Array<Value>(n)
           for (let i = 0; i < n; i++) out[i] = elems[i]!(env)
@@ -115,8 +125,13 @@ export class Compiler {
       }
       case 'list': {
         // C++ ExprList::maybeThunk: `[ ]` is the shared empty list, never a thunk.
-        if (e.elems.length > 0) break
-        return () => EMPTY_LIST
+        if (e.elems.length === 0) return () => EMPTY_LIST
+        const code = this.compile(e)
+        return env => {
+          const t = new Thunk(code, env)
+          t.value = FRESH_LIST
+          return t
+        }
       }
       case 'var': {
         if (e.fromWith) break

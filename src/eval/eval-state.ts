@@ -24,7 +24,7 @@ import { formatFixed6, formatG, printIdentifier } from './show.js'
 import { SymbolTable } from './symbols.js'
 import {
   Attrs, type Context, type ContextElem, Lambda, type LambdaInfo, NixFloat, NixPath, NixString, PrimOp, PrimOpApp,
-  Thunk, type Value, compareBytes, GenList, intFromBig, isFunction, isList, listItems, markForcedThunk, showType,
+  Thunk, type Value, compareBytes, GenList, intFromBig, isFunction, isList, listItems, markForcedThunk, ownsList, showType,
 } from './value.js'
 
 export interface LookupPathEntry {
@@ -477,20 +477,28 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     // Visited thunks and sets are marked with this walk's epoch (C++ keeps a set of Value*).
     const epoch = ++deepEpoch
     const max = this.settings.maxCallDepth
+    // A list has no mark of its own: one reached through its thunk is marked there; one stored
+    // directly (by an earlier replacement below, or a builtin) goes in this set, so a list is
+    // walked at most twice per walk (through a thunk, then directly) and shared structure stays
+    // linear. Thunk-reached lists are not added: a set entry per list costs more than the
+    // young-generation copies the replacement saves.
+    const directLists = new Set<Value[]>()
     // `slots[i]` is where `v` was read from (a list, or a literal set's slot): a thunk this
     // walk evaluates is replaced there by its value before the walk goes inside, so that the
     // thunk dies young instead of being copied and promoted with the structure. Unobservable
     // (an evaluated thunk and its value print, compare and force alike), except for lists and
-    // functions, which stay behind their thunks: a list is marked as visited only through its
-    // thunk, and `==` compares functions by what is stored (see compile.ts `settled`).
+    // functions: a list stays behind a thunk that only copied it (printing keys `«repeated»` on
+    // that thunk, as C++ on the copied Value; see value.ts `ownsList`), and `==` compares
+    // functions by what is stored (see compile.ts `settled`).
     const go = (v: Value, slots?: Value[] | Attrs, i?: number): void => {
       // determinePos only where it is used (a failure, or an unevaluated thunk): it is per value.
       if (this.depth++ > max) this.callDepthExceeded(this.determinePos(v))
       let w = v
+      const direct = !(v instanceof Thunk)
       if (v instanceof Thunk) {
         w = v.code === null ? v.value as Value : forceThunk(v, this.determinePos(v))
         if (markForcedThunk(v, epoch)) { this.depth--; return }
-        if (slots !== undefined && !isList(w) && !isFunction(w)) {
+        if (slots !== undefined && (isList(w) ? ownsList(v) : !isFunction(w))) {
           if (slots instanceof Attrs) slots.setSlot(i!, w)
           else slots[i!] = w
         }
@@ -522,6 +530,8 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
         }
       } else if (isList(w)) {
         if (w instanceof GenList) w = w.toArray()
+        if (directLists.has(w)) { this.depth--; return }
+        if (direct) directLists.add(w)
         for (let i = 0; i < w.length; i++) {
           try {
             go(w[i]!, w, i)

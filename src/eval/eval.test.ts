@@ -48,6 +48,15 @@ describe('eval: values and printing', () => {
   ]
   for (const [src, exp] of cases) it(src, () => assert.equal(evalStrict(src), utf8(exp)))
 
+  it('deep-forces shared lists once per walk, also once stored in place of their thunks', () => {
+    // 2^60 paths through 61 lists: a walk that followed every path would not end. The second
+    // deepSeq meets lists the first one stored directly (value.ts ownsList). Worked out by hand.
+    const defs = Array.from({ length: 60 }, (_, i) => `x${i + 1} = [ x${i} x${i} ];`).join(' ')
+    assert.equal(evalStrict(`let x0 = [ 1 ]; ${defs} in builtins.deepSeq x60 (builtins.deepSeq x60 (builtins.length x60))`), '2')
+    const copies = 'let f = k: if k == 0 then [ 1 ] else let p = f (k - 1); s = { inherit p; }; in [ s.p s.p ]; x = f 60;'
+    assert.equal(evalStrict(`${copies} in builtins.deepSeq x (builtins.deepSeq x (builtins.length x))`), '2')
+  })
+
   it('imports through the injected IO', () => {
     assert.equal(evalStrict('import /a/b.nix + 1', { '/a/b.nix': '41' }), '42')
   })

@@ -6,7 +6,8 @@
  */
 import { EvalError, InfiniteRecursionError } from './errors.js'
 import { noPos, type PosIdx } from './pos.js'
-import { BLACKHOLE, FAILED, Thunk, type Value } from './value.js'
+import type { Env } from './env.js'
+import { BLACKHOLE, FAILED, FRESH_LIST, OWNS_LIST, Thunk, type Value } from './value.js'
 
 export function forceThunk(t: Thunk, pos: PosIdx = noPos): Value {
   const code = t.code
@@ -15,9 +16,10 @@ export function forceThunk(t: Thunk, pos: PosIdx = noPos): Value {
   if (code === BLACKHOLE) throw new InfiniteRecursionError('infinite recursion encountered', pos)
   if (code === FAILED) throw (t.value as EvalError).clone()
   t.code = BLACKHOLE
+  const extra = t.value
   let v: Value
   try {
-    v = code(t.env!, pos, t.value)
+    v = code(t.env!, pos, extra)
   } catch (e) {
     if (e instanceof EvalError) {
       t.code = FAILED
@@ -30,7 +32,7 @@ export function forceThunk(t: Thunk, pos: PosIdx = noPos): Value {
   }
   t.code = null
   t.value = v
-  t.env = null
+  t.env = extra === FRESH_LIST ? OWNS_LIST as Env : null
   return v
 }
 

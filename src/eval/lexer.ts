@@ -35,15 +35,30 @@ export interface Token {
 const S = { INITIAL: 0, DEFAULT: 1, STRING: 2, IND_STRING: 3, INPATH: 4, INPATH_SLASH: 5, PATH_START: 6 } as const
 type S = number
 
-const KEYWORDS: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, {
-  if: Tok.IF, then: Tok.THEN, else: Tok.ELSE, assert: Tok.ASSERT, with: Tok.WITH, let: Tok.LET,
-  in: Tok.IN_KW, rec: Tok.REC, inherit: Tok.INHERIT, or: Tok.OR_KW,
-})
+/**
+ * The keyword token of `w`, if it is one. Compared by length and text rather than looked up in
+ * a table: a keyed lookup with a freshly sliced string first looks the string up in V8's string
+ * table, which cost more than the rest of scanning an identifier.
+ */
+function keyword(w: string): number | undefined {
+  switch (w.length) {
+    case 2: return w === 'if' ? Tok.IF : w === 'in' ? Tok.IN_KW : w === 'or' ? Tok.OR_KW : undefined
+    case 3: return w === 'let' ? Tok.LET : w === 'rec' ? Tok.REC : undefined
+    case 4: return w === 'then' ? Tok.THEN : w === 'else' ? Tok.ELSE : w === 'with' ? Tok.WITH : undefined
+    case 6: return w === 'assert' ? Tok.ASSERT : undefined
+    case 7: return w === 'inherit' ? Tok.INHERIT : undefined
+    default: return undefined
+  }
+}
 
 const OPS2: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, {
   '==': Tok.EQ, '!=': Tok.NEQ, '<=': Tok.LEQ, '>=': Tok.GEQ, '&&': Tok.AND, '||': Tok.OR,
   '->': Tok.IMPL, '//': Tok.UPDATE, '++': Tok.CONCAT, '<|': Tok.PIPE_FROM, '|>': Tok.PIPE_INTO,
 })
+
+/** Characters that start only an operator or a one-character token: ; = ( ) [ ] , : ? @ ! * > & | */
+const PUNCT = new Uint8Array(128)
+for (const ch of ';=()[],:?@!*>&|') PUNCT[ch.charCodeAt(0)] = 1
 
 // Character classes (flex definitions).
 const isIdStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95
@@ -317,7 +332,7 @@ export class Lexer {
           while (k < s.length && isIdChar(s.charCodeAt(k))) k++
           const word = s.slice(i, k)
           this.adjust(k - i)
-          const kw = KEYWORDS[word]
+          const kw = keyword(word)
           return kw !== undefined ? this.tok(kw) : this.tok(Tok.ID, word)
         }
         let k = i + 1
@@ -338,6 +353,27 @@ export class Lexer {
       }
     }
 
+    // Fast path for punctuation: these characters start no PATH, HPATH, SPATH, URI, PATH_SEG,
+    // number or comment, so the longest match is a two-character operator or the character.
+    if (PUNCT[c] === 1) {
+      const d = s.charCodeAt(i + 1)
+      const op = d === 61 ? (c === 61 ? Tok.EQ : c === 33 ? Tok.NEQ : c === 62 ? Tok.GEQ : 0)
+        : c === 38 && d === 38 ? Tok.AND : c === 124 && d === 124 ? Tok.OR : c === 124 && d === 62 ? Tok.PIPE_INTO : 0
+      if (op !== 0) { this.adjust(2); return this.tok(op) }
+      this.adjust(1)
+      return this.tok(c)
+    }
+    // '+', '-' and '.' are path characters: only when neither a path character nor '/' follows
+    // is the match one of `+`, `-`, `->`, `.` (`++`, `...` and `.5` continue with one).
+    if (c === 43 || c === 45 || c === 46) {
+      const d = s.charCodeAt(i + 1)
+      if (!isPathChar(d) && d !== 47) {
+        if (c === 45 && d === 62) { this.adjust(2); return this.tok(Tok.IMPL) }
+        this.adjust(1)
+        return this.tok(c)
+      }
+    }
+
     // Candidate rules in lexer.l order; pick the longest match, the earliest rule on ties.
     let bestLen = 0
     let bestRule = 0
@@ -348,7 +384,7 @@ export class Lexer {
       let j = i + 1
       while (j < s.length && isIdChar(s.charCodeAt(j))) j++
       const word = s.slice(i, j)
-      if (KEYWORDS[word] !== undefined) cand(1, j - i)
+      if (keyword(word) !== undefined) cand(1, j - i)
       else cand(4, j - i)
     }
     // 2: ELLIPSIS
@@ -396,7 +432,7 @@ export class Lexer {
 
     const text = s.slice(i, i + bestLen)
     switch (bestRule) {
-      case 1: this.adjust(bestLen); return this.tok(KEYWORDS[text]!)
+      case 1: this.adjust(bestLen); return this.tok(keyword(text)!)
       case 2: this.adjust(3); return this.tok(Tok.ELLIPSIS)
       case 3: this.adjust(2); return this.tok(OPS2[text]!)
       case 4: this.adjust(bestLen); return this.tok(Tok.ID, text)

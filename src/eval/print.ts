@@ -8,7 +8,7 @@
  */
 import { PosTable, showPos } from './pos.js'
 import { formatG, printIdentifier, printLiteralString } from './show.js'
-import { Attrs, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value, BLACKHOLE, FAILED, isList } from './value.js'
+import { Attrs, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, type Value, BLACKHOLE, FAILED, isList, listIdentity } from './value.js'
 
 /** The value of an evaluated thunk, or the thunk itself. */
 function peel(v: Value): Value {
@@ -21,7 +21,6 @@ export function printAmbiguous(v: Value, seen: Set<object> = new Set(), depth = 
   const go = (raw: Value, depth: number): void => {
     // C++ tracks lists by the address of the Value holding them: a thunk here, or the list.
     const v = peel(raw)
-    const listKey: object = raw instanceof Thunk ? raw : (v as object)
     if (depth <= 0) { out.push('\xc2\xabtoo deep\xc2\xbb'); return }
     switch (typeof v) {
       case 'number': case 'bigint': out.push(String(v)); return
@@ -45,6 +44,7 @@ export function printAmbiguous(v: Value, seen: Set<object> = new Set(), depth = 
       return
     }
     if (isList(v)) {
+      const listKey = listIdentity(raw, v)
       if (v.length > 0 && seen.has(listKey)) { out.push('\xc2\xabrepeated\xc2\xbb'); return }
       seen.add(listKey)
       out.push('[ ')
@@ -144,7 +144,7 @@ export function printValue(v: Value, opts: PrintOptions = errorPrintOptions): st
       return
     }
     if (isList(v)) {
-      const key: object = raw instanceof Thunk ? raw : v
+      const key = listIdentity(raw, v)
       if (opts.trackRepeated && v.length > 0) {
         if (seen.has(key)) { out.push(E('repeated')); return }
         seen.add(key)

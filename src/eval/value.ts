@@ -284,8 +284,9 @@ export const FAILED: Code = () => { throw new Error('failed code must not run') 
  * Before evaluation `value` may hold an extra operand for the code (lazy applications keep
  * the function in `env` and the argument in `value`, saving an array per element).
  * Once evaluated, `env` is free and holds the epoch of the last deep force that visited the
- * thunk (EvalState.forceDeep). Three fields only: thunks are the most numerous heap objects,
- * and V8's scavenger cost grows with their size.
+ * thunk (EvalState.forceDeep), negated for a list literal's thunk (see `ownsList`). Three
+ * fields only: thunks are the most numerous heap objects, and V8's scavenger cost grows with
+ * their size.
  */
 export class Thunk {
   code: Code | null
@@ -372,12 +373,34 @@ export function isList(v: Value): v is Value[] | GenList {
   return Array.isArray(v) || v instanceof GenList
 }
 
+/**
+ * `value` of a list literal's thunk before it is forced; forceThunk then leaves OWNS_LIST in
+ * `env`. Such a thunk holds the only reference its evaluation made to its list, so the two
+ * are one Nix value (C++: one `Value`): deep forcing may store the list in place of the thunk
+ * (the thunk then dies young), and printers key `«repeated»` on the list for both. Any other
+ * thunk whose value is a list is a copy (C++ copies the `Value`) and keeps its own identity.
+ */
+export const FRESH_LIST: unknown = Object.freeze({ freshList: true })
+export const OWNS_LIST: unknown = Object.freeze({ ownsList: true })
+
+/** Whether the evaluated thunk `t` is a list literal's, i.e. one value with its list. */
+export function ownsList(t: Thunk): boolean {
+  const m = t.env as unknown
+  return m === OWNS_LIST || (typeof m === 'number' && m < 0)
+}
+
 /** Whether the forced thunk `t` was visited by the deep force `epoch`; marks it. */
 export function markForcedThunk(t: Thunk, epoch: number): boolean {
   const m = t as unknown as { env: unknown }
-  if (m.env === epoch) return true
-  m.env = epoch
+  const e = m.env
+  if (e === epoch || e === -epoch) return true
+  m.env = e === OWNS_LIST || (typeof e === 'number' && e < 0) ? -epoch : epoch
   return false
+}
+
+/** The object `«repeated»` is keyed on for a list read as `raw` (forced to the list `v`). */
+export function listIdentity(raw: Value, v: Value): object {
+  return raw instanceof Thunk && !ownsList(raw) ? raw : v as object
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
  * Captures what C++ Nix 2.34.8 (shared/tools/reference-nix) prints for generated expressions
  * (generate.ts) into cases.json, the expected values of differential.test.ts. Run by hand:
  *
- *   node dist/test/golden/eval/differential/capture.js [SEED] [COUNT] [OUT]
+ *   node dist/test/golden/eval/differential-text/capture.js [SEED] [COUNT] [OUT]
+ *   TSNIX_DIFF_SHARING=1 node dist/test/golden/eval/differential-text/capture.js 7 150 \
+ *     test/golden/eval/differential-text/sharing.json      (generateSharingCases)
  *
  * Each case runs as `NIX_REMOTE=dummy:// nix-instantiate FLAGS -E EXPR` in the chroot; exit
  * status, stdout and stderr are recorded as they come.
@@ -11,14 +13,14 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoRoot, sharedRoot } from '../../../support/paths.js'
-import { generateCases } from './generate.js'
+import { generateCases, generateSharingCases } from './generate.js'
 
 export interface CapturedCase { expr: string; flags: string[]; exit: number; stdout: string; stderr: string }
 
 const tool = join(sharedRoot, 'tools', 'reference-nix')
 const seed = Number(process.argv[2] ?? 1)
 const count = Number(process.argv[3] ?? 400)
-const cases = generateCases(seed, count)
+const cases = process.env['TSNIX_DIFF_SHARING'] === '1' ? generateSharingCases(seed, count) : generateCases(seed, count)
 
 const root = execFileSync(tool, ['root'], { encoding: 'utf8' }).trim()
 const rel = `tsnix-differential-${process.pid}`

@@ -241,3 +241,48 @@ export function generateCases(seed: number, n: number): GenCase[] {
   }
   return out
 }
+
+/**
+ * Shared lists and sets printed after (deep) forcing: `«repeated»` follows the identity of the
+ * value that holds a list (C++ keys it on the `Value`, a copy being a new one), which deep
+ * forcing must keep when it stores a list literal's list in place of its thunk (value.ts
+ * `ownsList`). Each case binds a list, shares it through a container, forces it some way and
+ * prints it (`--eval`, `--strict`, a type error's value, `trace`).
+ */
+export function generateSharingCases(seed: number, n: number): GenCase[] {
+  const r = rng(seed)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!
+  const lists = ['[ 1 ]', '[ [ 1 ] 2 ]', '[ { a = 1; } ]', '[ (y: y) ]', 'builtins.genList (i: i) 2', 'map (i: [ i ]) [ 1 2 ]',
+    'builtins.attrValues { a = [ 1 ]; }', '[ 1 ] ++ [ 2 ]', 'builtins.filter (i: true) [ [ 1 ] ]', '[ [ ] ]']
+  const containers = [
+    '{ a = x; b = x; c = [ x ]; }', '[ x x ]', 'rec { a = x; b = a; c = [ a b ]; }', '{ a = x; } // { b = x; }',
+    '[ x (builtins.head [ x ]) ]', '{ inherit x; y = x; z = { inherit x; }; }', 'let s = { a = x; }; in [ s.a s.a s ]',
+    'let s = { a = x; }; in [ s (s // { }) (builtins.attrValues s) ]', '[ x (builtins.elemAt [ x ] 0) [ x ] ]',
+    'let f = v: [ v v ]; in f x', 'builtins.catAttrs "a" [ { a = x; } { a = x; } ]', '{ a = [ x x ]; b = [ x ]; }',
+    'let y = [ x x ]; in [ y y x ]', 'builtins.listToAttrs [ { name = "a"; value = x; } { name = "b"; value = x; } ]',
+    'builtins.mapAttrs (n: v: v) { a = x; b = x; }', '[ (x ++ [ ]) x ]', 'let s = rec { a = [ 1 ]; b = [ a a ]; }; in [ s s.b ]',
+  ]
+  const forcings = [
+    (v: string) => `builtins.deepSeq (${v}) (${v})`,
+    (v: string) => `let v = ${v}; in builtins.deepSeq v (builtins.deepSeq v v)`,
+    (v: string) => `let v = ${v}; in builtins.deepSeq v [ v v ]`,
+    (v: string) => `let v = ${v}; in builtins.seq v v`,
+    (v: string) => `${v}`,
+    (v: string) => `let v = ${v}; z = builtins.deepSeq v v; in [ z v ]`,
+    (v: string) => `let v = ${v}; in builtins.deepSeq v (builtins.length (builtins.deepSeq v 1 + v))`,
+    (v: string) => `let v = ${v}; in builtins.trace (builtins.deepSeq v v) 1`,
+    (v: string) => `let v = ${v}; in builtins.deepSeq v (builtins.trace v 1)`,
+  ]
+  const flags: string[][] = [['--eval', '--strict'], ['--eval', '--strict'], ['--eval']]
+  const out: GenCase[] = []
+  const seen = new Set<string>()
+  for (let tries = 0; out.length < n && tries < n * 20; tries++) {
+    const v = `let x = ${pick(lists)}; in ${pick(containers)}`
+    const c = { expr: pick(forcings)(v), flags: pick(flags) }
+    const key = `${c.flags.join(' ')} ${c.expr}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push(c)
+  }
+  return out
+}
