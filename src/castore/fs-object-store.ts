@@ -103,6 +103,8 @@ function batchNative(): BatchCalls | null {
  * that the pool's threads still share a big batch's fdatasyncs.
  */
 const PUT_BATCH = 8
+/** A queued put's answer when its batch was refused: an errno that is no "no O_TMPFILE" (EIO). */
+const BATCH_REFUSED = 5
 
 /**
  * The native addon's unnamed-file object write (O_TMPFILE + linkat: one directory entry made
@@ -263,17 +265,17 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private readonly batch: BatchCalls | null
-  private queued: { targets: string[]; datas: Uint8Array[]; answers: Array<(r: number) => void>; fail: Array<(e: unknown) => void> } | undefined
+  private queued: { targets: string[]; datas: Uint8Array[]; answers: Array<(r: number) => void> } | undefined
 
   /** putObjectAnon's answer for a blob, written in a batch with the others queued this turn. */
   private queueBlob(target: string, data: Uint8Array): Promise<number> {
     let q = this.queued
     if (q === undefined) {
-      q = this.queued = { targets: [], datas: [], answers: [], fail: [] }
+      q = this.queued = { targets: [], datas: [], answers: [] }
       setImmediate(() => { if (this.queued === q) this.sendBlobs() })
     }
     const batch = q
-    const p = new Promise<number>((resolve, reject) => { batch.answers.push(resolve); batch.fail.push(reject) })
+    const p = new Promise<number>(resolve => { batch.answers.push(resolve) })
     q.targets.push(target)
     q.datas.push(data)
     if (q.targets.length >= PUT_BATCH) this.sendBlobs()
@@ -284,9 +286,13 @@ export class FsObjectStore implements ObjectStore {
     const q = this.queued!
     this.queued = undefined
     const results = new Int32Array(q.targets.length)
-    this.batch!.putObjectsAnonAsync(this.tmpDir, q.targets, q.datas, this.fsync, this.objectMtime, results).then(
+    let sent: Promise<number>
+    try { sent = this.batch!.putObjectsAnonAsync(this.tmpDir, q.targets, q.datas, this.fsync, this.objectMtime, results) } catch (e) { sent = Promise.reject(e) }
+    // A batch refused as a whole (a path too long, say) stored nothing: each put then goes its
+    // usual way, which meets the problem again and reports it as node:fs words it.
+    sent.then(
       () => { for (let i = 0; i < results.length; i++) q.answers[i]!(results[i]!) },
-      e => { for (const f of q.fail) f(e) },
+      () => { for (const answer of q.answers) answer(BATCH_REFUSED) },
     )
   }
 
