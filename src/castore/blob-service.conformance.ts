@@ -3,9 +3,6 @@
  * backend by blob-service.test.ts. `make` returns a fresh, empty service.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { BlobService } from './blob-service.js'
 import { B3Digest } from './digest.js'
 import { CastoreError } from './errors.js'
@@ -30,20 +27,6 @@ const BLOB_C = pseudoRandomBytes(3 * 1024 * 1024, 7)
 export function blobServiceSuite(make: () => Promise<BlobService>, opts: { chunked: boolean }): void {
   let svc: BlobService
   beforeEach(async () => { svc = await make() })
-
-  it('sync(alsoDirs) fsyncs the directories it is given as well (an absent one is an error)', async () => {
-    await svc.put(BLOB_A)
-    const dir = mkdtempSync(join(tmpdir(), 'tsnix-sync-also-'))
-    try {
-      await svc.sync([dir])
-      await svc.put(BLOB_B)
-      await assert.rejects(svc.sync([join(dir, 'missing')]), (e: NodeJS.ErrnoException) => e.code === 'ENOENT')
-      await svc.sync()
-      assert.equal(await svc.has(B3Digest.of(BLOB_B)), true)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
 
   it('has() is false, chunks() and open() are undefined for an absent blob', async () => {
     const d = B3Digest.of(BLOB_A)

@@ -57,12 +57,8 @@ export interface BlobService {
   putSync?(data: Uint8Array): B3Digest | undefined
   /** undefined: absent; []: stored whole, no finer chunking; else the chunks in order. */
   chunks(digest: B3Digest): Promise<ChunkMeta[] | undefined>
-  /**
-   * Make all blobs written so far durable. Call before anything durable refers to them.
-   * `alsoDirs`: directories outside castore to fsync with them (in the same system calls where
-   * the backend can).
-   */
-  sync(alsoDirs?: readonly string[]): Promise<void>
+  /** Make all blobs written so far durable. Call before anything durable refers to them. */
+  sync(): Promise<void>
   /** A file holding exactly this blob's bytes, if the backend keeps one (for hard links). */
   localPath(digest: B3Digest): Promise<string | undefined>
   /**
@@ -164,7 +160,7 @@ export class ChunkedBlobService implements BlobService {
     return w.close()
   }
 
-  sync(alsoDirs?: readonly string[]): Promise<void> { return this.store.sync(alsoDirs) }
+  sync(): Promise<void> { return this.store.sync() }
 
   async localPath(d: B3Digest): Promise<string | undefined> {
     return this.store.localPath?.('blob', d)

@@ -423,11 +423,10 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  async sync(alsoDirs: readonly string[] = []): Promise<void> {
-    if (!this.fsync) { this.dirty = new Set(); await syncDirs(alsoDirs, this.native !== null); return }
-    // one thread-pool task for ours and the caller's (a commit's store directory)
-    const dirs = alsoDirs.length === 0 ? [...this.dirty] : [...this.dirty, ...alsoDirs]
+  async sync(): Promise<void> {
+    const dirs = [...this.dirty]
     this.dirty = new Set()
+    if (!this.fsync) return
     const mine = syncDirs(dirs, this.native !== null)
     // A concurrent caller may have taken our directories into its own sync, still running:
     // wait for every sync in flight, not only ours, before saying the objects are durable.

@@ -1,4 +1,3 @@
-import { syncDirs } from '../os/sync-dirs.js'
 import { B3Digest } from './digest.js'
 import { NotFoundError } from './errors.js'
 import { Gate, joinParts, type ListedObject, type Namespace, type ObjectStore, type ObjectWriter } from './object-store.js'
@@ -39,7 +38,7 @@ export class MemoryObjectStore implements ObjectStore {
     }
   }
 
-  async sync(alsoDirs: readonly string[] = []): Promise<void> { await syncDirs(alsoDirs) }
+  async sync(): Promise<void> {}
 
   async *list(ns: Namespace): AsyncIterable<ListedObject> {
     for (const [hex, o] of [...this.maps[ns]]) yield { digest: B3Digest.fromHex(hex), stamp: o.stamp, storedBytes: o.data.length }

@@ -62,12 +62,8 @@ export interface ObjectStore {
   put(ns: Namespace, digest: B3Digest, data: Uint8Array | readonly Uint8Array[]): Promise<void>
   /** Stream an object whose digest is known only at the end. */
   writer(ns: Namespace): ObjectWriter
-  /**
-   * Make every `put`/`commit` so far durable (fsync of data was done before rename; this syncs
-   * directory entries), and fsync `alsoDirs` (directories outside the store that must be durable
-   * with it) in the same batch of system calls.
-   */
-  sync(alsoDirs?: readonly string[]): Promise<void>
+  /** Make every `put`/`commit` so far durable (fsync of data was done before rename; this syncs directory entries). */
+  sync(): Promise<void>
   list(ns: Namespace): AsyncIterable<ListedObject>
   /**
    * Delete those of `digests` whose stamp is older than `cutoff` (ms since epoch), as one

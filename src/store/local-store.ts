@@ -418,8 +418,7 @@ export class LocalStore implements Store {
   /** Durability barrier and registration, shared by concurrent commits (group-commit.ts). */
   private readonly commits = new GroupCommit<ValidPathRegistration, RegisteredPaths>(async regs => {
     // Without fsync-store-paths castore's sync has nothing to do (its objects are not fsynced either).
-    // The store directory's new entries with castore's shard directories: one thread-pool task.
-    if (this.deps.settings['fsync-store-paths']) await this.deps.bridge.sync([this.realStoreDir])
+    if (this.deps.settings['fsync-store-paths']) await Promise.all([this.deps.bridge.sync(), syncDirs([this.realStoreDir])])
     return this.register(regs)
   })
 

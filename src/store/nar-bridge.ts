@@ -28,8 +28,8 @@ export interface StagedNar {
 export interface NarCastoreBridge {
   ingestNar(src: AsyncIterable<Uint8Array>, opts?: { signal?: AbortSignal | undefined }): Promise<IngestedNar>
   stageNar(src: AsyncIterable<Uint8Array> | ByteSource, opts?: { signal?: AbortSignal | undefined }): Promise<StagedNar>
-  /** Make every staged root that has resolved durable, and fsync `alsoDirs` (with castore's own, where it can). */
-  sync(alsoDirs?: readonly string[]): Promise<void>
+  /** Make every staged root that has resolved durable. */
+  sync(): Promise<void>
   renderNar(root: Node): AsyncIterable<Uint8Array>
 }
 
@@ -51,7 +51,7 @@ export function makeNarCastoreBridge(blobs: BlobService, dirs: DirectoryService,
       const r = await stageNar(src, blobs, dirs, options(opts.signal))
       return { root: r.root, narHash: r.narSha256, narSize: r.narSize }
     },
-    sync: alsoDirs => syncCastore(blobs, dirs, alsoDirs),
+    sync: () => syncCastore(blobs, dirs),
     renderNar: root => renderNar(root, blobs, dirs),
   }
 }

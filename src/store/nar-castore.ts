@@ -72,12 +72,11 @@ export interface StagedNar {
 }
 
 /**
- * Make what was stored so far durable (blobs before the directories that name them), and
- * fsync `alsoDirs` with the blobs. One call covers every staged NAR whose root has resolved, so
- * a batch pays for it once.
+ * Make what was stored so far durable (blobs before the directories that name them). One call
+ * covers every staged NAR whose root has resolved, so a batch pays for it once.
  */
-export async function syncCastore(blobs: BlobService, dirs: DirectoryService, alsoDirs?: readonly string[]): Promise<void> {
-  await blobs.sync(alsoDirs)
+export async function syncCastore(blobs: BlobService, dirs: DirectoryService): Promise<void> {
+  await blobs.sync()
   await dirs.sync()
 }
 
