@@ -30,7 +30,13 @@ export class NodeEvalIO implements EvalIO {
     try { statSync(toFs(path)); return true } catch { return false }
   }
   readFile(path: string): Uint8Array {
-    return readFileSync(toFs(path))
+    try {
+      return readFileSync(toFs(path))
+    } catch (e) {
+      // C++ reads a directory's st_size bytes and reports that read ("read of 4096 bytes: …").
+      if ((e as { code?: string }).code === 'EISDIR') Object.assign(e as object, { size: statSync(toFs(path)).size })
+      throw e
+    }
   }
   readDir(path: string): Array<[string, FileType]> {
     return readdirSync(toFs(path), { withFileTypes: true, encoding: 'buffer' }).map(d => [fromFs(d.name as Buffer), typeOfStats(d)])

@@ -128,6 +128,15 @@ export interface RenderOptions {
   level?: 'error' | 'warning' | 'evaluation warning'
 }
 
+/**
+ * An argument of a C++ `HintFmt` message as it is rendered: in magenta, whose escape codes
+ * the printers strip again (terminal.ts `filterANSIEscapes`) — but only after trimming, so an
+ * argument ending in a newline leaves a blank last line where a plain one would not.
+ */
+export function hintArg(s: string): string {
+  return `\x1b[35;1m${s}\x1b[0m`
+}
+
 /** The text C++ Nix prints for an error (without the trailing newline). */
 export function renderError(e: EvalError, positions: PosTable, opts: RenderOptions): string {
   const prefix = `${opts.level ?? 'error'}: `

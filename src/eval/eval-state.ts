@@ -328,7 +328,8 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
     if (e instanceof EvalError) return e
     const code = (e as { code?: string }).code
     if (code === 'ENOENT' || code === 'ENOTDIR') return new EvalError(`path '${path}' does not exist`, pos)
-    if (code === 'EISDIR') return new EvalError(`reading file '${path}': Is a directory`, pos)
+    // C++ reads st_size bytes of what it opened: a directory fails that read
+    if (code === 'EISDIR') return new EvalError(`read of ${(e as { size?: number }).size ?? 0} bytes: Is a directory`, pos)
     return new EvalError(`${(e as Error).message ?? String(e)}`, pos)
   }
 

@@ -55,6 +55,11 @@ describe('eval: values and printing', () => {
     assert.equal(evalStrict(`let x0 = [ 1 ]; ${defs} in builtins.deepSeq x60 (builtins.deepSeq x60 (builtins.length x60))`), '2')
     const copies = 'let f = k: if k == 0 then [ 1 ] else let p = f (k - 1); s = { inherit p; }; in [ s.p s.p ]; x = f 60;'
     assert.equal(evalStrict(`${copies} in builtins.deepSeq x (builtins.deepSeq x (builtins.length x))`), '2')
+    // The same for sets, which carry no mark either.
+    const sets = Array.from({ length: 60 }, (_, i) => `x${i + 1} = { a = x${i}; b = x${i}; c = [ x${i} ]; };`).join(' ')
+    assert.equal(evalStrict(`let x0 = { }; ${sets} in builtins.deepSeq x60 (builtins.deepSeq x60 (builtins.length (builtins.attrNames x60)))`), '3')
+    const setCopies = 'let f = k: if k == 0 then { } else let p = f (k - 1); s = { inherit p; }; in { a = s.p; b = s.p; }; x = f 60;'
+    assert.equal(evalStrict(`${setCopies} in builtins.deepSeq x (builtins.deepSeq x (builtins.length (builtins.attrNames x)))`), '2')
   })
 
   it('imports through the injected IO', () => {

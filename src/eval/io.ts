@@ -11,7 +11,7 @@ export type FileType = 'regular' | 'directory' | 'symlink' | 'unknown'
 export interface EvalIO {
   /** Whether a path exists (following symlinks, as `builtins.pathExists`). */
   pathExists(path: string): boolean
-  /** File contents; throws an Error with a `code` ('ENOENT', 'EISDIR', …) on failure. */
+  /** File contents; throws an Error with a `code` ('ENOENT', 'EISDIR' with the directory's `size`, …) on failure. */
   readFile(path: string): Uint8Array
   /** Directory entries with their types (symlinks not followed). */
   readDir(path: string): Array<[string, FileType]>
@@ -141,7 +141,8 @@ export class MemoryEvalIO implements EvalIO {
   readFile(path: string): Uint8Array {
     const f = this.files.get(path)
     if (f === undefined) throw new NotFound(`no such file: ${path}`)
-    if (f === 'dir') throw Object.assign(new Error(`is a directory: ${path}`), { code: 'EISDIR' })
+    // `size`: a directory's st_size, which C++ reports (an ext4 directory's)
+    if (f === 'dir') throw Object.assign(new Error(`is a directory: ${path}`), { code: 'EISDIR', size: 4096 })
     return f
   }
   readDir(path: string): Array<[string, FileType]> {

@@ -16,6 +16,7 @@ import {
 import { type ContentAddressMethod, type HashAlgo, type StorePath, checkName } from '../../store-path/index.js'
 import { EvalError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
+import { type JsonHandler, JsonSyntaxError, parseJsonText } from '../json-parse.js'
 import { type PosIdx, noPos } from '../pos.js'
 import { Attrs, type ContextElem, NixString, type Value, binaryToUtf8, utf8ToBinary } from '../value.js'
 import { valueToJSON } from './json.js'
@@ -129,8 +130,20 @@ function derivationStrict(st: EvalState, args: Value[], pos: PosIdx): Value {
   }
 }
 
-/** `__json` as C++ reads it (nlohmann): a JSON object, with nlohmann's type error otherwise. */
+/** Syntax only: nlohmann's `json::parse` errors are those of the parser builtins.fromJSON uses. */
+const CHECK_ONLY: JsonHandler<null> = {
+  string: () => null, integer: () => null, float: () => null, bool: () => null, null: () => null,
+  array: () => null, object: () => null, key: () => undefined,
+}
+
+/** `__json` as C++ reads it (nlohmann): a JSON object, with nlohmann's errors otherwise. */
 function parseJsonEnv(text: string): StructuredAttrs {
+  try {
+    parseJsonText(text, CHECK_ONLY)
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw new EvalError(`cannot process __json attribute: ${e.message}`)
+    throw e
+  }
   let v: unknown
   try { v = JSON.parse(text) } catch { v = undefined }
   if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) {

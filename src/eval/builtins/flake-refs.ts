@@ -99,7 +99,7 @@ export function parseFlakeRef(ref: string): RefAttrs {
       const inner = plus < 0 ? scheme : scheme.slice(plus + 1)
       const url = `${inner}:${rest}`
       let type: string
-      if (kind === 'git') type = 'git'
+      if (kind === 'git' || kind === 'hg') type = kind
       else if (kind === 'tarball' || kind === 'file') type = kind
       else if (kind === undefined && ['http', 'https', 'file'].includes(inner)) type = ARCHIVE.test(rest) ? 'tarball' : 'file'
       else throw new EvalError(`input '${ref}' is unsupported`)
@@ -121,10 +121,15 @@ const ALLOWED: Record<string, readonly string[]> = {
   git: ['type', 'url', 'ref', 'rev', 'shallow', 'submodules', 'lfs', 'exportIgnore', 'lastModified', 'revCount', 'narHash', 'allRefs', 'name', 'dirtyRev', 'dirtyShortRev', 'verifyCommit', 'keytype', 'publicKey', 'publicKeys'],
   tarball: ['type', 'url', 'narHash', 'name', 'unpack', 'rev', 'revCount', 'lastModified'],
   file: ['type', 'url', 'narHash', 'name', 'unpack', 'rev', 'revCount', 'lastModified'],
+  hg: ['type', 'url', 'ref', 'rev', 'revCount', 'narHash', 'name'],
 }
 const REQUIRED: Record<string, readonly string[]> = {
-  indirect: ['id'], github: ['owner', 'repo'], gitlab: ['owner', 'repo'], sourcehut: ['owner', 'repo'], path: ['path'], git: ['url'], tarball: ['url'], file: ['url'],
+  indirect: ['id'], github: ['owner', 'repo'], gitlab: ['owner', 'repo'], sourcehut: ['owner', 'repo'], path: ['path'], git: ['url'], tarball: ['url'], file: ['url'], hg: ['url'],
 }
+/** Schemes that are part of the `flakes` feature (C++ `InputScheme::experimentalFeature`). */
+const FLAKES_ONLY = new Set(['indirect', 'github', 'gitlab', 'sourcehut', 'path'])
+/** Git attributes of the `verified-fetches` feature (commit signature checks). */
+const VERIFIED = ['verifyCommit', 'keytype', 'publicKey', 'publicKeys']
 
 function jsonOf(a: RefAttrs): string {
   const o: Record<string, unknown> = {}
@@ -136,11 +141,11 @@ function jsonOf(a: RefAttrs): string {
 function checkAttrs(st: EvalState, a: RefAttrs): void {
   if (!a.has('type')) throw new EvalError("'type' attribute to specify input scheme is required but not provided")
   const type = str(a, 'type')!
-  // the indirect scheme (flake registries) is part of the `flakes` feature
-  if (type === 'indirect') requireFeature(st, 'flakes')
   const allowed = ALLOWED[type]
   if (allowed === undefined) throw new EvalError(`cannot show unsupported input '${jsonOf(a)}'`)
+  if (FLAKES_ONLY.has(type)) requireFeature(st, 'flakes')
   for (const k of a.keys()) if (k !== 'dir' && !allowed.includes(k)) throw new EvalError(`input attribute '${k}' not supported by scheme '${type}'`)
+  if (type === 'git' && VERIFIED.some(k => a.has(k))) requireFeature(st, 'verified-fetches')
   for (const k of REQUIRED[type]!) if (!a.has(k)) throw new EvalError(`input attribute '${k}' is missing`)
 }
 
@@ -148,13 +153,9 @@ function queryEncode(s: string): string {
   return encodeURIComponent(s).replace(/%2F/g, '/').replace(/%3A/g, ':').replace(/%40/g, '@')
 }
 
-function queryOf(a: RefAttrs, skip: readonly string[]): string {
-  const parts: string[] = []
-  for (const k of [...a.keys()].sort()) {
-    if (skip.includes(k)) continue
-    const v = a.get(k)!
-    parts.push(`${queryEncode(k)}=${typeof v === 'boolean' ? (v ? '1' : '0') : queryEncode(String(v))}`)
-  }
+/** `?k=v&…` of the given parameters, sorted by name (C++ keeps a URL's query in a std::map). */
+function queryOf(q: Map<string, string>): string {
+  const parts = [...q.keys()].sort().map(k => `${queryEncode(k)}=${queryEncode(q.get(k)!)}`)
   return parts.length > 0 ? `?${parts.join('&')}` : ''
 }
 
@@ -163,28 +164,69 @@ function str(a: RefAttrs, k: string): string | undefined {
   return typeof v === 'string' ? v : undefined
 }
 
-/** C++ `FlakeRef::fromAttrs(…).to_string()`. */
+/** The query of `a`'s attributes named in `keys` that it has, as they are written in a URL. */
+function pick(a: RefAttrs, keys: readonly string[]): Map<string, string> {
+  const q = new Map<string, string>()
+  for (const k of keys) {
+    const v = a.get(k)
+    if (v !== undefined) q.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v))
+  }
+  return q
+}
+
+/** A git input's signing keys in URL form (C++ `getPublicKeys`, then one key as two parameters). */
+function publicKeysQuery(a: RefAttrs, q: Map<string, string>): void {
+  const keys: Array<{ key: string; type: string }> = []
+  const list = str(a, 'publicKeys')
+  if (list !== undefined) {
+    const parsed: unknown = JSON.parse(list)
+    if (Array.isArray(parsed)) {
+      for (const k of parsed as Array<{ key?: unknown; type?: unknown }>) keys.push({ key: String(k.key), type: typeof k.type === 'string' ? k.type : 'ssh-ed25519' })
+    }
+  }
+  const one = str(a, 'publicKey')
+  if (one !== undefined) keys.push({ key: one, type: str(a, 'keytype') ?? 'ssh-ed25519' })
+  if (keys.length === 1) { q.set('keytype', keys[0]!.type); q.set('publicKey', keys[0]!.key) }
+  // nlohmann's compact dump, object keys sorted
+  else if (keys.length > 1) q.set('publicKeys', JSON.stringify(keys.map(k => ({ key: k.key, type: k.type }))))
+}
+
+/**
+ * C++ `FlakeRef::fromAttrs(…).to_string()`: each scheme's `toURL` writes only some attributes
+ * (a git URL has no `narHash`, a tarball's no `rev`, a Boolean only when true); the flake's
+ * `dir` is added to any.
+ */
 export function flakeRefToString(st: EvalState, a: RefAttrs): string {
   checkAttrs(st, a)
   const type = str(a, 'type')!
+  const q = pick(a, ['dir'])
+  const flag = (k: string): void => { if (a.get(k) === true) q.set(k, '1') }
   switch (type) {
     case 'indirect': {
-      const id = str(a, 'id') ?? ''
       const ref = str(a, 'ref')
       const rev = str(a, 'rev')
-      return `flake:${id}${ref !== undefined ? `/${ref}` : ''}${rev !== undefined ? `/${rev}` : ''}${queryOf(a, ['type', 'id', 'ref', 'rev'])}`
+      return `flake:${str(a, 'id') ?? ''}${ref !== undefined ? `/${encodeURIComponent(ref)}` : ''}${rev !== undefined ? `/${rev}` : ''}${queryOf(q)}`
     }
     case 'github': case 'gitlab': case 'sourcehut': {
       const rr = str(a, 'ref') ?? str(a, 'rev')
-      const skip = ['type', 'owner', 'repo', str(a, 'ref') !== undefined ? 'ref' : 'rev']
-      return `${type}:${str(a, 'owner') ?? ''}/${str(a, 'repo') ?? ''}${rr !== undefined ? `/${rr}` : ''}${queryOf(a, skip)}`
+      for (const [k, v] of pick(a, ['host', 'narHash'])) q.set(k, v)
+      if (str(a, 'ref') !== undefined && str(a, 'rev') !== undefined) q.set('rev', str(a, 'rev')!)
+      return `${type}:${str(a, 'owner') ?? ''}/${str(a, 'repo') ?? ''}${rr !== undefined ? `/${rr}` : ''}${queryOf(q)}`
     }
     case 'path':
-      return `path:${str(a, 'path') ?? ''}${queryOf(a, ['type', 'path'])}`
+      for (const [k, v] of pick(a, [...a.keys()].filter(k => k !== 'type' && k !== 'path'))) q.set(k, v)
+      return `path:${str(a, 'path') ?? ''}${queryOf(q)}`
     case 'git':
-      return `git+${str(a, 'url') ?? ''}${queryOf(a, ['type', 'url'])}`
+      for (const [k, v] of pick(a, ['rev', 'ref'])) q.set(k, v)
+      for (const k of ['shallow', 'lfs', 'submodules', 'exportIgnore', 'verifyCommit']) flag(k)
+      publicKeysQuery(a, q)
+      return `git+${str(a, 'url') ?? ''}${queryOf(q)}`
+    case 'hg':
+      for (const [k, v] of pick(a, ['rev', 'ref'])) q.set(k, v)
+      return `hg+${str(a, 'url') ?? ''}${queryOf(q)}`
     case 'tarball': case 'file':
-      return `${str(a, 'url') ?? ''}${queryOf(a, ['type', 'url'])}`
+      for (const [k, v] of pick(a, ['narHash'])) q.set(k, v)
+      return `${str(a, 'url') ?? ''}${queryOf(q)}`
     default:
       throw new EvalError(`cannot show unsupported input '${JSON.stringify(Object.fromEntries([...a].map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])))}'`)
   }
@@ -229,7 +271,8 @@ export const flakeRefBuiltins: BuiltinGroup = {
     },
     {
       name: '__getFlake', arity: 1, args: ['args'],
-      impl: (st: EvalState, _args: Value[], _pos: PosIdx) => {
+      impl: (st: EvalState, args: Value[], pos: PosIdx) => {
+        st.forceStringNoCtx(args[0]!, pos, 'while evaluating the argument passed to builtins.getFlake')
         requireFeature(st, 'flakes')
         throw new EvalError('builtins.getFlake is not supported by this evaluator yet')
       },

@@ -3,7 +3,7 @@
  * tables become sets, integers int64, dates/times `{ _type = "timestamp"; value = …; }` with
  * the `parse-toml-timestamps` feature (an error otherwise), errors `while parsing TOML: …`.
  */
-import { EvalError } from '../errors.js'
+import { EvalError, hintArg } from '../errors.js'
 import { fromToml, FromTomlError, type FromTomlValue } from '../toml/index.js'
 import { Attrs, intFromBig, NixFloat, type Value } from '../value.js'
 import type { BuiltinGroup } from './registry.js'
@@ -26,7 +26,10 @@ export const tomlBuiltins: BuiltinGroup = {
       try {
         return toValue(fromToml(s, { timestamps: st.settings.experimentalFeatures.has('parse-toml-timestamps') }))
       } catch (e) {
-        if (e instanceof FromTomlError) throw new EvalError(e.message, pos)
+        // C++: `error<EvalError>("while parsing TOML: %s", e.what())`: HintFmt colours its
+        // argument, and the colour's closing code keeps the report's final newline from being
+        // chomped: printed without colours, the error ends with a blank, indented line.
+        if (e instanceof FromTomlError) throw new EvalError(`while parsing TOML: ${hintArg(e.detail)}`, pos)
         throw e
       }
     },

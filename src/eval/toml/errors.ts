@@ -7,7 +7,8 @@ import { NixError } from '../../errors.js'
  * contains newlines and some trailing blanks: C++ Nix prints each line without trailing blanks.
  */
 export class FromTomlError extends NixError {
-  constructor(message: string) {
-    super('ERR_FROM_TOML', `while parsing TOML: ${message}`)
+  /** `detail`: what toml11 (or C++ Nix's conversion) says, without the prefix. */
+  constructor(readonly detail: string) {
+    super('ERR_FROM_TOML', `while parsing TOML: ${detail}`)
   }
 }
