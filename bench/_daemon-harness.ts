@@ -8,8 +8,12 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path'
 import { WorkerClient } from '../src/worker-protocol/index.js'
 
-/** Both daemons' nix.conf. tsnix adds `fsync-store-paths = false`: Nix 2.8 never fsyncs store paths. */
+/**
+ * Both daemons' nix.conf. tsnix adds `fsync-store-paths = false`: Nix 2.8 never fsyncs store paths
+ * (TSNIX_BENCH_DAEMON_FSYNC=1 leaves tsnix's default, on, to see what durability costs per op).
+ */
 const CONF = 'build-users-group =\nsandbox = false\nsubstituters =\nfsync-metadata = false\n'
+const TSNIX_CONF = process.env['TSNIX_BENCH_DAEMON_FSYNC'] === '1' ? '' : 'fsync-store-paths = false\n'
 
 /** This process's environment without NIX_* variables, plus `extra`. */
 export function benchEnv(extra: Record<string, string>): Record<string, string> {
@@ -35,7 +39,7 @@ export async function startDaemon(which: 'cpp' | { main: string; nodeArgs?: read
   const socket = join(dir, 'daemon.sock')
   const conf = join(dir, 'conf')
   mkdirSync(conf, { recursive: true })
-  writeFileSync(join(conf, 'nix.conf'), CONF + (which === 'cpp' ? '' : 'fsync-store-paths = false\n'))
+  writeFileSync(join(conf, 'nix.conf'), CONF + (which === 'cpp' ? '' : TSNIX_CONF))
   const log = openSync(join(dir, 'daemon.log'), 'a')
   const child = which === 'cpp'
     ? spawn('nix-daemon', ['--store', `local?root=${root}`], { env: benchEnv({ NIX_CONF_DIR: conf, NIX_DAEMON_SOCKET_PATH: socket }), stdio: ['ignore', log, log] })

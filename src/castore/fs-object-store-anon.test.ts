@@ -76,6 +76,38 @@ describe('castore: objects written as unnamed files (putObjectAnon)', () => {
     assert.deepEqual(readdirSync(join(dir, 'tmp')), [])
   })
 
+  it('putObjectsAnonAsync stores a batch in one task, each object answered as by putObjectAnon', async () => {
+    const a = nativeAddon()!
+    if (!a.putObjectsAnonAsync) return // an addon without it: FsObjectStore falls back to single puts
+    const { ENOENT } = osConstants.errno
+    const targets = [join(dir, 'ab', 'one'), join(dir, 'ef', 'two'), join(dir, 'ab', 'one'), join(dir, 'no', 'cd', 'x'), join(dir, 'ab', 'three')]
+    const datas = ['1', 'second', 'again', 'x', 'the third'].map(t => Buffer.from(`..${t}`).subarray(2))
+    const results = new Int32Array(targets.length)
+    assert.equal(await a.putObjectsAnonAsync(join(dir, 'tmp'), targets, datas, true, 1, results), 0)
+    // stored; its directory made; kept (the first write of the name wins); not storable; stored after a failure
+    assert.deepEqual([...results], [0, -1, -2, ENOENT, 0])
+    assert.deepEqual([join(dir, 'ab', 'one'), join(dir, 'ef', 'two'), join(dir, 'ab', 'three')].map(p => readFileSync(p, 'latin1')), ['1', 'second', 'the third'])
+    assert.equal(statSync(join(dir, 'ef', 'two')).mtimeMs, 1000)
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), [])
+    assert.equal(await a.putObjectsAnonAsync(join(dir, 'tmp'), [], [], false, 1, new Int32Array(0)), 0)
+    assert.throws(() => a.putObjectsAnonAsync!(join(dir, 'tmp'), targets, datas.slice(1), false, 1, results), TypeError)
+    assert.throws(() => a.putObjectsAnonAsync!(join(dir, 'tmp'), targets, datas, false, 1, new Int32Array(2)), TypeError)
+    assert.throws(() => a.putObjectsAnonAsync!(join(dir, 'tmp'), ['x', ''], ['a', 'b'].map(t => Buffer.from(t)), false, 1, new Int32Array(2)), TypeError)
+  })
+
+  it('FsObjectStore blob puts made together are all stored (batched), each answering its own put', async () => {
+    const store = await FsObjectStore.open(join(dir, 'store'), { objectMtime: 1 })
+    const svc = await FsBlobService.open(store)
+    const texts = Array.from({ length: 21 }, (_, i) => `blob ${i % 19}`) // 19 distinct, two repeated
+    const digests = await Promise.all(texts.map(t => svc.put(new TextEncoder().encode(t))))
+    digests.forEach((d, i) => {
+      assert.equal(d.hex, B3Digest.adopt(blake3(new TextEncoder().encode(texts[i]!))).hex)
+      assert.equal(readFileSync(store.path('blob', d), 'utf8'), texts[i])
+    })
+    await store.sync()
+    assert.deepEqual(readdirSync(join(dir, 'store', 'tmp')), [])
+  })
+
   it('answers the errno and leaves nothing when it cannot store', () => {
     const a = nativeAddon()!
     const { ENOENT } = osConstants.errno

@@ -86,6 +86,25 @@ type ObjectCalls = NativeCalls<'putObject' | 'putObjectAsync' | 'touchObject'>
 let objectCalls: ObjectCalls | null | undefined
 type AnonCalls = NativeCalls<'putObjectAnon' | 'putObjectAnonAsync'>
 let anonCalls: AnonCalls | null | undefined
+type BatchCalls = NativeCalls<'putObjectsAnonAsync'>
+let batchCalls: BatchCalls | null | undefined
+
+/** The addon's batched unnamed-object writes, when built (off with TSNIX_CASTORE_ANON=0, as the single ones). */
+function batchNative(): BatchCalls | null {
+  if (batchCalls === undefined) batchCalls = nativeCalls('TSNIX_CASTORE_ANON', 'putObjectsAnonAsync')
+  return batchCalls
+}
+
+/**
+ * Blob puts gathered into one thread-pool task (while fsync is on: without it small blobs go by
+ * synchronous calls). On a busy machine a round trip to the pool costs tens of µs of wake-ups,
+ * more than the small write it carries; a batch is what one turn of the event loop put (an
+ * import's decoder stores many paths' files in one turn), up to PUT_BATCH objects a task so
+ * that the pool's threads still share a big batch's fdatasyncs.
+ */
+const PUT_BATCH = 8
+/** A queued put's answer when its batch was refused: an errno that is no "no O_TMPFILE" (EIO). */
+const BATCH_REFUSED = 5
 
 /**
  * The native addon's unnamed-file object write (O_TMPFILE + linkat: one directory entry made
@@ -130,6 +149,7 @@ export class FsObjectStore implements ObjectStore {
   private constructor(readonly root: string, readonly compression: Compression, private readonly fsync: boolean, native: boolean, private readonly objectMtime: number) {
     this.native = native ? castoreNative() : null
     this.anon = this.native !== null ? anonNative() : null
+    this.batch = this.anon !== null ? batchNative() : null
     this.tmpDir = join(root, 'tmp')
     this.nsPrefix = { blob: join(root, NS_DIR.blob) + '/', index: join(root, NS_DIR.index) + '/', dir: join(root, NS_DIR.dir) + '/' }
   }
@@ -219,8 +239,8 @@ export class FsObjectStore implements ObjectStore {
       const target = this.path(ns, d)
       const one = data instanceof Uint8Array ? data : data.length === 1 ? data[0]! : undefined
       if (this.anon !== null && one !== undefined && !this.compressed(ns)) {
-        // as in putSync: no look-up first, one thread-pool task
-        const r = await this.anon.putObjectAnonAsync(this.tmpDir, target, one, this.fsync, ns === 'blob' ? this.objectMtime : -1)
+        // as in putSync: no look-up first, one thread-pool task (shared with other blobs where it can be)
+        const r = await (ns === 'blob' && this.batch !== null ? this.queueBlob(target, one) : this.anon.putObjectAnonAsync(this.tmpDir, target, one, this.fsync, ns === 'blob' ? this.objectMtime : -1))
         if (r === -2) return
         if (r <= 0) { this.placedNatively(target, r); return }
         if (NO_TMPFILE.has(r)) this.anon = null
@@ -242,6 +262,38 @@ export class FsObjectStore implements ObjectStore {
       await fh.close()
       await this.place(tmp, target)
     })
+  }
+
+  private readonly batch: BatchCalls | null
+  private queued: { targets: string[]; datas: Uint8Array[]; answers: Array<(r: number) => void> } | undefined
+
+  /** putObjectAnon's answer for a blob, written in a batch with the others queued this turn. */
+  private queueBlob(target: string, data: Uint8Array): Promise<number> {
+    let q = this.queued
+    if (q === undefined) {
+      q = this.queued = { targets: [], datas: [], answers: [] }
+      setImmediate(() => { if (this.queued === q) this.sendBlobs() })
+    }
+    const batch = q
+    const p = new Promise<number>(resolve => { batch.answers.push(resolve) })
+    q.targets.push(target)
+    q.datas.push(data)
+    if (q.targets.length >= PUT_BATCH) this.sendBlobs()
+    return p
+  }
+
+  private sendBlobs(): void {
+    const q = this.queued!
+    this.queued = undefined
+    const results = new Int32Array(q.targets.length)
+    let sent: Promise<number>
+    try { sent = this.batch!.putObjectsAnonAsync(this.tmpDir, q.targets, q.datas, this.fsync, this.objectMtime, results) } catch (e) { sent = Promise.reject(e) }
+    // A batch refused as a whole (a path too long, say) stored nothing: each put then goes its
+    // usual way, which meets the problem again and reports it as node:fs words it.
+    sent.then(
+      () => { for (let i = 0; i < results.length; i++) q.answers[i]!(results[i]!) },
+      () => { for (const answer of q.answers) answer(BATCH_REFUSED) },
+    )
   }
 
   putSync(ns: Namespace, d: B3Digest, data: Uint8Array): boolean {

@@ -69,6 +69,11 @@ export interface NativeAddon {
   putObjectAnon?(dir: string, target: string, data: Uint8Array, fsync: boolean, mtime: number): number
   /** `putObjectAnon` as one thread-pool task (`data` must not change until it settles). */
   putObjectAnonAsync?(dir: string, target: string, data: Uint8Array, fsync: boolean, mtime: number): Promise<number>
+  /**
+   * `putObjectAnon` for each of `targets`/`datas` in order, as one thread-pool task; `results[i]`
+   * gets object i's answer (one failing does not stop the rest). Nothing may change until it settles.
+   */
+  putObjectsAnonAsync?(dir: string, targets: readonly string[], datas: readonly Uint8Array[], fsync: boolean, mtime: number, results: Int32Array): Promise<number>
   /** atime to now, mtime kept (ctime refreshed): 1 done, 0 no such file, -errno otherwise. Optional. */
   touchObject?(path: string): number
   /** open + fsync + close each directory in order, one thread-pool task: 0 or the first errno. Optional. */

@@ -94,7 +94,7 @@ const MATERIALISE_CONCURRENCY = 8
 /** Single-file paths up to this size are exported with one native read each (exportPaths). */
 const SMALL_EXPORT_FILE = 64 * 1024
 /** Paths (or NAR bytes) an import commits at once. */
-const IMPORT_BATCH = 32
+const IMPORT_BATCH = 128
 const IMPORT_BATCH_BYTES = 64 * 1024 * 1024
 
 export class LocalStore implements Store {
