@@ -139,7 +139,9 @@ async function bundle(b) {
   writeFileSync(manifest, `${JSON.stringify({ inputs })}\n`)
 
   const warm = b.warm(tmp)
-  const r = spawnSync(process.execPath, [mainJs, ...warm.args], {
+  // Through the launcher (main.js as a shell script), so that node runs with the V8 flags the
+  // command gets: V8 rejects a code cache made under other flags (e.g. --stack-size).
+  const r = spawnSync('/bin/sh', [mainJs, ...warm.args], {
     env: { ...process.env, ...warm.env, [b.envVar]: 'write-cache' },
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',

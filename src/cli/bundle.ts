@@ -9,7 +9,9 @@
  * A bundle is used only if it is fresh: every input listed in <name>-bundle.json still has the
  * size and mtime it had when bundled (a `tsc` run without re-bundling falls back to the
  * modules). Its environment variable (TSNIX_EVAL_BUNDLE, TSNIX_NAR_BUNDLE) set to `0` disables
- * it; set to `write-cache` (the build) the run writes the code cache at exit.
+ * it; set to `write-cache` (the build) the run writes the code cache at exit; set to `check`,
+ * a run says on stderr when V8 rejected the code cache (it does when the process's V8 flags
+ * differ from the build's warm-up run: tools/bundle-cli.mjs warms up through the launcher).
  */
 import { createRequire } from 'node:module'
 
@@ -50,6 +52,7 @@ export function loadBundle<T extends object>(name: string, envVar: string): T | 
     filename: file,
     ...(cachedData ? { cachedData } : {}),
   })
+  if (mode === 'check' && script.cachedDataRejected !== false) process.stderr.write(`tsnix: the code cache of ${name}-bundle.cjs was not used\n`)
   const fn = script.runInThisContext() as (e: object, r: NodeJS.Require, m: { exports: object }, f: string, d: string) => void
   const module = { exports: {} }
   fn.call(module.exports, module.exports, createRequire(file), module, file, cliDir)

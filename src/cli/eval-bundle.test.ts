@@ -77,6 +77,11 @@ describe('tsnix launcher: the evaluation stack', function () {
     assert.match(plain[2], /stack overflow/)
   })
 
+  it("starts with the bundle's code cache (the launcher's V8 flags are the warm-up's)", () => {
+    assert.deepEqual(run(mainJs, ['instantiate', '--eval', '-E', '1'], { TSNIX_EVAL_BUNDLE: 'check' }), [0, '1\n', ''])
+    assert.deepEqual(run(mainJs, ['hash', 'convert', '--hash-algo', 'sha256', '--to', 'base16', 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='], { TSNIX_NAR_BUNDLE: 'check' })[2], '')
+  })
+
   it('falls back to the Worker when the stack limit cannot be raised', () => {
     const quoted = [mainJs, ...deep].map(a => `'${a}'`).join(' ')
     assert.deepEqual(run('/bin/sh', ['-c', `ulimit -Hs 8192 && exec ${quoted}`], {}), [0, '9000\n', ''])
