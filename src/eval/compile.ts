@@ -203,17 +203,17 @@ export class Compiler {
     }
   }
 
-  /** Attribute name of a path element: static, or evaluated (`${e}`) to a string without context (C++ getName). */
+  /**
+   * Attribute name of a path element: static, or evaluated (`${e}`) to a string without context
+   * (C++ getName, which also makes it a symbol: the callers intern a name they do not find, as a
+   * name found in a set already is one — looking every name up again cost 10% of listToAttrs-1e5).
+   */
   private attrNameCode(a: AttrName): ((env: Env) => string) {
     if (a.name !== undefined) { const n = a.name; return () => n }
     const st = this.st
     const c = this.compile(a.expr)
     const pos = exprPos(a.expr)
-    return env => {
-      const name = st.forceStringNoCtx(c(env), pos, 'while evaluating an attribute name')
-      st.symbols.intern(name)
-      return name
-    }
+    return env => st.forceStringNoCtx(c(env), pos, 'while evaluating an attribute name')
   }
 
   /** C++ showAttrPath(state, env, path): names evaluated again; failing ones shown as `"${expr}"`. */
@@ -281,13 +281,13 @@ export class Compiler {
           if (defCode) {
             cur = st.force(cur, pos)
             const j = cur instanceof Attrs ? cur.get(name) : undefined
-            if (j === undefined) return defCode(env)
+            if (j === undefined) { st.symbols.intern(name); return defCode(env) }
             pos2 = (cur as Attrs).posOf(name)
             cur = j
           } else {
             const attrs = st.forceAttrs(cur, pos, 'while selecting an attribute')
             const j = attrs.get(name)
-            if (j === undefined) throw st.missingAttr(attrs, name, pos)
+            if (j === undefined) { st.symbols.intern(name); throw st.missingAttr(attrs, name, pos) }
             pos2 = attrs.posOf(name)
             cur = j
           }
@@ -308,9 +308,8 @@ export class Compiler {
       for (const nm of names) {
         v = st.force(v)
         const name = nm(env)
-        if (!(v instanceof Attrs)) return false
-        const j = v.get(name)
-        if (j === undefined) return false
+        const j = v instanceof Attrs ? v.get(name) : undefined
+        if (j === undefined) { st.symbols.intern(name); return false }
         v = j
       }
       return true
