@@ -1351,6 +1351,54 @@ static napi_value put_objects_anon_async(napi_env env, napi_callback_info info) 
 
 /* ---- end of the batched castore object writes ---------------------------------------------- */
 
+/* ---- a read-only shared mapping of a file's start (the SQLite WAL-index probe) -------------
+ *   mapShared(path, length) -> ArrayBuffer
+ *     The first `length` bytes (at most one page) of `path`, mapped MAP_SHARED read-only: reading
+ *     them is a memory load instead of a pread system call. The file must stay at least that long
+ *     while the buffer lives (the mapping is released with it); an error is thrown when it is
+ *     shorter now or cannot be mapped.
+ */
+#include <sys/mman.h>
+
+static void unmap_shared(napi_env env, void *data, void *hint) {
+  (void)env;
+  munmap(data, (size_t)(uintptr_t)hint);
+}
+
+static napi_value map_shared(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char path[PATH_MAX];
+  uint32_t length = 0;
+  long page = sysconf(_SC_PAGESIZE);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || !get_path(env, argv[0], path) ||
+      napi_get_value_uint32(env, argv[1], &length) != napi_ok || length == 0 || (long)length > page) {
+    napi_throw_type_error(env, NULL, "mapShared(path, length): a path and a length of 1 to one page expected");
+    return NULL;
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) { napi_throw_error(env, NULL, strerror(errno)); return NULL; }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size < (off_t)length) {
+    close(fd);
+    napi_throw_error(env, NULL, "mapShared: the file is shorter than the length asked for");
+    return NULL;
+  }
+  void *m = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd, 0);
+  int err = errno;
+  close(fd);
+  if (m == MAP_FAILED) { napi_throw_error(env, NULL, strerror(err)); return NULL; }
+  napi_value ab;
+  if (napi_create_external_arraybuffer(env, m, length, unmap_shared, (void *)(uintptr_t)page, &ab) != napi_ok) {
+    munmap(m, (size_t)page);
+    napi_throw_error(env, NULL, "mapShared: could not make the buffer");
+    return NULL;
+  }
+  return ab;
+}
+
+/* ---- end of the shared mapping ------------------------------------------------------------- */
+
 static napi_value init(napi_env env, napi_value exports) {
   static const struct { const char *name; napi_callback fn; } calls[] = {
     { "peercred", get_peercred }, { "flock", do_flock }, { "sendfile", do_sendfile },
@@ -1360,7 +1408,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "sha256New", sha256_new }, { "sha256UpdateAsync", sha256_update_async }, { "sha256Final", sha256_final },
     { "narWalkOpen", narwalk_open }, { "narWalkFill", narwalk_fill }, { "narWalkWait", narwalk_wait }, { "narWalkClose", narwalk_close },
     { "putObjectAnon", put_object_anon_call }, { "putObjectAnonAsync", put_object_anon_async },
-    { "putObjectsAnonAsync", put_objects_anon_async },
+    { "putObjectsAnonAsync", put_objects_anon_async }, { "mapShared", map_shared },
   };
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
     if (strncmp(calls[i].name, "sha256", 6) == 0 && !have_openssl()) continue;

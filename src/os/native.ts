@@ -74,6 +74,8 @@ export interface NativeAddon {
    * gets object i's answer (one failing does not stop the rest). Nothing may change until it settles.
    */
   putObjectsAnonAsync?(dir: string, targets: readonly string[], datas: readonly Uint8Array[], fsync: boolean, mtime: number, results: Int32Array): Promise<number>
+  /** The first `length` bytes (≤ one page) of `path`, mapped shared and read-only (a WAL-index probe). */
+  mapShared?(path: string, length: number): ArrayBuffer
   /** atime to now, mtime kept (ctime refreshed): 1 done, 0 no such file, -errno otherwise. Optional. */
   touchObject?(path: string): number
   /** open + fsync + close each directory in order, one thread-pool task: 0 or the first errno. Optional. */

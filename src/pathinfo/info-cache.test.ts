@@ -19,8 +19,14 @@ describe('pathinfo: path-info cache', () => {
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tsnix-info-cache-')) })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('sees its own writes and other connections’ commits, for positive and negative answers', async () => {
-    const s = await openSqlitePathInfoService({ stateDir: dir, storeDir })
+  // The WAL-index probe reads through a shared mapping (native addon) or with pread (TSNIX_SHM_MAP=0).
+  for (const probe of ['mapped', 'pread']) it(`sees its own writes and other connections’ commits, for positive and negative answers (${probe} probe)`, async () => {
+    const saved = process.env['TSNIX_SHM_MAP']
+    if (probe === 'pread') process.env['TSNIX_SHM_MAP'] = '0'
+    const s = await openSqlitePathInfoService({ stateDir: dir, storeDir }).finally(() => {
+      if (saved === undefined) delete process.env['TSNIX_SHM_MAP']
+      else process.env['TSNIX_SHM_MAP'] = saved
+    })
     const other = new Database(join(dir, 'db', 'db.sqlite'))
     try {
       const p = sp('cached'), q = sp('absent')

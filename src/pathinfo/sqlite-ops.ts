@@ -13,6 +13,7 @@ import { closeSync, openSync, readSync } from 'node:fs'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Knex } from 'knex'
 import { InvalidPathError } from '../store-path/index.js'
+import { nativeCalls } from '../os/native.js'
 import type { HotOps, RawPathInfo } from './hot-ops.js'
 import type { PlannedPath } from './register-plan.js'
 import type { ValidPathRow } from './row.js'
@@ -135,24 +136,41 @@ const WAL_INDEX_HDR = 48
 /**
  * Notices commits to a WAL-mode database by reading the WAL-index header at the start of the
  * `-shm` file: SQLite rewrites it on every commit (`iChange`, `mxFrame`, checksums) and on every
- * WAL restart (salts), writing this first copy last. One pread, where `PRAGMA data_version` costs
- * a read transaction (two fcntl locks and an fstat). A torn read only reads as a change.
+ * WAL restart (salts), writing this first copy last. Read through a shared mapping of the file
+ * when the native addon has one (a memory load; SQLite maps the file the same way), else with
+ * one pread — either way cheaper than `PRAGMA data_version`, a read transaction (two fcntl locks
+ * and an fstat). A torn read only reads as a change. The mapping is safe while our connection
+ * is open: SQLite truncates `-shm` only when its first connection opens it.
  */
 class WalIndexProbe {
   private readonly fd: number
+  private mapped: Buffer | undefined
   private readonly last = Buffer.alloc(WAL_INDEX_HDR)
   private readonly now = Buffer.alloc(WAL_INDEX_HDR)
   private version = 0
   constructor(shmPath: string) {
-    this.fd = openSync(shmPath, 'r')
-    readSync(this.fd, this.last, 0, WAL_INDEX_HDR, 0)
+    const map = nativeCalls('TSNIX_SHM_MAP', 'mapShared')
+    if (map !== null) {
+      try { this.mapped = Buffer.from(map.mapShared(shmPath, WAL_INDEX_HDR)) } catch { this.mapped = undefined }
+    }
+    this.fd = this.mapped === undefined ? openSync(shmPath, 'r') : -1
+    this.current()?.copy(this.last)
+  }
+  /** The header now, or undefined when it could not be read whole (which counts as a change). */
+  private current(): Buffer | undefined {
+    if (this.mapped !== undefined) return this.mapped
+    return readSync(this.fd, this.now, 0, WAL_INDEX_HDR, 0) === WAL_INDEX_HDR ? this.now : undefined
   }
   read(): number {
-    const n = readSync(this.fd, this.now, 0, WAL_INDEX_HDR, 0)
-    if (n !== WAL_INDEX_HDR || !this.now.equals(this.last)) { this.now.copy(this.last); this.version++ }
+    const now = this.current()
+    if (now === undefined || !now.equals(this.last)) { now?.copy(this.last); this.version++ }
     return this.version
   }
-  close(): void { closeSync(this.fd) }
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd)
+    // not read again: the mapping goes with the buffer
+    this.mapped = undefined
+  }
 }
 
 export class SqliteOps implements HotOps {
