@@ -394,7 +394,7 @@ export function markForcedThunk(t: Thunk, epoch: number): boolean {
   const m = t as unknown as { env: unknown }
   const e = m.env
   if (e === epoch || e === -epoch) return true
-  m.env = e === OWNS_LIST || (typeof e === 'number' && e < 0) ? -epoch : epoch
+  m.env = ownsList(t) ? -epoch : epoch
   return false
 }
 
