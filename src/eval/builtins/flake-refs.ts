@@ -18,7 +18,6 @@ type RefAttrs = Map<string, RefAttr>
 
 const REV = /^[0-9a-f]{40}$/
 const INDIRECT = /^([a-zA-Z][a-zA-Z0-9_-]*)(?:\/([a-zA-Z0-9_.+\-][a-zA-Z0-9_.+/\-]*?))?(?:\/([0-9a-f]{40}))?$/
-const ARCHIVE = /\.(zip|tar|tgz|tar\.gz|tar\.xz|tar\.bz2|tar\.zst)$/
 /** Query parameters that are Booleans or integers in input attributes. */
 const BOOL_PARAMS = new Set(['shallow', 'submodules', 'lfs', 'exportIgnore', 'allRefs', 'verifyCommit'])
 const INT_PARAMS = new Set(['revCount', 'lastModified'])
@@ -101,7 +100,9 @@ export function parseFlakeRef(ref: string): RefAttrs {
       let type: string
       if (kind === 'git' || kind === 'hg') type = kind
       else if (kind === 'tarball' || kind === 'file') type = kind
-      else if (kind === undefined && ['http', 'https', 'file'].includes(inner)) type = ARCHIVE.test(rest) ? 'tarball' : 'file'
+      // a flake is a tree: a plain URL is a tarball whatever it ends in (C++ parses flake
+      // references with requireTree; only fetchTree tells archives from files by extension)
+      else if (kind === undefined && ['http', 'https', 'file'].includes(inner)) type = 'tarball'
       else throw new EvalError(`input '${ref}' is unsupported`)
       a.set('type', type)
       a.set('url', url)
