@@ -202,3 +202,35 @@ describe('native addon: SHA-256 on the thread pool (sha256New, sha256UpdateAsync
     assert.throws(() => a.sha256UpdateAsync!(a.sha256New!(), ['x' as never]), TypeError)
   })
 })
+
+describe('native addon: a shared read-only mapping of a file start (mapShared)', () => {
+  let dir: string
+  beforeEach(function () {
+    if (!nativeAddon()?.mapShared) skipBecause(this, 'native addon not built (node native/build.mjs)')
+    dir = mkdtempSync(join(tmpdir(), 'tsnix-native-map-'))
+  })
+  afterEach(() => { if (dir) rmSync(dir, { recursive: true, force: true }) })
+
+  it('shows the file as it is written, without a copy', () => {
+    const f = join(dir, 'shm')
+    writeFileSync(f, Buffer.alloc(4096, 1))
+    const view = new Uint8Array(nativeAddon()!.mapShared!(f, 48))
+    assert.equal(view.length, 48)
+    assert.equal(view[47], 1)
+    // a write through another descriptor (as SQLite's to its -shm) is seen at once
+    const fd = openSync(f, 'r+')
+    try { writeSync(fd, Buffer.from([7, 8]), 0, 2, 46) } finally { closeSync(fd) }
+    assert.deepEqual([...view.subarray(45, 48)], [1, 7, 8])
+  })
+
+  it('refuses a file shorter than asked, a length beyond one page, a missing file and bad arguments', () => {
+    const a = nativeAddon()!
+    const f = join(dir, 'short')
+    writeFileSync(f, Buffer.alloc(10))
+    assert.throws(() => a.mapShared!(f, 48), /shorter/)
+    assert.throws(() => a.mapShared!(f, 1 << 20), TypeError)
+    assert.throws(() => a.mapShared!(join(dir, 'none'), 8), /No such file/)
+    assert.throws(() => a.mapShared!(f, 0), TypeError)
+    assert.throws(() => a.mapShared!(1 as never, 8), TypeError)
+  })
+})
