@@ -331,7 +331,7 @@ function paths(r: Rng): string {
     case 11: return `builtins.path { path = ./tree/a.txt; sha256 = ${r.pick(['""', '"sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="', '"0gs9sglnmwi7cshas45wfpxnwdvb9pr5-wrong"'])}; }`
     case 12: return `builtins.path { path = ./tree/a.txt; ${r.pick(['foo = 1;', 'recursive = "yes";', 'filter = 1;', 'name = 1;'])} }`
     default: return r.pick([
-      '"${./tree/nope}"', '"${./tree/dangling}"', 'builtins.path { name = "x"; }', 'builtins.filterSource 1 ./tree', 'builtins.toFile "x" (toString ./tree)',
+      '"${./tree/nope}"', '"${./tree/dangling}"', 'builtins.path { name = "x"; }', 'builtins.filterSource 1 ./tree', 'builtins.toFile "x" (toString /nonexistent/tree)',
       'builtins.pathExists ./tree/nope', 'builtins.readDir ./tree', 'builtins.readFileType ./tree/link', '"${./tree/a.txt}" == "${./tree/a.txt}"',
       'builtins.unsafeDiscardStringContext "${./tree/a.txt}"', 'builtins.hasContext "${./tree}"', 'builtins.toFile "x" "y" + "/z"',
       'builtins.storePath (builtins.toFile "x" "y")', 'builtins.baseNameOf ./tree/sub', 'builtins.dirOf ./tree/sub',
