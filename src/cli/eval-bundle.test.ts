@@ -63,15 +63,19 @@ describe('tsnix launcher: the evaluation stack', function () {
   before(function () {
     try { accessSync(mainJs, constants.X_OK) } catch { skipBecause(this, 'dist/src/cli/main.js is not executable (the build makes it so)') }
   })
-  const deep = ['instantiate', '--eval', '-E', 'let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 9000']
+  // A 20,000-deep thunk chain: more than plain node's stack and than an 8 MiB one (V8 told it
+  // had 59 MiB there would crash), less than 64 MiB.
+  const deep = ['instantiate', '--eval', '-E',
+    'let fix = f: let x = f x; in x; s = fix (self: builtins.listToAttrs (builtins.genList (i: { name = "a${toString i}"; ' +
+    'value = if i == 0 then 0 else self."a${toString (i - 1)}" + 1; }) 20000)); in s.a19999']
   const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv): [number | null, string, string] => {
     const r = spawnSync(cmd, args, { env: { ...process.env, NIX_REMOTE: 'dummy://', ...env }, encoding: 'latin1' })
     return [r.status, r.stdout, r.stderr]
   }
 
-  it('evaluates 9000 nested calls on the main thread (node alone overflows there)', () => {
+  it('evaluates a 20,000-deep chain on the main thread (node alone overflows there)', () => {
     const env = { TSNIX_EVAL_THREAD: 'main' }
-    assert.deepEqual(run(mainJs, deep, env), [0, '9000\n', ''])
+    assert.deepEqual(run(mainJs, deep, env), [0, '19999\n', ''])
     const plain = run(process.execPath, [mainJs, ...deep], env)
     assert.equal(plain[0], 1)
     assert.match(plain[2], /stack overflow/)
@@ -84,6 +88,6 @@ describe('tsnix launcher: the evaluation stack', function () {
 
   it('falls back to the Worker when the stack limit cannot be raised', () => {
     const quoted = [mainJs, ...deep].map(a => `'${a}'`).join(' ')
-    assert.deepEqual(run('/bin/sh', ['-c', `ulimit -Hs 8192 && exec ${quoted}`], {}), [0, '9000\n', ''])
+    assert.deepEqual(run('/bin/sh', ['-c', `ulimit -Hs 8192 && exec ${quoted}`], {}), [0, '19999\n', ''])
   })
 })

@@ -123,16 +123,11 @@ export class Compiler {
         const v = c(null as unknown as Env)
         return () => v
       }
-      case 'list': {
+      case 'list':
         // C++ ExprList::maybeThunk: `[ ]` is the shared empty list, never a thunk.
         if (e.elems.length === 0) return () => EMPTY_LIST
-        const code = this.compile(e)
-        return env => {
-          const t = new Thunk(code, env)
-          t.value = FRESH_LIST
-          return t
-        }
-      }
+        // A list literal's thunk owns the list it makes (value.ts ownsList).
+        return this.deferred(e, FRESH_LIST)
       case 'var': {
         if (e.fromWith) break
         const code = this.compile(e)
@@ -153,13 +148,22 @@ export class Compiler {
       }
       default: break
     }
-    // Compiled on first force: most of a big file (nixpkgs) is never evaluated.
+    return this.deferred(e, undefined)
+  }
+
+  /** A thunk of `e` compiled on first force: most of a big file (nixpkgs) is never evaluated. */
+  private deferred(e: Expr, initial: unknown): Lazy {
     let code: Code | undefined
     const stub: Code = (env, p, a) => {
       if (code === undefined) code = this.compile(e)
       return code(env, p, a)
     }
-    return env => new Thunk(code ?? stub, env)
+    if (initial === undefined) return env => new Thunk(code ?? stub, env)
+    return env => {
+      const t = new Thunk(code ?? stub, env)
+      t.value = initial
+      return t
+    }
   }
 
   private compileVar(e: ExprVar): Code {

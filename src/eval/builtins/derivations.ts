@@ -130,26 +130,22 @@ function derivationStrict(st: EvalState, args: Value[], pos: PosIdx): Value {
   }
 }
 
-/** Syntax only: nlohmann's `json::parse` errors are those of the parser builtins.fromJSON uses. */
-const CHECK_ONLY: JsonHandler<null> = {
-  string: () => null, integer: () => null, float: () => null, bool: () => null, null: () => null,
-  array: () => null, object: () => null, key: () => undefined,
+/** The JSON type of a document (nlohmann's names), checking its syntax as the fromJSON parser does. */
+const JSON_KIND: JsonHandler<string> = {
+  string: () => 'string', integer: () => 'number', float: () => 'number', bool: () => 'boolean', null: () => 'null',
+  array: () => 'array', object: () => 'object', key: () => undefined,
 }
 
-/** `__json` as C++ reads it (nlohmann): a JSON object, with nlohmann's errors otherwise. */
+/** `__json` as C++ reads it (nlohmann `json::parse`): a JSON object, with nlohmann's errors otherwise. */
 function parseJsonEnv(text: string): StructuredAttrs {
+  let kind: string
   try {
-    parseJsonText(text, CHECK_ONLY)
+    kind = parseJsonText(text, JSON_KIND)
   } catch (e) {
     if (e instanceof JsonSyntaxError) throw new EvalError(`cannot process __json attribute: ${e.message}`)
     throw e
   }
-  let v: unknown
-  try { v = JSON.parse(text) } catch { v = undefined }
-  if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) {
-    const t = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'boolean' : typeof v === 'number' ? 'number' : 'string'
-    throw new EvalError(`cannot process __json attribute: [json.exception.type_error.302] type must be object, but is ${t}`)
-  }
+  if (kind !== 'object') throw new EvalError(`cannot process __json attribute: [json.exception.type_error.302] type must be object, but is ${kind}`)
   try {
     return StructuredAttrs.parse(text)
   } catch (e) {

@@ -165,9 +165,8 @@ function str(a: RefAttrs, k: string): string | undefined {
   return typeof v === 'string' ? v : undefined
 }
 
-/** The query of `a`'s attributes named in `keys` that it has, as they are written in a URL. */
-function pick(a: RefAttrs, keys: readonly string[]): Map<string, string> {
-  const q = new Map<string, string>()
+/** Adds to `q` the attributes of `a` named in `keys` that it has, as they are written in a URL. */
+function pick(a: RefAttrs, keys: readonly string[], q = new Map<string, string>()): Map<string, string> {
   for (const k of keys) {
     const v = a.get(k)
     if (v !== undefined) q.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v))
@@ -210,23 +209,23 @@ export function flakeRefToString(st: EvalState, a: RefAttrs): string {
     }
     case 'github': case 'gitlab': case 'sourcehut': {
       const rr = str(a, 'ref') ?? str(a, 'rev')
-      for (const [k, v] of pick(a, ['host', 'narHash'])) q.set(k, v)
+      pick(a, ['host', 'narHash'], q)
       if (str(a, 'ref') !== undefined && str(a, 'rev') !== undefined) q.set('rev', str(a, 'rev')!)
       return `${type}:${str(a, 'owner') ?? ''}/${str(a, 'repo') ?? ''}${rr !== undefined ? `/${rr}` : ''}${queryOf(q)}`
     }
     case 'path':
-      for (const [k, v] of pick(a, [...a.keys()].filter(k => k !== 'type' && k !== 'path'))) q.set(k, v)
+      pick(a, [...a.keys()].filter(k => k !== 'type' && k !== 'path'), q)
       return `path:${str(a, 'path') ?? ''}${queryOf(q)}`
     case 'git':
-      for (const [k, v] of pick(a, ['rev', 'ref'])) q.set(k, v)
+      pick(a, ['rev', 'ref'], q)
       for (const k of ['shallow', 'lfs', 'submodules', 'exportIgnore', 'verifyCommit']) flag(k)
       publicKeysQuery(a, q)
       return `git+${str(a, 'url') ?? ''}${queryOf(q)}`
     case 'hg':
-      for (const [k, v] of pick(a, ['rev', 'ref'])) q.set(k, v)
+      pick(a, ['rev', 'ref'], q)
       return `hg+${str(a, 'url') ?? ''}${queryOf(q)}`
     case 'tarball': case 'file':
-      for (const [k, v] of pick(a, ['narHash'])) q.set(k, v)
+      pick(a, ['narHash'], q)
       return `${str(a, 'url') ?? ''}${queryOf(q)}`
     default:
       throw new EvalError(`cannot show unsupported input '${JSON.stringify(Object.fromEntries([...a].map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])))}'`)
