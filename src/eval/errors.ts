@@ -52,6 +52,15 @@ export class EvalError extends NixError {
   }
 }
 
+/**
+ * A C++ exception that is not a Nix `Error` (a library's, as nlohmann's parse errors): it passes
+ * through every frame that adds a trace or a position, and prints as `error: <what>` alone.
+ */
+export class ForeignError extends EvalError {
+  override addTrace(): this { return this }
+  override withPos(): this { return this }
+}
+
 /** `assert` failures; the base of `throw` (caught by `tryEval`). */
 export class AssertionError extends EvalError {
   constructor(msg: string, pos: PosIdx = noPos, code = 'ERR_EVAL_ASSERTION') { super(msg, pos, code) }

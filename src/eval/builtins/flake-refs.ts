@@ -6,7 +6,8 @@
  * `flake:id/ref`), `github:`/`gitlab:`/`sourcehut:`, `path:` and absolute paths,
  * `git+…`, `tarball+…`/`file+…` and plain archive URLs.
  */
-import { EvalError } from '../errors.js'
+import { EvalError, ForeignError } from '../errors.js'
+import { type JsonHandler, JsonSyntaxError, parseJsonText } from '../json-parse.js'
 import type { EvalState } from '../eval-state.js'
 import { type PosIdx, noPos } from '../pos.js'
 import { Attrs, NixString, type Value, showType } from '../value.js'
@@ -174,12 +175,24 @@ function pick(a: RefAttrs, keys: readonly string[], q = new Map<string, string>(
   return q
 }
 
+/** JSON as plain values, with nlohmann's syntax errors (C++ reads `publicKeys` with nlohmann). */
+const PLAIN_JSON: JsonHandler<unknown> = {
+  string: x => x, integer: t => Number(t), float: x => x, bool: b => b, null: () => null,
+  array: items => items, object: entries => Object.fromEntries(entries), key: () => undefined,
+}
+
 /** A git input's signing keys in URL form (C++ `getPublicKeys`, then one key as two parameters). */
 function publicKeysQuery(a: RefAttrs, q: Map<string, string>): void {
   const keys: Array<{ key: string; type: string }> = []
   const list = str(a, 'publicKeys')
   if (list !== undefined) {
-    const parsed: unknown = JSON.parse(list)
+    let parsed: unknown
+    try {
+      parsed = parseJsonText<unknown>(list, PLAIN_JSON)
+    } catch (e) {
+      if (e instanceof JsonSyntaxError) throw new ForeignError(e.message)
+      throw e
+    }
     if (Array.isArray(parsed)) {
       for (const k of parsed as Array<{ key?: unknown; type?: unknown }>) keys.push({ key: String(k.key), type: typeof k.type === 'string' ? k.type : 'ssh-ed25519' })
     }

@@ -9,7 +9,8 @@
  *     node dist/test/golden/eval/differential-text/capture.js 0 0 \
  *     test/golden/eval/differential-text/symbol-order.json (one expression per line, --eval --strict
  *     plus TSNIX_DIFF_FLAGS; flake-refs.txt is captured with TSNIX_DIFF_FLAGS='--extra-experimental-features flakes',
- *     flake-refs-disabled.txt with TSNIX_DIFF_FLAGS='--option experimental-features nix-command')
+ *     flake-refs-disabled.txt with TSNIX_DIFF_FLAGS='--option experimental-features nix-command',
+ *     flake-refs-verified.txt with TSNIX_DIFF_FLAGS='--extra-experimental-features flakes --extra-experimental-features verified-fetches')
  *
  * Each case runs as `NIX_REMOTE=dummy:// nix-instantiate FLAGS -E EXPR` in the chroot; exit
  * status, stdout and stderr are recorded as they come.
