@@ -676,12 +676,19 @@ export class NarDumper {
 
   /**
    * Start the fills needed next, up to FILLS_AHEAD: from the innermost directory out, its
-   * subdirectories not yet reached (their first fills), then its own next fill.
+   * subdirectories not yet reached (their first fills), then its own next fill. The innermost
+   * walk's own next fill is started whatever the count: the outer walks' subdirectories,
+   * started ahead while the current one's first fill ran, would otherwise take the whole
+   * allowance, and every later fill of a directory would be started only once needed (the
+   * 1 GiB bench tree into `| nix-hash`: 194 of 200 fills waited for).
    */
   private prefetch(): void {
-    for (let i = this.stack.length - 1; i >= 0 && this.fillsAhead < FILLS_AHEAD; i--) {
+    let innermost = true
+    for (let i = this.stack.length - 1; i >= 0 && (innermost || this.fillsAhead < FILLS_AHEAD); i--) {
       const f = this.stack[i]!
       if (!(f instanceof WalkFrame)) continue
+      const own = innermost
+      innermost = false
       const fill = f.fill
       if (fill !== undefined && fill.settled) {
         for (let k = f.hi; k < fill.holes.length && this.fillsAhead < FILLS_AHEAD; k++) {
@@ -692,7 +699,7 @@ export class NarDumper {
           }
         }
       }
-      if (this.fillsAhead < FILLS_AHEAD && f.next === undefined && f.walk.running === undefined && !f.walk.finished) {
+      if ((own || this.fillsAhead < FILLS_AHEAD) && f.next === undefined && f.walk.running === undefined && !f.walk.finished) {
         f.next = this.startFill(f.walk)
         this.fillsAhead++
       }
