@@ -31,7 +31,7 @@ export abstract class BaseEvalStore implements EvalStoreIO {
   readonly storeDir: StoreDir
 
   constructor(storeDir: string | StoreDir, readonly source: SourceAccessor, readonly readOnly: boolean) {
-    this.storeDir = typeof storeDir === 'string' ? new StoreDir(storeDir) : storeDir
+    this.storeDir = typeof storeDir === 'string' ? new StoreDir(storeDir, { binaryNames: true }) : storeDir
   }
 
   addSourcePath(req: AddSourcePathRequest): string {

@@ -7,7 +7,12 @@ export class BadHashError extends NixError {
 
 /** A store path or store path name is not valid (C++ `BadStorePath` / `BadStorePathName`). */
 export class InvalidPathError extends NixError {
-  constructor(message: string) { super('ERR_INVALID_PATH', message) }
+  /** The base name refused, when a whole one was (StorePath.fromBaseName). */
+  readonly baseName: string | undefined
+  constructor(message: string, baseName?: string) {
+    super('ERR_INVALID_PATH', message)
+    this.baseName = baseName
+  }
 }
 
 /** A content address or content-address method string is malformed. */

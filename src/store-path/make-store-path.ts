@@ -12,9 +12,15 @@ import { StoreDir, StorePath } from './store-path.js'
 
 /** The general form: `type` such as `text:<refs>`, `source:<refs>`, `output:out`. */
 export function makeStorePath(storeDir: StoreDir, type: string, inner: NixHash, name: string): StorePath {
-  const s = `${type}:${inner.algo}:${inner.toBase16()}:${storeDir.path}:${name}`
-  return StorePath.fromParts(encodeNix32(compressHash(sha256(s), 20)), name)
+  const s = `${type}:${inner.algo}:${inner.toBase16()}:${storeDir.path}:`
+  // A string is hashed as UTF-8; a binary-string name (see StoreDir.binaryNames) as its bytes.
+  const digest = storeDir.binaryNames && NON_ASCII.test(name)
+    ? sha256(Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from(name, 'latin1')]))
+    : sha256(s + name)
+  return StorePath.fromParts(encodeNix32(compressHash(digest, 20)), name)
 }
+
+const NON_ASCII = /[^\x00-\x7f]/
 
 /** Distinct references in C++ `StorePathSet` order (by base name). */
 export function sortedReferences(references: Iterable<StorePath>): StorePath[] {

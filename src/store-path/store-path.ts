@@ -65,10 +65,10 @@ export class StorePath {
       if (c >= 256 || NIX32_DIGIT[c] === 0xff) throw new InvalidPathError(`store path '${base}' contains illegal base-32 character '${base[i]}'`)
     }
     if (base.charCodeAt(HASH_PART_LEN) >= 0x80) {
-      throw new InvalidPathError(`path '${base}' is not a valid store path: name contains illegal character '${base[HASH_PART_LEN]}'`)
+      throw new InvalidPathError(`path '${base}' is not a valid store path: name contains illegal character '${base[HASH_PART_LEN]}'`, base)
     }
     try { checkName(base.slice(HASH_PART_LEN + 1)) } catch (e) {
-      throw new InvalidPathError(`path '${base}' is not a valid store path: ${(e as Error).message}`)
+      throw new InvalidPathError(`path '${base}' is not a valid store path: ${(e as Error).message}`, base)
     }
     return new StorePath(base)
   }
@@ -113,10 +113,18 @@ export function canonPath(p: string): string {
  */
 export class StoreDir {
   readonly path: string
+  /**
+   * Names handed to this store directory's path functions are binary strings (one char per
+   * byte: the evaluator's strings) rather than text. It matters only to a name that is not
+   * ASCII — always invalid, but its would-be path is shown in the error, and C++ hashes the
+   * name's bytes.
+   */
+  readonly binaryNames: boolean
 
-  constructor(path = '/nix/store') {
+  constructor(path = '/nix/store', opts: { binaryNames?: boolean } = {}) {
     if (!path.startsWith('/') || (path.length > 1 && path.endsWith('/'))) throw new InvalidPathError(`store directory '${path}' must be absolute without a trailing slash`)
     this.path = path
+    this.binaryNames = opts.binaryNames ?? false
   }
 
   print(p: StorePath): string { return `${this.path}/${p.baseName}` }

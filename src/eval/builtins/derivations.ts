@@ -13,7 +13,7 @@ import {
   type Derivation, type DerivationOutput, type DerivedPathMapNode, DownstreamPlaceholder, type InputDrv,
   type InstantiatedDerivation, StructuredAttrs, instantiateDerivation, outputPath, parseJson, type JsonValue,
 } from '../../derivation/index.js'
-import { type ContentAddressMethod, type HashAlgo, type StorePath, checkName } from '../../store-path/index.js'
+import { type ContentAddressMethod, type HashAlgo, InvalidPathError, StorePath, checkName } from '../../store-path/index.js'
 import { EvalError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { type JsonHandler, JsonSyntaxError, parseJsonText } from '../json-parse.js'
@@ -384,7 +384,12 @@ function finishDerivation(st: EvalState, d: DrvAttrs): Value {
     made = instantiateDerivation(draft, session.drvHashes.lookup, storeDir)
   } catch (e) {
     if (e instanceof EvalError) throw e
-    throw new EvalError((e as Error).message)
+    // The derivation layer's text (names in it were converted from the evaluator's bytes). A
+    // refused path is checked again as bytes: C++ names the first byte of a bad character.
+    if (e instanceof InvalidPathError && e.baseName !== undefined) {
+      try { StorePath.fromBaseName(utf8ToBinary(e.baseName)) } catch (b) { throw new EvalError((b as Error).message) }
+    }
+    throw new EvalError(utf8ToBinary((e as Error).message))
   }
   const { drv, info } = made
   const drvPathS = storeDir.print(info.path)

@@ -89,7 +89,7 @@ function fetch(st: EvalState, pos: PosIdx, args: Value[], who: 'fetchurl' | 'fet
 
   const session = storeSession(st)
   if (expectedHash !== undefined && expectedHash.algo === 'sha256') {
-    const expected = session.storeDir.print(makeFixedOutputPath(session.storeDir, name, unpack ? 'nar' : 'flat', expectedHash))
+    const expected = session.storeDir.print(makeFixedOutputPath(session.binaryNames, name, unpack ? 'nar' : 'flat', expectedHash))
     if (isValidPath(st, expected)) return storePathString(expected)
   }
 

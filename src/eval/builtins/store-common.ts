@@ -14,7 +14,10 @@ import type { EvalStoreIO } from '../io.js'
 
 /** Per-EvalState data of the store builtins, kept in `st.extensions`. */
 export interface StoreSession {
+  /** For the derivation layer, whose strings are text (the evaluator's converted from UTF-8). */
   readonly storeDir: StoreDir
+  /** The same directory, for paths named by the evaluator's binary strings (toFile, path, fetchers). */
+  readonly binaryNames: StoreDir
   readonly drvHashes: DrvHashCache
   /** Derivations created by this evaluation, by printed `.drv` path. */
   readonly derivations: Map<string, Derivation>
@@ -28,7 +31,7 @@ export function storeSession(st: EvalState): StoreSession {
     const storeDir = new StoreDir(st.settings.storeDir)
     const derivations = new Map<string, Derivation>()
     const read = (p: StorePath): Derivation => readDerivation(st, storeDir.print(p))
-    s = { storeDir, drvHashes: new DrvHashCache(read, storeDir), derivations }
+    s = { storeDir, binaryNames: new StoreDir(st.settings.storeDir, { binaryNames: true }), drvHashes: new DrvHashCache(read, storeDir), derivations }
     st.extensions.set(KEY, s)
   }
   return s

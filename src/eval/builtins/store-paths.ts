@@ -58,7 +58,7 @@ function toFile(st: EvalState, args: Value[], pos: PosIdx): Value {
   const contents = binaryToBytes(s)
   let path: string
   try {
-    path = session.storeDir.print(makeTextPath(session.storeDir, name, NixHash.of('sha256', contents), refs.map(r => session.storeDir.parse(r))))
+    path = session.storeDir.print(makeTextPath(session.binaryNames, name, NixHash.of('sha256', contents), refs.map(r => session.storeDir.parse(r))))
   } catch (e) {
     throw new EvalError((e as Error).message, pos)
   }
@@ -87,7 +87,7 @@ function addPath(st: EvalState, pos: PosIdx, a: AddPathArgs): Value {
     let expected: string | undefined
     if (a.expectedHash !== undefined) {
       try {
-        expected = session.storeDir.print(makeFixedOutputPath(session.storeDir, a.name, a.method, a.expectedHash))
+        expected = session.storeDir.print(makeFixedOutputPath(session.binaryNames, a.name, a.method, a.expectedHash))
       } catch (e) {
         if (e instanceof EvalError) throw e
         throw new EvalError((e as Error).message)
