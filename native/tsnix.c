@@ -668,8 +668,9 @@ static napi_value sha256_final(napi_env env, napi_callback_info info) {
  * cores do the system calls.
  *
  *   narWalkOpen(path) -> handle        nothing opened until the first fill
- *   narWalkFill(handle, out, meta, smallMax, inlineBig) -> Promise   one fill, on the thread pool;
- *                                      inlineBig: bigger files' contents too, across fills
+ *   narWalkFill(handle, out, meta, smallMax, inlineBig, outFd) -> Promise   one fill, on the thread
+ *                                      pool; inlineBig: bigger files' contents too, across fills;
+ *                                      outFd >= 0: write the bytes to that fd as they come (below)
  *   narWalkWait(handle, block) -> bool whether the handle's fill (if any) has run; with block,
  *                                      wait until it has
  *   narWalkClose(handle)               wait, then close the directory and free the listing
@@ -679,15 +680,26 @@ static napi_value sha256_final(napi_env env, napi_callback_info info) {
  * where its node goes, kind (1 directory, 2 big regular file, 3 look again, 4 a file shorter
  * than its size), name offset and length in out, size (low, high 32 bits), executable. (Kind 4
  * for an inlined big file: its contents so far are in the bytes; nothing follows.)
+ *
+ * With outFd (a direct fill: the caller has written everything before it, and `out` is only a
+ * staging buffer), the bytes go to outFd every WALK_DIRECT_FLUSH bytes and at the end, blocking,
+ * as C++ `nix-store --dump` writes a file after reading it: a pipe's reader then works while the
+ * next files are read. The fill runs until the directory ends or its first hole (no limit of one
+ * buffer). [0] is then 0 and a hole's offset 0 (its name stays at its offset in `out`); [4], [5]
+ * are the bytes written (low, high 32 bits); flag 4: the directory's opening ("(" "type"
+ * "directory") was written, on a first fill whose listing worked; flag 8: a write failed,
+ * errno in [3] (nothing more is written).
  */
 #include <dirent.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 
 enum { HOLE_DIR = 1, HOLE_BIG = 2, HOLE_NODE = 3, HOLE_SHORT = 4 };
-enum { WALK_DONE = 1, WALK_FAILED = 2 };
+enum { WALK_DONE = 1, WALK_FAILED = 2, WALK_HEADER = 4, WALK_WRITE_FAILED = 8 };
 #define WALK_META_HEAD 8
+#define WALK_DIRECT_FLUSH (32 * 1024)
 #define WALK_HOLE_INTS 8
 
 typedef struct { uint32_t off; uint16_t len; uint8_t type; } walk_ent_t;
@@ -723,6 +735,7 @@ typedef struct {
   size_t meta_len;
   size_t small_max;
   bool inline_big;
+  int out_fd;
 } walk_job_t;
 
 /* NAR order: bytewise, a prefix first (C++ sorts std::string names). */
@@ -814,6 +827,36 @@ static size_t put_entry_head(uint8_t *o, const char *name, size_t len) {
   return k;
 }
 
+/* Write all of `n` bytes to fd, waiting while a non-blocking fd is full; 0 or errno. */
+static int write_all_fd(int fd, const uint8_t *p, size_t n) {
+  while (n > 0) {
+    ssize_t r = write(fd, p, n);
+    if (r > 0) { p += r; n -= (size_t)r; continue; }
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      struct pollfd pf = { fd, POLLOUT, 0 };
+      poll(&pf, 1, -1);
+      continue;
+    }
+    return r < 0 ? errno : EIO;
+  }
+  return 0;
+}
+
+/*
+ * A direct fill: whether `need` bytes fit in the staging buffer, after writing out what it
+ * holds if they do not (0 in *err, or the write's errno: then false).
+ */
+static bool direct_room(walk_job_t *j, size_t *at, size_t need, uint64_t *written, int *err) {
+  if (j->out_len - *at >= need) return true;
+  if (*at == 0) return false;
+  *err = write_all_fd(j->out_fd, j->out, *at);
+  if (*err != 0) return false;
+  *written += *at;
+  *at = 0;
+  return j->out_len >= need;
+}
+
 static void walk_exec(napi_env env, void *p) {
   walk_job_t *j = p;
   walk_t *w = j->w;
@@ -821,14 +864,29 @@ static void walk_exec(napi_env env, void *p) {
   uint8_t *out = j->out;
   size_t cap = j->out_len, at = 0, holes = 0;
   size_t max_holes = (j->meta_len - WALK_META_HEAD) / WALK_HOLE_INTS;
-  int flags = 0, err = 0;
+  int flags = 0, err = 0, werr = 0;
+  bool direct = j->out_fd >= 0;
+  uint64_t written = 0;
+  size_t flush_at = cap / 2 < WALK_DIRECT_FLUSH ? cap / 2 : WALK_DIRECT_FLUSH;
+  if (direct) max_holes = 1;
   if (w->closed) { flags = WALK_FAILED; err = EBADF; goto end; }
   if (!w->listed) {
     w->listed = true;
     err = walk_list(w);
     if (err != 0) { walk_release(w); flags = WALK_FAILED; goto end; }
+    if (direct) {
+      at += PUT_TOK(out + at, "(");
+      at += PUT_TOK(out + at, "type");
+      at += PUT_TOK(out + at, "directory");
+      flags |= WALK_HEADER;
+    }
   }
   for (;;) {
+    if (direct && at >= flush_at) {
+      if ((werr = write_all_fd(j->out_fd, out, at)) != 0) break;
+      written += at;
+      at = 0;
+    }
     if (w->big_fd >= 0) {
       /* Go on copying a big file's contents, keeping room for its padding and two ")". */
       if (cap - at < 40 + 4096) break;
@@ -875,7 +933,7 @@ static void walk_exec(napi_env env, void *p) {
     cname[e->len] = 0;
     size_t head = 72 + pad8(e->len);
     /* The most a symlink or the framing of a hole takes; a small file checks its own size. */
-    if (cap - at < head + 64 + 8 + PATH_MAX + 32) break;
+    if (direct ? !direct_room(j, &at, head + 64 + 8 + PATH_MAX + 32, &written, &werr) : cap - at < head + 64 + 8 + PATH_MAX + 32) break;
     int kind = 0, type = e->type;
     struct stat st;
     int fd = -1;
@@ -918,7 +976,7 @@ static void walk_exec(napi_env env, void *p) {
         size_t size = (size_t)st.st_size;
         bool x = (st.st_mode & S_IXUSR) != 0;
         size_t need = head + (x ? 88 : 64) + 8 + pad8(size) + 32;
-        if (cap - at < need) { w->pending_fd = fd; w->pending_st = st; break; }
+        if (direct ? !direct_room(j, &at, need, &written, &werr) : cap - at < need) { w->pending_fd = fd; w->pending_st = st; break; }
         size_t k = at + put_entry_head(out + at, name, e->len);
         size_t name_at = at + 56; /* after "entry" "(" "name" and the length */
         k += PUT_TOK(out + k, "(");
@@ -988,8 +1046,20 @@ static void walk_exec(napi_env env, void *p) {
     holes++;
     w->next++;
   }
-  if (w->next == w->n && w->pending_fd < 0 && w->big_fd < 0) { flags = WALK_DONE; walk_release(w); }
+  if (werr == 0 && w->next == w->n && w->pending_fd < 0 && w->big_fd < 0) { flags |= WALK_DONE; walk_release(w); }
 end:
+  if (direct && werr == 0 && at > 0) {
+    /* The rest; a hole's name stays where it is in `out`. */
+    werr = write_all_fd(j->out_fd, out, at);
+    if (werr == 0) written += at;
+  }
+  if (direct) {
+    if (werr != 0) { flags |= WALK_WRITE_FAILED; err = werr; }
+    at = 0;
+    if (holes > 0) meta[WALK_META_HEAD] = 0;
+    meta[4] = (int32_t)(uint32_t)written;
+    meta[5] = (int32_t)(uint32_t)(written >> 32);
+  }
   meta[0] = (int32_t)at;
   meta[1] = (int32_t)holes;
   meta[2] = flags;
@@ -1057,11 +1127,12 @@ static napi_value narwalk_open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value narwalk_fill(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   walk_t *w;
   void *out, *meta;
   bool inline_big = false;
+  int32_t out_fd = -1;
   size_t out_len, meta_len;
   double small_max;
   napi_typedarray_type mt;
@@ -1088,7 +1159,10 @@ static napi_value narwalk_fill(napi_env env, napi_callback_info info) {
   /* A small file must fit an empty buffer with its framing. */
   j->small_max = small_max < 0 ? 0 : small_max > (double)(out_len / 2) ? out_len / 2 : (size_t)small_max;
   if (argc >= 5) napi_get_value_bool(env, argv[4], &inline_big);
+  if (argc >= 6) napi_get_value_int32(env, argv[5], &out_fd);
   j->inline_big = inline_big;
+  /* (Big files' contents inline would stop at no hole: direct fills leave them to the caller.) */
+  j->out_fd = inline_big ? -1 : out_fd;
   napi_create_reference(env, argv[0], 1, &j->keep_walk);
   napi_create_reference(env, argv[1], 1, &j->keep_out);
   napi_create_reference(env, argv[2], 1, &j->keep_meta);

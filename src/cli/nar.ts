@@ -6,7 +6,7 @@
  *   tsnix nar ls [-R] [-l] [-d] [--json] NARFILE [PATH]
  *                                           list a path inside a NAR file (as `nix nar ls`)
  */
-import { createReadStream, readSync } from 'node:fs'
+import { createReadStream, fstatSync, readSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { dumpPathSync, FdOutput, listingAt, listingToJson, listNar, type NarListing, restorePath } from '../nar/index.js'
 import { narHelperMode } from './nar-helper-mode.js'
@@ -48,9 +48,28 @@ async function dump(args: string[]): Promise<number> {
   // a pipe's capacity: a bigger write blocks until the reader has taken all of it, so this
   // process could not encode the next piece meanwhile (30k files into `| nix-hash`, at real-
   // time priority: 0.59 s with 256 KiB pieces, 0.49 s with 64 KiB; no change to /dev/null).
+  // Into a pipe or socket, directories' small files are written by the native walk itself, file
+  // by file as C++ does (DumperOptions.outFd): a reader on the other core then works while the
+  // next files are read (1 GiB bench tree into `| nix-hash`: 1.20 -> 1.04 s, C++ 0.97-1.8 s).
+  // Into a file or /dev/null, reading ahead on the thread pool is faster (0.21 s, direct 0.25 s).
+  // TSNIX_NAR_DIRECT=0 / 1 turns it off / on whatever the output.
   const out = new FdOutput(1)
-  dumpPathSync(onePath(args), p => out.write(p), { chunkSize: 64 * 1024, readSize: 1024 * 1024, helper: narHelperMode(), sendRange: r => out.sendRange(r) })
+  dumpPathSync(onePath(args), p => out.write(p), {
+    chunkSize: 64 * 1024, readSize: 1024 * 1024, helper: narHelperMode(), sendRange: r => out.sendRange(r),
+    ...(directOutput(out.fd) ? { outFd: out.fd } : {}),
+  })
   return 0
+}
+
+function directOutput(fd: number): boolean {
+  const env = process.env['TSNIX_NAR_DIRECT']
+  if (env === '0' || env === '1') return env === '1'
+  try {
+    const st = fstatSync(fd)
+    return st.isFIFO() || st.isSocket()
+  } catch {
+    return false
+  }
 }
 
 async function restore(args: string[]): Promise<number> {

@@ -86,9 +86,10 @@ export class NarEncoder {
     }
   }
 
-  directory(): void {
+  /** A directory's opening; `written`: someone else wrote it to the output (a direct fill), only the state changes. */
+  directory(written = false): void {
     this.expectState(E_NODE, 'directory')
-    this.raw(TOK.directory)
+    if (!written) this.raw(TOK.directory)
     this.dirs.push(undefined)
     this.state = E_ENTRY
   }
@@ -195,6 +196,9 @@ export class NarEncoder {
     this.raw(TOK.close)
     this.nodeDone()
   }
+
+  /** Bytes gathered that `takeFull` would not hand out yet. */
+  get buffered(): number { return this.fill - this.start }
 
   /** The output produced since the last call, as pieces in order. */
   take(): Uint8Array[] {

@@ -29,6 +29,7 @@
  * (sendfile), which is cheaper than any read on either thread.
  */
 import { closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs'
+import { getSystemErrorMap } from 'node:util'
 import { NarEncoder } from './encoder.js'
 import { NarDumpError } from './errors.js'
 import { type HelperLease, leaseHelper } from './fs-helper-client.js'
@@ -56,6 +57,14 @@ export interface DumperOptions {
   native?: boolean
   /** With `native`, walk directories on the thread pool (fs-walk.ts) when built (default true). */
   walk?: boolean
+  /**
+   * With the walk: write directories' framed entries straight to this fd (direct fills), for a
+   * caller that writes every piece `next()` returns to it before asking for the next one
+   * (`dumpPathSync` with `outFd`). Nothing is walked ahead then: each fill reads and writes in
+   * turn, as C++ does — into a pipe on two cores, its reader is not starved while this process
+   * reads ahead on one thread and writes on another.
+   */
+  outFd?: number
   signal?: AbortSignal
 }
 
@@ -123,11 +132,11 @@ class WalkFrame {
   looked = false
   entered = false
   done = false
-  readonly walk: NativeWalk
-  /** Its path is the first `end` bytes of the dumper's path buffer. */
-  constructor(readonly end: number, first: WalkFill) {
+  /** A direct fill's hole: the encoder has been told its entry is open. */
+  holeOpened = false
+  /** Its path is the first `end` bytes of the dumper's path buffer; `first` undefined: not started (direct fills). */
+  constructor(readonly end: number, first: WalkFill | undefined, readonly walk: NativeWalk) {
     this.fill = first
-    this.walk = first.walk
   }
 }
 
@@ -213,6 +222,9 @@ export class NarDumper {
   private freeFills: Buffer[] = []
   private lentFills: Buffer[] = []
   private awaiting: WalkFill | undefined
+  /** Direct fills' fd (-1: none), and the bytes they wrote. */
+  private readonly outFd: number
+  directBytes = 0
 
   constructor(path: string | Buffer, opts: DumperOptions = {}) {
     this.chunkSize = Math.max(opts.chunkSize ?? 256 * 1024, 8192)
@@ -225,6 +237,7 @@ export class NarDumper {
     this.readFileAt = opts.native === false ? null : narNative().readFileAt
     // ('always' is for tests of the helper, which the walk would bypass.)
     this.walkCalls = opts.native === false || opts.walk === false || this.mode === 'always' ? null : narWalkNative()
+    this.outFd = this.walkCalls !== null && this.ranges && opts.outFd !== undefined ? opts.outFd : -1
     if (this.ranges) RANGE ??= new Uint8Array(RANGE_SIZE)
     this.rangeSize = Math.min(Math.max(opts.rangeSize ?? RANGE_SIZE, 1), RANGE_SIZE)
     this.signal = opts.signal
@@ -561,8 +574,20 @@ export class NarDumper {
         this.leaveWalk(f)
         return true
       }
-      if (f.next !== undefined) this.fillsAhead--
-      fill = f.fill = f.next ?? this.startFill(f.walk)
+      if (this.outFd >= 0 && this.stack.length < this.maxDepth) {
+        // A direct fill writes to the fd itself: only once everything before it is out there.
+        if (this.enc.buffered > 0) {
+          for (const p of this.enc.take()) this.pieces.push(p)
+          return true
+        }
+        fill = f.fill = this.startFill(f.walk, this.outFd)
+        fill.waitSync()
+        if (fill.writeError !== 0) throw writeFailure(fill.writeError)
+        this.directBytes += fill.written
+      } else {
+        if (f.next !== undefined) this.fillsAhead--
+        fill = f.fill = f.next ?? this.startFill(f.walk)
+      }
       f.next = undefined
       f.pos = 0
       f.hi = 0
@@ -584,7 +609,8 @@ export class NarDumper {
       }
       if (!f.entered) {
         f.entered = true
-        this.emit(EV_DIR, undefined)
+        if (fill.headerWritten) this.enc.directory(true)
+        else this.emit(EV_DIR, undefined)
         if (fill.bytes > 0 && this.stack.length >= this.maxDepth) {
           // (The first entry's name is at 56: after "entry", "(", "name" and its length.)
           const name = fill.buf.subarray(56, 56 + fill.buf.readUInt32LE(48))
@@ -608,11 +634,13 @@ export class NarDumper {
       this.prefetch()
       return true
     }
-    if (f.pos < h.off) {
+    if (f.pos < h.off || (fill.direct && !f.holeOpened)) {
       this.raw(fill.buf.subarray(f.pos, h.off), true, undefined)
       f.pos = h.off
+      f.holeOpened = true
       return true
     }
+    f.holeOpened = false
     f.hi++
     const at = f.end + 1
     const n = at + h.name.length
@@ -622,7 +650,7 @@ export class NarDumper {
     if (h.kind === HOLE_DIR) {
       if (h.fill !== undefined) {
         this.fillsAhead--
-        this.stack.push(new WalkFrame(n, h.fill))
+        this.stack.push(new WalkFrame(n, h.fill, h.fill.walk))
         this.prefetch()
       } else {
         this.directory(n, true)
@@ -663,9 +691,9 @@ export class NarDumper {
     if (this.recycle) this.lentFills.push(buf)
   }
 
-  private startFill(w: NativeWalk): WalkFill {
+  private startFill(w: NativeWalk, outFd = -1): WalkFill {
     // Big files' contents come in fills too, unless they go out as file ranges (sendfile).
-    return new WalkFill(w, this.freeFills.pop() ?? Buffer.allocUnsafeSlow(FILL_SIZE), this.chunkSize, !this.ranges)
+    return new WalkFill(w, this.freeFills.pop() ?? Buffer.allocUnsafeSlow(FILL_SIZE), this.chunkSize, !this.ranges, outFd)
   }
 
   private startWalk(path: Uint8Array): WalkFill {
@@ -683,6 +711,7 @@ export class NarDumper {
    * 1 GiB bench tree into `| nix-hash`: 194 of 200 fills waited for).
    */
   private prefetch(): void {
+    if (this.outFd >= 0) return // direct fills run only in turn
     let innermost = true
     for (let i = this.stack.length - 1; i >= 0 && (innermost || this.fillsAhead < FILLS_AHEAD); i--) {
       const f = this.stack[i]!
@@ -708,7 +737,15 @@ export class NarDumper {
 
   private directory(n: number, native: boolean): void {
     if (native && this.walkCalls !== null) {
-      this.stack.push(new WalkFrame(n, this.startWalk(this.path.subarray(0, n))))
+      if (this.outFd >= 0 && this.stack.length + 1 < this.maxDepth) {
+        // its first fill is direct too: started in turn (walkStep)
+        const w = new NativeWalk(this.walkCalls, this.path.subarray(0, n))
+        this.walks.add(w)
+        this.stack.push(new WalkFrame(n, undefined, w))
+        return
+      }
+      const first = this.startWalk(this.path.subarray(0, n))
+      this.stack.push(new WalkFrame(n, first, first.walk))
       return
     }
     this.emit(EV_DIR, undefined)
@@ -862,6 +899,12 @@ const OPEN_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLL
  * Fill `into` from the start of a small file (open as `fd`, or opened here); the file must still
  * be at least that long. Closes the file.
  */
+/** A direct fill's failed write, as node:fs reports one (e.g. `EPIPE: broken pipe, write`). */
+function writeFailure(errno: number): Error {
+  const [code, text] = getSystemErrorMap().get(-errno) ?? ['EIO', 'i/o error']
+  return Object.assign(new Error(`${code}: ${text}, write`), { code, errno: -errno, syscall: 'write' })
+}
+
 function readSmall(p: Buffer, into: Uint8Array, fd = -1): void {
   if (fd < 0) fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW)
   try {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openUnder } from '../../test/support/nar-fs.js'
+import { narWalkNative } from './fs-native.js'
 import { collectBytes, dumpPath, dumpPathSync, FdOutput, NarDumpError } from './index.js'
 
 describe('NAR dump to a file descriptor (FdOutput, file ranges)', () => {
@@ -67,5 +69,102 @@ describe('NAR dump to a file descriptor (FdOutput, file ranges)', () => {
     } finally {
       closeSync(fd)
     }
+  })
+})
+
+describe('NAR dump with direct fills (the native walk writes small files to the fd itself)', function () {
+  let tmp: string
+  before(function () {
+    if (narWalkNative() === null) this.skip() // (the addon is not built: nothing is direct)
+    tmp = mkdtempSync(join(tmpdir(), 'tsnix-nar-direct-'))
+  })
+  after(() => { if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true }) })
+
+  /** A tree with what a fill can meet: nested and empty directories, symlinks, executables, big files between small ones. */
+  function makeTree(root: string): void {
+    mkdirSync(join(root, 'a', 'b', 'c'), { recursive: true })
+    mkdirSync(join(root, 'empty'))
+    let seed = 1
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648)
+    // ~3 MiB of small files in one directory: several flushes and more than one buffer
+    for (let i = 0; i < 300; i++) writeFileSync(join(root, 'a', `f${String(i).padStart(3, '0')}`), randomBytes(next() % 20_000))
+    writeFileSync(join(root, 'a', 'm-big'), randomBytes(600_000))
+    writeFileSync(join(root, 'a', 'b', 'x'), 'x', { mode: 0o755 })
+    writeFileSync(join(root, 'a', 'b', 'c', 'deep'), 'deep\n')
+    symlinkSync('../empty', join(root, 'a', 'link'))
+    writeFileSync(join(root, 'z'), '')
+  }
+
+  /** Dump `tree` into a new file through FdOutput; its bytes, and those handed to `write` (not written by the walk). */
+  function dumpTo(tree: string, direct: boolean, maxDepth?: number): { nar: Buffer; viaWrite: number } {
+    const file = join(tmp, 'out.nar')
+    rmSync(file, { force: true })
+    const fd = openSync(file, constants.O_CREAT | constants.O_WRONLY, 0o644)
+    let viaWrite = 0
+    try {
+      const out = new FdOutput(fd)
+      const size = dumpPathSync(tree, p => { viaWrite += p.length; out.write(p) }, {
+        chunkSize: 8192, helper: 'never', sendRange: r => out.sendRange(r),
+        ...(direct ? { outFd: fd } : {}), ...(maxDepth !== undefined ? { maxDepth } : {}),
+      })
+      assert.equal(size, readFileSync(file).length)
+    } finally {
+      closeSync(fd)
+    }
+    return { nar: readFileSync(file), viaWrite }
+  }
+
+  it('writes the same bytes as dumpPath, most of them from the walk', async () => {
+    const tree = join(tmp, 't')
+    makeTree(tree)
+    const want = Buffer.from(await collectBytes(dumpPath(tree)))
+    const direct = dumpTo(tree, true)
+    assert.ok(direct.nar.equals(want))
+    // big files and the framing between directories come through `write`; the small files do not
+    assert.ok(direct.viaWrite < want.length - 2_000_000, `${direct.viaWrite} of ${want.length} bytes through write`)
+    assert.ok(dumpTo(tree, false).nar.equals(want))
+    for (const t of [join(tree, 'empty'), join(tree, 'a', 'b'), join(tree, 'z')]) {
+      assert.ok(dumpTo(t, true).nar.equals(Buffer.from(await collectBytes(dumpPath(t)))), t)
+    }
+    assert.deepEqual(openUnder(tmp), [])
+  })
+
+  it('refuses a tree deeper than maxDepth as without direct fills', () => {
+    const tree = join(tmp, 'deep')
+    mkdirSync(join(tree, '1', '2', '3', '4'), { recursive: true })
+    writeFileSync(join(tree, '1', '2', '3', '4', 'f'), 'f')
+    const message = (direct: boolean): string => {
+      try { dumpTo(tree, direct, 3) } catch (e) { return (e as Error).message }
+      return 'no error'
+    }
+    assert.match(message(false), /exceeds maximum NAR directory depth of 3/)
+    assert.equal(message(true), message(false))
+  })
+
+  it('fails with EPIPE, closing its files, when the reader of its pipe is gone', () => {
+    const tree = join(tmp, 'p')
+    makeTree(tree)
+    const fifo = join(tmp, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    let reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK)
+    const writer = openSync(fifo, constants.O_WRONLY)
+    let inWrite = false
+    try {
+      const out = new FdOutput(writer)
+      // The first piece (the NAR's start) still has a reader; the walk's writes then fail.
+      const write = (p: Uint8Array): void => {
+        inWrite = true
+        out.write(p)
+        inWrite = false
+        if (reader >= 0) { closeSync(reader); reader = -1 }
+      }
+      assert.throws(() => dumpPathSync(tree, write, { helper: 'never', sendRange: r => out.sendRange(r), outFd: writer }),
+        (e: unknown) => (e as NodeJS.ErrnoException).code === 'EPIPE' && /^EPIPE: broken pipe, write$/.test((e as Error).message))
+      assert.equal(inWrite, false) // the walk's own write failed, not FdOutput's
+    } finally {
+      if (reader >= 0) closeSync(reader)
+      closeSync(writer)
+    }
+    assert.deepEqual(openUnder(tree), [])
   })
 })

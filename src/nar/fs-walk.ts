@@ -12,7 +12,7 @@ import type { NativeWalkHandle } from '../os/native.js'
 import type { WalkCalls } from './fs-native.js'
 
 export const HOLE_DIR = 1, HOLE_BIG = 2, HOLE_NODE = 3, HOLE_SHORT = 4
-const DONE = 1, FAILED = 2
+const DONE = 1, FAILED = 2, HEADER = 4, WRITE_FAILED = 8
 const META_HEAD = 8
 const HOLE_INTS = 8
 /** Holes per fill (a fill stops when its table is full). */
@@ -43,14 +43,23 @@ export class WalkFill {
   last = false
   /** The directory could not be opened or listed (errno), on its first fill. */
   failed = 0
+  /** A direct fill (`outFd`): it wrote the directory's opening itself. */
+  headerWritten = false
+  /** A direct fill: the bytes it wrote to the fd; errno if a write failed. */
+  written = 0
+  writeError = 0
+  readonly direct: boolean
   readonly promise: Promise<void>
 
   /**
    * Start the walk's next fill into `buf` (small files: at most `smallMax` bytes; with
-   * `inlineBig`, bigger files' contents come in fills too, rather than as holes).
+   * `inlineBig`, bigger files' contents come in fills too, rather than as holes). With `outFd`,
+   * a direct fill: its bytes go to that fd (everything before them must have been written),
+   * `bytes` stays 0 and a hole's offset is 0.
    */
-  constructor(readonly walk: NativeWalk, public buf: Buffer, smallMax: number, inlineBig: boolean) {
-    this.promise = walk.calls.narWalkFill(walk.handle, buf, this.meta, smallMax, inlineBig)
+  constructor(readonly walk: NativeWalk, public buf: Buffer, smallMax: number, inlineBig: boolean, outFd = -1) {
+    this.direct = outFd >= 0 && !inlineBig
+    this.promise = walk.calls.narWalkFill(walk.handle, buf, this.meta, smallMax, inlineBig, outFd)
     walk.running = this
     this.promise.then(() => { if (!this.settled) this.settle() }, () => {})
   }
@@ -76,6 +85,9 @@ export class WalkFill {
     const flags = m[2]!
     this.last = (flags & (DONE | FAILED)) !== 0
     if ((flags & FAILED) !== 0) this.failed = m[3]! || -1
+    this.headerWritten = (flags & HEADER) !== 0
+    if ((flags & WRITE_FAILED) !== 0) this.writeError = m[3]! || -1
+    this.written = (m[4]! >>> 0) + (m[5]! >>> 0) * 0x1_0000_0000
     this.walk.running = undefined
     if (this.last) this.walk.finished = true
     const n = m[1]!

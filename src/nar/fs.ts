@@ -199,6 +199,11 @@ export interface DumpSyncOptions extends Omit<DumpOptions, 'recycle' | 'sync'> {
   sendRange?: (r: FileRange) => number
   /** Largest file range (default and at most 64 MiB). */
   rangeSize?: number
+  /**
+   * The fd `write` and `sendRange` write to: with it, directories' small files may be written to
+   * it directly, between pieces (see DumperOptions.outFd). Only with `sendRange`.
+   */
+  outFd?: number
 }
 
 /**
@@ -212,7 +217,7 @@ export function dumpPathSync(path: string | Buffer, write: (piece: Uint8Array) =
   try {
     for (;;) {
       const p = d.next()
-      if (p === undefined) return size
+      if (p === undefined) return size + d.directBytes
       if (p === WAIT) d.waitSync()
       else {
         if (send !== undefined && d.isRange(p)) d.sendRange(send)

@@ -41,9 +41,11 @@ export interface NativeAddon {
    * One fill: the directory's next entries framed as NAR into `out` (small files' contents and
    * symlink targets included — with `inlineBig` bigger files' too, across fills — anything else
    * left as a hole), described in `meta`; one task on the thread pool. `out` and `meta` must be
-   * left alone until it has run. One at a time per handle (else it throws).
+   * left alone until it has run. One at a time per handle (else it throws). With `outFd` (not
+   * with `inlineBig`), a direct fill: the bytes are written to that fd as they come, up to the
+   * directory's end or first hole (native/tsnix.c).
    */
-  narWalkFill?(h: NativeWalkHandle, out: Uint8Array, meta: Int32Array, smallMax: number, inlineBig: boolean): Promise<void>
+  narWalkFill?(h: NativeWalkHandle, out: Uint8Array, meta: Int32Array, smallMax: number, inlineBig: boolean, outFd?: number): Promise<void>
   /** Whether the handle's fill has run; with `block`, wait until it has (then true). */
   narWalkWait?(h: NativeWalkHandle, block: boolean): boolean
   /** Wait for a running fill, then close the directory and free its listing. */
