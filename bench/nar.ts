@@ -22,8 +22,10 @@
  * When the native addon is built, a dump walks directories on the thread pool (a directory's
  * entries framed as NAR there, small files' contents included: src/nar/fs-walk.ts; the JS
  * thread hands the bytes on), `nar dump` sends big files' contents with sendfile
- * (src/nar/fs-output.ts), and a restore makes one native call per small file. TSNIX_NAR_WALK=0
- * turns the walk off (then one native call per small file), TSNIX_NAR_NATIVE=0 all native calls.
+ * (src/nar/fs-output.ts), and a restore makes one native call per small file. Into a pipe,
+ * `nar dump`'s walk writes small files to it itself (direct fills, src/cli/nar.ts; TSNIX_NAR_DIRECT=0
+ * turns that off). TSNIX_NAR_WALK=0 turns the walk off (then one native call per small file),
+ * TSNIX_NAR_NATIVE=0 all native calls.
  *
  * tsnix runs as its bin (dist/src/cli/main.js, executable), whose launcher lines defer the CA bundle
  * named by NODE_EXTRA_CA_CERTS that Node would otherwise parse at every start-up (~45 ms of CPU
