@@ -238,7 +238,6 @@ export class NarDumper {
     // ('always' is for tests of the helper, which the walk would bypass.)
     this.walkCalls = opts.native === false || opts.walk === false || this.mode === 'always' ? null : narWalkNative()
     this.outFd = this.walkCalls !== null && this.ranges && opts.outFd !== undefined ? opts.outFd : -1
-    if (this.ranges) RANGE ??= new Uint8Array(RANGE_SIZE)
     this.rangeSize = Math.min(Math.max(opts.rangeSize ?? RANGE_SIZE, 1), RANGE_SIZE)
     this.signal = opts.signal
     this.enc = new NarEncoder({ chunkSize: this.chunkSize, passThrough: 1, recycle: this.recycle })
@@ -476,7 +475,10 @@ export class NarDumper {
     const n = Math.min(this.rangeSize, b.size - b.next)
     const last = b.next + n === b.size
     this.rangeQueue.push({ fd: b.fd, position: b.next, length: n, last, path: b.path })
-    this.enc.contents(n === RANGE_SIZE ? RANGE! : RANGE!.subarray(0, n))
+    // Made at the first range: 64 MiB of (untouched) external memory makes V8 collect early,
+    // ~3 ms of `nar dump`'s start-up when there is no big file at all.
+    const range = RANGE ??= new Uint8Array(RANGE_SIZE)
+    this.enc.contents(n === RANGE_SIZE ? range : range.subarray(0, n))
     b.next += n
     if (last) {
       this.big = undefined
