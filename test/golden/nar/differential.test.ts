@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { collectBytes, dumpPath, hashFile, hashPath, listNar, lsFileJson, parseLsFile, restorePath } from '../../../src/nar/index.js'
 import { type HashAlgo, makeFixedOutputPath, StoreDir } from '../../../src/store-path/index.js'
 import { isRoot, nix28, referenceNix, skipBecause } from '../../support/env.js'
+import { distRoot } from '../../support/paths.js'
 import { type GenStats, writeTree } from './gen-tree.js'
 
 const N = Number(process.env['TSNIX_NAR_TREES'] ?? 200)
@@ -107,6 +108,9 @@ describe('golden: NAR vs C++ Nix 2.8 over generated trees', function () {
       const other = await collectBytes(dumpPath(trees, opts))
       assert.ok(Buffer.from(other).equals(theirs), `${JSON.stringify(opts)}: ${firstDifference(other, theirs)}`)
     }
+    // `tsnix nar dump` into a pipe: the walk writes small files to it itself (direct fills)
+    const cli = run(process.execPath, [join(distRoot, 'src', 'cli', 'main.js'), 'nar', 'dump', trees])
+    assert.ok(cli.equals(theirs), `nar dump | …: ${firstDifference(cli, theirs)}`)
     for (let i = 0; i < Math.min(N, 24); i++) {
       const p = paths[(i * 37) % N]!
       const t = run(nix.nixStore, ['--dump', p])
