@@ -57,6 +57,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -238,13 +239,19 @@ static napi_value read_file_at(napi_env env, napi_callback_info info) {
   return number(env, (double)size * 2 + ((st.st_mode & S_IXUSR) ? 1 : 0));
 }
 
-/* write all of `data` to `fd`: 0 or an errno */
-static int write_all(int fd, const char *data, size_t len) {
+/* write all of `data` to `fd`, waiting while a non-blocking fd (a pipe) is full: 0 or an errno */
+static int write_all(int fd, const void *data, size_t len) {
+  const char *p = data;
   size_t done = 0;
   while (done < len) {
-    ssize_t n = write(fd, data + done, len - done);
+    ssize_t n = write(fd, p + done, len - done);
     if (n > 0) { done += (size_t)n; continue; }
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      struct pollfd pf = { fd, POLLOUT, 0 };
+      poll(&pf, 1, -1);
+      continue;
+    }
     return n < 0 ? errno : EIO;
   }
   return 0;
@@ -691,7 +698,6 @@ static napi_value sha256_final(napi_env env, napi_callback_info info) {
  * errno in [3] (nothing more is written).
  */
 #include <dirent.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -827,30 +833,14 @@ static size_t put_entry_head(uint8_t *o, const char *name, size_t len) {
   return k;
 }
 
-/* Write all of `n` bytes to fd, waiting while a non-blocking fd is full; 0 or errno. */
-static int write_all_fd(int fd, const uint8_t *p, size_t n) {
-  while (n > 0) {
-    ssize_t r = write(fd, p, n);
-    if (r > 0) { p += r; n -= (size_t)r; continue; }
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      struct pollfd pf = { fd, POLLOUT, 0 };
-      poll(&pf, 1, -1);
-      continue;
-    }
-    return r < 0 ? errno : EIO;
-  }
-  return 0;
-}
-
 /*
- * A direct fill: whether `need` bytes fit in the staging buffer, after writing out what it
- * holds if they do not (0 in *err, or the write's errno: then false).
+ * Whether `need` more bytes fit in a fill's buffer — for a direct fill after writing out what it
+ * holds if they do not (*err: 0, or the write's errno, and then false).
  */
-static bool direct_room(walk_job_t *j, size_t *at, size_t need, uint64_t *written, int *err) {
+static bool walk_room(walk_job_t *j, size_t *at, size_t need, uint64_t *written, int *err) {
   if (j->out_len - *at >= need) return true;
-  if (*at == 0) return false;
-  *err = write_all_fd(j->out_fd, j->out, *at);
+  if (j->out_fd < 0 || *at == 0) return false;
+  *err = write_all(j->out_fd, j->out, *at);
   if (*err != 0) return false;
   *written += *at;
   *at = 0;
@@ -883,7 +873,7 @@ static void walk_exec(napi_env env, void *p) {
   }
   for (;;) {
     if (direct && at >= flush_at) {
-      if ((werr = write_all_fd(j->out_fd, out, at)) != 0) break;
+      if ((werr = write_all(j->out_fd, out, at)) != 0) break;
       written += at;
       at = 0;
     }
@@ -933,7 +923,7 @@ static void walk_exec(napi_env env, void *p) {
     cname[e->len] = 0;
     size_t head = 72 + pad8(e->len);
     /* The most a symlink or the framing of a hole takes; a small file checks its own size. */
-    if (direct ? !direct_room(j, &at, head + 64 + 8 + PATH_MAX + 32, &written, &werr) : cap - at < head + 64 + 8 + PATH_MAX + 32) break;
+    if (!walk_room(j, &at, head + 64 + 8 + PATH_MAX + 32, &written, &werr)) break;
     int kind = 0, type = e->type;
     struct stat st;
     int fd = -1;
@@ -976,7 +966,7 @@ static void walk_exec(napi_env env, void *p) {
         size_t size = (size_t)st.st_size;
         bool x = (st.st_mode & S_IXUSR) != 0;
         size_t need = head + (x ? 88 : 64) + 8 + pad8(size) + 32;
-        if (direct ? !direct_room(j, &at, need, &written, &werr) : cap - at < need) { w->pending_fd = fd; w->pending_st = st; break; }
+        if (!walk_room(j, &at, need, &written, &werr)) { w->pending_fd = fd; w->pending_st = st; break; }
         size_t k = at + put_entry_head(out + at, name, e->len);
         size_t name_at = at + 56; /* after "entry" "(" "name" and the length */
         k += PUT_TOK(out + k, "(");
@@ -1050,7 +1040,7 @@ static void walk_exec(napi_env env, void *p) {
 end:
   if (direct && werr == 0 && at > 0) {
     /* The rest; a hole's name stays where it is in `out`. */
-    werr = write_all_fd(j->out_fd, out, at);
+    werr = write_all(j->out_fd, out, at);
     if (werr == 0) written += at;
   }
   if (direct) {

@@ -132,8 +132,6 @@ class WalkFrame {
   looked = false
   entered = false
   done = false
-  /** A direct fill's hole: the encoder has been told its entry is open. */
-  holeOpened = false
   /** Its path is the first `end` bytes of the dumper's path buffer; `first` undefined: not started (direct fills). */
   constructor(readonly end: number, first: WalkFill | undefined, readonly walk: NativeWalk) {
     this.fill = first
@@ -576,7 +574,7 @@ export class NarDumper {
         this.leaveWalk(f)
         return true
       }
-      if (this.outFd >= 0 && this.stack.length < this.maxDepth) {
+      if (this.directAt(this.stack.length)) {
         // A direct fill writes to the fd itself: only once everything before it is out there.
         if (this.enc.buffered > 0) {
           for (const p of this.enc.take()) this.pieces.push(p)
@@ -619,6 +617,8 @@ export class NarDumper {
           throw new NarDumpError(`path '${this.show(f.end)}/${name.toString('utf8')}' exceeds maximum NAR directory depth of ${this.maxDepth}`)
         }
       }
+      // A direct fill wrote everything up to its hole (at offset 0 here): the hole's entry is open.
+      if (fill.direct && fill.holes.length > 0) this.raw(fill.buf.subarray(0, 0), true, undefined)
       if (!this.recycle && fill.bytes < fill.buf.length / 4) {
         // Kept by the consumer: keep only what was written, and use the buffer again.
         const small = Buffer.allocUnsafe(fill.bytes)
@@ -636,13 +636,11 @@ export class NarDumper {
       this.prefetch()
       return true
     }
-    if (f.pos < h.off || (fill.direct && !f.holeOpened)) {
+    if (f.pos < h.off) {
       this.raw(fill.buf.subarray(f.pos, h.off), true, undefined)
       f.pos = h.off
-      f.holeOpened = true
       return true
     }
-    f.holeOpened = false
     f.hi++
     const at = f.end + 1
     const n = at + h.name.length
@@ -698,10 +696,19 @@ export class NarDumper {
     return new WalkFill(w, this.freeFills.pop() ?? Buffer.allocUnsafeSlow(FILL_SIZE), this.chunkSize, !this.ranges, outFd)
   }
 
-  private startWalk(path: Uint8Array): WalkFill {
+  private newWalk(path: Uint8Array): NativeWalk {
     const w = new NativeWalk(this.walkCalls!, path)
     this.walks.add(w)
-    return this.startFill(w)
+    return w
+  }
+
+  private startWalk(path: Uint8Array): WalkFill {
+    return this.startFill(this.newWalk(path))
+  }
+
+  /** Whether a directory walked at stack depth `depth` is written by direct fills (deeper ones fail on their first entry, from a buffered fill). */
+  private directAt(depth: number): boolean {
+    return this.outFd >= 0 && depth < this.maxDepth
   }
 
   /**
@@ -739,15 +746,9 @@ export class NarDumper {
 
   private directory(n: number, native: boolean): void {
     if (native && this.walkCalls !== null) {
-      if (this.outFd >= 0 && this.stack.length + 1 < this.maxDepth) {
-        // its first fill is direct too: started in turn (walkStep)
-        const w = new NativeWalk(this.walkCalls, this.path.subarray(0, n))
-        this.walks.add(w)
-        this.stack.push(new WalkFrame(n, undefined, w))
-        return
-      }
-      const first = this.startWalk(this.path.subarray(0, n))
-      this.stack.push(new WalkFrame(n, first, first.walk))
+      const w = this.newWalk(this.path.subarray(0, n))
+      // a direct first fill is started in turn, by walkStep
+      this.stack.push(new WalkFrame(n, this.directAt(this.stack.length + 1) ? undefined : this.startFill(w), w))
       return
     }
     this.emit(EV_DIR, undefined)
