@@ -94,6 +94,15 @@ export interface NativeAddon {
   sha256UpdateAsync?(h: NativeSha256Handle, pieces: readonly Uint8Array[]): Promise<number>
   /** The digest (32 bytes); the handle is finished. Throws while an update runs. */
   sha256Final?(h: NativeSha256Handle): Uint8Array
+  /**
+   * A connection's next bytes without a turn of the event loop: waits in poll() up to
+   * `budgetMs` for `fd` while the loop has nothing else to do, then reads once into `into`.
+   * Bytes read; 0 end of input; below 0 not now: -1 another descriptor is ready, -2 the budget
+   * passed, -3 the read failed (the stream will report it), -4 work is due now. Optional.
+   */
+  readWhenReady?(fd: number, into: Uint8Array, budgetMs: number): number
+  /** One non-blocking write(): bytes written, or -errno. Optional. */
+  writeSome?(fd: number, data: Uint8Array): number
 }
 
 /** An opaque native directory walk (narWalkOpen). */

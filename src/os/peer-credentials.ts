@@ -17,7 +17,7 @@ export interface PeerCredentials {
 export function havePeerCredentials(): boolean { return nativeAddon() !== null }
 
 /** The file descriptor behind a connected Unix socket (Node keeps it on the pipe handle). */
-function socketFd(sock: Socket): number | undefined {
+export function socketFd(sock: Socket): number | undefined {
   const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd
   return typeof fd === 'number' && fd >= 0 ? fd : undefined
 }

@@ -29,6 +29,12 @@ const QUIET_MS = 5
 const TRUE = Promise.resolve(true)
 const FALSE = Promise.resolve(false)
 
+/** An iterator that can also hand over its next chunk synchronously when one is at hand. */
+export interface SyncPull {
+  /** The next chunk, null at the end, undefined if it must be waited for (then call next()). */
+  nextNow(): Uint8Array | null | undefined
+}
+
 export class ByteSource {
   private readonly it: AsyncIterator<Uint8Array>
   private buf: Uint8Array = new Uint8Array(0)
@@ -96,6 +102,19 @@ export class ByteSource {
   }
   /** True when `buf` was allocated here (so appending in place is allowed). */
   private owned = false
+
+  /**
+   * Pull one chunk synchronously if the iterator can (`SyncPull`) and one is at hand: true if
+   * bytes were added. False says nothing about the end: then wait with `hasMore` or `decode`.
+   */
+  pullNow(): boolean {
+    if (this.eof || this.pending !== undefined) return false
+    const c = (this.it as Partial<SyncPull>).nextNow?.()
+    if (c === undefined) return false
+    if (c === null) { this.eof = true; return false }
+    this.append(c)
+    return c.length > 0
+  }
 
   /** Ensure at least n bytes are buffered; false if the input ends first. */
   async fill(n: number): Promise<boolean> {

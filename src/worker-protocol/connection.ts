@@ -115,6 +115,8 @@ export class ServerConnection implements FrameSink {
       for (;;) {
         // Requests usually arrive whole: decode without a round through the event loop.
         let op = this.in.tryDecode(readOp)
+        // the client's next request, read from the socket without a turn of the event loop
+        if (op === INCOMPLETE && this.in.pullNow()) op = this.in.tryDecode(readOp)
         if (op === INCOMPLETE) {
           if (!(await this.in.hasMore())) return { kind: 'eof', ops: this.ops }
           op = this.in.tryDecode(readOp)

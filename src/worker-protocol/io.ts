@@ -4,6 +4,8 @@
  * writable becomes a ByteSink whose write() waits for 'drain'.
  */
 import type { Readable, Writable } from 'node:stream'
+import type { SocketDirect } from '../os/index.js'
+import type { SyncPull } from '../wire/index.js'
 
 export interface ByteSink {
   /** Resolves once the bytes are handed to the OS or buffered below the high-water mark. */
@@ -34,10 +36,13 @@ export function readableSource(r: Readable): AsyncIterable<Uint8Array> {
  * into a queue by 'data' events and is paused while `highWater` bytes wait unread, so
  * backpressure still reaches the peer. End, error and close end the iteration (an error is
  * thrown); the stream is never destroyed here, as with `readableSource`.
+ *
+ * With `direct` (a socket), the iterator can also pull synchronously (`SyncPull.nextNow`): when
+ * nothing waits in the queue or in the stream, the next bytes are read from the socket itself.
  */
-export function flowingSource(r: Readable, highWater = 256 * 1024): AsyncIterable<Uint8Array> {
+export function flowingSource(r: Readable, highWater = 256 * 1024, direct?: SocketDirect): AsyncIterable<Uint8Array> {
   return {
-    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> & SyncPull {
       const queue: Uint8Array[] = []
       let queued = 0
       let ended = false
@@ -53,6 +58,7 @@ export function flowingSource(r: Readable, highWater = 256 * 1024): AsyncIterabl
         else w.resolve({ value: undefined, done: true })
       }
       const onData = (c: Uint8Array): void => {
+        direct?.turned()
         const w = waiter
         if (w !== undefined) { waiter = undefined; w.resolve({ value: c, done: false }); return }
         queue.push(c)
@@ -80,6 +86,13 @@ export function flowingSource(r: Readable, highWater = 256 * 1024): AsyncIterabl
           }
           return new Promise((resolve, reject) => { waiter = { resolve, reject } })
         },
+        nextNow(): Uint8Array | null | undefined {
+          // the socket's next bytes are the stream's next bytes only when it holds none unread
+          if (direct === undefined || ended || waiter !== undefined || queue.length > 0 || r.readableLength > 0) return undefined
+          const c = direct.read()
+          if (c === null) ended = true
+          return c
+        },
         async return(): Promise<IteratorResult<Uint8Array>> {
           detach()
           if (!ended) r.pause()
@@ -94,7 +107,8 @@ export class WritableSink implements ByteSink {
   private readonly w: Writable
   private failed: Error | undefined
 
-  constructor(w: Writable) {
+  /** With `direct` (a socket), bytes go out by one write() of its own when the stream has none queued. */
+  constructor(w: Writable, private readonly direct?: SocketDirect) {
     this.w = w
     w.on('error', e => { this.failed = e })
   }
@@ -106,6 +120,12 @@ export class WritableSink implements ByteSink {
   tryWrite(bytes: Uint8Array): boolean {
     if (this.failed) throw this.failed
     if (this.w.destroyed || this.w.writableEnded) throw new Error('write after the connection closed')
+    if (this.direct !== undefined && this.w.writableLength === 0) {
+      const n = this.direct.write(bytes)
+      if (n === bytes.length) return true
+      // the rest (or all of it, after an error the stream will then report) the usual way
+      if (n > 0) bytes = bytes.subarray(n)
+    }
     return this.w.write(bytes)
   }
 

@@ -8,7 +8,7 @@ import { readFileSync, unlinkSync, chmodSync, mkdirSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { dirname } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
-import { peerCredentials } from '../os/index.js'
+import { peerCredentials, socketDirect } from '../os/index.js'
 import type { StoreDir } from '../store-path/index.js'
 import { type ConnectionEnd, ServerConnection } from './connection.js'
 import type { OpHandlers } from './handler.js'
@@ -82,7 +82,8 @@ export async function serveSocket(sock: Socket, opts: DaemonOptions): Promise<vo
   const abort = new AbortController()
   sock.once('close', () => abort.abort())
   try {
-    const end = await serveConnection(flowingSource(sock), new WritableSink(sock), client, opts, abort.signal)
+    const direct = socketDirect(sock)
+    const end = await serveConnection(flowingSource(sock, undefined, direct), new WritableSink(sock, direct), client, opts, abort.signal)
     if (end.kind === 'closed' && opts.log) opts.log(`connection of ${client.user} closed: ${(end.error as Error)?.message ?? end.error}`)
   } finally {
     // Not just end(): with allowHalfOpen the socket would stay open until its read side ended,

@@ -1,0 +1,125 @@
+/**
+ * The scenarios of socket-direct.test.ts that need an event loop with nothing else to do: each
+ * runs in a worker thread of its own (a fresh libuv loop), since a direct read gives way to any
+ * other ready descriptor or due timer of its loop — which a test process that has run other
+ * suites always has somewhere. A failed assertion fails the worker.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createConnection, createServer, type Server, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parentPort, workerData } from 'node:worker_threads'
+import { nativeCalls } from './native.js'
+import { socketDirect } from './socket-direct.js'
+import { flowingSource } from '../worker-protocol/io.js'
+import type { SyncPull } from '../wire/index.js'
+
+/** Connected pairs over a Unix socket: [server side, client side]. */
+class Pairs {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'tsnix-direct-'))
+  private server: Server | undefined
+  private readonly open: Socket[] = []
+  async pair(): Promise<[Socket, Socket]> {
+    const path = join(this.dir, 'sock')
+    if (this.server === undefined) {
+      this.server = createServer({ allowHalfOpen: true })
+      await new Promise<void>(r => this.server!.listen(path, r))
+    }
+    const accepted = new Promise<Socket>(r => this.server!.once('connection', r))
+    const client = createConnection({ path, allowHalfOpen: true })
+    await new Promise(r => client.once('connect', r))
+    const server = await accepted
+    this.open.push(server, client)
+    // one more turn: libuv applies the end of the connect's write watch to epoll at its next poll
+    // (until then the client's descriptor reads as other work that is ready)
+    await sleep(1)
+    return [server, client]
+  }
+  close(): void {
+    for (const s of this.open) s.destroy()
+    this.server?.close()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
+const fdOf = (s: Socket): number => (s as unknown as { _handle: { fd: number } })._handle.fd
+const text = (b: Uint8Array | null | undefined): string | null | undefined => (b instanceof Uint8Array ? Buffer.from(b).toString() : b)
+
+export const scenarios: Record<string, (pairs: Pairs) => Promise<void>> = {
+  async 'direct reads'(pairs) {
+    const [s, c] = await pairs.pair()
+    s.on('data', () => assert.fail('the stream must not see bytes read directly'))
+    const d = socketDirect(s)!
+    c.write('request 1')
+    assert.equal(text(d.read()), 'request 1')
+    c.write('request 2')
+    assert.equal(text(d.read()), 'request 2')
+    await sleep(1)
+  },
+
+  async 'wait outcomes'(pairs) {
+    const calls = nativeCalls('TSNIX_SOCKET_DIRECT', 'readWhenReady')!
+    const [s, c] = await pairs.pair()
+    const [s2, c2] = await pairs.pair()
+    s2.on('data', () => {})
+    const into = Buffer.alloc(64)
+    const t = performance.now()
+    assert.equal(calls.readWhenReady(fdOf(s), into, 20), -2, 'budget passed')
+    assert.ok(performance.now() - t >= 15, 'it waited for the budget')
+    c2.write('for the other connection')
+    assert.equal(calls.readWhenReady(fdOf(s), into, 1000), -1, 'another descriptor ready')
+    await sleep(1) // the stream takes c2's bytes
+    const im = setImmediate(() => {})
+    assert.equal(calls.readWhenReady(fdOf(s), into, 1000), -4, 'an immediate due')
+    clearImmediate(im)
+    c.end()
+    await sleep(10)
+    assert.equal(calls.readWhenReady(fdOf(s), into, 1000), 0, 'end of input')
+  },
+
+  async 'streak limit'(pairs) {
+    const [s, c] = await pairs.pair()
+    const d = socketDirect(s)!
+    d.turned()
+    c.write('a')
+    assert.equal(text(d.read()), 'a')
+    const until = performance.now() + 8
+    while (performance.now() < until) { /* serve without a turn */ }
+    c.write('b')
+    assert.equal(d.read(), undefined, 'not now after 8 ms without a turn')
+    d.turned()
+    assert.equal(text(d.read()), 'b')
+  },
+
+  async 'order with the stream'(pairs) {
+    const [s, c] = await pairs.pair()
+    const d = socketDirect(s)!
+    const it = flowingSource(s, undefined, d)[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & SyncPull
+    c.write('one')
+    await sleep(10) // the stream has taken 'one' into the queue
+    c.write('two')
+    assert.equal(it.nextNow(), undefined, 'queued bytes come first')
+    assert.equal(text((await it.next()).value), 'one')
+    d.turned() // (the 10 ms above were turns of the loop, not one long streak)
+    assert.equal(text(it.nextNow()), 'two')
+    const waiting = it.next() // a reader waits on the stream: no direct read beside it
+    c.write('three')
+    assert.equal(it.nextNow(), undefined, 'no direct read while a reader waits')
+    assert.equal(text((await waiting).value), 'three')
+    c.end()
+    await sleep(10)
+    assert.equal((await it.next()).done, true)
+  },
+}
+
+if (parentPort !== null && typeof workerData?.socketDirectScenario === 'string') {
+  const pairs = new Pairs()
+  try {
+    await scenarios[workerData.socketDirectScenario as string]!(pairs)
+  } finally {
+    pairs.close()
+  }
+  parentPort.postMessage('ok')
+}
