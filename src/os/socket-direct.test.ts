@@ -31,9 +31,9 @@ describe('socket direct I/O', function () {
     if (calls === null) skipBecause(this, 'native addon not built with readWhenReady (node native/build.mjs)')
   })
 
-  it('reads bytes the peer has sent without a turn of the event loop', () => inWorker('direct reads'))
+  it('reads bytes the peer has sent without a turn of the event loop, and the end of input', () => inWorker('direct reads'))
 
-  it('ends the wait with the reason: budget passed (-2), another descriptor ready (-1), work due now (-4); end of input is 0', () => inWorker('wait outcomes'))
+  it('ends the wait with the reason: budget passed (-2), another descriptor ready (-1), work due now (-4), bytes read', () => inWorker('wait outcomes'))
 
   it('says "not now" once it has served for a while without a turn of the loop, until one comes', () => inWorker('streak limit'))
 

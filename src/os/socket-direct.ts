@@ -34,17 +34,21 @@ export interface SocketDirect {
   write(bytes: Uint8Array): number
 }
 
-/** Direct I/O on `sock`, or undefined when the addon lacks it or TSNIX_SOCKET_DIRECT=0. */
-export function socketDirect(sock: Socket): SocketDirect | undefined {
+/**
+ * Direct I/O on `sock`, or undefined when the addon lacks it or TSNIX_SOCKET_DIRECT=0.
+ * `streakMs` (tests) replaces STREAK_MS.
+ */
+export function socketDirect(sock: Socket, opts: { streakMs?: number } = {}): SocketDirect | undefined {
   const calls = nativeCalls('TSNIX_SOCKET_DIRECT', 'readWhenReady', 'writeSome')
   const fd = socketFd(sock)
   if (calls === null || fd === undefined) return undefined
   let slab = Buffer.allocUnsafe(SLAB)
   let used = 0
+  const streakMs = opts.streakMs ?? STREAK_MS
   let streakStart = performance.now()
   return {
     read(): Uint8Array | null | undefined {
-      if (performance.now() - streakStart > STREAK_MS) return undefined
+      if (performance.now() - streakStart > streakMs) return undefined
       if (SLAB - used < MIN_READ) { slab = Buffer.allocUnsafe(SLAB); used = 0 }
       const n = calls.readWhenReady(fd, slab.subarray(used), BUDGET_MS)
       if (n < 0) return undefined
