@@ -376,7 +376,7 @@ typedef struct {
   const char *data;
   size_t len;
   bool sync;
-  /* syncDirs: NUL-separated paths */
+  /* syncDirs, putObjectsAnonAsync: NUL-separated paths */
   char *dirs;
   size_t ndirs;
 } job_t;
@@ -1325,92 +1325,82 @@ static napi_value put_object_anon_async(napi_env env, napi_callback_info info) {
  *     small objects pays one round trip to the pool (tens of µs of wake-ups each on a busy
  *     machine) instead of one per object. results[i] (an Int32Array as long as `targets`) gets
  *     putObjectAnon's answer for object i; an object's failure does not stop the others. The
- *     arrays and their contents must not change until the promise settles.
+ *     arrays and their contents must not change until the promise settles. The promise gives
+ *     EIO (results untouched) if the task could not run.
  */
+/* The targets go in base.dirs (NUL-separated, freed by job_done with the job); base.keep holds
+   [datas, results] alive until it has run. */
 typedef struct {
   job_t base;
   double mtime;
-  size_t n;
-  char *targets;        /* NUL-separated */
-  const char **data;
-  size_t *len;
   int32_t *results;
-  napi_ref keep_results;
-} batch_job_t; /* base first */
+  struct { const char *data; size_t len; } obj[]; /* base.ndirs of them */
+} batch_job_t; /* base first: job_done frees it whole */
 
 static void put_batch_exec(napi_env env, void *p) {
   batch_job_t *j = p;
-  const char *t = j->targets;
-  for (size_t i = 0; i < j->n; i++, t += strlen(t) + 1)
-    j->results[i] = put_object_anon(j->base.tmp, t, j->data[i], j->len[i], j->base.sync, j->mtime);
-}
-
-static void put_batch_free(batch_job_t *j) {
-  free(j->targets);
-  free(j->data);
-  free(j->len);
-  free(j);
-}
-
-static void put_batch_done(napi_env env, napi_status status, void *p) {
-  batch_job_t *j = p;
-  napi_value r;
-  napi_create_int32(env, status == napi_ok ? 0 : EIO, &r);
-  napi_resolve_deferred(env, j->base.deferred, r);
-  if (j->base.keep) napi_delete_reference(env, j->base.keep);
-  if (j->keep_results) napi_delete_reference(env, j->keep_results);
-  napi_delete_async_work(env, j->base.work);
-  put_batch_free(j);
+  const char *t = j->base.dirs;
+  for (size_t i = 0; i < j->base.ndirs; i++, t += strlen(t) + 1)
+    j->results[i] = put_object_anon(j->base.tmp, t, j->obj[i].data, j->obj[i].len, j->base.sync, j->mtime);
 }
 
 static napi_value put_objects_anon_async(napi_env env, napi_callback_info info) {
   static const char *usage = "putObjectsAnonAsync(dir, targets, datas, fsync, mtime, results): a path, an array of paths, an array of Uint8Arrays as long, a boolean, a number and an Int32Array as long expected";
   size_t argc = 6;
   napi_value argv[6];
-  bool is_array = false;
+  bool is_array = false, sync = false;
   uint32_t n = 0, nd = 0;
-  batch_job_t *j = calloc(1, sizeof *j);
-  if (j == NULL) { napi_throw_error(env, NULL, "out of memory"); return NULL; }
+  double mtime = 0;
+  char dir[PATH_MAX];
   napi_typedarray_type rt;
   size_t rlen = 0;
   void *rdata = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6 || !get_path(env, argv[0], j->base.tmp) ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6 || !get_path(env, argv[0], dir) ||
       napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &n) != napi_ok ||
       napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[2], &nd) != napi_ok || nd != n ||
-      napi_get_value_bool(env, argv[3], &j->base.sync) != napi_ok || napi_get_value_double(env, argv[4], &j->mtime) != napi_ok ||
+      napi_get_value_bool(env, argv[3], &sync) != napi_ok || napi_get_value_double(env, argv[4], &mtime) != napi_ok ||
       napi_get_typedarray_info(env, argv[5], &rt, &rlen, &rdata, NULL, NULL) != napi_ok || rt != napi_int32_array || rlen != n) {
-    free(j);
     napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
-  j->n = n;
-  j->results = rdata;
-  j->targets = malloc((size_t)n * PATH_MAX + 1);
-  j->data = calloc(n + 1, sizeof *j->data);
-  j->len = calloc(n + 1, sizeof *j->len);
-  if (j->targets == NULL || j->data == NULL || j->len == NULL) { put_batch_free(j); napi_throw_error(env, NULL, "out of memory"); return NULL; }
+  size_t total = 1;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value t;
+    size_t len;
+    if (napi_get_element(env, argv[1], i, &t) != napi_ok || napi_get_value_string_utf8(env, t, NULL, 0, &len) != napi_ok) {
+      napi_throw_type_error(env, NULL, usage);
+      return NULL;
+    }
+    total += len < PATH_MAX ? len + 1 : PATH_MAX;
+  }
+  batch_job_t *j = calloc(1, sizeof *j + (size_t)n * sizeof j->obj[0]);
+  char *targets = malloc(total + PATH_MAX);
+  if (j == NULL || targets == NULL) { free(j); free(targets); napi_throw_error(env, NULL, "out of memory"); return NULL; }
   size_t at = 0;
   for (uint32_t i = 0; i < n; i++) {
     napi_value t, d;
     void *bytes;
-    if (napi_get_element(env, argv[1], i, &t) != napi_ok || !get_path(env, t, j->targets + at) ||
-        napi_get_element(env, argv[2], i, &d) != napi_ok || !get_bytes(env, d, &bytes, &j->len[i])) {
-      put_batch_free(j);
+    if (napi_get_element(env, argv[1], i, &t) != napi_ok || !get_path(env, t, targets + at) ||
+        napi_get_element(env, argv[2], i, &d) != napi_ok || !get_bytes(env, d, &bytes, &j->obj[i].len)) {
+      free(j); free(targets);
       napi_throw_type_error(env, NULL, usage);
       return NULL;
     }
-    j->data[i] = bytes;
-    at += strlen(j->targets + at) + 1;
+    j->obj[i].data = bytes;
+    at += strlen(targets + at) + 1;
   }
-  napi_create_reference(env, argv[2], 1, &j->base.keep);
-  napi_create_reference(env, argv[5], 1, &j->keep_results);
-  napi_value promise = queue_task(env, "tsnix:fs", put_batch_exec, put_batch_done, j, &j->base.deferred, &j->base.work);
-  if (promise == NULL) {
-    napi_delete_reference(env, j->base.keep);
-    napi_delete_reference(env, j->keep_results);
-    put_batch_free(j);
-  }
-  return promise;
+  memcpy(j->base.tmp, dir, sizeof dir);
+  j->base.sync = sync;
+  j->base.dirs = targets;
+  j->base.ndirs = n;
+  j->mtime = mtime;
+  j->results = rdata;
+  napi_value keep;
+  napi_create_array_with_length(env, 2, &keep);
+  napi_set_element(env, keep, 0, argv[2]);
+  napi_set_element(env, keep, 1, argv[5]);
+  napi_create_reference(env, keep, 1, &j->base.keep);
+  return start_job(env, &j->base, put_batch_exec);
 }
 
 /* ---- end of the batched castore object writes ---------------------------------------------- */

@@ -95,7 +95,7 @@ describe('castore: objects written as unnamed files (putObjectAnon)', () => {
     assert.throws(() => a.putObjectsAnonAsync!(join(dir, 'tmp'), ['x', ''], ['a', 'b'].map(t => Buffer.from(t)), false, 1, new Int32Array(2)), TypeError)
   })
 
-  it('FsObjectStore blob puts made together are all stored (batched), each answering its own put', async () => {
+  it('FsObjectStore blob puts made in one turn are all stored (batched), repeated ones too', async () => {
     const store = await FsObjectStore.open(join(dir, 'store'), { objectMtime: 1 })
     const svc = await FsBlobService.open(store)
     const texts = Array.from({ length: 21 }, (_, i) => `blob ${i % 19}`) // 19 distinct, two repeated

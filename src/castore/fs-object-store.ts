@@ -96,13 +96,15 @@ function batchNative(): BatchCalls | null {
 }
 
 /**
- * Blob puts gathered into one thread-pool task (while fsync is on: without it small blobs go by
- * synchronous calls). On a busy machine a round trip to the pool costs tens of µs of wake-ups,
- * more than the small write it carries; a batch is what one turn of the event loop put (an
- * import's decoder stores many paths' files in one turn), up to PUT_BATCH objects a task so
- * that the pool's threads still share a big batch's fdatasyncs.
+ * Small blob puts gathered into one thread-pool task (with fsync off the store mostly writes
+ * small blobs by synchronous calls, putSync). On a busy machine a round trip to the pool costs
+ * tens of µs of wake-ups, more than the small write it carries; a batch is what one turn of the
+ * event loop put (an import's decoder stores many paths' files in one turn), up to PUT_BATCH
+ * objects a task so that the pool's threads still share a big batch's fdatasyncs. Blobs above
+ * BATCH_MAX_BYTES (a chunked file's chunks, written several at once) keep a task each, in parallel.
  */
 const PUT_BATCH = 8
+const BATCH_MAX_BYTES = 64 * 1024
 /** A queued put's answer when its batch was refused: an errno that is no "no O_TMPFILE" (EIO). */
 const BATCH_REFUSED = 5
 
@@ -240,7 +242,7 @@ export class FsObjectStore implements ObjectStore {
       const one = data instanceof Uint8Array ? data : data.length === 1 ? data[0]! : undefined
       if (this.anon !== null && one !== undefined && !this.compressed(ns)) {
         // as in putSync: no look-up first, one thread-pool task (shared with other blobs where it can be)
-        const r = await (ns === 'blob' && this.batch !== null ? this.queueBlob(target, one) : this.anon.putObjectAnonAsync(this.tmpDir, target, one, this.fsync, ns === 'blob' ? this.objectMtime : -1))
+        const r = await (ns === 'blob' && this.batch !== null && one.length <= BATCH_MAX_BYTES ? this.queueBlob(target, one) : this.anon.putObjectAnonAsync(this.tmpDir, target, one, this.fsync, ns === 'blob' ? this.objectMtime : -1))
         if (r === -2) return
         if (r <= 0) { this.placedNatively(target, r); return }
         if (NO_TMPFILE.has(r)) this.anon = null
@@ -269,13 +271,9 @@ export class FsObjectStore implements ObjectStore {
 
   /** putObjectAnon's answer for a blob, written in a batch with the others queued this turn. */
   private queueBlob(target: string, data: Uint8Array): Promise<number> {
-    let q = this.queued
-    if (q === undefined) {
-      q = this.queued = { targets: [], datas: [], answers: [] }
-      setImmediate(() => { if (this.queued === q) this.sendBlobs() })
-    }
-    const batch = q
-    const p = new Promise<number>(resolve => { batch.answers.push(resolve) })
+    const q = this.queued ??= { targets: [], datas: [], answers: [] }
+    if (q.targets.length === 0) setImmediate(() => { if (this.queued === q) this.sendBlobs() })
+    const p = new Promise<number>(resolve => { q.answers.push(resolve) })
     q.targets.push(target)
     q.datas.push(data)
     if (q.targets.length >= PUT_BATCH) this.sendBlobs()
@@ -290,10 +288,12 @@ export class FsObjectStore implements ObjectStore {
     try { sent = this.batch!.putObjectsAnonAsync(this.tmpDir, q.targets, q.datas, this.fsync, this.objectMtime, results) } catch (e) { sent = Promise.reject(e) }
     // A batch refused as a whole (a path too long, say) stored nothing: each put then goes its
     // usual way, which meets the problem again and reports it as node:fs words it.
-    sent.then(
-      () => { for (let i = 0; i < results.length; i++) q.answers[i]!(results[i]!) },
-      () => { for (const answer of q.answers) answer(BATCH_REFUSED) },
-    )
+    // A task that could not run (EIO, `results` untouched) counts as refused too.
+    const refused = (): void => { for (const answer of q.answers) answer(BATCH_REFUSED) }
+    sent.then(r => {
+      if (r !== 0) { refused(); return }
+      for (let i = 0; i < results.length; i++) q.answers[i]!(results[i]!)
+    }, refused)
   }
 
   putSync(ns: Namespace, d: B3Digest, data: Uint8Array): boolean {

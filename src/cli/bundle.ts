@@ -10,8 +10,9 @@
  * size and mtime it had when bundled (a `tsc` run without re-bundling falls back to the
  * modules). Its environment variable (TSNIX_EVAL_BUNDLE, TSNIX_NAR_BUNDLE) set to `0` disables
  * it; set to `write-cache` (the build) the run writes the code cache at exit; set to `check`,
- * a run says on stderr when V8 rejected the code cache (it does when the process's V8 flags
- * differ from the build's warm-up run: tools/bundle-cli.mjs warms up through the launcher).
+ * a run says on stderr when the bundle or its code cache was not used: missing, stale, or the
+ * cache rejected by V8 (it is when the process's V8 flags differ from the build's warm-up run:
+ * tools/bundle-cli.mjs warms up through the launcher).
  */
 import { createRequire } from 'node:module'
 
@@ -32,16 +33,20 @@ export function loadBundle<T extends object>(name: string, envVar: string): T | 
   const mode = process.env[envVar]
   if (mode === '0') return undefined
   const file = join(cliDir, `${name}-bundle.cjs`)
+  const notUsed = (what: string): undefined => {
+    if (mode === 'check') process.stderr.write(`tsnix: ${what} of ${name}-bundle.cjs was not used\n`)
+    return undefined
+  }
   let manifest: Manifest
   let source: string
   try {
     manifest = JSON.parse(readFileSync(join(cliDir, `${name}-bundle.json`), 'utf8')) as Manifest
     source = readFileSync(file, 'utf8')
   } catch {
-    return undefined
+    return notUsed('the bundle (missing)')
   }
   // (A code cache from another Node version is rejected by V8 and the bundle compiled instead.)
-  if (!fresh(manifest, statSync(file).mtimeMs)) return undefined
+  if (!fresh(manifest, statSync(file).mtimeMs)) return notUsed('the bundle (stale)')
   const writeCache = mode === 'write-cache'
   let cachedData: Buffer | undefined
   if (!writeCache) {
@@ -52,7 +57,7 @@ export function loadBundle<T extends object>(name: string, envVar: string): T | 
     filename: file,
     ...(cachedData ? { cachedData } : {}),
   })
-  if (mode === 'check' && script.cachedDataRejected !== false) process.stderr.write(`tsnix: the code cache of ${name}-bundle.cjs was not used\n`)
+  if (script.cachedDataRejected !== false) notUsed('the code cache')
   const fn = script.runInThisContext() as (e: object, r: NodeJS.Require, m: { exports: object }, f: string, d: string) => void
   const module = { exports: {} }
   fn.call(module.exports, module.exports, createRequire(file), module, file, cliDir)

@@ -30,8 +30,9 @@ export interface SourceAddition {
 export abstract class BaseEvalStore implements EvalStoreIO {
   readonly storeDir: StoreDir
 
-  constructor(storeDir: string | StoreDir, readonly source: SourceAccessor, readonly readOnly: boolean) {
-    this.storeDir = typeof storeDir === 'string' ? new StoreDir(storeDir, { binaryNames: true }) : storeDir
+  /** `storeDir`'s names are the evaluator's binary strings (StoreDir `binaryNames`). */
+  constructor(storeDir: string, readonly source: SourceAccessor, readonly readOnly: boolean) {
+    this.storeDir = new StoreDir(storeDir, { binaryNames: true })
   }
 
   addSourcePath(req: AddSourcePathRequest): string {
@@ -80,7 +81,7 @@ export class BuildFailedError extends EvalError {
  * with `readOnly = false` (instantiating against `dummy://`) writing fails as in C++.
  */
 export class DummyEvalStore extends BaseEvalStore {
-  constructor(storeDir: string | StoreDir = '/nix/store', source: SourceAccessor = nodeSource, readOnly = true) {
+  constructor(storeDir = '/nix/store', source: SourceAccessor = nodeSource, readOnly = true) {
     super(storeDir, source, readOnly)
   }
   isValidPath(): boolean { return false }
@@ -108,7 +109,7 @@ export class MemoryEvalStore extends BaseEvalStore {
   /** Builds for import from derivation (tests): given `drv!out` targets, make their outputs valid. */
   builder: ((targets: readonly string[], store: MemoryEvalStore) => void) | undefined
 
-  constructor(storeDir: string | StoreDir = '/nix/store', source: SourceAccessor = nodeSource) {
+  constructor(storeDir = '/nix/store', source: SourceAccessor = nodeSource) {
     super(storeDir, source, false)
   }
 

@@ -898,16 +898,16 @@ const byName = (a: Dirent, b: Dirent): number => a.name < b.name ? -1 : a.name >
 const OPEN_FILE = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK
 const OPEN_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW
 
-/**
- * Fill `into` from the start of a small file (open as `fd`, or opened here); the file must still
- * be at least that long. Closes the file.
- */
 /** A direct fill's failed write, as node:fs reports one (e.g. `EPIPE: broken pipe, write`). */
 function writeFailure(errno: number): Error {
   const [code, text] = getSystemErrorMap().get(-errno) ?? ['EIO', 'i/o error']
   return Object.assign(new Error(`${code}: ${text}, write`), { code, errno: -errno, syscall: 'write' })
 }
 
+/**
+ * Fill `into` from the start of a small file (open as `fd`, or opened here); the file must still
+ * be at least that long. Closes the file.
+ */
 function readSmall(p: Buffer, into: Uint8Array, fd = -1): void {
   if (fd < 0) fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW)
   try {

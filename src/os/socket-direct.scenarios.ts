@@ -20,7 +20,7 @@ import { flowingSource } from '../worker-protocol/io.js'
 import type { SyncPull } from '../wire/index.js'
 
 /** Connected pairs over a Unix socket: [server side (paused), client side]. */
-class Pairs {
+export class Pairs {
   private readonly dir = mkdtempSync(join(tmpdir(), 'tsnix-direct-'))
   private server: Server | undefined
   private readonly open: Socket[] = []

@@ -4,13 +4,10 @@
  * of its own: socket-direct.scenarios.ts), and partial direct writes.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createConnection, createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { nativeCalls } from './native.js'
 import { socketDirect } from './socket-direct.js'
+import { Pairs } from './socket-direct.scenarios.js'
 import { WritableSink } from '../worker-protocol/io.js'
 import { skipBecause } from '../../test/support/env.js'
 
@@ -40,15 +37,10 @@ describe('socket direct I/O', function () {
   it('keeps the byte order with the stream: flowingSource reads directly only when nothing waits unread', () => inWorker('order with the stream'))
 
   it('writes directly when the stream has nothing queued, and the rest through the stream, in order', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsnix-direct-'))
-    const path = join(dir, 'sock')
-    const server = createServer()
+    const pairs = new Pairs()
     try {
-      await new Promise<void>(r => server.listen(path, r))
-      const accepted = new Promise<import('node:net').Socket>(r => server.once('connection', r))
-      const c = createConnection(path)
+      const [s, c] = await pairs.pair()
       c.pause() // the peer does not read yet: the socket buffer fills and a write is partial
-      const s = await accepted
       const sink = new WritableSink(s, socketDirect(s)!)
       const chunks: Buffer[] = []
       for (let i = 0; i < 64; i++) {
@@ -65,11 +57,8 @@ describe('socket direct I/O', function () {
       await sink.drain()
       while (n < total) await new Promise(r => setTimeout(r, 5))
       assert.ok(Buffer.concat(got).equals(Buffer.concat(chunks)))
-      c.destroy()
-      s.destroy()
     } finally {
-      server.close()
-      rmSync(dir, { recursive: true, force: true })
+      pairs.close()
     }
   })
 })

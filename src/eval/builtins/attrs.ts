@@ -35,7 +35,8 @@ export const attrsBuiltins: BuiltinGroup = {
       impl: (st, args, pos) => {
         const name = st.forceStringNoCtx(args[0]!, pos, 'while evaluating the first argument passed to builtins.getAttr')
         const a = st.forceAttrs(args[1]!, pos, 'while evaluating the second argument passed to builtins.getAttr')
-        st.symbols.intern(name)
+        // C++ makes the name a symbol; one a set has is one already (as for selections, compile.ts)
+        if (!a.has(name)) st.symbols.intern(name)
         return st.force(getAttrOrThrow(st, name, a, 'in the attribute set under consideration'), pos)
       },
     },
@@ -44,8 +45,7 @@ export const attrsBuiltins: BuiltinGroup = {
       impl: (st, args, pos) => {
         const name = st.forceStringNoCtx(args[0]!, pos, 'while evaluating the first argument passed to builtins.unsafeGetAttrPos')
         const a = st.forceAttrs(args[1]!, pos, 'while evaluating the second argument passed to builtins.unsafeGetAttrPos')
-        st.symbols.intern(name)
-        if (!a.has(name)) return null
+        if (!a.has(name)) { st.symbols.intern(name); return null }
         return st.mkPosAttrs(a.posOf(name))
       },
     },
@@ -54,8 +54,9 @@ export const attrsBuiltins: BuiltinGroup = {
       impl: (st, args, pos) => {
         const name = st.forceStringNoCtx(args[0]!, pos, 'while evaluating the first argument passed to builtins.hasAttr')
         const a = st.forceAttrs(args[1]!, pos, 'while evaluating the second argument passed to builtins.hasAttr')
+        if (a.has(name)) return true
         st.symbols.intern(name)
-        return a.has(name)
+        return false
       },
     },
     {
