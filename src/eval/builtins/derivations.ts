@@ -11,7 +11,7 @@
  */
 import {
   type Derivation, type DerivationOutput, type DerivedPathMapNode, DownstreamPlaceholder, type InputDrv,
-  type InstantiatedDerivation, StructuredAttrs, instantiateDerivation, outputPath, parseJson, type JsonValue,
+  type InstantiatedDerivation, StructuredAttrs, instantiateDerivation, outputPath, parseJson, type JsonObject, type JsonValue,
 } from '../../derivation/index.js'
 import { type ContentAddressMethod, type HashAlgo, InvalidPathError, StorePath, checkName } from '../../store-path/index.js'
 import { EvalError } from '../errors.js'
@@ -136,21 +136,28 @@ const JSON_KIND: JsonHandler<string> = {
   array: () => 'array', object: () => 'object', key: () => undefined,
 }
 
-/** `__json` as C++ reads it (nlohmann `json::parse`): a JSON object, with nlohmann's errors otherwise. */
-function parseJsonEnv(text: string): StructuredAttrs {
+/**
+ * `__json` as C++ reads it (nlohmann `json::parse`): a JSON object, with nlohmann's errors
+ * otherwise. `bytes` is the evaluator's binary string (what the fromJSON parser reads).
+ */
+function parseJsonEnv(bytes: string): StructuredAttrs {
   let kind: string
   try {
-    kind = parseJsonText(text, JSON_KIND)
+    kind = parseJsonText(bytes, JSON_KIND)
   } catch (e) {
     if (e instanceof JsonSyntaxError) throw new EvalError(`cannot process __json attribute: ${e.message}`)
     throw e
   }
   if (kind !== 'object') throw new EvalError(`cannot process __json attribute: [json.exception.type_error.302] type must be object, but is ${kind}`)
+  // C++ keeps the parsed object and writes its dump into the .drv (so `"\u00e9"` and `"é"` make
+  // the same derivation), not the text as written
+  let attrs: JsonValue
   try {
-    return StructuredAttrs.parse(text)
+    attrs = parseJson(u(bytes))
   } catch (e) {
-    throw new EvalError((e as Error).message)
+    throw new EvalError(`cannot process __json attribute: ${(e as Error).message}`)
   }
+  return StructuredAttrs.fromValue(attrs as JsonObject)
 }
 
 /** Mutable form of an `inputDrvs` entry while the context is collected. */
@@ -189,6 +196,7 @@ class DrvAttrs {
   readonly args: string[] = []
   builder = ''
   platform = ''
+  /** `__json` as written (a binary string: one char per byte). */
   jsonEnv: string | undefined = undefined
   structured: Map<string, JsonValue> | undefined = undefined
   contentAddressed = false
@@ -261,7 +269,7 @@ function collectAttr(st: EvalState, d: DrvAttrs, key: string, v: Value, ignoreNu
     const s = st.coerceToString(noPos, v, d.context, '', true)
     if (key === '__json') {
       st.warn(`In derivation '${d.drvName}': setting structured attributes via '__json' is deprecated, and may be disallowed in future versions of Nix. Set '__structuredAttrs = true' instead.`)
-      d.jsonEnv = u(s)
+      d.jsonEnv = s
       return
     }
     const value = u(s)
