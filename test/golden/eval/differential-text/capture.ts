@@ -11,7 +11,7 @@
  *     plus TSNIX_DIFF_FLAGS; flake-refs.txt is captured with TSNIX_DIFF_FLAGS='--extra-experimental-features flakes',
  *     flake-refs-disabled.txt with TSNIX_DIFF_FLAGS='--option experimental-features nix-command',
  *     flake-refs-verified.txt with TSNIX_DIFF_FLAGS='--extra-experimental-features flakes --extra-experimental-features verified-fetches')
- *   (store-path-names.txt, rounding.txt, symbol-order.txt: no extra flags)
+ *   (store-path-names.txt, json-env.txt, rounding.txt, symbol-order.txt: no extra flags)
  *
  * Each case runs as `NIX_REMOTE=dummy:// nix-instantiate FLAGS -E EXPR` in the chroot; exit
  * status, stdout and stderr are recorded as they come.
