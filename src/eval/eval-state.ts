@@ -512,8 +512,11 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
         if (sh !== undefined) {
           if (sh.symOrderIdx === undefined) sh.symOrderIdx = attrsSymbolOrder(this, w).map(k => sh.index.get(k)!)
           for (const i of sh.symOrderIdx) {
+            const x = w.slot(i)
+            // A plain value needs no visit (the depth check is the only thing a visit would do).
+            if ((typeof x !== 'object' || x === null) && this.depth <= max) continue
             try {
-              go(w.slot(i), w, i)
+              go(x, w, i)
             } catch (e) {
               if (e instanceof EvalError) e.addTrace(sh.pos[i]!, `while evaluating the attribute '${printIdentifier(sh.names[i]!)}'`)
               throw e
@@ -534,8 +537,10 @@ https://nix.dev/manual/nix/stable/language/syntax.html#functions.`, f.pos)
         if (directLists.has(w)) { this.depth--; return }
         if (direct) directLists.add(w)
         for (let i = 0; i < w.length; i++) {
+          const x = w[i]!
+          if ((typeof x !== 'object' || x === null) && this.depth <= max) continue
           try {
-            go(w[i]!, w, i)
+            go(x, w, i)
           } catch (e) {
             if (e instanceof EvalError) e.addTrace(noPos, `while evaluating list element at index ${i}`)
             throw e
