@@ -2,17 +2,21 @@
  * Evaluator benchmarks: the fixed set in ../shared/bench/eval (README there lists expected
  * outputs and C++ 2.34.8 figures), run as whole processes — `tsnix instantiate --eval --strict
  * FILE` beside C++ Nix 2.34.8 (`reference-nix run 'nix-instantiate --eval --strict …'`) when the
- * reference chroot is set up. Each run is timed with GNU time (wall, user+sys CPU, peak RSS);
- * medians are reported. The ratio uses CPU seconds (the machines are shared; wall time is
- * noisy): C++ CPU / tsnix CPU, above 1.0 means tsnix is faster.
+ * reference chroot is set up. Each run is timed with GNU time (wall, peak RSS) and, where the
+ * native addon is built, its CPU time (user + sys, every thread) from getrusage(RUSAGE_CHILDREN)
+ * around it, at µs rather than GNU time's 10 ms. The two sides take turns run by run, so that
+ * the machine's drift (±10% between minutes on the shared 2-core VMs) falls on both alike;
+ * medians are reported. The ratio uses CPU seconds: C++ CPU / tsnix CPU, above 1.0 means tsnix
+ * is faster.
  *
- *   npm run bench -- eval            (all, 3 runs each)
+ *   npm run bench -- eval            (all, 5 runs each)
  *   npm run bench -- --quick eval    (a subset, 1 run each)
  */
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { nativeAddon } from '../src/os/native.js'
 import type { BenchOptions, BenchResult, Measurement } from './types.js'
 
 export const name = 'eval'
@@ -41,13 +45,18 @@ const WORKLOADS: Record<string, Workload> = {
 
 interface Run { wall: number; cpu: number; rssMiB: number; stdout: string }
 
+const childrenCpu = nativeAddon()?.childrenCpu
+
 /** Run `argv` under GNU time; returns wall/CPU seconds and peak RSS. */
 function timed(argv: string[], env: NodeJS.ProcessEnv): Run {
+  const before = childrenCpu?.()
   const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', ...argv], { env, encoding: 'utf8', maxBuffer: 1 << 26 })
+  const after = childrenCpu?.()
   const last = r.stderr.trim().split('\n').pop() ?? ''
   const [e, u, s, m] = last.split(' ').map(Number)
   if (r.status !== 0 || e === undefined || Number.isNaN(e)) throw new Error(`${argv.join(' ')} failed: ${r.stderr.slice(-500)}`)
-  return { wall: e, cpu: u! + s!, rssMiB: Math.round(m! / 1024), stdout: r.stdout.trim() }
+  const cpu = before !== undefined && after !== undefined ? (after[0] - before[0] + after[1] - before[1]) / 1e6 : u! + s!
+  return { wall: e, cpu, rssMiB: Math.round(m! / 1024), stdout: r.stdout.trim() }
 }
 
 function median(xs: number[]): number {
@@ -55,17 +64,24 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!
 }
 
-function measure(label: string, runs: number, run: () => Run, expected: string): Measurement {
-  const rs: Run[] = []
-  run() // warm-up (file cache)
-  for (let i = 0; i < runs; i++) rs.push(run())
-  const bad = rs.find(r => r.stdout !== expected)
-  if (bad) throw new Error(`${label}: unexpected output ${JSON.stringify(bad.stdout.slice(0, 200))}, expected ${expected}`)
-  return {
-    label,
-    seconds: median(rs.map(r => r.cpu)),
-    extra: { wallS: median(rs.map(r => r.wall)), cpuS: median(rs.map(r => r.cpu)), peakRssMiB: median(rs.map(r => r.rssMiB)) },
-  }
+interface Side { label: string; run: () => Run }
+
+/** Each side once to warm the file cache, then `runs` rounds in which the sides take turns. */
+function measure(runs: number, sides: Side[], expected: string): Measurement[] {
+  for (const side of sides) side.run()
+  const rs: Run[][] = sides.map(() => [])
+  for (let i = 0; i < runs; i++) sides.forEach((side, k) => rs[k]!.push(side.run()))
+  return sides.map((side, k) => {
+    const got = rs[k]!
+    const bad = got.find(r => r.stdout !== expected)
+    if (bad) throw new Error(`${side.label}: unexpected output ${JSON.stringify(bad.stdout.slice(0, 200))}, expected ${expected}`)
+    const cpuS = median(got.map(r => r.cpu))
+    return {
+      label: side.label,
+      seconds: cpuS,
+      extra: { wallS: median(got.map(r => r.wall)), cpuS: Number(cpuS.toFixed(4)), peakRssMiB: median(got.map(r => r.rssMiB)) },
+    }
+  })
 }
 
 function referenceRoot(): string | undefined {
@@ -76,30 +92,28 @@ function referenceRoot(): string | undefined {
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const out: BenchResult[] = []
-  const runs = opts.quick ? 1 : 3
+  const runs = opts.quick ? 1 : 5
   const ref = referenceRoot()
   if (ref) mkdirSync(join(ref, 'data', 'tsnix-bench'), { recursive: true })
   const env = { ...process.env, NIX_REMOTE: 'dummy://' }
   for (const [workload, w] of Object.entries(WORKLOADS)) {
     if (opts.quick && !w.quick) continue
     const args = w.expr !== undefined ? ['-E', w.expr] : [join(benchDir, w.file!)]
-    const tsnix = measure('tsnix instantiate', runs, () => timed([cli, 'instantiate', '--eval', '--strict', ...args], env), w.expected)
-    let cpp: Measurement | undefined
+    const sides: Side[] = [{ label: 'tsnix instantiate', run: () => timed([cli, 'instantiate', '--eval', '--strict', ...args], env) }]
     let note: string | undefined
     if (ref) {
-      let target = w.expr !== undefined ? `-E '${w.expr}'` : `/data/tsnix-bench/${w.file!}`
+      const target = w.expr !== undefined ? `-E '${w.expr}'` : `/data/tsnix-bench/${w.file!}`
       if (w.file) copyFileSync(join(benchDir, w.file), join(ref, 'data', 'tsnix-bench', w.file))
       const cmd = `NIX_REMOTE=dummy:// nix-instantiate --eval --strict ${target}`
-      cpp = measure('C++ Nix 2.34.8', runs, () => timed([referenceNix, 'run', cmd], env), w.expected)
-      target = ''
+      sides.push({ label: 'C++ Nix 2.34.8', run: () => timed([referenceNix, 'run', cmd], env) })
     } else {
       note = 'reference C++ Nix 2.34.8 not set up (shared/tools/reference-nix setup); see shared/bench/eval/README.md for its figures'
     }
     if (workload.startsWith('start-up') && !existsSync(join(repo, 'dist', 'src', 'cli', 'eval-bundle.cjs'))) {
       note = `${note === undefined ? '' : `${note}; `}no eval bundle (esbuild not installed): tsnix loads its ES modules (see src/cli/eval-bundle.ts)`
     }
-    out.push(note === undefined ? { workload, tsnix, cpp } : { workload, tsnix, cpp, note })
+    const [tsnix, cpp] = measure(runs, sides, w.expected)
+    out.push(note === undefined ? { workload, tsnix: tsnix!, cpp } : { workload, tsnix: tsnix!, cpp, note })
   }
-  void readFileSync
   return out
 }

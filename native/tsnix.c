@@ -1529,6 +1529,24 @@ static napi_value write_some(napi_env env, napi_callback_info info) {
 
 /* ---- end of the connection fast path ------------------------------------------------------- */
 
+/* ---- benchmarks: CPU time of waited-for children ------------------------------------------ */
+#include <sys/resource.h>
+
+/* [user, system] µs of every child (and their waited-for descendants) reaped so far: the
+ * benchmarks take the difference around one run, at µs instead of GNU time's 10 ms. */
+static napi_value children_cpu(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct rusage ru;
+  napi_value out, u, s;
+  if (getrusage(RUSAGE_CHILDREN, &ru) != 0) { napi_throw_error(env, NULL, strerror(errno)); return NULL; }
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_double(env, (double)ru.ru_utime.tv_sec * 1e6 + (double)ru.ru_utime.tv_usec, &u);
+  napi_create_double(env, (double)ru.ru_stime.tv_sec * 1e6 + (double)ru.ru_stime.tv_usec, &s);
+  napi_set_element(env, out, 0, u);
+  napi_set_element(env, out, 1, s);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   static const struct { const char *name; napi_callback fn; } calls[] = {
     { "peercred", get_peercred }, { "flock", do_flock }, { "sendfile", do_sendfile },
@@ -1540,6 +1558,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "putObjectAnon", put_object_anon_call }, { "putObjectAnonAsync", put_object_anon_async },
     { "putObjectsAnonAsync", put_objects_anon_async }, { "mapShared", map_shared },
     { "readWhenReady", read_when_ready }, { "writeSome", write_some },
+    { "childrenCpu", children_cpu },
   };
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
     if (strncmp(calls[i].name, "sha256", 6) == 0 && !have_openssl()) continue;

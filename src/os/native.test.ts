@@ -234,3 +234,20 @@ describe('native addon: a shared read-only mapping of a file start (mapShared)',
     assert.throws(() => a.mapShared!(1 as never, 8), TypeError)
   })
 })
+
+describe('native addon: CPU time of reaped children (childrenCpu)', () => {
+  beforeEach(function () {
+    if (!nativeAddon()?.childrenCpu) skipBecause(this, 'native addon not built (node native/build.mjs)')
+  })
+
+  it('grows by a child’s user time once it is reaped, in µs', () => {
+    const a = nativeAddon()!
+    const [u0, s0] = a.childrenCpu!()
+    // A child that spins ~150 ms of user time: the difference must show it, and fractions of a ms.
+    execFileSync(process.execPath, ['-e', 'const t = process.hrtime.bigint(); while (process.hrtime.bigint() - t < 150_000_000n);'])
+    const [u1, s1] = a.childrenCpu!()
+    assert.ok(u1 - u0 >= 100_000, `user µs grew by ${u1 - u0}`)
+    assert.ok(u1 - u0 < 5_000_000, `user µs grew by ${u1 - u0}`)
+    assert.ok(s1 >= s0)
+  })
+})

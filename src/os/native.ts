@@ -103,6 +103,8 @@ export interface NativeAddon {
   readWhenReady?(fd: number, into: Uint8Array, budgetMs: number): number
   /** One non-blocking write(): bytes written, or -errno. Optional. */
   writeSome?(fd: number, data: Uint8Array): number
+  /** getrusage(RUSAGE_CHILDREN): [user, system] µs of the children reaped so far (benchmarks). Optional. */
+  childrenCpu?(): [number, number]
 }
 
 /** An opaque native directory walk (narWalkOpen). */
