@@ -16,12 +16,13 @@
  * `--no-concurrent-recompilation` (hot functions optimised on the main thread, used at once
  * instead of after a background compile: 5–25% less CPU over the evaluator benchmarks, wall
  * time equal or lower), while the NAR commands keep the default (their main thread feeds
- * thread-pool I/O, and compiling on it costs them 20% wall time). Their young generation is
- * capped at 4 MiB semi-spaces instead of V8's 16: an evaluation keeps most of what it makes
- * (thunks, sets, lists stay reachable), so V8 grows the young generation to its maximum, which
+ * thread-pool I/O, and compiling on it costs them 20% wall time). An evaluation's young
+ * generation is capped at 4 MiB semi-spaces instead of V8's 16: evaluating keeps most of what
+ * it makes (thunks, sets, lists stay reachable), so V8 grows the young generation to its maximum, which
  * only spreads the allocation over more memory — more page faults and cache misses — without
  * letting more die (deepseq-tree 10% less CPU and wall time, fib30 3%; the 2e4-deep thunk chain
- * 5% more, its deep stack being scanned by more scavenges; 11-run medians). Evaluations also get a
+ * 5% more, its deep stack being scanned by more scavenges; 11-run medians, each flag set with a
+ * code cache of its own: V8 rejects one made under other GC flags). Evaluations also get a
  * 64 MiB main-thread stack, as C++ Nix gives itself (`setStackSize` in its main): the soft
  * RLIMIT_STACK is raised before node starts (the kernel lays out the address space from it) and
  * V8 told to use ~59 MiB of it, so deep but finite recursion (a 2e4-deep thunk chain) runs on the
