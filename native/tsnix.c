@@ -1537,13 +1537,11 @@ static napi_value write_some(napi_env env, napi_callback_info info) {
 static napi_value children_cpu(napi_env env, napi_callback_info info) {
   (void)info;
   struct rusage ru;
-  napi_value out, u, s;
+  napi_value out;
   if (getrusage(RUSAGE_CHILDREN, &ru) != 0) { napi_throw_error(env, NULL, strerror(errno)); return NULL; }
   napi_create_array_with_length(env, 2, &out);
-  napi_create_double(env, (double)ru.ru_utime.tv_sec * 1e6 + (double)ru.ru_utime.tv_usec, &u);
-  napi_create_double(env, (double)ru.ru_stime.tv_sec * 1e6 + (double)ru.ru_stime.tv_usec, &s);
-  napi_set_element(env, out, 0, u);
-  napi_set_element(env, out, 1, s);
+  napi_set_element(env, out, 0, number(env, (double)ru.ru_utime.tv_sec * 1e6 + (double)ru.ru_utime.tv_usec));
+  napi_set_element(env, out, 1, number(env, (double)ru.ru_stime.tv_sec * 1e6 + (double)ru.ru_stime.tv_usec));
   return out;
 }
 

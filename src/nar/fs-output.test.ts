@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { skipBecause } from '../../test/support/env.js'
 import { openUnder } from '../../test/support/nar-fs.js'
 import { narWalkNative } from './fs-native.js'
 import { collectBytes, dumpPath, dumpPathSync, FdOutput, NarDumpError } from './index.js'
@@ -75,7 +76,7 @@ describe('NAR dump to a file descriptor (FdOutput, file ranges)', () => {
 describe('NAR dump with direct fills (the native walk writes small files to the fd itself)', function () {
   let tmp: string
   before(function () {
-    if (narWalkNative() === null) this.skip() // (the addon is not built: nothing is direct)
+    if (narWalkNative() === null) skipBecause(this, 'native addon not built (node native/build.mjs): no walk, so no direct fills')
     tmp = mkdtempSync(join(tmpdir(), 'tsnix-nar-direct-'))
   })
   after(() => { if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true }) })

@@ -243,7 +243,7 @@ describe('native addon: CPU time of reaped children (childrenCpu)', () => {
   it('grows by a child’s user time once it is reaped, in µs', () => {
     const a = nativeAddon()!
     const [u0, s0] = a.childrenCpu!()
-    // A child that spins ~150 ms of user time: the difference must show it, and fractions of a ms.
+    // A child that spins ~150 ms of user time: the difference must show about that much.
     execFileSync(process.execPath, ['-e', 'const t = process.hrtime.bigint(); while (process.hrtime.bigint() - t < 150_000_000n);'])
     const [u1, s1] = a.childrenCpu!()
     assert.ok(u1 - u0 >= 100_000, `user µs grew by ${u1 - u0}`)

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import { nativeCalls } from './native.js'
+import { socketFd } from './peer-credentials.js'
 import { socketDirect, type SocketDirect } from './socket-direct.js'
 import { flowingSource } from '../worker-protocol/io.js'
 import type { SyncPull } from '../wire/index.js'
@@ -48,7 +49,7 @@ export class Pairs {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
-const fdOf = (s: Socket): number => (s as unknown as { _handle: { fd: number } })._handle.fd
+const fdOf = (s: Socket): number => socketFd(s)!
 const text = (b: Uint8Array | null | undefined): string | null | undefined => (b instanceof Uint8Array ? Buffer.from(b).toString() : b)
 
 /** `d.read()`, after turns of the loop while it says "not now" (its loop had other work). */

@@ -14,13 +14,15 @@ import { StoreDir, StorePath } from './store-path.js'
 export function makeStorePath(storeDir: StoreDir, type: string, inner: NixHash, name: string): StorePath {
   const s = `${type}:${inner.algo}:${inner.toBase16()}:${storeDir.path}:`
   // A string is hashed as UTF-8; a binary-string name (see StoreDir.binaryNames) as its bytes.
-  const digest = storeDir.binaryNames && NON_ASCII.test(name)
+  const digest = storeDir.binaryNames && hasNonAscii(name)
     ? sha256(Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from(name, 'latin1')]))
     : sha256(s + name)
   return StorePath.fromParts(encodeNix32(compressHash(digest, 20)), name)
 }
 
 const NON_ASCII = /[^\x00-\x7f]/
+/** Whether `s` has a character outside ASCII (text and binary strings agree on the rest). */
+export function hasNonAscii(s: string): boolean { return NON_ASCII.test(s) }
 
 /** Distinct references in C++ `StorePathSet` order (by base name). */
 export function sortedReferences(references: Iterable<StorePath>): StorePath[] {

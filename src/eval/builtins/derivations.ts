@@ -13,7 +13,7 @@ import {
   type Derivation, type DerivationOutput, type DerivedPathMapNode, DownstreamPlaceholder, type InputDrv,
   type InstantiatedDerivation, StructuredAttrs, instantiateDerivation, outputPath, parseJson, type JsonObject, type JsonValue,
 } from '../../derivation/index.js'
-import { type ContentAddressMethod, type HashAlgo, InvalidPathError, StorePath, checkName } from '../../store-path/index.js'
+import { type ContentAddressMethod, type HashAlgo, InvalidPathError, StorePath, checkName, hasNonAscii } from '../../store-path/index.js'
 import { EvalError } from '../errors.js'
 import type { EvalState } from '../eval-state.js'
 import { type JsonHandler, JsonSyntaxError, parseJsonText } from '../json-parse.js'
@@ -93,10 +93,9 @@ in
 
 const DERIVATION_PATH = '\xc2\xabnix-internal\xc2\xbb/derivation-internal.nix'
 
-const NON_ASCII = /[^\x00-\x7f]/
 /** Bytes (binary string) → the JS string src/derivation works with; ASCII needs no decoding. */
 function u(s: string): string {
-  return NON_ASCII.test(s) ? binaryToUtf8(s) : s
+  return hasNonAscii(s) ? binaryToUtf8(s) : s
 }
 
 /** Attributes that structured attrs make ineffective (C++ warns about each). */
